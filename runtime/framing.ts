@@ -1,0 +1,283 @@
+/**
+ * Framing: turning one logical message into frames (chunking) and frames back into messages (reassembly).
+ * Pure code, no sockets and no timers: the caller passes the clock, so tests feed it directly (ws `Receiver`).
+ *
+ * Unlike the reference JS implementations (PROTOCOL.md Q3, Q4), chunking here never drops U+2028/U+2029 and
+ * never splits a surrogate pair, and reassembly is linear in the message size whatever the arrival order.
+ */
+import { OpenFlowError } from "./errors.js";
+
+/** One websocket text message of the protocol (schemas/frame.json). */
+export interface WireFrame {
+  id: string;
+  replyto?: string | null;
+  command: string;
+  data?: string | null;
+  count?: number;
+  index?: number;
+  priority?: number | null;
+  traceId?: string | null;
+  spanId?: string | null;
+  clientagent?: string | null;
+  clientversion?: string | null;
+}
+
+/** A logical message: the frames' common header plus the joined `data`. */
+export interface WireMessage {
+  id: string;
+  replyto?: string | null;
+  command: string;
+  /** The joined payload text; `undefined` when the frames carried none (ping). */
+  data?: string | null;
+  priority?: number | null;
+  traceId?: string | null;
+  spanId?: string | null;
+}
+
+/** Chunk size the latest server announces by default (PROTOCOL.md 4.1); used before signin tells us better. */
+export const DEFAULT_CHUNK_SIZE = 25_000;
+
+/**
+ * Split `text` into pieces of at most `size` UTF-16 code units, never between the two halves of a surrogate
+ * pair (a piece may then be one unit shorter; with size 1 a pair travels as a piece of 2).
+ */
+export function chunkString(text: string, size: number): string[] {
+  if (!Number.isInteger(size) || size < 1) {
+    throw new OpenFlowError("usage", `chunk size must be a positive integer, got ${String(size)}`);
+  }
+  if (text.length <= size) return [text];
+  const pieces: string[] = [];
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + size, text.length);
+    if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1)) && isLowSurrogate(text.charCodeAt(end))) {
+      end = end - 1 > start ? end - 1 : end + 1;
+    }
+    pieces.push(text.slice(start, end));
+    start = end;
+  }
+  return pieces;
+}
+
+function isHighSurrogate(code: number): boolean {
+  return code >= 0xd800 && code <= 0xdbff;
+}
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Build the frames of one message. An empty or missing payload still gives one frame (as every peer does). */
+export function encodeMessage(message: WireMessage, chunkSize: number): WireFrame[] {
+  const header = frameHeader(message);
+  if (message.data === undefined || message.data === null || message.data === "") {
+    const frame: WireFrame = { ...header, count: 1, index: 0 };
+    if (message.data !== undefined) frame.data = message.data;
+    return [frame];
+  }
+  const pieces = chunkString(message.data, chunkSize);
+  return pieces.map((data, index) => ({ ...header, data, count: pieces.length, index }));
+}
+
+/** Like encodeMessage, but returns the websocket text of each frame. */
+export function encodeMessageText(message: WireMessage, chunkSize: number): string[] {
+  return encodeMessage(message, chunkSize).map((frame) => JSON.stringify(frame));
+}
+
+function frameHeader(message: WireMessage): WireFrame {
+  const header: WireFrame = { id: message.id, command: message.command };
+  // Omit replyto on requests: the official client treats "" as a reply and drops the frame (Q9).
+  if (message.replyto) header.replyto = message.replyto;
+  if (message.priority !== undefined && message.priority !== null) header.priority = message.priority;
+  if (message.traceId) header.traceId = message.traceId;
+  if (message.spanId) header.spanId = message.spanId;
+  return header;
+}
+
+/**
+ * Parse one websocket text message into a frame, checking the structure a receiver relies on. Throws an
+ * OpenFlowError of code "protocol" naming the field. A missing id is tolerated (servers send their
+ * unparsable-frame `error` without one) and becomes "".
+ */
+export function parseFrame(text: string): WireFrame {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new OpenFlowError("protocol", `frame is not JSON: ${(err as Error).message}`, { cause: err });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) {
+    throw new OpenFlowError("protocol", "frame must be a JSON object", { pointer: "" });
+  }
+  const frame = value as Record<string, unknown>;
+  const id = frame.id ?? "";
+  if (typeof id !== "string") throw fieldError("id", "must be a string", id);
+  if (typeof frame.command !== "string" || frame.command === "") {
+    throw fieldError("command", "must be a non-empty string", frame.command, id);
+  }
+  if (frame.replyto !== undefined && frame.replyto !== null && typeof frame.replyto !== "string") {
+    throw fieldError("replyto", "must be a string or null", frame.replyto, id);
+  }
+  if (frame.data !== undefined && frame.data !== null && typeof frame.data !== "string") {
+    throw fieldError("data", "must be a string (the payload's JSON text) or null", frame.data, id);
+  }
+  for (const key of ["count", "index"] as const) {
+    const v = frame[key];
+    if (v !== undefined && v !== null && !Number.isInteger(v)) {
+      throw fieldError(key, "must be an integer JSON number (a numeric string stalls real servers)", v, id);
+    }
+  }
+  return { ...(frame as unknown as WireFrame), id };
+}
+
+function fieldError(field: string, what: string, value: unknown, id?: string): OpenFlowError {
+  const shown = typeof value === "string" ? JSON.stringify(value.slice(0, 40)) : String(value);
+  return new OpenFlowError("protocol", `frame /${field} ${what}, got ${shown}`, { pointer: `/${field}`, id });
+}
+
+export interface ReassemblyLimits {
+  /** Largest joined `data` accepted, in UTF-16 code units. */
+  maxMessageChars: number;
+  /** Largest `count` accepted (empty chunks count too). */
+  maxChunks: number;
+  /** Most messages half-received at once. */
+  maxPartialMessages: number;
+  /** A half-received message older than this (ms since its first chunk) is dropped by `sweep`. */
+  partialTimeoutMs: number;
+}
+
+export const defaultReassemblyLimits: ReassemblyLimits = {
+  maxMessageChars: 256 * 1024 * 1024,
+  maxChunks: 1_000_000,
+  maxPartialMessages: 1_000,
+  partialTimeoutMs: 60_000,
+};
+
+interface PartialMessage {
+  header: WireMessage;
+  count: number;
+  pieces: (string | undefined)[];
+  received: number;
+  chars: number;
+  startedAt: number;
+}
+
+/** Outcome of feeding one frame. */
+export type ReassemblyResult = { done: true; message: WireMessage } | { done: false };
+
+/**
+ * Joins chunked messages, keyed by frame id. Linear: each chunk is stored once in its slot and joined once.
+ * Any inconsistency throws a "protocol" OpenFlowError that names the id and drops that message's state
+ * only; other messages are unaffected.
+ */
+export class Reassembler {
+  readonly limits: ReassemblyLimits;
+  private readonly partials = new Map<string, PartialMessage>();
+
+  constructor(limits: Partial<ReassemblyLimits> = {}) {
+    this.limits = { ...defaultReassemblyLimits, ...limits };
+  }
+
+  /** Number of messages currently half-received. */
+  get pending(): number {
+    return this.partials.size;
+  }
+
+  push(frame: WireFrame, now: number): ReassemblyResult {
+    const count = frame.count ?? 1;
+    const index = frame.index ?? 0;
+    const id = frame.id;
+    const data = frame.data;
+    if (!Number.isInteger(count) || count < 1) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `count must be an integer >= 1, got ${String(count)}`, "/count");
+    }
+    if (!Number.isInteger(index) || index < 0 || index >= count) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `index ${String(index)} is outside 0..${count - 1}`, "/index");
+    }
+    if (count > this.limits.maxChunks) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `count ${count} exceeds the limit of ${this.limits.maxChunks} chunks`, "/count");
+    }
+    const length = typeof data === "string" ? data.length : 0;
+    if (count === 1 && !this.partials.has(id)) {
+      if (length > this.limits.maxMessageChars) {
+        throw protocol(id, frame.command, `message of ${length} characters exceeds the limit of ${this.limits.maxMessageChars}`, "/data");
+      }
+      return { done: true, message: messageOf(frame, data) };
+    }
+    let partial = this.partials.get(id);
+    if (!partial) {
+      if (this.partials.size >= this.limits.maxPartialMessages) {
+        throw protocol(id, frame.command, `more than ${this.limits.maxPartialMessages} messages half-received at once`);
+      }
+      partial = { header: messageOf(frame, undefined), count, pieces: new Array(count), received: 0, chars: 0, startedAt: now };
+      this.partials.set(id, partial);
+    } else if (partial.count !== count || partial.header.command !== frame.command || (partial.header.replyto || null) !== (frame.replyto || null)) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `chunk ${index} disagrees with earlier chunks of the same id (count, command or replyto)`, "/count");
+    }
+    if (partial.pieces[index] !== undefined) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `duplicate chunk ${index} of ${count}`, "/index");
+    }
+    partial.chars += length;
+    if (partial.chars > this.limits.maxMessageChars) {
+      this.partials.delete(id);
+      throw protocol(id, frame.command, `message exceeds the limit of ${this.limits.maxMessageChars} characters`, "/data");
+    }
+    partial.pieces[index] = typeof data === "string" ? data : "";
+    partial.received += 1;
+    if (partial.received < count) return { done: false };
+    this.partials.delete(id);
+    return { done: true, message: { ...partial.header, data: partial.pieces.join("") } };
+  }
+
+  /**
+   * Drop half-received messages older than the partial timeout. Returns one "timeout" OpenFlowError per
+   * dropped message (with its id and command), so the caller can settle whatever waited on it.
+   */
+  sweep(now: number): OpenFlowError[] {
+    const expired: OpenFlowError[] = [];
+    for (const [id, partial] of this.partials) {
+      if (now - partial.startedAt >= this.limits.partialTimeoutMs) {
+        this.partials.delete(id);
+        expired.push(
+          new OpenFlowError("timeout", `message ${id} (${partial.header.command}) stayed incomplete: ${partial.received} of ${partial.count} chunks after ${this.limits.partialTimeoutMs} ms`, {
+            id,
+            command: partial.header.command,
+          }),
+        );
+      }
+    }
+    return expired;
+  }
+
+  /** Forget everything (connection closed). */
+  clear(): void {
+    this.partials.clear();
+  }
+}
+
+function messageOf(frame: WireFrame, data: string | null | undefined): WireMessage {
+  const message: WireMessage = { id: frame.id, command: frame.command };
+  if (frame.replyto !== undefined && frame.replyto !== null && frame.replyto !== "") message.replyto = frame.replyto;
+  if (data !== undefined) message.data = data;
+  if (frame.priority !== undefined) message.priority = frame.priority;
+  if (frame.traceId !== undefined) message.traceId = frame.traceId;
+  if (frame.spanId !== undefined) message.spanId = frame.spanId;
+  return message;
+}
+
+function protocol(id: string, command: string, what: string, pointer?: string): OpenFlowError {
+  return new OpenFlowError("protocol", `message ${id} (${command}): ${what}`, { id, command, pointer });
+}
+
+/** Random frame id: 16 base-36 characters from the platform CSPRNG (reference peers use 9 from Math.random). */
+export function newFrameId(): string {
+  const bytes = new Uint8Array(10);
+  globalThis.crypto.getRandomValues(bytes);
+  let id = "";
+  for (const b of bytes) id += (b % 36).toString(36);
+  return id + Date.now().toString(36).slice(-6);
+}
