@@ -1,0 +1,340 @@
+/**
+ * Phase 3: a small typed model of the validated schemas. Emitters read only this model (and, for validators, the
+ * compiled ajv instance); they never look at raw schema files except through the pointers recorded here.
+ */
+import { isCommandFile, ID_BASE, META_PATH, type ValidatedSchemas } from "./validate.js";
+import { defaultTypeName, handlerName, methodName, typeNameFromTitle, validatorExportName } from "./naming.js";
+import { isObject, resolvePointer, resolveRef, type JsonObject } from "./walk.js";
+import type { SchemaFile } from "./load.js";
+import { GeneratorError, type SchemaIssue } from "./errors.js";
+
+export const IMPLEMENTATION_LABELS = [
+  "api-2021",
+  "api-latest",
+  "server-2021",
+  "server-latest",
+  "openrpa-2021",
+  "openrpa-latest",
+] as const;
+export type ImplementationLabel = (typeof IMPLEMENTATION_LABELS)[number];
+export type Direction = "c2s" | "s2c" | "both";
+export type PayloadKind = "request" | "reply";
+
+/** A string field whose content is JSON text with a schema (`contentMediaType` + `contentSchema`). */
+export interface ContentFieldModel {
+  /** Pointer into the payload; `*` stands for any array index or property name. */
+  readonly pointer: string;
+  /** Absolute schema URI of the contentSchema (`<$id>#<pointer>`), as ajv knows it. */
+  readonly schemaUri: string;
+  /** File and pointer of the contentSchema, for messages. */
+  readonly file: string;
+  readonly schemaPointer: string;
+}
+
+/** One top-level property of a payload, for documentation tables. */
+export interface FieldModel {
+  readonly name: string;
+  readonly type: string;
+  readonly required: boolean;
+  readonly description: string;
+  /** Where the field is declared when it comes from a shared def (e.g. `RequestCommon`). */
+  readonly inheritedFrom?: string;
+  readonly jsonText: boolean;
+}
+
+export interface PayloadModel {
+  readonly kind: PayloadKind;
+  /** TypeScript type name (from the schema `title`). */
+  readonly typeName: string;
+  readonly description: string;
+  /** `https://openflow-spec.dev/schemas/commands/query.json#/$defs/request` */
+  readonly schemaUri: string;
+  /** Pointer of the payload schema inside the command file. */
+  readonly pointer: string;
+  /** ESM export name of the standalone validator. */
+  readonly validatorName: string;
+  readonly examples: readonly unknown[];
+  readonly fields: readonly FieldModel[];
+  readonly contentFields: readonly ContentFieldModel[];
+  /** The raw schema (read only). */
+  readonly schema: JsonObject;
+}
+
+export interface CommandModel {
+  /** Wire command string. */
+  readonly name: string;
+  /** `commands/query.json` */
+  readonly file: string;
+  readonly id: string;
+  readonly description: string;
+  readonly purpose: string;
+  readonly direction: Direction;
+  readonly replyCommand: string | null;
+  readonly replyExpected: boolean;
+  readonly deprecated: boolean;
+  readonly deprecation?: string;
+  readonly aliases: readonly string[];
+  readonly implementations: Readonly<Record<ImplementationLabel, readonly string[]>>;
+  readonly errors: readonly string[];
+  readonly notes: readonly string[];
+  readonly requestRole?: string;
+  readonly methodName: string;
+  readonly handlerName: string;
+  readonly request: PayloadModel;
+  readonly reply?: PayloadModel;
+}
+
+/** A shared shape: the root of a def file or one entry of its `$defs`. */
+export interface DefModel {
+  readonly typeName: string;
+  readonly file: string;
+  readonly pointer: string;
+  readonly schemaUri: string;
+  readonly schema: JsonObject;
+}
+
+export interface SpecModel {
+  readonly frame?: { readonly file: string; readonly schemaUri: string; readonly schema: JsonObject };
+  readonly defs: readonly DefModel[];
+  readonly commands: readonly CommandModel[];
+}
+
+/** A def file's root is a shape of its own when it says anything beyond `$defs` and annotations. */
+function rootIsShape(doc: JsonObject): boolean {
+  const annotations = new Set(["$schema", "$id", "title", "description", "$defs", "$comment", "examples"]);
+  return Object.keys(doc).some((k) => !annotations.has(k));
+}
+
+function buildDefs(files: readonly SchemaFile[], issues: SchemaIssue[]): DefModel[] {
+  const defs: DefModel[] = [];
+  for (const file of files.filter((f) => f.path.startsWith("defs/"))) {
+    const doc = file.json as JsonObject;
+    const id = ID_BASE + file.path;
+    const stem = file.path.slice("defs/".length, -".json".length);
+    if (rootIsShape(doc)) {
+      const title = typeof doc["title"] === "string" ? doc["title"] : stem;
+      defs.push({ typeName: typeNameFromTitle(title), file: file.path, pointer: "", schemaUri: id, schema: doc });
+    }
+    const sub = doc["$defs"];
+    if (isObject(sub)) {
+      for (const key of Object.keys(sub).sort()) {
+        const schema = sub[key];
+        if (!isObject(schema)) continue;
+        const title = typeof schema["title"] === "string" ? schema["title"] : key;
+        defs.push({ typeName: typeNameFromTitle(title), file: file.path, pointer: `/$defs/${key}`, schemaUri: `${id}#/$defs/${key}`, schema });
+      }
+    }
+  }
+  const seen = new Map<string, DefModel>();
+  for (const def of defs) {
+    const other = seen.get(def.typeName);
+    if (other) {
+      issues.push({ file: def.file, pointer: `${def.pointer}/title`, message: `type name "${def.typeName}" is also used by ${other.file}#${other.pointer}` });
+    } else seen.set(def.typeName, def);
+  }
+  return defs;
+}
+
+interface Resolver {
+  /** Resolves `$ref` from a schema located at (file, base id). */
+  resolve(ref: string, fromId: string): { file: SchemaFile; pointer: string; schema: unknown; id: string } | undefined;
+}
+
+function makeResolver(data: ValidatedSchemas): Resolver {
+  return {
+    resolve(ref, fromId) {
+      const target = resolveRef(ref, fromId);
+      const file = data.byId.get(target.uri);
+      if (!file) return undefined;
+      return { file, pointer: target.fragment, schema: resolvePointer(file.json, target.fragment), id: target.uri };
+    },
+  };
+}
+
+/** Finds JSON-in-string fields (with a contentSchema) reachable from a payload schema, following `$ref`s. */
+export function collectContentFields(
+  schema: unknown,
+  file: SchemaFile,
+  schemaPointer: string,
+  resolver: Resolver,
+): ContentFieldModel[] {
+  const found = new Map<string, ContentFieldModel>();
+  const visiting = new Set<string>();
+  const visit = (node: unknown, f: SchemaFile, sp: string, dataPointer: string, depth: number): void => {
+    if (!isObject(node) || depth > 32) return;
+    const key = `${f.path}#${sp}@${dataPointer}`;
+    if (visiting.has(key)) return;
+    visiting.add(key);
+    const id = ID_BASE + f.path;
+    if (node["contentSchema"] !== undefined && node["contentMediaType"] === "application/json") {
+      const schemaUri = `${id}#${sp}/contentSchema`;
+      found.set(`${dataPointer} ${schemaUri}`, { pointer: dataPointer, schemaUri, file: f.path, schemaPointer: `${sp}/contentSchema` });
+    }
+    if (typeof node["$ref"] === "string") {
+      const target = resolver.resolve(node["$ref"], id);
+      if (target) visit(target.schema, target.file, target.pointer, dataPointer, depth + 1);
+    }
+    for (const k of ["allOf", "anyOf", "oneOf"]) {
+      const list = node[k];
+      if (Array.isArray(list)) list.forEach((s, i) => visit(s, f, `${sp}/${k}/${i}`, dataPointer, depth + 1));
+    }
+    for (const k of ["if", "then", "else"]) visit(node[k], f, `${sp}/${k}`, dataPointer, depth + 1);
+    const props = node["properties"];
+    if (isObject(props)) {
+      for (const name of Object.keys(props)) {
+        const seg = name.replace(/~/g, "~0").replace(/\//g, "~1");
+        visit(props[name], f, `${sp}/properties/${seg}`, `${dataPointer}/${seg}`, depth + 1);
+      }
+    }
+    visit(node["items"], f, `${sp}/items`, `${dataPointer}/*`, depth + 1);
+    visit(node["additionalProperties"], f, `${sp}/additionalProperties`, `${dataPointer}/*`, depth + 1);
+    const prefix = node["prefixItems"];
+    if (Array.isArray(prefix)) prefix.forEach((s, i) => visit(s, f, `${sp}/prefixItems/${i}`, `${dataPointer}/${i}`, depth + 1));
+    visiting.delete(key);
+  };
+  visit(schema, file, schemaPointer, "", 0);
+  return [...found.values()].sort((a, b) => (a.pointer + a.schemaUri < b.pointer + b.schemaUri ? -1 : 1));
+}
+
+/** A short type description for docs: `string`, `integer ≥ 0`, `object \| string (JSON text)`, `Base[]`. */
+export function summarizeType(schema: unknown, resolver: Resolver, fromId: string, depth = 0): string {
+  if (schema === true || schema === undefined) return "any";
+  if (schema === false) return "never";
+  if (!isObject(schema) || depth > 4) return "any";
+  if (typeof schema["$ref"] === "string") {
+    const target = resolver.resolve(schema["$ref"], fromId);
+    const t = target && isObject(target.schema) ? target.schema["title"] : undefined;
+    if (typeof t === "string") return typeNameFromTitle(t);
+    if (target) return summarizeType(target.schema, resolver, target.id, depth + 1);
+    return "any";
+  }
+  if ("const" in schema) return JSON.stringify(schema["const"]);
+  if (Array.isArray(schema["enum"])) return schema["enum"].map((v) => JSON.stringify(v)).join(" \\| ");
+  for (const k of ["oneOf", "anyOf"]) {
+    const list = schema[k];
+    if (Array.isArray(list)) return list.map((s) => summarizeType(s, resolver, fromId, depth + 1)).join(" \\| ");
+  }
+  const types = Array.isArray(schema["type"]) ? (schema["type"] as string[]) : typeof schema["type"] === "string" ? [schema["type"]] : [];
+  const parts = types.map((t) => {
+    if (t === "array") return `${summarizeType(schema["items"], resolver, fromId, depth + 1)}[]`;
+    if (t === "string" && schema["contentMediaType"] === "application/json") return "string (JSON text)";
+    return t;
+  });
+  if (parts.length === 0 && Array.isArray(schema["allOf"])) {
+    return schema["allOf"].map((s) => summarizeType(s, resolver, fromId, depth + 1)).join(" & ");
+  }
+  return parts.length > 0 ? parts.join(" \\| ") : "any";
+}
+
+function collectFields(schema: JsonObject, fromId: string, resolver: Resolver): FieldModel[] {
+  const own = new Map<string, FieldModel>();
+  const add = (s: JsonObject, id: string, inheritedFrom: string | undefined): void => {
+    const props = isObject(s["properties"]) ? s["properties"] : {};
+    const required = new Set(Array.isArray(s["required"]) ? (s["required"] as string[]) : []);
+    for (const name of Object.keys(props)) {
+      const p = props[name];
+      const desc = isObject(p) && typeof p["description"] === "string" ? p["description"] : "";
+      const jsonText =
+        isObject(p) &&
+        (p["contentMediaType"] === "application/json" ||
+          (["oneOf", "anyOf"] as const).some((k) => Array.isArray(p[k]) && (p[k] as unknown[]).some((b) => isObject(b) && b["contentMediaType"] === "application/json")));
+      const existing = own.get(name);
+      if (existing && !existing.inheritedFrom) continue; // own declaration wins over inherited one
+      own.set(name, {
+        name,
+        type: summarizeType(p, resolver, id),
+        required: required.has(name) || (existing?.required ?? false),
+        description: desc,
+        jsonText,
+        ...(inheritedFrom !== undefined ? { inheritedFrom } : {}),
+      });
+    }
+  };
+  add(schema, fromId, undefined);
+  const allOf = schema["allOf"];
+  if (Array.isArray(allOf)) {
+    for (const part of allOf) {
+      if (isObject(part) && typeof part["$ref"] === "string") {
+        const target = resolver.resolve(part["$ref"], fromId);
+        if (target && isObject(target.schema)) {
+          const title = typeof target.schema["title"] === "string" ? target.schema["title"] : target.file.path;
+          add(target.schema, target.id, title);
+        }
+      } else if (isObject(part)) add(part, fromId, undefined);
+    }
+  }
+  return [...own.values()];
+}
+
+function strings(value: unknown): string[] {
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+export function buildModel(data: ValidatedSchemas): SpecModel {
+  const issues: SchemaIssue[] = [];
+  const resolver = makeResolver(data);
+  const frameFile = data.files.find((f) => f.path === "frame.json");
+  const defs = buildDefs(data.files, issues);
+  const defNames = new Set(defs.map((d) => d.typeName));
+  const commands: CommandModel[] = [];
+  for (const file of data.files.filter((f) => isCommandFile(f.path))) {
+    const doc = file.json as JsonObject;
+    const id = ID_BASE + file.path;
+    const meta = doc["x-openflow"] as JsonObject;
+    const name = String(doc["title"]);
+    const defsNode = doc["$defs"] as JsonObject;
+    const payload = (kind: PayloadKind): PayloadModel | undefined => {
+      const schema = defsNode[kind];
+      if (!isObject(schema)) return undefined;
+      const pointer = `/$defs/${kind}`;
+      const typeName = typeof schema["title"] === "string" ? typeNameFromTitle(schema["title"]) : defaultTypeName(name, kind);
+      if (defNames.has(typeName)) issues.push({ file: file.path, pointer: `${pointer}/title`, message: `type name "${typeName}" is already used by a shared def` });
+      return {
+        kind,
+        typeName,
+        description: typeof schema["description"] === "string" ? schema["description"] : "",
+        schemaUri: `${id}#${pointer}`,
+        pointer,
+        validatorName: validatorExportName(name, kind),
+        examples: Array.isArray(schema["examples"]) ? schema["examples"] : [],
+        fields: collectFields(schema, id, resolver),
+        contentFields: collectContentFields(schema, file, pointer, resolver),
+        schema,
+      };
+    };
+    const request = payload("request");
+    if (!request) continue; // meta-schema guarantees it
+    const reply = payload("reply");
+    const impl = meta["implementations"] as JsonObject;
+    const implementations = Object.fromEntries(IMPLEMENTATION_LABELS.map((l) => [l, strings(impl[l])])) as Record<ImplementationLabel, string[]>;
+    commands.push({
+      name,
+      file: file.path,
+      id,
+      description: String(doc["description"]),
+      purpose: String(meta["purpose"]),
+      direction: meta["direction"] as Direction,
+      replyCommand: typeof meta["replyCommand"] === "string" ? meta["replyCommand"] : null,
+      replyExpected: meta["replyExpected"] === true,
+      deprecated: doc["deprecated"] === true,
+      ...(typeof meta["deprecation"] === "string" ? { deprecation: meta["deprecation"] } : {}),
+      aliases: strings(meta["aliases"]),
+      implementations,
+      errors: strings(meta["errors"]),
+      notes: strings(meta["notes"]),
+      ...(typeof meta["requestRole"] === "string" ? { requestRole: meta["requestRole"] } : {}),
+      methodName: methodName(name),
+      handlerName: handlerName(name),
+      request,
+      ...(reply ? { reply } : {}),
+    });
+  }
+  if (issues.length > 0) throw new GeneratorError("model", issues);
+  return {
+    ...(frameFile ? { frame: { file: frameFile.path, schemaUri: ID_BASE + frameFile.path, schema: frameFile.json as JsonObject } } : {}),
+    defs,
+    commands,
+  };
+}
+
+export { META_PATH };

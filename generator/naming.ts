@@ -1,0 +1,116 @@
+/**
+ * Phase "name": one table that turns wire command strings (all lower case, no separators) into readable
+ * identifiers. Command strings are segmented into dictionary words with a minimum-word-count split, so
+ * `insertorupdateone` becomes `insertOrUpdateOne` and `getnoderedinstancelog` becomes `getNoderedInstanceLog`.
+ * The dictionary follows the spelling of the official api classes: `Workitem` and `Nodered` are one word each.
+ */
+
+/** Dictionary for segmentation. Longer words win when they lead to fewer words in total. */
+export const WORDS: readonly string[] = [
+  "add", "agent", "aggregate", "cancel", "clients", "close", "closed", "collection", "collections", "command",
+  "count", "create", "custom", "customer", "delete", "distinct", "document", "drop", "dump", "ensure", "error",
+  "event", "exchange", "file", "get", "housekeeping", "index", "indexes", "instance", "insert", "invoice", "invoke",
+  "issue", "kube", "labels", "license", "list", "log", "many", "map", "message", "metrics", "next", "node",
+  "nodered", "one", "openrpa", "or", "package", "ping", "plan", "pod", "pods", "pong", "pop", "push", "query",
+  "queue", "rabbitmq", "reduce", "refresh", "register", "restart", "save", "select", "signin", "start", "stop",
+  "stripe", "token", "unwatch", "update", "user", "version", "watch", "workflow", "workitem", "workitems",
+];
+
+/** How a dictionary word is capitalised inside an identifier (default: first letter upper case). */
+const CASED: Readonly<Record<string, string>> = { openrpa: "OpenRpa", rabbitmq: "Rabbitmq" };
+
+/** Member names the generated client class cannot use: they belong to the class or to its runtime subclass. */
+export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
+  "constructor", "core", "request", "onCommand", "connect", "close", "prototype", "toString", "valueOf",
+  "hasOwnProperty", "then",
+]);
+
+/** JavaScript reserved words (an identifier used as a standalone binding cannot be one of these). */
+export const RESERVED_WORDS: ReadonlySet<string> = new Set([
+  "break", "case", "catch", "class", "const", "continue", "debugger", "default", "delete", "do", "else", "enum",
+  "export", "extends", "false", "finally", "for", "function", "if", "import", "in", "instanceof", "new", "null",
+  "return", "super", "switch", "this", "throw", "true", "try", "typeof", "var", "void", "while", "with", "yield",
+  "let", "static", "implements", "interface", "package", "private", "protected", "public", "await", "arguments",
+  "eval", "any", "boolean", "never", "number", "object", "string", "symbol", "undefined", "unknown",
+]);
+
+/**
+ * Splits a lower-case command string into words: dictionary words where possible, unknown runs kept together.
+ * Minimises (unknown characters, words) so the result is unique and stable.
+ */
+export function segment(command: string): string[] {
+  const n = command.length;
+  // best[i] = [cost, words] for command.slice(0, i); cost counts unknown characters heavily, then words.
+  const best: ({ cost: number; words: string[]; unknownTail: boolean } | undefined)[] = new Array(n + 1);
+  best[0] = { cost: 0, words: [], unknownTail: false };
+  const dictionary = new Set(WORDS);
+  for (let i = 0; i < n; i++) {
+    const from = best[i];
+    if (!from) continue;
+    for (let j = i + 1; j <= n; j++) {
+      const piece = command.slice(i, j);
+      if (dictionary.has(piece)) relax(j, { cost: from.cost + 1, words: [...from.words, piece], unknownTail: false });
+    }
+    // One unknown character, glued to a preceding unknown run.
+    const ch = command.slice(i, i + 1);
+    const words = from.unknownTail
+      ? [...from.words.slice(0, -1), `${from.words[from.words.length - 1] ?? ""}${ch}`]
+      : [...from.words, ch];
+    relax(i + 1, { cost: from.cost + 100 + (from.unknownTail ? 0 : 1), words, unknownTail: true });
+  }
+  return best[n]?.words ?? [command];
+
+  function relax(at: number, candidate: { cost: number; words: string[]; unknownTail: boolean }): void {
+    const current = best[at];
+    if (!current || candidate.cost < current.cost) best[at] = candidate;
+  }
+}
+
+function capitalise(word: string): string {
+  return CASED[word] ?? word.charAt(0).toUpperCase() + word.slice(1);
+}
+
+/** `insertorupdateone` -> `insertOrUpdateOne`. Non-alphanumeric characters are dropped. */
+export function camelCase(command: string): string {
+  const clean = command.toLowerCase().replace(/[^a-z0-9]/g, "");
+  const words = segment(clean);
+  const [first = "", ...rest] = words;
+  let name = first + rest.map(capitalise).join("");
+  if (/^[0-9]/.test(name)) name = `_${name}`;
+  return name;
+}
+
+/** `insertorupdateone` -> `InsertOrUpdateOne`. */
+export function pascalCase(command: string): string {
+  const camel = camelCase(command);
+  return camel.charAt(0).toUpperCase() + camel.slice(1);
+}
+
+/** Method name on the generated client for a command (reserved member names get a `Command` suffix). */
+export function methodName(command: string): string {
+  const name = camelCase(command);
+  return RESERVED_MEMBERS.has(name) || RESERVED_WORDS.has(name) ? `${name}Command` : name;
+}
+
+/** Handler registration name for a command the server starts: `queuemessage` -> `onQueueMessage`. */
+export function handlerName(command: string): string {
+  return `on${pascalCase(command)}`;
+}
+
+/** A valid identifier usable as an ESM export name for a validator: `query`, `request` -> `query_request`. */
+export function validatorExportName(command: string, kind: string): string {
+  return `${command.replace(/[^A-Za-z0-9_]/g, "_")}_${kind}`;
+}
+
+/** Default payload type name when the schema has no `title`: `QueryRequest`. */
+export function defaultTypeName(command: string, kind: "request" | "reply"): string {
+  return `${pascalCase(command)}${kind === "request" ? "Request" : "Reply"}`;
+}
+
+/** Turns a schema title into a TypeScript type name (what json-schema-to-typescript would use). */
+export function typeNameFromTitle(title: string): string {
+  const words = title.split(/[^A-Za-z0-9]+/).filter(Boolean);
+  let name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
+  if (name === "" || /^[0-9]/.test(name)) name = `T${name}`;
+  return name;
+}

@@ -1,0 +1,206 @@
+/**
+ * Phase 2: check the loaded schemas before anything is transformed. Every problem names the file, a JSON pointer
+ * inside it and what is wrong; all problems of the phase are collected and thrown together as one GeneratorError.
+ *
+ * Checks, in order (later checks only run when earlier ones pass, because their messages would be noise):
+ * 1. every file is an object with the `$id` its path implies; `$id`s are unique;
+ * 2. every command file passes `schemas/meta/command.schema.json`, and file name = title = x-openflow.command;
+ * 3. every `$ref` resolves to an existing file and pointer; no two commands map to one method or type name;
+ * 4. every file is a valid JSON Schema and compiles under ajv strict mode.
+ */
+import type { Ajv2020 } from "ajv/dist/2020.js";
+import type { ErrorObject } from "ajv";
+import { createAjv } from "./ajv.js";
+import { GeneratorError, type SchemaIssue } from "./errors.js";
+import type { LoadedSchemas, SchemaFile } from "./load.js";
+import { defaultTypeName, handlerName, methodName, typeNameFromTitle } from "./naming.js";
+import { isObject, resolvePointer, resolveRef, walkSchema, type JsonObject } from "./walk.js";
+
+export const ID_BASE = "https://openflow-spec.dev/schemas/";
+export const META_PATH = "meta/command.schema.json";
+
+export interface ValidatedSchemas extends LoadedSchemas {
+  /** ajv (standalone-capable) holding every schema, all compiled. Used by the validators emitter. */
+  readonly ajv: Ajv2020;
+  /** `$id` -> file. */
+  readonly byId: ReadonlyMap<string, SchemaFile>;
+}
+
+/** Command files are `commands/<name>.json`. */
+export function isCommandFile(path: string): boolean {
+  return /^commands\/[^/]+\.json$/.test(path);
+}
+
+function ajvIssues(file: string, errors: readonly ErrorObject[] | null | undefined, prefix = ""): SchemaIssue[] {
+  return (errors ?? []).map((e) => ({ file, pointer: prefix + e.instancePath, message: describeAjvError(e) }));
+}
+
+/** Readable text for one ajv error, including the offending property name where ajv keeps it in params. */
+export function describeAjvError(e: ErrorObject): string {
+  const params = e.params as Record<string, unknown>;
+  if (e.keyword === "additionalProperties") return `must NOT have additional property '${String(params["additionalProperty"])}'`;
+  if (e.keyword === "enum") return `${e.message ?? "must be one of the allowed values"}: ${JSON.stringify(params["allowedValues"])}`;
+  if (e.keyword === "const") return `must be ${JSON.stringify(params["allowedValue"])}`;
+  return e.message ?? `fails keyword ${e.keyword}`;
+}
+
+function checkIds(loaded: LoadedSchemas, issues: SchemaIssue[]): Map<string, SchemaFile> {
+  const byId = new Map<string, SchemaFile>();
+  for (const file of loaded.files) {
+    if (!isObject(file.json)) {
+      issues.push({ file: file.path, pointer: "", message: "a schema file must contain a JSON object" });
+      continue;
+    }
+    const id = file.json["$id"];
+    const expected = ID_BASE + file.path;
+    if (id !== expected) {
+      issues.push({ file: file.path, pointer: "/$id", message: `must be "${expected}" (found ${JSON.stringify(id)})` });
+      continue;
+    }
+    byId.set(expected, file);
+  }
+  return byId;
+}
+
+function checkCommandFiles(loaded: LoadedSchemas, ajv: Ajv2020, issues: SchemaIssue[]): void {
+  const metaFile = loaded.files.find((f) => f.path === META_PATH);
+  const commands = loaded.files.filter((f) => isCommandFile(f.path));
+  if (!metaFile) {
+    if (commands.length > 0) issues.push({ file: META_PATH, pointer: "", message: "meta-schema for command files is missing" });
+    return;
+  }
+  let validateMeta;
+  try {
+    validateMeta = ajv.compile(metaFile.json as object);
+  } catch (err) {
+    issues.push({ file: META_PATH, pointer: "", message: `meta-schema does not compile: ${(err as Error).message}` });
+    return;
+  }
+  for (const file of commands) {
+    if (!validateMeta(file.json)) {
+      issues.push(...ajvIssues(file.path, validateMeta.errors).map((i) => ({ ...i, message: `${i.message} (meta-schema)` })));
+      continue;
+    }
+    const doc = file.json as JsonObject;
+    const name = file.path.slice("commands/".length, -".json".length);
+    const meta = doc["x-openflow"] as JsonObject;
+    if (doc["title"] !== name) issues.push({ file: file.path, pointer: "/title", message: `must equal the file name "${name}"` });
+    if (meta["command"] !== name) {
+      issues.push({ file: file.path, pointer: "/x-openflow/command", message: `must equal the file name "${name}"` });
+    }
+    if (meta["deprecation"] !== undefined && doc["deprecated"] !== true) {
+      issues.push({ file: file.path, pointer: "/deprecated", message: "must be true when x-openflow.deprecation is set" });
+    }
+    if (meta["replyCommand"] === null && meta["replyExpected"] === true) {
+      issues.push({ file: file.path, pointer: "/x-openflow/replyExpected", message: "cannot be true when replyCommand is null" });
+    }
+  }
+}
+
+/** Every `$ref` must point at a loaded file and an existing location inside it. */
+function checkRefs(loaded: LoadedSchemas, byId: ReadonlyMap<string, SchemaFile>, issues: SchemaIssue[]): void {
+  for (const file of loaded.files) {
+    const baseId = ID_BASE + file.path;
+    walkSchema(file.json, (node, pointer) => {
+      const ref = node["$ref"];
+      if (ref === undefined) return;
+      const at = `${pointer}/$ref`;
+      if (typeof ref !== "string") {
+        issues.push({ file: file.path, pointer: at, message: "$ref must be a string" });
+        return;
+      }
+      let target;
+      try {
+        target = resolveRef(ref, baseId);
+      } catch {
+        issues.push({ file: file.path, pointer: at, message: `$ref "${ref}" is not a valid URI reference` });
+        return;
+      }
+      const targetFile = byId.get(target.uri);
+      if (!targetFile) {
+        const expected = target.uri.startsWith(ID_BASE) ? ` (expected a file schemas/${target.uri.slice(ID_BASE.length)})` : "";
+        issues.push({ file: file.path, pointer: at, message: `unresolved $ref "${ref}": no schema with $id ${target.uri}${expected}` });
+        return;
+      }
+      if (target.fragment !== "" && !target.fragment.startsWith("/")) {
+        let found = false;
+        walkSchema(targetFile.json, (n) => {
+          if (n["$anchor"] === target.fragment) found = true;
+        });
+        if (!found) issues.push({ file: file.path, pointer: at, message: `unresolved $ref "${ref}": no $anchor "${target.fragment}" in ${targetFile.path}` });
+        return;
+      }
+      if (!isObject(resolvePointer(targetFile.json, target.fragment)) && resolvePointer(targetFile.json, target.fragment) !== true) {
+        issues.push({ file: file.path, pointer: at, message: `unresolved $ref "${ref}": ${targetFile.path} has no schema at #${target.fragment}` });
+      }
+    });
+  }
+}
+
+/** Two commands must not produce the same method, handler or payload type name. */
+function checkNames(loaded: LoadedSchemas, issues: SchemaIssue[]): void {
+  const seen = new Map<string, string>();
+  const claim = (key: string, name: string, file: string, pointer: string, what: string): void => {
+    const previous = seen.get(key);
+    if (previous !== undefined) issues.push({ file, pointer, message: `${what} "${name}" collides with the one of ${previous}` });
+    else seen.set(key, file);
+  };
+  for (const file of loaded.files.filter((f) => isCommandFile(f.path))) {
+    const doc = file.json as JsonObject;
+    const command = String(doc["title"]);
+    claim(`method ${methodName(command)}`, methodName(command), file.path, "/title", "method name");
+    claim(`handler ${handlerName(command)}`, handlerName(command), file.path, "/title", "handler name");
+    const defs = doc["$defs"] as JsonObject;
+    for (const kind of ["request", "reply"] as const) {
+      const payload = defs[kind];
+      if (!isObject(payload)) continue;
+      const title = typeof payload["title"] === "string" ? typeNameFromTitle(payload["title"]) : defaultTypeName(command, kind);
+      claim(`type ${title}`, title, file.path, `/$defs/${kind}/title`, "type name");
+    }
+  }
+}
+
+export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
+  const issues: SchemaIssue[] = [];
+  const byId = checkIds(loaded, issues);
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+
+  const ajv = createAjv({ standalone: true });
+  // JSON Schema meta-schema check first: its errors carry pointers.
+  for (const file of loaded.files) {
+    if (!ajv.validateSchema(file.json as object)) issues.push(...ajvIssues(file.path, ajv.errors).map((i) => ({ ...i, message: `invalid JSON Schema: ${i.message}` })));
+  }
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+
+  checkCommandFiles(loaded, ajv, issues);
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+
+  checkRefs(loaded, byId, issues);
+  checkNames(loaded, issues);
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+
+  for (const file of loaded.files) {
+    if (file.path === META_PATH) continue; // compiled above
+    try {
+      ajv.addSchema(file.json as object);
+    } catch (err) {
+      issues.push({ file: file.path, pointer: "", message: `ajv cannot add schema: ${(err as Error).message}` });
+    }
+  }
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+  for (const file of loaded.files) {
+    try {
+      if (file.path !== META_PATH) ajv.getSchema(ID_BASE + file.path);
+    } catch (err) {
+      issues.push({ file: file.path, pointer: locateAjvMessage((err as Error).message), message: `ajv strict compile failed: ${(err as Error).message}` });
+    }
+  }
+  if (issues.length > 0) throw new GeneratorError("validate", issues);
+  return { ...loaded, ajv, byId };
+}
+
+/** ajv strict messages sometimes contain `at "#/pointer"`; use it when present. */
+function locateAjvMessage(message: string): string {
+  const m = /at "#?([^"]*)"/.exec(message);
+  return m?.[1] ?? "";
+}
