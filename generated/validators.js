@@ -4053,13 +4053,482 @@ return errors === 0;
 }
 validate40.evaluated = {"props":{"wiqid":true,"wiq":true,"items":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const closequeue_request = validate43;
-const schema63 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
+export const aggregate_request = validate43;
+const schema63 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","aggregates"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":"object"}},{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}}]},"hint":{"type":["object","string","null"]},"queryas":{"type":["string","null"]},"explain":{"type":["boolean","null"]}}};
 
 function validate43(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate43.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.aggregates === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "aggregates"},message:"must have required property '"+"aggregates"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.aggregates !== undefined){
+let data6 = data.aggregates;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err10 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs22 = errors;
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err12 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs22 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+const _errs24 = errors;
+if(typeof data6 !== "string"){
+const err13 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/2/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid0 = _errs24 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 2;
+}
+}
+}
+if(!valid4){
+const err14 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.hint !== undefined){
+let data8 = data.hint;
+if(((!(data8 && typeof data8 == "object" && !Array.isArray(data8))) && (typeof data8 !== "string")) && (data8 !== null)){
+const err15 = {instancePath:instancePath+"/hint",schemaPath:"#/properties/hint/type",keyword:"type",params:{type: schema63.properties.hint.type},message:"must be object,string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.queryas !== undefined){
+let data9 = data.queryas;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err16 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema63.properties.queryas.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.explain !== undefined){
+let data10 = data.explain;
+if((typeof data10 !== "boolean") && (data10 !== null)){
+const err17 = {instancePath:instancePath+"/explain",schemaPath:"#/properties/explain/type",keyword:"type",params:{type: schema63.properties.explain.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate43.errors = vErrors;
+return errors === 0;
+}
+validate43.evaluated = {"props":{"collectionname":true,"aggregates":true,"hint":true,"queryas":true,"explain":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_0 = validate44;
+const schema65 = {"type":["array","object"]};
+
+function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate44.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!data || typeof data != "object"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: schema65.type},message:"must be array,object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate44.errors = vErrors;
+return errors === 0;
+}
+validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const aggregate_reply = validate45;
+const schema66 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":"array","items":{"type":"object"}}}};
+
+function validate45(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate45.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data6 = data.result;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err7 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate45.errors = vErrors;
+return errors === 0;
+}
+validate45.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const closequeue_request = validate47;
+const schema69 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
+
+function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate47.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4176,18 +4645,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate43.errors = vErrors;
+validate47.errors = vErrors;
 return errors === 0;
 }
-validate43.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate47.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const closequeue_reply = validate44;
-const schema65 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+export const closequeue_reply = validate48;
+const schema71 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
 
-function validate44(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate44.evaluated;
+const evaluated0 = validate48.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4295,18 +4764,1336 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate44.errors = vErrors;
+validate48.errors = vErrors;
 return errors === 0;
 }
-validate44.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate48.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const createworkflowinstance_request = validate46;
-const schema68 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["targetid","resultqueue"],"properties":{"targetid":{"type":"string","minLength":1},"workflowid":{"type":"string"},"queue":{"type":"string"},"resultqueue":{"type":"string","minLength":1},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"data":{"type":["object","array","string","number","boolean","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"parentid":{"type":["string","null"]}}};
+export const count_request = validate50;
+const schema74 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"queryas":{"type":["string","null"]}}};
 
-function validate46(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate46.evaluated;
+const evaluated0 = validate50.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.query === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "query"},message:"must have required property '"+"query"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.query !== undefined){
+let data6 = data.query;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err10 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs20 = errors;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs20 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err12 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.queryas !== undefined){
+let data7 = data.queryas;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err13 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema74.properties.queryas.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate50.errors = vErrors;
+return errors === 0;
+}
+validate50.evaluated = {"props":{"collectionname":true,"query":true,"queryas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_1 = validate51;
+const schema76 = {"type":"object"};
+
+function validate51(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate51.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate51.errors = vErrors;
+return errors === 0;
+}
+validate51.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const count_reply = validate52;
+const schema77 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":"integer","minimum":0}}};
+
+function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate52.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data6 = data.result;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate52.errors = vErrors;
+return errors === 0;
+}
+validate52.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const createcollection_request = validate54;
+const schema80 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"timeseries":{"type":"object","required":["timeField"],"properties":{"timeField":{"type":"string","minLength":1},"metaField":{"type":"string"},"granularity":{"enum":["seconds","minutes","hours"]}}},"expireAfterSeconds":{"type":"number","minimum":0},"changeStreamPreAndPostImages":{"type":"object","properties":{"enabled":{"type":"boolean"}}},"capped":{"type":"boolean"},"size":{"type":"number","minimum":0},"max":{"type":"number","minimum":0},"validator":{"type":"object"},"validationLevel":{"enum":["off","strict","moderate"]},"validationAction":{"enum":["error","warn"]},"collation":{"type":"object","properties":{"locale":{"type":"string"},"caseLevel":{"type":"boolean"},"caseFirst":{"type":"string"},"strength":{"type":"integer","minimum":1,"maximum":5},"numericOrdering":{"type":"boolean"},"alternate":{"type":"string"},"maxVariable":{"type":"string"},"backwards":{"type":"boolean"}}}}};
+
+function validate54(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate54.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.timeseries !== undefined){
+let data6 = data.timeseries;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.timeField === undefined){
+const err9 = {instancePath:instancePath+"/timeseries",schemaPath:"#/properties/timeseries/required",keyword:"required",params:{missingProperty: "timeField"},message:"must have required property '"+"timeField"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data6.timeField !== undefined){
+let data7 = data6.timeField;
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+const err10 = {instancePath:instancePath+"/timeseries/timeField",schemaPath:"#/properties/timeseries/properties/timeField/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/timeseries/timeField",schemaPath:"#/properties/timeseries/properties/timeField/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data6.metaField !== undefined){
+if(typeof data6.metaField !== "string"){
+const err12 = {instancePath:instancePath+"/timeseries/metaField",schemaPath:"#/properties/timeseries/properties/metaField/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data6.granularity !== undefined){
+let data9 = data6.granularity;
+if(!(((data9 === "seconds") || (data9 === "minutes")) || (data9 === "hours"))){
+const err13 = {instancePath:instancePath+"/timeseries/granularity",schemaPath:"#/properties/timeseries/properties/granularity/enum",keyword:"enum",params:{allowedValues: schema80.properties.timeseries.properties.granularity.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/timeseries",schemaPath:"#/properties/timeseries/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.expireAfterSeconds !== undefined){
+let data10 = data.expireAfterSeconds;
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+const err15 = {instancePath:instancePath+"/expireAfterSeconds",schemaPath:"#/properties/expireAfterSeconds/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+else {
+const err16 = {instancePath:instancePath+"/expireAfterSeconds",schemaPath:"#/properties/expireAfterSeconds/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.changeStreamPreAndPostImages !== undefined){
+let data11 = data.changeStreamPreAndPostImages;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.enabled !== undefined){
+if(typeof data11.enabled !== "boolean"){
+const err17 = {instancePath:instancePath+"/changeStreamPreAndPostImages/enabled",schemaPath:"#/properties/changeStreamPreAndPostImages/properties/enabled/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/changeStreamPreAndPostImages",schemaPath:"#/properties/changeStreamPreAndPostImages/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.capped !== undefined){
+if(typeof data.capped !== "boolean"){
+const err19 = {instancePath:instancePath+"/capped",schemaPath:"#/properties/capped/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.size !== undefined){
+let data14 = data.size;
+if((typeof data14 == "number") && (isFinite(data14))){
+if(data14 < 0 || isNaN(data14)){
+const err20 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/size",schemaPath:"#/properties/size/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.max !== undefined){
+let data15 = data.max;
+if((typeof data15 == "number") && (isFinite(data15))){
+if(data15 < 0 || isNaN(data15)){
+const err22 = {instancePath:instancePath+"/max",schemaPath:"#/properties/max/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/max",schemaPath:"#/properties/max/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data.validator !== undefined){
+let data16 = data.validator;
+if(!(data16 && typeof data16 == "object" && !Array.isArray(data16))){
+const err24 = {instancePath:instancePath+"/validator",schemaPath:"#/properties/validator/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.validationLevel !== undefined){
+let data17 = data.validationLevel;
+if(!(((data17 === "off") || (data17 === "strict")) || (data17 === "moderate"))){
+const err25 = {instancePath:instancePath+"/validationLevel",schemaPath:"#/properties/validationLevel/enum",keyword:"enum",params:{allowedValues: schema80.properties.validationLevel.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.validationAction !== undefined){
+let data18 = data.validationAction;
+if(!((data18 === "error") || (data18 === "warn"))){
+const err26 = {instancePath:instancePath+"/validationAction",schemaPath:"#/properties/validationAction/enum",keyword:"enum",params:{allowedValues: schema80.properties.validationAction.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+if(data.collation !== undefined){
+let data19 = data.collation;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.locale !== undefined){
+if(typeof data19.locale !== "string"){
+const err27 = {instancePath:instancePath+"/collation/locale",schemaPath:"#/properties/collation/properties/locale/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+if(data19.caseLevel !== undefined){
+if(typeof data19.caseLevel !== "boolean"){
+const err28 = {instancePath:instancePath+"/collation/caseLevel",schemaPath:"#/properties/collation/properties/caseLevel/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+if(data19.caseFirst !== undefined){
+if(typeof data19.caseFirst !== "string"){
+const err29 = {instancePath:instancePath+"/collation/caseFirst",schemaPath:"#/properties/collation/properties/caseFirst/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data19.strength !== undefined){
+let data23 = data19.strength;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err30 = {instancePath:instancePath+"/collation/strength",schemaPath:"#/properties/collation/properties/strength/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 5 || isNaN(data23)){
+const err31 = {instancePath:instancePath+"/collation/strength",schemaPath:"#/properties/collation/properties/strength/maximum",keyword:"maximum",params:{comparison: "<=", limit: 5},message:"must be <= 5"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(data23 < 1 || isNaN(data23)){
+const err32 = {instancePath:instancePath+"/collation/strength",schemaPath:"#/properties/collation/properties/strength/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+}
+if(data19.numericOrdering !== undefined){
+if(typeof data19.numericOrdering !== "boolean"){
+const err33 = {instancePath:instancePath+"/collation/numericOrdering",schemaPath:"#/properties/collation/properties/numericOrdering/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+if(data19.alternate !== undefined){
+if(typeof data19.alternate !== "string"){
+const err34 = {instancePath:instancePath+"/collation/alternate",schemaPath:"#/properties/collation/properties/alternate/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+if(data19.maxVariable !== undefined){
+if(typeof data19.maxVariable !== "string"){
+const err35 = {instancePath:instancePath+"/collation/maxVariable",schemaPath:"#/properties/collation/properties/maxVariable/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data19.backwards !== undefined){
+if(typeof data19.backwards !== "boolean"){
+const err36 = {instancePath:instancePath+"/collation/backwards",schemaPath:"#/properties/collation/properties/backwards/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath:instancePath+"/collation",schemaPath:"#/properties/collation/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+}
+}
+else {
+const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+validate54.errors = vErrors;
+return errors === 0;
+}
+validate54.evaluated = {"props":{"collectionname":true,"timeseries":true,"expireAfterSeconds":true,"changeStreamPreAndPostImages":true,"capped":true,"size":true,"max":true,"validator":true,"validationLevel":true,"validationAction":true,"collation":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const createcollection_reply = validate55;
+const schema82 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"}}};
+
+function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate55.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate55.errors = vErrors;
+return errors === 0;
+}
+validate55.evaluated = {"props":{"collectionname":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const createindex_request = validate57;
+const schema85 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","index"],"properties":{"collectionname":{"type":"string","minLength":1},"index":{"type":"object"},"options":{"type":["object","null"]},"name":{"type":["string","null"]}}};
+
+function validate57(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate57.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.index === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+let data6 = data.index;
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err10 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.options !== undefined){
+let data7 = data.options;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err11 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: schema85.properties.options.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data8 = data.name;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err12 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema85.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate57.errors = vErrors;
+return errors === 0;
+}
+validate57.evaluated = {"props":{"collectionname":true,"index":true,"options":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const createindex_reply = validate58;
+const schema87 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{}}};
+
+function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate58.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate58.errors = vErrors;
+return errors === 0;
+}
+validate58.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const createworkflowinstance_request = validate60;
+const schema90 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["targetid","resultqueue"],"properties":{"targetid":{"type":"string","minLength":1},"workflowid":{"type":"string"},"queue":{"type":"string"},"resultqueue":{"type":"string","minLength":1},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"data":{"type":["object","array","string","number","boolean","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"parentid":{"type":["string","null"]}}};
+
+function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate60.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4523,7 +6310,7 @@ errors++;
 if(data.data !== undefined){
 let data12 = data.data;
 if((((typeof data12 != "object") && (typeof data12 !== "string")) && (!((typeof data12 == "number") && (isFinite(data12))))) && (typeof data12 !== "boolean")){
-const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema68.properties.data.type},message:"must be object,array,string,number,boolean,null"};
+const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema90.properties.data.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4536,7 +6323,7 @@ errors++;
 if(data.payload !== undefined){
 let data13 = data.payload;
 if((((typeof data13 != "object") && (typeof data13 !== "string")) && (!((typeof data13 == "number") && (isFinite(data13))))) && (typeof data13 !== "boolean")){
-const err18 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema68.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err18 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema90.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -4549,7 +6336,7 @@ errors++;
 if(data.parentid !== undefined){
 let data14 = data.parentid;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err19 = {instancePath:instancePath+"/parentid",schemaPath:"#/properties/parentid/type",keyword:"type",params:{type: schema68.properties.parentid.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/parentid",schemaPath:"#/properties/parentid/type",keyword:"type",params:{type: schema90.properties.parentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -4570,18 +6357,18 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate46.errors = vErrors;
+validate60.errors = vErrors;
 return errors === 0;
 }
-validate46.evaluated = {"props":{"targetid":true,"workflowid":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"data":true,"payload":true,"parentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate60.evaluated = {"props":{"targetid":true,"workflowid":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"data":true,"payload":true,"parentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const createworkflowinstance_reply = validate47;
-const schema70 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["newinstanceid"],"properties":{"newinstanceid":{"type":"string"},"jwt":{"type":"string"},"targetid":{"type":"string"},"workflowid":{"type":"string"},"workflow":{"type":["string","null"]},"queue":{"type":"string"},"resultqueue":{"type":"string"},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"payload":{"type":["object","array","string","number","boolean","null"]},"state":{"const":"new"},"form":{"const":"unknown"}}};
+export const createworkflowinstance_reply = validate61;
+const schema92 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["newinstanceid"],"properties":{"newinstanceid":{"type":"string"},"jwt":{"type":"string"},"targetid":{"type":"string"},"workflowid":{"type":"string"},"workflow":{"type":["string","null"]},"queue":{"type":"string"},"resultqueue":{"type":"string"},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"payload":{"type":["object","array","string","number","boolean","null"]},"state":{"const":"new"},"form":{"const":"unknown"}}};
 
-function validate47(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate47.evaluated;
+const evaluated0 = validate61.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4727,7 +6514,7 @@ errors++;
 if(data.workflow !== undefined){
 let data9 = data.workflow;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err11 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: schema70.properties.workflow.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: schema92.properties.workflow.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -4800,7 +6587,7 @@ errors++;
 if(data.payload !== undefined){
 let data15 = data.payload;
 if((((typeof data15 != "object") && (typeof data15 !== "string")) && (!((typeof data15 == "number") && (isFinite(data15))))) && (typeof data15 !== "boolean")){
-const err17 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema70.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err17 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema92.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -4845,18 +6632,4166 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate47.errors = vErrors;
+validate61.errors = vErrors;
 return errors === 0;
 }
-validate47.evaluated = {"props":{"newinstanceid":true,"jwt":true,"targetid":true,"workflowid":true,"workflow":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"payload":true,"state":true,"form":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate61.evaluated = {"props":{"newinstanceid":true,"jwt":true,"targetid":true,"workflowid":true,"workflow":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"payload":true,"state":true,"form":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deletenoderedinstance_request = validate49;
-const schema73 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const customcommand_request = validate63;
+const schema95 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"},{"if":{"type":"object","properties":{"command":{"enum":["killwebsocketclient","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","deleteagent","deletepackage"]}},"required":["command"]},"then":{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}}},{"if":{"type":"object","properties":{"command":{"const":"webpushmessage"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"object","properties":{"host":{"type":"string"},"_type":{"type":"string"},"title":{"type":"string"},"body":{"type":"string"}}}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["index"],"properties":{"collection":{"type":"string"},"collectionname":{"type":"string"},"name":{"type":"string"},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"},"tree":{"type":"string"},"commit":{"type":"string"}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"$ref":"#/$defs/Agent"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}}]}}}}],"required":["command"],"properties":{"command":{"enum":["getclients","dumpwebsocketclients","killwebsocketclient","clearcache","heapdump","shutdown","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","getagentpods","deleteagent","registeragent","deletepackage","createindex","issuelicense","snapshotcreate","snapshotrestore"]},"id":{"type":"string"},"name":{"type":"string"},"data":{"type":["object","string"]}}};
+const schema97 = {"type":"object","allOf":[{"$ref":"../defs/base.json"}],"properties":{"slug":{"type":"string"},"hostname":{"type":"string"},"username":{"type":"string"},"os":{"type":"string"},"arch":{"type":"string"},"version":{"type":"string"},"chrome":{"type":"boolean"},"chromium":{"type":"boolean"},"docker":{"type":"boolean"},"assistant":{"type":"boolean"},"daemon":{"type":"boolean"},"languages":{"type":"array","items":{"type":"string"}},"runas":{"type":"string"},"runasname":{"type":"string"},"image":{"type":"string"},"lastseen":{"$ref":"../defs/date.json"},"jwt":{"type":"string"}}};
 
-function validate49(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate49.evaluated;
+const evaluated0 = validate64.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.slug !== undefined){
+if(typeof data.slug !== "string"){
+const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.hostname !== undefined){
+if(typeof data.hostname !== "string"){
+const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.username !== undefined){
+if(typeof data.username !== "string"){
+const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.os !== undefined){
+if(typeof data.os !== "string"){
+const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.arch !== undefined){
+if(typeof data.arch !== "string"){
+const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+if(typeof data.version !== "string"){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.chrome !== undefined){
+if(typeof data.chrome !== "boolean"){
+const err6 = {instancePath:instancePath+"/chrome",schemaPath:"#/properties/chrome/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.chromium !== undefined){
+if(typeof data.chromium !== "boolean"){
+const err7 = {instancePath:instancePath+"/chromium",schemaPath:"#/properties/chromium/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.docker !== undefined){
+if(typeof data.docker !== "boolean"){
+const err8 = {instancePath:instancePath+"/docker",schemaPath:"#/properties/docker/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.assistant !== undefined){
+if(typeof data.assistant !== "boolean"){
+const err9 = {instancePath:instancePath+"/assistant",schemaPath:"#/properties/assistant/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.daemon !== undefined){
+if(typeof data.daemon !== "boolean"){
+const err10 = {instancePath:instancePath+"/daemon",schemaPath:"#/properties/daemon/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.languages !== undefined){
+let data11 = data.languages;
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data11[i0] !== "string"){
+const err11 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.runas !== undefined){
+if(typeof data.runas !== "string"){
+const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.runasname !== undefined){
+if(typeof data.runasname !== "string"){
+const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.image !== undefined){
+if(typeof data.image !== "string"){
+const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.lastseen !== undefined){
+let data16 = data.lastseen;
+const _errs36 = errors;
+let valid5 = false;
+const _errs37 = errors;
+if(typeof data16 === "string"){
+if(!pattern4.test(data16)){
+const err16 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid0 = _errs37 === errors;
+valid5 = valid5 || _valid0;
+const _errs39 = errors;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.seconds === undefined){
+const err18 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data16.seconds !== undefined){
+let data17 = data16.seconds;
+if((!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))) && (typeof data17 !== "string")){
+const err19 = {instancePath:instancePath+"/lastseen/seconds",schemaPath:"../defs/date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data16.nanos !== undefined){
+let data18 = data16.nanos;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err20 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 999999999 || isNaN(data18)){
+const err21 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(data18 < 0 || isNaN(data18)){
+const err22 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid0 = _errs39 === errors;
+valid5 = valid5 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid5){
+const err24 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs36;
+if(vErrors !== null){
+if(_errs36){
+vErrors.length = _errs36;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.jwt !== undefined){
+if(typeof data.jwt !== "string"){
+const err25 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+validate64.errors = vErrors;
+return errors === 0;
+}
+validate64.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate63(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate63.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const _errs15 = errors;
+let valid3 = true;
+const _errs16 = errors;
+if(errors === _errs16){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.command === undefined) && (missing0 = "command")){
+const err6 = {};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+let data5 = data.command;
+if(!((((((((data5 === "killwebsocketclient") || (data5 === "webpushmessage")) || (data5 === "startagent")) || (data5 === "stopagent")) || (data5 === "deleteagentpod")) || (data5 === "getagentlog")) || (data5 === "deleteagent")) || (data5 === "deletepackage"))){
+const err7 = {};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err8 = {};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid0 = _errs16 === errors;
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs19 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err9 = {instancePath,schemaPath:"#/allOf/1/then/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data6 = data.id;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/allOf/1/then/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/id",schemaPath:"#/allOf/1/then/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+valid3 = _valid0;
+if(valid3){
+var props0 = {};
+props0.id = true;
+props0.command = true;
+}
+}
+if(!valid3){
+const err13 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+props0.error = true;
+}
+const _errs24 = errors;
+let valid6 = true;
+const _errs25 = errors;
+if(errors === _errs25){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.command === undefined) && (missing1 = "command")){
+const err14 = {};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("webpushmessage" !== data.command){
+const err15 = {};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err16 = {};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+var _valid1 = _errs25 === errors;
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs28 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err17 = {instancePath,schemaPath:"#/allOf/2/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(data.data !== undefined){
+let data8 = data.data;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.host !== undefined){
+if(typeof data8.host !== "string"){
+const err18 = {instancePath:instancePath+"/data/host",schemaPath:"#/allOf/2/then/properties/data/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data8._type !== undefined){
+if(typeof data8._type !== "string"){
+const err19 = {instancePath:instancePath+"/data/_type",schemaPath:"#/allOf/2/then/properties/data/properties/_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data8.title !== undefined){
+if(typeof data8.title !== "string"){
+const err20 = {instancePath:instancePath+"/data/title",schemaPath:"#/allOf/2/then/properties/data/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data8.body !== undefined){
+if(typeof data8.body !== "string"){
+const err21 = {instancePath:instancePath+"/data/body",schemaPath:"#/allOf/2/then/properties/data/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/2/then/properties/data/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/allOf/2/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid1 = _errs28 === errors;
+valid6 = _valid1;
+if(valid6){
+var props1 = {};
+props1.data = true;
+props1.command = true;
+}
+}
+if(!valid6){
+const err24 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+if(props0 !== true && props1 !== undefined){
+if(props1 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props1);
+}
+}
+const _errs41 = errors;
+let valid10 = true;
+const _errs42 = errors;
+if(errors === _errs42){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.command === undefined) && (missing2 = "command")){
+const err25 = {};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("createindex" !== data.command){
+const err26 = {};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err27 = {};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+var _valid2 = _errs42 === errors;
+errors = _errs41;
+if(vErrors !== null){
+if(_errs41){
+vErrors.length = _errs41;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs45 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err28 = {instancePath,schemaPath:"#/allOf/3/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err29 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/3/then/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+}
+else {
+const err30 = {instancePath,schemaPath:"#/allOf/3/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var _valid2 = _errs45 === errors;
+valid10 = _valid2;
+if(valid10){
+var props2 = {};
+props2.data = true;
+props2.command = true;
+}
+}
+if(!valid10){
+const err31 = {instancePath,schemaPath:"#/allOf/3/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+if(props0 !== true && props2 !== undefined){
+if(props2 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props2);
+}
+}
+const _errs50 = errors;
+let valid13 = true;
+const _errs51 = errors;
+if(errors === _errs51){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing3;
+if((data.command === undefined) && (missing3 = "command")){
+const err32 = {};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("snapshotcreate" !== data.command){
+const err33 = {};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err34 = {};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+var _valid3 = _errs51 === errors;
+errors = _errs50;
+if(vErrors !== null){
+if(_errs50){
+vErrors.length = _errs50;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid3){
+const _errs54 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err35 = {instancePath,schemaPath:"#/allOf/4/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err36 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/4/then/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+}
+}
+else {
+const err37 = {instancePath,schemaPath:"#/allOf/4/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+var _valid3 = _errs54 === errors;
+valid13 = _valid3;
+if(valid13){
+var props3 = {};
+props3.data = true;
+props3.command = true;
+}
+}
+if(!valid13){
+const err38 = {instancePath,schemaPath:"#/allOf/4/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+if(props0 !== true && props3 !== undefined){
+if(props3 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props3);
+}
+}
+const _errs59 = errors;
+let valid16 = true;
+const _errs60 = errors;
+if(errors === _errs60){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.command === undefined) && (missing4 = "command")){
+const err39 = {};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("snapshotrestore" !== data.command){
+const err40 = {};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err41 = {};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+var _valid4 = _errs60 === errors;
+errors = _errs59;
+if(vErrors !== null){
+if(_errs59){
+vErrors.length = _errs59;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid4){
+const _errs63 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err42 = {instancePath,schemaPath:"#/allOf/5/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+if(data.data !== undefined){
+if(typeof data.data !== "string"){
+const err43 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/5/then/properties/data/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+else {
+const err44 = {instancePath,schemaPath:"#/allOf/5/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+var _valid4 = _errs63 === errors;
+valid16 = _valid4;
+if(valid16){
+var props4 = {};
+props4.data = true;
+props4.command = true;
+}
+}
+if(!valid16){
+const err45 = {instancePath,schemaPath:"#/allOf/5/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+if(props0 !== true && props4 !== undefined){
+if(props4 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props4);
+}
+}
+const _errs68 = errors;
+let valid19 = true;
+const _errs69 = errors;
+if(errors === _errs69){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing5;
+if((data.command === undefined) && (missing5 = "command")){
+const err46 = {};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("issuelicense" !== data.command){
+const err47 = {};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err48 = {};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+var _valid5 = _errs69 === errors;
+errors = _errs68;
+if(vErrors !== null){
+if(_errs68){
+vErrors.length = _errs68;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid5){
+const _errs72 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err49 = {instancePath,schemaPath:"#/allOf/6/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+if(data.data !== undefined){
+let data20 = data.data;
+const _errs75 = errors;
+let valid22 = false;
+const _errs76 = errors;
+if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
+if(data20.domain !== undefined){
+if(typeof data20.domain !== "string"){
+const err50 = {instancePath:instancePath+"/data/domain",schemaPath:"#/allOf/6/then/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data20.months !== undefined){
+let data22 = data20.months;
+if(!((typeof data22 == "number") && (isFinite(data22)))){
+const err51 = {instancePath:instancePath+"/data/months",schemaPath:"#/allOf/6/then/properties/data/anyOf/0/properties/months/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+}
+else {
+const err52 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/6/then/properties/data/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+var _valid6 = _errs76 === errors;
+valid22 = valid22 || _valid6;
+if(_valid6){
+var props5 = {};
+props5.domain = true;
+props5.months = true;
+}
+const _errs82 = errors;
+if(typeof data20 !== "string"){
+const err53 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/6/then/properties/data/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+var _valid6 = _errs82 === errors;
+valid22 = valid22 || _valid6;
+if(!valid22){
+const err54 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/6/then/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+else {
+errors = _errs75;
+if(vErrors !== null){
+if(_errs75){
+vErrors.length = _errs75;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err55 = {instancePath,schemaPath:"#/allOf/6/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
+}
+errors++;
+}
+var _valid5 = _errs72 === errors;
+valid19 = _valid5;
+if(valid19){
+var props6 = {};
+props6.data = true;
+props6.command = true;
+}
+}
+if(!valid19){
+const err56 = {instancePath,schemaPath:"#/allOf/6/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err56];
+}
+else {
+vErrors.push(err56);
+}
+errors++;
+}
+if(props0 !== true && props6 !== undefined){
+if(props6 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props6);
+}
+}
+const _errs85 = errors;
+let valid24 = true;
+const _errs86 = errors;
+if(errors === _errs86){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing6;
+if((data.command === undefined) && (missing6 = "command")){
+const err57 = {};
+if(vErrors === null){
+vErrors = [err57];
+}
+else {
+vErrors.push(err57);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("registeragent" !== data.command){
+const err58 = {};
+if(vErrors === null){
+vErrors = [err58];
+}
+else {
+vErrors.push(err58);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err59 = {};
+if(vErrors === null){
+vErrors = [err59];
+}
+else {
+vErrors.push(err59);
+}
+errors++;
+}
+}
+var _valid7 = _errs86 === errors;
+errors = _errs85;
+if(vErrors !== null){
+if(_errs85){
+vErrors.length = _errs85;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid7){
+const _errs89 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err60 = {instancePath,schemaPath:"#/allOf/7/then/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err60];
+}
+else {
+vErrors.push(err60);
+}
+errors++;
+}
+if(data.data !== undefined){
+let data24 = data.data;
+const _errs92 = errors;
+let valid27 = false;
+const _errs93 = errors;
+if(!(validate64(data24, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+errors = vErrors.length;
+}
+var _valid8 = _errs93 === errors;
+valid27 = valid27 || _valid8;
+if(_valid8){
+var props7 = {};
+props7.slug = true;
+props7.hostname = true;
+props7.username = true;
+props7.os = true;
+props7.arch = true;
+props7.version = true;
+props7.chrome = true;
+props7.chromium = true;
+props7.docker = true;
+props7.assistant = true;
+props7.daemon = true;
+props7.languages = true;
+props7.runas = true;
+props7.runasname = true;
+props7.image = true;
+props7.lastseen = true;
+props7.jwt = true;
+props7._id = true;
+props7._type = true;
+props7.name = true;
+props7._name = true;
+props7._acl = true;
+props7._encrypt = true;
+props7._created = true;
+props7._modified = true;
+props7._createdby = true;
+props7._createdbyid = true;
+props7._modifiedby = true;
+props7._modifiedbyid = true;
+props7._version = true;
+props7._skiphistory = true;
+}
+const _errs94 = errors;
+if(typeof data24 !== "string"){
+const err61 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/7/then/properties/data/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err61];
+}
+else {
+vErrors.push(err61);
+}
+errors++;
+}
+var _valid8 = _errs94 === errors;
+valid27 = valid27 || _valid8;
+if(!valid27){
+const err62 = {instancePath:instancePath+"/data",schemaPath:"#/allOf/7/then/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err62];
+}
+else {
+vErrors.push(err62);
+}
+errors++;
+}
+else {
+errors = _errs92;
+if(vErrors !== null){
+if(_errs92){
+vErrors.length = _errs92;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err63 = {instancePath,schemaPath:"#/allOf/7/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err63];
+}
+else {
+vErrors.push(err63);
+}
+errors++;
+}
+var _valid7 = _errs89 === errors;
+valid24 = _valid7;
+if(valid24){
+var props8 = {};
+props8.data = true;
+props8.command = true;
+}
+}
+if(!valid24){
+const err64 = {instancePath,schemaPath:"#/allOf/7/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err64];
+}
+else {
+vErrors.push(err64);
+}
+errors++;
+}
+if(props0 !== true && props8 !== undefined){
+if(props8 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props8);
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err65 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err65];
+}
+else {
+vErrors.push(err65);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.command = true;
+props0.id = true;
+props0.name = true;
+props0.data = true;
+}
+if(data.command !== undefined){
+let data25 = data.command;
+if(!(((((((((((((((((((data25 === "getclients") || (data25 === "dumpwebsocketclients")) || (data25 === "killwebsocketclient")) || (data25 === "clearcache")) || (data25 === "heapdump")) || (data25 === "shutdown")) || (data25 === "webpushmessage")) || (data25 === "startagent")) || (data25 === "stopagent")) || (data25 === "deleteagentpod")) || (data25 === "getagentlog")) || (data25 === "getagentpods")) || (data25 === "deleteagent")) || (data25 === "registeragent")) || (data25 === "deletepackage")) || (data25 === "createindex")) || (data25 === "issuelicense")) || (data25 === "snapshotcreate")) || (data25 === "snapshotrestore"))){
+const err66 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/enum",keyword:"enum",params:{allowedValues: schema95.properties.command.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err66];
+}
+else {
+vErrors.push(err66);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err67 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err67];
+}
+else {
+vErrors.push(err67);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err68 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err68];
+}
+else {
+vErrors.push(err68);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data28 = data.data;
+if((!(data28 && typeof data28 == "object" && !Array.isArray(data28))) && (typeof data28 !== "string")){
+const err69 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema95.properties.data.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err69];
+}
+else {
+vErrors.push(err69);
+}
+errors++;
+}
+}
+}
+else {
+const err70 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err70];
+}
+else {
+vErrors.push(err70);
+}
+errors++;
+}
+validate63.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate63.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const content_2 = validate67;
+const schema99 = {"type":"object","required":["index"],"properties":{"collection":{"type":"string"},"collectionname":{"type":"string"},"name":{"type":"string"},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}};
+
+function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate67.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.index === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "index"},message:"must have required property '"+"index"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.collection !== undefined){
+if(typeof data.collection !== "string"){
+const err1 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err2 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+let data3 = data.index;
+if((!(data3 && typeof data3 == "object" && !Array.isArray(data3))) && (typeof data3 !== "string")){
+const err4 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: schema99.properties.index.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.options !== undefined){
+let data4 = data.options;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (typeof data4 !== "string")){
+const err5 = {instancePath:instancePath+"/options",schemaPath:"#/properties/options/type",keyword:"type",params:{type: schema99.properties.options.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate67.errors = vErrors;
+return errors === 0;
+}
+validate67.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_3 = validate68;
+const schema100 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"}}};
+
+function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate68.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.repo === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "repo"},message:"must have required property '"+"repo"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.repo !== undefined){
+if(typeof data.repo !== "string"){
+const err1 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.branch !== undefined){
+if(typeof data.branch !== "string"){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+validate68.errors = vErrors;
+return errors === 0;
+}
+validate68.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_4 = validate69;
+const schema101 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"},"tree":{"type":"string"},"commit":{"type":"string"}}};
+
+function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate69.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.repo === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "repo"},message:"must have required property '"+"repo"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.repo !== undefined){
+if(typeof data.repo !== "string"){
+const err1 = {instancePath:instancePath+"/repo",schemaPath:"#/properties/repo/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.branch !== undefined){
+if(typeof data.branch !== "string"){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.tree !== undefined){
+if(typeof data.tree !== "string"){
+const err3 = {instancePath:instancePath+"/tree",schemaPath:"#/properties/tree/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.commit !== undefined){
+if(typeof data.commit !== "string"){
+const err4 = {instancePath:instancePath+"/commit",schemaPath:"#/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate69.errors = vErrors;
+return errors === 0;
+}
+validate69.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_5 = validate70;
+const schema102 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
+
+function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate70.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.domain !== undefined){
+if(typeof data.domain !== "string"){
+const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.months !== undefined){
+let data1 = data.months;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err1 = {instancePath:instancePath+"/months",schemaPath:"#/properties/months/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate70.errors = vErrors;
+return errors === 0;
+}
+validate70.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_6 = validate71;
+
+function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate71.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.slug !== undefined){
+if(typeof data.slug !== "string"){
+const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.hostname !== undefined){
+if(typeof data.hostname !== "string"){
+const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.username !== undefined){
+if(typeof data.username !== "string"){
+const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.os !== undefined){
+if(typeof data.os !== "string"){
+const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.arch !== undefined){
+if(typeof data.arch !== "string"){
+const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+if(typeof data.version !== "string"){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.chrome !== undefined){
+if(typeof data.chrome !== "boolean"){
+const err6 = {instancePath:instancePath+"/chrome",schemaPath:"#/properties/chrome/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.chromium !== undefined){
+if(typeof data.chromium !== "boolean"){
+const err7 = {instancePath:instancePath+"/chromium",schemaPath:"#/properties/chromium/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.docker !== undefined){
+if(typeof data.docker !== "boolean"){
+const err8 = {instancePath:instancePath+"/docker",schemaPath:"#/properties/docker/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.assistant !== undefined){
+if(typeof data.assistant !== "boolean"){
+const err9 = {instancePath:instancePath+"/assistant",schemaPath:"#/properties/assistant/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.daemon !== undefined){
+if(typeof data.daemon !== "boolean"){
+const err10 = {instancePath:instancePath+"/daemon",schemaPath:"#/properties/daemon/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.languages !== undefined){
+let data11 = data.languages;
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data11[i0] !== "string"){
+const err11 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.runas !== undefined){
+if(typeof data.runas !== "string"){
+const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.runasname !== undefined){
+if(typeof data.runasname !== "string"){
+const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.image !== undefined){
+if(typeof data.image !== "string"){
+const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.lastseen !== undefined){
+let data16 = data.lastseen;
+const _errs36 = errors;
+let valid5 = false;
+const _errs37 = errors;
+if(typeof data16 === "string"){
+if(!pattern4.test(data16)){
+const err16 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid0 = _errs37 === errors;
+valid5 = valid5 || _valid0;
+const _errs39 = errors;
+if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
+if(data16.seconds === undefined){
+const err18 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(data16.seconds !== undefined){
+let data17 = data16.seconds;
+if((!(((typeof data17 == "number") && (!(data17 % 1) && !isNaN(data17))) && (isFinite(data17)))) && (typeof data17 !== "string")){
+const err19 = {instancePath:instancePath+"/lastseen/seconds",schemaPath:"../defs/date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data16.nanos !== undefined){
+let data18 = data16.nanos;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err20 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 > 999999999 || isNaN(data18)){
+const err21 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+if(data18 < 0 || isNaN(data18)){
+const err22 = {instancePath:instancePath+"/lastseen/nanos",schemaPath:"../defs/date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err23 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid0 = _errs39 === errors;
+valid5 = valid5 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid5){
+const err24 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs36;
+if(vErrors !== null){
+if(_errs36){
+vErrors.length = _errs36;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.jwt !== undefined){
+if(typeof data.jwt !== "string"){
+const err25 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+validate71.errors = vErrors;
+return errors === 0;
+}
+validate71.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+export const customcommand_reply = validate73;
+const schema105 = {"type":"object","properties":{"command":{"type":"string"},"id":{"type":"string"},"name":{"type":"string"},"data":{"type":["object","string"]},"result":{"type":["array","object","string","null"]}},"allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"},{"if":{"type":"object","properties":{"command":{"const":"getclients"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"array","items":{"$ref":"#/$defs/ClientInfo"}}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentlog"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["string","null"]}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentpods"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"array","items":{"type":"object"}}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"$ref":"#/$defs/Agent"}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"string"}}}}]};
+const schema107 = {"type":"object","properties":{"id":{"type":"string"},"clientagent":{"type":"string"},"clientversion":{"type":"string"},"agent":{"type":"string"},"version":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"remoteip":{"type":"string"},"created":{"type":"string"},"lastheartbeat":{"type":"string"},"user":{"type":["object","null"]}}};
+
+function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate73.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+const _errs15 = errors;
+let valid3 = true;
+const _errs16 = errors;
+if(errors === _errs16){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.command === undefined) && (missing0 = "command")){
+const err6 = {};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("getclients" !== data.command){
+const err7 = {};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err8 = {};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+var _valid0 = _errs16 === errors;
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs19 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data6 = data.result;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.id !== undefined){
+if(typeof data7.id !== "string"){
+const err9 = {instancePath:instancePath+"/result/" + i0+"/id",schemaPath:"#/$defs/ClientInfo/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data7.clientagent !== undefined){
+if(typeof data7.clientagent !== "string"){
+const err10 = {instancePath:instancePath+"/result/" + i0+"/clientagent",schemaPath:"#/$defs/ClientInfo/properties/clientagent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data7.clientversion !== undefined){
+if(typeof data7.clientversion !== "string"){
+const err11 = {instancePath:instancePath+"/result/" + i0+"/clientversion",schemaPath:"#/$defs/ClientInfo/properties/clientversion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data7.agent !== undefined){
+if(typeof data7.agent !== "string"){
+const err12 = {instancePath:instancePath+"/result/" + i0+"/agent",schemaPath:"#/$defs/ClientInfo/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data7.version !== undefined){
+if(typeof data7.version !== "string"){
+const err13 = {instancePath:instancePath+"/result/" + i0+"/version",schemaPath:"#/$defs/ClientInfo/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data7.name !== undefined){
+if(typeof data7.name !== "string"){
+const err14 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"#/$defs/ClientInfo/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data7.username !== undefined){
+if(typeof data7.username !== "string"){
+const err15 = {instancePath:instancePath+"/result/" + i0+"/username",schemaPath:"#/$defs/ClientInfo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data7.remoteip !== undefined){
+if(typeof data7.remoteip !== "string"){
+const err16 = {instancePath:instancePath+"/result/" + i0+"/remoteip",schemaPath:"#/$defs/ClientInfo/properties/remoteip/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data7.created !== undefined){
+if(typeof data7.created !== "string"){
+const err17 = {instancePath:instancePath+"/result/" + i0+"/created",schemaPath:"#/$defs/ClientInfo/properties/created/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data7.lastheartbeat !== undefined){
+if(typeof data7.lastheartbeat !== "string"){
+const err18 = {instancePath:instancePath+"/result/" + i0+"/lastheartbeat",schemaPath:"#/$defs/ClientInfo/properties/lastheartbeat/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data7.user !== undefined){
+let data18 = data7.user;
+if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
+const err19 = {instancePath:instancePath+"/result/" + i0+"/user",schemaPath:"#/$defs/ClientInfo/properties/user/type",keyword:"type",params:{type: schema107.properties.user.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/$defs/ClientInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/1/then/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+valid3 = _valid0;
+if(valid3){
+var props0 = {};
+props0.result = true;
+props0.command = true;
+}
+}
+if(!valid3){
+const err23 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.error = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+}
+const _errs49 = errors;
+let valid10 = true;
+const _errs50 = errors;
+if(errors === _errs50){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing1;
+if((data.command === undefined) && (missing1 = "command")){
+const err24 = {};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("getagentlog" !== data.command){
+const err25 = {};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err26 = {};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+var _valid1 = _errs50 === errors;
+errors = _errs49;
+if(vErrors !== null){
+if(_errs49){
+vErrors.length = _errs49;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs53 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data20 = data.result;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err27 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/2/then/properties/result/type",keyword:"type",params:{type: schema105.allOf[2].then.properties.result.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/allOf/2/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid1 = _errs53 === errors;
+valid10 = _valid1;
+if(valid10){
+var props1 = {};
+props1.result = true;
+props1.command = true;
+}
+}
+if(!valid10){
+const err29 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+if(props0 !== true && props1 !== undefined){
+if(props1 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props1);
+}
+}
+const _errs58 = errors;
+let valid13 = true;
+const _errs59 = errors;
+if(errors === _errs59){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing2;
+if((data.command === undefined) && (missing2 = "command")){
+const err30 = {};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("getagentpods" !== data.command){
+const err31 = {};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err32 = {};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+var _valid2 = _errs59 === errors;
+errors = _errs58;
+if(vErrors !== null){
+if(_errs58){
+vErrors.length = _errs58;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs62 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data22 = data.result;
+if(Array.isArray(data22)){
+const len1 = data22.length;
+for(let i1=0; i1<len1; i1++){
+let data23 = data22[i1];
+if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
+const err33 = {instancePath:instancePath+"/result/" + i1,schemaPath:"#/allOf/3/then/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+}
+}
+else {
+const err34 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/3/then/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+else {
+const err35 = {instancePath,schemaPath:"#/allOf/3/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+var _valid2 = _errs62 === errors;
+valid13 = _valid2;
+if(valid13){
+var props2 = {};
+props2.result = true;
+props2.command = true;
+}
+}
+if(!valid13){
+const err36 = {instancePath,schemaPath:"#/allOf/3/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if(props0 !== true && props2 !== undefined){
+if(props2 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props2);
+}
+}
+const _errs69 = errors;
+let valid18 = true;
+const _errs70 = errors;
+if(errors === _errs70){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing3;
+if((data.command === undefined) && (missing3 = "command")){
+const err37 = {};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("registeragent" !== data.command){
+const err38 = {};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err39 = {};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+var _valid3 = _errs70 === errors;
+errors = _errs69;
+if(vErrors !== null){
+if(_errs69){
+vErrors.length = _errs69;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid3){
+const _errs73 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+if(!(validate64(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate64.errors : vErrors.concat(validate64.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/allOf/4/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+var _valid3 = _errs73 === errors;
+valid18 = _valid3;
+if(valid18){
+var props3 = {};
+props3.result = true;
+props3.command = true;
+}
+}
+if(!valid18){
+const err41 = {instancePath,schemaPath:"#/allOf/4/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+if(props0 !== true && props3 !== undefined){
+if(props3 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props3);
+}
+}
+const _errs77 = errors;
+let valid21 = true;
+const _errs78 = errors;
+if(errors === _errs78){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing4;
+if((data.command === undefined) && (missing4 = "command")){
+const err42 = {};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("createindex" !== data.command){
+const err43 = {};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err44 = {};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+var _valid4 = _errs78 === errors;
+errors = _errs77;
+if(vErrors !== null){
+if(_errs77){
+vErrors.length = _errs77;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid4){
+const _errs81 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+if(typeof data.result !== "string"){
+const err45 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/5/then/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+}
+else {
+const err46 = {instancePath,schemaPath:"#/allOf/5/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+var _valid4 = _errs81 === errors;
+valid21 = _valid4;
+if(valid21){
+var props4 = {};
+props4.result = true;
+props4.command = true;
+}
+}
+if(!valid21){
+const err47 = {instancePath,schemaPath:"#/allOf/5/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+if(props0 !== true && props4 !== undefined){
+if(props4 === true){
+props0 = true;
+}
+else {
+props0 = props0 || {};
+Object.assign(props0, props4);
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(props0 !== true){
+props0 = props0 || {};
+props0.command = true;
+props0.id = true;
+props0.name = true;
+props0.data = true;
+props0.result = true;
+}
+if(data.command !== undefined){
+if(typeof data.command !== "string"){
+const err48 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err48];
+}
+else {
+vErrors.push(err48);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err49 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err49];
+}
+else {
+vErrors.push(err49);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err50 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err50];
+}
+else {
+vErrors.push(err50);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data31 = data.data;
+if((!(data31 && typeof data31 == "object" && !Array.isArray(data31))) && (typeof data31 !== "string")){
+const err51 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema105.properties.data.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err51];
+}
+else {
+vErrors.push(err51);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data32 = data.result;
+if((typeof data32 != "object") && (typeof data32 !== "string")){
+const err52 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema105.properties.result.type},message:"must be array,object,string,null"};
+if(vErrors === null){
+vErrors = [err52];
+}
+else {
+vErrors.push(err52);
+}
+errors++;
+}
+}
+}
+else {
+const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+validate73.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate73.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const deleteagent_request = validate76;
+const schema109 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+
+function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate76.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate76.errors = vErrors;
+return errors === 0;
+}
+validate76.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deleteagent_reply = validate77;
+const schema111 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate77.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate77.errors = vErrors;
+return errors === 0;
+}
+validate77.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deleteagentpod_request = validate79;
+const schema114 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
+
+function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate79.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.podname !== undefined){
+if(typeof data.podname !== "string"){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate79.errors = vErrors;
+return errors === 0;
+}
+validate79.evaluated = {"props":{"agentid":true,"podname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deleteagentpod_reply = validate80;
+const schema116 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate80.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate80.errors = vErrors;
+return errors === 0;
+}
+validate80.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deletemany_request = validate82;
+const schema119 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"ids":{"type":["array","null"],"items":{"type":"string"}},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"recursive":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["ids"],"properties":{"ids":{"type":"array","items":{"type":"string"},"minItems":1}}},{"type":"object","required":["query"],"properties":{"query":{"type":["object","string"]}}}]};
+
+function validate82(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate82.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = false;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.ids === undefined){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/required",keyword:"required",params:{missingProperty: "ids"},message:"must have required property '"+"ids"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.ids !== undefined){
+let data0 = data.ids;
+if(Array.isArray(data0)){
+if(data0.length < 1){
+const err1 = {instancePath:instancePath+"/ids",schemaPath:"#/anyOf/0/properties/ids/minItems",keyword:"minItems",params:{limit: 1},message:"must NOT have fewer than 1 items"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+const len0 = data0.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data0[i0] !== "string"){
+const err2 = {instancePath:instancePath+"/ids/" + i0,schemaPath:"#/anyOf/0/properties/ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath:instancePath+"/ids",schemaPath:"#/anyOf/0/properties/ids/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+}
+else {
+const err4 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.ids = true;
+}
+const _errs8 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.query === undefined){
+const err5 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "query"},message:"must have required property '"+"query"+"'"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data.query !== undefined){
+let data2 = data.query;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (typeof data2 !== "string")){
+const err6 = {instancePath:instancePath+"/query",schemaPath:"#/anyOf/1/properties/query/type",keyword:"type",params:{type: schema119.anyOf[1].properties.query.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.query = true;
+}
+}
+if(!valid0){
+const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data3 = data.jwt;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err9 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data4 = data.traceId;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data5 = data.spanId;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data6 = data.priority;
+if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
+const err12 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+props0.error = true;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err15 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.collectionname = true;
+props0.ids = true;
+props0.query = true;
+props0.recursive = true;
+}
+if(data.collectionname !== undefined){
+let data8 = data.collectionname;
+if(typeof data8 === "string"){
+if(func1(data8) < 1){
+const err16 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.ids !== undefined){
+let data9 = data.ids;
+if((!(Array.isArray(data9))) && (data9 !== null)){
+const err18 = {instancePath:instancePath+"/ids",schemaPath:"#/properties/ids/type",keyword:"type",params:{type: schema119.properties.ids.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(Array.isArray(data9)){
+const len1 = data9.length;
+for(let i1=0; i1<len1; i1++){
+if(typeof data9[i1] !== "string"){
+const err19 = {instancePath:instancePath+"/ids/" + i1,schemaPath:"#/properties/ids/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+}
+if(data.query !== undefined){
+let data11 = data.query;
+const _errs32 = errors;
+let valid11 = false;
+let passing0 = null;
+const _errs33 = errors;
+if(!(data11 && typeof data11 == "object" && !Array.isArray(data11))){
+const err20 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid1 = _errs33 === errors;
+if(_valid1){
+valid11 = true;
+passing0 = 0;
+}
+const _errs35 = errors;
+if(typeof data11 !== "string"){
+const err21 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid1 = _errs35 === errors;
+if(_valid1 && valid11){
+valid11 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid1){
+valid11 = true;
+passing0 = 1;
+}
+const _errs37 = errors;
+if(data11 !== null){
+const err22 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid1 = _errs37 === errors;
+if(_valid1 && valid11){
+valid11 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid1){
+valid11 = true;
+passing0 = 2;
+}
+}
+}
+if(!valid11){
+const err23 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+else {
+errors = _errs32;
+if(vErrors !== null){
+if(_errs32){
+vErrors.length = _errs32;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.recursive !== undefined){
+let data12 = data.recursive;
+if((typeof data12 !== "boolean") && (data12 !== null)){
+const err24 = {instancePath:instancePath+"/recursive",schemaPath:"#/properties/recursive/type",keyword:"type",params:{type: schema119.properties.recursive.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate82.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate82.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const content_7 = validate83;
+const schema121 = {"type":"object"};
+
+function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate83.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate83.errors = vErrors;
+return errors === 0;
+}
+validate83.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const deletemany_reply = validate84;
+const schema122 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"affectedrows":{"type":"integer","minimum":0}}};
+
+function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate84.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.affectedrows !== undefined){
+let data6 = data.affectedrows;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err7 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err8 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate84.errors = vErrors;
+return errors === 0;
+}
+validate84.evaluated = {"props":{"collectionname":true,"affectedrows":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deletenoderedinstance_request = validate86;
+const schema125 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+
+function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate86.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4943,7 +10878,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema73.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema125.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4964,18 +10899,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate49.errors = vErrors;
+validate86.errors = vErrors;
 return errors === 0;
 }
-validate49.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate86.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deletenoderedinstance_reply = validate50;
-const schema75 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const deletenoderedinstance_reply = validate87;
+const schema127 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate50(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate87(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate50.evaluated;
+const evaluated0 = validate87.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5063,7 +10998,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema75.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema127.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5084,18 +11019,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate50.errors = vErrors;
+validate87.errors = vErrors;
 return errors === 0;
 }
-validate50.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate87.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deletenoderedpod_request = validate52;
-const schema78 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
+export const deletenoderedpod_request = validate89;
+const schema130 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
 
-function validate52(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate52.evaluated;
+const evaluated0 = validate89.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5182,7 +11117,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema78.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema130.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5227,18 +11162,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate52.errors = vErrors;
+validate89.errors = vErrors;
 return errors === 0;
 }
-validate52.evaluated = {"props":{"_id":true,"name":true,"instancename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate89.evaluated = {"props":{"_id":true,"name":true,"instancename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deletenoderedpod_reply = validate53;
-const schema80 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
+export const deletenoderedpod_reply = validate90;
+const schema132 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
 
-function validate53(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate53.evaluated;
+const evaluated0 = validate90.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5326,7 +11261,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema80.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema132.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -5371,18 +11306,751 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate53.errors = vErrors;
+validate90.errors = vErrors;
 return errors === 0;
 }
-validate53.evaluated = {"props":{"_id":true,"name":true,"instancename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate90.evaluated = {"props":{"_id":true,"name":true,"instancename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitem_request = validate55;
-const schema83 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}};
+export const deleteone_request = validate92;
+const schema135 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"recursive":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
 
-function validate55(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate55.evaluated;
+const evaluated0 = validate92.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = false;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+const err1 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.id = true;
+}
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id === undefined){
+const err4 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "_id"},message:"must have required property '"+"_id"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data._id !== undefined){
+let data1 = data._id;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err5 = {instancePath:instancePath+"/_id",schemaPath:"#/anyOf/1/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/anyOf/1/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0._id = true;
+}
+}
+if(!valid0){
+const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data2 = data.jwt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err9 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data3 = data.traceId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data4 = data.spanId;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data5 = data.priority;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+props0.error = true;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err15 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.collectionname = true;
+props0.id = true;
+props0._id = true;
+props0.recursive = true;
+}
+if(data.collectionname !== undefined){
+let data7 = data.collectionname;
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+const err16 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data8 = data.id;
+if(typeof data8 === "string"){
+if(func1(data8) < 1){
+const err18 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data._id !== undefined){
+let data9 = data._id;
+if(typeof data9 === "string"){
+if(func1(data9) < 1){
+const err20 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+else {
+const err21 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.recursive !== undefined){
+let data10 = data.recursive;
+if((typeof data10 !== "boolean") && (data10 !== null)){
+const err22 = {instancePath:instancePath+"/recursive",schemaPath:"#/properties/recursive/type",keyword:"type",params:{type: schema135.properties.recursive.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+validate92.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate92.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const deleteone_reply = validate93;
+const schema137 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"_id":{"type":["string","null"]},"affectedrows":{"type":"integer","minimum":0}}};
+
+function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate93.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data._id !== undefined){
+let data6 = data._id;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema137.properties._id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.affectedrows !== undefined){
+let data7 = data.affectedrows;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err8 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err9 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate93.errors = vErrors;
+return errors === 0;
+}
+validate93.evaluated = {"props":{"collectionname":true,"_id":true,"affectedrows":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deletepackage_request = validate95;
+const schema140 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":"string"}}};
+
+function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate95.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate95.errors = vErrors;
+return errors === 0;
+}
+validate95.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deletepackage_reply = validate96;
+const schema142 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate96(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate96.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate96.errors = vErrors;
+return errors === 0;
+}
+validate96.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deleteworkitem_request = validate98;
+const schema145 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}};
+
+function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate98.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5512,18 +12180,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate55.errors = vErrors;
+validate98.errors = vErrors;
 return errors === 0;
 }
-validate55.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate98.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitem_reply = validate56;
-const schema85 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"}}};
+export const deleteworkitem_reply = validate99;
+const schema147 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"}}};
 
-function validate56(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate56.evaluated;
+const evaluated0 = validate99.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5631,18 +12299,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate56.errors = vErrors;
+validate99.errors = vErrors;
 return errors === 0;
 }
-validate56.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate99.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitemqueue_request = validate58;
-const schema88 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"wiqid":{"type":"string"},"wiq":{"type":"string"},"purge":{"type":"boolean"}}};
+export const deleteworkitemqueue_request = validate101;
+const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"wiqid":{"type":"string"},"wiq":{"type":"string"},"purge":{"type":"boolean"}}};
 
-function validate58(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate58.evaluated;
+const evaluated0 = validate101.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5797,18 +12465,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate58.errors = vErrors;
+validate101.errors = vErrors;
 return errors === 0;
 }
-validate58.evaluated = {"props":{"_id":true,"name":true,"wiqid":true,"wiq":true,"purge":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate101.evaluated = {"props":{"_id":true,"name":true,"wiqid":true,"wiq":true,"purge":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitemqueue_reply = validate59;
-const schema90 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"purge":{"type":"boolean"}}};
+export const deleteworkitemqueue_reply = validate102;
+const schema152 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"purge":{"type":"boolean"}}};
 
-function validate59(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate59.evaluated;
+const evaluated0 = validate102.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5940,18 +12608,1019 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate59.errors = vErrors;
+validate102.errors = vErrors;
 return errors === 0;
 }
-validate59.evaluated = {"props":{"_id":true,"name":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate102.evaluated = {"props":{"_id":true,"name":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ensurenoderedinstance_request = validate61;
-const schema93 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+export const distinct_request = validate104;
+const schema155 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","field"],"properties":{"collectionname":{"type":"string","minLength":1},"field":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"queryas":{"type":["string","null"]}}};
 
-function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate61.evaluated;
+const evaluated0 = validate104.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.field === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "field"},message:"must have required property '"+"field"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.field !== undefined){
+let data6 = data.field;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err10 = {instancePath:instancePath+"/field",schemaPath:"#/properties/field/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.query !== undefined){
+let data7 = data.query;
+const _errs19 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs20 = errors;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err12 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs20 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs22 = errors;
+if(typeof data7 !== "string"){
+const err13 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid0 = _errs22 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+const _errs24 = errors;
+if(data7 !== null){
+const err14 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid0 = _errs24 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 2;
+}
+}
+}
+if(!valid4){
+const err15 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.queryas !== undefined){
+let data8 = data.queryas;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err16 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema155.properties.queryas.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate104.errors = vErrors;
+return errors === 0;
+}
+validate104.evaluated = {"props":{"collectionname":true,"field":true,"query":true,"queryas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_8 = validate105;
+const schema157 = {"type":"object"};
+
+function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate105.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate105.errors = vErrors;
+return errors === 0;
+}
+validate105.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const distinct_reply = validate106;
+const schema158 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"field":{"type":"string"},"results":{"type":"array"}}};
+
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate106.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.field !== undefined){
+if(typeof data.field !== "string"){
+const err7 = {instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.results !== undefined){
+if(!(Array.isArray(data.results))){
+const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate106.errors = vErrors;
+return errors === 0;
+}
+validate106.evaluated = {"props":{"collectionname":true,"field":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const dropcollection_request = validate108;
+const schema161 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"includehist":{"type":["boolean","null"]}}};
+
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate108.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.includehist !== undefined){
+let data6 = data.includehist;
+if((typeof data6 !== "boolean") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema161.properties.includehist.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate108.errors = vErrors;
+return errors === 0;
+}
+validate108.evaluated = {"props":{"collectionname":true,"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const dropcollection_reply = validate109;
+const schema163 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"}}};
+
+function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate109.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate109.errors = vErrors;
+return errors === 0;
+}
+validate109.evaluated = {"props":{"collectionname":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const dropindex_request = validate111;
+const schema166 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","name"],"properties":{"collectionname":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}}};
+
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate111.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.name === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data6 = data.name;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate111.errors = vErrors;
+return errors === 0;
+}
+validate111.evaluated = {"props":{"collectionname":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const dropindex_reply = validate112;
+const schema168 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{}}};
+
+function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate112.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate112.errors = vErrors;
+return errors === 0;
+}
+validate112.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ensurenoderedinstance_request = validate114;
+const schema171 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+
+function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate114.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6038,7 +13707,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema93.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema171.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6071,18 +13740,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate61.errors = vErrors;
+validate114.errors = vErrors;
 return errors === 0;
 }
-validate61.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate114.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ensurenoderedinstance_reply = validate62;
-const schema95 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+export const ensurenoderedinstance_reply = validate115;
+const schema173 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
 
-function validate62(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate62.evaluated;
+const evaluated0 = validate115.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6170,7 +13839,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema95.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema173.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6203,20 +13872,20 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate62.errors = vErrors;
+validate115.errors = vErrors;
 return errors === 0;
 }
-validate62.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate115.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const error_request = validate64;
-const schema98 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
-const schema100 = {"type":"object","properties":{"message":{"type":"string"},"error":{"type":["string","object"]}}};
-const schema101 = {"type":"string"};
+export const error_request = validate117;
+const schema176 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
+const schema178 = {"type":"object","properties":{"message":{"type":"string"},"error":{"type":["string","object"]}}};
+const schema179 = {"type":"string"};
 
-function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate64.evaluated;
+const evaluated0 = validate117.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6242,7 +13911,7 @@ errors++;
 if(data.error !== undefined){
 let data1 = data.error;
 if((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema100.properties.error.type},message:"must be string,object"};
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema178.properties.error.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6304,19 +13973,19 @@ vErrors = null;
 }
 }
 }
-validate64.errors = vErrors;
+validate117.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate64.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate117.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const error_reply = validate66;
-const schema104 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
+export const error_reply = validate119;
+const schema182 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
 
-function validate66(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate66.evaluated;
+const evaluated0 = validate119.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6342,7 +14011,7 @@ errors++;
 if(data.error !== undefined){
 let data1 = data.error;
 if((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema100.properties.error.type},message:"must be string,object"};
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema178.properties.error.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6404,19 +14073,19 @@ vErrors = null;
 }
 }
 }
-validate66.errors = vErrors;
+validate119.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate66.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate119.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const exchangeclosed_request = validate68;
-const schema108 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["exchangename","queuename"],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"routingkey":{"const":""}}};
+export const exchangeclosed_request = validate121;
+const schema186 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["exchangename","queuename"],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"routingkey":{"const":""}}};
 
-function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate68.evaluated;
+const evaluated0 = validate121.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6567,18 +14236,2164 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate68.errors = vErrors;
+validate121.errors = vErrors;
 return errors === 0;
 }
-validate68.evaluated = {"props":{"exchangename":true,"queuename":true,"routingkey":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate121.evaluated = {"props":{"exchangename":true,"queuename":true,"routingkey":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getkubenodelabels_request = validate70;
-const schema111 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
+export const getagentlog_request = validate123;
+const schema189 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
 
-function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate70.evaluated;
+const evaluated0 = validate123.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.podname !== undefined){
+if(typeof data.podname !== "string"){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate123.errors = vErrors;
+return errors === 0;
+}
+validate123.evaluated = {"props":{"agentid":true,"podname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getagentlog_reply = validate124;
+const schema191 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","null"]}}};
+
+function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate124.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data5 = data.result;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema191.properties.result.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate124.errors = vErrors;
+return errors === 0;
+}
+validate124.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getagentpods_request = validate126;
+const schema194 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"},"stats":{"type":"boolean"}}};
+
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate126.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.podname !== undefined){
+if(typeof data.podname !== "string"){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.stats !== undefined){
+if(typeof data.stats !== "boolean"){
+const err8 = {instancePath:instancePath+"/stats",schemaPath:"#/properties/stats/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate126.errors = vErrors;
+return errors === 0;
+}
+validate126.evaluated = {"props":{"agentid":true,"podname":true,"stats":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getagentpods_reply = validate127;
+const schema196 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
+
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate127.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.results !== undefined){
+let data5 = data.results;
+if(Array.isArray(data5)){
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err6 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate127.errors = vErrors;
+return errors === 0;
+}
+validate127.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getdocumentversion_request = validate129;
+const schema199 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","version"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"version":{"type":"integer"},"decrypt":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
+
+function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate129.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = false;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+const err1 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.id = true;
+}
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id === undefined){
+const err4 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "_id"},message:"must have required property '"+"_id"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data._id !== undefined){
+let data1 = data._id;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err5 = {instancePath:instancePath+"/_id",schemaPath:"#/anyOf/1/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/anyOf/1/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0._id = true;
+}
+}
+if(!valid0){
+const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data2 = data.jwt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err9 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data3 = data.traceId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data4 = data.spanId;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data5 = data.priority;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+props0.error = true;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err15 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if(data.version === undefined){
+const err16 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.collectionname = true;
+props0.id = true;
+props0._id = true;
+props0.version = true;
+props0.decrypt = true;
+}
+if(data.collectionname !== undefined){
+let data7 = data.collectionname;
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+const err17 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+else {
+const err18 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data8 = data.id;
+if(typeof data8 === "string"){
+if(func1(data8) < 1){
+const err19 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+else {
+const err20 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data._id !== undefined){
+let data9 = data._id;
+if(typeof data9 === "string"){
+if(func1(data9) < 1){
+const err21 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data10 = data.version;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err23 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data.decrypt !== undefined){
+let data11 = data.decrypt;
+if((typeof data11 !== "boolean") && (data11 !== null)){
+const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema199.properties.decrypt.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate129.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate129.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const getdocumentversion_reply = validate130;
+const schema201 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":["string","null"]},"_id":{"type":["string","null"]},"version":{"type":"integer"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]}}};
+
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate130.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data6 = data.id;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema201.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data._id !== undefined){
+let data7 = data._id;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema201.properties._id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.version !== undefined){
+let data8 = data.version;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err9 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data9 = data.result;
+const _errs23 = errors;
+let valid4 = false;
+const _errs24 = errors;
+if(!(validate26(data9, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs24 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs25 = errors;
+if(data9 !== null){
+const err10 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs25 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate130.errors = vErrors;
+return errors === 0;
+}
+validate130.evaluated = {"props":{"collectionname":true,"id":true,"_id":true,"version":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getfile_request = validate133;
+const schema204 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"compress":{"type":["boolean","null"]},"file":{"type":["string","null"]},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["filename"],"properties":{"filename":{"type":"string","minLength":1}}}]};
+const schema206 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/filemetadata.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"filename":{"type":["string","null"]},"path":{"type":["string","null"]},"uniquename":{"type":["string","null"]},"wi":{"type":["string","null"]},"wiq":{"type":["string","null"]},"wiqid":{"type":["string","null"]}}};
+
+function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/filemetadata.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate134.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filename !== undefined){
+let data0 = data.filename;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema206.properties.filename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.path !== undefined){
+let data1 = data.path;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: schema206.properties.path.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.uniquename !== undefined){
+let data2 = data.uniquename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/uniquename",schemaPath:"#/properties/uniquename/type",keyword:"type",params:{type: schema206.properties.uniquename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.wi !== undefined){
+let data3 = data.wi;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/wi",schemaPath:"#/properties/wi/type",keyword:"type",params:{type: schema206.properties.wi.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.wiq !== undefined){
+let data4 = data.wiq;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema206.properties.wiq.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.wiqid !== undefined){
+let data5 = data.wiqid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema206.properties.wiqid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate134.errors = vErrors;
+return errors === 0;
+}
+validate134.evaluated = {"props":{"filename":true,"path":true,"uniquename":true,"wi":true,"wiq":true,"wiqid":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate133.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = false;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err0 = {instancePath,schemaPath:"#/anyOf/0/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data0 = data.id;
+if(typeof data0 === "string"){
+if(func1(data0) < 1){
+const err1 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+else {
+const err2 = {instancePath:instancePath+"/id",schemaPath:"#/anyOf/0/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs2 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.id = true;
+}
+const _errs6 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filename === undefined){
+const err4 = {instancePath,schemaPath:"#/anyOf/1/required",keyword:"required",params:{missingProperty: "filename"},message:"must have required property '"+"filename"+"'"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(data.filename !== undefined){
+let data1 = data.filename;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err5 = {instancePath:instancePath+"/filename",schemaPath:"#/anyOf/1/properties/filename/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/filename",schemaPath:"#/anyOf/1/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs6 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.filename = true;
+}
+}
+if(!valid0){
+const err8 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data2 = data.jwt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err9 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data3 = data.traceId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data4 = data.spanId;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data5 = data.priority;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err12 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(props0 !== true){
+props0 = props0 || {};
+props0.jwt = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.priority = true;
+props0.error = true;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
+props0.filename = true;
+props0.compress = true;
+props0.file = true;
+props0.mimeType = true;
+props0.metadata = true;
+}
+if(data.id !== undefined){
+let data7 = data.id;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema204.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.filename !== undefined){
+let data8 = data.filename;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err16 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema204.properties.filename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.compress !== undefined){
+let data9 = data.compress;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err17 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema204.properties.compress.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+let data10 = data.file;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err18 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: schema204.properties.file.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.mimeType !== undefined){
+let data11 = data.mimeType;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err19 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema204.properties.mimeType.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data12 = data.metadata;
+const _errs34 = errors;
+let valid7 = false;
+const _errs35 = errors;
+if(!(validate134(data12, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs35 === errors;
+valid7 = valid7 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.filename = true;
+props1.path = true;
+props1.uniquename = true;
+props1.wi = true;
+props1.wiq = true;
+props1.wiqid = true;
+props1._id = true;
+props1._type = true;
+props1.name = true;
+props1._name = true;
+props1._acl = true;
+props1._encrypt = true;
+props1._created = true;
+props1._modified = true;
+props1._createdby = true;
+props1._createdbyid = true;
+props1._modifiedby = true;
+props1._modifiedbyid = true;
+props1._version = true;
+props1._skiphistory = true;
+}
+const _errs36 = errors;
+if(data12 !== null){
+const err20 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid1 = _errs36 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err21 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+errors = _errs34;
+if(vErrors !== null){
+if(_errs34){
+vErrors.length = _errs34;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+validate133.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate133.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+export const getfile_reply = validate137;
+const schema207 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compress":{"type":["boolean","null"]}}};
+
+function validate137(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate137.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data5 = data.id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema207.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.filename !== undefined){
+let data6 = data.filename;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema207.properties.filename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err8 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.mimeType !== undefined){
+let data8 = data.mimeType;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema207.properties.mimeType.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data9 = data.metadata;
+const _errs23 = errors;
+let valid4 = false;
+const _errs24 = errors;
+if(!(validate134(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs24 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.filename = true;
+props0.path = true;
+props0.uniquename = true;
+props0.wi = true;
+props0.wiq = true;
+props0.wiqid = true;
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs25 = errors;
+if(data9 !== null){
+const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs25 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err11 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.compress !== undefined){
+let data10 = data.compress;
+if((typeof data10 !== "boolean") && (data10 !== null)){
+const err12 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema207.properties.compress.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate137.errors = vErrors;
+return errors === 0;
+}
+validate137.evaluated = {"props":{"id":true,"filename":true,"file":true,"mimeType":true,"metadata":true,"compress":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getindexes_request = validate140;
+const schema210 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1}}};
+
+function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate140.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate140.errors = vErrors;
+return errors === 0;
+}
+validate140.evaluated = {"props":{"collectionname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getindexes_reply = validate141;
+const schema212 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
+
+function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate141.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.results !== undefined){
+let data5 = data.results;
+if(Array.isArray(data5)){
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err6 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate141.errors = vErrors;
+return errors === 0;
+}
+validate141.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getkubenodelabels_request = validate143;
+const schema215 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
+
+function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate143.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6671,18 +16486,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate70.errors = vErrors;
+validate143.errors = vErrors;
 return errors === 0;
 }
-validate70.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate143.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getkubenodelabels_reply = validate71;
-const schema113 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["object","null"],"additionalProperties":{"type":"array","items":{"type":"string"}}}}};
+export const getkubenodelabels_reply = validate144;
+const schema217 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["object","null"],"additionalProperties":{"type":"array","items":{"type":"string"}}}}};
 
-function validate71(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate71.evaluated;
+const evaluated0 = validate144.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6770,7 +16585,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data5 = data.result;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema113.properties.result.type},message:"must be object,null"};
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema217.properties.result.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6821,18 +16636,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate71.errors = vErrors;
+validate144.errors = vErrors;
 return errors === 0;
 }
-validate71.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate144.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstance_request = validate73;
-const schema116 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"}}};
+export const getnoderedinstance_request = validate146;
+const schema220 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"}}};
 
-function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate73.evaluated;
+const evaluated0 = validate146.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -6919,7 +16734,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema116.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema220.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6952,19 +16767,19 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate73.errors = vErrors;
+validate146.errors = vErrors;
 return errors === 0;
 }
-validate73.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate146.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstance_reply = validate74;
-const schema118 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":"array","items":{"$ref":"#/$defs/NoderedPod"}}}};
-const schema120 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":"string"}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"startTime":{"type":"string"}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
+export const getnoderedinstance_reply = validate147;
+const schema222 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":"array","items":{"$ref":"#/$defs/NoderedPod"}}}};
+const schema224 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":"string"}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"startTime":{"type":"string"}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
 
-function validate74(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate74.evaluated;
+const evaluated0 = validate147.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7052,7 +16867,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema118.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema222.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7191,7 +17006,7 @@ if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.cpu !== undefined){
 let data17 = data16.cpu;
 if((typeof data17 !== "string") && (!((typeof data17 == "number") && (isFinite(data17))))){
-const err16 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema120.properties.metrics.properties.cpu.type},message:"must be string,number"};
+const err16 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema224.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -7204,7 +17019,7 @@ errors++;
 if(data16.memory !== undefined){
 let data18 = data16.memory;
 if((typeof data18 !== "string") && (!((typeof data18 == "number") && (isFinite(data18))))){
-const err17 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema120.properties.metrics.properties.memory.type},message:"must be string,number"};
+const err17 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -7217,7 +17032,7 @@ errors++;
 if(data16.memorylimit !== undefined){
 let data19 = data16.memorylimit;
 if((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))){
-const err18 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema120.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+const err18 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -7423,7 +17238,7 @@ if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.cpu !== undefined){
 let data32 = data31.cpu;
 if((typeof data32 !== "string") && (!((typeof data32 == "number") && (isFinite(data32))))){
-const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema120.properties.metrics.properties.cpu.type},message:"must be string,number"};
+const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema224.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -7436,7 +17251,7 @@ errors++;
 if(data31.memory !== undefined){
 let data33 = data31.memory;
 if((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))){
-const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema120.properties.metrics.properties.memory.type},message:"must be string,number"};
+const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -7449,7 +17264,7 @@ errors++;
 if(data31.memorylimit !== undefined){
 let data34 = data31.memorylimit;
 if((typeof data34 !== "string") && (!((typeof data34 == "number") && (isFinite(data34))))){
-const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema120.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -7506,18 +17321,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate74.errors = vErrors;
+validate147.errors = vErrors;
 return errors === 0;
 }
-validate74.evaluated = {"props":{"_id":true,"result":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate147.evaluated = {"props":{"_id":true,"result":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstancelog_request = validate76;
-const schema123 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"name":{"type":"string"}}};
+export const getnoderedinstancelog_request = validate149;
+const schema227 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"name":{"type":"string"}}};
 
-function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate76.evaluated;
+const evaluated0 = validate149.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7604,7 +17419,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema123.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema227.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7649,18 +17464,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate76.errors = vErrors;
+validate149.errors = vErrors;
 return errors === 0;
 }
-validate76.evaluated = {"props":{"_id":true,"instancename":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate149.evaluated = {"props":{"_id":true,"instancename":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstancelog_reply = validate77;
-const schema125 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"result":{"type":["string","null"]}}};
+export const getnoderedinstancelog_reply = validate150;
+const schema229 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"result":{"type":["string","null"]}}};
 
-function validate77(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate77.evaluated;
+const evaluated0 = validate150.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7748,7 +17563,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema125.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema229.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7773,7 +17588,7 @@ errors++;
 if(data.result !== undefined){
 let data7 = data.result;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema125.properties.result.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema229.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -7794,18 +17609,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate77.errors = vErrors;
+validate150.errors = vErrors;
 return errors === 0;
 }
-validate77.evaluated = {"props":{"_id":true,"instancename":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate150.evaluated = {"props":{"_id":true,"instancename":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getworkitemqueue_request = validate79;
-const schema128 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+export const getworkitemqueue_request = validate152;
+const schema232 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
 
-function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate79.evaluated;
+const evaluated0 = validate152.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -7924,18 +17739,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate79.errors = vErrors;
+validate152.errors = vErrors;
 return errors === 0;
 }
-validate79.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate152.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getworkitemqueue_reply = validate80;
-const schema130 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
+export const getworkitemqueue_reply = validate153;
+const schema234 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
 
-function validate80(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate80.evaluated;
+const evaluated0 = validate153.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8131,18 +17946,4626 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate80.errors = vErrors;
+validate153.errors = vErrors;
 return errors === 0;
 }
-validate80.evaluated = {"props":{"_id":true,"name":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate153.evaluated = {"props":{"_id":true,"name":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ping_request = validate83;
-const schema133 = {"type":"null"};
+export const insertmany_request = validate156;
+const schema237 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"skipresults":{"type":["boolean","null"]},"decrypt":{"type":["boolean","null"]}}};
 
-function validate83(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate83.evaluated;
+const evaluated0 = validate156.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.items === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.items !== undefined){
+let data6 = data.items;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate26(data6[i0], {instancePath:instancePath+"/items/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs21 = errors;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err12 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.w !== undefined){
+let data8 = data.w;
+const _errs24 = errors;
+let valid7 = false;
+const _errs25 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err13 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err14 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+var _valid1 = _errs25 === errors;
+valid7 = valid7 || _valid1;
+const _errs27 = errors;
+if(typeof data8 !== "string"){
+const err15 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs27 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err16 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data9 = data.j;
+const _errs30 = errors;
+let valid8 = false;
+const _errs31 = errors;
+if(typeof data9 !== "boolean"){
+const err17 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid2 = _errs31 === errors;
+valid8 = valid8 || _valid2;
+const _errs33 = errors;
+if(typeof data9 !== "string"){
+const err18 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(!((data9 === "true") || (data9 === "false"))){
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema237.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid2 = _errs33 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const err20 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.skipresults !== undefined){
+let data10 = data.skipresults;
+if((typeof data10 !== "boolean") && (data10 !== null)){
+const err21 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema237.properties.skipresults.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.decrypt !== undefined){
+let data11 = data.decrypt;
+if((typeof data11 !== "boolean") && (data11 !== null)){
+const err22 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema237.properties.decrypt.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+validate156.errors = vErrors;
+return errors === 0;
+}
+validate156.evaluated = {"props":{"collectionname":true,"items":true,"w":true,"j":true,"skipresults":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_9 = validate158;
+const schema239 = {"type":"array","items":{"type":"object"}};
+
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate158.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(Array.isArray(data)){
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(!(data0 && typeof data0 == "object" && !Array.isArray(data0))){
+const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate158.errors = vErrors;
+return errors === 0;
+}
+validate158.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+
+export const insertmany_reply = validate159;
+const schema240 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+
+function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate159.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.skipresults !== undefined){
+let data6 = data.skipresults;
+if((typeof data6 !== "boolean") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema240.properties.skipresults.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.results !== undefined){
+let data7 = data.results;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate26(data7[i0], {instancePath:instancePath+"/results/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate159.errors = vErrors;
+return errors === 0;
+}
+validate159.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertone_request = validate162;
+const schema243 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"decrypt":{"type":["boolean","null"]}}};
+
+function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate162.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.item === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "item"},message:"must have required property '"+"item"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.item !== undefined){
+let data6 = data.item;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(!(validate26(data6, {instancePath:instancePath+"/item",parentData:data,parentDataProperty:"item",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+var props0 = {};
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs19 = errors;
+if(typeof data6 !== "string"){
+const err10 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err11 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.w !== undefined){
+let data7 = data.w;
+const _errs22 = errors;
+let valid5 = false;
+const _errs23 = errors;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err12 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err13 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+var _valid1 = _errs23 === errors;
+valid5 = valid5 || _valid1;
+const _errs25 = errors;
+if(typeof data7 !== "string"){
+const err14 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs25 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err15 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs22;
+if(vErrors !== null){
+if(_errs22){
+vErrors.length = _errs22;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data8 = data.j;
+const _errs28 = errors;
+let valid6 = false;
+const _errs29 = errors;
+if(typeof data8 !== "boolean"){
+const err16 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid2 = _errs29 === errors;
+valid6 = valid6 || _valid2;
+const _errs31 = errors;
+if(typeof data8 !== "string"){
+const err17 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(!((data8 === "true") || (data8 === "false"))){
+const err18 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema243.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+var _valid2 = _errs31 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.decrypt !== undefined){
+let data9 = data.decrypt;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err20 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema243.properties.decrypt.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate162.errors = vErrors;
+return errors === 0;
+}
+validate162.evaluated = {"props":{"collectionname":true,"item":true,"w":true,"j":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_10 = validate164;
+
+function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/base.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate164.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data0 = data._id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema41.properties._id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data._type !== undefined){
+let data1 = data._type;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/_type",schemaPath:"#/properties/_type/type",keyword:"type",params:{type: schema41.properties._type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data2 = data.name;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema41.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data._name !== undefined){
+let data3 = data._name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/_name",schemaPath:"#/properties/_name/type",keyword:"type",params:{type: schema41.properties._name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data._acl !== undefined){
+let data4 = data._acl;
+if((!(Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema41.properties._acl.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate27(data4[i0], {instancePath:instancePath+"/_acl/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data._encrypt !== undefined){
+let data6 = data._encrypt;
+if((!(Array.isArray(data6))) && (data6 !== null)){
+const err5 = {instancePath:instancePath+"/_encrypt",schemaPath:"#/properties/_encrypt/type",keyword:"type",params:{type: schema41.properties._encrypt.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(Array.isArray(data6)){
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+if(typeof data6[i1] !== "string"){
+const err6 = {instancePath:instancePath+"/_encrypt/" + i1,schemaPath:"#/properties/_encrypt/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+if(data._created !== undefined){
+let data8 = data._created;
+const _errs17 = errors;
+let valid5 = false;
+const _errs18 = errors;
+const _errs20 = errors;
+let valid7 = false;
+const _errs21 = errors;
+if(typeof data8 === "string"){
+if(!pattern4.test(data8)){
+const err7 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs21 === errors;
+valid7 = valid7 || _valid1;
+const _errs23 = errors;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.seconds === undefined){
+const err9 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data8.seconds !== undefined){
+let data9 = data8.seconds;
+if((!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))) && (typeof data9 !== "string")){
+const err10 = {instancePath:instancePath+"/_created/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data8.nanos !== undefined){
+let data10 = data8.nanos;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err11 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 999999999 || isNaN(data10)){
+const err12 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data10 < 0 || isNaN(data10)){
+const err13 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs23 === errors;
+valid7 = valid7 || _valid1;
+if(_valid1){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid7){
+const err15 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs20;
+if(vErrors !== null){
+if(_errs20){
+vErrors.length = _errs20;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs18 === errors;
+valid5 = valid5 || _valid0;
+const _errs29 = errors;
+if(data8 !== null){
+const err16 = {instancePath:instancePath+"/_created",schemaPath:"#/properties/_created/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err17 = {instancePath:instancePath+"/_created",schemaPath:"#/properties/_created/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data._modified !== undefined){
+let data11 = data._modified;
+const _errs32 = errors;
+let valid9 = false;
+const _errs33 = errors;
+const _errs35 = errors;
+let valid11 = false;
+const _errs36 = errors;
+if(typeof data11 === "string"){
+if(!pattern4.test(data11)){
+const err18 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid3 = _errs36 === errors;
+valid11 = valid11 || _valid3;
+const _errs38 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.seconds === undefined){
+const err20 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data11.seconds !== undefined){
+let data12 = data11.seconds;
+if((!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))) && (typeof data12 !== "string")){
+const err21 = {instancePath:instancePath+"/_modified/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data11.nanos !== undefined){
+let data13 = data11.nanos;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err22 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 999999999 || isNaN(data13)){
+const err23 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data13 < 0 || isNaN(data13)){
+const err24 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid11 = valid11 || _valid3;
+if(_valid3){
+var props1 = {};
+props1.seconds = true;
+props1.nanos = true;
+}
+if(!valid11){
+const err26 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid2 = _errs33 === errors;
+valid9 = valid9 || _valid2;
+const _errs44 = errors;
+if(data11 !== null){
+const err27 = {instancePath:instancePath+"/_modified",schemaPath:"#/properties/_modified/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid2 = _errs44 === errors;
+valid9 = valid9 || _valid2;
+if(!valid9){
+const err28 = {instancePath:instancePath+"/_modified",schemaPath:"#/properties/_modified/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+else {
+errors = _errs32;
+if(vErrors !== null){
+if(_errs32){
+vErrors.length = _errs32;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data._createdby !== undefined){
+let data14 = data._createdby;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err29 = {instancePath:instancePath+"/_createdby",schemaPath:"#/properties/_createdby/type",keyword:"type",params:{type: schema41.properties._createdby.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data._createdbyid !== undefined){
+let data15 = data._createdbyid;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err30 = {instancePath:instancePath+"/_createdbyid",schemaPath:"#/properties/_createdbyid/type",keyword:"type",params:{type: schema41.properties._createdbyid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data._modifiedby !== undefined){
+let data16 = data._modifiedby;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err31 = {instancePath:instancePath+"/_modifiedby",schemaPath:"#/properties/_modifiedby/type",keyword:"type",params:{type: schema41.properties._modifiedby.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data._modifiedbyid !== undefined){
+let data17 = data._modifiedbyid;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err32 = {instancePath:instancePath+"/_modifiedbyid",schemaPath:"#/properties/_modifiedbyid/type",keyword:"type",params:{type: schema41.properties._modifiedbyid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data._version !== undefined){
+let data18 = data._version;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err33 = {instancePath:instancePath+"/_version",schemaPath:"#/properties/_version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 0 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/_version",schemaPath:"#/properties/_version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data._skiphistory !== undefined){
+if(typeof data._skiphistory !== "boolean"){
+const err35 = {instancePath:instancePath+"/_skiphistory",schemaPath:"#/properties/_skiphistory/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+validate164.errors = vErrors;
+return errors === 0;
+}
+validate164.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertone_reply = validate166;
+const schema248 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"$ref":"../defs/base.json"}}};
+
+function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate166.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(!(validate26(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate166.errors = vErrors;
+return errors === 0;
+}
+validate166.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertorupdatemany_request = validate169;
+const schema251 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"uniqeness":{"type":["string","null"]},"skipresults":{"type":["boolean","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+
+function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate169.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.items === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.items !== undefined){
+let data6 = data.items;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate26(data6[i0], {instancePath:instancePath+"/items/" + i0,parentData:data6,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs21 = errors;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err12 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.uniqeness !== undefined){
+let data8 = data.uniqeness;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err13 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema251.properties.uniqeness.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.skipresults !== undefined){
+let data9 = data.skipresults;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err14 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema251.properties.skipresults.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.w !== undefined){
+let data10 = data.w;
+const _errs28 = errors;
+let valid7 = false;
+const _errs29 = errors;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err15 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 < 0 || isNaN(data10)){
+const err16 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+var _valid1 = _errs29 === errors;
+valid7 = valid7 || _valid1;
+const _errs31 = errors;
+if(typeof data10 !== "string"){
+const err17 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid1 = _errs31 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err18 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data11 = data.j;
+const _errs34 = errors;
+let valid8 = false;
+const _errs35 = errors;
+if(typeof data11 !== "boolean"){
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid2 = _errs35 === errors;
+valid8 = valid8 || _valid2;
+const _errs37 = errors;
+if(typeof data11 !== "string"){
+const err20 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(!((data11 === "true") || (data11 === "false"))){
+const err21 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema251.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid2 = _errs37 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const err22 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+else {
+errors = _errs34;
+if(vErrors !== null){
+if(_errs34){
+vErrors.length = _errs34;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err23 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+validate169.errors = vErrors;
+return errors === 0;
+}
+validate169.evaluated = {"props":{"collectionname":true,"items":true,"uniqeness":true,"skipresults":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_11 = validate171;
+const schema253 = {"type":"array","items":{"type":"object"}};
+
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate171.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(Array.isArray(data)){
+const len0 = data.length;
+for(let i0=0; i0<len0; i0++){
+let data0 = data[i0];
+if(!(data0 && typeof data0 == "object" && !Array.isArray(data0))){
+const err0 = {instancePath:instancePath+"/" + i0,schemaPath:"#/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+}
+else {
+const err1 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+validate171.errors = vErrors;
+return errors === 0;
+}
+validate171.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+
+export const insertorupdatemany_reply = validate172;
+const schema254 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+
+function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate172.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.skipresults !== undefined){
+let data6 = data.skipresults;
+if((typeof data6 !== "boolean") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema254.properties.skipresults.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.results !== undefined){
+let data7 = data.results;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate26(data7[i0], {instancePath:instancePath+"/results/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate172.errors = vErrors;
+return errors === 0;
+}
+validate172.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertorupdateone_request = validate175;
+const schema257 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"uniqeness":{"type":["string","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+
+function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate175.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.item === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "item"},message:"must have required property '"+"item"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.item !== undefined){
+let data6 = data.item;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(!(validate26(data6, {instancePath:instancePath+"/item",parentData:data,parentDataProperty:"item",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+var props0 = {};
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs19 = errors;
+if(typeof data6 !== "string"){
+const err10 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err11 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.uniqeness !== undefined){
+let data7 = data.uniqeness;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err12 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema257.properties.uniqeness.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.w !== undefined){
+let data8 = data.w;
+const _errs24 = errors;
+let valid5 = false;
+const _errs25 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err13 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err14 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+var _valid1 = _errs25 === errors;
+valid5 = valid5 || _valid1;
+const _errs27 = errors;
+if(typeof data8 !== "string"){
+const err15 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs27 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err16 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data9 = data.j;
+const _errs30 = errors;
+let valid6 = false;
+const _errs31 = errors;
+if(typeof data9 !== "boolean"){
+const err17 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid2 = _errs31 === errors;
+valid6 = valid6 || _valid2;
+const _errs33 = errors;
+if(typeof data9 !== "string"){
+const err18 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+if(!((data9 === "true") || (data9 === "false"))){
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema257.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid2 = _errs33 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err20 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate175.errors = vErrors;
+return errors === 0;
+}
+validate175.evaluated = {"props":{"collectionname":true,"item":true,"uniqeness":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_12 = validate177;
+
+function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/base.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate177.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data0 = data._id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema41.properties._id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data._type !== undefined){
+let data1 = data._type;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/_type",schemaPath:"#/properties/_type/type",keyword:"type",params:{type: schema41.properties._type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data2 = data.name;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema41.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data._name !== undefined){
+let data3 = data._name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/_name",schemaPath:"#/properties/_name/type",keyword:"type",params:{type: schema41.properties._name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data._acl !== undefined){
+let data4 = data._acl;
+if((!(Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema41.properties._acl.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate27(data4[i0], {instancePath:instancePath+"/_acl/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+errors = vErrors.length;
+}
+}
+}
+}
+if(data._encrypt !== undefined){
+let data6 = data._encrypt;
+if((!(Array.isArray(data6))) && (data6 !== null)){
+const err5 = {instancePath:instancePath+"/_encrypt",schemaPath:"#/properties/_encrypt/type",keyword:"type",params:{type: schema41.properties._encrypt.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(Array.isArray(data6)){
+const len1 = data6.length;
+for(let i1=0; i1<len1; i1++){
+if(typeof data6[i1] !== "string"){
+const err6 = {instancePath:instancePath+"/_encrypt/" + i1,schemaPath:"#/properties/_encrypt/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+}
+if(data._created !== undefined){
+let data8 = data._created;
+const _errs17 = errors;
+let valid5 = false;
+const _errs18 = errors;
+const _errs20 = errors;
+let valid7 = false;
+const _errs21 = errors;
+if(typeof data8 === "string"){
+if(!pattern4.test(data8)){
+const err7 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs21 === errors;
+valid7 = valid7 || _valid1;
+const _errs23 = errors;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.seconds === undefined){
+const err9 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if(data8.seconds !== undefined){
+let data9 = data8.seconds;
+if((!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))) && (typeof data9 !== "string")){
+const err10 = {instancePath:instancePath+"/_created/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data8.nanos !== undefined){
+let data10 = data8.nanos;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err11 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 > 999999999 || isNaN(data10)){
+const err12 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data10 < 0 || isNaN(data10)){
+const err13 = {instancePath:instancePath+"/_created/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs23 === errors;
+valid7 = valid7 || _valid1;
+if(_valid1){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid7){
+const err15 = {instancePath:instancePath+"/_created",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs20;
+if(vErrors !== null){
+if(_errs20){
+vErrors.length = _errs20;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs18 === errors;
+valid5 = valid5 || _valid0;
+const _errs29 = errors;
+if(data8 !== null){
+const err16 = {instancePath:instancePath+"/_created",schemaPath:"#/properties/_created/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs29 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err17 = {instancePath:instancePath+"/_created",schemaPath:"#/properties/_created/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data._modified !== undefined){
+let data11 = data._modified;
+const _errs32 = errors;
+let valid9 = false;
+const _errs33 = errors;
+const _errs35 = errors;
+let valid11 = false;
+const _errs36 = errors;
+if(typeof data11 === "string"){
+if(!pattern4.test(data11)){
+const err18 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid3 = _errs36 === errors;
+valid11 = valid11 || _valid3;
+const _errs38 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.seconds === undefined){
+const err20 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(data11.seconds !== undefined){
+let data12 = data11.seconds;
+if((!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))) && (typeof data12 !== "string")){
+const err21 = {instancePath:instancePath+"/_modified/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data11.nanos !== undefined){
+let data13 = data11.nanos;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err22 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 999999999 || isNaN(data13)){
+const err23 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data13 < 0 || isNaN(data13)){
+const err24 = {instancePath:instancePath+"/_modified/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err25 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid11 = valid11 || _valid3;
+if(_valid3){
+var props1 = {};
+props1.seconds = true;
+props1.nanos = true;
+}
+if(!valid11){
+const err26 = {instancePath:instancePath+"/_modified",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid2 = _errs33 === errors;
+valid9 = valid9 || _valid2;
+const _errs44 = errors;
+if(data11 !== null){
+const err27 = {instancePath:instancePath+"/_modified",schemaPath:"#/properties/_modified/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+var _valid2 = _errs44 === errors;
+valid9 = valid9 || _valid2;
+if(!valid9){
+const err28 = {instancePath:instancePath+"/_modified",schemaPath:"#/properties/_modified/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+else {
+errors = _errs32;
+if(vErrors !== null){
+if(_errs32){
+vErrors.length = _errs32;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data._createdby !== undefined){
+let data14 = data._createdby;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err29 = {instancePath:instancePath+"/_createdby",schemaPath:"#/properties/_createdby/type",keyword:"type",params:{type: schema41.properties._createdby.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+if(data._createdbyid !== undefined){
+let data15 = data._createdbyid;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err30 = {instancePath:instancePath+"/_createdbyid",schemaPath:"#/properties/_createdbyid/type",keyword:"type",params:{type: schema41.properties._createdbyid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+}
+if(data._modifiedby !== undefined){
+let data16 = data._modifiedby;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err31 = {instancePath:instancePath+"/_modifiedby",schemaPath:"#/properties/_modifiedby/type",keyword:"type",params:{type: schema41.properties._modifiedby.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+}
+if(data._modifiedbyid !== undefined){
+let data17 = data._modifiedbyid;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err32 = {instancePath:instancePath+"/_modifiedbyid",schemaPath:"#/properties/_modifiedbyid/type",keyword:"type",params:{type: schema41.properties._modifiedbyid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+if(data._version !== undefined){
+let data18 = data._version;
+if(!(((typeof data18 == "number") && (!(data18 % 1) && !isNaN(data18))) && (isFinite(data18)))){
+const err33 = {instancePath:instancePath+"/_version",schemaPath:"#/properties/_version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+if((typeof data18 == "number") && (isFinite(data18))){
+if(data18 < 0 || isNaN(data18)){
+const err34 = {instancePath:instancePath+"/_version",schemaPath:"#/properties/_version/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+}
+}
+if(data._skiphistory !== undefined){
+if(typeof data._skiphistory !== "boolean"){
+const err35 = {instancePath:instancePath+"/_skiphistory",schemaPath:"#/properties/_skiphistory/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+}
+else {
+const err36 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+validate177.errors = vErrors;
+return errors === 0;
+}
+validate177.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertorupdateone_reply = validate179;
+const schema262 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"uniqeness":{"type":["string","null"]},"result":{"$ref":"../defs/base.json"},"opresult":{}}};
+
+function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate179.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.uniqeness !== undefined){
+let data6 = data.uniqeness;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema262.properties.uniqeness.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(!(validate26(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate179.errors = vErrors;
+return errors === 0;
+}
+validate179.evaluated = {"props":{"collectionname":true,"uniqeness":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const invokeopenrpa_request = validate182;
+const schema265 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"robotid":{"type":"string"},"workflowid":{"type":"string"},"payload":{"type":["object","null"]},"rpc":{"type":"boolean"}}};
+
+function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate182.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.robotid !== undefined){
+if(typeof data.robotid !== "string"){
+const err6 = {instancePath:instancePath+"/robotid",schemaPath:"#/properties/robotid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+if(typeof data.workflowid !== "string"){
+const err7 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.payload !== undefined){
+let data7 = data.payload;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema265.properties.payload.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.rpc !== undefined){
+if(typeof data.rpc !== "boolean"){
+const err9 = {instancePath:instancePath+"/rpc",schemaPath:"#/properties/rpc/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate182.errors = vErrors;
+return errors === 0;
+}
+validate182.evaluated = {"props":{"robotid":true,"workflowid":true,"payload":true,"rpc":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const invokeopenrpa_reply = validate183;
+const schema267 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate183.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate183.errors = vErrors;
+return errors === 0;
+}
+validate183.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const issuelicense_request = validate185;
+const schema270 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}};
+
+function validate185(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate185.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data !== undefined){
+let data5 = data.data;
+const _errs15 = errors;
+let valid4 = false;
+const _errs16 = errors;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.domain !== undefined){
+if(typeof data5.domain !== "string"){
+const err6 = {instancePath:instancePath+"/data/domain",schemaPath:"#/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data5.months !== undefined){
+let data7 = data5.months;
+if(!((typeof data7 == "number") && (isFinite(data7)))){
+const err7 = {instancePath:instancePath+"/data/months",schemaPath:"#/properties/data/anyOf/0/properties/months/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs16 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.domain = true;
+props0.months = true;
+}
+const _errs22 = errors;
+if(typeof data5 !== "string"){
+const err9 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+var _valid0 = _errs22 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate185.errors = vErrors;
+return errors === 0;
+}
+validate185.evaluated = {"props":{"data":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_13 = validate186;
+const schema272 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
+
+function validate186(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate186.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.domain !== undefined){
+if(typeof data.domain !== "string"){
+const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.months !== undefined){
+let data1 = data.months;
+if(!((typeof data1 == "number") && (isFinite(data1)))){
+const err1 = {instancePath:instancePath+"/months",schemaPath:"#/properties/months/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate186.errors = vErrors;
+return errors === 0;
+}
+validate186.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
+
+export const issuelicense_reply = validate187;
+const schema273 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","object"]}}};
+
+function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate187.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data5 = data.result;
+if((typeof data5 !== "string") && (!(data5 && typeof data5 == "object" && !Array.isArray(data5)))){
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema273.properties.result.type},message:"must be string,object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate187.errors = vErrors;
+return errors === 0;
+}
+validate187.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const listcollections_request = validate189;
+const schema276 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"includehist":{"type":["boolean","null"]}}};
+
+function validate189(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate189.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.includehist !== undefined){
+let data5 = data.includehist;
+if((typeof data5 !== "boolean") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema276.properties.includehist.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate189.errors = vErrors;
+return errors === 0;
+}
+validate189.evaluated = {"props":{"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const listcollections_reply = validate190;
+const schema278 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"includehist":{"type":["boolean","null"]},"result":{"type":"array","items":{"$ref":"../defs/collectioninfo.json"}}}};
+const schema280 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/collectioninfo.json","type":"object","required":["name"],"properties":{"name":{"type":"string"},"type":{"type":"string"},"options":{"type":"object"},"info":{"type":"object","properties":{"readOnly":{"type":"boolean"},"uuid":{}}},"idIndex":{"type":"object"}}};
+
+function validate190(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate190.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.includehist !== undefined){
+let data5 = data.includehist;
+if((typeof data5 !== "boolean") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema278.properties.includehist.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data6 = data.result;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.name === undefined){
+const err7 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data7.name !== undefined){
+if(typeof data7.name !== "string"){
+const err8 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"../defs/collectioninfo.json/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data7.type !== undefined){
+if(typeof data7.type !== "string"){
+const err9 = {instancePath:instancePath+"/result/" + i0+"/type",schemaPath:"../defs/collectioninfo.json/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data7.options !== undefined){
+let data10 = data7.options;
+if(!(data10 && typeof data10 == "object" && !Array.isArray(data10))){
+const err10 = {instancePath:instancePath+"/result/" + i0+"/options",schemaPath:"../defs/collectioninfo.json/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data7.info !== undefined){
+let data11 = data7.info;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.readOnly !== undefined){
+if(typeof data11.readOnly !== "boolean"){
+const err11 = {instancePath:instancePath+"/result/" + i0+"/info/readOnly",schemaPath:"../defs/collectioninfo.json/properties/info/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/result/" + i0+"/info",schemaPath:"../defs/collectioninfo.json/properties/info/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data7.idIndex !== undefined){
+let data13 = data7.idIndex;
+if(!(data13 && typeof data13 == "object" && !Array.isArray(data13))){
+const err13 = {instancePath:instancePath+"/result/" + i0+"/idIndex",schemaPath:"../defs/collectioninfo.json/properties/idIndex/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate190.errors = vErrors;
+return errors === 0;
+}
+validate190.evaluated = {"props":{"includehist":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const mapreduce_request = validate192;
+const schema282 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","map","reduce"],"properties":{"collectionname":{"type":"string","minLength":1},"map":{"type":["string","null"]},"reduce":{"type":["string","null"]},"finalize":{"type":["string","null"]},"query":{"type":["object","null"]},"out":{"type":["string","object","null"]},"scope":{"type":["object","null"]}}};
+
+function validate192(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate192.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.map === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "map"},message:"must have required property '"+"map"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.reduce === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "reduce"},message:"must have required property '"+"reduce"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.map !== undefined){
+let data6 = data.map;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err11 = {instancePath:instancePath+"/map",schemaPath:"#/properties/map/type",keyword:"type",params:{type: schema282.properties.map.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.reduce !== undefined){
+let data7 = data.reduce;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err12 = {instancePath:instancePath+"/reduce",schemaPath:"#/properties/reduce/type",keyword:"type",params:{type: schema282.properties.reduce.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.finalize !== undefined){
+let data8 = data.finalize;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err13 = {instancePath:instancePath+"/finalize",schemaPath:"#/properties/finalize/type",keyword:"type",params:{type: schema282.properties.finalize.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.query !== undefined){
+let data9 = data.query;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err14 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/type",keyword:"type",params:{type: schema282.properties.query.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.out !== undefined){
+let data10 = data.out;
+if(((typeof data10 !== "string") && (!(data10 && typeof data10 == "object" && !Array.isArray(data10)))) && (data10 !== null)){
+const err15 = {instancePath:instancePath+"/out",schemaPath:"#/properties/out/type",keyword:"type",params:{type: schema282.properties.out.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.scope !== undefined){
+let data11 = data.scope;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err16 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/type",keyword:"type",params:{type: schema282.properties.scope.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+validate192.errors = vErrors;
+return errors === 0;
+}
+validate192.evaluated = {"props":{"collectionname":true,"map":true,"reduce":true,"finalize":true,"query":true,"out":true,"scope":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const mapreduce_reply = validate193;
+const schema284 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":["array","object","null"]}}};
+
+function validate193(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate193.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(typeof data.result != "object"){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema284.properties.result.type},message:"must be array,object,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate193.errors = vErrors;
+return errors === 0;
+}
+validate193.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ping_request = validate195;
+const schema287 = {"type":"null"};
+
+function validate195(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate195.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8159,36 +22582,36 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate83.errors = vErrors;
+validate195.errors = vErrors;
 return errors === 0;
 }
-validate83.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate195.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const ping_reply = validate84;
-const schema134 = {};
+export const ping_reply = validate196;
+const schema288 = {};
 
-function validate84(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate84.errors = null;
+function validate196(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate196.errors = null;
 return true;
 }
-validate84.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate196.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const pong_request = validate86;
-const schema136 = {};
+export const pong_request = validate198;
+const schema290 = {};
 
-function validate86(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate86.errors = null;
+function validate198(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate198.errors = null;
 return true;
 }
-validate86.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate198.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const popworkitem_request = validate88;
-const schema138 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
+export const popworkitem_request = validate200;
+const schema292 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
 
-function validate88(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate200(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate88.evaluated;
+const evaluated0 = validate200.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8453,19 +22876,19 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate88.errors = vErrors;
+validate200.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate88.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate200.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const popworkitem_reply = validate89;
-const schema140 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+export const popworkitem_reply = validate201;
+const schema294 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate201(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate89.evaluated;
+const evaluated0 = validate201.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8591,18 +23014,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate89.errors = vErrors;
+validate201.errors = vErrors;
 return errors === 0;
 }
-validate89.evaluated = {"props":{"wiqid":true,"wiq":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate201.evaluated = {"props":{"wiqid":true,"wiq":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const query_request = validate92;
-const schema143 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"projection":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"orderby":{"type":["object","string"]},"queryas":{"type":"string"},"hint":{"type":["object","string"]},"decrypt":{"type":"boolean"},"explain":{"type":"boolean"}}};
+export const query_request = validate204;
+const schema297 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"projection":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"orderby":{"type":["object","string","null"]},"queryas":{"type":["string","null"]},"hint":{"type":["object","string","null"]},"decrypt":{"type":["boolean","null"]},"explain":{"type":["boolean","null"]}}};
 
-function validate92(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate204(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate92.evaluated;
+const evaluated0 = validate204.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8838,14 +23261,36 @@ if(_valid1){
 valid5 = true;
 passing1 = 1;
 }
-}
-if(!valid5){
-const err15 = {instancePath:instancePath+"/projection",schemaPath:"#/properties/projection/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+const _errs28 = errors;
+if(data7 !== null){
+const err15 = {instancePath:instancePath+"/projection",schemaPath:"#/properties/projection/oneOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err15];
 }
 else {
 vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs28 === errors;
+if(_valid1 && valid5){
+valid5 = false;
+passing1 = [passing1, 2];
+}
+else {
+if(_valid1){
+valid5 = true;
+passing1 = 2;
+}
+}
+}
+if(!valid5){
+const err16 = {instancePath:instancePath+"/projection",schemaPath:"#/properties/projection/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
 }
 errors++;
 }
@@ -8864,18 +23309,7 @@ vErrors = null;
 if(data.top !== undefined){
 let data8 = data.top;
 if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err16 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 0 || isNaN(data8)){
-const err17 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+const err17 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -8884,12 +23318,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-}
-}
-if(data.skip !== undefined){
-let data9 = data.skip;
-if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
-const err18 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err18 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -8898,9 +23329,12 @@ vErrors.push(err18);
 }
 errors++;
 }
-if((typeof data9 == "number") && (isFinite(data9))){
-if(data9 < 0 || isNaN(data9)){
-const err19 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data.skip !== undefined){
+let data9 = data.skip;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err19 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -8909,12 +23343,9 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
-if(data.orderby !== undefined){
-let data10 = data.orderby;
-if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (typeof data10 !== "string")){
-const err20 = {instancePath:instancePath+"/orderby",schemaPath:"#/properties/orderby/type",keyword:"type",params:{type: schema143.properties.orderby.type},message:"must be object,string"};
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 0 || isNaN(data9)){
+const err20 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -8924,9 +23355,11 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.queryas !== undefined){
-if(typeof data.queryas !== "string"){
-const err21 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.orderby !== undefined){
+let data10 = data.orderby;
+if(((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (typeof data10 !== "string")) && (data10 !== null)){
+const err21 = {instancePath:instancePath+"/orderby",schemaPath:"#/properties/orderby/type",keyword:"type",params:{type: schema297.properties.orderby.type},message:"must be object,string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -8936,10 +23369,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.hint !== undefined){
-let data12 = data.hint;
-if((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (typeof data12 !== "string")){
-const err22 = {instancePath:instancePath+"/hint",schemaPath:"#/properties/hint/type",keyword:"type",params:{type: schema143.properties.hint.type},message:"must be object,string"};
+if(data.queryas !== undefined){
+let data11 = data.queryas;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err22 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema297.properties.queryas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -8949,9 +23382,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.decrypt !== undefined){
-if(typeof data.decrypt !== "boolean"){
-const err23 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.hint !== undefined){
+let data12 = data.hint;
+if(((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (typeof data12 !== "string")) && (data12 !== null)){
+const err23 = {instancePath:instancePath+"/hint",schemaPath:"#/properties/hint/type",keyword:"type",params:{type: schema297.properties.hint.type},message:"must be object,string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -8961,9 +23395,10 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.explain !== undefined){
-if(typeof data.explain !== "boolean"){
-const err24 = {instancePath:instancePath+"/explain",schemaPath:"#/properties/explain/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.decrypt !== undefined){
+let data13 = data.decrypt;
+if((typeof data13 !== "boolean") && (data13 !== null)){
+const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema297.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -8973,9 +23408,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.explain !== undefined){
+let data14 = data.explain;
+if((typeof data14 !== "boolean") && (data14 !== null)){
+const err25 = {instancePath:instancePath+"/explain",schemaPath:"#/properties/explain/type",keyword:"type",params:{type: schema297.properties.explain.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -8984,18 +23420,30 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate92.errors = vErrors;
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+validate204.errors = vErrors;
 return errors === 0;
 }
-validate92.evaluated = {"props":{"collectionname":true,"query":true,"projection":true,"top":true,"skip":true,"orderby":true,"queryas":true,"hint":true,"decrypt":true,"explain":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate204.evaluated = {"props":{"collectionname":true,"query":true,"projection":true,"top":true,"skip":true,"orderby":true,"queryas":true,"hint":true,"decrypt":true,"explain":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_0 = validate93;
-const schema145 = {"type":"object"};
+export const content_14 = validate205;
+const schema299 = {"type":"object"};
 
-function validate93(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate205(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate93.evaluated;
+const evaluated0 = validate205.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9012,18 +23460,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate93.errors = vErrors;
+validate205.errors = vErrors;
 return errors === 0;
 }
-validate93.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate205.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const content_1 = validate94;
-const schema146 = {"type":"object"};
+export const content_15 = validate206;
+const schema300 = {"type":"object"};
 
-function validate94(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate206(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate94.evaluated;
+const evaluated0 = validate206.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9040,18 +23488,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate94.errors = vErrors;
+validate206.errors = vErrors;
 return errors === 0;
 }
-validate94.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate206.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const query_reply = validate95;
-const schema147 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"top":{"type":"integer"},"skip":{"type":"integer"},"result":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+export const query_reply = validate207;
+const schema301 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"result":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
 
-function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate207(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate95.evaluated;
+const evaluated0 = validate207.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9160,11 +23608,9 @@ vErrors.push(err7);
 }
 errors++;
 }
-}
-if(data.skip !== undefined){
-let data7 = data.skip;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err8 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err8 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -9172,6 +23618,32 @@ else {
 vErrors.push(err8);
 }
 errors++;
+}
+}
+}
+if(data.skip !== undefined){
+let data7 = data.skip;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err9 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err10 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
 }
 }
 if(data.result !== undefined){
@@ -9186,39 +23658,39 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err11];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err11);
 }
 errors++;
 }
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err12];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err12);
 }
 errors++;
 }
-validate95.errors = vErrors;
+validate207.errors = vErrors;
 return errors === 0;
 }
-validate95.evaluated = {"props":{"collectionname":true,"top":true,"skip":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate207.evaluated = {"props":{"collectionname":true,"top":true,"skip":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const queueclosed_request = validate98;
-const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
+export const queueclosed_request = validate210;
+const schema304 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
 
-function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate210(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate98.evaluated;
+const evaluated0 = validate210.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9335,23 +23807,23 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate98.errors = vErrors;
+validate210.errors = vErrors;
 return errors === 0;
 }
-validate98.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate210.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const queuemessage_request = validate100;
-const schema153 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
-const schema154 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
-const schema155 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"command":{"type":"string"}}};
-const schema156 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
-const schema157 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+export const queuemessage_request = validate212;
+const schema307 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
+const schema308 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
+const schema309 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"command":{"type":"string"}}};
+const schema310 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
+const schema311 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
 
-function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate215(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/tokenuser.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate103.evaluated;
+const evaluated0 = validate215.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9465,7 +23937,7 @@ errors++;
 if(data.role !== undefined){
 let data8 = data.role;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema156.properties.role.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema310.properties.role.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -9478,7 +23950,7 @@ errors++;
 if(data.email !== undefined){
 let data9 = data.email;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema156.properties.email.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema310.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -9491,7 +23963,7 @@ errors++;
 if(data.impostor !== undefined){
 let data10 = data.impostor;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema156.properties.impostor.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema310.properties.impostor.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -9504,7 +23976,7 @@ errors++;
 if(data.disabled !== undefined){
 let data11 = data.disabled;
 if((typeof data11 !== "boolean") && (data11 !== null)){
-const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema156.properties.disabled.type},message:"must be boolean,null"};
+const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema310.properties.disabled.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -9553,7 +24025,7 @@ errors++;
 if(data.customerid !== undefined){
 let data15 = data.customerid;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema156.properties.customerid.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema310.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -9566,7 +24038,7 @@ errors++;
 if(data.selectedcustomerid !== undefined){
 let data16 = data.selectedcustomerid;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema156.properties.selectedcustomerid.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema310.properties.selectedcustomerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -9579,7 +24051,7 @@ errors++;
 if(data.dblocked !== undefined){
 let data17 = data.dblocked;
 if((typeof data17 !== "boolean") && (data17 !== null)){
-const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema156.properties.dblocked.type},message:"must be boolean,null"};
+const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema310.properties.dblocked.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -9600,16 +24072,16 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate103.errors = vErrors;
+validate215.errors = vErrors;
 return errors === 0;
 }
-validate103.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
+validate215.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate214(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate102.evaluated;
+const evaluated0 = validate214.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9630,8 +24102,8 @@ errors++;
 }
 }
 if(data.__user !== undefined){
-if(!(validate103(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate215(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
 errors = vErrors.length;
 }
 }
@@ -9658,16 +24130,16 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate102.errors = vErrors;
+validate214.errors = vErrors;
 return errors === 0;
 }
-validate102.evaluated = {"props":{"__jwt":true,"__user":true,"command":true},"dynamicProps":false,"dynamicItems":false};
+validate214.evaluated = {"props":{"__jwt":true,"__user":true,"command":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate213(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate101.evaluated;
+const evaluated0 = validate213.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9775,8 +24247,8 @@ errors++;
 var _valid0 = _errs15 === errors;
 valid1 = valid1 || _valid0;
 const _errs17 = errors;
-if(!(validate102(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate214(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs17 === errors;
@@ -9789,7 +24261,7 @@ props0.command = true;
 }
 const _errs18 = errors;
 if(((!(Array.isArray(data6))) && (!((typeof data6 == "number") && (isFinite(data6))))) && (typeof data6 !== "boolean")){
-const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema154.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema308.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -9870,17 +24342,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate101.errors = vErrors;
+validate213.errors = vErrors;
 return errors === 0;
 }
-validate101.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate213.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema158 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"routingkey":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"error":{"type":["string","object","null"]}}};
+const schema312 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"routingkey":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"error":{"type":["string","object","null"]}}};
 
-function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate219(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate107.evaluated;
+const evaluated0 = validate219.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9925,8 +24397,8 @@ let data1 = data.data;
 const _errs4 = errors;
 let valid1 = false;
 const _errs5 = errors;
-if(!(validate102(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate214(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -9939,7 +24411,7 @@ props0.command = true;
 }
 const _errs6 = errors;
 if(((((!(Array.isArray(data1))) && (typeof data1 !== "string")) && (!((typeof data1 == "number") && (isFinite(data1))))) && (typeof data1 !== "boolean")) && (data1 !== null)){
-const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema158.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema312.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -9975,7 +24447,7 @@ vErrors = null;
 if(data.replyto !== undefined){
 let data2 = data.replyto;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema158.properties.replyto.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema312.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -10048,7 +24520,7 @@ errors++;
 if(data.error !== undefined){
 let data8 = data.error;
 if(((typeof data8 !== "string") && (!(data8 && typeof data8 == "object" && !Array.isArray(data8)))) && (data8 !== null)){
-const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema158.properties.error.type},message:"must be string,object,null"};
+const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema312.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -10069,16 +24541,16 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate107.errors = vErrors;
+validate219.errors = vErrors;
 return errors === 0;
 }
-validate107.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate219.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate212(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate100.evaluated;
+const evaluated0 = validate212.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10098,8 +24570,8 @@ errors++;
 const _errs1 = errors;
 let valid0 = false;
 const _errs2 = errors;
-if(!(validate101(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate101.errors : vErrors.concat(validate101.errors);
+if(!(validate213(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate213.errors : vErrors.concat(validate213.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -10117,8 +24589,8 @@ props0.expiration = true;
 props0.striptoken = true;
 }
 const _errs3 = errors;
-if(!(validate107(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate107.errors : vErrors.concat(validate107.errors);
+if(!(validate219(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate219.errors : vErrors.concat(validate219.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -10242,28 +24714,28 @@ props0.spanId = true;
 props0.priority = true;
 props0.error = true;
 }
-validate100.errors = vErrors;
+validate212.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate100.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate212.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const content_2 = validate110;
-const schema160 = {};
+export const content_16 = validate222;
+const schema314 = {};
 
-function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate110.errors = null;
+function validate222(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate222.errors = null;
 return true;
 }
-validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate222.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const queuemessage_reply = validate111;
-const schema161 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const queuemessage_reply = validate223;
+const schema315 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate223(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate111.evaluated;
+const evaluated0 = validate223.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10462,8 +24934,8 @@ let data14 = data.data;
 const _errs33 = errors;
 let valid4 = false;
 const _errs34 = errors;
-if(!(validate102(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate102.errors : vErrors.concat(validate102.errors);
+if(!(validate214(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs34 === errors;
@@ -10476,7 +24948,7 @@ props0.command = true;
 }
 const _errs35 = errors;
 if(((((!(Array.isArray(data14))) && (typeof data14 !== "string")) && (!((typeof data14 == "number") && (isFinite(data14))))) && (typeof data14 !== "boolean")) && (data14 !== null)){
-const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema161.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema315.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -10510,8 +24982,8 @@ vErrors = null;
 }
 }
 if(data.user !== undefined){
-if(!(validate103(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
 errors = vErrors.length;
 }
 }
@@ -10526,18 +24998,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate111.errors = vErrors;
+validate223.errors = vErrors;
 return errors === 0;
 }
-validate111.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate223.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const refreshtoken_request = validate115;
-const schema164 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
+export const refreshtoken_request = validate227;
+const schema318 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate227(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate115.evaluated;
+const evaluated0 = validate227.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10667,8 +25139,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate103(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
 errors = vErrors.length;
 }
 }
@@ -10744,18 +25216,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate115.errors = vErrors;
+validate227.errors = vErrors;
 return errors === 0;
 }
-validate115.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate227.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_request = validate118;
-const schema167 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_request = validate230;
+const schema321 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate230(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate118.evaluated;
+const evaluated0 = validate230.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -10854,7 +25326,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data6 = data.algorithm;
 if(!((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header"))){
-const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema167.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema321.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -10899,18 +25371,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate118.errors = vErrors;
+validate230.errors = vErrors;
 return errors === 0;
 }
-validate118.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate230.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_reply = validate119;
-const schema169 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_reply = validate231;
+const schema323 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate231(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate119.evaluated;
+const evaluated0 = validate231.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11022,7 +25494,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data7 = data.algorithm;
 if(!((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header"))){
-const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema169.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema323.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -11067,18 +25539,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate119.errors = vErrors;
+validate231.errors = vErrors;
 return errors === 0;
 }
-validate119.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate231.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_request = validate121;
-const schema172 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
+export const registerqueue_request = validate233;
+const schema326 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate233(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate121.evaluated;
+const evaluated0 = validate233.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11165,7 +25637,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
 let data5 = data.queuename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema172.properties.queuename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema326.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -11186,18 +25658,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate121.errors = vErrors;
+validate233.errors = vErrors;
 return errors === 0;
 }
-validate121.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate233.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_reply = validate122;
-const schema174 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+export const registerqueue_reply = validate234;
+const schema328 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
 
-function validate122(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate234(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate122.evaluated;
+const evaluated0 = validate234.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11305,18 +25777,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate122.errors = vErrors;
+validate234.errors = vErrors;
 return errors === 0;
 }
-validate122.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate234.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_request = validate124;
-const schema177 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_request = validate236;
+const schema331 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate236(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate124.evaluated;
+const evaluated0 = validate236.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11403,7 +25875,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema177.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema331.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -11424,18 +25896,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate124.errors = vErrors;
+validate236.errors = vErrors;
 return errors === 0;
 }
-validate124.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate236.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_reply = validate125;
-const schema179 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_reply = validate237;
+const schema333 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate237(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate125.evaluated;
+const evaluated0 = validate237.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11523,7 +25995,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema179.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema333.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -11544,18 +26016,831 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate125.errors = vErrors;
+validate237.errors = vErrors;
 return errors === 0;
 }
-validate125.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate237.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const signin_request = validate127;
-const schema182 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+export const savefile_request = validate239;
+const schema336 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
 
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate239(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate127.evaluated;
+const evaluated0 = validate239.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filename === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "filename"},message:"must have required property '"+"filename"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.file === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "file"},message:"must have required property '"+"file"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.filename !== undefined){
+let data5 = data.filename;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err10 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.mimeType !== undefined){
+let data7 = data.mimeType;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema336.properties.mimeType.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data8 = data.metadata;
+const _errs21 = errors;
+let valid4 = false;
+const _errs22 = errors;
+if(!(validate134(data8, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs22 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.filename = true;
+props0.path = true;
+props0.uniquename = true;
+props0.wi = true;
+props0.wiq = true;
+props0.wiqid = true;
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs23 = errors;
+if(data8 !== null){
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err13 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.compressed !== undefined){
+let data9 = data.compressed;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema336.properties.compressed.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data10 = data.id;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema336.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate239.errors = vErrors;
+return errors === 0;
+}
+validate239.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const savefile_reply = validate241;
+const schema338 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
+const schema340 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
+
+function validate242(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/gridfsfile.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate242.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+if(typeof data._id !== "string"){
+const err0 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.length !== undefined){
+let data1 = data.length;
+if(!(((typeof data1 == "number") && (!(data1 % 1) && !isNaN(data1))) && (isFinite(data1)))){
+const err1 = {instancePath:instancePath+"/length",schemaPath:"#/properties/length/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if((typeof data1 == "number") && (isFinite(data1))){
+if(data1 < 0 || isNaN(data1)){
+const err2 = {instancePath:instancePath+"/length",schemaPath:"#/properties/length/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+}
+if(data.chunkSize !== undefined){
+let data2 = data.chunkSize;
+if(!(((typeof data2 == "number") && (!(data2 % 1) && !isNaN(data2))) && (isFinite(data2)))){
+const err3 = {instancePath:instancePath+"/chunkSize",schemaPath:"#/properties/chunkSize/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+if((typeof data2 == "number") && (isFinite(data2))){
+if(data2 < 1 || isNaN(data2)){
+const err4 = {instancePath:instancePath+"/chunkSize",schemaPath:"#/properties/chunkSize/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+if(data.uploadDate !== undefined){
+let data3 = data.uploadDate;
+const _errs9 = errors;
+let valid2 = false;
+const _errs10 = errors;
+if(typeof data3 === "string"){
+if(!pattern4.test(data3)){
+const err5 = {instancePath:instancePath+"/uploadDate",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/uploadDate",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs10 === errors;
+valid2 = valid2 || _valid0;
+const _errs12 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.seconds === undefined){
+const err7 = {instancePath:instancePath+"/uploadDate",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data3.seconds !== undefined){
+let data4 = data3.seconds;
+if((!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))) && (typeof data4 !== "string")){
+const err8 = {instancePath:instancePath+"/uploadDate/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data3.nanos !== undefined){
+let data5 = data3.nanos;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err9 = {instancePath:instancePath+"/uploadDate/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 > 999999999 || isNaN(data5)){
+const err10 = {instancePath:instancePath+"/uploadDate/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data5 < 0 || isNaN(data5)){
+const err11 = {instancePath:instancePath+"/uploadDate/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/uploadDate",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs12 === errors;
+valid2 = valid2 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid2){
+const err13 = {instancePath:instancePath+"/uploadDate",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs9;
+if(vErrors !== null){
+if(_errs9){
+vErrors.length = _errs9;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.filename !== undefined){
+if(typeof data.filename !== "string"){
+const err14 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.contentType !== undefined){
+let data7 = data.contentType;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema340.properties.contentType.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.md5 !== undefined){
+let data8 = data.md5;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema340.properties.md5.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data9 = data.metadata;
+const _errs25 = errors;
+let valid4 = false;
+const _errs26 = errors;
+if(!(validate134(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs26 === errors;
+valid4 = valid4 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.filename = true;
+props1.path = true;
+props1.uniquename = true;
+props1.wi = true;
+props1.wiq = true;
+props1.wiqid = true;
+props1._id = true;
+props1._type = true;
+props1.name = true;
+props1._name = true;
+props1._acl = true;
+props1._encrypt = true;
+props1._created = true;
+props1._modified = true;
+props1._createdby = true;
+props1._createdbyid = true;
+props1._modifiedby = true;
+props1._modifiedbyid = true;
+props1._version = true;
+props1._skiphistory = true;
+}
+const _errs27 = errors;
+if(data9 !== null){
+const err17 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid1 = _errs27 === errors;
+valid4 = valid4 || _valid1;
+if(!valid4){
+const err18 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+else {
+errors = _errs25;
+if(vErrors !== null){
+if(_errs25){
+vErrors.length = _errs25;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+validate242.errors = vErrors;
+return errors === 0;
+}
+validate242.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate241(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate241.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filename !== undefined){
+if(typeof data.filename !== "string"){
+const err6 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.mimeType !== undefined){
+let data6 = data.mimeType;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema338.properties.mimeType.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data7 = data.id;
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data8 = data.result;
+const _errs21 = errors;
+let valid4 = false;
+const _errs22 = errors;
+if(!(validate242(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate242.errors : vErrors.concat(validate242.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs22 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0._id = true;
+props0.length = true;
+props0.chunkSize = true;
+props0.uploadDate = true;
+props0.filename = true;
+props0.contentType = true;
+props0.md5 = true;
+props0.metadata = true;
+}
+const _errs23 = errors;
+if(data8 !== null){
+const err10 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate241.errors = vErrors;
+return errors === 0;
+}
+validate241.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const signin_request = validate246;
+const schema343 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+
+function validate246(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate246.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11949,7 +27234,7 @@ props0.otel_metric_interval = true;
 if(data.username !== undefined){
 let data10 = data.username;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema182.properties.username.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema343.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -11962,7 +27247,7 @@ errors++;
 if(data.password !== undefined){
 let data11 = data.password;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema182.properties.password.type},message:"must be string,null"};
+const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema343.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -11975,7 +27260,7 @@ errors++;
 if(data.jwt !== undefined){
 let data12 = data.jwt;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema182.properties.jwt.type},message:"must be string,null"};
+const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema343.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -11988,7 +27273,7 @@ errors++;
 if(data.rawAssertion !== undefined){
 let data13 = data.rawAssertion;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema182.properties.rawAssertion.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema343.properties.rawAssertion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -12001,7 +27286,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data14 = data.validate_only;
 if((typeof data14 !== "boolean") && (data14 !== null)){
-const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema182.properties.validate_only.type},message:"must be boolean,null"};
+const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema343.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -12014,7 +27299,7 @@ errors++;
 if(data.validateonly !== undefined){
 let data15 = data.validateonly;
 if((typeof data15 !== "boolean") && (data15 !== null)){
-const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema182.properties.validateonly.type},message:"must be boolean,null"};
+const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema343.properties.validateonly.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -12027,7 +27312,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data16 = data.longtoken;
 if((typeof data16 !== "boolean") && (data16 !== null)){
-const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema182.properties.longtoken.type},message:"must be boolean,null"};
+const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema343.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -12040,7 +27325,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data17 = data.impersonate;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema182.properties.impersonate.type},message:"must be string,null"};
+const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema343.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -12053,7 +27338,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data18 = data.clientagent;
 if((typeof data18 !== "string") && (data18 !== null)){
-const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema182.properties.clientagent.type},message:"must be string,null"};
+const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema343.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -12066,7 +27351,7 @@ errors++;
 if(data.agent !== undefined){
 let data19 = data.agent;
 if((typeof data19 !== "string") && (data19 !== null)){
-const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema182.properties.agent.type},message:"must be string,null"};
+const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema343.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -12079,7 +27364,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data20 = data.clientversion;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema182.properties.clientversion.type},message:"must be string,null"};
+const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema343.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -12092,7 +27377,7 @@ errors++;
 if(data.version !== undefined){
 let data21 = data.version;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema182.properties.version.type},message:"must be string,null"};
+const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema343.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -12105,7 +27390,7 @@ errors++;
 if(data.realm !== undefined){
 let data22 = data.realm;
 if((typeof data22 !== "string") && (data22 !== null)){
-const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema182.properties.realm.type},message:"must be string,null"};
+const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema343.properties.realm.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -12118,7 +27403,7 @@ errors++;
 if(data.onesignalid !== undefined){
 let data23 = data.onesignalid;
 if((typeof data23 !== "string") && (data23 !== null)){
-const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema182.properties.onesignalid.type},message:"must be string,null"};
+const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema343.properties.onesignalid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -12131,7 +27416,7 @@ errors++;
 if(data.firebasetoken !== undefined){
 let data24 = data.firebasetoken;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema182.properties.firebasetoken.type},message:"must be string,null"};
+const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema343.properties.firebasetoken.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -12144,7 +27429,7 @@ errors++;
 if(data.ping !== undefined){
 let data25 = data.ping;
 if((typeof data25 !== "boolean") && (data25 !== null)){
-const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema182.properties.ping.type},message:"must be boolean,null"};
+const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema343.properties.ping.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -12157,7 +27442,7 @@ errors++;
 if(data.supports_watch !== undefined){
 let data26 = data.supports_watch;
 if((typeof data26 !== "boolean") && (data26 !== null)){
-const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema182.properties.supports_watch.type},message:"must be boolean,null"};
+const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema343.properties.supports_watch.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -12172,8 +27457,8 @@ let data27 = data.user;
 const _errs67 = errors;
 let valid9 = false;
 const _errs68 = errors;
-if(!(validate103(data27, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate215(data27, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs68 === errors;
@@ -12234,7 +27519,7 @@ vErrors = null;
 if(data.websocket_package_size !== undefined){
 let data28 = data.websocket_package_size;
 if((!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))) && (data28 !== null)){
-const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema182.properties.websocket_package_size.type},message:"must be integer,null"};
+const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema343.properties.websocket_package_size.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -12247,7 +27532,7 @@ errors++;
 if(data.openflow_uniqueid !== undefined){
 let data29 = data.openflow_uniqueid;
 if((typeof data29 !== "string") && (data29 !== null)){
-const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema182.properties.openflow_uniqueid.type},message:"must be string,null"};
+const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema343.properties.openflow_uniqueid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -12260,7 +27545,7 @@ errors++;
 if(data.enable_analytics !== undefined){
 let data30 = data.enable_analytics;
 if((typeof data30 !== "boolean") && (data30 !== null)){
-const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema182.properties.enable_analytics.type},message:"must be boolean,null"};
+const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema343.properties.enable_analytics.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -12273,7 +27558,7 @@ errors++;
 if(data.otel_trace_url !== undefined){
 let data31 = data.otel_trace_url;
 if((typeof data31 !== "string") && (data31 !== null)){
-const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema182.properties.otel_trace_url.type},message:"must be string,null"};
+const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema343.properties.otel_trace_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -12286,7 +27571,7 @@ errors++;
 if(data.otel_metric_url !== undefined){
 let data32 = data.otel_metric_url;
 if((typeof data32 !== "string") && (data32 !== null)){
-const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema182.properties.otel_metric_url.type},message:"must be string,null"};
+const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema343.properties.otel_metric_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -12299,7 +27584,7 @@ errors++;
 if(data.otel_log_url !== undefined){
 let data33 = data.otel_log_url;
 if((typeof data33 !== "string") && (data33 !== null)){
-const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema182.properties.otel_log_url.type},message:"must be string,null"};
+const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema343.properties.otel_log_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -12312,7 +27597,7 @@ errors++;
 if(data.otel_trace_interval !== undefined){
 let data34 = data.otel_trace_interval;
 if((!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))) && (data34 !== null)){
-const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema182.properties.otel_trace_interval.type},message:"must be integer,null"};
+const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema343.properties.otel_trace_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -12325,7 +27610,7 @@ errors++;
 if(data.otel_metric_interval !== undefined){
 let data35 = data.otel_metric_interval;
 if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
-const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema182.properties.otel_metric_interval.type},message:"must be integer,null"};
+const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema343.properties.otel_metric_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -12346,19 +27631,19 @@ vErrors.push(err52);
 }
 errors++;
 }
-validate127.errors = vErrors;
+validate246.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate127.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate246.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const signin_reply = validate129;
-const schema184 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
+export const signin_reply = validate248;
+const schema345 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate248(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate129.evaluated;
+const evaluated0 = validate248.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12446,7 +27731,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
 let data5 = data.jwt;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema184.properties.jwt.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema345.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12457,8 +27742,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate103(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate103.errors : vErrors.concat(validate103.errors);
+if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
 errors = vErrors.length;
 }
 }
@@ -12600,7 +27885,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data15 = data.impersonate;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema184.properties.impersonate.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema345.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -12613,7 +27898,7 @@ errors++;
 if(data.username !== undefined){
 let data16 = data.username;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema184.properties.username.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema345.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -12626,7 +27911,7 @@ errors++;
 if(data.password !== undefined){
 let data17 = data.password;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema184.properties.password.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema345.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -12639,7 +27924,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data18 = data.validate_only;
 if((typeof data18 !== "boolean") && (data18 !== null)){
-const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema184.properties.validate_only.type},message:"must be boolean,null"};
+const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema345.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -12652,7 +27937,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data19 = data.longtoken;
 if((typeof data19 !== "boolean") && (data19 !== null)){
-const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema184.properties.longtoken.type},message:"must be boolean,null"};
+const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema345.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -12665,7 +27950,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data20 = data.clientagent;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema184.properties.clientagent.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema345.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -12678,7 +27963,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data21 = data.clientversion;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema184.properties.clientversion.type},message:"must be string,null"};
+const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema345.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -12699,18 +27984,241 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate129.errors = vErrors;
+validate248.errors = vErrors;
 return errors === 0;
 }
-validate129.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate248.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_request = validate132;
-const schema187 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startagent_request = validate251;
+const schema348 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate132(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate251(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate132.evaluated;
+const evaluated0 = validate251.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate251.errors = vErrors;
+return errors === 0;
+}
+validate251.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const startagent_reply = validate252;
+const schema350 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate252.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate252.errors = vErrors;
+return errors === 0;
+}
+validate252.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const startnoderedinstance_request = validate254;
+const schema353 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+
+function validate254(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate254.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12797,7 +28305,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema187.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema353.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12818,18 +28326,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate132.errors = vErrors;
+validate254.errors = vErrors;
 return errors === 0;
 }
-validate132.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate254.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_reply = validate133;
-const schema189 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_reply = validate255;
+const schema355 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate255(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate133.evaluated;
+const evaluated0 = validate255.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12917,7 +28425,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema189.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema355.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12938,18 +28446,241 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate133.errors = vErrors;
+validate255.errors = vErrors;
 return errors === 0;
 }
-validate133.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate255.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_request = validate135;
-const schema192 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopagent_request = validate257;
+const schema358 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate257(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate135.evaluated;
+const evaluated0 = validate257.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate257.errors = vErrors;
+return errors === 0;
+}
+validate257.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stopagent_reply = validate258;
+const schema360 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate258(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate258.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate258.errors = vErrors;
+return errors === 0;
+}
+validate258.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stopnoderedinstance_request = validate260;
+const schema363 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+
+function validate260(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate260.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13036,7 +28767,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema192.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema363.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -13057,18 +28788,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate135.errors = vErrors;
+validate260.errors = vErrors;
 return errors === 0;
 }
-validate135.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate260.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_reply = validate136;
-const schema194 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_reply = validate261;
+const schema365 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate136(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate261(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate136.evaluated;
+const evaluated0 = validate261.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13156,7 +28887,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema194.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema365.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -13177,19 +28908,1826 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate136.errors = vErrors;
+validate261.errors = vErrors;
 return errors === 0;
 }
-validate136.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate261.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_request = validate138;
-const schema197 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
-const pattern11 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
+export const unwatch_request = validate263;
+const schema368 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
 
-function validate138(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate263(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate138.evaluated;
+const evaluated0 = validate263.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data5 = data.id;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate263.errors = vErrors;
+return errors === 0;
+}
+validate263.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const unwatch_reply = validate264;
+const schema370 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
+
+function validate264(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate264.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(data.result !== null){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate264.errors = vErrors;
+return errors === 0;
+}
+validate264.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const updatefile_request = validate266;
+const schema373 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"$ref":"../defs/filemetadata.json"}}};
+
+function validate266(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate266.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.metadata === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "metadata"},message:"must have required property '"+"metadata"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data5 = data.id;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+if(!(validate134(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate266.errors = vErrors;
+return errors === 0;
+}
+validate266.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const updatefile_reply = validate268;
+const schema375 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
+
+function validate268(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate268.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate268.errors = vErrors;
+return errors === 0;
+}
+validate268.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const updatemany_request = validate270;
+const schema378 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+
+function validate270(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate270.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.query === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "query"},message:"must have required property '"+"query"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.item === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "item"},message:"must have required property '"+"item"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.query !== undefined){
+let data6 = data.query;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err11 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs20 = errors;
+if(typeof data6 !== "string"){
+const err12 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs20 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err13 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.item !== undefined){
+let data7 = data.item;
+const _errs23 = errors;
+let valid5 = false;
+let passing1 = null;
+const _errs24 = errors;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err14 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs24 === errors;
+if(_valid1){
+valid5 = true;
+passing1 = 0;
+}
+const _errs26 = errors;
+if(typeof data7 !== "string"){
+const err15 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs26 === errors;
+if(_valid1 && valid5){
+valid5 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid5 = true;
+passing1 = 1;
+}
+}
+if(!valid5){
+const err16 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.w !== undefined){
+let data8 = data.w;
+const _errs29 = errors;
+let valid6 = false;
+const _errs30 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err17 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err18 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+var _valid2 = _errs30 === errors;
+valid6 = valid6 || _valid2;
+const _errs32 = errors;
+if(typeof data8 !== "string"){
+const err19 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid2 = _errs32 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err20 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs29;
+if(vErrors !== null){
+if(_errs29){
+vErrors.length = _errs29;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data9 = data.j;
+const _errs35 = errors;
+let valid7 = false;
+const _errs36 = errors;
+if(typeof data9 !== "boolean"){
+const err21 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid3 = _errs36 === errors;
+valid7 = valid7 || _valid3;
+const _errs38 = errors;
+if(typeof data9 !== "string"){
+const err22 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!((data9 === "true") || (data9 === "false"))){
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema378.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid7 = valid7 || _valid3;
+if(!valid7){
+const err24 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate270.errors = vErrors;
+return errors === 0;
+}
+validate270.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_17 = validate271;
+const schema380 = {"type":"object"};
+
+function validate271(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate271.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate271.errors = vErrors;
+return errors === 0;
+}
+validate271.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const content_18 = validate272;
+const schema381 = {"type":"object"};
+
+function validate272(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate272.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate272.errors = vErrors;
+return errors === 0;
+}
+validate272.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const updatemany_reply = validate273;
+const schema382 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
+
+function validate273(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate273.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate273.errors = vErrors;
+return errors === 0;
+}
+validate273.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const updateone_request = validate275;
+const schema385 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+
+function validate275(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate275.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.item === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "item"},message:"must have required property '"+"item"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.item !== undefined){
+let data6 = data.item;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err10 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs20 = errors;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs20 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+}
+if(!valid4){
+const err12 = {instancePath:instancePath+"/item",schemaPath:"#/properties/item/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.query !== undefined){
+let data7 = data.query;
+const _errs23 = errors;
+let valid5 = false;
+let passing1 = null;
+const _errs24 = errors;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err13 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/0/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid1 = _errs24 === errors;
+if(_valid1){
+valid5 = true;
+passing1 = 0;
+}
+const _errs26 = errors;
+if(typeof data7 !== "string"){
+const err14 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs26 === errors;
+if(_valid1 && valid5){
+valid5 = false;
+passing1 = [passing1, 1];
+}
+else {
+if(_valid1){
+valid5 = true;
+passing1 = 1;
+}
+const _errs28 = errors;
+if(data7 !== null){
+const err15 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs28 === errors;
+if(_valid1 && valid5){
+valid5 = false;
+passing1 = [passing1, 2];
+}
+else {
+if(_valid1){
+valid5 = true;
+passing1 = 2;
+}
+}
+}
+if(!valid5){
+const err16 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/oneOf",keyword:"oneOf",params:{passingSchemas: passing1},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.w !== undefined){
+let data8 = data.w;
+const _errs31 = errors;
+let valid6 = false;
+const _errs32 = errors;
+if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
+const err17 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if((typeof data8 == "number") && (isFinite(data8))){
+if(data8 < 0 || isNaN(data8)){
+const err18 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/0/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+var _valid2 = _errs32 === errors;
+valid6 = valid6 || _valid2;
+const _errs34 = errors;
+if(typeof data8 !== "string"){
+const err19 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid2 = _errs34 === errors;
+valid6 = valid6 || _valid2;
+if(!valid6){
+const err20 = {instancePath:instancePath+"/w",schemaPath:"#/properties/w/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs31;
+if(vErrors !== null){
+if(_errs31){
+vErrors.length = _errs31;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.j !== undefined){
+let data9 = data.j;
+const _errs37 = errors;
+let valid7 = false;
+const _errs38 = errors;
+if(typeof data9 !== "boolean"){
+const err21 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/0/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+var _valid3 = _errs38 === errors;
+valid7 = valid7 || _valid3;
+const _errs40 = errors;
+if(typeof data9 !== "string"){
+const err22 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+if(!((data9 === "true") || (data9 === "false"))){
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema385.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+var _valid3 = _errs40 === errors;
+valid7 = valid7 || _valid3;
+if(!valid7){
+const err24 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+else {
+errors = _errs37;
+if(vErrors !== null){
+if(_errs37){
+vErrors.length = _errs37;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate275.errors = vErrors;
+return errors === 0;
+}
+validate275.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const content_19 = validate276;
+const schema387 = {"type":"object"};
+
+function validate276(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate276.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate276.errors = vErrors;
+return errors === 0;
+}
+validate276.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const content_20 = validate277;
+const schema388 = {"type":"object"};
+
+function validate277(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate277.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate277.errors = vErrors;
+return errors === 0;
+}
+validate277.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const updateone_reply = validate278;
+const schema389 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+
+function validate278(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate278.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data6 = data.result;
+const _errs17 = errors;
+let valid4 = false;
+const _errs18 = errors;
+if(!(validate26(data6, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs18 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs19 = errors;
+if(data6 !== null){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate278.errors = vErrors;
+return errors === 0;
+}
+validate278.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const updateworkitem_request = validate281;
+const schema392 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
+const pattern18 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
+
+function validate281(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate281.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13323,7 +30861,7 @@ errors++;
 if(data.state !== undefined){
 let data7 = data.state;
 if(typeof data7 === "string"){
-if(!pattern11.test(data7)){
+if(!pattern18.test(data7)){
 const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/pattern",keyword:"pattern",params:{pattern: "^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},message:"must match pattern \""+"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
@@ -13348,7 +30886,7 @@ errors++;
 if(data.payload !== undefined){
 let data8 = data.payload;
 if((((typeof data8 != "object") && (typeof data8 !== "string")) && (!((typeof data8 == "number") && (isFinite(data8))))) && (typeof data8 !== "boolean")){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema197.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema392.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -13385,7 +30923,7 @@ errors++;
 if(data.errortype !== undefined){
 let data11 = data.errortype;
 if(!((data11 === "application") || (data11 === "business"))){
-const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema197.properties.errortype.enum},message:"must be equal to one of the allowed values"};
+const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema392.properties.errortype.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -13703,18 +31241,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate138.errors = vErrors;
+validate281.errors = vErrors;
 return errors === 0;
 }
-validate138.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate281.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_reply = validate139;
-const schema201 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+export const updateworkitem_reply = validate282;
+const schema396 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate139(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate282(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate139.evaluated;
+const evaluated0 = validate282.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13850,18 +31388,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate139.errors = vErrors;
+validate282.errors = vErrors;
 return errors === 0;
 }
-validate139.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate282.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_request = validate142;
-const schema204 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
+export const updateworkitemqueue_request = validate285;
+const schema399 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
 
-function validate142(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate285(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate142.evaluated;
+const evaluated0 = validate285.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14095,7 +31633,7 @@ errors++;
 if(data.success_wiq !== undefined){
 let data14 = data.success_wiq;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema204.properties.success_wiq.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema399.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -14120,7 +31658,7 @@ errors++;
 if(data.failed_wiq !== undefined){
 let data16 = data.failed_wiq;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema204.properties.failed_wiq.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema399.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -14212,18 +31750,18 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate142.errors = vErrors;
+validate285.errors = vErrors;
 return errors === 0;
 }
-validate142.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate285.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_reply = validate144;
-const schema206 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
+export const updateworkitemqueue_reply = validate287;
+const schema401 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
 
-function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate287(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate144.evaluated;
+const evaluated0 = validate287.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14337,28 +31875,1145 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate144.errors = vErrors;
+validate287.errors = vErrors;
 return errors === 0;
 }
-validate144.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate287.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const watch_request = validate290;
+const schema404 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
+
+function validate290(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate290.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "collectionname"},message:"must have required property '"+"collectionname"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.collectionname !== undefined){
+let data5 = data.collectionname;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.aggregates !== undefined){
+let data6 = data.aggregates;
+const _errs17 = errors;
+let valid4 = false;
+let passing0 = null;
+const _errs18 = errors;
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (typeof data7 !== "string")){
+const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema404.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/0/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+if(_valid0){
+valid4 = true;
+passing0 = 0;
+}
+const _errs22 = errors;
+if(typeof data6 !== "string"){
+const err11 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs22 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 1];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 1;
+}
+const _errs24 = errors;
+if(data6 !== null){
+const err12 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs24 === errors;
+if(_valid0 && valid4){
+valid4 = false;
+passing0 = [passing0, 2];
+}
+else {
+if(_valid0){
+valid4 = true;
+passing0 = 2;
+}
+}
+}
+if(!valid4){
+const err13 = {instancePath:instancePath+"/aggregates",schemaPath:"#/properties/aggregates/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs17;
+if(vErrors !== null){
+if(_errs17){
+vErrors.length = _errs17;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.paths !== undefined){
+let data8 = data.paths;
+if(((!(Array.isArray(data8))) && (typeof data8 !== "string")) && (data8 !== null)){
+const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema404.properties.paths.type},message:"must be array,string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(Array.isArray(data8)){
+const len1 = data8.length;
+for(let i1=0; i1<len1; i1++){
+if(typeof data8[i1] !== "string"){
+const err15 = {instancePath:instancePath+"/paths/" + i1,schemaPath:"#/properties/paths/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+}
+if(data.callback !== undefined){
+let data10 = data.callback;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema404.properties.callback.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data11 = data.id;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema404.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate290.errors = vErrors;
+return errors === 0;
+}
+validate290.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const watch_reply = validate291;
+const schema406 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
+
+function validate291(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate291.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data6 = data.id;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+let data7 = data.result;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema406.properties.result.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate291.errors = vErrors;
+return errors === 0;
+}
+validate291.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const watchevent_request = validate293;
+const schema409 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
+const schema411 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
+
+function validate294(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/changeevent.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate294.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.operationType !== undefined){
+if(typeof data.operationType !== "string"){
+const err0 = {instancePath:instancePath+"/operationType",schemaPath:"#/properties/operationType/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.documentKey !== undefined){
+let data1 = data.documentKey;
+if(!(data1 && typeof data1 == "object" && !Array.isArray(data1))){
+const err1 = {instancePath:instancePath+"/documentKey",schemaPath:"#/properties/documentKey/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.fullDocument !== undefined){
+let data2 = data.fullDocument;
+const _errs6 = errors;
+let valid1 = false;
+const _errs7 = errors;
+if(!(validate26(data2, {instancePath:instancePath+"/fullDocument",parentData:data,parentDataProperty:"fullDocument",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs7 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0._id = true;
+props0._type = true;
+props0.name = true;
+props0._name = true;
+props0._acl = true;
+props0._encrypt = true;
+props0._created = true;
+props0._modified = true;
+props0._createdby = true;
+props0._createdbyid = true;
+props0._modifiedby = true;
+props0._modifiedbyid = true;
+props0._version = true;
+props0._skiphistory = true;
+}
+const _errs8 = errors;
+if(data2 !== null){
+const err2 = {instancePath:instancePath+"/fullDocument",schemaPath:"#/properties/fullDocument/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+var _valid0 = _errs8 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err3 = {instancePath:instancePath+"/fullDocument",schemaPath:"#/properties/fullDocument/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+else {
+errors = _errs6;
+if(vErrors !== null){
+if(_errs6){
+vErrors.length = _errs6;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ns !== undefined){
+let data3 = data.ns;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.db !== undefined){
+if(typeof data3.db !== "string"){
+const err4 = {instancePath:instancePath+"/ns/db",schemaPath:"#/properties/ns/properties/db/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data3.coll !== undefined){
+if(typeof data3.coll !== "string"){
+const err5 = {instancePath:instancePath+"/ns/coll",schemaPath:"#/properties/ns/properties/coll/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/ns",schemaPath:"#/properties/ns/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.updateDescription !== undefined){
+let data6 = data.updateDescription;
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6.updatedFields !== undefined){
+let data7 = data6.updatedFields;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err7 = {instancePath:instancePath+"/updateDescription/updatedFields",schemaPath:"#/properties/updateDescription/properties/updatedFields/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data6.removedFields !== undefined){
+let data8 = data6.removedFields;
+if(Array.isArray(data8)){
+const len0 = data8.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data8[i0] !== "string"){
+const err8 = {instancePath:instancePath+"/updateDescription/removedFields/" + i0,schemaPath:"#/properties/updateDescription/properties/removedFields/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/updateDescription/removedFields",schemaPath:"#/properties/updateDescription/properties/removedFields/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data6.truncatedArrays !== undefined){
+if(!(Array.isArray(data6.truncatedArrays))){
+const err10 = {instancePath:instancePath+"/updateDescription/truncatedArrays",schemaPath:"#/properties/updateDescription/properties/truncatedArrays/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/updateDescription",schemaPath:"#/properties/updateDescription/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.wallTime !== undefined){
+let data11 = data.wallTime;
+const _errs28 = errors;
+let valid7 = false;
+const _errs29 = errors;
+if(typeof data11 === "string"){
+if(!pattern4.test(data11)){
+const err12 = {instancePath:instancePath+"/wallTime",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/wallTime",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid1 = _errs29 === errors;
+valid7 = valid7 || _valid1;
+const _errs31 = errors;
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.seconds === undefined){
+const err14 = {instancePath:instancePath+"/wallTime",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+if(data11.seconds !== undefined){
+let data12 = data11.seconds;
+if((!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))) && (typeof data12 !== "string")){
+const err15 = {instancePath:instancePath+"/wallTime/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data11.nanos !== undefined){
+let data13 = data11.nanos;
+if(!(((typeof data13 == "number") && (!(data13 % 1) && !isNaN(data13))) && (isFinite(data13)))){
+const err16 = {instancePath:instancePath+"/wallTime/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data13 == "number") && (isFinite(data13))){
+if(data13 > 999999999 || isNaN(data13)){
+const err17 = {instancePath:instancePath+"/wallTime/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+if(data13 < 0 || isNaN(data13)){
+const err18 = {instancePath:instancePath+"/wallTime/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err19 = {instancePath:instancePath+"/wallTime",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+var _valid1 = _errs31 === errors;
+valid7 = valid7 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.seconds = true;
+props1.nanos = true;
+}
+if(!valid7){
+const err20 = {instancePath:instancePath+"/wallTime",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+else {
+errors = _errs28;
+if(vErrors !== null){
+if(_errs28){
+vErrors.length = _errs28;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err21 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+validate294.errors = vErrors;
+return errors === 0;
+}
+validate294.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate293(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate293.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.result === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.id !== undefined){
+let data5 = data.id;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(!(validate294(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate294.errors : vErrors.concat(validate294.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate293.errors = vErrors;
+return errors === 0;
+}
+validate293.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const watchevent_reply = validate297;
+const schema413 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
+
+function validate297(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate297.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.result !== undefined){
+if(!(validate294(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate294.errors : vErrors.concat(validate294.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate297.errors = vErrors;
+return errors === 0;
+}
+validate297.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 /** Request payload validators by wire command string. */
 export const requestValidators = Object.freeze({
   "addworkitem": addworkitem_request,
   "addworkitemqueue": addworkitemqueue_request,
   "addworkitems": addworkitems_request,
+  "aggregate": aggregate_request,
   "closequeue": closequeue_request,
+  "count": count_request,
+  "createcollection": createcollection_request,
+  "createindex": createindex_request,
   "createworkflowinstance": createworkflowinstance_request,
+  "customcommand": customcommand_request,
+  "deleteagent": deleteagent_request,
+  "deleteagentpod": deleteagentpod_request,
+  "deletemany": deletemany_request,
   "deletenoderedinstance": deletenoderedinstance_request,
   "deletenoderedpod": deletenoderedpod_request,
+  "deleteone": deleteone_request,
+  "deletepackage": deletepackage_request,
   "deleteworkitem": deleteworkitem_request,
   "deleteworkitemqueue": deleteworkitemqueue_request,
+  "distinct": distinct_request,
+  "dropcollection": dropcollection_request,
+  "dropindex": dropindex_request,
   "ensurenoderedinstance": ensurenoderedinstance_request,
   "error": error_request,
   "exchangeclosed": exchangeclosed_request,
+  "getagentlog": getagentlog_request,
+  "getagentpods": getagentpods_request,
+  "getdocumentversion": getdocumentversion_request,
+  "getfile": getfile_request,
+  "getindexes": getindexes_request,
   "getkubenodelabels": getkubenodelabels_request,
   "getnoderedinstance": getnoderedinstance_request,
   "getnoderedinstancelog": getnoderedinstancelog_request,
   "getworkitemqueue": getworkitemqueue_request,
+  "insertmany": insertmany_request,
+  "insertone": insertone_request,
+  "insertorupdatemany": insertorupdatemany_request,
+  "insertorupdateone": insertorupdateone_request,
+  "invokeopenrpa": invokeopenrpa_request,
+  "issuelicense": issuelicense_request,
+  "listcollections": listcollections_request,
+  "mapreduce": mapreduce_request,
   "ping": ping_request,
   "pong": pong_request,
   "popworkitem": popworkitem_request,
@@ -14369,29 +33024,64 @@ export const requestValidators = Object.freeze({
   "registerexchange": registerexchange_request,
   "registerqueue": registerqueue_request,
   "restartnoderedinstance": restartnoderedinstance_request,
+  "savefile": savefile_request,
   "signin": signin_request,
+  "startagent": startagent_request,
   "startnoderedinstance": startnoderedinstance_request,
+  "stopagent": stopagent_request,
   "stopnoderedinstance": stopnoderedinstance_request,
+  "unwatch": unwatch_request,
+  "updatefile": updatefile_request,
+  "updatemany": updatemany_request,
+  "updateone": updateone_request,
   "updateworkitem": updateworkitem_request,
   "updateworkitemqueue": updateworkitemqueue_request,
+  "watch": watch_request,
+  "watchevent": watchevent_request,
 });
 /** Reply payload validators by wire command string (commands that are never answered have none). */
 export const replyValidators = Object.freeze({
   "addworkitem": addworkitem_reply,
   "addworkitemqueue": addworkitemqueue_reply,
   "addworkitems": addworkitems_reply,
+  "aggregate": aggregate_reply,
   "closequeue": closequeue_reply,
+  "count": count_reply,
+  "createcollection": createcollection_reply,
+  "createindex": createindex_reply,
   "createworkflowinstance": createworkflowinstance_reply,
+  "customcommand": customcommand_reply,
+  "deleteagent": deleteagent_reply,
+  "deleteagentpod": deleteagentpod_reply,
+  "deletemany": deletemany_reply,
   "deletenoderedinstance": deletenoderedinstance_reply,
   "deletenoderedpod": deletenoderedpod_reply,
+  "deleteone": deleteone_reply,
+  "deletepackage": deletepackage_reply,
   "deleteworkitem": deleteworkitem_reply,
   "deleteworkitemqueue": deleteworkitemqueue_reply,
+  "distinct": distinct_reply,
+  "dropcollection": dropcollection_reply,
+  "dropindex": dropindex_reply,
   "ensurenoderedinstance": ensurenoderedinstance_reply,
   "error": error_reply,
+  "getagentlog": getagentlog_reply,
+  "getagentpods": getagentpods_reply,
+  "getdocumentversion": getdocumentversion_reply,
+  "getfile": getfile_reply,
+  "getindexes": getindexes_reply,
   "getkubenodelabels": getkubenodelabels_reply,
   "getnoderedinstance": getnoderedinstance_reply,
   "getnoderedinstancelog": getnoderedinstancelog_reply,
   "getworkitemqueue": getworkitemqueue_reply,
+  "insertmany": insertmany_reply,
+  "insertone": insertone_reply,
+  "insertorupdatemany": insertorupdatemany_reply,
+  "insertorupdateone": insertorupdateone_reply,
+  "invokeopenrpa": invokeopenrpa_reply,
+  "issuelicense": issuelicense_reply,
+  "listcollections": listcollections_reply,
+  "mapreduce": mapreduce_reply,
   "ping": ping_reply,
   "popworkitem": popworkitem_reply,
   "query": query_reply,
@@ -14399,43 +33089,87 @@ export const replyValidators = Object.freeze({
   "registerexchange": registerexchange_reply,
   "registerqueue": registerqueue_reply,
   "restartnoderedinstance": restartnoderedinstance_reply,
+  "savefile": savefile_reply,
   "signin": signin_reply,
+  "startagent": startagent_reply,
   "startnoderedinstance": startnoderedinstance_reply,
+  "stopagent": stopagent_reply,
   "stopnoderedinstance": stopnoderedinstance_reply,
+  "unwatch": unwatch_reply,
+  "updatefile": updatefile_reply,
+  "updatemany": updatemany_reply,
+  "updateone": updateone_reply,
   "updateworkitem": updateworkitem_reply,
   "updateworkitemqueue": updateworkitemqueue_reply,
+  "watch": watch_reply,
+  "watchevent": watchevent_reply,
 });
 /** JSON-in-string fields (contentMediaType application/json + contentSchema) by command and payload kind. */
 export const contentFields = Object.freeze({
   "addworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "addworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "addworkitems": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "aggregate": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/aggregates", schema: "commands/aggregate.json#/$defs/request/properties/aggregates/oneOf/2/contentSchema", validate: content_0 })]), reply: Object.freeze([]) }),
   "closequeue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "count": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/count.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_1 })]), reply: Object.freeze([]) }),
+  "createcollection": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "createindex": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "createworkflowinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "customcommand": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/3/then/properties/data/contentSchema", validate: content_2 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/4/then/properties/data/contentSchema", validate: content_3 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/5/then/properties/data/contentSchema", validate: content_4 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/6/then/properties/data/anyOf/1/contentSchema", validate: content_5 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/7/then/properties/data/anyOf/1/contentSchema", validate: content_6 })]), reply: Object.freeze([]) }),
+  "deleteagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "deleteagentpod": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "deletemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/deletemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_7 })]), reply: Object.freeze([]) }),
   "deletenoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deletenoderedpod": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "deleteone": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "deletepackage": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "distinct": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/distinct.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_8 })]), reply: Object.freeze([]) }),
+  "dropcollection": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "dropindex": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "ensurenoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "error": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "exchangeclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getagentlog": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getagentpods": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getdocumentversion": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getfile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getindexes": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getkubenodelabels": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getnoderedinstancelog": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "insertmany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertmany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_9 })]), reply: Object.freeze([]) }),
+  "insertone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_10 })]), reply: Object.freeze([]) }),
+  "insertorupdatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertorupdatemany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_11 })]), reply: Object.freeze([]) }),
+  "insertorupdateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertorupdateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_12 })]), reply: Object.freeze([]) }),
+  "invokeopenrpa": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "issuelicense": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/issuelicense.json#/$defs/request/properties/data/anyOf/1/contentSchema", validate: content_13 })]), reply: Object.freeze([]) }),
+  "listcollections": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "mapreduce": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "ping": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "pong": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "popworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_0 }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_1 })]), reply: Object.freeze([]) }),
+  "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_14 }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_15 })]), reply: Object.freeze([]) }),
   "queueclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_2 })]), reply: Object.freeze([]) }),
+  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16 })]), reply: Object.freeze([]) }),
   "refreshtoken": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerexchange": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "restartnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "savefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "signin": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "startagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "startnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "stopagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "stopnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "unwatch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "updatefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_17 }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_18 })]), reply: Object.freeze([]) }),
+  "updateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_19 }), Object.freeze({ pointer: "/query", schema: "commands/updateone.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_20 })]), reply: Object.freeze([]) }),
   "updateworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updateworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "watch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "watchevent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
 });
