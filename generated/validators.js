@@ -12044,13 +12044,117 @@ return errors === 0;
 }
 validate96.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitem_request = validate98;
-const schema145 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}};
+export const deleterabbitmqqueue_request = validate98;
+const schema145 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
 
 function validate98(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate98.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate98.errors = vErrors;
+return errors === 0;
+}
+validate98.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const deleteworkitem_request = validate100;
+const schema148 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}};
+
+function validate100(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate100.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12180,18 +12284,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate98.errors = vErrors;
+validate100.errors = vErrors;
 return errors === 0;
 }
-validate98.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate100.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitem_reply = validate99;
-const schema147 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"}}};
+export const deleteworkitem_reply = validate101;
+const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"}}};
 
-function validate99(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate99.evaluated;
+const evaluated0 = validate101.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12299,18 +12403,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate99.errors = vErrors;
+validate101.errors = vErrors;
 return errors === 0;
 }
-validate99.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate101.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitemqueue_request = validate101;
-const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"wiqid":{"type":"string"},"wiq":{"type":"string"},"purge":{"type":"boolean"}}};
+export const deleteworkitemqueue_request = validate103;
+const schema153 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"wiqid":{"type":"string"},"wiq":{"type":"string"},"purge":{"type":"boolean"}}};
 
-function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate101.evaluated;
+const evaluated0 = validate103.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12465,18 +12569,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate101.errors = vErrors;
+validate103.errors = vErrors;
 return errors === 0;
 }
-validate101.evaluated = {"props":{"_id":true,"name":true,"wiqid":true,"wiq":true,"purge":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate103.evaluated = {"props":{"_id":true,"name":true,"wiqid":true,"wiq":true,"purge":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const deleteworkitemqueue_reply = validate102;
-const schema152 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"purge":{"type":"boolean"}}};
+export const deleteworkitemqueue_reply = validate104;
+const schema155 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"purge":{"type":"boolean"}}};
 
-function validate102(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate102.evaluated;
+const evaluated0 = validate104.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12608,18 +12712,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate102.errors = vErrors;
+validate104.errors = vErrors;
 return errors === 0;
 }
-validate102.evaluated = {"props":{"_id":true,"name":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate104.evaluated = {"props":{"_id":true,"name":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const distinct_request = validate104;
-const schema155 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","field"],"properties":{"collectionname":{"type":"string","minLength":1},"field":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"queryas":{"type":["string","null"]}}};
+export const distinct_request = validate106;
+const schema158 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","field"],"properties":{"collectionname":{"type":"string","minLength":1},"field":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"queryas":{"type":["string","null"]}}};
 
-function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate104.evaluated;
+const evaluated0 = validate106.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12863,7 +12967,7 @@ vErrors = null;
 if(data.queryas !== undefined){
 let data8 = data.queryas;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err16 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema155.properties.queryas.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema158.properties.queryas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -12884,18 +12988,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate104.errors = vErrors;
+validate106.errors = vErrors;
 return errors === 0;
 }
-validate104.evaluated = {"props":{"collectionname":true,"field":true,"query":true,"queryas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate106.evaluated = {"props":{"collectionname":true,"field":true,"query":true,"queryas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_8 = validate105;
-const schema157 = {"type":"object"};
+export const content_8 = validate107;
+const schema160 = {"type":"object"};
 
-function validate105(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate107(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate105.evaluated;
+const evaluated0 = validate107.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -12912,18 +13016,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate105.errors = vErrors;
+validate107.errors = vErrors;
 return errors === 0;
 }
-validate105.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate107.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const distinct_reply = validate106;
-const schema158 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"field":{"type":"string"},"results":{"type":"array"}}};
+export const distinct_reply = validate108;
+const schema161 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"field":{"type":"string"},"results":{"type":"array"}}};
 
-function validate106(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate106.evaluated;
+const evaluated0 = validate108.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13055,18 +13159,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate106.errors = vErrors;
+validate108.errors = vErrors;
 return errors === 0;
 }
-validate106.evaluated = {"props":{"collectionname":true,"field":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate108.evaluated = {"props":{"collectionname":true,"field":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const dropcollection_request = validate108;
-const schema161 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"includehist":{"type":["boolean","null"]}}};
+export const dropcollection_request = validate110;
+const schema164 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"includehist":{"type":["boolean","null"]}}};
 
-function validate108(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate110(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate108.evaluated;
+const evaluated0 = validate110.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13188,7 +13292,7 @@ errors++;
 if(data.includehist !== undefined){
 let data6 = data.includehist;
 if((typeof data6 !== "boolean") && (data6 !== null)){
-const err9 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema161.properties.includehist.type},message:"must be boolean,null"};
+const err9 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema164.properties.includehist.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -13209,18 +13313,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate108.errors = vErrors;
+validate110.errors = vErrors;
 return errors === 0;
 }
-validate108.evaluated = {"props":{"collectionname":true,"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate110.evaluated = {"props":{"collectionname":true,"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const dropcollection_reply = validate109;
-const schema163 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"}}};
+export const dropcollection_reply = validate111;
+const schema166 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"}}};
 
-function validate109(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate109.evaluated;
+const evaluated0 = validate111.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13328,18 +13432,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate109.errors = vErrors;
+validate111.errors = vErrors;
 return errors === 0;
 }
-validate109.evaluated = {"props":{"collectionname":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate111.evaluated = {"props":{"collectionname":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const dropindex_request = validate111;
-const schema166 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","name"],"properties":{"collectionname":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}}};
+export const dropindex_request = validate113;
+const schema169 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","name"],"properties":{"collectionname":{"type":"string","minLength":1},"name":{"type":"string","minLength":1}}};
 
-function validate111(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate113(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate111.evaluated;
+const evaluated0 = validate113.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13504,18 +13608,18 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate111.errors = vErrors;
+validate113.errors = vErrors;
 return errors === 0;
 }
-validate111.evaluated = {"props":{"collectionname":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate113.evaluated = {"props":{"collectionname":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const dropindex_reply = validate112;
-const schema168 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{}}};
+export const dropindex_reply = validate114;
+const schema171 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{}}};
 
-function validate112(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate112.evaluated;
+const evaluated0 = validate114.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13609,18 +13713,3296 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate112.errors = vErrors;
+validate114.errors = vErrors;
 return errors === 0;
 }
-validate112.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate114.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ensurenoderedinstance_request = validate114;
-const schema171 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+export const dumpclients_request = validate116;
+const schema174 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
 
-function validate114(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate116(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate114.evaluated;
+const evaluated0 = validate116.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate116.errors = vErrors;
+return errors === 0;
+}
+validate116.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const dumprabbitmq_request = validate118;
+const schema177 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
+
+function validate118(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate118.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate118.errors = vErrors;
+return errors === 0;
+}
+validate118.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ensurecustomer_request = validate120;
+const schema180 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"billing":{"anyOf":[{"$ref":"../defs/billing.json"},{"type":"null"}]},"ensureas":{"type":"string"}}};
+const schema182 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/customer.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"stripeid":{"type":["string","null"]},"userid":{"type":["string","null"]},"email":{"type":["string","null"]},"address":{"type":["string","null"]},"vattype":{"type":["string","null"]},"vatnumber":{"type":["string","null"]},"taxrate":{"type":["string","null"]},"tax":{"type":["number","null"]},"coupon":{"type":["string","null"]},"hascard":{"type":["boolean","null"]},"memory":{"type":["string","null"]},"openflowuserplan":{"type":["string","null"]},"supportplan":{"type":["string","null"]},"supporthourplan":{"type":["string","null"]},"admins":{"type":["string","null"]},"users":{"type":["string","null"]},"dbusage":{"type":["number","null"]},"dblocked":{"type":["boolean","null"]},"country":{"type":["string","null"]},"subscriptionid":{"type":["string","null"]},"customattr1":{"type":["string","null"]},"customattr2":{"type":["string","null"]},"customattr3":{"type":["string","null"]},"customattr4":{"type":["string","null"]},"customattr5":{"type":["string","null"]},"domains":{"type":["array","null"],"items":{"type":"string"}}}};
+
+function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/customer.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate121.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.stripeid !== undefined){
+let data0 = data.stripeid;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/stripeid",schemaPath:"#/properties/stripeid/type",keyword:"type",params:{type: schema182.properties.stripeid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.userid !== undefined){
+let data1 = data.userid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema182.properties.userid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data2 = data.email;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema182.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.address !== undefined){
+let data3 = data.address;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: schema182.properties.address.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.vattype !== undefined){
+let data4 = data.vattype;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/vattype",schemaPath:"#/properties/vattype/type",keyword:"type",params:{type: schema182.properties.vattype.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.vatnumber !== undefined){
+let data5 = data.vatnumber;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/vatnumber",schemaPath:"#/properties/vatnumber/type",keyword:"type",params:{type: schema182.properties.vatnumber.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.taxrate !== undefined){
+let data6 = data.taxrate;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/taxrate",schemaPath:"#/properties/taxrate/type",keyword:"type",params:{type: schema182.properties.taxrate.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.tax !== undefined){
+let data7 = data.tax;
+if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/tax",schemaPath:"#/properties/tax/type",keyword:"type",params:{type: schema182.properties.tax.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.coupon !== undefined){
+let data8 = data.coupon;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err8 = {instancePath:instancePath+"/coupon",schemaPath:"#/properties/coupon/type",keyword:"type",params:{type: schema182.properties.coupon.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.hascard !== undefined){
+let data9 = data.hascard;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err9 = {instancePath:instancePath+"/hascard",schemaPath:"#/properties/hascard/type",keyword:"type",params:{type: schema182.properties.hascard.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.memory !== undefined){
+let data10 = data.memory;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err10 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: schema182.properties.memory.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.openflowuserplan !== undefined){
+let data11 = data.openflowuserplan;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/openflowuserplan",schemaPath:"#/properties/openflowuserplan/type",keyword:"type",params:{type: schema182.properties.openflowuserplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.supportplan !== undefined){
+let data12 = data.supportplan;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err12 = {instancePath:instancePath+"/supportplan",schemaPath:"#/properties/supportplan/type",keyword:"type",params:{type: schema182.properties.supportplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.supporthourplan !== undefined){
+let data13 = data.supporthourplan;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err13 = {instancePath:instancePath+"/supporthourplan",schemaPath:"#/properties/supporthourplan/type",keyword:"type",params:{type: schema182.properties.supporthourplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.admins !== undefined){
+let data14 = data.admins;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err14 = {instancePath:instancePath+"/admins",schemaPath:"#/properties/admins/type",keyword:"type",params:{type: schema182.properties.admins.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.users !== undefined){
+let data15 = data.users;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err15 = {instancePath:instancePath+"/users",schemaPath:"#/properties/users/type",keyword:"type",params:{type: schema182.properties.users.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.dbusage !== undefined){
+let data16 = data.dbusage;
+if((!((typeof data16 == "number") && (isFinite(data16)))) && (data16 !== null)){
+const err16 = {instancePath:instancePath+"/dbusage",schemaPath:"#/properties/dbusage/type",keyword:"type",params:{type: schema182.properties.dbusage.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.dblocked !== undefined){
+let data17 = data.dblocked;
+if((typeof data17 !== "boolean") && (data17 !== null)){
+const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema182.properties.dblocked.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.country !== undefined){
+let data18 = data.country;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err18 = {instancePath:instancePath+"/country",schemaPath:"#/properties/country/type",keyword:"type",params:{type: schema182.properties.country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.subscriptionid !== undefined){
+let data19 = data.subscriptionid;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err19 = {instancePath:instancePath+"/subscriptionid",schemaPath:"#/properties/subscriptionid/type",keyword:"type",params:{type: schema182.properties.subscriptionid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.customattr1 !== undefined){
+let data20 = data.customattr1;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err20 = {instancePath:instancePath+"/customattr1",schemaPath:"#/properties/customattr1/type",keyword:"type",params:{type: schema182.properties.customattr1.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.customattr2 !== undefined){
+let data21 = data.customattr2;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err21 = {instancePath:instancePath+"/customattr2",schemaPath:"#/properties/customattr2/type",keyword:"type",params:{type: schema182.properties.customattr2.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.customattr3 !== undefined){
+let data22 = data.customattr3;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err22 = {instancePath:instancePath+"/customattr3",schemaPath:"#/properties/customattr3/type",keyword:"type",params:{type: schema182.properties.customattr3.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.customattr4 !== undefined){
+let data23 = data.customattr4;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err23 = {instancePath:instancePath+"/customattr4",schemaPath:"#/properties/customattr4/type",keyword:"type",params:{type: schema182.properties.customattr4.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data.customattr5 !== undefined){
+let data24 = data.customattr5;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err24 = {instancePath:instancePath+"/customattr5",schemaPath:"#/properties/customattr5/type",keyword:"type",params:{type: schema182.properties.customattr5.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.domains !== undefined){
+let data25 = data.domains;
+if((!(Array.isArray(data25))) && (data25 !== null)){
+const err25 = {instancePath:instancePath+"/domains",schemaPath:"#/properties/domains/type",keyword:"type",params:{type: schema182.properties.domains.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if(Array.isArray(data25)){
+const len0 = data25.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data25[i0] !== "string"){
+const err26 = {instancePath:instancePath+"/domains/" + i0,schemaPath:"#/properties/domains/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err27 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+validate121.errors = vErrors;
+return errors === 0;
+}
+validate121.evaluated = {"props":{"stripeid":true,"userid":true,"email":true,"address":true,"vattype":true,"vatnumber":true,"taxrate":true,"tax":true,"coupon":true,"hascard":true,"memory":true,"openflowuserplan":true,"supportplan":true,"supporthourplan":true,"admins":true,"users":true,"dbusage":true,"dblocked":true,"country":true,"subscriptionid":true,"customattr1":true,"customattr2":true,"customattr3":true,"customattr4":true,"customattr5":true,"domains":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema185 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"address":{"$ref":"#/$defs/stripe_customer_address"},"description":{"type":["string","null"]},"name":{"type":["string","null"]},"email":{"type":["string","null"]},"tax_ids":{"$ref":"#/$defs/stripe_tax_id_list"},"subscriptions":{"$ref":"#/$defs/stripe_subscription_list"},"discount":{"anyOf":[{"$ref":"#/$defs/stripe_customer_discount"},{"type":"null"}]}}};
+const schema184 = {"type":"object","properties":{"id":{"type":["string","null"]},"object":{"type":["string","null"]},"created":{"type":["number","null"]},"livemode":{"type":["boolean","null"]},"metadata":{"type":["object","null"]}}};
+const schema187 = {"type":["object","null"],"properties":{"line1":{"type":["string","null"]},"line2":{"type":["string","null"]},"postal_code":{"type":["string","null"]},"city":{"type":["string","null"]},"state":{"type":["string","null"]},"country":{"type":["string","null"]}}};
+const schema188 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_tax_id"}}}};
+const schema189 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"country":{"type":["string","null"]},"customer":{"type":["string","null"]},"type":{"type":["string","null"]},"value":{"type":["string","null"]},"verification":{"$ref":"#/$defs/stripe_tax_verification"}}};
+const schema191 = {"type":["object","null"],"properties":{"status":{"type":["string","null"]},"verified_address":{"type":["string","null"]},"verified_name":{"type":["string","null"]}}};
+
+function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate127.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.country !== undefined){
+let data5 = data.country;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/country",schemaPath:"#/properties/country/type",keyword:"type",params:{type: schema189.properties.country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.customer !== undefined){
+let data6 = data.customer;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/type",keyword:"type",params:{type: schema189.properties.customer.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+let data7 = data.type;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: schema189.properties.type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.value !== undefined){
+let data8 = data.value;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/value",schemaPath:"#/properties/value/type",keyword:"type",params:{type: schema189.properties.value.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.verification !== undefined){
+let data9 = data.verification;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/verification",schemaPath:"#/$defs/stripe_tax_verification/type",keyword:"type",params:{type: schema191.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.status !== undefined){
+let data10 = data9.status;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/verification/status",schemaPath:"#/$defs/stripe_tax_verification/properties/status/type",keyword:"type",params:{type: schema191.properties.status.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data9.verified_address !== undefined){
+let data11 = data9.verified_address;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/verification/verified_address",schemaPath:"#/$defs/stripe_tax_verification/properties/verified_address/type",keyword:"type",params:{type: schema191.properties.verified_address.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data9.verified_name !== undefined){
+let data12 = data9.verified_name;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/verification/verified_name",schemaPath:"#/$defs/stripe_tax_verification/properties/verified_name/type",keyword:"type",params:{type: schema191.properties.verified_name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate127.errors = vErrors;
+return errors === 0;
+}
+validate127.evaluated = {"props":{"country":true,"customer":true,"type":true,"value":true,"verification":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate126.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object !== undefined){
+if(typeof data.object !== "string"){
+const err0 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.has_more !== undefined){
+if(typeof data.has_more !== "boolean"){
+const err1 = {instancePath:instancePath+"/has_more",schemaPath:"#/properties/has_more/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.total_count !== undefined){
+let data2 = data.total_count;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema188.properties.total_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data3 = data.url;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema188.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate127(data4[i0], {instancePath:instancePath+"/data/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate127.errors : vErrors.concat(validate127.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate126.errors = vErrors;
+return errors === 0;
+}
+validate126.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema192 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_subscription"}}}};
+const schema193 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"address":{"type":["string","null"]},"balance":{"type":["number","null"]},"currency":{"type":["string","null"]},"tax_ids":{"$ref":"#/$defs/stripe_tax_id_list"},"items":{"$ref":"#/$defs/stripe_subscription_item_list"},"default_tax_rates":{"type":["array","null"]}}};
+const schema195 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_subscription_item"}}}};
+const schema196 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"quantity":{"type":["number","null"]},"subscription":{"type":["string","null"]},"plan":{"anyOf":[{"$ref":"#/$defs/stripe_plan"},{"type":"null"}]},"price":{"anyOf":[{"$ref":"#/$defs/stripe_price"},{"type":"null"}]}}};
+const schema198 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"status":{"type":["boolean","string","null"]},"nickname":{"type":["string","null"]},"product":{"type":["string","null"]},"amount":{"type":["number","null"]},"usage_type":{"type":["string","null"]}}};
+
+function validate135(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate135.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.status !== undefined){
+let data5 = data.status;
+if(((typeof data5 !== "boolean") && (typeof data5 !== "string")) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/status",schemaPath:"#/properties/status/type",keyword:"type",params:{type: schema198.properties.status.type},message:"must be boolean,string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.nickname !== undefined){
+let data6 = data.nickname;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/nickname",schemaPath:"#/properties/nickname/type",keyword:"type",params:{type: schema198.properties.nickname.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.product !== undefined){
+let data7 = data.product;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/product",schemaPath:"#/properties/product/type",keyword:"type",params:{type: schema198.properties.product.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.amount !== undefined){
+let data8 = data.amount;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/type",keyword:"type",params:{type: schema198.properties.amount.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.usage_type !== undefined){
+let data9 = data.usage_type;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/usage_type",schemaPath:"#/properties/usage_type/type",keyword:"type",params:{type: schema198.properties.usage_type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate135.errors = vErrors;
+return errors === 0;
+}
+validate135.evaluated = {"props":{"status":true,"nickname":true,"product":true,"amount":true,"usage_type":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema200 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"nickname":{"type":["string","null"]},"product":{"type":["string","null"]},"active":{"type":["boolean","null"]},"billing_scheme":{"type":["string","null"]},"currency":{"type":["string","null"]},"lookup_key":{"type":["string","null"]},"recurring":{"$ref":"#/$defs/stripe_recurring"},"tiers_mode":{"type":["string","null"]}}};
+const schema202 = {"type":["object","null"],"properties":{"aggregate_usage":{"type":["string","null"]},"interval":{"type":["string","null"]},"interval_count":{"type":["number","null"]},"trial_period_days":{"type":["number","null"]},"usage_type":{"type":["string","null"]}}};
+
+function validate137(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate137.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.nickname !== undefined){
+let data5 = data.nickname;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/nickname",schemaPath:"#/properties/nickname/type",keyword:"type",params:{type: schema200.properties.nickname.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.product !== undefined){
+let data6 = data.product;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/product",schemaPath:"#/properties/product/type",keyword:"type",params:{type: schema200.properties.product.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.active !== undefined){
+let data7 = data.active;
+if((typeof data7 !== "boolean") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/active",schemaPath:"#/properties/active/type",keyword:"type",params:{type: schema200.properties.active.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.billing_scheme !== undefined){
+let data8 = data.billing_scheme;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/billing_scheme",schemaPath:"#/properties/billing_scheme/type",keyword:"type",params:{type: schema200.properties.billing_scheme.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.currency !== undefined){
+let data9 = data.currency;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/currency",schemaPath:"#/properties/currency/type",keyword:"type",params:{type: schema200.properties.currency.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.lookup_key !== undefined){
+let data10 = data.lookup_key;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/lookup_key",schemaPath:"#/properties/lookup_key/type",keyword:"type",params:{type: schema200.properties.lookup_key.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.recurring !== undefined){
+let data11 = data.recurring;
+if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/recurring",schemaPath:"#/$defs/stripe_recurring/type",keyword:"type",params:{type: schema202.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
+if(data11.aggregate_usage !== undefined){
+let data12 = data11.aggregate_usage;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/recurring/aggregate_usage",schemaPath:"#/$defs/stripe_recurring/properties/aggregate_usage/type",keyword:"type",params:{type: schema202.properties.aggregate_usage.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data11.interval !== undefined){
+let data13 = data11.interval;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err14 = {instancePath:instancePath+"/recurring/interval",schemaPath:"#/$defs/stripe_recurring/properties/interval/type",keyword:"type",params:{type: schema202.properties.interval.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data11.interval_count !== undefined){
+let data14 = data11.interval_count;
+if((!((typeof data14 == "number") && (isFinite(data14)))) && (data14 !== null)){
+const err15 = {instancePath:instancePath+"/recurring/interval_count",schemaPath:"#/$defs/stripe_recurring/properties/interval_count/type",keyword:"type",params:{type: schema202.properties.interval_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data11.trial_period_days !== undefined){
+let data15 = data11.trial_period_days;
+if((!((typeof data15 == "number") && (isFinite(data15)))) && (data15 !== null)){
+const err16 = {instancePath:instancePath+"/recurring/trial_period_days",schemaPath:"#/$defs/stripe_recurring/properties/trial_period_days/type",keyword:"type",params:{type: schema202.properties.trial_period_days.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data11.usage_type !== undefined){
+let data16 = data11.usage_type;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err17 = {instancePath:instancePath+"/recurring/usage_type",schemaPath:"#/$defs/stripe_recurring/properties/usage_type/type",keyword:"type",params:{type: schema202.properties.usage_type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+}
+if(data.tiers_mode !== undefined){
+let data17 = data.tiers_mode;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err18 = {instancePath:instancePath+"/tiers_mode",schemaPath:"#/properties/tiers_mode/type",keyword:"type",params:{type: schema200.properties.tiers_mode.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+}
+else {
+const err19 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+validate137.errors = vErrors;
+return errors === 0;
+}
+validate137.evaluated = {"props":{"nickname":true,"product":true,"active":true,"billing_scheme":true,"currency":true,"lookup_key":true,"recurring":true,"tiers_mode":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate134.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.quantity !== undefined){
+let data5 = data.quantity;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: schema196.properties.quantity.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.subscription !== undefined){
+let data6 = data.subscription;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/subscription",schemaPath:"#/properties/subscription/type",keyword:"type",params:{type: schema196.properties.subscription.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.plan !== undefined){
+let data7 = data.plan;
+const _errs19 = errors;
+let valid4 = false;
+const _errs20 = errors;
+if(!(validate135(data7, {instancePath:instancePath+"/plan",parentData:data,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs20 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.status = true;
+props0.nickname = true;
+props0.product = true;
+props0.amount = true;
+props0.usage_type = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs21 = errors;
+if(data7 !== null){
+const err8 = {instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err9 = {instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.price !== undefined){
+let data8 = data.price;
+const _errs24 = errors;
+let valid5 = false;
+const _errs25 = errors;
+if(!(validate137(data8, {instancePath:instancePath+"/price",parentData:data,parentDataProperty:"price",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate137.errors : vErrors.concat(validate137.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs25 === errors;
+valid5 = valid5 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.nickname = true;
+props1.product = true;
+props1.active = true;
+props1.billing_scheme = true;
+props1.currency = true;
+props1.lookup_key = true;
+props1.recurring = true;
+props1.tiers_mode = true;
+props1.id = true;
+props1.object = true;
+props1.created = true;
+props1.livemode = true;
+props1.metadata = true;
+}
+const _errs26 = errors;
+if(data8 !== null){
+const err10 = {instancePath:instancePath+"/price",schemaPath:"#/properties/price/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid1 = _errs26 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err11 = {instancePath:instancePath+"/price",schemaPath:"#/properties/price/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs24;
+if(vErrors !== null){
+if(_errs24){
+vErrors.length = _errs24;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate134.errors = vErrors;
+return errors === 0;
+}
+validate134.evaluated = {"props":{"quantity":true,"subscription":true,"plan":true,"price":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate133.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object !== undefined){
+if(typeof data.object !== "string"){
+const err0 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.has_more !== undefined){
+if(typeof data.has_more !== "boolean"){
+const err1 = {instancePath:instancePath+"/has_more",schemaPath:"#/properties/has_more/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.total_count !== undefined){
+let data2 = data.total_count;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema195.properties.total_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data3 = data.url;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema195.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate134(data4[i0], {instancePath:instancePath+"/data/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate133.errors = vErrors;
+return errors === 0;
+}
+validate133.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate131(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate131.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.address !== undefined){
+let data5 = data.address;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: schema193.properties.address.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.balance !== undefined){
+let data6 = data.balance;
+if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/balance",schemaPath:"#/properties/balance/type",keyword:"type",params:{type: schema193.properties.balance.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.currency !== undefined){
+let data7 = data.currency;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/currency",schemaPath:"#/properties/currency/type",keyword:"type",params:{type: schema193.properties.currency.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.tax_ids !== undefined){
+if(!(validate126(data.tax_ids, {instancePath:instancePath+"/tax_ids",parentData:data,parentDataProperty:"tax_ids",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+errors = vErrors.length;
+}
+}
+if(data.items !== undefined){
+if(!(validate133(data.items, {instancePath:instancePath+"/items",parentData:data,parentDataProperty:"items",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate133.errors : vErrors.concat(validate133.errors);
+errors = vErrors.length;
+}
+}
+if(data.default_tax_rates !== undefined){
+let data10 = data.default_tax_rates;
+if((!(Array.isArray(data10))) && (data10 !== null)){
+const err9 = {instancePath:instancePath+"/default_tax_rates",schemaPath:"#/properties/default_tax_rates/type",keyword:"type",params:{type: schema193.properties.default_tax_rates.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+validate131.errors = vErrors;
+return errors === 0;
+}
+validate131.evaluated = {"props":{"address":true,"balance":true,"currency":true,"tax_ids":true,"items":true,"default_tax_rates":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate130.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object !== undefined){
+if(typeof data.object !== "string"){
+const err0 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.has_more !== undefined){
+if(typeof data.has_more !== "boolean"){
+const err1 = {instancePath:instancePath+"/has_more",schemaPath:"#/properties/has_more/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.total_count !== undefined){
+let data2 = data.total_count;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema192.properties.total_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data3 = data.url;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema192.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate131(data4[i0], {instancePath:instancePath+"/data/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate131.errors : vErrors.concat(validate131.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate130.errors = vErrors;
+return errors === 0;
+}
+validate130.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema203 = {"type":"object","properties":{"subscription":{"type":["string","null"]},"start":{"type":["number","null"]},"customer":{"type":["string","null"]},"coupon":{"anyOf":[{"$ref":"#/$defs/stripe_coupon"},{"type":"null"}]}}};
+const schema204 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"duration":{"type":["string","null"]},"duration_in_months":{"type":["number","null"]},"name":{"type":["string","null"]}}};
+
+function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate144.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.duration !== undefined){
+let data5 = data.duration;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/duration",schemaPath:"#/properties/duration/type",keyword:"type",params:{type: schema204.properties.duration.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.duration_in_months !== undefined){
+let data6 = data.duration_in_months;
+if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/duration_in_months",schemaPath:"#/properties/duration_in_months/type",keyword:"type",params:{type: schema204.properties.duration_in_months.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data7 = data.name;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema204.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate144.errors = vErrors;
+return errors === 0;
+}
+validate144.evaluated = {"props":{"duration":true,"duration_in_months":true,"name":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate143.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.subscription !== undefined){
+let data0 = data.subscription;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/subscription",schemaPath:"#/properties/subscription/type",keyword:"type",params:{type: schema203.properties.subscription.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.start !== undefined){
+let data1 = data.start;
+if((!((typeof data1 == "number") && (isFinite(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/start",schemaPath:"#/properties/start/type",keyword:"type",params:{type: schema203.properties.start.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.customer !== undefined){
+let data2 = data.customer;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/type",keyword:"type",params:{type: schema203.properties.customer.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.coupon !== undefined){
+let data3 = data.coupon;
+const _errs8 = errors;
+let valid1 = false;
+const _errs9 = errors;
+if(!(validate144(data3, {instancePath:instancePath+"/coupon",parentData:data,parentDataProperty:"coupon",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate144.errors : vErrors.concat(validate144.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs9 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.duration = true;
+props0.duration_in_months = true;
+props0.name = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs10 = errors;
+if(data3 !== null){
+const err3 = {instancePath:instancePath+"/coupon",schemaPath:"#/properties/coupon/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs10 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err4 = {instancePath:instancePath+"/coupon",schemaPath:"#/properties/coupon/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate143.errors = vErrors;
+return errors === 0;
+}
+validate143.evaluated = {"props":{"subscription":true,"start":true,"customer":true,"coupon":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate125(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate125.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.address !== undefined){
+let data5 = data.address;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/address",schemaPath:"#/$defs/stripe_customer_address/type",keyword:"type",params:{type: schema187.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.line1 !== undefined){
+let data6 = data5.line1;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/address/line1",schemaPath:"#/$defs/stripe_customer_address/properties/line1/type",keyword:"type",params:{type: schema187.properties.line1.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.line2 !== undefined){
+let data7 = data5.line2;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/address/line2",schemaPath:"#/$defs/stripe_customer_address/properties/line2/type",keyword:"type",params:{type: schema187.properties.line2.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data5.postal_code !== undefined){
+let data8 = data5.postal_code;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/address/postal_code",schemaPath:"#/$defs/stripe_customer_address/properties/postal_code/type",keyword:"type",params:{type: schema187.properties.postal_code.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data5.city !== undefined){
+let data9 = data5.city;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/address/city",schemaPath:"#/$defs/stripe_customer_address/properties/city/type",keyword:"type",params:{type: schema187.properties.city.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data5.state !== undefined){
+let data10 = data5.state;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/address/state",schemaPath:"#/$defs/stripe_customer_address/properties/state/type",keyword:"type",params:{type: schema187.properties.state.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data5.country !== undefined){
+let data11 = data5.country;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/address/country",schemaPath:"#/$defs/stripe_customer_address/properties/country/type",keyword:"type",params:{type: schema187.properties.country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+}
+if(data.description !== undefined){
+let data12 = data.description;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema185.properties.description.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data13 = data.name;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema185.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data14 = data.email;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err15 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema185.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.tax_ids !== undefined){
+if(!(validate126(data.tax_ids, {instancePath:instancePath+"/tax_ids",parentData:data,parentDataProperty:"tax_ids",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+errors = vErrors.length;
+}
+}
+if(data.subscriptions !== undefined){
+if(!(validate130(data.subscriptions, {instancePath:instancePath+"/subscriptions",parentData:data,parentDataProperty:"subscriptions",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate130.errors : vErrors.concat(validate130.errors);
+errors = vErrors.length;
+}
+}
+if(data.discount !== undefined){
+let data17 = data.discount;
+const _errs38 = errors;
+let valid6 = false;
+const _errs39 = errors;
+if(!(validate143(data17, {instancePath:instancePath+"/discount",parentData:data,parentDataProperty:"discount",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs39 === errors;
+valid6 = valid6 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.subscription = true;
+props0.start = true;
+props0.customer = true;
+props0.coupon = true;
+}
+const _errs40 = errors;
+if(data17 !== null){
+const err16 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs40 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const err17 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate125.errors = vErrors;
+return errors === 0;
+}
+validate125.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+const schema206 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/billing.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"stripeid":{"type":["string","null"]},"userid":{"type":["string","null"]},"email":{"type":["string","null"]},"address":{"type":["string","null"]},"vattype":{"type":["string","null"]},"vatnumber":{"type":["string","null"]},"taxrate":{"type":["string","null"]},"tax":{"type":["number","null"]},"coupon":{"type":["string","null"]},"hascard":{"type":["boolean","null"]},"memory":{"type":["string","null"]},"openflowuserplan":{"type":["string","null"]},"supportplan":{"type":["string","null"]},"supporthourplan":{"type":["string","null"]},"admins":{"type":["string","null"]},"users":{"type":["string","null"]},"dbusage":{"type":["number","null"]},"dblocked":{"type":["boolean","null"]}}};
+
+function validate148(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/billing.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate148.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(validate26(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate26.errors : vErrors.concat(validate26.errors);
+errors = vErrors.length;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.stripeid !== undefined){
+let data0 = data.stripeid;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/stripeid",schemaPath:"#/properties/stripeid/type",keyword:"type",params:{type: schema206.properties.stripeid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.userid !== undefined){
+let data1 = data.userid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema206.properties.userid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data2 = data.email;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema206.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.address !== undefined){
+let data3 = data.address;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/address",schemaPath:"#/properties/address/type",keyword:"type",params:{type: schema206.properties.address.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.vattype !== undefined){
+let data4 = data.vattype;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/vattype",schemaPath:"#/properties/vattype/type",keyword:"type",params:{type: schema206.properties.vattype.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.vatnumber !== undefined){
+let data5 = data.vatnumber;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/vatnumber",schemaPath:"#/properties/vatnumber/type",keyword:"type",params:{type: schema206.properties.vatnumber.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.taxrate !== undefined){
+let data6 = data.taxrate;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/taxrate",schemaPath:"#/properties/taxrate/type",keyword:"type",params:{type: schema206.properties.taxrate.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.tax !== undefined){
+let data7 = data.tax;
+if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/tax",schemaPath:"#/properties/tax/type",keyword:"type",params:{type: schema206.properties.tax.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.coupon !== undefined){
+let data8 = data.coupon;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err8 = {instancePath:instancePath+"/coupon",schemaPath:"#/properties/coupon/type",keyword:"type",params:{type: schema206.properties.coupon.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.hascard !== undefined){
+let data9 = data.hascard;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err9 = {instancePath:instancePath+"/hascard",schemaPath:"#/properties/hascard/type",keyword:"type",params:{type: schema206.properties.hascard.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.memory !== undefined){
+let data10 = data.memory;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err10 = {instancePath:instancePath+"/memory",schemaPath:"#/properties/memory/type",keyword:"type",params:{type: schema206.properties.memory.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.openflowuserplan !== undefined){
+let data11 = data.openflowuserplan;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/openflowuserplan",schemaPath:"#/properties/openflowuserplan/type",keyword:"type",params:{type: schema206.properties.openflowuserplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.supportplan !== undefined){
+let data12 = data.supportplan;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err12 = {instancePath:instancePath+"/supportplan",schemaPath:"#/properties/supportplan/type",keyword:"type",params:{type: schema206.properties.supportplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.supporthourplan !== undefined){
+let data13 = data.supporthourplan;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err13 = {instancePath:instancePath+"/supporthourplan",schemaPath:"#/properties/supporthourplan/type",keyword:"type",params:{type: schema206.properties.supporthourplan.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.admins !== undefined){
+let data14 = data.admins;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err14 = {instancePath:instancePath+"/admins",schemaPath:"#/properties/admins/type",keyword:"type",params:{type: schema206.properties.admins.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.users !== undefined){
+let data15 = data.users;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err15 = {instancePath:instancePath+"/users",schemaPath:"#/properties/users/type",keyword:"type",params:{type: schema206.properties.users.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.dbusage !== undefined){
+let data16 = data.dbusage;
+if((!((typeof data16 == "number") && (isFinite(data16)))) && (data16 !== null)){
+const err16 = {instancePath:instancePath+"/dbusage",schemaPath:"#/properties/dbusage/type",keyword:"type",params:{type: schema206.properties.dbusage.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.dblocked !== undefined){
+let data17 = data.dblocked;
+if((typeof data17 !== "boolean") && (data17 !== null)){
+const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema206.properties.dblocked.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate148.errors = vErrors;
+return errors === 0;
+}
+validate148.evaluated = {"props":{"stripeid":true,"userid":true,"email":true,"address":true,"vattype":true,"vatnumber":true,"taxrate":true,"tax":true,"coupon":true,"hascard":true,"memory":true,"openflowuserplan":true,"supportplan":true,"supporthourplan":true,"admins":true,"users":true,"dbusage":true,"dblocked":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate120(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate120.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customer !== undefined){
+if(!(validate121(data.customer, {instancePath:instancePath+"/customer",parentData:data,parentDataProperty:"customer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
+errors = vErrors.length;
+}
+}
+if(data.stripecustomer !== undefined){
+let data6 = data.stripecustomer;
+const _errs16 = errors;
+let valid4 = false;
+const _errs17 = errors;
+if(!(validate125(data6, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs17 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.address = true;
+props0.description = true;
+props0.name = true;
+props0.email = true;
+props0.tax_ids = true;
+props0.subscriptions = true;
+props0.discount = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs18 = errors;
+if(data6 !== null){
+const err6 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err7 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.billing !== undefined){
+let data7 = data.billing;
+const _errs21 = errors;
+let valid5 = false;
+const _errs22 = errors;
+if(!(validate148(data7, {instancePath:instancePath+"/billing",parentData:data,parentDataProperty:"billing",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate148.errors : vErrors.concat(validate148.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs22 === errors;
+valid5 = valid5 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.stripeid = true;
+props1.userid = true;
+props1.email = true;
+props1.address = true;
+props1.vattype = true;
+props1.vatnumber = true;
+props1.taxrate = true;
+props1.tax = true;
+props1.coupon = true;
+props1.hascard = true;
+props1.memory = true;
+props1.openflowuserplan = true;
+props1.supportplan = true;
+props1.supporthourplan = true;
+props1.admins = true;
+props1.users = true;
+props1.dbusage = true;
+props1.dblocked = true;
+props1._id = true;
+props1._type = true;
+props1.name = true;
+props1._name = true;
+props1._acl = true;
+props1._encrypt = true;
+props1._created = true;
+props1._modified = true;
+props1._createdby = true;
+props1._createdbyid = true;
+props1._modifiedby = true;
+props1._modifiedbyid = true;
+props1._version = true;
+props1._skiphistory = true;
+}
+const _errs23 = errors;
+if(data7 !== null){
+const err8 = {instancePath:instancePath+"/billing",schemaPath:"#/properties/billing/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid1 = _errs23 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err9 = {instancePath:instancePath+"/billing",schemaPath:"#/properties/billing/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+errors = _errs21;
+if(vErrors !== null){
+if(_errs21){
+vErrors.length = _errs21;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ensureas !== undefined){
+if(typeof data.ensureas !== "string"){
+const err10 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate120.errors = vErrors;
+return errors === 0;
+}
+validate120.evaluated = {"props":{"customer":true,"stripecustomer":true,"billing":true,"ensureas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ensurecustomer_reply = validate151;
+const schema207 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"ensureas":{"type":"string"}}};
+
+function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate151.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customer !== undefined){
+if(!(validate121(data.customer, {instancePath:instancePath+"/customer",parentData:data,parentDataProperty:"customer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate121.errors : vErrors.concat(validate121.errors);
+errors = vErrors.length;
+}
+}
+if(data.stripecustomer !== undefined){
+let data6 = data.stripecustomer;
+const _errs16 = errors;
+let valid4 = false;
+const _errs17 = errors;
+if(!(validate125(data6, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate125.errors : vErrors.concat(validate125.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs17 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.address = true;
+props0.description = true;
+props0.name = true;
+props0.email = true;
+props0.tax_ids = true;
+props0.subscriptions = true;
+props0.discount = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs18 = errors;
+if(data6 !== null){
+const err6 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err7 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs16;
+if(vErrors !== null){
+if(_errs16){
+vErrors.length = _errs16;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.ensureas !== undefined){
+if(typeof data.ensureas !== "string"){
+const err8 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate151.errors = vErrors;
+return errors === 0;
+}
+validate151.evaluated = {"props":{"customer":true,"stripecustomer":true,"ensureas":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ensurenoderedinstance_request = validate155;
+const schema210 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+
+function validate155(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate155.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13707,7 +17089,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema171.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema210.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -13740,18 +17122,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate114.errors = vErrors;
+validate155.errors = vErrors;
 return errors === 0;
 }
-validate114.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate155.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ensurenoderedinstance_reply = validate115;
-const schema173 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
+export const ensurenoderedinstance_reply = validate156;
+const schema212 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"skipcreate":{"type":"boolean"}}};
 
-function validate115(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate115.evaluated;
+const evaluated0 = validate156.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13839,7 +17221,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema173.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema212.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -13872,20 +17254,626 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate115.errors = vErrors;
+validate156.errors = vErrors;
 return errors === 0;
 }
-validate115.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate156.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const error_request = validate117;
-const schema176 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
-const schema178 = {"type":"object","properties":{"message":{"type":"string"},"error":{"type":["string","object"]}}};
-const schema179 = {"type":"string"};
+export const ensurestripecustomer_request = validate158;
+const schema215 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"billing":{"$ref":"../defs/billing.json"},"userid":{"type":"string"},"customerid":{"type":"string"}}};
 
-function validate117(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate117.evaluated;
+const evaluated0 = validate158.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.billing !== undefined){
+if(!(validate148(data.billing, {instancePath:instancePath+"/billing",parentData:data,parentDataProperty:"billing",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate148.errors : vErrors.concat(validate148.errors);
+errors = vErrors.length;
+}
+}
+if(data.userid !== undefined){
+if(typeof data.userid !== "string"){
+const err6 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.customerid !== undefined){
+if(typeof data.customerid !== "string"){
+const err7 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate158.errors = vErrors;
+return errors === 0;
+}
+validate158.evaluated = {"props":{"billing":true,"userid":true,"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const ensurestripecustomer_reply = validate160;
+const schema217 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
+
+function validate161(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate161.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.address !== undefined){
+let data5 = data.address;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/address",schemaPath:"#/$defs/stripe_customer_address/type",keyword:"type",params:{type: schema187.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.line1 !== undefined){
+let data6 = data5.line1;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/address/line1",schemaPath:"#/$defs/stripe_customer_address/properties/line1/type",keyword:"type",params:{type: schema187.properties.line1.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.line2 !== undefined){
+let data7 = data5.line2;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/address/line2",schemaPath:"#/$defs/stripe_customer_address/properties/line2/type",keyword:"type",params:{type: schema187.properties.line2.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data5.postal_code !== undefined){
+let data8 = data5.postal_code;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/address/postal_code",schemaPath:"#/$defs/stripe_customer_address/properties/postal_code/type",keyword:"type",params:{type: schema187.properties.postal_code.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data5.city !== undefined){
+let data9 = data5.city;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/address/city",schemaPath:"#/$defs/stripe_customer_address/properties/city/type",keyword:"type",params:{type: schema187.properties.city.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data5.state !== undefined){
+let data10 = data5.state;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/address/state",schemaPath:"#/$defs/stripe_customer_address/properties/state/type",keyword:"type",params:{type: schema187.properties.state.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data5.country !== undefined){
+let data11 = data5.country;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/address/country",schemaPath:"#/$defs/stripe_customer_address/properties/country/type",keyword:"type",params:{type: schema187.properties.country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+}
+if(data.description !== undefined){
+let data12 = data.description;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema185.properties.description.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data13 = data.name;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema185.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data14 = data.email;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err15 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema185.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.tax_ids !== undefined){
+if(!(validate126(data.tax_ids, {instancePath:instancePath+"/tax_ids",parentData:data,parentDataProperty:"tax_ids",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+errors = vErrors.length;
+}
+}
+if(data.subscriptions !== undefined){
+if(!(validate130(data.subscriptions, {instancePath:instancePath+"/subscriptions",parentData:data,parentDataProperty:"subscriptions",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate130.errors : vErrors.concat(validate130.errors);
+errors = vErrors.length;
+}
+}
+if(data.discount !== undefined){
+let data17 = data.discount;
+const _errs38 = errors;
+let valid6 = false;
+const _errs39 = errors;
+if(!(validate143(data17, {instancePath:instancePath+"/discount",parentData:data,parentDataProperty:"discount",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs39 === errors;
+valid6 = valid6 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.subscription = true;
+props0.start = true;
+props0.customer = true;
+props0.coupon = true;
+}
+const _errs40 = errors;
+if(data17 !== null){
+const err16 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs40 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const err17 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate161.errors = vErrors;
+return errors === 0;
+}
+validate161.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate160(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate160.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customer !== undefined){
+let data5 = data.customer;
+const _errs15 = errors;
+let valid4 = false;
+const _errs16 = errors;
+if(!(validate161(data5, {instancePath:instancePath+"/customer",parentData:data,parentDataProperty:"customer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate161.errors : vErrors.concat(validate161.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs16 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.address = true;
+props0.description = true;
+props0.name = true;
+props0.email = true;
+props0.tax_ids = true;
+props0.subscriptions = true;
+props0.discount = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs17 = errors;
+if(data5 !== null){
+const err6 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs17 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err7 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate160.errors = vErrors;
+return errors === 0;
+}
+validate160.evaluated = {"props":{"customer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const error_request = validate167;
+const schema223 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
+const schema225 = {"type":"object","properties":{"message":{"type":"string"},"error":{"type":["string","object"]}}};
+const schema226 = {"type":"string"};
+
+function validate167(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate167.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13911,7 +17899,7 @@ errors++;
 if(data.error !== undefined){
 let data1 = data.error;
 if((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema178.properties.error.type},message:"must be string,object"};
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema225.properties.error.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -13973,19 +17961,19 @@ vErrors = null;
 }
 }
 }
-validate117.errors = vErrors;
+validate167.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate117.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate167.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const error_reply = validate119;
-const schema182 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
+export const error_reply = validate169;
+const schema229 = {"anyOf":[{"$ref":"../defs/error.json#/$defs/ErrorPayload"},{"$ref":"../defs/error.json#/$defs/ErrorText"}]};
 
-function validate119(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate119.evaluated;
+const evaluated0 = validate169.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14011,7 +17999,7 @@ errors++;
 if(data.error !== undefined){
 let data1 = data.error;
 if((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema178.properties.error.type},message:"must be string,object"};
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/error.json#/$defs/ErrorPayload/properties/error/type",keyword:"type",params:{type: schema225.properties.error.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -14073,19 +18061,19 @@ vErrors = null;
 }
 }
 }
-validate119.errors = vErrors;
+validate169.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate119.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate169.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const exchangeclosed_request = validate121;
-const schema186 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["exchangename","queuename"],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"routingkey":{"const":""}}};
+export const exchangeclosed_request = validate171;
+const schema233 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["exchangename","queuename"],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"routingkey":{"const":""}}};
 
-function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate121.evaluated;
+const evaluated0 = validate171.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14236,18 +18224,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate121.errors = vErrors;
+validate171.errors = vErrors;
 return errors === 0;
 }
-validate121.evaluated = {"props":{"exchangename":true,"queuename":true,"routingkey":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate171.evaluated = {"props":{"exchangename":true,"queuename":true,"routingkey":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getagentlog_request = validate123;
-const schema189 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
+export const getagentlog_request = validate173;
+const schema236 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
 
-function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate123.evaluated;
+const evaluated0 = validate173.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14366,18 +18354,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate123.errors = vErrors;
+validate173.errors = vErrors;
 return errors === 0;
 }
-validate123.evaluated = {"props":{"agentid":true,"podname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate173.evaluated = {"props":{"agentid":true,"podname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getagentlog_reply = validate124;
-const schema191 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","null"]}}};
+export const getagentlog_reply = validate174;
+const schema238 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","null"]}}};
 
-function validate124(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate174(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate124.evaluated;
+const evaluated0 = validate174.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14465,7 +18453,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data5 = data.result;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema191.properties.result.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema238.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -14486,18 +18474,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate124.errors = vErrors;
+validate174.errors = vErrors;
 return errors === 0;
 }
-validate124.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate174.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getagentpods_request = validate126;
-const schema194 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"},"stats":{"type":"boolean"}}};
+export const getagentpods_request = validate176;
+const schema241 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"},"stats":{"type":"boolean"}}};
 
-function validate126(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate126.evaluated;
+const evaluated0 = validate176.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14628,18 +18616,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate126.errors = vErrors;
+validate176.errors = vErrors;
 return errors === 0;
 }
-validate126.evaluated = {"props":{"agentid":true,"podname":true,"stats":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate176.evaluated = {"props":{"agentid":true,"podname":true,"stats":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getagentpods_reply = validate127;
-const schema196 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
+export const getagentpods_reply = validate177;
+const schema243 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
 
-function validate127(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate127.evaluated;
+const evaluated0 = validate177.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14764,18 +18752,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate127.errors = vErrors;
+validate177.errors = vErrors;
 return errors === 0;
 }
-validate127.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate177.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getdocumentversion_request = validate129;
-const schema199 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","version"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"version":{"type":"integer"},"decrypt":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
+export const getdocumentversion_request = validate179;
+const schema246 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","version"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"version":{"type":"integer"},"decrypt":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
 
-function validate129(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate129.evaluated;
+const evaluated0 = validate179.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15119,7 +19107,7 @@ errors++;
 if(data.decrypt !== undefined){
 let data11 = data.decrypt;
 if((typeof data11 !== "boolean") && (data11 !== null)){
-const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema199.properties.decrypt.type},message:"must be boolean,null"};
+const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema246.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -15140,19 +19128,19 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate129.errors = vErrors;
+validate179.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate129.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate179.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const getdocumentversion_reply = validate130;
-const schema201 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":["string","null"]},"_id":{"type":["string","null"]},"version":{"type":"integer"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]}}};
+export const getdocumentversion_reply = validate180;
+const schema248 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":["string","null"]},"_id":{"type":["string","null"]},"version":{"type":"integer"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]}}};
 
-function validate130(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate180(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate130.evaluated;
+const evaluated0 = validate180.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15252,7 +19240,7 @@ errors++;
 if(data.id !== undefined){
 let data6 = data.id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema201.properties.id.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema248.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -15265,7 +19253,7 @@ errors++;
 if(data._id !== undefined){
 let data7 = data._id;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema201.properties._id.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema248.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -15362,20 +19350,20 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate130.errors = vErrors;
+validate180.errors = vErrors;
 return errors === 0;
 }
-validate130.evaluated = {"props":{"collectionname":true,"id":true,"_id":true,"version":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate180.evaluated = {"props":{"collectionname":true,"id":true,"_id":true,"version":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getfile_request = validate133;
-const schema204 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"compress":{"type":["boolean","null"]},"file":{"type":["string","null"]},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["filename"],"properties":{"filename":{"type":"string","minLength":1}}}]};
-const schema206 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/filemetadata.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"filename":{"type":["string","null"]},"path":{"type":["string","null"]},"uniquename":{"type":["string","null"]},"wi":{"type":["string","null"]},"wiq":{"type":["string","null"]},"wiqid":{"type":["string","null"]}}};
+export const getfile_request = validate183;
+const schema251 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"compress":{"type":["boolean","null"]},"file":{"type":["string","null"]},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["filename"],"properties":{"filename":{"type":"string","minLength":1}}}]};
+const schema253 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/filemetadata.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"filename":{"type":["string","null"]},"path":{"type":["string","null"]},"uniquename":{"type":["string","null"]},"wi":{"type":["string","null"]},"wiq":{"type":["string","null"]},"wiqid":{"type":["string","null"]}}};
 
-function validate134(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate184(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/filemetadata.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate134.evaluated;
+const evaluated0 = validate184.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15390,7 +19378,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.filename !== undefined){
 let data0 = data.filename;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err0 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema206.properties.filename.type},message:"must be string,null"};
+const err0 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema253.properties.filename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -15403,7 +19391,7 @@ errors++;
 if(data.path !== undefined){
 let data1 = data.path;
 if((typeof data1 !== "string") && (data1 !== null)){
-const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: schema206.properties.path.type},message:"must be string,null"};
+const err1 = {instancePath:instancePath+"/path",schemaPath:"#/properties/path/type",keyword:"type",params:{type: schema253.properties.path.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -15416,7 +19404,7 @@ errors++;
 if(data.uniquename !== undefined){
 let data2 = data.uniquename;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/uniquename",schemaPath:"#/properties/uniquename/type",keyword:"type",params:{type: schema206.properties.uniquename.type},message:"must be string,null"};
+const err2 = {instancePath:instancePath+"/uniquename",schemaPath:"#/properties/uniquename/type",keyword:"type",params:{type: schema253.properties.uniquename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -15429,7 +19417,7 @@ errors++;
 if(data.wi !== undefined){
 let data3 = data.wi;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/wi",schemaPath:"#/properties/wi/type",keyword:"type",params:{type: schema206.properties.wi.type},message:"must be string,null"};
+const err3 = {instancePath:instancePath+"/wi",schemaPath:"#/properties/wi/type",keyword:"type",params:{type: schema253.properties.wi.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -15442,7 +19430,7 @@ errors++;
 if(data.wiq !== undefined){
 let data4 = data.wiq;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema206.properties.wiq.type},message:"must be string,null"};
+const err4 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema253.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -15455,7 +19443,7 @@ errors++;
 if(data.wiqid !== undefined){
 let data5 = data.wiqid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err5 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema206.properties.wiqid.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema253.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -15476,16 +19464,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate134.errors = vErrors;
+validate184.errors = vErrors;
 return errors === 0;
 }
-validate134.evaluated = {"props":{"filename":true,"path":true,"uniquename":true,"wi":true,"wiq":true,"wiqid":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+validate184.evaluated = {"props":{"filename":true,"path":true,"uniquename":true,"wi":true,"wiq":true,"wiqid":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate133(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate133.evaluated;
+const evaluated0 = validate183.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15722,7 +19710,7 @@ props0.metadata = true;
 if(data.id !== undefined){
 let data7 = data.id;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema204.properties.id.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema251.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -15735,7 +19723,7 @@ errors++;
 if(data.filename !== undefined){
 let data8 = data.filename;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err16 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema204.properties.filename.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema251.properties.filename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -15748,7 +19736,7 @@ errors++;
 if(data.compress !== undefined){
 let data9 = data.compress;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err17 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema204.properties.compress.type},message:"must be boolean,null"};
+const err17 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema251.properties.compress.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -15761,7 +19749,7 @@ errors++;
 if(data.file !== undefined){
 let data10 = data.file;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err18 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: schema204.properties.file.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: schema251.properties.file.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -15774,7 +19762,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data11 = data.mimeType;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err19 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema204.properties.mimeType.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema251.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -15789,8 +19777,8 @@ let data12 = data.metadata;
 const _errs34 = errors;
 let valid7 = false;
 const _errs35 = errors;
-if(!(validate134(data12, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+if(!(validate184(data12, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs35 === errors;
@@ -15864,19 +19852,19 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate133.errors = vErrors;
+validate183.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate133.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate183.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const getfile_reply = validate137;
-const schema207 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compress":{"type":["boolean","null"]}}};
+export const getfile_reply = validate187;
+const schema254 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":["string","null"]},"filename":{"type":["string","null"]},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compress":{"type":["boolean","null"]}}};
 
-function validate137(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate137.evaluated;
+const evaluated0 = validate187.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -15964,7 +19952,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id !== undefined){
 let data5 = data.id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema207.properties.id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema254.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -15977,7 +19965,7 @@ errors++;
 if(data.filename !== undefined){
 let data6 = data.filename;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema207.properties.filename.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema254.properties.filename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -16002,7 +19990,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data8 = data.mimeType;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema207.properties.mimeType.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema254.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -16017,8 +20005,8 @@ let data9 = data.metadata;
 const _errs23 = errors;
 let valid4 = false;
 const _errs24 = errors;
-if(!(validate134(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+if(!(validate184(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs24 === errors;
@@ -16084,7 +20072,7 @@ vErrors = null;
 if(data.compress !== undefined){
 let data10 = data.compress;
 if((typeof data10 !== "boolean") && (data10 !== null)){
-const err12 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema207.properties.compress.type},message:"must be boolean,null"};
+const err12 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema254.properties.compress.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -16105,18 +20093,18 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate137.errors = vErrors;
+validate187.errors = vErrors;
 return errors === 0;
 }
-validate137.evaluated = {"props":{"id":true,"filename":true,"file":true,"mimeType":true,"metadata":true,"compress":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate187.evaluated = {"props":{"id":true,"filename":true,"file":true,"mimeType":true,"metadata":true,"compress":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getindexes_request = validate140;
-const schema210 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1}}};
+export const getindexes_request = validate190;
+const schema257 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1}}};
 
-function validate140(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate190(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate140.evaluated;
+const evaluated0 = validate190.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16246,18 +20234,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate140.errors = vErrors;
+validate190.errors = vErrors;
 return errors === 0;
 }
-validate140.evaluated = {"props":{"collectionname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate190.evaluated = {"props":{"collectionname":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getindexes_reply = validate141;
-const schema212 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
+export const getindexes_reply = validate191;
+const schema259 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
 
-function validate141(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate191(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate141.evaluated;
+const evaluated0 = validate191.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16382,18 +20370,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate141.errors = vErrors;
+validate191.errors = vErrors;
 return errors === 0;
 }
-validate141.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate191.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getkubenodelabels_request = validate143;
-const schema215 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
+export const getkubenodelabels_request = validate193;
+const schema262 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
 
-function validate143(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate193(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate143.evaluated;
+const evaluated0 = validate193.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16486,18 +20474,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate143.errors = vErrors;
+validate193.errors = vErrors;
 return errors === 0;
 }
-validate143.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate193.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getkubenodelabels_reply = validate144;
-const schema217 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["object","null"],"additionalProperties":{"type":"array","items":{"type":"string"}}}}};
+export const getkubenodelabels_reply = validate194;
+const schema264 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["object","null"],"additionalProperties":{"type":"array","items":{"type":"string"}}}}};
 
-function validate144(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate194(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate144.evaluated;
+const evaluated0 = validate194.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16585,7 +20573,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data5 = data.result;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema217.properties.result.type},message:"must be object,null"};
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema264.properties.result.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -16636,18 +20624,1636 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate144.errors = vErrors;
+validate194.errors = vErrors;
 return errors === 0;
 }
-validate144.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate194.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstance_request = validate146;
-const schema220 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"}}};
+export const getnextinvoice_request = validate196;
+const schema267 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"subscriptionid":{"type":"string"},"subscription_items":{"type":"array","items":{"$ref":"../defs/stripe.json#/$defs/subscription_item"}},"proration_date":{"type":"integer"}}};
+const schema269 = {"type":"object","properties":{"id":{"type":["string","null"]},"price":{"type":["string","null"]},"quantity":{"type":["number","null"]}}};
 
-function validate146(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate196(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate146.evaluated;
+const evaluated0 = validate196.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customerid === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "customerid"},message:"must have required property '"+"customerid"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.customerid !== undefined){
+let data5 = data.customerid;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.subscriptionid !== undefined){
+if(typeof data.subscriptionid !== "string"){
+const err9 = {instancePath:instancePath+"/subscriptionid",schemaPath:"#/properties/subscriptionid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.subscription_items !== undefined){
+let data7 = data.subscription_items;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.id !== undefined){
+let data9 = data8.id;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/subscription_items/" + i0+"/id",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/id/type",keyword:"type",params:{type: schema269.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data8.price !== undefined){
+let data10 = data8.price;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/subscription_items/" + i0+"/price",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/price/type",keyword:"type",params:{type: schema269.properties.price.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data8.quantity !== undefined){
+let data11 = data8.quantity;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/subscription_items/" + i0+"/quantity",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/quantity/type",keyword:"type",params:{type: schema269.properties.quantity.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath:instancePath+"/subscription_items/" + i0,schemaPath:"../defs/stripe.json#/$defs/subscription_item/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/subscription_items",schemaPath:"#/properties/subscription_items/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.proration_date !== undefined){
+let data12 = data.proration_date;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err15 = {instancePath:instancePath+"/proration_date",schemaPath:"#/properties/proration_date/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+}
+else {
+const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+validate196.errors = vErrors;
+return errors === 0;
+}
+validate196.evaluated = {"props":{"customerid":true,"subscriptionid":true,"subscription_items":true,"proration_date":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getnextinvoice_reply = validate197;
+const schema270 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"invoice":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_invoice"},{"type":"null"}]}}};
+const schema272 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"account_country":{"type":["string","null"]},"account_name":{"type":["string","null"]},"amount_due":{"type":["number","null"]},"amount_paid":{"type":["number","null"]},"amount_remaining":{"type":["number","null"]},"application_fee_amount":{"type":["number","null"]},"attempt_count":{"type":["number","null"]},"attempted":{"type":["boolean","null"]},"billing":{"type":["string","null"]},"billing_reason":{"type":["string","null"]},"collection_method":{"type":["string","null"]},"currency":{"type":["string","null"]},"customer":{"type":["string","null"]},"lines":{"$ref":"#/$defs/stripe_invoice_line_list"},"period_start":{"type":["number","null"]},"period_end":{"type":["number","null"]},"dtperiod_start":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"dtperiod_end":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]}}};
+const schema274 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_invoice_line"}}}};
+const schema275 = {"type":"object","allOf":[{"$ref":"#/$defs/stripe_base"}],"properties":{"amount":{"type":["number","null"]},"currency":{"type":["string","null"]},"description":{"type":["string","null"]},"discountable":{"type":["boolean","null"]},"period":{"$ref":"#/$defs/stripe_period"},"plan":{"anyOf":[{"$ref":"#/$defs/stripe_plan"},{"type":"null"}]},"subplan":{"anyOf":[{"$ref":"#/$defs/stripe_plan"},{"type":"null"}]},"price":{"anyOf":[{"$ref":"#/$defs/stripe_price"},{"type":"null"}]},"proration":{"type":["boolean","null"]},"quantity":{"type":["number","null"]},"type":{"type":["string","null"]},"unique_id":{"type":["string","null"]},"subscription_item":{"type":["string","null"]},"subscription":{"type":["string","null"]}}};
+const schema277 = {"type":"object","properties":{"start":{"type":["number","null"]},"end":{"type":["number","null"]}}};
+
+function validate200(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate200.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.amount !== undefined){
+let data5 = data.amount;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/amount",schemaPath:"#/properties/amount/type",keyword:"type",params:{type: schema275.properties.amount.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.currency !== undefined){
+let data6 = data.currency;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/currency",schemaPath:"#/properties/currency/type",keyword:"type",params:{type: schema275.properties.currency.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.description !== undefined){
+let data7 = data.description;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema275.properties.description.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.discountable !== undefined){
+let data8 = data.discountable;
+if((typeof data8 !== "boolean") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/discountable",schemaPath:"#/properties/discountable/type",keyword:"type",params:{type: schema275.properties.discountable.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.period !== undefined){
+let data9 = data.period;
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.start !== undefined){
+let data10 = data9.start;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+const err10 = {instancePath:instancePath+"/period/start",schemaPath:"#/$defs/stripe_period/properties/start/type",keyword:"type",params:{type: schema277.properties.start.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data9.end !== undefined){
+let data11 = data9.end;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/period/end",schemaPath:"#/$defs/stripe_period/properties/end/type",keyword:"type",params:{type: schema277.properties.end.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/period",schemaPath:"#/$defs/stripe_period/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.plan !== undefined){
+let data12 = data.plan;
+const _errs30 = errors;
+let valid6 = false;
+const _errs31 = errors;
+if(!(validate135(data12, {instancePath:instancePath+"/plan",parentData:data,parentDataProperty:"plan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs31 === errors;
+valid6 = valid6 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.status = true;
+props0.nickname = true;
+props0.product = true;
+props0.amount = true;
+props0.usage_type = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs32 = errors;
+if(data12 !== null){
+const err13 = {instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid0 = _errs32 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const err14 = {instancePath:instancePath+"/plan",schemaPath:"#/properties/plan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.subplan !== undefined){
+let data13 = data.subplan;
+const _errs35 = errors;
+let valid7 = false;
+const _errs36 = errors;
+if(!(validate135(data13, {instancePath:instancePath+"/subplan",parentData:data,parentDataProperty:"subplan",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate135.errors : vErrors.concat(validate135.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs36 === errors;
+valid7 = valid7 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.status = true;
+props1.nickname = true;
+props1.product = true;
+props1.amount = true;
+props1.usage_type = true;
+props1.id = true;
+props1.object = true;
+props1.created = true;
+props1.livemode = true;
+props1.metadata = true;
+}
+const _errs37 = errors;
+if(data13 !== null){
+const err15 = {instancePath:instancePath+"/subplan",schemaPath:"#/properties/subplan/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+var _valid1 = _errs37 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err16 = {instancePath:instancePath+"/subplan",schemaPath:"#/properties/subplan/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.price !== undefined){
+let data14 = data.price;
+const _errs40 = errors;
+let valid8 = false;
+const _errs41 = errors;
+if(!(validate137(data14, {instancePath:instancePath+"/price",parentData:data,parentDataProperty:"price",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate137.errors : vErrors.concat(validate137.errors);
+errors = vErrors.length;
+}
+var _valid2 = _errs41 === errors;
+valid8 = valid8 || _valid2;
+if(_valid2){
+var props2 = {};
+props2.nickname = true;
+props2.product = true;
+props2.active = true;
+props2.billing_scheme = true;
+props2.currency = true;
+props2.lookup_key = true;
+props2.recurring = true;
+props2.tiers_mode = true;
+props2.id = true;
+props2.object = true;
+props2.created = true;
+props2.livemode = true;
+props2.metadata = true;
+}
+const _errs42 = errors;
+if(data14 !== null){
+const err17 = {instancePath:instancePath+"/price",schemaPath:"#/properties/price/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+var _valid2 = _errs42 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const err18 = {instancePath:instancePath+"/price",schemaPath:"#/properties/price/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+else {
+errors = _errs40;
+if(vErrors !== null){
+if(_errs40){
+vErrors.length = _errs40;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.proration !== undefined){
+let data15 = data.proration;
+if((typeof data15 !== "boolean") && (data15 !== null)){
+const err19 = {instancePath:instancePath+"/proration",schemaPath:"#/properties/proration/type",keyword:"type",params:{type: schema275.properties.proration.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.quantity !== undefined){
+let data16 = data.quantity;
+if((!((typeof data16 == "number") && (isFinite(data16)))) && (data16 !== null)){
+const err20 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: schema275.properties.quantity.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.type !== undefined){
+let data17 = data.type;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err21 = {instancePath:instancePath+"/type",schemaPath:"#/properties/type/type",keyword:"type",params:{type: schema275.properties.type.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data.unique_id !== undefined){
+let data18 = data.unique_id;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err22 = {instancePath:instancePath+"/unique_id",schemaPath:"#/properties/unique_id/type",keyword:"type",params:{type: schema275.properties.unique_id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data.subscription_item !== undefined){
+let data19 = data.subscription_item;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err23 = {instancePath:instancePath+"/subscription_item",schemaPath:"#/properties/subscription_item/type",keyword:"type",params:{type: schema275.properties.subscription_item.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+if(data.subscription !== undefined){
+let data20 = data.subscription;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err24 = {instancePath:instancePath+"/subscription",schemaPath:"#/properties/subscription/type",keyword:"type",params:{type: schema275.properties.subscription.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+}
+else {
+const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+validate200.errors = vErrors;
+return errors === 0;
+}
+validate200.evaluated = {"props":{"amount":true,"currency":true,"description":true,"discountable":true,"period":true,"plan":true,"subplan":true,"price":true,"proration":true,"quantity":true,"type":true,"unique_id":true,"subscription_item":true,"subscription":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate199(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate199.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object !== undefined){
+if(typeof data.object !== "string"){
+const err0 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.has_more !== undefined){
+if(typeof data.has_more !== "boolean"){
+const err1 = {instancePath:instancePath+"/has_more",schemaPath:"#/properties/has_more/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.total_count !== undefined){
+let data2 = data.total_count;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema274.properties.total_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data3 = data.url;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema274.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate200(data4[i0], {instancePath:instancePath+"/data/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate200.errors : vErrors.concat(validate200.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+validate199.errors = vErrors;
+return errors === 0;
+}
+validate199.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate198(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate198.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.account_country !== undefined){
+let data5 = data.account_country;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/account_country",schemaPath:"#/properties/account_country/type",keyword:"type",params:{type: schema272.properties.account_country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.account_name !== undefined){
+let data6 = data.account_name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/account_name",schemaPath:"#/properties/account_name/type",keyword:"type",params:{type: schema272.properties.account_name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.amount_due !== undefined){
+let data7 = data.amount_due;
+if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/amount_due",schemaPath:"#/properties/amount_due/type",keyword:"type",params:{type: schema272.properties.amount_due.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.amount_paid !== undefined){
+let data8 = data.amount_paid;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/amount_paid",schemaPath:"#/properties/amount_paid/type",keyword:"type",params:{type: schema272.properties.amount_paid.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.amount_remaining !== undefined){
+let data9 = data.amount_remaining;
+if((!((typeof data9 == "number") && (isFinite(data9)))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/amount_remaining",schemaPath:"#/properties/amount_remaining/type",keyword:"type",params:{type: schema272.properties.amount_remaining.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.application_fee_amount !== undefined){
+let data10 = data.application_fee_amount;
+if((!((typeof data10 == "number") && (isFinite(data10)))) && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/application_fee_amount",schemaPath:"#/properties/application_fee_amount/type",keyword:"type",params:{type: schema272.properties.application_fee_amount.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.attempt_count !== undefined){
+let data11 = data.attempt_count;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/attempt_count",schemaPath:"#/properties/attempt_count/type",keyword:"type",params:{type: schema272.properties.attempt_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.attempted !== undefined){
+let data12 = data.attempted;
+if((typeof data12 !== "boolean") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/attempted",schemaPath:"#/properties/attempted/type",keyword:"type",params:{type: schema272.properties.attempted.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.billing !== undefined){
+let data13 = data.billing;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err14 = {instancePath:instancePath+"/billing",schemaPath:"#/properties/billing/type",keyword:"type",params:{type: schema272.properties.billing.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.billing_reason !== undefined){
+let data14 = data.billing_reason;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err15 = {instancePath:instancePath+"/billing_reason",schemaPath:"#/properties/billing_reason/type",keyword:"type",params:{type: schema272.properties.billing_reason.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.collection_method !== undefined){
+let data15 = data.collection_method;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err16 = {instancePath:instancePath+"/collection_method",schemaPath:"#/properties/collection_method/type",keyword:"type",params:{type: schema272.properties.collection_method.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+if(data.currency !== undefined){
+let data16 = data.currency;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err17 = {instancePath:instancePath+"/currency",schemaPath:"#/properties/currency/type",keyword:"type",params:{type: schema272.properties.currency.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+if(data.customer !== undefined){
+let data17 = data.customer;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err18 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/type",keyword:"type",params:{type: schema272.properties.customer.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.lines !== undefined){
+if(!(validate199(data.lines, {instancePath:instancePath+"/lines",parentData:data,parentDataProperty:"lines",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate199.errors : vErrors.concat(validate199.errors);
+errors = vErrors.length;
+}
+}
+if(data.period_start !== undefined){
+let data19 = data.period_start;
+if((!((typeof data19 == "number") && (isFinite(data19)))) && (data19 !== null)){
+const err19 = {instancePath:instancePath+"/period_start",schemaPath:"#/properties/period_start/type",keyword:"type",params:{type: schema272.properties.period_start.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.period_end !== undefined){
+let data20 = data.period_end;
+if((!((typeof data20 == "number") && (isFinite(data20)))) && (data20 !== null)){
+const err20 = {instancePath:instancePath+"/period_end",schemaPath:"#/properties/period_end/type",keyword:"type",params:{type: schema272.properties.period_end.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.dtperiod_start !== undefined){
+let data21 = data.dtperiod_start;
+const _errs46 = errors;
+let valid4 = false;
+const _errs47 = errors;
+const _errs49 = errors;
+let valid6 = false;
+const _errs50 = errors;
+if(typeof data21 === "string"){
+if(!pattern4.test(data21)){
+const err21 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+else {
+const err22 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+var _valid1 = _errs50 === errors;
+valid6 = valid6 || _valid1;
+const _errs52 = errors;
+if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
+if(data21.seconds === undefined){
+const err23 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+if(data21.seconds !== undefined){
+let data22 = data21.seconds;
+if((!(((typeof data22 == "number") && (!(data22 % 1) && !isNaN(data22))) && (isFinite(data22)))) && (typeof data22 !== "string")){
+const err24 = {instancePath:instancePath+"/dtperiod_start/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err24];
+}
+else {
+vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data21.nanos !== undefined){
+let data23 = data21.nanos;
+if(!(((typeof data23 == "number") && (!(data23 % 1) && !isNaN(data23))) && (isFinite(data23)))){
+const err25 = {instancePath:instancePath+"/dtperiod_start/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+if((typeof data23 == "number") && (isFinite(data23))){
+if(data23 > 999999999 || isNaN(data23)){
+const err26 = {instancePath:instancePath+"/dtperiod_start/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+if(data23 < 0 || isNaN(data23)){
+const err27 = {instancePath:instancePath+"/dtperiod_start/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err28 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid1 = _errs52 === errors;
+valid6 = valid6 || _valid1;
+if(_valid1){
+var props0 = {};
+props0.seconds = true;
+props0.nanos = true;
+}
+if(!valid6){
+const err29 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+else {
+errors = _errs49;
+if(vErrors !== null){
+if(_errs49){
+vErrors.length = _errs49;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs47 === errors;
+valid4 = valid4 || _valid0;
+const _errs58 = errors;
+if(data21 !== null){
+const err30 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"#/properties/dtperiod_start/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+var _valid0 = _errs58 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err31 = {instancePath:instancePath+"/dtperiod_start",schemaPath:"#/properties/dtperiod_start/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err31];
+}
+else {
+vErrors.push(err31);
+}
+errors++;
+}
+else {
+errors = _errs46;
+if(vErrors !== null){
+if(_errs46){
+vErrors.length = _errs46;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.dtperiod_end !== undefined){
+let data24 = data.dtperiod_end;
+const _errs61 = errors;
+let valid8 = false;
+const _errs62 = errors;
+const _errs64 = errors;
+let valid10 = false;
+const _errs65 = errors;
+if(typeof data24 === "string"){
+if(!pattern4.test(data24)){
+const err32 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
+}
+errors++;
+}
+}
+else {
+const err33 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"date.json/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err33];
+}
+else {
+vErrors.push(err33);
+}
+errors++;
+}
+var _valid3 = _errs65 === errors;
+valid10 = valid10 || _valid3;
+const _errs67 = errors;
+if(data24 && typeof data24 == "object" && !Array.isArray(data24)){
+if(data24.seconds === undefined){
+const err34 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
+if(vErrors === null){
+vErrors = [err34];
+}
+else {
+vErrors.push(err34);
+}
+errors++;
+}
+if(data24.seconds !== undefined){
+let data25 = data24.seconds;
+if((!(((typeof data25 == "number") && (!(data25 % 1) && !isNaN(data25))) && (isFinite(data25)))) && (typeof data25 !== "string")){
+const err35 = {instancePath:instancePath+"/dtperiod_end/seconds",schemaPath:"date.json/anyOf/1/properties/seconds/type",keyword:"type",params:{type: schema36.anyOf[1].properties.seconds.type},message:"must be integer,string"};
+if(vErrors === null){
+vErrors = [err35];
+}
+else {
+vErrors.push(err35);
+}
+errors++;
+}
+}
+if(data24.nanos !== undefined){
+let data26 = data24.nanos;
+if(!(((typeof data26 == "number") && (!(data26 % 1) && !isNaN(data26))) && (isFinite(data26)))){
+const err36 = {instancePath:instancePath+"/dtperiod_end/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err36];
+}
+else {
+vErrors.push(err36);
+}
+errors++;
+}
+if((typeof data26 == "number") && (isFinite(data26))){
+if(data26 > 999999999 || isNaN(data26)){
+const err37 = {instancePath:instancePath+"/dtperiod_end/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/maximum",keyword:"maximum",params:{comparison: "<=", limit: 999999999},message:"must be <= 999999999"};
+if(vErrors === null){
+vErrors = [err37];
+}
+else {
+vErrors.push(err37);
+}
+errors++;
+}
+if(data26 < 0 || isNaN(data26)){
+const err38 = {instancePath:instancePath+"/dtperiod_end/nanos",schemaPath:"date.json/anyOf/1/properties/nanos/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err38];
+}
+else {
+vErrors.push(err38);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err39 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"date.json/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+var _valid3 = _errs67 === errors;
+valid10 = valid10 || _valid3;
+if(_valid3){
+var props1 = {};
+props1.seconds = true;
+props1.nanos = true;
+}
+if(!valid10){
+const err40 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+else {
+errors = _errs64;
+if(vErrors !== null){
+if(_errs64){
+vErrors.length = _errs64;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid2 = _errs62 === errors;
+valid8 = valid8 || _valid2;
+const _errs73 = errors;
+if(data24 !== null){
+const err41 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"#/properties/dtperiod_end/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+var _valid2 = _errs73 === errors;
+valid8 = valid8 || _valid2;
+if(!valid8){
+const err42 = {instancePath:instancePath+"/dtperiod_end",schemaPath:"#/properties/dtperiod_end/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+else {
+errors = _errs61;
+if(vErrors !== null){
+if(_errs61){
+vErrors.length = _errs61;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err43 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+validate198.errors = vErrors;
+return errors === 0;
+}
+validate198.evaluated = {"props":{"account_country":true,"account_name":true,"amount_due":true,"amount_paid":true,"amount_remaining":true,"application_fee_amount":true,"attempt_count":true,"attempted":true,"billing":true,"billing_reason":true,"collection_method":true,"currency":true,"customer":true,"lines":true,"period_start":true,"period_end":true,"dtperiod_start":true,"dtperiod_end":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate197(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate197.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.invoice !== undefined){
+let data5 = data.invoice;
+const _errs15 = errors;
+let valid4 = false;
+const _errs16 = errors;
+if(!(validate198(data5, {instancePath:instancePath+"/invoice",parentData:data,parentDataProperty:"invoice",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate198.errors : vErrors.concat(validate198.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs16 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.account_country = true;
+props0.account_name = true;
+props0.amount_due = true;
+props0.amount_paid = true;
+props0.amount_remaining = true;
+props0.application_fee_amount = true;
+props0.attempt_count = true;
+props0.attempted = true;
+props0.billing = true;
+props0.billing_reason = true;
+props0.collection_method = true;
+props0.currency = true;
+props0.customer = true;
+props0.lines = true;
+props0.period_start = true;
+props0.period_end = true;
+props0.dtperiod_start = true;
+props0.dtperiod_end = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs17 = errors;
+if(data5 !== null){
+const err6 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+var _valid0 = _errs17 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err7 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate197.errors = vErrors;
+return errors === 0;
+}
+validate197.evaluated = {"props":{"invoice":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getnoderedinstance_request = validate208;
+const schema281 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"}}};
+
+function validate208(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate208.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16734,7 +22340,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema220.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema281.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -16767,19 +22373,19 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate146.errors = vErrors;
+validate208.errors = vErrors;
 return errors === 0;
 }
-validate146.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate208.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstance_reply = validate147;
-const schema222 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":"array","items":{"$ref":"#/$defs/NoderedPod"}}}};
-const schema224 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":"string"}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"startTime":{"type":"string"}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
+export const getnoderedinstance_reply = validate209;
+const schema283 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":"array","items":{"$ref":"#/$defs/NoderedPod"}}}};
+const schema285 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":"string"}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"startTime":{"type":"string"}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
 
-function validate147(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate209(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate147.evaluated;
+const evaluated0 = validate209.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -16867,7 +22473,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema222.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema283.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -17006,7 +22612,7 @@ if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.cpu !== undefined){
 let data17 = data16.cpu;
 if((typeof data17 !== "string") && (!((typeof data17 == "number") && (isFinite(data17))))){
-const err16 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema224.properties.metrics.properties.cpu.type},message:"must be string,number"};
+const err16 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema285.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -17019,7 +22625,7 @@ errors++;
 if(data16.memory !== undefined){
 let data18 = data16.memory;
 if((typeof data18 !== "string") && (!((typeof data18 == "number") && (isFinite(data18))))){
-const err17 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memory.type},message:"must be string,number"};
+const err17 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -17032,7 +22638,7 @@ errors++;
 if(data16.memorylimit !== undefined){
 let data19 = data16.memorylimit;
 if((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))){
-const err18 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+const err18 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -17238,7 +22844,7 @@ if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.cpu !== undefined){
 let data32 = data31.cpu;
 if((typeof data32 !== "string") && (!((typeof data32 == "number") && (isFinite(data32))))){
-const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema224.properties.metrics.properties.cpu.type},message:"must be string,number"};
+const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema285.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -17251,7 +22857,7 @@ errors++;
 if(data31.memory !== undefined){
 let data33 = data31.memory;
 if((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))){
-const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memory.type},message:"must be string,number"};
+const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -17264,7 +22870,7 @@ errors++;
 if(data31.memorylimit !== undefined){
 let data34 = data31.memorylimit;
 if((typeof data34 !== "string") && (!((typeof data34 == "number") && (isFinite(data34))))){
-const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema224.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -17321,18 +22927,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate147.errors = vErrors;
+validate209.errors = vErrors;
 return errors === 0;
 }
-validate147.evaluated = {"props":{"_id":true,"result":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate209.evaluated = {"props":{"_id":true,"result":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstancelog_request = validate149;
-const schema227 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"name":{"type":"string"}}};
+export const getnoderedinstancelog_request = validate211;
+const schema288 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"name":{"type":"string"}}};
 
-function validate149(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate211(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate149.evaluated;
+const evaluated0 = validate211.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -17419,7 +23025,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema227.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema288.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -17464,18 +23070,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate149.errors = vErrors;
+validate211.errors = vErrors;
 return errors === 0;
 }
-validate149.evaluated = {"props":{"_id":true,"instancename":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate211.evaluated = {"props":{"_id":true,"instancename":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getnoderedinstancelog_reply = validate150;
-const schema229 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"result":{"type":["string","null"]}}};
+export const getnoderedinstancelog_reply = validate212;
+const schema290 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"result":{"type":["string","null"]}}};
 
-function validate150(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate212(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate150.evaluated;
+const evaluated0 = validate212.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -17563,7 +23169,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema229.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema290.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -17588,7 +23194,7 @@ errors++;
 if(data.result !== undefined){
 let data7 = data.result;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema229.properties.result.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema290.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -17609,18 +23215,122 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate150.errors = vErrors;
+validate212.errors = vErrors;
 return errors === 0;
 }
-validate150.evaluated = {"props":{"_id":true,"instancename":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate212.evaluated = {"props":{"_id":true,"instancename":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getworkitemqueue_request = validate152;
-const schema232 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+export const getrabbitmqqueue_request = validate214;
+const schema293 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{}};
 
-function validate152(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate214(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate152.evaluated;
+const evaluated0 = validate214.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+validate214.errors = vErrors;
+return errors === 0;
+}
+validate214.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const getworkitemqueue_request = validate216;
+const schema296 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+
+function validate216(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate216.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -17739,18 +23449,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate152.errors = vErrors;
+validate216.errors = vErrors;
 return errors === 0;
 }
-validate152.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate216.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const getworkitemqueue_reply = validate153;
-const schema234 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
+export const getworkitemqueue_reply = validate217;
+const schema298 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
 
-function validate153(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate217(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate153.evaluated;
+const evaluated0 = validate217.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -17946,18 +23656,303 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate153.errors = vErrors;
+validate217.errors = vErrors;
 return errors === 0;
 }
-validate153.evaluated = {"props":{"_id":true,"name":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate217.evaluated = {"props":{"_id":true,"name":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertmany_request = validate156;
-const schema237 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"skipresults":{"type":["boolean","null"]},"decrypt":{"type":["boolean","null"]}}};
+export const housekeeping_request = validate220;
+const schema301 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"skipnodered":{"type":"boolean"},"skipcalculatesize":{"type":"boolean"},"skipupdateusersize":{"type":"boolean"}}};
 
-function validate156(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate220(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate156.evaluated;
+const evaluated0 = validate220.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.skipnodered !== undefined){
+if(typeof data.skipnodered !== "boolean"){
+const err6 = {instancePath:instancePath+"/skipnodered",schemaPath:"#/properties/skipnodered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.skipcalculatesize !== undefined){
+if(typeof data.skipcalculatesize !== "boolean"){
+const err7 = {instancePath:instancePath+"/skipcalculatesize",schemaPath:"#/properties/skipcalculatesize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.skipupdateusersize !== undefined){
+if(typeof data.skipupdateusersize !== "boolean"){
+const err8 = {instancePath:instancePath+"/skipupdateusersize",schemaPath:"#/properties/skipupdateusersize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate220.errors = vErrors;
+return errors === 0;
+}
+validate220.evaluated = {"props":{"skipnodered":true,"skipcalculatesize":true,"skipupdateusersize":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const housekeeping_reply = validate221;
+const schema303 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"skipnodered":{"type":"boolean"},"skipcalculatesize":{"type":"boolean"},"skipupdateusersize":{"type":"boolean"}}};
+
+function validate221(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate221.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.skipnodered !== undefined){
+if(typeof data.skipnodered !== "boolean"){
+const err6 = {instancePath:instancePath+"/skipnodered",schemaPath:"#/properties/skipnodered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.skipcalculatesize !== undefined){
+if(typeof data.skipcalculatesize !== "boolean"){
+const err7 = {instancePath:instancePath+"/skipcalculatesize",schemaPath:"#/properties/skipcalculatesize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.skipupdateusersize !== undefined){
+if(typeof data.skipupdateusersize !== "boolean"){
+const err8 = {instancePath:instancePath+"/skipupdateusersize",schemaPath:"#/properties/skipupdateusersize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate221.errors = vErrors;
+return errors === 0;
+}
+validate221.evaluated = {"props":{"skipnodered":true,"skipcalculatesize":true,"skipupdateusersize":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const insertmany_request = validate223;
+const schema306 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"skipresults":{"type":["boolean","null"]},"decrypt":{"type":["boolean","null"]}}};
+
+function validate223(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate223.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18253,7 +24248,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema237.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema306.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -18289,7 +24284,7 @@ vErrors = null;
 if(data.skipresults !== undefined){
 let data10 = data.skipresults;
 if((typeof data10 !== "boolean") && (data10 !== null)){
-const err21 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema237.properties.skipresults.type},message:"must be boolean,null"};
+const err21 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema306.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -18302,7 +24297,7 @@ errors++;
 if(data.decrypt !== undefined){
 let data11 = data.decrypt;
 if((typeof data11 !== "boolean") && (data11 !== null)){
-const err22 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema237.properties.decrypt.type},message:"must be boolean,null"};
+const err22 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema306.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -18323,18 +24318,18 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate156.errors = vErrors;
+validate223.errors = vErrors;
 return errors === 0;
 }
-validate156.evaluated = {"props":{"collectionname":true,"items":true,"w":true,"j":true,"skipresults":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate223.evaluated = {"props":{"collectionname":true,"items":true,"w":true,"j":true,"skipresults":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_9 = validate158;
-const schema239 = {"type":"array","items":{"type":"object"}};
+export const content_9 = validate225;
+const schema308 = {"type":"array","items":{"type":"object"}};
 
-function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate225(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate158.evaluated;
+const evaluated0 = validate225.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18367,18 +24362,18 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate158.errors = vErrors;
+validate225.errors = vErrors;
 return errors === 0;
 }
-validate158.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate225.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-export const insertmany_reply = validate159;
-const schema240 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+export const insertmany_reply = validate226;
+const schema309 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
 
-function validate159(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate226(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate159.evaluated;
+const evaluated0 = validate226.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18478,7 +24473,7 @@ errors++;
 if(data.skipresults !== undefined){
 let data6 = data.skipresults;
 if((typeof data6 !== "boolean") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema240.properties.skipresults.type},message:"must be boolean,null"};
+const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema309.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -18521,18 +24516,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate159.errors = vErrors;
+validate226.errors = vErrors;
 return errors === 0;
 }
-validate159.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate226.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertone_request = validate162;
-const schema243 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"decrypt":{"type":["boolean","null"]}}};
+export const insertone_request = validate229;
+const schema312 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"decrypt":{"type":["boolean","null"]}}};
 
-function validate162(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate229(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate162.evaluated;
+const evaluated0 = validate229.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -18828,7 +24823,7 @@ vErrors.push(err17);
 errors++;
 }
 if(!((data8 === "true") || (data8 === "false"))){
-const err18 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema243.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err18 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema312.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -18864,7 +24859,7 @@ vErrors = null;
 if(data.decrypt !== undefined){
 let data9 = data.decrypt;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err20 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema243.properties.decrypt.type},message:"must be boolean,null"};
+const err20 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema312.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -18885,18 +24880,18 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate162.errors = vErrors;
+validate229.errors = vErrors;
 return errors === 0;
 }
-validate162.evaluated = {"props":{"collectionname":true,"item":true,"w":true,"j":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate229.evaluated = {"props":{"collectionname":true,"item":true,"w":true,"j":true,"decrypt":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_10 = validate164;
+export const content_10 = validate231;
 
-function validate164(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate231(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/base.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate164.evaluated;
+const evaluated0 = validate231.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19442,18 +25437,18 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate164.errors = vErrors;
+validate231.errors = vErrors;
 return errors === 0;
 }
-validate164.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+validate231.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertone_reply = validate166;
-const schema248 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"$ref":"../defs/base.json"}}};
+export const insertone_reply = validate233;
+const schema317 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"$ref":"../defs/base.json"}}};
 
-function validate166(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate233(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate166.evaluated;
+const evaluated0 = validate233.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19567,18 +25562,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate166.errors = vErrors;
+validate233.errors = vErrors;
 return errors === 0;
 }
-validate166.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate233.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertorupdatemany_request = validate169;
-const schema251 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"uniqeness":{"type":["string","null"]},"skipresults":{"type":["boolean","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const insertorupdatemany_request = validate236;
+const schema320 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","items"],"properties":{"collectionname":{"type":"string","minLength":1},"items":{"oneOf":[{"type":"array","items":{"$ref":"../defs/base.json"}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}}]},"uniqeness":{"type":["string","null"]},"skipresults":{"type":["boolean","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate169(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate236(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate169.evaluated;
+const evaluated0 = validate236.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19784,7 +25779,7 @@ vErrors = null;
 if(data.uniqeness !== undefined){
 let data8 = data.uniqeness;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err13 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema251.properties.uniqeness.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema320.properties.uniqeness.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -19797,7 +25792,7 @@ errors++;
 if(data.skipresults !== undefined){
 let data9 = data.skipresults;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err14 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema251.properties.skipresults.type},message:"must be boolean,null"};
+const err14 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema320.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -19900,7 +25895,7 @@ vErrors.push(err20);
 errors++;
 }
 if(!((data11 === "true") || (data11 === "false"))){
-const err21 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema251.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err21 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema320.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -19944,18 +25939,18 @@ vErrors.push(err23);
 }
 errors++;
 }
-validate169.errors = vErrors;
+validate236.errors = vErrors;
 return errors === 0;
 }
-validate169.evaluated = {"props":{"collectionname":true,"items":true,"uniqeness":true,"skipresults":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate236.evaluated = {"props":{"collectionname":true,"items":true,"uniqeness":true,"skipresults":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_11 = validate171;
-const schema253 = {"type":"array","items":{"type":"object"}};
+export const content_11 = validate238;
+const schema322 = {"type":"array","items":{"type":"object"}};
 
-function validate171(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate238(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate171.evaluated;
+const evaluated0 = validate238.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -19988,18 +25983,18 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate171.errors = vErrors;
+validate238.errors = vErrors;
 return errors === 0;
 }
-validate171.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+validate238.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
-export const insertorupdatemany_reply = validate172;
-const schema254 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+export const insertorupdatemany_reply = validate239;
+const schema323 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
 
-function validate172(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate239(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate172.evaluated;
+const evaluated0 = validate239.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -20099,7 +26094,7 @@ errors++;
 if(data.skipresults !== undefined){
 let data6 = data.skipresults;
 if((typeof data6 !== "boolean") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema254.properties.skipresults.type},message:"must be boolean,null"};
+const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema323.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -20142,18 +26137,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate172.errors = vErrors;
+validate239.errors = vErrors;
 return errors === 0;
 }
-validate172.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate239.evaluated = {"props":{"collectionname":true,"skipresults":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertorupdateone_request = validate175;
-const schema257 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"uniqeness":{"type":["string","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const insertorupdateone_request = validate242;
+const schema326 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"$ref":"../defs/base.json"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}}]},"uniqeness":{"type":["string","null"]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate175(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate242(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate175.evaluated;
+const evaluated0 = validate242.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -20359,7 +26354,7 @@ vErrors = null;
 if(data.uniqeness !== undefined){
 let data7 = data.uniqeness;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err12 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema257.properties.uniqeness.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema326.properties.uniqeness.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -20462,7 +26457,7 @@ vErrors.push(err18);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema257.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err19 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema326.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -20506,18 +26501,18 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate175.errors = vErrors;
+validate242.errors = vErrors;
 return errors === 0;
 }
-validate175.evaluated = {"props":{"collectionname":true,"item":true,"uniqeness":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate242.evaluated = {"props":{"collectionname":true,"item":true,"uniqeness":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_12 = validate177;
+export const content_12 = validate244;
 
-function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate244(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/base.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate177.evaluated;
+const evaluated0 = validate244.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21063,18 +27058,18 @@ vErrors.push(err36);
 }
 errors++;
 }
-validate177.errors = vErrors;
+validate244.errors = vErrors;
 return errors === 0;
 }
-validate177.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+validate244.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
-export const insertorupdateone_reply = validate179;
-const schema262 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"uniqeness":{"type":["string","null"]},"result":{"$ref":"../defs/base.json"},"opresult":{}}};
+export const insertorupdateone_reply = validate246;
+const schema331 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"uniqeness":{"type":["string","null"]},"result":{"$ref":"../defs/base.json"},"opresult":{}}};
 
-function validate179(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate246(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate179.evaluated;
+const evaluated0 = validate246.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21174,7 +27169,7 @@ errors++;
 if(data.uniqeness !== undefined){
 let data6 = data.uniqeness;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema262.properties.uniqeness.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema331.properties.uniqeness.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -21201,18 +27196,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate179.errors = vErrors;
+validate246.errors = vErrors;
 return errors === 0;
 }
-validate179.evaluated = {"props":{"collectionname":true,"uniqeness":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate246.evaluated = {"props":{"collectionname":true,"uniqeness":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const invokeopenrpa_request = validate182;
-const schema265 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"robotid":{"type":"string"},"workflowid":{"type":"string"},"payload":{"type":["object","null"]},"rpc":{"type":"boolean"}}};
+export const invokeopenrpa_request = validate249;
+const schema334 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"robotid":{"type":"string"},"workflowid":{"type":"string"},"payload":{"type":["object","null"]},"rpc":{"type":"boolean"}}};
 
-function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate249(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate182.evaluated;
+const evaluated0 = validate249.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21323,7 +27318,7 @@ errors++;
 if(data.payload !== undefined){
 let data7 = data.payload;
 if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema265.properties.payload.type},message:"must be object,null"};
+const err8 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema334.properties.payload.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -21356,18 +27351,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate182.errors = vErrors;
+validate249.errors = vErrors;
 return errors === 0;
 }
-validate182.evaluated = {"props":{"robotid":true,"workflowid":true,"payload":true,"rpc":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate249.evaluated = {"props":{"robotid":true,"workflowid":true,"payload":true,"rpc":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const invokeopenrpa_reply = validate183;
-const schema267 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const invokeopenrpa_reply = validate250;
+const schema336 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate183(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate250(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate183.evaluated;
+const evaluated0 = validate250.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21461,18 +27456,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate183.errors = vErrors;
+validate250.errors = vErrors;
 return errors === 0;
 }
-validate183.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate250.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const issuelicense_request = validate185;
-const schema270 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}};
+export const issuelicense_request = validate252;
+const schema339 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}};
 
-function validate185(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate185.evaluated;
+const evaluated0 = validate252.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21651,18 +27646,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate185.errors = vErrors;
+validate252.errors = vErrors;
 return errors === 0;
 }
-validate185.evaluated = {"props":{"data":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate252.evaluated = {"props":{"data":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_13 = validate186;
-const schema272 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
+export const content_13 = validate253;
+const schema341 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
 
-function validate186(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate253(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate186.evaluated;
+const evaluated0 = validate253.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21706,18 +27701,18 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate186.errors = vErrors;
+validate253.errors = vErrors;
 return errors === 0;
 }
-validate186.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
+validate253.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
-export const issuelicense_reply = validate187;
-const schema273 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","object"]}}};
+export const issuelicense_reply = validate254;
+const schema342 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"type":["string","object"]}}};
 
-function validate187(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate254(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate187.evaluated;
+const evaluated0 = validate254.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21805,7 +27800,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data5 = data.result;
 if((typeof data5 !== "string") && (!(data5 && typeof data5 == "object" && !Array.isArray(data5)))){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema273.properties.result.type},message:"must be string,object"};
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema342.properties.result.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -21826,18 +27821,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate187.errors = vErrors;
+validate254.errors = vErrors;
 return errors === 0;
 }
-validate187.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate254.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const listcollections_request = validate189;
-const schema276 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"includehist":{"type":["boolean","null"]}}};
+export const listcollections_request = validate256;
+const schema345 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"includehist":{"type":["boolean","null"]}}};
 
-function validate189(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate256(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate189.evaluated;
+const evaluated0 = validate256.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -21924,7 +27919,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.includehist !== undefined){
 let data5 = data.includehist;
 if((typeof data5 !== "boolean") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema276.properties.includehist.type},message:"must be boolean,null"};
+const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema345.properties.includehist.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -21945,19 +27940,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate189.errors = vErrors;
+validate256.errors = vErrors;
 return errors === 0;
 }
-validate189.evaluated = {"props":{"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate256.evaluated = {"props":{"includehist":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const listcollections_reply = validate190;
-const schema278 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"includehist":{"type":["boolean","null"]},"result":{"type":"array","items":{"$ref":"../defs/collectioninfo.json"}}}};
-const schema280 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/collectioninfo.json","type":"object","required":["name"],"properties":{"name":{"type":"string"},"type":{"type":"string"},"options":{"type":"object"},"info":{"type":"object","properties":{"readOnly":{"type":"boolean"},"uuid":{}}},"idIndex":{"type":"object"}}};
+export const listcollections_reply = validate257;
+const schema347 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"includehist":{"type":["boolean","null"]},"result":{"type":"array","items":{"$ref":"../defs/collectioninfo.json"}}}};
+const schema349 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/collectioninfo.json","type":"object","required":["name"],"properties":{"name":{"type":"string"},"type":{"type":"string"},"options":{"type":"object"},"info":{"type":"object","properties":{"readOnly":{"type":"boolean"},"uuid":{}}},"idIndex":{"type":"object"}}};
 
-function validate190(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate257(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate190.evaluated;
+const evaluated0 = validate257.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22045,7 +28040,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.includehist !== undefined){
 let data5 = data.includehist;
 if((typeof data5 !== "boolean") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema278.properties.includehist.type},message:"must be boolean,null"};
+const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema347.properties.includehist.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -22184,18 +28179,18 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate190.errors = vErrors;
+validate257.errors = vErrors;
 return errors === 0;
 }
-validate190.evaluated = {"props":{"includehist":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate257.evaluated = {"props":{"includehist":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const mapreduce_request = validate192;
-const schema282 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","map","reduce"],"properties":{"collectionname":{"type":"string","minLength":1},"map":{"type":["string","null"]},"reduce":{"type":["string","null"]},"finalize":{"type":["string","null"]},"query":{"type":["object","null"]},"out":{"type":["string","object","null"]},"scope":{"type":["object","null"]}}};
+export const mapreduce_request = validate259;
+const schema351 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","map","reduce"],"properties":{"collectionname":{"type":"string","minLength":1},"map":{"type":["string","null"]},"reduce":{"type":["string","null"]},"finalize":{"type":["string","null"]},"query":{"type":["object","null"]},"out":{"type":["string","object","null"]},"scope":{"type":["object","null"]}}};
 
-function validate192(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate259(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate192.evaluated;
+const evaluated0 = validate259.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22337,7 +28332,7 @@ errors++;
 if(data.map !== undefined){
 let data6 = data.map;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err11 = {instancePath:instancePath+"/map",schemaPath:"#/properties/map/type",keyword:"type",params:{type: schema282.properties.map.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/map",schemaPath:"#/properties/map/type",keyword:"type",params:{type: schema351.properties.map.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -22350,7 +28345,7 @@ errors++;
 if(data.reduce !== undefined){
 let data7 = data.reduce;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err12 = {instancePath:instancePath+"/reduce",schemaPath:"#/properties/reduce/type",keyword:"type",params:{type: schema282.properties.reduce.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/reduce",schemaPath:"#/properties/reduce/type",keyword:"type",params:{type: schema351.properties.reduce.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -22363,7 +28358,7 @@ errors++;
 if(data.finalize !== undefined){
 let data8 = data.finalize;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err13 = {instancePath:instancePath+"/finalize",schemaPath:"#/properties/finalize/type",keyword:"type",params:{type: schema282.properties.finalize.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/finalize",schemaPath:"#/properties/finalize/type",keyword:"type",params:{type: schema351.properties.finalize.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -22376,7 +28371,7 @@ errors++;
 if(data.query !== undefined){
 let data9 = data.query;
 if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
-const err14 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/type",keyword:"type",params:{type: schema282.properties.query.type},message:"must be object,null"};
+const err14 = {instancePath:instancePath+"/query",schemaPath:"#/properties/query/type",keyword:"type",params:{type: schema351.properties.query.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -22389,7 +28384,7 @@ errors++;
 if(data.out !== undefined){
 let data10 = data.out;
 if(((typeof data10 !== "string") && (!(data10 && typeof data10 == "object" && !Array.isArray(data10)))) && (data10 !== null)){
-const err15 = {instancePath:instancePath+"/out",schemaPath:"#/properties/out/type",keyword:"type",params:{type: schema282.properties.out.type},message:"must be string,object,null"};
+const err15 = {instancePath:instancePath+"/out",schemaPath:"#/properties/out/type",keyword:"type",params:{type: schema351.properties.out.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -22402,7 +28397,7 @@ errors++;
 if(data.scope !== undefined){
 let data11 = data.scope;
 if((!(data11 && typeof data11 == "object" && !Array.isArray(data11))) && (data11 !== null)){
-const err16 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/type",keyword:"type",params:{type: schema282.properties.scope.type},message:"must be object,null"};
+const err16 = {instancePath:instancePath+"/scope",schemaPath:"#/properties/scope/type",keyword:"type",params:{type: schema351.properties.scope.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -22423,18 +28418,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate192.errors = vErrors;
+validate259.errors = vErrors;
 return errors === 0;
 }
-validate192.evaluated = {"props":{"collectionname":true,"map":true,"reduce":true,"finalize":true,"query":true,"out":true,"scope":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate259.evaluated = {"props":{"collectionname":true,"map":true,"reduce":true,"finalize":true,"query":true,"out":true,"scope":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const mapreduce_reply = validate193;
-const schema284 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":["array","object","null"]}}};
+export const mapreduce_reply = validate260;
+const schema353 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":["array","object","null"]}}};
 
-function validate193(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate260(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate193.evaluated;
+const evaluated0 = validate260.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22533,7 +28528,7 @@ errors++;
 }
 if(data.result !== undefined){
 if(typeof data.result != "object"){
-const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema284.properties.result.type},message:"must be array,object,null"};
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema353.properties.result.type},message:"must be array,object,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -22554,18 +28549,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate193.errors = vErrors;
+validate260.errors = vErrors;
 return errors === 0;
 }
-validate193.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate260.evaluated = {"props":{"collectionname":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const ping_request = validate195;
-const schema287 = {"type":"null"};
+export const ping_request = validate262;
+const schema356 = {"type":"null"};
 
-function validate195(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate262(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate195.evaluated;
+const evaluated0 = validate262.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22582,36 +28577,36 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate195.errors = vErrors;
+validate262.errors = vErrors;
 return errors === 0;
 }
-validate195.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate262.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const ping_reply = validate196;
-const schema288 = {};
+export const ping_reply = validate263;
+const schema357 = {};
 
-function validate196(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate196.errors = null;
+function validate263(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate263.errors = null;
 return true;
 }
-validate196.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate263.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const pong_request = validate198;
-const schema290 = {};
+export const pong_request = validate265;
+const schema359 = {};
 
-function validate198(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate198.errors = null;
+function validate265(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate265.errors = null;
 return true;
 }
-validate198.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate265.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const popworkitem_request = validate200;
-const schema292 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
+export const popworkitem_request = validate267;
+const schema361 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
 
-function validate200(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate267(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate200.evaluated;
+const evaluated0 = validate267.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -22876,19 +28871,19 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate200.errors = vErrors;
+validate267.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate200.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate267.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const popworkitem_reply = validate201;
-const schema294 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+export const popworkitem_reply = validate268;
+const schema363 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate201(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate268(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate201.evaluated;
+const evaluated0 = validate268.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23014,18 +29009,136 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate201.errors = vErrors;
+validate268.errors = vErrors;
 return errors === 0;
 }
-validate201.evaluated = {"props":{"wiqid":true,"wiq":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate268.evaluated = {"props":{"wiqid":true,"wiq":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const query_request = validate204;
-const schema297 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"projection":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"orderby":{"type":["object","string","null"]},"queryas":{"type":["string","null"]},"hint":{"type":["object","string","null"]},"decrypt":{"type":["boolean","null"]},"explain":{"type":["boolean","null"]}}};
+export const pushmetrics_request = validate271;
+const schema366 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"metrics":{"type":"string"}}};
 
-function validate204(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate271(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate204.evaluated;
+const evaluated0 = validate271.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.metrics !== undefined){
+if(typeof data.metrics !== "string"){
+const err6 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate271.errors = vErrors;
+return errors === 0;
+}
+validate271.evaluated = {"props":{"metrics":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const query_request = validate273;
+const schema369 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"projection":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"orderby":{"type":["object","string","null"]},"queryas":{"type":["string","null"]},"hint":{"type":["object","string","null"]},"decrypt":{"type":["boolean","null"]},"explain":{"type":["boolean","null"]}}};
+
+function validate273(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate273.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23359,7 +29472,7 @@ errors++;
 if(data.orderby !== undefined){
 let data10 = data.orderby;
 if(((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (typeof data10 !== "string")) && (data10 !== null)){
-const err21 = {instancePath:instancePath+"/orderby",schemaPath:"#/properties/orderby/type",keyword:"type",params:{type: schema297.properties.orderby.type},message:"must be object,string,null"};
+const err21 = {instancePath:instancePath+"/orderby",schemaPath:"#/properties/orderby/type",keyword:"type",params:{type: schema369.properties.orderby.type},message:"must be object,string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -23372,7 +29485,7 @@ errors++;
 if(data.queryas !== undefined){
 let data11 = data.queryas;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err22 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema297.properties.queryas.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/queryas",schemaPath:"#/properties/queryas/type",keyword:"type",params:{type: schema369.properties.queryas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -23385,7 +29498,7 @@ errors++;
 if(data.hint !== undefined){
 let data12 = data.hint;
 if(((!(data12 && typeof data12 == "object" && !Array.isArray(data12))) && (typeof data12 !== "string")) && (data12 !== null)){
-const err23 = {instancePath:instancePath+"/hint",schemaPath:"#/properties/hint/type",keyword:"type",params:{type: schema297.properties.hint.type},message:"must be object,string,null"};
+const err23 = {instancePath:instancePath+"/hint",schemaPath:"#/properties/hint/type",keyword:"type",params:{type: schema369.properties.hint.type},message:"must be object,string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -23398,7 +29511,7 @@ errors++;
 if(data.decrypt !== undefined){
 let data13 = data.decrypt;
 if((typeof data13 !== "boolean") && (data13 !== null)){
-const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema297.properties.decrypt.type},message:"must be boolean,null"};
+const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema369.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -23411,7 +29524,7 @@ errors++;
 if(data.explain !== undefined){
 let data14 = data.explain;
 if((typeof data14 !== "boolean") && (data14 !== null)){
-const err25 = {instancePath:instancePath+"/explain",schemaPath:"#/properties/explain/type",keyword:"type",params:{type: schema297.properties.explain.type},message:"must be boolean,null"};
+const err25 = {instancePath:instancePath+"/explain",schemaPath:"#/properties/explain/type",keyword:"type",params:{type: schema369.properties.explain.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -23432,18 +29545,18 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate204.errors = vErrors;
+validate273.errors = vErrors;
 return errors === 0;
 }
-validate204.evaluated = {"props":{"collectionname":true,"query":true,"projection":true,"top":true,"skip":true,"orderby":true,"queryas":true,"hint":true,"decrypt":true,"explain":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate273.evaluated = {"props":{"collectionname":true,"query":true,"projection":true,"top":true,"skip":true,"orderby":true,"queryas":true,"hint":true,"decrypt":true,"explain":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_14 = validate205;
-const schema299 = {"type":"object"};
+export const content_14 = validate274;
+const schema371 = {"type":"object"};
 
-function validate205(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate274(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate205.evaluated;
+const evaluated0 = validate274.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23460,18 +29573,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate205.errors = vErrors;
+validate274.errors = vErrors;
 return errors === 0;
 }
-validate205.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate274.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const content_15 = validate206;
-const schema300 = {"type":"object"};
+export const content_15 = validate275;
+const schema372 = {"type":"object"};
 
-function validate206(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate275(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate206.evaluated;
+const evaluated0 = validate275.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23488,18 +29601,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate206.errors = vErrors;
+validate275.errors = vErrors;
 return errors === 0;
 }
-validate206.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate275.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const query_reply = validate207;
-const schema301 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"result":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
+export const query_reply = validate276;
+const schema373 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"top":{"type":"integer","minimum":0},"skip":{"type":"integer","minimum":0},"result":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
 
-function validate207(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate276(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate207.evaluated;
+const evaluated0 = validate276.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23679,18 +29792,18 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate207.errors = vErrors;
+validate276.errors = vErrors;
 return errors === 0;
 }
-validate207.evaluated = {"props":{"collectionname":true,"top":true,"skip":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate276.evaluated = {"props":{"collectionname":true,"top":true,"skip":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const queueclosed_request = validate210;
-const schema304 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
+export const queueclosed_request = validate279;
+const schema376 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["queuename"],"properties":{"queuename":{"type":"string"}}};
 
-function validate210(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate279(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate210.evaluated;
+const evaluated0 = validate279.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23807,23 +29920,23 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate210.errors = vErrors;
+validate279.errors = vErrors;
 return errors === 0;
 }
-validate210.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate279.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const queuemessage_request = validate212;
-const schema307 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
-const schema308 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
-const schema309 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"command":{"type":"string"}}};
-const schema310 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
-const schema311 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+export const queuemessage_request = validate281;
+const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
+const schema380 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
+const schema381 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"command":{"type":"string"}}};
+const schema382 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
+const schema383 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
 
-function validate215(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate284(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/tokenuser.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate215.evaluated;
+const evaluated0 = validate284.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -23937,7 +30050,7 @@ errors++;
 if(data.role !== undefined){
 let data8 = data.role;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema310.properties.role.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema382.properties.role.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -23950,7 +30063,7 @@ errors++;
 if(data.email !== undefined){
 let data9 = data.email;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema310.properties.email.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema382.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -23963,7 +30076,7 @@ errors++;
 if(data.impostor !== undefined){
 let data10 = data.impostor;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema310.properties.impostor.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema382.properties.impostor.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -23976,7 +30089,7 @@ errors++;
 if(data.disabled !== undefined){
 let data11 = data.disabled;
 if((typeof data11 !== "boolean") && (data11 !== null)){
-const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema310.properties.disabled.type},message:"must be boolean,null"};
+const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema382.properties.disabled.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -24025,7 +30138,7 @@ errors++;
 if(data.customerid !== undefined){
 let data15 = data.customerid;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema310.properties.customerid.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema382.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -24038,7 +30151,7 @@ errors++;
 if(data.selectedcustomerid !== undefined){
 let data16 = data.selectedcustomerid;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema310.properties.selectedcustomerid.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema382.properties.selectedcustomerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -24051,7 +30164,7 @@ errors++;
 if(data.dblocked !== undefined){
 let data17 = data.dblocked;
 if((typeof data17 !== "boolean") && (data17 !== null)){
-const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema310.properties.dblocked.type},message:"must be boolean,null"};
+const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema382.properties.dblocked.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -24072,16 +30185,16 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate215.errors = vErrors;
+validate284.errors = vErrors;
 return errors === 0;
 }
-validate215.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
+validate284.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate214(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate283(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate214.evaluated;
+const evaluated0 = validate283.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24102,8 +30215,8 @@ errors++;
 }
 }
 if(data.__user !== undefined){
-if(!(validate215(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
+if(!(validate284(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
 errors = vErrors.length;
 }
 }
@@ -24130,16 +30243,16 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate214.errors = vErrors;
+validate283.errors = vErrors;
 return errors === 0;
 }
-validate214.evaluated = {"props":{"__jwt":true,"__user":true,"command":true},"dynamicProps":false,"dynamicItems":false};
+validate283.evaluated = {"props":{"__jwt":true,"__user":true,"command":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate213(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate282(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate213.evaluated;
+const evaluated0 = validate282.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24247,8 +30360,8 @@ errors++;
 var _valid0 = _errs15 === errors;
 valid1 = valid1 || _valid0;
 const _errs17 = errors;
-if(!(validate214(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
+if(!(validate283(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate283.errors : vErrors.concat(validate283.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs17 === errors;
@@ -24261,7 +30374,7 @@ props0.command = true;
 }
 const _errs18 = errors;
 if(((!(Array.isArray(data6))) && (!((typeof data6 == "number") && (isFinite(data6))))) && (typeof data6 !== "boolean")){
-const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema308.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema380.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -24342,17 +30455,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate213.errors = vErrors;
+validate282.errors = vErrors;
 return errors === 0;
 }
-validate213.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate282.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema312 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"routingkey":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"error":{"type":["string","object","null"]}}};
+const schema384 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"routingkey":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"error":{"type":["string","object","null"]}}};
 
-function validate219(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate288(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate219.evaluated;
+const evaluated0 = validate288.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24397,8 +30510,8 @@ let data1 = data.data;
 const _errs4 = errors;
 let valid1 = false;
 const _errs5 = errors;
-if(!(validate214(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
+if(!(validate283(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate283.errors : vErrors.concat(validate283.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -24411,7 +30524,7 @@ props0.command = true;
 }
 const _errs6 = errors;
 if(((((!(Array.isArray(data1))) && (typeof data1 !== "string")) && (!((typeof data1 == "number") && (isFinite(data1))))) && (typeof data1 !== "boolean")) && (data1 !== null)){
-const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema312.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema384.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -24447,7 +30560,7 @@ vErrors = null;
 if(data.replyto !== undefined){
 let data2 = data.replyto;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema312.properties.replyto.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema384.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -24520,7 +30633,7 @@ errors++;
 if(data.error !== undefined){
 let data8 = data.error;
 if(((typeof data8 !== "string") && (!(data8 && typeof data8 == "object" && !Array.isArray(data8)))) && (data8 !== null)){
-const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema312.properties.error.type},message:"must be string,object,null"};
+const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema384.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -24541,16 +30654,16 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate219.errors = vErrors;
+validate288.errors = vErrors;
 return errors === 0;
 }
-validate219.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate288.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate212(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate281(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate212.evaluated;
+const evaluated0 = validate281.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24570,8 +30683,8 @@ errors++;
 const _errs1 = errors;
 let valid0 = false;
 const _errs2 = errors;
-if(!(validate213(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate213.errors : vErrors.concat(validate213.errors);
+if(!(validate282(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate282.errors : vErrors.concat(validate282.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -24589,8 +30702,8 @@ props0.expiration = true;
 props0.striptoken = true;
 }
 const _errs3 = errors;
-if(!(validate219(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate219.errors : vErrors.concat(validate219.errors);
+if(!(validate288(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -24714,28 +30827,28 @@ props0.spanId = true;
 props0.priority = true;
 props0.error = true;
 }
-validate212.errors = vErrors;
+validate281.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate212.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate281.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const content_16 = validate222;
-const schema314 = {};
+export const content_16 = validate291;
+const schema386 = {};
 
-function validate222(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate222.errors = null;
+function validate291(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate291.errors = null;
 return true;
 }
-validate222.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate291.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const queuemessage_reply = validate223;
-const schema315 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const queuemessage_reply = validate292;
+const schema387 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
-function validate223(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate292(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate223.evaluated;
+const evaluated0 = validate292.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -24934,8 +31047,8 @@ let data14 = data.data;
 const _errs33 = errors;
 let valid4 = false;
 const _errs34 = errors;
-if(!(validate214(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate214.errors : vErrors.concat(validate214.errors);
+if(!(validate283(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate283.errors : vErrors.concat(validate283.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs34 === errors;
@@ -24948,7 +31061,7 @@ props0.command = true;
 }
 const _errs35 = errors;
 if(((((!(Array.isArray(data14))) && (typeof data14 !== "string")) && (!((typeof data14 == "number") && (isFinite(data14))))) && (typeof data14 !== "boolean")) && (data14 !== null)){
-const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema315.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema387.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -24982,8 +31095,8 @@ vErrors = null;
 }
 }
 if(data.user !== undefined){
-if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
+if(!(validate284(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
 errors = vErrors.length;
 }
 }
@@ -24998,18 +31111,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate223.errors = vErrors;
+validate292.errors = vErrors;
 return errors === 0;
 }
-validate223.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate292.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const refreshtoken_request = validate227;
-const schema318 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
+export const refreshtoken_request = validate296;
+const schema390 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
 
-function validate227(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate296(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate227.evaluated;
+const evaluated0 = validate296.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25139,8 +31252,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
+if(!(validate284(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
 errors = vErrors.length;
 }
 }
@@ -25216,18 +31329,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate227.errors = vErrors;
+validate296.errors = vErrors;
 return errors === 0;
 }
-validate227.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate296.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_request = validate230;
-const schema321 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_request = validate299;
+const schema393 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate230(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate299(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate230.evaluated;
+const evaluated0 = validate299.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25326,7 +31439,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data6 = data.algorithm;
 if(!((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header"))){
-const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema321.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema393.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -25371,18 +31484,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate230.errors = vErrors;
+validate299.errors = vErrors;
 return errors === 0;
 }
-validate230.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate299.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_reply = validate231;
-const schema323 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_reply = validate300;
+const schema395 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate231(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate300(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate231.evaluated;
+const evaluated0 = validate300.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25494,7 +31607,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data7 = data.algorithm;
 if(!((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header"))){
-const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema323.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema395.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -25539,18 +31652,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate231.errors = vErrors;
+validate300.errors = vErrors;
 return errors === 0;
 }
-validate231.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate300.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_request = validate233;
-const schema326 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
+export const registerqueue_request = validate302;
+const schema398 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate233(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate302(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate233.evaluated;
+const evaluated0 = validate302.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25637,7 +31750,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
 let data5 = data.queuename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema326.properties.queuename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema398.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -25658,18 +31771,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate233.errors = vErrors;
+validate302.errors = vErrors;
 return errors === 0;
 }
-validate233.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate302.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_reply = validate234;
-const schema328 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+export const registerqueue_reply = validate303;
+const schema400 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
 
-function validate234(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate303(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate234.evaluated;
+const evaluated0 = validate303.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25777,18 +31890,378 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate234.errors = vErrors;
+validate303.errors = vErrors;
 return errors === 0;
 }
-validate234.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate303.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_request = validate236;
-const schema331 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const registeruser_request = validate305;
+const schema403 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","username","password"],"properties":{"name":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}};
 
-function validate236(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate236.evaluated;
+const evaluated0 = validate305.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.username === undefined){
+const err7 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "username"},message:"must have required property '"+"username"+"'"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+if(data.password === undefined){
+const err8 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "password"},message:"must have required property '"+"password"+"'"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+if(data.name !== undefined){
+let data5 = data.name;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.username !== undefined){
+let data6 = data.username;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err11 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.password !== undefined){
+let data7 = data.password;
+if(typeof data7 === "string"){
+if(func1(data7) < 1){
+const err13 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+else {
+const err14 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate305.errors = vErrors;
+return errors === 0;
+}
+validate305.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const registeruser_reply = validate306;
+const schema405 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},"user":{"$ref":"../defs/tokenuser.json"}}};
+
+function validate306(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate306.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name !== undefined){
+if(typeof data.name !== "string"){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.username !== undefined){
+if(typeof data.username !== "string"){
+const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.password !== undefined){
+if(typeof data.password !== "string"){
+const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.user !== undefined){
+if(!(validate284(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate306.errors = vErrors;
+return errors === 0;
+}
+validate306.evaluated = {"props":{"name":true,"username":true,"password":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const restartnoderedinstance_request = validate309;
+const schema408 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+
+function validate309(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate309.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25875,7 +32348,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema331.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema408.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -25896,18 +32369,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate236.errors = vErrors;
+validate309.errors = vErrors;
 return errors === 0;
 }
-validate236.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate309.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_reply = validate237;
-const schema333 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_reply = validate310;
+const schema410 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate237(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate310(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate237.evaluated;
+const evaluated0 = validate310.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25995,7 +32468,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema333.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema410.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -26016,18 +32489,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate237.errors = vErrors;
+validate310.errors = vErrors;
 return errors === 0;
 }
-validate237.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate310.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const savefile_request = validate239;
-const schema336 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
+export const savefile_request = validate312;
+const schema413 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
 
-function validate239(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate312(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate239.evaluated;
+const evaluated0 = validate312.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26171,7 +32644,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data7 = data.mimeType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema336.properties.mimeType.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema413.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -26186,8 +32659,8 @@ let data8 = data.metadata;
 const _errs21 = errors;
 let valid4 = false;
 const _errs22 = errors;
-if(!(validate134(data8, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+if(!(validate184(data8, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs22 === errors;
@@ -26253,7 +32726,7 @@ vErrors = null;
 if(data.compressed !== undefined){
 let data9 = data.compressed;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema336.properties.compressed.type},message:"must be boolean,null"};
+const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema413.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -26266,7 +32739,7 @@ errors++;
 if(data.id !== undefined){
 let data10 = data.id;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema336.properties.id.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema413.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -26287,20 +32760,20 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate239.errors = vErrors;
+validate312.errors = vErrors;
 return errors === 0;
 }
-validate239.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate312.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const savefile_reply = validate241;
-const schema338 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
-const schema340 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
+export const savefile_reply = validate314;
+const schema415 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
+const schema417 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
 
-function validate242(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate315(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/gridfsfile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate242.evaluated;
+const evaluated0 = validate315.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26514,7 +32987,7 @@ errors++;
 if(data.contentType !== undefined){
 let data7 = data.contentType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema340.properties.contentType.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema417.properties.contentType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -26527,7 +33000,7 @@ errors++;
 if(data.md5 !== undefined){
 let data8 = data.md5;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema340.properties.md5.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema417.properties.md5.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -26542,8 +33015,8 @@ let data9 = data.metadata;
 const _errs25 = errors;
 let valid4 = false;
 const _errs26 = errors;
-if(!(validate134(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+if(!(validate184(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs26 === errors;
@@ -26617,16 +33090,16 @@ vErrors.push(err19);
 }
 errors++;
 }
-validate242.errors = vErrors;
+validate315.errors = vErrors;
 return errors === 0;
 }
-validate242.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+validate315.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate241(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate314(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate241.evaluated;
+const evaluated0 = validate314.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26726,7 +33199,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data6 = data.mimeType;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema338.properties.mimeType.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema415.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -26766,8 +33239,8 @@ let data8 = data.result;
 const _errs21 = errors;
 let valid4 = false;
 const _errs22 = errors;
-if(!(validate242(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate242.errors : vErrors.concat(validate242.errors);
+if(!(validate315(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate315.errors : vErrors.concat(validate315.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs22 === errors;
@@ -26829,18 +33302,257 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate241.errors = vErrors;
+validate314.errors = vErrors;
 return errors === 0;
 }
-validate241.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate314.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const signin_request = validate246;
-const schema343 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+export const selectcustomer_request = validate319;
+const schema420 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
 
-function validate246(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate319(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate246.evaluated;
+const evaluated0 = validate319.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customerid !== undefined){
+let data5 = data.customerid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema420.properties.customerid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate319.errors = vErrors;
+return errors === 0;
+}
+validate319.evaluated = {"props":{"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const selectcustomer_reply = validate320;
+const schema422 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
+
+function validate320(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate320.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customerid !== undefined){
+let data5 = data.customerid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema422.properties.customerid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate320.errors = vErrors;
+return errors === 0;
+}
+validate320.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const signin_request = validate322;
+const schema425 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+
+function validate322(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate322.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -27234,7 +33946,7 @@ props0.otel_metric_interval = true;
 if(data.username !== undefined){
 let data10 = data.username;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema343.properties.username.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema425.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -27247,7 +33959,7 @@ errors++;
 if(data.password !== undefined){
 let data11 = data.password;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema343.properties.password.type},message:"must be string,null"};
+const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema425.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -27260,7 +33972,7 @@ errors++;
 if(data.jwt !== undefined){
 let data12 = data.jwt;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema343.properties.jwt.type},message:"must be string,null"};
+const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema425.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -27273,7 +33985,7 @@ errors++;
 if(data.rawAssertion !== undefined){
 let data13 = data.rawAssertion;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema343.properties.rawAssertion.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema425.properties.rawAssertion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -27286,7 +33998,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data14 = data.validate_only;
 if((typeof data14 !== "boolean") && (data14 !== null)){
-const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema343.properties.validate_only.type},message:"must be boolean,null"};
+const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema425.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -27299,7 +34011,7 @@ errors++;
 if(data.validateonly !== undefined){
 let data15 = data.validateonly;
 if((typeof data15 !== "boolean") && (data15 !== null)){
-const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema343.properties.validateonly.type},message:"must be boolean,null"};
+const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema425.properties.validateonly.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -27312,7 +34024,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data16 = data.longtoken;
 if((typeof data16 !== "boolean") && (data16 !== null)){
-const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema343.properties.longtoken.type},message:"must be boolean,null"};
+const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema425.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -27325,7 +34037,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data17 = data.impersonate;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema343.properties.impersonate.type},message:"must be string,null"};
+const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema425.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -27338,7 +34050,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data18 = data.clientagent;
 if((typeof data18 !== "string") && (data18 !== null)){
-const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema343.properties.clientagent.type},message:"must be string,null"};
+const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema425.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -27351,7 +34063,7 @@ errors++;
 if(data.agent !== undefined){
 let data19 = data.agent;
 if((typeof data19 !== "string") && (data19 !== null)){
-const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema343.properties.agent.type},message:"must be string,null"};
+const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema425.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -27364,7 +34076,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data20 = data.clientversion;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema343.properties.clientversion.type},message:"must be string,null"};
+const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema425.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -27377,7 +34089,7 @@ errors++;
 if(data.version !== undefined){
 let data21 = data.version;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema343.properties.version.type},message:"must be string,null"};
+const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema425.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -27390,7 +34102,7 @@ errors++;
 if(data.realm !== undefined){
 let data22 = data.realm;
 if((typeof data22 !== "string") && (data22 !== null)){
-const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema343.properties.realm.type},message:"must be string,null"};
+const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema425.properties.realm.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -27403,7 +34115,7 @@ errors++;
 if(data.onesignalid !== undefined){
 let data23 = data.onesignalid;
 if((typeof data23 !== "string") && (data23 !== null)){
-const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema343.properties.onesignalid.type},message:"must be string,null"};
+const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema425.properties.onesignalid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -27416,7 +34128,7 @@ errors++;
 if(data.firebasetoken !== undefined){
 let data24 = data.firebasetoken;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema343.properties.firebasetoken.type},message:"must be string,null"};
+const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema425.properties.firebasetoken.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -27429,7 +34141,7 @@ errors++;
 if(data.ping !== undefined){
 let data25 = data.ping;
 if((typeof data25 !== "boolean") && (data25 !== null)){
-const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema343.properties.ping.type},message:"must be boolean,null"};
+const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema425.properties.ping.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -27442,7 +34154,7 @@ errors++;
 if(data.supports_watch !== undefined){
 let data26 = data.supports_watch;
 if((typeof data26 !== "boolean") && (data26 !== null)){
-const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema343.properties.supports_watch.type},message:"must be boolean,null"};
+const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema425.properties.supports_watch.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -27457,8 +34169,8 @@ let data27 = data.user;
 const _errs67 = errors;
 let valid9 = false;
 const _errs68 = errors;
-if(!(validate215(data27, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
+if(!(validate284(data27, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs68 === errors;
@@ -27519,7 +34231,7 @@ vErrors = null;
 if(data.websocket_package_size !== undefined){
 let data28 = data.websocket_package_size;
 if((!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))) && (data28 !== null)){
-const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema343.properties.websocket_package_size.type},message:"must be integer,null"};
+const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema425.properties.websocket_package_size.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -27532,7 +34244,7 @@ errors++;
 if(data.openflow_uniqueid !== undefined){
 let data29 = data.openflow_uniqueid;
 if((typeof data29 !== "string") && (data29 !== null)){
-const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema343.properties.openflow_uniqueid.type},message:"must be string,null"};
+const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema425.properties.openflow_uniqueid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -27545,7 +34257,7 @@ errors++;
 if(data.enable_analytics !== undefined){
 let data30 = data.enable_analytics;
 if((typeof data30 !== "boolean") && (data30 !== null)){
-const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema343.properties.enable_analytics.type},message:"must be boolean,null"};
+const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema425.properties.enable_analytics.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -27558,7 +34270,7 @@ errors++;
 if(data.otel_trace_url !== undefined){
 let data31 = data.otel_trace_url;
 if((typeof data31 !== "string") && (data31 !== null)){
-const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema343.properties.otel_trace_url.type},message:"must be string,null"};
+const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema425.properties.otel_trace_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -27571,7 +34283,7 @@ errors++;
 if(data.otel_metric_url !== undefined){
 let data32 = data.otel_metric_url;
 if((typeof data32 !== "string") && (data32 !== null)){
-const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema343.properties.otel_metric_url.type},message:"must be string,null"};
+const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema425.properties.otel_metric_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -27584,7 +34296,7 @@ errors++;
 if(data.otel_log_url !== undefined){
 let data33 = data.otel_log_url;
 if((typeof data33 !== "string") && (data33 !== null)){
-const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema343.properties.otel_log_url.type},message:"must be string,null"};
+const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema425.properties.otel_log_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -27597,7 +34309,7 @@ errors++;
 if(data.otel_trace_interval !== undefined){
 let data34 = data.otel_trace_interval;
 if((!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))) && (data34 !== null)){
-const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema343.properties.otel_trace_interval.type},message:"must be integer,null"};
+const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema425.properties.otel_trace_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -27610,7 +34322,7 @@ errors++;
 if(data.otel_metric_interval !== undefined){
 let data35 = data.otel_metric_interval;
 if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
-const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema343.properties.otel_metric_interval.type},message:"must be integer,null"};
+const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema425.properties.otel_metric_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -27631,19 +34343,19 @@ vErrors.push(err52);
 }
 errors++;
 }
-validate246.errors = vErrors;
+validate322.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate246.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate322.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const signin_reply = validate248;
-const schema345 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
+export const signin_reply = validate324;
+const schema427 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
 
-function validate248(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate324(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate248.evaluated;
+const evaluated0 = validate324.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -27731,7 +34443,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
 let data5 = data.jwt;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema345.properties.jwt.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema427.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -27742,8 +34454,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate215(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate215.errors : vErrors.concat(validate215.errors);
+if(!(validate284(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
 errors = vErrors.length;
 }
 }
@@ -27885,7 +34597,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data15 = data.impersonate;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema345.properties.impersonate.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema427.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -27898,7 +34610,7 @@ errors++;
 if(data.username !== undefined){
 let data16 = data.username;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema345.properties.username.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema427.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -27911,7 +34623,7 @@ errors++;
 if(data.password !== undefined){
 let data17 = data.password;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema345.properties.password.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema427.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -27924,7 +34636,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data18 = data.validate_only;
 if((typeof data18 !== "boolean") && (data18 !== null)){
-const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema345.properties.validate_only.type},message:"must be boolean,null"};
+const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema427.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -27937,7 +34649,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data19 = data.longtoken;
 if((typeof data19 !== "boolean") && (data19 !== null)){
-const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema345.properties.longtoken.type},message:"must be boolean,null"};
+const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema427.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -27950,7 +34662,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data20 = data.clientagent;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema345.properties.clientagent.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema427.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -27963,7 +34675,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data21 = data.clientversion;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema345.properties.clientversion.type},message:"must be string,null"};
+const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema427.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -27984,18 +34696,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate248.errors = vErrors;
+validate324.errors = vErrors;
 return errors === 0;
 }
-validate248.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate324.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startagent_request = validate251;
-const schema348 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+export const startagent_request = validate327;
+const schema430 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate251(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate327(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate251.evaluated;
+const evaluated0 = validate327.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28102,18 +34814,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate251.errors = vErrors;
+validate327.errors = vErrors;
 return errors === 0;
 }
-validate251.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate327.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startagent_reply = validate252;
-const schema350 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const startagent_reply = validate328;
+const schema432 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate328(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate252.evaluated;
+const evaluated0 = validate328.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28207,18 +34919,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate252.errors = vErrors;
+validate328.errors = vErrors;
 return errors === 0;
 }
-validate252.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate328.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_request = validate254;
-const schema353 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_request = validate330;
+const schema435 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate254(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate330(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate254.evaluated;
+const evaluated0 = validate330.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28305,7 +35017,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema353.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema435.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -28326,18 +35038,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate254.errors = vErrors;
+validate330.errors = vErrors;
 return errors === 0;
 }
-validate254.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate330.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_reply = validate255;
-const schema355 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_reply = validate331;
+const schema437 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate255(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate331(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate255.evaluated;
+const evaluated0 = validate331.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28425,7 +35137,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema355.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema437.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -28446,18 +35158,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate255.errors = vErrors;
+validate331.errors = vErrors;
 return errors === 0;
 }
-validate255.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate331.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopagent_request = validate257;
-const schema358 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+export const stopagent_request = validate333;
+const schema440 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate257(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate333(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate257.evaluated;
+const evaluated0 = validate333.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28564,18 +35276,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate257.errors = vErrors;
+validate333.errors = vErrors;
 return errors === 0;
 }
-validate257.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate333.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopagent_reply = validate258;
-const schema360 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const stopagent_reply = validate334;
+const schema442 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate258(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate334(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate258.evaluated;
+const evaluated0 = validate334.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28669,18 +35381,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate258.errors = vErrors;
+validate334.errors = vErrors;
 return errors === 0;
 }
-validate258.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate334.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_request = validate260;
-const schema363 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_request = validate336;
+const schema445 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate260(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate336(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate260.evaluated;
+const evaluated0 = validate336.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28767,7 +35479,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema363.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema445.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -28788,18 +35500,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate260.errors = vErrors;
+validate336.errors = vErrors;
 return errors === 0;
 }
-validate260.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate336.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_reply = validate261;
-const schema365 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_reply = validate337;
+const schema447 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate261(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate337(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate261.evaluated;
+const evaluated0 = validate337.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28887,7 +35599,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema365.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema447.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -28908,18 +35620,1682 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate261.errors = vErrors;
+validate337.errors = vErrors;
 return errors === 0;
 }
-validate261.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate337.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const unwatch_request = validate263;
-const schema368 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
+export const stripeaddplan_request = validate339;
+const schema450 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":"string"},"resourceid":{"type":"string"},"stripeprice":{"type":"string"},"quantity":{"type":"integer","minimum":1}}};
 
-function validate263(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate339(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate263.evaluated;
+const evaluated0 = validate339.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customerid === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "customerid"},message:"must have required property '"+"customerid"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.customerid !== undefined){
+let data5 = data.customerid;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.userid !== undefined){
+if(typeof data.userid !== "string"){
+const err9 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.resourceid !== undefined){
+if(typeof data.resourceid !== "string"){
+const err10 = {instancePath:instancePath+"/resourceid",schemaPath:"#/properties/resourceid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.stripeprice !== undefined){
+if(typeof data.stripeprice !== "string"){
+const err11 = {instancePath:instancePath+"/stripeprice",schemaPath:"#/properties/stripeprice/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.quantity !== undefined){
+let data9 = data.quantity;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err12 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if((typeof data9 == "number") && (isFinite(data9))){
+if(data9 < 1 || isNaN(data9)){
+const err13 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate339.errors = vErrors;
+return errors === 0;
+}
+validate339.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stripeaddplan_reply = validate340;
+const schema452 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":"string"},"object":{"type":"string"},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
+
+function validate341(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate341.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data0 = data.id;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data1 = data.object;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.created !== undefined){
+let data2 = data.created;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.livemode !== undefined){
+let data3 = data.livemode;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.metadata !== undefined){
+let data4 = data.metadata;
+if((!(data4 && typeof data4 == "object" && !Array.isArray(data4))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.address !== undefined){
+let data5 = data.address;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/address",schemaPath:"#/$defs/stripe_customer_address/type",keyword:"type",params:{type: schema187.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.line1 !== undefined){
+let data6 = data5.line1;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/address/line1",schemaPath:"#/$defs/stripe_customer_address/properties/line1/type",keyword:"type",params:{type: schema187.properties.line1.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.line2 !== undefined){
+let data7 = data5.line2;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/address/line2",schemaPath:"#/$defs/stripe_customer_address/properties/line2/type",keyword:"type",params:{type: schema187.properties.line2.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data5.postal_code !== undefined){
+let data8 = data5.postal_code;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/address/postal_code",schemaPath:"#/$defs/stripe_customer_address/properties/postal_code/type",keyword:"type",params:{type: schema187.properties.postal_code.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data5.city !== undefined){
+let data9 = data5.city;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/address/city",schemaPath:"#/$defs/stripe_customer_address/properties/city/type",keyword:"type",params:{type: schema187.properties.city.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data5.state !== undefined){
+let data10 = data5.state;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/address/state",schemaPath:"#/$defs/stripe_customer_address/properties/state/type",keyword:"type",params:{type: schema187.properties.state.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data5.country !== undefined){
+let data11 = data5.country;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/address/country",schemaPath:"#/$defs/stripe_customer_address/properties/country/type",keyword:"type",params:{type: schema187.properties.country.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+}
+if(data.description !== undefined){
+let data12 = data.description;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err13 = {instancePath:instancePath+"/description",schemaPath:"#/properties/description/type",keyword:"type",params:{type: schema185.properties.description.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data13 = data.name;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema185.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+}
+if(data.email !== undefined){
+let data14 = data.email;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err15 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema185.properties.email.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+}
+if(data.tax_ids !== undefined){
+if(!(validate126(data.tax_ids, {instancePath:instancePath+"/tax_ids",parentData:data,parentDataProperty:"tax_ids",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate126.errors : vErrors.concat(validate126.errors);
+errors = vErrors.length;
+}
+}
+if(data.subscriptions !== undefined){
+if(!(validate130(data.subscriptions, {instancePath:instancePath+"/subscriptions",parentData:data,parentDataProperty:"subscriptions",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate130.errors : vErrors.concat(validate130.errors);
+errors = vErrors.length;
+}
+}
+if(data.discount !== undefined){
+let data17 = data.discount;
+const _errs38 = errors;
+let valid6 = false;
+const _errs39 = errors;
+if(!(validate143(data17, {instancePath:instancePath+"/discount",parentData:data,parentDataProperty:"discount",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate143.errors : vErrors.concat(validate143.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs39 === errors;
+valid6 = valid6 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.subscription = true;
+props0.start = true;
+props0.customer = true;
+props0.coupon = true;
+}
+const _errs40 = errors;
+if(data17 !== null){
+const err16 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+var _valid0 = _errs40 === errors;
+valid6 = valid6 || _valid0;
+if(!valid6){
+const err17 = {instancePath:instancePath+"/discount",schemaPath:"#/properties/discount/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+else {
+errors = _errs38;
+if(vErrors !== null){
+if(_errs38){
+vErrors.length = _errs38;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+validate341.errors = vErrors;
+return errors === 0;
+}
+validate341.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate340(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate340.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.checkout !== undefined){
+let data5 = data.checkout;
+if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema452.properties.checkout.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.id !== undefined){
+if(typeof data5.id !== "string"){
+const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.object !== undefined){
+if(typeof data5.object !== "string"){
+const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data5.url !== undefined){
+let data8 = data5.url;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema452.properties.checkout.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+}
+if(data.stripecustomer !== undefined){
+let data9 = data.stripecustomer;
+const _errs23 = errors;
+let valid5 = false;
+const _errs24 = errors;
+if(!(validate341(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate341.errors : vErrors.concat(validate341.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs24 === errors;
+valid5 = valid5 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.address = true;
+props0.description = true;
+props0.name = true;
+props0.email = true;
+props0.tax_ids = true;
+props0.subscriptions = true;
+props0.discount = true;
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+const _errs25 = errors;
+if(data9 !== null){
+const err10 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs25 === errors;
+valid5 = valid5 || _valid0;
+if(!valid5){
+const err11 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+else {
+errors = _errs23;
+if(vErrors !== null){
+if(_errs23){
+vErrors.length = _errs23;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate340.errors = vErrors;
+return errors === 0;
+}
+validate340.evaluated = {"props":{"checkout":true,"stripecustomer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stripecancelplan_request = validate347;
+const schema458 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["resourceusageid"],"properties":{"resourceusageid":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}};
+
+function validate347(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate347.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.resourceusageid === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "resourceusageid"},message:"must have required property '"+"resourceusageid"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.resourceusageid !== undefined){
+let data5 = data.resourceusageid;
+if(typeof data5 === "string"){
+if(func1(data5) < 1){
+const err7 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.quantity !== undefined){
+let data6 = data.quantity;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err9 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 1 || isNaN(data6)){
+const err10 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate347.errors = vErrors;
+return errors === 0;
+}
+validate347.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stripecancelplan_reply = validate348;
+const schema460 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":"string"},"quantity":{"type":"number"}}};
+
+function validate348(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate348.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.resourceusageid !== undefined){
+if(typeof data.resourceusageid !== "string"){
+const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.quantity !== undefined){
+let data6 = data.quantity;
+if(!((typeof data6 == "number") && (isFinite(data6)))){
+const err7 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+validate348.errors = vErrors;
+return errors === 0;
+}
+validate348.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stripemessage_request = validate350;
+const schema463 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT"]},"object":{"type":"string","minLength":1},"id":{"type":"string"},"customerid":{"type":"string"},"payload":{"type":["object","null"]},"url":{"type":"string"}}};
+
+function validate350(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate350.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object === undefined){
+const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "object"},message:"must have required property '"+"object"+"'"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+if(data.method !== undefined){
+let data5 = data.method;
+if(!((((data5 === "GET") || (data5 === "POST")) || (data5 === "DELETE")) || (data5 === "PUT"))){
+const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema463.properties.method.enum},message:"must be equal to one of the allowed values"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.object !== undefined){
+let data6 = data.object;
+if(typeof data6 === "string"){
+if(func1(data6) < 1){
+const err8 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.customerid !== undefined){
+if(typeof data.customerid !== "string"){
+const err11 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.payload !== undefined){
+let data9 = data.payload;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema463.properties.payload.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+if(typeof data.url !== "string"){
+const err13 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate350.errors = vErrors;
+return errors === 0;
+}
+validate350.evaluated = {"props":{"method":true,"object":true,"id":true,"customerid":true,"payload":true,"url":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stripemessage_reply = validate351;
+const schema465 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"payload":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_list"},{"$ref":"../defs/stripe.json#/$defs/stripe_base"},{"type":"object"},{"type":"null"}]}}};
+const schema467 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_base"}}}};
+
+function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate352.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.object !== undefined){
+if(typeof data.object !== "string"){
+const err0 = {instancePath:instancePath+"/object",schemaPath:"#/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.has_more !== undefined){
+if(typeof data.has_more !== "boolean"){
+const err1 = {instancePath:instancePath+"/has_more",schemaPath:"#/properties/has_more/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.total_count !== undefined){
+let data2 = data.total_count;
+if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema467.properties.total_count.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.url !== undefined){
+let data3 = data.url;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema467.properties.url.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+let data5 = data4[i0];
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.id !== undefined){
+let data6 = data5.id;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err4 = {instancePath:instancePath+"/data/" + i0+"/id",schemaPath:"#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data5.object !== undefined){
+let data7 = data5.object;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err5 = {instancePath:instancePath+"/data/" + i0+"/object",schemaPath:"#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data5.created !== undefined){
+let data8 = data5.created;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+const err6 = {instancePath:instancePath+"/data/" + i0+"/created",schemaPath:"#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data5.livemode !== undefined){
+let data9 = data5.livemode;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err7 = {instancePath:instancePath+"/data/" + i0+"/livemode",schemaPath:"#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.metadata !== undefined){
+let data10 = data5.metadata;
+if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
+const err8 = {instancePath:instancePath+"/data/" + i0+"/metadata",schemaPath:"#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+}
+else {
+const err9 = {instancePath:instancePath+"/data/" + i0,schemaPath:"#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+}
+else {
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate352.errors = vErrors;
+return errors === 0;
+}
+validate352.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate351(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate351.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema39.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema39.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema39.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema39.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema39.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.payload !== undefined){
+let data5 = data.payload;
+const _errs15 = errors;
+let valid4 = false;
+const _errs16 = errors;
+if(!(validate352(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate352.errors : vErrors.concat(validate352.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs16 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.object = true;
+props0.has_more = true;
+props0.total_count = true;
+props0.url = true;
+props0.data = true;
+}
+const _errs17 = errors;
+if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
+if(data5.id !== undefined){
+let data6 = data5.id;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/payload/id",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema184.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data5.object !== undefined){
+let data7 = data5.object;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/payload/object",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema184.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data5.created !== undefined){
+let data8 = data5.created;
+if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
+const err8 = {instancePath:instancePath+"/payload/created",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema184.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data5.livemode !== undefined){
+let data9 = data5.livemode;
+if((typeof data9 !== "boolean") && (data9 !== null)){
+const err9 = {instancePath:instancePath+"/payload/livemode",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema184.properties.livemode.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data5.metadata !== undefined){
+let data10 = data5.metadata;
+if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
+const err10 = {instancePath:instancePath+"/payload/metadata",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema184.properties.metadata.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/payload",schemaPath:"../defs/stripe.json#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs17 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
+props0.object = true;
+props0.created = true;
+props0.livemode = true;
+props0.metadata = true;
+}
+}
+const _errs30 = errors;
+if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs30 === errors;
+valid4 = valid4 || _valid0;
+const _errs32 = errors;
+if(data5 !== null){
+const err13 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/3/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid0 = _errs32 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err14 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+else {
+errors = _errs15;
+if(vErrors !== null){
+if(_errs15){
+vErrors.length = _errs15;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+validate351.errors = vErrors;
+return errors === 0;
+}
+validate351.evaluated = {"props":{"payload":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+export const unwatch_request = validate355;
+const schema471 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
+
+function validate355(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate355.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29049,18 +37425,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate263.errors = vErrors;
+validate355.errors = vErrors;
 return errors === 0;
 }
-validate263.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate355.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const unwatch_reply = validate264;
-const schema370 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
+export const unwatch_reply = validate356;
+const schema473 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
 
-function validate264(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate356(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate264.evaluated;
+const evaluated0 = validate356.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29180,18 +37556,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate264.errors = vErrors;
+validate356.errors = vErrors;
 return errors === 0;
 }
-validate264.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate356.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatefile_request = validate266;
-const schema373 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"$ref":"../defs/filemetadata.json"}}};
+export const updatefile_request = validate358;
+const schema476 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"$ref":"../defs/filemetadata.json"}}};
 
-function validate266(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate358(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate266.evaluated;
+const evaluated0 = validate358.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29321,8 +37697,8 @@ errors++;
 }
 }
 if(data.metadata !== undefined){
-if(!(validate134(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate134.errors : vErrors.concat(validate134.errors);
+if(!(validate184(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
 }
@@ -29337,18 +37713,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate266.errors = vErrors;
+validate358.errors = vErrors;
 return errors === 0;
 }
-validate266.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate358.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatefile_reply = validate268;
-const schema375 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
+export const updatefile_reply = validate360;
+const schema478 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
 
-function validate268(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate360(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate268.evaluated;
+const evaluated0 = validate360.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29456,18 +37832,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate268.errors = vErrors;
+validate360.errors = vErrors;
 return errors === 0;
 }
-validate268.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate360.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatemany_request = validate270;
-const schema378 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updatemany_request = validate362;
+const schema481 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate270(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate362(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate270.evaluated;
+const evaluated0 = validate362.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29829,7 +38205,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema378.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema481.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -29873,18 +38249,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate270.errors = vErrors;
+validate362.errors = vErrors;
 return errors === 0;
 }
-validate270.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate362.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_17 = validate271;
-const schema380 = {"type":"object"};
+export const content_17 = validate363;
+const schema483 = {"type":"object"};
 
-function validate271(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate363(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate271.evaluated;
+const evaluated0 = validate363.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29901,18 +38277,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate271.errors = vErrors;
+validate363.errors = vErrors;
 return errors === 0;
 }
-validate271.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate363.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const content_18 = validate272;
-const schema381 = {"type":"object"};
+export const content_18 = validate364;
+const schema484 = {"type":"object"};
 
-function validate272(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate364(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate272.evaluated;
+const evaluated0 = validate364.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29929,18 +38305,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate272.errors = vErrors;
+validate364.errors = vErrors;
 return errors === 0;
 }
-validate272.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate364.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const updatemany_reply = validate273;
-const schema382 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
+export const updatemany_reply = validate365;
+const schema485 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
 
-function validate273(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate365(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate273.evaluated;
+const evaluated0 = validate365.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30048,18 +38424,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate273.errors = vErrors;
+validate365.errors = vErrors;
 return errors === 0;
 }
-validate273.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate365.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateone_request = validate275;
-const schema385 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updateone_request = validate367;
+const schema488 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate275(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate367(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate275.evaluated;
+const evaluated0 = validate367.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30433,7 +38809,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema385.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema488.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -30477,18 +38853,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate275.errors = vErrors;
+validate367.errors = vErrors;
 return errors === 0;
 }
-validate275.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate367.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_19 = validate276;
-const schema387 = {"type":"object"};
+export const content_19 = validate368;
+const schema490 = {"type":"object"};
 
-function validate276(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate368(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate276.evaluated;
+const evaluated0 = validate368.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30505,18 +38881,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate276.errors = vErrors;
+validate368.errors = vErrors;
 return errors === 0;
 }
-validate276.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate368.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const content_20 = validate277;
-const schema388 = {"type":"object"};
+export const content_20 = validate369;
+const schema491 = {"type":"object"};
 
-function validate277(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate369(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate277.evaluated;
+const evaluated0 = validate369.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30533,18 +38909,18 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate277.errors = vErrors;
+validate369.errors = vErrors;
 return errors === 0;
 }
-validate277.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate369.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const updateone_reply = validate278;
-const schema389 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+export const updateone_reply = validate370;
+const schema492 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
 
-function validate278(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate370(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate278.evaluated;
+const evaluated0 = validate370.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30715,19 +39091,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate278.errors = vErrors;
+validate370.errors = vErrors;
 return errors === 0;
 }
-validate278.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate370.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_request = validate281;
-const schema392 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
-const pattern18 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
+export const updateworkitem_request = validate373;
+const schema495 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
+const pattern20 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
 
-function validate281(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate373(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate281.evaluated;
+const evaluated0 = validate373.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30861,7 +39237,7 @@ errors++;
 if(data.state !== undefined){
 let data7 = data.state;
 if(typeof data7 === "string"){
-if(!pattern18.test(data7)){
+if(!pattern20.test(data7)){
 const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/pattern",keyword:"pattern",params:{pattern: "^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},message:"must match pattern \""+"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"+"\""};
 if(vErrors === null){
 vErrors = [err10];
@@ -30886,7 +39262,7 @@ errors++;
 if(data.payload !== undefined){
 let data8 = data.payload;
 if((((typeof data8 != "object") && (typeof data8 !== "string")) && (!((typeof data8 == "number") && (isFinite(data8))))) && (typeof data8 !== "boolean")){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema392.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema495.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -30923,7 +39299,7 @@ errors++;
 if(data.errortype !== undefined){
 let data11 = data.errortype;
 if(!((data11 === "application") || (data11 === "business"))){
-const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema392.properties.errortype.enum},message:"must be equal to one of the allowed values"};
+const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema495.properties.errortype.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -31241,18 +39617,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate281.errors = vErrors;
+validate373.errors = vErrors;
 return errors === 0;
 }
-validate281.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate373.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_reply = validate282;
-const schema396 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+export const updateworkitem_reply = validate374;
+const schema499 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate282(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate374(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate282.evaluated;
+const evaluated0 = validate374.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31388,18 +39764,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate282.errors = vErrors;
+validate374.errors = vErrors;
 return errors === 0;
 }
-validate282.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate374.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_request = validate285;
-const schema399 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
+export const updateworkitemqueue_request = validate377;
+const schema502 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
 
-function validate285(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate377(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate285.evaluated;
+const evaluated0 = validate377.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31633,7 +40009,7 @@ errors++;
 if(data.success_wiq !== undefined){
 let data14 = data.success_wiq;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema399.properties.success_wiq.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema502.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -31658,7 +40034,7 @@ errors++;
 if(data.failed_wiq !== undefined){
 let data16 = data.failed_wiq;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema399.properties.failed_wiq.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema502.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -31750,18 +40126,18 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate285.errors = vErrors;
+validate377.errors = vErrors;
 return errors === 0;
 }
-validate285.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate377.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_reply = validate287;
-const schema401 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
+export const updateworkitemqueue_reply = validate379;
+const schema504 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
 
-function validate287(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate379(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate287.evaluated;
+const evaluated0 = validate379.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31875,18 +40251,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate287.errors = vErrors;
+validate379.errors = vErrors;
 return errors === 0;
 }
-validate287.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate379.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watch_request = validate290;
-const schema404 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
+export const watch_request = validate382;
+const schema507 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
 
-function validate290(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate382(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate290.evaluated;
+const evaluated0 = validate382.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32016,7 +40392,7 @@ const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
 let data7 = data6[i0];
 if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (typeof data7 !== "string")){
-const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema404.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
+const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema507.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -32111,7 +40487,7 @@ vErrors = null;
 if(data.paths !== undefined){
 let data8 = data.paths;
 if(((!(Array.isArray(data8))) && (typeof data8 !== "string")) && (data8 !== null)){
-const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema404.properties.paths.type},message:"must be array,string,null"};
+const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema507.properties.paths.type},message:"must be array,string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -32139,7 +40515,7 @@ errors++;
 if(data.callback !== undefined){
 let data10 = data.callback;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema404.properties.callback.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema507.properties.callback.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -32152,7 +40528,7 @@ errors++;
 if(data.id !== undefined){
 let data11 = data.id;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema404.properties.id.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema507.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -32173,18 +40549,18 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate290.errors = vErrors;
+validate382.errors = vErrors;
 return errors === 0;
 }
-validate290.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate382.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watch_reply = validate291;
-const schema406 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
+export const watch_reply = validate383;
+const schema509 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
 
-function validate291(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate383(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate291.evaluated;
+const evaluated0 = validate383.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32309,7 +40685,7 @@ errors++;
 if(data.result !== undefined){
 let data7 = data.result;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema406.properties.result.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema509.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -32330,20 +40706,20 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate291.errors = vErrors;
+validate383.errors = vErrors;
 return errors === 0;
 }
-validate291.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate383.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watchevent_request = validate293;
-const schema409 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
-const schema411 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
+export const watchevent_request = validate385;
+const schema512 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
+const schema514 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
 
-function validate294(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate386(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/changeevent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate294.evaluated;
+const evaluated0 = validate386.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32686,16 +41062,16 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate294.errors = vErrors;
+validate386.errors = vErrors;
 return errors === 0;
 }
-validate294.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
+validate386.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate293(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate385(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate293.evaluated;
+const evaluated0 = validate385.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32825,8 +41201,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate294(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate294.errors : vErrors.concat(validate294.errors);
+if(!(validate386(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate386.errors : vErrors.concat(validate386.errors);
 errors = vErrors.length;
 }
 }
@@ -32841,18 +41217,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate293.errors = vErrors;
+validate385.errors = vErrors;
 return errors === 0;
 }
-validate293.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate385.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watchevent_reply = validate297;
-const schema413 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
+export const watchevent_reply = validate389;
+const schema516 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
 
-function validate297(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate389(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate297.evaluated;
+const evaluated0 = validate389.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32950,8 +41326,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate294(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate294.errors : vErrors.concat(validate294.errors);
+if(!(validate386(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate386.errors : vErrors.concat(validate386.errors);
 errors = vErrors.length;
 }
 }
@@ -32966,10 +41342,10 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate297.errors = vErrors;
+validate389.errors = vErrors;
 return errors === 0;
 }
-validate297.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate389.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 /** Request payload validators by wire command string. */
 export const requestValidators = Object.freeze({
   "addworkitem": addworkitem_request,
@@ -32989,12 +41365,17 @@ export const requestValidators = Object.freeze({
   "deletenoderedpod": deletenoderedpod_request,
   "deleteone": deleteone_request,
   "deletepackage": deletepackage_request,
+  "deleterabbitmqqueue": deleterabbitmqqueue_request,
   "deleteworkitem": deleteworkitem_request,
   "deleteworkitemqueue": deleteworkitemqueue_request,
   "distinct": distinct_request,
   "dropcollection": dropcollection_request,
   "dropindex": dropindex_request,
+  "dumpclients": dumpclients_request,
+  "dumprabbitmq": dumprabbitmq_request,
+  "ensurecustomer": ensurecustomer_request,
   "ensurenoderedinstance": ensurenoderedinstance_request,
+  "ensurestripecustomer": ensurestripecustomer_request,
   "error": error_request,
   "exchangeclosed": exchangeclosed_request,
   "getagentlog": getagentlog_request,
@@ -33003,9 +41384,12 @@ export const requestValidators = Object.freeze({
   "getfile": getfile_request,
   "getindexes": getindexes_request,
   "getkubenodelabels": getkubenodelabels_request,
+  "getnextinvoice": getnextinvoice_request,
   "getnoderedinstance": getnoderedinstance_request,
   "getnoderedinstancelog": getnoderedinstancelog_request,
+  "getrabbitmqqueue": getrabbitmqqueue_request,
   "getworkitemqueue": getworkitemqueue_request,
+  "housekeeping": housekeeping_request,
   "insertmany": insertmany_request,
   "insertone": insertone_request,
   "insertorupdatemany": insertorupdatemany_request,
@@ -33017,19 +41401,25 @@ export const requestValidators = Object.freeze({
   "ping": ping_request,
   "pong": pong_request,
   "popworkitem": popworkitem_request,
+  "pushmetrics": pushmetrics_request,
   "query": query_request,
   "queueclosed": queueclosed_request,
   "queuemessage": queuemessage_request,
   "refreshtoken": refreshtoken_request,
   "registerexchange": registerexchange_request,
   "registerqueue": registerqueue_request,
+  "registeruser": registeruser_request,
   "restartnoderedinstance": restartnoderedinstance_request,
   "savefile": savefile_request,
+  "selectcustomer": selectcustomer_request,
   "signin": signin_request,
   "startagent": startagent_request,
   "startnoderedinstance": startnoderedinstance_request,
   "stopagent": stopagent_request,
   "stopnoderedinstance": stopnoderedinstance_request,
+  "stripeaddplan": stripeaddplan_request,
+  "stripecancelplan": stripecancelplan_request,
+  "stripemessage": stripemessage_request,
   "unwatch": unwatch_request,
   "updatefile": updatefile_request,
   "updatemany": updatemany_request,
@@ -33063,7 +41453,9 @@ export const replyValidators = Object.freeze({
   "distinct": distinct_reply,
   "dropcollection": dropcollection_reply,
   "dropindex": dropindex_reply,
+  "ensurecustomer": ensurecustomer_reply,
   "ensurenoderedinstance": ensurenoderedinstance_reply,
+  "ensurestripecustomer": ensurestripecustomer_reply,
   "error": error_reply,
   "getagentlog": getagentlog_reply,
   "getagentpods": getagentpods_reply,
@@ -33071,9 +41463,11 @@ export const replyValidators = Object.freeze({
   "getfile": getfile_reply,
   "getindexes": getindexes_reply,
   "getkubenodelabels": getkubenodelabels_reply,
+  "getnextinvoice": getnextinvoice_reply,
   "getnoderedinstance": getnoderedinstance_reply,
   "getnoderedinstancelog": getnoderedinstancelog_reply,
   "getworkitemqueue": getworkitemqueue_reply,
+  "housekeeping": housekeeping_reply,
   "insertmany": insertmany_reply,
   "insertone": insertone_reply,
   "insertorupdatemany": insertorupdatemany_reply,
@@ -33088,13 +41482,18 @@ export const replyValidators = Object.freeze({
   "queuemessage": queuemessage_reply,
   "registerexchange": registerexchange_reply,
   "registerqueue": registerqueue_reply,
+  "registeruser": registeruser_reply,
   "restartnoderedinstance": restartnoderedinstance_reply,
   "savefile": savefile_reply,
+  "selectcustomer": selectcustomer_reply,
   "signin": signin_reply,
   "startagent": startagent_reply,
   "startnoderedinstance": startnoderedinstance_reply,
   "stopagent": stopagent_reply,
   "stopnoderedinstance": stopnoderedinstance_reply,
+  "stripeaddplan": stripeaddplan_reply,
+  "stripecancelplan": stripecancelplan_reply,
+  "stripemessage": stripemessage_reply,
   "unwatch": unwatch_reply,
   "updatefile": updatefile_reply,
   "updatemany": updatemany_reply,
@@ -33123,12 +41522,17 @@ export const contentFields = Object.freeze({
   "deletenoderedpod": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteone": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deletepackage": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "deleterabbitmqqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "distinct": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/distinct.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_8 })]), reply: Object.freeze([]) }),
   "dropcollection": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "dropindex": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "dumpclients": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "dumprabbitmq": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "ensurecustomer": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "ensurenoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "ensurestripecustomer": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "error": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "exchangeclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getagentlog": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
@@ -33137,9 +41541,12 @@ export const contentFields = Object.freeze({
   "getfile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getindexes": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getkubenodelabels": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getnextinvoice": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getnoderedinstancelog": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "getrabbitmqqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "housekeeping": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "insertmany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertmany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_9 })]), reply: Object.freeze([]) }),
   "insertone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_10 })]), reply: Object.freeze([]) }),
   "insertorupdatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertorupdatemany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_11 })]), reply: Object.freeze([]) }),
@@ -33151,19 +41558,25 @@ export const contentFields = Object.freeze({
   "ping": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "pong": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "popworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "pushmetrics": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_14 }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_15 })]), reply: Object.freeze([]) }),
   "queueclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16 })]), reply: Object.freeze([]) }),
   "refreshtoken": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerexchange": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "registeruser": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "restartnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "savefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "selectcustomer": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "signin": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "startagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "startnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "stopagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "stopnoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "stripeaddplan": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "stripecancelplan": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
+  "stripemessage": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "unwatch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updatefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_17 }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_18 })]), reply: Object.freeze([]) }),
