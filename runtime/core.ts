@@ -1,0 +1,932 @@
+/**
+ * The connection engine behind `OpenFlowClient`: owns the socket, and wires framing, correlation, heartbeat,
+ * session, reconnect, rate limiting, the offline gate and push dispatch together. Each of those concerns lives
+ * in its own module as plain state; this file only connects them to the socket and the clock.
+ */
+import { systemClock, type Clock, type TimerHandle } from "./clock.js";
+import { Correlator, parsePayload, serverError } from "./correlation.js";
+import { OpenFlowError } from "./errors.js";
+import { Emitter } from "./events.js";
+import { defaultReassemblyLimits, encodeMessageText, newFrameId, parseFrame, Reassembler, type ReassemblyLimits, type WireMessage } from "./framing.js";
+import { defaultHeartbeatOptions, Heartbeat, type HeartbeatOptions } from "./heartbeat.js";
+import { consoleLogger, redactText, safeLogger, type Logger, type LogLevel } from "./logger.js";
+import { abortError, defaultOfflinePolicy, OfflineGate, type OfflinePolicy } from "./offline.js";
+import { defaultRateLimitPolicy, isRateLimitText, Pacer, type RateLimitPolicy } from "./ratelimit.js";
+import { backoffDelay, defaultReconnectPolicy, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
+import { checkCredentials, Session, type Credentials, type SessionState, type SigninExtras } from "./session.js";
+import { EventBuffer, type QueueDelivery, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
+import type { CallOptions, PushContext, PushHandler, RequestCore, PushCore } from "./symbols.js";
+import { openSocket, safeUrl, type SocketLike, type TlsOptions, type WebSocketConstructor } from "./transport.js";
+import { loadPayloadCheck, type PayloadCheck, type ValidationMode } from "./validation.js";
+
+/** Connection states. "open" means connected and signed in. */
+export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
+
+export interface StateChange {
+  state: ConnectionState;
+  previous: ConnectionState;
+  /** Why the connection left "open" or why the client closed, when there was a problem. */
+  error?: OpenFlowError;
+}
+
+/** Events a client emits (`client.on(...)`). */
+export type ClientEvents = {
+  /** The connection state changed. */
+  state: [StateChange];
+  /** The server sent a new jwt (`refreshtoken`); `client.jwt` and `client.user` already hold it. */
+  tokenrefreshed: [SessionState];
+  /** The server lost AMQP and closed this queue; the client tries to register it again. */
+  queueclosed: [{ queuename: string }];
+  exchangeclosed: [{ exchangename: string; queuename: string }];
+  /** Signed in again after a reconnect, with queues, exchanges and watches restored. */
+  reconnected: [];
+  /** A problem that did not fail a call: a malformed frame, a stray server error, a failed restore. */
+  error: [OpenFlowError];
+};
+
+/** A cheap request used as the heartbeat's liveness probe (any reply, even an error, proves the link). */
+export interface ProbeRequest {
+  command: string;
+  payload: unknown;
+}
+
+export interface ClientOptions {
+  /** How to sign in. Alternatively pass `username`/`password` or `jwt` at the top level. */
+  credentials?: Credentials;
+  username?: string;
+  password?: string;
+  jwt?: string;
+  /** Extra signin fields (clientagent, clientversion, longtoken, impersonate). */
+  signin?: SigninExtras;
+  /** Default per-request timeout, ms (Infinity for none). Default 30 000. */
+  timeoutMs?: number;
+  /** Opening the websocket, ms. Default 15 000. */
+  connectTimeoutMs?: number;
+  reconnect?: Partial<ReconnectPolicy> | false;
+  offline?: Partial<OfflinePolicy>;
+  /** Heartbeat timings, or false to disable pings and liveness checks. */
+  heartbeat?: Partial<HeartbeatOptions> | false;
+  /** Liveness probe. Default: `count` of a non-existent `_id` in `users` (indexed, answered by every server). */
+  probe?: ProbeRequest;
+  rateLimit?: Partial<RateLimitPolicy>;
+  /** Reassembly limits for incoming messages. Defaults: 128 Mi chars, 1 M chunks, 1 000 partial, 60 s. */
+  limits?: Partial<ReassemblyLimits>;
+  /** Receives redacted log lines. Default: console, warnings and errors only. */
+  logger?: Logger;
+  logLevel?: LogLevel;
+  /** Check payloads against the generated validators. Default "off". */
+  validation?: ValidationMode;
+  /** WebSocket constructor. Default: the global one in browsers, `ws` in Node. */
+  WebSocket?: WebSocketConstructor;
+  tls?: TlsOptions;
+  /** Options passed to a `ws`-compatible constructor (headers, perMessageDeflate...). Node only. */
+  wsOptions?: Record<string, unknown>;
+  /** Injected clock (tests). */
+  clock?: Clock;
+  /** Random source for jitter (tests). */
+  random?: () => number;
+}
+
+interface Resolved {
+  url: string;
+  timeoutMs: number;
+  connectTimeoutMs: number;
+  reconnect: ReconnectPolicy;
+  offline: OfflinePolicy;
+  heartbeat: HeartbeatOptions | false;
+  probe: ProbeRequest;
+  rateLimit: RateLimitPolicy;
+  limits: ReassemblyLimits;
+  validation: ValidationMode;
+  WebSocket: WebSocketConstructor | undefined;
+  tls: TlsOptions | undefined;
+  wsOptions: Record<string, unknown> | undefined;
+}
+
+/** Server-started commands that never get a reply (COMMANDS.md: replyExpected false). */
+const noReply = new Set(["refreshtoken", "watchevent", "queueclosed", "exchangeclosed", "pong", "error"]);
+
+/** Wait for this long before answering a `queuemessage` whose consumer is gone, so a nack loop stays slow. */
+const MAX_QUEUE_REREGISTER_ATTEMPTS = 10;
+
+function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
+    throw new OpenFlowError("usage", `option ${name} must be a positive number${allowInfinity ? " or Infinity" : ""}, got ${String(value)}`);
+  }
+  return value;
+}
+
+function resolveOptions(url: string, options: ClientOptions): Resolved {
+  if (typeof url !== "string" || !/^wss?:\/\//i.test(url)) {
+    throw new OpenFlowError("usage", `url must start with ws:// or wss://, got ${typeof url === "string" ? JSON.stringify(safeUrl(url)) : typeof url}`);
+  }
+  const validation = options.validation ?? "off";
+  if (!["off", "warn", "strict"].includes(validation)) throw new OpenFlowError("usage", `option validation must be "off", "warn" or "strict", got ${String(validation)}`);
+  const reconnect = options.reconnect === false ? { ...defaultReconnectPolicy, enabled: false } : { ...defaultReconnectPolicy, ...options.reconnect };
+  const offline = { ...defaultOfflinePolicy, ...options.offline };
+  if (offline.mode !== "wait" && offline.mode !== "fail") throw new OpenFlowError("usage", `option offline.mode must be "wait" or "fail", got ${String(offline.mode)}`);
+  const heartbeat = options.heartbeat === false ? false : { ...defaultHeartbeatOptions, ...options.heartbeat };
+  if (heartbeat) {
+    positive("heartbeat.intervalMs", heartbeat.intervalMs, 1);
+    positive("heartbeat.idleTimeoutMs", heartbeat.idleTimeoutMs, 1);
+    positive("heartbeat.probeTimeoutMs", heartbeat.probeTimeoutMs, 1);
+  }
+  const rateLimit = { ...defaultRateLimitPolicy, ...options.rateLimit };
+  if (rateLimit.pacing !== "auto" && rateLimit.pacing !== false && !(typeof rateLimit.pacing === "number" && rateLimit.pacing > 0)) {
+    throw new OpenFlowError("usage", `option rateLimit.pacing must be "auto", false or a positive number, got ${String(rateLimit.pacing)}`);
+  }
+  return {
+    url,
+    timeoutMs: positive("timeoutMs", options.timeoutMs, 30_000, true),
+    connectTimeoutMs: positive("connectTimeoutMs", options.connectTimeoutMs, 15_000),
+    reconnect,
+    offline,
+    heartbeat,
+    probe: options.probe ?? { command: "count", payload: { collectionname: "users", query: { _id: "openflow-spec-liveness-probe" } } },
+    rateLimit,
+    limits: { ...defaultReassemblyLimits, maxMessageChars: 128 * 1024 * 1024, ...options.limits },
+    validation,
+    WebSocket: options.WebSocket,
+    tls: options.tls,
+    wsOptions: options.wsOptions,
+  };
+}
+
+function credentialsOf(options: ClientOptions): Credentials {
+  if (options.credentials) return checkCredentials(options.credentials);
+  if (options.jwt !== undefined) return checkCredentials({ jwt: options.jwt });
+  return checkCredentials({ username: options.username, password: options.password });
+}
+
+/** Copy a caller's payload and add the per-call fields that travel inside it (PROTOCOL.md 5.3, 8.5). */
+function payloadWith(command: string, payload: unknown, options: CallOptions): unknown {
+  const extra = options.jwt !== undefined || options.traceId !== undefined || options.spanId !== undefined;
+  if (payload === undefined || payload === null) {
+    if (!extra) return {};
+    payload = {};
+  }
+  if (!extra) return payload;
+  if (typeof payload !== "object" || Array.isArray(payload)) {
+    throw new OpenFlowError("usage", `${command}: options jwt/traceId/spanId need an object payload`, { command });
+  }
+  const out: Record<string, unknown> = { ...(payload as Record<string, unknown>) };
+  if (options.jwt !== undefined) out.jwt = options.jwt;
+  if (options.traceId !== undefined) out.traceId = options.traceId;
+  if (options.spanId !== undefined) out.spanId = options.spanId;
+  return out;
+}
+
+export class ClientCore implements RequestCore, PushCore {
+  readonly events: Emitter<ClientEvents>;
+  readonly log: Logger;
+  private readonly o: Resolved;
+  private readonly clock: Clock;
+  private readonly random: () => number;
+  private readonly session: Session;
+  private readonly correlator: Correlator;
+  private readonly reassembler: Reassembler;
+  private readonly gate: OfflineGate;
+  private readonly pacer: Pacer;
+  private heartbeat: Heartbeat | undefined;
+  private heartbeatTimer: TimerHandle | undefined;
+  private socket: SocketLike | undefined;
+  private currentState: ConnectionState = "connecting";
+  private establishing = false;
+  private sleeper: { timer: TimerHandle; resolve(): void } | undefined;
+  private readonly handlers = new Map<string, Set<PushHandler>>();
+  private readonly queues = new Set<QueueSubscription>();
+  private readonly queueByName = new Map<string, QueueSubscription>();
+  private readonly watches = new Set<WatchSubscription>();
+  private readonly watchById = new Map<string, WatchSubscription>();
+  private check: PayloadCheck | undefined;
+
+  constructor(url: string, options: ClientOptions = {}) {
+    this.o = resolveOptions(url, options);
+    this.clock = options.clock ?? systemClock;
+    this.random = options.random ?? Math.random;
+    this.log = safeLogger(options.logger ?? consoleLogger(options.logLevel ?? "warn"), options.logLevel ?? "debug");
+    this.events = new Emitter((err) => this.log.error("event listener threw", { error: err }));
+    this.session = new Session(credentialsOf(options), options.signin);
+    this.correlator = new Correlator(this.clock);
+    this.reassembler = new Reassembler(this.o.limits);
+    this.gate = new OfflineGate(this.clock, this.o.offline);
+    this.pacer = new Pacer(this.clock, (text) => this.write(text));
+    if (typeof this.o.rateLimit.pacing === "number") this.pacer.enable(this.o.rateLimit.pacing, this.o.rateLimit.burst);
+    if (this.o.tls?.dangerouslyDisableTlsVerification) {
+      this.log.warn("TLS certificate verification is DISABLED (dangerouslyDisableTlsVerification): anyone on the network path can read and change this connection");
+    }
+  }
+
+  get state(): ConnectionState {
+    return this.currentState;
+  }
+
+  get sessionState(): SessionState | undefined {
+    return this.session.state;
+  }
+
+  /** Chunk size currently used for outgoing data. */
+  get chunkSize(): number {
+    return this.session.chunkSize;
+  }
+
+  /** Number of requests waiting for a reply. */
+  get pendingRequests(): number {
+    return this.correlator.size;
+  }
+
+  private setState(state: ConnectionState, error?: OpenFlowError): void {
+    const previous = this.currentState;
+    if (previous === state) return;
+    this.currentState = state;
+    this.log.info(`connection ${previous} -> ${state}`, error ? { error: error.message } : undefined);
+    this.events.emit("state", error ? { state, previous, error } : { state, previous });
+  }
+
+  /** Connect and sign in. Rejects (and closes the client) when the first attempt fails. */
+  async start(): Promise<void> {
+    if (this.o.validation !== "off") this.check = await loadPayloadCheck();
+    try {
+      await this.establish(false);
+    } catch (err) {
+      const error = OpenFlowError.from(err, "closed");
+      this.shutdown(error);
+      throw error;
+    }
+  }
+
+  // ---------------------------------------------------------------- connection lifecycle
+
+  private async establish(restore: boolean): Promise<void> {
+    this.establishing = true;
+    try {
+      const socket = await openSocket(this.o.url, {
+        WebSocket: this.o.WebSocket,
+        tls: this.o.tls,
+        wsOptions: this.o.wsOptions,
+        connectTimeoutMs: this.o.connectTimeoutMs,
+        clock: this.clock,
+      });
+      if (this.currentState === "closed") {
+        forceClose(socket);
+        throw new OpenFlowError("closed", "client closed while connecting");
+      }
+      this.attach(socket);
+      await this.signin();
+      if (restore) await this.restore();
+      if (this.socket !== socket) throw new OpenFlowError("closed", "connection lost during sign-in");
+    } catch (err) {
+      if (this.socket) this.drop(this.socket, "sign-in failed", false);
+      throw err;
+    } finally {
+      this.establishing = false;
+    }
+    this.setState("open");
+    this.gate.open();
+  }
+
+  private attach(socket: SocketLike): void {
+    this.socket = socket;
+    this.reassembler.clear();
+    socket.onmessage = (event) => {
+      if (this.socket !== socket) return;
+      this.receive(event.data);
+    };
+    socket.onclose = (event) => {
+      this.drop(socket, `closed by peer (code ${event?.code ?? "?"}${event?.reason ? `: ${event.reason}` : ""})`, true);
+    };
+    socket.onerror = (event) => {
+      const message = (event as { message?: string; error?: Error })?.error?.message ?? (event as { message?: string })?.message ?? "socket error";
+      this.log.warn(`websocket error: ${message}`);
+    };
+    if (this.o.heartbeat) {
+      this.heartbeat = new Heartbeat(this.o.heartbeat, this.clock.now());
+      this.armHeartbeat();
+    }
+  }
+
+  /** The connection is gone: settle everything that was in flight on it, then reconnect or close. */
+  private drop(socket: SocketLike, reason: string, reconnect: boolean): void {
+    if (this.socket !== socket) return;
+    this.socket = undefined;
+    socket.onmessage = null;
+    socket.onclose = null;
+    socket.onerror = null;
+    forceClose(socket);
+    this.stopHeartbeat();
+    this.pacer.reset(typeof this.o.rateLimit.pacing === "number");
+    this.reassembler.clear();
+    this.gate.shut();
+    this.correlator.failAll((id, command) => new OpenFlowError("closed", `${command}: connection lost before the reply (${reason})`, { id, command }));
+    for (const sub of this.queues) sub.active = false;
+    this.log.warn(`connection lost: ${reason}`);
+    if (!reconnect || this.establishing || this.currentState === "closed") return;
+    if (this.currentState === "open" && this.o.reconnect.enabled) {
+      this.setState("reconnecting", new OpenFlowError("closed", reason));
+      void this.reconnectLoop();
+    } else {
+      this.shutdown(new OpenFlowError("closed", `connection lost: ${reason}`));
+    }
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    let failures = 0;
+    while (this.currentState === "reconnecting") {
+      if (!shouldRetry(failures, this.o.reconnect)) {
+        this.shutdown(new OpenFlowError("closed", `gave up reconnecting after ${failures} failed attempts`));
+        return;
+      }
+      await this.sleep(backoffDelay(failures, this.o.reconnect, this.random()));
+      if (this.currentState !== "reconnecting") return;
+      try {
+        await this.establish(true);
+        this.log.info("reconnected");
+        this.events.emit("reconnected");
+        return;
+      } catch (err) {
+        failures += 1;
+        const error = OpenFlowError.from(err, "closed");
+        this.log.warn(`reconnect attempt ${failures} failed: ${error.message}`);
+        if (error.code === "auth") {
+          this.shutdown(error);
+          return;
+        }
+      }
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = this.clock.setTimeout(() => {
+        this.sleeper = undefined;
+        resolve();
+      }, ms);
+      this.sleeper = { timer, resolve };
+    });
+  }
+
+  /** Sign in on the current socket: newest jwt first, then username/password if that jwt is refused. */
+  private async signin(): Promise<void> {
+    const first = this.session.signinPayload(false);
+    try {
+      this.session.applySignin(await this.exchange("signin", first, {}));
+    } catch (err) {
+      const retryWithPassword = OpenFlowError.is(err, "auth") && this.session.state !== undefined && this.session.hasPassword;
+      if (!retryWithPassword) throw err;
+      this.log.info("stored jwt refused, signing in with username/password");
+      this.session.applySignin(await this.exchange("signin", this.session.signinPayload(true), {}));
+    }
+    this.log.debug("signed in", { chunkSize: this.session.chunkSize });
+  }
+
+  /** Register queues, exchanges and watches again after a reconnect; failures are reported, not fatal. */
+  private async restore(): Promise<void> {
+    this.queueByName.clear();
+    for (const sub of [...this.queues]) {
+      if (sub.closed) continue;
+      try {
+        await this.registerSubscription(sub);
+      } catch (err) {
+        this.reportError(OpenFlowError.from(err, "server"), `restoring ${sub.kind} ${sub.requested || "(server-named)"} failed`);
+      }
+    }
+    this.watchById.clear();
+    for (const watch of [...this.watches]) {
+      if (watch.closed) continue;
+      try {
+        const reply = (await this.exchange("watch", { collectionname: watch.collectionname, paths: watch.paths }, {})) as { id?: unknown; result?: unknown };
+        watch.id = watchIdOf(reply);
+        this.watchById.set(watch.id, watch);
+      } catch (err) {
+        this.reportError(OpenFlowError.from(err, "server"), `restoring watch on ${watch.collectionname} failed`);
+      }
+    }
+  }
+
+  private reportError(error: OpenFlowError, context: string): void {
+    this.log.error(`${context}: ${error.message}`);
+    this.events.emit("error", error);
+  }
+
+  /** Close the client: fail every pending and waiting request with "closed", close the socket. Idempotent. */
+  close(): void {
+    this.shutdown();
+  }
+
+  private shutdown(error?: OpenFlowError): void {
+    if (this.currentState === "closed") return;
+    this.setState("closed", error);
+    if (this.sleeper) {
+      this.clock.clearTimeout(this.sleeper.timer);
+      this.sleeper.resolve();
+      this.sleeper = undefined;
+    }
+    const socket = this.socket;
+    if (socket) this.drop(socket, error ? error.message : "client closed", false);
+    const reason = error ? `: ${error.message}` : "";
+    this.gate.fail(() => new OpenFlowError("closed", `client closed${reason}`, { cause: error }));
+    this.correlator.failAll((id, command) => new OpenFlowError("closed", `${command}: client closed${reason}`, { id, command }));
+    this.correlator.disarm();
+    for (const watch of this.watches) {
+      watch.closed = true;
+      watch.stream.end();
+    }
+  }
+
+  // ---------------------------------------------------------------- heartbeat
+
+  private armHeartbeat(): void {
+    const hb = this.heartbeat;
+    if (!hb) return;
+    const due = hb.nextDue();
+    if (!Number.isFinite(due)) return;
+    this.heartbeatTimer = this.clock.setTimeout(() => this.onHeartbeat(), Math.max(0, due - this.clock.now()));
+  }
+
+  private stopHeartbeat(): void {
+    if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
+    this.heartbeatTimer = undefined;
+    this.heartbeat = undefined;
+  }
+
+  private onHeartbeat(): void {
+    this.heartbeatTimer = undefined;
+    const hb = this.heartbeat;
+    const socket = this.socket;
+    if (!hb || !socket) return;
+    const now = this.clock.now();
+    for (const partial of this.reassembler.sweep(now)) this.failPartial(partial);
+    for (const action of hb.tick(now)) {
+      if (action === "ping") this.sendMessage({ id: newFrameId(), command: "ping" });
+      else if (action === "probe") {
+        const timeoutMs = this.o.heartbeat ? this.o.heartbeat.probeTimeoutMs : 10_000;
+        this.exchange(this.o.probe.command, this.o.probe.payload, { timeoutMs }).catch(() => {
+          // Any reply, even an error, has already counted as traffic; a missing one is the heartbeat's business.
+        });
+      } else if (action === "dead") {
+        const o = this.o.heartbeat as HeartbeatOptions;
+        this.drop(socket, `no traffic for ${o.idleTimeoutMs + o.probeTimeoutMs} ms (heartbeat)`, true);
+        return;
+      }
+    }
+    this.armHeartbeat();
+  }
+
+  private failPartial(error: OpenFlowError): void {
+    const replyto = (error.details as { replyto?: string } | undefined)?.replyto;
+    if (replyto && this.correlator.fail(replyto, error)) return;
+    this.reportError(error, "incomplete message dropped");
+  }
+
+  // ---------------------------------------------------------------- sending
+
+  private write(text: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    socket.send(text);
+    this.heartbeat?.outbound(this.clock.now());
+  }
+
+  private sendMessage(message: WireMessage): void {
+    for (const text of encodeMessageText(message, this.session.chunkSize)) this.pacer.send(text);
+  }
+
+  /**
+   * Send one request on the current socket and wait for its reply, bypassing the offline gate (used for
+   * signin, restore and probes, and by `request` once the gate is open).
+   */
+  private exchange(command: string, payload: unknown, options: CallOptions, data?: string): Promise<unknown> {
+    if (!this.socket) return Promise.reject(new OpenFlowError("closed", `${command}: not connected`, { command }));
+    const timeoutMs = options.timeoutMs ?? this.o.timeoutMs;
+    const deadline = this.clock.now() + timeoutMs;
+    return this.exchangeUntil(command, data ?? JSON.stringify(payload), deadline, timeoutMs, options);
+  }
+
+  private exchangeUntil(command: string, data: string, deadline: number, timeoutMs: number, options: CallOptions): Promise<unknown> {
+    const id = newFrameId();
+    const promise = this.correlator.track(id, command, { deadline, timeoutMs, signal: options.signal });
+    const message: WireMessage = { id, command, data };
+    if (options.priority !== undefined) message.priority = options.priority;
+    this.sendMessage(message);
+    return promise;
+  }
+
+  /** Send a command and resolve with the decoded reply payload (see RequestCore). */
+  async request(command: string, payload?: unknown, options: CallOptions = {}): Promise<unknown> {
+    if (typeof command !== "string" || command === "") throw new OpenFlowError("usage", "request: command must be a non-empty string");
+    if (this.currentState === "closed") throw new OpenFlowError("closed", `${command}: client is closed`, { command });
+    const timeoutMs = positive("timeoutMs", options.timeoutMs, this.o.timeoutMs, true);
+    if (options.signal?.aborted) throw abortError(command, options.signal.reason);
+    const body = payloadWith(command, payload, options);
+    if (this.check) this.validate(command, "request", body);
+    const data = JSON.stringify(body);
+    const deadline = this.clock.now() + timeoutMs;
+    for (let attempt = 0; ; attempt++) {
+      if (!this.gate.isOpen) await this.gate.wait(command, options.signal, deadline);
+      try {
+        const reply = await this.exchangeUntil(command, data, deadline, timeoutMs, options);
+        if (this.check) this.validate(command, "reply", reply);
+        if (command.toLowerCase() === "signin") this.adoptSignin(body, reply);
+        return reply;
+      } catch (err) {
+        if (!OpenFlowError.is(err, "rate-limited") || attempt >= this.o.rateLimit.retries) throw err;
+        const delay = backoffDelay(attempt, { ...defaultReconnectPolicy, initialDelayMs: this.o.rateLimit.retryDelayMs }, this.random());
+        if (this.clock.now() + delay >= deadline) throw err;
+        this.log.debug(`${command} rate-limited, retry ${attempt + 1} in ${delay} ms`);
+        await this.sleepAbortable(delay, command, options.signal);
+      }
+    }
+  }
+
+  /** A `signin` sent through `request` that binds the connection also updates the session (newest jwt). */
+  private adoptSignin(body: unknown, reply: unknown): void {
+    const b = body as { validate_only?: unknown; validateonly?: unknown } | null;
+    if (b && (b.validate_only === true || b.validateonly === true)) return;
+    try {
+      this.session.applySignin(reply);
+    } catch {
+      // not a binding signin reply
+    }
+  }
+
+  private sleepAbortable(ms: number, command: string, signal: AbortSignal | undefined): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onAbort = () => {
+        this.clock.clearTimeout(timer);
+        reject(abortError(command, signal?.reason));
+      };
+      const timer = this.clock.setTimeout(() => {
+        signal?.removeEventListener("abort", onAbort);
+        resolve();
+      }, ms);
+      signal?.addEventListener("abort", onAbort, { once: true });
+    });
+  }
+
+  private validate(command: string, kind: "request" | "reply", payload: unknown): void {
+    const problems = this.check?.(command.toLowerCase(), kind, payload);
+    if (problems === undefined) return;
+    const error = new OpenFlowError("validation", `${command} ${kind} payload is invalid: ${redactText(problems)}`, { command, details: problems });
+    if (this.o.validation === "strict") throw error;
+    this.log.warn(error.message);
+  }
+
+  // ---------------------------------------------------------------- receiving
+
+  private receive(data: unknown): void {
+    const now = this.clock.now();
+    this.heartbeat?.inbound(now);
+    if (typeof data !== "string") {
+      this.reportError(new OpenFlowError("protocol", "binary websocket message ignored (the protocol uses text messages only)"), "bad frame");
+      return;
+    }
+    let frame;
+    try {
+      frame = parseFrame(data);
+    } catch (err) {
+      this.reportError(OpenFlowError.from(err), "bad frame ignored");
+      return;
+    }
+    let result;
+    try {
+      result = this.reassembler.push(frame, now);
+    } catch (err) {
+      const error = OpenFlowError.from(err);
+      if (frame.replyto && this.correlator.fail(frame.replyto, error)) return;
+      this.reportError(error, "bad message dropped");
+      return;
+    }
+    if (result.done) this.handle(result.message);
+  }
+
+  private handle(message: WireMessage): void {
+    if (message.replyto) {
+      if (this.correlator.reply(message)) return;
+      if (message.command.toLowerCase() === "ping") this.replyRaw(message, "pong", message.data ?? "");
+      else this.log.debug(`unmatched reply to ${message.replyto} (${message.command}) dropped`);
+      return;
+    }
+    const command = message.command.toLowerCase();
+    switch (command) {
+      case "ping":
+        this.replyRaw(message, "pong", message.data ?? "");
+        return;
+      case "pong":
+        return;
+      case "error":
+        this.onUncorrelatedError(message);
+        return;
+      default:
+        void this.dispatch(command, message);
+    }
+  }
+
+  /** An `error` frame without replyto: the rate limiter's (same id as our request), or a parse complaint. */
+  private onUncorrelatedError(message: WireMessage): void {
+    const parsed = parsePayload(message.data);
+    const value = parsed.ok ? parsed.value : parsed.text;
+    const fields = value && typeof value === "object" ? (value as { error?: unknown; message?: unknown }) : undefined;
+    const text = typeof value === "string" ? value : String(fields?.error ?? fields?.message ?? JSON.stringify(value));
+    const command = this.correlator.commandOf(message.id);
+    if (isRateLimitText(text)) {
+      if (this.o.rateLimit.pacing === "auto" && !this.pacer.paced) {
+        this.log.warn(`server rate limit hit; pacing this connection at ${this.o.rateLimit.messagesPerSecond} messages/s`);
+        this.pacer.enable(this.o.rateLimit.messagesPerSecond, this.o.rateLimit.burst);
+      }
+      if (command !== undefined) {
+        this.correlator.fail(message.id, serverError(text, command, message.id));
+        return;
+      }
+    } else if (command !== undefined) {
+      this.correlator.fail(message.id, serverError(text, command, message.id));
+      return;
+    }
+    this.reportError(new OpenFlowError("server", `server reported an error: ${redactText(text.slice(0, 500))}`, { serverMessage: redactText(text) }), "uncorrelated error");
+  }
+
+  // ---------------------------------------------------------------- server-started commands
+
+  onCommand(command: string, handler: PushHandler): () => void {
+    if (typeof command !== "string" || command === "" || typeof handler !== "function") {
+      throw new OpenFlowError("usage", "onCommand(command, handler): command must be a non-empty string and handler a function");
+    }
+    const key = command.toLowerCase();
+    let set = this.handlers.get(key);
+    if (!set) {
+      set = new Set();
+      this.handlers.set(key, set);
+    }
+    set.add(handler);
+    return () => {
+      set.delete(handler);
+    };
+  }
+
+  private replyRaw(to: WireMessage, command: string, data: string): void {
+    if (!this.socket) return;
+    this.sendMessage({ id: newFrameId(), replyto: to.id, command, data });
+  }
+
+  private replyError(to: WireMessage, text: string): void {
+    // Plain text, as the official client sends it (PROTOCOL.md 6.5); always with replyto (never Q19's loop).
+    this.replyRaw(to, "error", text);
+  }
+
+  private async dispatch(command: string, message: WireMessage): Promise<void> {
+    const parsed = parsePayload(message.data);
+    if (!parsed.ok) {
+      this.reportError(new OpenFlowError("protocol", `${command} from server: data is not JSON (${parsed.reason})`, { command, id: message.id }), "bad push");
+      if (!noReply.has(command)) this.replyError(message, "data is not JSON");
+      return;
+    }
+    const payload = parsed.value;
+    let handled = false;
+    try {
+      switch (command) {
+        case "refreshtoken": {
+          const state = this.session.applyRefresh(payload);
+          if (state) {
+            this.log.debug("token refreshed");
+            this.events.emit("tokenrefreshed", state);
+          } else this.log.warn("refreshtoken without jwt ignored");
+          handled = true;
+          break;
+        }
+        case "watchevent":
+          handled = this.onWatchEvent(payload);
+          break;
+        case "queueclosed":
+        case "exchangeclosed":
+          handled = this.onQueueClosed(command, payload);
+          break;
+        case "queuemessage":
+          if (await this.onQueueMessage(message, payload)) return;
+          break;
+      }
+    } catch (err) {
+      this.reportError(OpenFlowError.from(err), `handling ${command} failed`);
+    }
+    const set = this.handlers.get(command);
+    if (!set || set.size === 0) {
+      if (noReply.has(command)) {
+        if (!handled) this.log.debug(`${command} without a handler ignored`);
+      } else {
+        this.log.warn(`server sent unknown command ${command}; answered with an error`);
+        this.replyError(message, command === "queuemessage" ? "no consumer for this queue" : "Unknown command");
+      }
+      return;
+    }
+    const context: PushContext = { command: message.command, id: message.id };
+    let result: unknown;
+    let failure: unknown;
+    for (const handler of [...set]) {
+      try {
+        const value = await handler(payload, context);
+        if (result === undefined) result = value;
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (noReply.has(command)) {
+      if (failure !== undefined) this.reportError(OpenFlowError.from(failure, "usage"), `${command} handler threw`);
+      return;
+    }
+    if (failure !== undefined) this.replyError(message, redactText(failure instanceof Error ? failure.message : String(failure)));
+    else if (result === undefined) this.replyRaw(message, message.command, message.data ?? "");
+    else this.replyRaw(message, message.command, JSON.stringify(result));
+  }
+
+  // ---------------------------------------------------------------- queues and exchanges
+
+  /** Register a queue (name "" = server-generated) with a handler; it is restored after reconnects. */
+  async consumeQueue(queuename: string, handler: QueueHandler, options: CallOptions = {}): Promise<QueueSubscription> {
+    if (typeof queuename !== "string") throw new OpenFlowError("usage", "consumeQueue: queuename must be a string (\"\" for a server-generated name)");
+    if (typeof handler !== "function") throw new OpenFlowError("usage", "consumeQueue: handler must be a function");
+    const sub: QueueSubscription = { kind: "queue", requested: queuename, queuename: "", handler, active: false, closed: false };
+    await this.registerSubscription(sub, options);
+    this.queues.add(sub);
+    return sub;
+  }
+
+  /** Register an exchange (and its bound queue) with a handler; restored after reconnects. */
+  async consumeExchange(
+    exchange: { exchangename: string; algorithm: "direct" | "fanout" | "topic" | "header"; routingkey?: string; addqueue?: boolean },
+    handler: QueueHandler,
+    options: CallOptions = {},
+  ): Promise<QueueSubscription> {
+    if (!exchange || typeof exchange.exchangename !== "string" || exchange.exchangename === "") {
+      throw new OpenFlowError("usage", "consumeExchange: exchangename must be a non-empty string");
+    }
+    if (typeof handler !== "function") throw new OpenFlowError("usage", "consumeExchange: handler must be a function");
+    const sub: QueueSubscription = {
+      kind: "exchange",
+      requested: "",
+      exchange: { exchangename: exchange.exchangename, algorithm: exchange.algorithm, routingkey: exchange.routingkey ?? "", ...(exchange.addqueue === undefined ? {} : { addqueue: exchange.addqueue }) },
+      queuename: "",
+      handler,
+      active: false,
+      closed: false,
+    };
+    await this.registerSubscription(sub, options);
+    this.queues.add(sub);
+    return sub;
+  }
+
+  private async registerSubscription(sub: QueueSubscription, options: CallOptions = {}): Promise<void> {
+    const viaGate = this.currentState === "open";
+    const reply = (
+      sub.kind === "queue"
+        ? viaGate
+          ? await this.request("registerqueue", { queuename: sub.requested }, options)
+          : await this.exchange("registerqueue", { queuename: sub.requested }, options)
+        : viaGate
+          ? await this.request("registerexchange", sub.exchange, options)
+          : await this.exchange("registerexchange", sub.exchange, options)
+    ) as { queuename?: unknown } | null;
+    const name = typeof reply?.queuename === "string" ? reply.queuename : sub.requested;
+    if (sub.queuename && this.queueByName.get(sub.queuename) === sub) this.queueByName.delete(sub.queuename);
+    sub.queuename = name;
+    sub.active = true;
+    if (name !== "") this.queueByName.set(name, sub);
+  }
+
+  /** Stop consuming: `closequeue` on the server, forget the handler. */
+  async closeSubscription(sub: QueueSubscription, options: CallOptions = {}): Promise<void> {
+    if (sub.closed) return;
+    sub.closed = true;
+    this.queues.delete(sub);
+    if (this.queueByName.get(sub.queuename) === sub) this.queueByName.delete(sub.queuename);
+    if (sub.queuename !== "" && this.currentState === "open") await this.request("closequeue", { queuename: sub.queuename }, options);
+  }
+
+  private onQueueClosed(command: string, payload: unknown): boolean {
+    const p = (payload ?? {}) as { queuename?: unknown; exchangename?: unknown };
+    const queuename = typeof p.queuename === "string" ? p.queuename : "";
+    if (command === "queueclosed") this.events.emit("queueclosed", { queuename });
+    else this.events.emit("exchangeclosed", { exchangename: typeof p.exchangename === "string" ? p.exchangename : "", queuename });
+    const sub = this.queueByName.get(queuename);
+    if (!sub || sub.closed) return false;
+    sub.active = false;
+    void this.reregister(sub);
+    return true;
+  }
+
+  /** After queueclosed (the server lost AMQP): register again with backoff until it works or the link drops. */
+  private async reregister(sub: QueueSubscription): Promise<void> {
+    for (let attempt = 0; attempt < MAX_QUEUE_REREGISTER_ATTEMPTS; attempt++) {
+      await this.sleep(backoffDelay(attempt + 2, this.o.reconnect, this.random()));
+      if (sub.closed || sub.active || this.currentState !== "open") return; // a reconnect restores it instead
+      try {
+        await this.registerSubscription(sub);
+        this.log.info(`${sub.kind} ${sub.queuename} registered again after it was closed by the server`);
+        return;
+      } catch (err) {
+        this.log.warn(`registering ${sub.kind} ${sub.requested || sub.queuename} again failed: ${OpenFlowError.from(err).message}`);
+      }
+    }
+    this.reportError(new OpenFlowError("server", `gave up registering ${sub.kind} ${sub.requested || sub.queuename} again`), "queue lost");
+  }
+
+  /** Returns true when the delivery was handled (and answered) here. */
+  private async onQueueMessage(message: WireMessage, payload: unknown): Promise<boolean> {
+    const p = (payload && typeof payload === "object" ? payload : {}) as Record<string, unknown>;
+    const queuename = typeof p.queuename === "string" ? p.queuename : "";
+    const sub = this.queueByName.get(queuename);
+    if (!sub || sub.closed) return false;
+    let settled = false;
+    const ack = () => {
+      if (settled) return;
+      settled = true;
+      // A small ack: the server only looks at the command, and echoing a large body back would double traffic.
+      this.replyRaw(message, message.command, JSON.stringify({ queuename, correlationId: p.correlationId ?? null }));
+    };
+    const nack = (reason?: string) => {
+      if (settled) return;
+      settled = true;
+      this.replyError(message, redactText(reason ?? "nack message"));
+    };
+    const replyto = typeof p.replyto === "string" && p.replyto !== "" ? p.replyto : undefined;
+    const correlationId = typeof p.correlationId === "string" ? p.correlationId : undefined;
+    const reply = async (data: unknown) => {
+      if (!replyto) throw new OpenFlowError("usage", `message on ${queuename} has no replyto queue`);
+      await this.request("queuemessage", { queuename: replyto, correlationId, data, striptoken: true, expiration: 10_000 });
+    };
+    const delivery: QueueDelivery = {
+      queuename,
+      data: p.data,
+      replyto,
+      correlationId,
+      routingkey: typeof p.routingkey === "string" ? p.routingkey : undefined,
+      exchangename: typeof p.exchangename === "string" ? p.exchangename : typeof p.exchange === "string" ? p.exchange : undefined,
+      payload: p,
+      ack,
+      nack,
+      reply,
+    };
+    try {
+      const result = await sub.handler(delivery);
+      if (result !== undefined && replyto && !settled) {
+        reply(result).catch((err: unknown) => this.reportError(OpenFlowError.from(err), `reply to ${replyto} failed`));
+      }
+      ack();
+    } catch (err) {
+      nack(err instanceof Error ? err.message : String(err));
+    }
+    return true;
+  }
+
+  // ---------------------------------------------------------------- watches
+
+  /** Watch a collection; events go to `handler` and to the returned subscription's iterator. */
+  async watchCollection(collectionname: string, paths: unknown[], handler?: (event: unknown) => void, options: CallOptions = {}): Promise<WatchSubscription> {
+    if (typeof collectionname !== "string" || collectionname === "") throw new OpenFlowError("usage", "watchCollection: collectionname must be a non-empty string");
+    if (!Array.isArray(paths)) throw new OpenFlowError("usage", "watchCollection: paths must be an array");
+    const reply = (await this.request("watch", { collectionname, paths }, options)) as { id?: unknown; result?: unknown };
+    const watch: WatchSubscription = { collectionname, paths, id: watchIdOf(reply), handler, stream: new EventBuffer(10_000), closed: false };
+    this.watches.add(watch);
+    this.watchById.set(watch.id, watch);
+    return watch;
+  }
+
+  async unwatch(watch: WatchSubscription, options: CallOptions = {}): Promise<void> {
+    if (watch.closed) return;
+    watch.closed = true;
+    this.watches.delete(watch);
+    if (this.watchById.get(watch.id) === watch) this.watchById.delete(watch.id);
+    watch.stream.end();
+    if (this.currentState === "open") await this.request("unwatch", { id: watch.id }, options);
+  }
+
+  private onWatchEvent(payload: unknown): boolean {
+    const p = (payload ?? {}) as { id?: unknown; result?: unknown };
+    const watch = typeof p.id === "string" ? this.watchById.get(p.id) : undefined;
+    if (!watch || watch.closed) return false;
+    watch.stream.push(p.result);
+    if (watch.handler) {
+      try {
+        watch.handler(p.result);
+      } catch (err) {
+        this.reportError(OpenFlowError.from(err, "usage"), `watch handler for ${watch.collectionname} threw`);
+      }
+    }
+    return true;
+  }
+}
+
+function watchIdOf(reply: { id?: unknown; result?: unknown } | null): string {
+  const id = reply?.id ?? reply?.result;
+  if (typeof id !== "string" || id === "") throw new OpenFlowError("protocol", "watch reply carries no watch id", { command: "watch" });
+  return id;
+}
+
+/** Close without waiting for a closing handshake when the platform allows it (`ws.terminate`). */
+function forceClose(socket: SocketLike): void {
+  try {
+    const terminate = (socket as { terminate?: () => void }).terminate;
+    if (typeof terminate === "function") terminate.call(socket);
+    else socket.close();
+  } catch {
+    // already closed
+  }
+}

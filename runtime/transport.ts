@@ -1,0 +1,140 @@
+/**
+ * Transport injection: the WebSocket the client talks through. Browsers use the native `WebSocket`; Node
+ * loads `ws` with a dynamic import only when it is needed (no global WebSocket, or TLS options that only `ws`
+ * understands), so the browser path never touches Node-only code. Tests and exotic platforms pass their own
+ * constructor.
+ */
+import { OpenFlowError } from "./errors.js";
+
+/** The subset of the WHATWG WebSocket API the runtime uses (both `ws` and browsers implement it). */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code?: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
+
+/** A WebSocket constructor. The third argument is passed only to `ws`-compatible constructors (TLS options). */
+export type WebSocketConstructor = new (url: string, protocols?: string | string[], options?: Record<string, unknown>) => unknown;
+
+/** TLS settings for `wss://` URLs. Verification is on unless explicitly disabled. */
+export interface TlsOptions {
+  /** Extra trusted CA certificate(s), PEM. Node (`ws`) only. */
+  ca?: string | Uint8Array | (string | Uint8Array)[];
+  /**
+   * Accept any server certificate, including self-signed and wrong-host ones. Anyone on the network path can
+   * then read and change the traffic, including your credentials. Node (`ws`) only; logged as a warning.
+   */
+  dangerouslyDisableTlsVerification?: boolean;
+}
+
+export interface OpenSocketOptions {
+  WebSocket?: WebSocketConstructor | undefined;
+  tls?: TlsOptions | undefined;
+  /** Give up opening after this many ms. */
+  connectTimeoutMs: number;
+  /** Extra options handed to a `ws`-compatible constructor (for example `headers`, `perMessageDeflate`). */
+  wsOptions?: Record<string, unknown> | undefined;
+  clock: { setTimeout(cb: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
+}
+
+export const OPEN = 1;
+
+function needsNodeOptions(tls: TlsOptions | undefined, wsOptions: Record<string, unknown> | undefined): boolean {
+  return (tls !== undefined && (tls.ca !== undefined || tls.dangerouslyDisableTlsVerification === true)) || wsOptions !== undefined;
+}
+
+let wsModule: Promise<WebSocketConstructor> | undefined;
+
+/** Load `ws` lazily; cached per process because module loading is global anyway. */
+async function loadWs(): Promise<WebSocketConstructor> {
+  // A variable specifier keeps bundlers from pulling `ws` into browser builds.
+  const name = "ws";
+  wsModule ??= import(/* @vite-ignore */ name).then((m: { default?: unknown; WebSocket?: unknown }) => (m.WebSocket ?? m.default) as WebSocketConstructor);
+  return wsModule;
+}
+
+/** Pick the constructor: injected, else the global one (when no Node-only options are needed), else `ws`. */
+export async function resolveWebSocket(options: Pick<OpenSocketOptions, "WebSocket" | "tls" | "wsOptions">): Promise<{ ctor: WebSocketConstructor; nodeOptions: boolean }> {
+  if (options.WebSocket) return { ctor: options.WebSocket, nodeOptions: needsNodeOptions(options.tls, options.wsOptions) };
+  const native = (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+  if (native && !needsNodeOptions(options.tls, options.wsOptions)) return { ctor: native, nodeOptions: false };
+  try {
+    return { ctor: await loadWs(), nodeOptions: true };
+  } catch (err) {
+    if (native) {
+      throw new OpenFlowError("usage", "TLS options (ca, dangerouslyDisableTlsVerification) and wsOptions need the `ws` package, which is not available here", { cause: err });
+    }
+    throw new OpenFlowError("usage", "no WebSocket implementation: install `ws` (Node) or pass options.WebSocket", { cause: err });
+  }
+}
+
+/** Open a socket and wait until it is open; rejects with code "closed" on failure or "timeout". */
+export async function openSocket(url: string, options: OpenSocketOptions): Promise<SocketLike> {
+  const { ctor, nodeOptions } = await resolveWebSocket(options);
+  let socket: SocketLike;
+  try {
+    if (nodeOptions) {
+      const wsOpts: Record<string, unknown> = { ...options.wsOptions };
+      if (options.tls?.ca !== undefined) wsOpts.ca = options.tls.ca;
+      if (options.tls?.dangerouslyDisableTlsVerification === true) wsOpts.rejectUnauthorized = false;
+      socket = new ctor(url, [], wsOpts) as SocketLike;
+    } else {
+      socket = new ctor(url) as SocketLike;
+    }
+  } catch (err) {
+    throw new OpenFlowError("usage", `cannot open websocket to ${safeUrl(url)}: ${(err as Error).message}`, { cause: err });
+  }
+  return new Promise<SocketLike>((resolve, reject) => {
+    let done = false;
+    const timer = options.clock.setTimeout(() => {
+      if (done) return;
+      done = true;
+      detach();
+      try {
+        socket.close();
+      } catch {
+        // already closing
+      }
+      reject(new OpenFlowError("timeout", `websocket to ${safeUrl(url)} did not open within ${options.connectTimeoutMs} ms`));
+    }, options.connectTimeoutMs);
+    const detach = () => {
+      socket.onopen = null;
+      socket.onerror = null;
+      socket.onclose = null;
+    };
+    socket.onopen = () => {
+      if (done) return;
+      done = true;
+      options.clock.clearTimeout(timer);
+      detach();
+      resolve(socket);
+    };
+    const fail = (event: unknown) => {
+      if (done) return;
+      done = true;
+      options.clock.clearTimeout(timer);
+      detach();
+      const detail = (event as { message?: string; error?: Error; reason?: string } | undefined)?.error?.message ?? (event as { message?: string })?.message ?? (event as { reason?: string })?.reason ?? "";
+      reject(new OpenFlowError("closed", `websocket to ${safeUrl(url)} failed to open${detail ? `: ${detail}` : ""}`, { cause: event }));
+    };
+    socket.onerror = fail;
+    socket.onclose = fail;
+  });
+}
+
+/** The URL without user info or query string (which may carry tokens), for messages. */
+export function safeUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    u.search = "";
+    return u.toString();
+  } catch {
+    return "<invalid url>";
+  }
+}
