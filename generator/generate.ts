@@ -9,14 +9,14 @@ import { buildModel, type SpecModel } from "./model.js";
 import { emitAll } from "./emit/index.js";
 
 /** Runs every phase except `write` on an in-memory schema set. */
-export function generateFromLoaded(loaded: LoadedSchemas): { model: SpecModel; files: Map<string, string> } {
+export async function generateFromLoaded(loaded: LoadedSchemas): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
   const model = buildModel(validated);
-  const files = emitAll(model, validated.files);
+  const files = await emitAll(model, validated.files);
   return { model, files };
 }
 
 /** Reads `schemasDir` and returns every generated file (relative path -> contents). */
 export async function generateFiles(schemasDir: string): Promise<Map<string, string>> {
-  return generateFromLoaded(await loadSchemas(schemasDir)).files;
+  return (await generateFromLoaded(await loadSchemas(schemasDir))).files;
 }

@@ -82,6 +82,8 @@ export interface CommandModel {
   readonly handlerName: string;
   readonly request: PayloadModel;
   readonly reply?: PayloadModel;
+  /** Other entries of the command file's `$defs` (shapes its payloads reference), as named types. */
+  readonly localDefs: readonly DefModel[];
 }
 
 /** A shared shape: the root of a def file or one entry of its `$defs`. */
@@ -288,7 +290,8 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       if (!isObject(schema)) return undefined;
       const pointer = `/$defs/${kind}`;
       const typeName = typeof schema["title"] === "string" ? typeNameFromTitle(schema["title"]) : defaultTypeName(name, kind);
-      if (defNames.has(typeName)) issues.push({ file: file.path, pointer: `${pointer}/title`, message: `type name "${typeName}" is already used by a shared def` });
+      if (defNames.has(typeName)) issues.push({ file: file.path, pointer: `${pointer}/title`, message: `type name "${typeName}" is already used elsewhere` });
+      defNames.add(typeName);
       return {
         kind,
         typeName,
@@ -302,6 +305,19 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
         schema,
       };
     };
+    const localDefs: DefModel[] = [];
+    for (const key of Object.keys(defsNode).sort()) {
+      if (key === "request" || key === "reply") continue;
+      const schema = defsNode[key];
+      if (!isObject(schema)) continue;
+      const typeName = typeNameFromTitle(typeof schema["title"] === "string" ? schema["title"] : key);
+      if (defNames.has(typeName)) {
+        issues.push({ file: file.path, pointer: `/$defs/${key}/title`, message: `type name "${typeName}" is already used elsewhere` });
+        continue;
+      }
+      defNames.add(typeName);
+      localDefs.push({ typeName, file: file.path, pointer: `/$defs/${key}`, schemaUri: `${id}#/$defs/${key}`, schema });
+    }
     const request = payload("request");
     if (!request) continue; // meta-schema guarantees it
     const reply = payload("reply");
@@ -327,6 +343,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       handlerName: handlerName(name),
       request,
       ...(reply ? { reply } : {}),
+      localDefs,
     });
   }
   if (issues.length > 0) throw new GeneratorError("model", issues);

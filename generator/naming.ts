@@ -107,10 +107,22 @@ export function defaultTypeName(command: string, kind: "request" | "reply"): str
   return `${pascalCase(command)}${kind === "request" ? "Request" : "Reply"}`;
 }
 
-/** Turns a schema title into a TypeScript type name (what json-schema-to-typescript would use). */
+/** Global TypeScript/JavaScript type names a generated type must not shadow. */
+export const GLOBAL_TYPE_NAMES: ReadonlySet<string> = new Set([
+  "Array", "ArrayBuffer", "Boolean", "Date", "Error", "Function", "Iterable", "JSON", "Map", "Math", "Number",
+  "Object", "Partial", "Pick", "Promise", "Readonly", "Record", "RegExp", "Required", "Set", "String", "Symbol",
+  "WeakMap", "WeakSet", "Event", "File", "Blob", "Request", "Response", "Headers", "URL", "Node", "Element",
+  "Document", "Window", "Location", "Storage", "WebSocket", "Worker",
+]);
+
+/**
+ * Turns a schema title into a TypeScript type name: PascalCase words; names of globals (`Date`, `Error`, ...) get an
+ * `OpenFlow` prefix so generated types never shadow them.
+ */
 export function typeNameFromTitle(title: string): string {
   const words = title.split(/[^A-Za-z0-9]+/).filter(Boolean);
   let name = words.map((w) => w.charAt(0).toUpperCase() + w.slice(1)).join("");
   if (name === "" || /^[0-9]/.test(name)) name = `T${name}`;
+  if (GLOBAL_TYPE_NAMES.has(name)) name = `OpenFlow${name}`;
   return name;
 }

@@ -2,8 +2,13 @@
 import type { SchemaFile } from "../load.js";
 import type { SpecModel } from "../model.js";
 import { emitValidators } from "./validators.js";
+import { emitTypes } from "./types.js";
+import { emitCommands } from "./commands.js";
+import { emitClient } from "./client.js";
+import { ID_BASE } from "../validate.js";
 
-export function emitAll(model: SpecModel, files: readonly SchemaFile[]): Map<string, string> {
+export async function emitAll(model: SpecModel, files: readonly SchemaFile[]): Promise<Map<string, string>> {
+  const documents = new Map(files.map((f) => [ID_BASE + f.path, f.json] as const));
   const out = new Map<string, string>();
   const add = (files: Map<string, string>): void => {
     for (const [path, contents] of files) {
@@ -12,5 +17,8 @@ export function emitAll(model: SpecModel, files: readonly SchemaFile[]): Map<str
     }
   };
   add(emitValidators(model, files));
+  add(await emitTypes(model, documents));
+  add(emitCommands(model));
+  add(emitClient(model));
   return new Map([...out.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }

@@ -1,0 +1,186 @@
+/**
+ * Emits `generated/types.ts`: json-schema-to-typescript runs ONCE over one synthetic root whose `definitions` hold
+ * every shape (frame, shared defs, each command's request and reply), so a shared shape is declared exactly once.
+ * Cross-file `$ref`s are rewritten to `#/definitions/<TypeName>`; refs to locations that are not a named shape are
+ * inlined. Then the command-level types are appended: `CommandMap`, name unions and discriminated unions.
+ */
+import { compile } from "json-schema-to-typescript";
+import type { CommandModel, SpecModel } from "../model.js";
+import { ID_BASE } from "../validate.js";
+import { ARRAY_SCHEMA_KEYWORDS, isObject, MAP_SCHEMA_KEYWORDS, resolvePointer, resolveRef, SINGLE_SCHEMA_KEYWORDS, type JsonObject } from "../walk.js";
+import { codeHeader } from "./header.js";
+
+const ANNOTATIONS = new Set(["title", "description", "deprecated", "default", "readOnly", "writeOnly"]);
+
+/** A named shape that becomes one exported type. */
+interface Shape {
+  readonly typeName: string;
+  readonly file: string;
+  readonly pointer: string;
+  readonly schemaUri: string;
+  readonly schema: JsonObject;
+  readonly deprecated?: string | undefined;
+}
+
+export function shapesOf(model: SpecModel): Shape[] {
+  const shapes: Shape[] = [];
+  if (model.frame) shapes.push({ typeName: "Frame", file: model.frame.file, pointer: "", schemaUri: model.frame.schemaUri, schema: model.frame.schema });
+  for (const d of model.defs) shapes.push(d);
+  for (const c of model.commands) {
+    for (const d of c.localDefs) shapes.push(d);
+    for (const p of [c.request, c.reply]) {
+      if (p) shapes.push({ typeName: p.typeName, file: c.file, pointer: p.pointer, schemaUri: p.schemaUri, schema: p.schema, deprecated: c.deprecated ? (c.deprecation ?? "deprecated") : undefined });
+    }
+  }
+  return shapes;
+}
+
+/** Doc comment text may not close the comment early. */
+export function escapeComment(text: string): string {
+  return text.replace(/\*\//g, "*\\/");
+}
+
+export interface TypesSource {
+  /** The synthetic root schema (a fresh object; inputs are not mutated). */
+  readonly root: JsonObject;
+  readonly shapes: readonly Shape[];
+}
+
+/** Builds the synthetic root. */
+export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, unknown>): TypesSource {
+  const shapes = shapesOf(model);
+  const byUri = new Map<string, string>();
+  for (const s of shapes) {
+    byUri.set(s.schemaUri, s.typeName);
+    if (s.pointer === "") byUri.set(`${s.schemaUri}#`, s.typeName);
+  }
+
+  const rewrite = (schema: unknown, baseId: string, stack: readonly string[], top: boolean): unknown => {
+    if (!isObject(schema)) return schema;
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(schema)) {
+      const value = schema[key];
+      if (key === "$id" || key === "$schema" || key === "x-openflow" || key === "examples" || key === "$comment") continue;
+      if (key === "$defs" && top) continue; // hoisted as shapes of their own
+      if (key === "$ref" && typeof value === "string") {
+        const target = resolveRef(value, baseId);
+        const full = target.fragment === "" ? target.uri : `${target.uri}#${target.fragment}`;
+        const name = byUri.get(full);
+        if (name !== undefined) {
+          // tsType instead of $ref: json-schema-to-typescript then neither dereferences nor re-declares the shape
+          // (a $ref with sibling keywords would otherwise become a numbered duplicate such as Date1).
+          out["tsType"] = name;
+        } else if (!stack.includes(full) && stack.length < 16) {
+          const inlined = rewrite(resolvePointer(documents.get(target.uri), target.fragment), target.uri, [...stack, full], false);
+          if (isObject(inlined)) Object.assign(out, inlined);
+        }
+        continue;
+      }
+      if ((SINGLE_SCHEMA_KEYWORDS as readonly string[]).includes(key)) {
+        if (key === "contentSchema") continue; // annotation only for TypeScript: the field is a string
+        out[key] = rewrite(value, baseId, stack, false);
+      } else if ((ARRAY_SCHEMA_KEYWORDS as readonly string[]).includes(key) && Array.isArray(value)) {
+        out[key] = value.map((v) => rewrite(v, baseId, stack, false));
+      } else if ((MAP_SCHEMA_KEYWORDS as readonly string[]).includes(key) && isObject(value)) {
+        const map: Record<string, unknown> = {};
+        for (const name of Object.keys(value)) map[name] = rewrite(value[name], baseId, stack, false);
+        out[key] = map;
+      } else {
+        out[key] = structuredClone(value);
+      }
+    }
+    if (typeof out["tsType"] === "string") {
+      const rest = Object.keys(out).filter((k) => k !== "tsType" && !ANNOTATIONS.has(k));
+      if (rest.length > 0) {
+        const constraint: Record<string, unknown> = {};
+        for (const k of rest) {
+          constraint[k] = out[k];
+          delete out[k];
+        }
+        const named = out["tsType"];
+        delete out["tsType"];
+        out["allOf"] = [{ tsType: named }, constraint];
+      }
+    }
+    return out;
+  };
+
+  const definitions: Record<string, unknown> = {};
+  for (const s of shapes) {
+    const baseId = s.schemaUri.split("#")[0] ?? s.schemaUri;
+    const copy = rewrite(s.schema, baseId, [s.schemaUri], true) as Record<string, unknown>;
+    copy["title"] = s.typeName;
+    const where = `Schema: \`schemas/${s.file}${s.pointer === "" ? "" : `#${s.pointer}`}\``;
+    const description = typeof copy["description"] === "string" ? `${copy["description"]}\n\n${where}` : where;
+    copy["description"] = escapeComment(description);
+    definitions[s.typeName] = copy;
+  }
+  const root = { title: "OpenFlowSpecRoot", type: "object", additionalProperties: false, definitions } as JsonObject;
+  void ID_BASE;
+  return { root, shapes };
+}
+
+function commandTypes(model: SpecModel): string {
+  const lines: string[] = [];
+  const replyOf = (c: CommandModel): string => (c.reply ? c.reply.typeName : "never");
+  lines.push("/** Request and reply payload types of every command, by wire command string. */");
+  lines.push("export interface CommandMap {");
+  for (const c of model.commands) {
+    lines.push(`  /** ${escapeComment(c.purpose)} (schemas/${c.file})${c.deprecated ? `\n   * @deprecated ${escapeComment(c.deprecation ?? "")}` : ""} */`);
+    lines.push(`  ${JSON.stringify(c.name)}: { request: ${c.request.typeName}; reply: ${replyOf(c)} };`);
+  }
+  lines.push("}");
+  lines.push("");
+  const union = (name: string, doc: string, list: readonly CommandModel[]): void => {
+    lines.push(`/** ${doc} */`);
+    lines.push(`export type ${name} = ${list.length === 0 ? "never" : list.map((c) => JSON.stringify(c.name)).join(" | ")};`);
+    lines.push("");
+  };
+  union("CommandName", "Every command string the spec knows.", model.commands);
+  union("ClientCommandName", "Commands a client starts (direction c2s or both).", model.commands.filter((c) => c.direction !== "s2c"));
+  union("ServerCommandName", "Commands a server starts (direction s2c or both).", model.commands.filter((c) => c.direction !== "c2s"));
+  lines.push("/** A request as a discriminated union: narrow on `command` to get the payload type. */");
+  lines.push("export type AnyRequest = { [K in CommandName]: { command: K; payload: CommandMap[K][\"request\"] } }[CommandName];");
+  lines.push("/** A reply as a discriminated union (commands without a reply are left out). */");
+  lines.push("export type AnyReply = { [K in CommandName]: CommandMap[K][\"reply\"] extends never ? never : { command: K; payload: CommandMap[K][\"reply\"] } }[CommandName];");
+  lines.push("/** The request payload type of a command. */");
+  lines.push("export type RequestOf<K extends CommandName> = CommandMap[K][\"request\"];");
+  lines.push("/** The reply payload type of a command (`never` when nobody answers it). */");
+  lines.push("export type ReplyOf<K extends CommandName> = CommandMap[K][\"reply\"];");
+  lines.push("");
+  return lines.join("\n");
+}
+
+export async function emitTypes(model: SpecModel, documents: ReadonlyMap<string, unknown>): Promise<Map<string, string>> {
+  const { root } = buildTypesRoot(model, documents);
+  const body = await compile(root as never, "OpenFlowSpecRoot", {
+    bannerComment: "",
+    format: true,
+    unreachableDefinitions: true,
+    declareExternallyReferenced: true,
+    additionalProperties: true,
+    strictIndexSignatures: false,
+    unknownAny: true,
+    $refOptions: { resolve: { external: false } } as never,
+  });
+  // The synthetic root is only a container; drop its empty interface.
+  const cleaned = body
+    .replace(/^export interface OpenFlowSpecRoot \{\}\n?/m, "")
+    .replace(/\n \* ?\n \* This interface was referenced by `OpenFlowSpecRoot`'s JSON-Schema\n \* via the `definition` "[^"]*"\./g, "")
+    .trim();
+  let marked = cleaned;
+  for (const s of shapesOf(model)) {
+    if (s.deprecated !== undefined) marked = markDeprecated(marked, s.typeName, s.deprecated);
+  }
+  const text = [codeHeader("schemas/"), "/* eslint-disable */", marked, "", commandTypes(model)].join("\n");
+  return new Map([["types.ts", text]]);
+}
+
+/** Adds `@deprecated <reason>` to the doc comment of the exported type `name` (creating the comment if needed). */
+export function markDeprecated(source: string, name: string, reason: string): string {
+  const tag = ` * @deprecated ${escapeComment(reason).replace(/\n/g, " ")}`;
+  const withDoc = new RegExp(`(/\\*\\*(?:(?!\\*/)[\\s\\S])*?)\\n \\*/\\nexport (type|interface) ${name}\\b`);
+  if (withDoc.test(source)) return source.replace(withDoc, (_m, doc: string, kind: string) => `${doc}\n *\n${tag}\n */\nexport ${kind} ${name}`);
+  const bare = new RegExp(`\\nexport (type|interface) ${name}\\b`);
+  return source.replace(bare, (_m, kind: string) => `\n/**\n${tag}\n */\nexport ${kind} ${name}`);
+}
