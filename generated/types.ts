@@ -5295,6 +5295,10 @@ export interface QueueMessageBody {
    */
   __user?: TokenUser;
   /**
+   * server-2021 only: the sender's token, also copied here when the body was sent as an object (not as JSON text); server-latest removes it.
+   */
+  jwt?: string;
+  /**
    * Set to `timeout` when the dead-letter path returns an expired message to its reply queue.
    */
   command?: string;
@@ -5388,7 +5392,7 @@ export interface QueueMessagePublish {
    */
   expiration?: number;
   /**
-   * When true the server does not add `__jwt`/`__user` to the body. Default false.
+   * When true the server does not add the sender's token to the body. Default false. server-latest then adds neither `__jwt` nor `__user`; server-2021 removes `__jwt` and `jwt` but still adds `__user`.
    */
   striptoken?: boolean;
   [k: string]: unknown;

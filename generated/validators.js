@@ -29928,7 +29928,7 @@ validate279.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"sp
 export const queuemessage_request = validate281;
 const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
 const schema380 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
-const schema381 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"command":{"type":"string"}}};
+const schema381 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":"string"},"command":{"type":"string"}}};
 const schema382 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
 const schema383 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
 
@@ -30220,9 +30220,9 @@ vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.err
 errors = vErrors.length;
 }
 }
-if(data.command !== undefined){
-if(typeof data.command !== "string"){
-const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.jwt !== undefined){
+if(typeof data.jwt !== "string"){
+const err1 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -30232,9 +30232,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-}
-else {
-const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.command !== undefined){
+if(typeof data.command !== "string"){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -30243,10 +30243,22 @@ vErrors.push(err2);
 }
 errors++;
 }
+}
+}
+else {
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
 validate283.errors = vErrors;
 return errors === 0;
 }
-validate283.evaluated = {"props":{"__jwt":true,"__user":true,"command":true},"dynamicProps":false,"dynamicItems":false};
+validate283.evaluated = {"props":{"__jwt":true,"__user":true,"jwt":true,"command":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate282(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -30370,6 +30382,7 @@ if(_valid0){
 var props0 = {};
 props0.__jwt = true;
 props0.__user = true;
+props0.jwt = true;
 props0.command = true;
 }
 const _errs18 = errors;
@@ -30520,6 +30533,7 @@ if(_valid0){
 var props0 = {};
 props0.__jwt = true;
 props0.__user = true;
+props0.jwt = true;
 props0.command = true;
 }
 const _errs6 = errors;
@@ -31057,6 +31071,7 @@ if(_valid0){
 var props0 = {};
 props0.__jwt = true;
 props0.__user = true;
+props0.jwt = true;
 props0.command = true;
 }
 const _errs35 = errors;
