@@ -357,10 +357,16 @@ export type WorkitemQueue = Base & WorkitemQueue1;
 export type AddWorkitemRequest = RequestCommon & AddWorkitemRequest1 & AddWorkitemRequest2;
 export type AddWorkitemRequest1 =
   | {
+      /**
+       * Non-empty queue id.
+       */
       wiqid: string;
       [k: string]: unknown;
     }
   | {
+      /**
+       * Non-empty queue name.
+       */
       wiq: string;
       [k: string]: unknown;
     };
@@ -390,10 +396,16 @@ export type AddWorkitemQueueReply = ReplyCommon & AddWorkitemQueueReply1;
 export type AddWorkitemsRequest = RequestCommon & AddWorkitemsRequest1 & AddWorkitemsRequest2;
 export type AddWorkitemsRequest1 =
   | {
+      /**
+       * Non-empty queue id.
+       */
       wiqid: string;
       [k: string]: unknown;
     }
   | {
+      /**
+       * Non-empty queue name.
+       */
       wiq: string;
       [k: string]: unknown;
     };
@@ -1103,10 +1115,16 @@ export type PingRequest = null;
 export type PopWorkitemRequest = RequestCommon & PopWorkitemRequest1 & PopWorkitemRequest2;
 export type PopWorkitemRequest1 =
   | {
+      /**
+       * Non-empty queue id.
+       */
       wiqid: string;
       [k: string]: unknown;
     }
   | {
+      /**
+       * Non-empty queue name.
+       */
       wiq: string;
       [k: string]: unknown;
     };
@@ -5315,7 +5333,7 @@ export interface QueueMessageDelivery {
    */
   queuename: string;
   /**
-   * Any JSON value chosen by the application. Objects normally carry `__jwt` and `__user` (added by the server unless `striptoken`).
+   * The AMQP body parsed as JSON, usually with `__jwt` and `__user`. For clientversion 1.0.80.0-1.0.85.0 it is `body.payload`.
    */
   data?: QueueMessageBody | (unknown[] | string | number | boolean | null);
   /**
@@ -5435,7 +5453,7 @@ export interface QueueMessageReply1 {
    */
   striptoken?: boolean;
   /**
-   * Any JSON value chosen by the application. Objects normally carry `__jwt` and `__user` (added by the server unless `striptoken`).
+   * The body as published, with `__jwt` and `__user` added by the server (Q10).
    */
   data?: QueueMessageBody | (unknown[] | string | number | boolean | null);
   /**
