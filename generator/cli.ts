@@ -16,6 +16,7 @@ options:
   --check         write nothing; exit 1 if any generated file is changed, missing or extra
   --schemas DIR   schema directory (default: schemas)
   --out DIR       output directory (default: generated)
+  --templates DIR handlebars templates for the docs (default: templates)
   --help          show this help
 `;
 
@@ -23,11 +24,12 @@ export interface GenerateOptions {
   check: boolean;
   schemas: string;
   out: string;
+  templates: string;
   help: boolean;
 }
 
 export function parseArgs(argv: readonly string[]): GenerateOptions {
-  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", help: false };
+  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -45,6 +47,9 @@ export function parseArgs(argv: readonly string[]): GenerateOptions {
         break;
       case "--out":
         opts.out = value();
+        break;
+      case "--templates":
+        opts.templates = value();
         break;
       case "--help":
       case "-h":
@@ -78,7 +83,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const outDir = resolve(opts.out);
   let files: Map<string, string>;
   try {
-    files = await generateFiles(schemasDir);
+    files = await generateFiles({ schemasDir, templatesDir: resolve(opts.templates) });
   } catch (err) {
     if (err instanceof GeneratorError) {
       io.stderr(`openflow-spec generate: ${err.message}\n`);

@@ -1,22 +1,48 @@
 /**
- * The generator pipeline, top to bottom: load -> validate -> model -> (name, inside model) -> emit -> write.
- * `generateFiles` is pure apart from reading the schemas; it returns the complete output as a map of relative path
- * to contents. Nothing is cached between runs.
+ * The generator pipeline, top to bottom: load -> validate -> model (names from naming.ts) -> emit -> write.
+ * `generateFromLoaded` is pure: it takes the in-memory schemas and templates and returns the complete output as a
+ * map of relative path -> contents. `generateFiles` adds the reading. Nothing is cached between runs.
  */
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
 import { loadSchemas, type LoadedSchemas } from "./load.js";
 import { validateSchemas } from "./validate.js";
 import { buildModel, type SpecModel } from "./model.js";
 import { emitAll } from "./emit/index.js";
+import { TEMPLATE_FILES, type Templates } from "./emit/docs.js";
+import { GeneratorError } from "./errors.js";
 
-/** Runs every phase except `write` on an in-memory schema set. */
-export async function generateFromLoaded(loaded: LoadedSchemas): Promise<{ model: SpecModel; files: Map<string, string> }> {
+export async function generateFromLoaded(
+  loaded: LoadedSchemas,
+  templates: Templates,
+): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
   const model = buildModel(validated);
-  const files = await emitAll(model, validated.files);
+  const files = await emitAll(model, validated.files, templates);
   return { model, files };
 }
 
-/** Reads `schemasDir` and returns every generated file (relative path -> contents). */
-export async function generateFiles(schemasDir: string): Promise<Map<string, string>> {
-  return (await generateFromLoaded(await loadSchemas(schemasDir))).files;
+/** Reads the handlebars templates used for the docs. */
+export async function loadTemplates(dir: string): Promise<Templates> {
+  const templates = new Map<string, string>();
+  for (const name of TEMPLATE_FILES) {
+    try {
+      templates.set(name, await readFile(join(dir, name), "utf8"));
+    } catch (err) {
+      throw new GeneratorError("load", [{ file: join(dir, name), pointer: "", message: `cannot read template: ${(err as Error).message}` }]);
+    }
+  }
+  return templates;
+}
+
+export interface GenerateInput {
+  schemasDir: string;
+  templatesDir: string;
+}
+
+/** Reads schemas and templates and returns every generated file (relative path -> contents). */
+export async function generateFiles(input: GenerateInput): Promise<Map<string, string>> {
+  const loaded = await loadSchemas(input.schemasDir);
+  const templates = await loadTemplates(input.templatesDir);
+  return (await generateFromLoaded(loaded, templates)).files;
 }

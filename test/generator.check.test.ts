@@ -7,7 +7,7 @@ const root = resolve(import.meta.dirname, "..");
 
 describe("generated/ is up to date with schemas/", () => {
   it("matches what the generator would write (run `npm run generate` after editing schemas)", async () => {
-    const files = await generateFiles(resolve(root, "schemas"));
+    const files = await generateFiles({ schemasDir: resolve(root, "schemas"), templatesDir: resolve(root, "templates") });
     const result = await checkOutput(files, resolve(root, "generated"));
     expect(result, "stale generated/ output: run `npm run generate`").toEqual({ changed: [], missing: [], extra: [] });
   });
