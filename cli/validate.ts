@@ -1,0 +1,237 @@
+/**
+ * `openflow-spec validate [paths...|-]`: check frames, payloads and captured traffic. Exit 0 when everything is
+ * valid, 1 when anything is invalid, 2 for bad usage or unreadable input.
+ */
+import { parseArgs } from "node:util";
+import type { Readable } from "node:stream";
+import { UsageError } from "./usage.js";
+import { resolveInputs } from "../validator/inputs.js";
+import { validateInput, type InputSummary } from "../validator/run.js";
+import { defaultCatalog } from "../validator/catalog.js";
+import { findingCodes, type Finding } from "../validator/findings.js";
+import type { Reporter, Totals, Write } from "../validator/report/reporter.js";
+import { TextReporter } from "../validator/report/text.js";
+import { JsonReporter } from "../validator/report/json.js";
+import { JunitReporter } from "../validator/report/junit.js";
+
+export const HELP = `usage: openflow-spec validate [options] [paths...|-]
+
+Check OpenFlow frames, payloads and captured traffic against the specification.
+
+inputs:
+  file.ndjson, file.jsonl   a capture: one frame per line, or {"dir":"c2s"|"s2c","frame":{...}}
+  file.json                 one frame (or {"dir","frame"}); several JSON lines are read as a capture
+  folder                    every .json/.ndjson/.jsonl inside, recursively, in sorted order
+  -                         standard input (one document, or a capture when it has several JSON lines)
+
+In a capture, frames are reassembled by id and direction, payloads are validated against the command's
+request or reply schema, and replies are paired with requests through replyto (a c2s request is answered
+by an s2c frame). Lines without dir form one undirected stream paired by replyto alone.
+
+options:
+  --command NAME            the inputs are payloads of this command (a .json file is one payload, a capture
+                            one per line) instead of frames
+  --kind request|reply      which payload schema --command uses (default: request)
+  --format text|json|junit  report format (default: text)
+  --output FILE, -o FILE    write the report to FILE instead of standard output
+  --strict                  warnings fail too (exit 1)
+  --max-findings N          show at most N findings per input (default 1000; 0 = all); all are counted
+  --max-pending N           most messages half-received at once before the oldest is evicted (default 1000)
+  --quiet, -q               text format: print the summary line only
+  --help, -h                show this help
+
+exit codes: 0 valid, 1 invalid (any error finding; with --strict any finding), 2 bad usage or unreadable input.
+finding codes: ${Object.keys(findingCodes).join(", ")}
+`;
+
+export interface ValidateIo {
+  stdout?: Write;
+  stderr?: Write;
+  stdin?: () => Readable;
+  /** Whether stderr is a terminal (progress display). */
+  stderrIsTTY?: boolean;
+}
+
+interface Parsed {
+  paths: string[];
+  command: string | undefined;
+  kind: "request" | "reply";
+  format: "text" | "json" | "junit";
+  output: string | undefined;
+  strict: boolean;
+  maxFindings: number;
+  maxPending: number | undefined;
+  quiet: boolean;
+  help: boolean;
+}
+
+function positiveInt(name: string, value: string | undefined, allowZero: boolean): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
+    throw new UsageError(`--${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
+export function parseValidateArgs(argv: string[]): Parsed {
+  let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
+  try {
+    ({ values, positionals } = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      strict: true,
+      options: {
+        command: { type: "string" },
+        kind: { type: "string" },
+        format: { type: "string" },
+        output: { type: "string", short: "o" },
+        strict: { type: "boolean" },
+        "max-findings": { type: "string" },
+        "max-pending": { type: "string" },
+        quiet: { type: "boolean", short: "q" },
+        help: { type: "boolean", short: "h" },
+      },
+    }));
+  } catch (err) {
+    throw new UsageError(`${(err as Error).message} (see --help)`);
+  }
+  const format = (values["format"] as string | undefined) ?? "text";
+  if (format !== "text" && format !== "json" && format !== "junit") throw new UsageError(`--format must be text, json or junit, got ${JSON.stringify(format)}`);
+  const kind = (values["kind"] as string | undefined) ?? "request";
+  if (kind !== "request" && kind !== "reply") throw new UsageError(`--kind must be request or reply, got ${JSON.stringify(kind)}`);
+  const command = values["command"] as string | undefined;
+  if (values["kind"] !== undefined && command === undefined) throw new UsageError("--kind needs --command");
+  if (command !== undefined && command.trim() === "") throw new UsageError("--command needs a command name");
+  const help = values["help"] === true;
+  if (!help && positionals.length === 0) throw new UsageError("no input: give files, folders, or - for standard input (see --help)");
+  if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("standard input (-) can be given only once");
+  return {
+    paths: positionals,
+    command,
+    kind,
+    format,
+    output: values["output"] as string | undefined,
+    strict: values["strict"] === true,
+    maxFindings: positiveInt("max-findings", values["max-findings"] as string | undefined, true) ?? 1000,
+    maxPending: positiveInt("max-pending", values["max-pending"] as string | undefined, false),
+    quiet: values["quiet"] === true,
+    help,
+  };
+}
+
+/** Shows `validate: file 12.3/100.0 MB 1,234 frames` on a terminal, at most twice a second, for inputs over 16 MB. */
+function progressDisplay(write: Write, enabled: boolean): { start(name: string, size: number | undefined): void; update(chars: number): void; clear(): void } {
+  let name = "";
+  let size: number | undefined;
+  let last = 0;
+  let shown = false;
+  return {
+    start(n, s) {
+      name = n;
+      size = s;
+    },
+    update(chars) {
+      if (!enabled || chars < 16 * 1024 * 1024) return;
+      const now = Date.now();
+      if (now - last < 500) return;
+      last = now;
+      shown = true;
+      const mb = (chars / 1048576).toFixed(1);
+      const of = size === undefined ? "" : ` of ${(size / 1048576).toFixed(1)}`;
+      write(`\rvalidate: ${name} ${mb}${of} MB read`);
+    },
+    clear() {
+      if (shown) write("\r\u001b[K");
+      shown = false;
+    },
+  };
+}
+
+export async function main(argv: string[], io: ValidateIo = {}): Promise<number> {
+  const stdout: Write = io.stdout ?? ((t) => void process.stdout.write(t));
+  const stderr: Write = io.stderr ?? ((t) => void process.stderr.write(t));
+  const parsed = parseValidateArgs(argv);
+  if (parsed.help) {
+    stdout(HELP);
+    return 0;
+  }
+
+  const catalog = defaultCatalog();
+  if (parsed.command !== undefined && !catalog.get(parsed.command)) {
+    throw new UsageError(`--command ${JSON.stringify(parsed.command)} is not a known command`);
+  }
+
+  let out = stdout;
+  let closeOutput: (() => Promise<void>) | undefined;
+  if (parsed.output !== undefined) {
+    const { createWriteStream } = await import("node:fs");
+    const stream = createWriteStream(parsed.output);
+    await new Promise<void>((resolve, reject) => {
+      stream.once("open", () => resolve());
+      stream.once("error", (err) => reject(new UsageError(`cannot write --output ${parsed.output}: ${err.message}`)));
+    });
+    out = (t) => void stream.write(t);
+    closeOutput = () => new Promise<void>((resolve) => stream.end(() => resolve()));
+  }
+
+  const reporter: Reporter =
+    parsed.format === "json" ? new JsonReporter(out, parsed.strict) : parsed.format === "junit" ? new JunitReporter(out, parsed.strict) : new TextReporter(out, parsed.quiet);
+  const stdin = io.stdin ?? (() => process.stdin);
+  const { inputs, unreadable } = await resolveInputs(parsed.paths, stdin);
+  const totals: Totals = { inputs: 0, frames: 0, messages: 0, errors: 0, warnings: 0, suppressed: 0, unreadable: 0, ok: true };
+  for (const u of unreadable) {
+    totals.unreadable++;
+    reporter.unreadable({ file: u.name, message: u.message });
+  }
+  const progress = progressDisplay(stderr, io.stderrIsTTY ?? process.stderr.isTTY === true);
+
+  for (const input of inputs) {
+    reporter.startInput(input.name);
+    progress.start(input.name, input.size);
+    let shown = 0;
+    let suppressed = 0;
+    const onFinding = (f: Finding): void => {
+      if (parsed.maxFindings === 0 || shown < parsed.maxFindings) {
+        shown++;
+        reporter.finding(f);
+      } else {
+        suppressed++;
+      }
+    };
+    let summary: InputSummary;
+    try {
+      summary = await validateInput(input.open(), {
+        file: input.name,
+        mode: input.mode,
+        payload: parsed.command === undefined ? undefined : { command: parsed.command, kind: parsed.kind },
+        onFinding,
+        onProgress: (chars) => progress.update(chars),
+        limits: parsed.maxPending === undefined ? undefined : { maxPendingMessages: parsed.maxPending },
+      });
+    } catch (err) {
+      progress.clear();
+      totals.unreadable++;
+      reporter.unreadable({ file: input.name, message: (err as Error).message });
+      continue;
+    }
+    progress.clear();
+    totals.inputs++;
+    totals.frames += summary.frames;
+    totals.messages += summary.messages;
+    totals.errors += summary.errors;
+    totals.warnings += summary.warnings;
+    totals.suppressed += suppressed;
+    reporter.endInput(summary, suppressed);
+  }
+  const invalid = totals.errors > 0 || (parsed.strict && totals.warnings > 0);
+  totals.ok = !invalid && totals.unreadable === 0;
+  reporter.end(totals);
+  if (closeOutput) await closeOutput();
+  if (totals.unreadable > 0) {
+    if (parsed.format !== "text" || parsed.output !== undefined) stderr(`openflow-spec validate: ${totals.unreadable} input(s) could not be read\n`);
+    return 2;
+  }
+  return invalid ? 1 : 0;
+}

@@ -1,0 +1,42 @@
+/** Human-readable report: one line per finding (`file:line: severity code: message [details]`) and a summary. */
+import type { Finding } from "../findings.js";
+import type { InputSummary } from "../run.js";
+import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
+
+export function formatFinding(f: Finding): string {
+  const where = f.file === undefined ? "" : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
+  const details: string[] = [];
+  if (f.dir) details.push(f.dir);
+  if (f.id) details.push(`id ${f.id}`);
+  if (f.command) details.push(`command ${f.command}`);
+  if (f.pointer !== undefined && f.pointer !== "") details.push(`at ${f.pointer}`);
+  return `${where}${f.severity} ${f.code}: ${f.message}${details.length > 0 ? ` [${details.join(", ")}]` : ""}`;
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+
+export function summaryLine(t: Totals): string {
+  const parts = [plural(t.inputs, "input"), plural(t.frames, "frame"), plural(t.messages, "message"), plural(t.errors, "error"), plural(t.warnings, "warning")];
+  if (t.unreadable > 0) parts.push(`${t.unreadable} unreadable`);
+  if (t.suppressed > 0) parts.push(`${t.suppressed} not shown (--max-findings)`);
+  return `openflow-spec validate: ${parts.join(", ")}: ${t.ok ? "OK" : "FAILED"}`;
+}
+
+export class TextReporter implements Reporter {
+  constructor(private readonly out: Write, private readonly quiet = false) {}
+  startInput(): void {}
+  finding(f: Finding): void {
+    if (!this.quiet) this.out(`${formatFinding(f)}\n`);
+  }
+  endInput(_summary: InputSummary, suppressed: number): void {
+    if (suppressed > 0 && !this.quiet) this.out(`${_summary.file}: ${suppressed} more findings not shown (--max-findings)\n`);
+  }
+  unreadable(input: UnreadableInput): void {
+    this.out(`${input.file}: cannot read: ${input.message}\n`);
+  }
+  end(totals: Totals): void {
+    this.out(`${summaryLine(totals)}\n`);
+  }
+}
