@@ -879,8 +879,8 @@ const schema40 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id"
 const schema46 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitemfile.json","type":"object","properties":{"name":{"type":"string"},"filename":{"type":"string"},"_id":{"type":"string"}}};
 const schema41 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/base.json","type":"object","properties":{"_id":{"type":["string","null"]},"_type":{"type":["string","null"]},"name":{"type":["string","null"]},"_name":{"type":["string","null"]},"_acl":{"type":["array","null"],"items":{"$ref":"ace.json"}},"_encrypt":{"type":["array","null"],"items":{"type":"string"}},"_created":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"_modified":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"_createdby":{"type":["string","null"]},"_createdbyid":{"type":["string","null"]},"_modifiedby":{"type":["string","null"]},"_modifiedbyid":{"type":["string","null"]},"_version":{"type":"integer","minimum":0},"_skiphistory":{"type":"boolean"}}};
 const schema42 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/ace.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":["string","null"]},"deny":{"type":["boolean","null"]},"rights":{"$ref":"rights.json"}}};
-const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rights.json","oneOf":[{"type":"integer","minimum":0,"maximum":65535},{"type":"string","pattern":"^[A-Za-z0-9+/]*={0,2}$","minLength":1}]};
-const pattern5 = new RegExp("^[A-Za-z0-9+/]*={0,2}$", "u");
+const schema43 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rights.json","oneOf":[{"type":"integer","minimum":0,"maximum":65535},{"type":"string","pattern":"^[A-Za-z0-9+/]{167}=$"}]};
+const pattern5 = new RegExp("^[A-Za-z0-9+/]{167}=$", "u");
 
 function validate27(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/ace.json" */;
@@ -977,8 +977,8 @@ passing0 = 0;
 }
 const _errs12 = errors;
 if(typeof data3 === "string"){
-if(func1(data3) < 1){
-const err6 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf/1/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(!pattern5.test(data3)){
+const err6 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]{167}=$"},message:"must match pattern \""+"^[A-Za-z0-9+/]{167}=$"+"\""};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -987,24 +987,14 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(!pattern5.test(data3)){
-const err7 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf/1/pattern",keyword:"pattern",params:{pattern: "^[A-Za-z0-9+/]*={0,2}$"},message:"must match pattern \""+"^[A-Za-z0-9+/]*={0,2}$"+"\""};
+}
+else {
+const err7 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf/1/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -1020,12 +1010,12 @@ passing0 = 1;
 }
 }
 if(!valid2){
-const err9 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
+const err8 = {instancePath:instancePath+"/rights",schemaPath:"rights.json/oneOf",keyword:"oneOf",params:{passingSchemas: passing0},message:"must match exactly one schema in oneOf"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err8];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err8);
 }
 errors++;
 }
@@ -1043,12 +1033,12 @@ vErrors = null;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err9];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err9);
 }
 errors++;
 }
