@@ -1165,7 +1165,7 @@ export type QueueClosedRequest = RequestCommon & QueueClosedRequest1;
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/request`
  */
-export type QueueMessageRequest = RequestCommon & QueueMessageRequest1;
+export type QueueMessageRequest = RequestCommon & QueueMessageRequest1 & QueueMessageRequest2;
 export type QueueMessageRequest1 = QueueMessagePublish | QueueMessageDelivery;
 /**
  * Ack of either direction. Server to a publisher: the request echoed, with `data` carrying the added `__jwt`/`__user`, plus `user` and `jwt` (server-2021; server-latest drops both when `data` is an object and always drops `jwt`). Client to the server (delivery ack): any payload; the api echoes the delivery unchanged and openrpa returns the (possibly modified) message. A reply whose command is `error` is a nack instead.
@@ -5415,6 +5415,49 @@ export interface QueueMessagePublish {
   striptoken?: boolean;
   [k: string]: unknown;
 }
+export interface QueueMessageRequest2 {
+  /**
+   * Publish: destination queue (server-2021 needs the key even for exchanges; send ""). Delivery: the consuming queue as returned by registerqueue/registerexchange.
+   */
+  queuename?: string;
+  /**
+   * Exchange, legacy spelling (api-2021, openrpa, server-2021 deliveries) (Q14).
+   */
+  exchange?: string;
+  /**
+   * Exchange, latest spelling (api-latest, server-latest deliveries) (Q14).
+   */
+  exchangename?: string;
+  /**
+   * AMQP routing key.
+   */
+  routingkey?: string;
+  /**
+   * Publish: queue the consumer should answer to. Delivery: the original message's reply-to queue; answer there with the same correlationId.
+   */
+  replyto?: string | null;
+  /**
+   * Correlates an answer with its request; the api generates one on publish, the server fills it from the frame id on delivery when empty.
+   */
+  correlationId?: string;
+  /**
+   * The message body. Publish: any JSON value (api-2021 sends JSON text). Delivery: the parsed body, usually with `__jwt` and `__user`.
+   */
+  data?: string | QueueMessageBody | (unknown[] | string | number | boolean | null);
+  /**
+   * Publish only: message TTL in ms (must be a JSON number).
+   */
+  expiration?: number;
+  /**
+   * Publish only: do not add the sender's token to the body.
+   */
+  striptoken?: boolean;
+  /**
+   * Delivery only: AMQP consumer tag.
+   */
+  consumerTag?: string;
+  [k: string]: unknown;
+}
 export interface QueueMessageReply1 {
   /**
    * Echoed queue name.
@@ -6027,9 +6070,15 @@ export interface UpdateFileRequest1 {
    */
   id: string;
   /**
-   * The new metadata.
+   * The new metadata; `_acl` is required because both servers read it unchecked.
    */
-  metadata: FileMetadata;
+  metadata: FileMetadata & {
+    /**
+     * The new access control list.
+     */
+    _acl: Ace[];
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 export interface UpdateFileReply1 {

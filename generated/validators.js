@@ -29916,7 +29916,7 @@ return errors === 0;
 validate279.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const queuemessage_request = validate281;
-const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
+const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"},"consumerTag":{"type":"string"}},"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
 const schema380 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
 const schema381 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":"string"},"command":{"type":"string"}}};
 const schema382 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
@@ -30674,16 +30674,6 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
 const _errs1 = errors;
 let valid0 = false;
 const _errs2 = errors;
@@ -30727,12 +30717,12 @@ props0.error = true;
 }
 }
 if(!valid0){
-const err1 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err0 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err1];
+vErrors = [err0];
 }
 else {
-vErrors.push(err1);
+vErrors.push(err0);
 }
 errors++;
 }
@@ -30751,7 +30741,20 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
 let data0 = data.jwt;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err2 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+const err1 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -30761,10 +30764,10 @@ vErrors.push(err2);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data1 = data.traceId;
-if((typeof data1 !== "string") && (data1 !== null)){
-const err3 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -30774,10 +30777,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.spanId !== undefined){
-let data2 = data.spanId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err4 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -30787,10 +30790,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data3 = data.priority;
-if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
-const err5 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(data.error !== undefined){
+if(data.error !== null){
+const err5 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -30800,26 +30802,14 @@ vErrors.push(err5);
 errors++;
 }
 }
-if(data.error !== undefined){
-if(data.error !== null){
-const err6 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+}
+else {
+const err6 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -30831,28 +30821,250 @@ props0.spanId = true;
 props0.priority = true;
 props0.error = true;
 }
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(props0 !== true){
+props0 = props0 || {};
+props0.queuename = true;
+props0.exchange = true;
+props0.exchangename = true;
+props0.routingkey = true;
+props0.replyto = true;
+props0.correlationId = true;
+props0.data = true;
+props0.expiration = true;
+props0.striptoken = true;
+props0.consumerTag = true;
+}
+if(data.queuename !== undefined){
+if(typeof data.queuename !== "string"){
+const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.exchange !== undefined){
+if(typeof data.exchange !== "string"){
+const err8 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.exchangename !== undefined){
+if(typeof data.exchangename !== "string"){
+const err9 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.routingkey !== undefined){
+if(typeof data.routingkey !== "string"){
+const err10 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.replyto !== undefined){
+let data9 = data.replyto;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema379.properties.replyto.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.correlationId !== undefined){
+if(typeof data.correlationId !== "string"){
+const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data11 = data.data;
+const _errs30 = errors;
+let valid5 = false;
+const _errs31 = errors;
+if(typeof data11 !== "string"){
+const err13 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+var _valid1 = _errs31 === errors;
+valid5 = valid5 || _valid1;
+const _errs33 = errors;
+if(!(validate283(data11, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate283.errors : vErrors.concat(validate283.errors);
+errors = vErrors.length;
+}
+var _valid1 = _errs33 === errors;
+valid5 = valid5 || _valid1;
+if(_valid1){
+var props1 = {};
+props1.__jwt = true;
+props1.__user = true;
+props1.jwt = true;
+props1.command = true;
+}
+const _errs34 = errors;
+if(((((!(Array.isArray(data11))) && (typeof data11 !== "string")) && (!((typeof data11 == "number") && (isFinite(data11))))) && (typeof data11 !== "boolean")) && (data11 !== null)){
+const err14 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema379.properties.data.anyOf[2].type},message:"must be array,string,number,boolean,null"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+var _valid1 = _errs34 === errors;
+valid5 = valid5 || _valid1;
+if(!valid5){
+const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err15];
+}
+else {
+vErrors.push(err15);
+}
+errors++;
+}
+else {
+errors = _errs30;
+if(vErrors !== null){
+if(_errs30){
+vErrors.length = _errs30;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.expiration !== undefined){
+let data12 = data.expiration;
+if(!(((typeof data12 == "number") && (!(data12 % 1) && !isNaN(data12))) && (isFinite(data12)))){
+const err16 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+if((typeof data12 == "number") && (isFinite(data12))){
+if(data12 < 0 || isNaN(data12)){
+const err17 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err17];
+}
+else {
+vErrors.push(err17);
+}
+errors++;
+}
+}
+}
+if(data.striptoken !== undefined){
+if(typeof data.striptoken !== "boolean"){
+const err18 = {instancePath:instancePath+"/striptoken",schemaPath:"#/properties/striptoken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err18];
+}
+else {
+vErrors.push(err18);
+}
+errors++;
+}
+}
+if(data.consumerTag !== undefined){
+if(typeof data.consumerTag !== "string"){
+const err19 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
 validate281.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
 validate281.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const content_16 = validate291;
+export const content_16 = validate292;
 const schema386 = {};
 
-function validate291(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate291.errors = null;
+function validate292(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate292.errors = null;
 return true;
 }
-validate291.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate292.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const queuemessage_reply = validate292;
-const schema387 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const content_17 = validate293;
+const schema387 = {};
 
-function validate292(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate293(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate293.errors = null;
+return true;
+}
+validate293.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const queuemessage_reply = validate294;
+const schema388 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+
+function validate294(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate292.evaluated;
+const evaluated0 = validate294.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31066,7 +31278,7 @@ props0.command = true;
 }
 const _errs35 = errors;
 if(((((!(Array.isArray(data14))) && (typeof data14 !== "string")) && (!((typeof data14 == "number") && (isFinite(data14))))) && (typeof data14 !== "boolean")) && (data14 !== null)){
-const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema387.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema388.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -31116,18 +31328,18 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate292.errors = vErrors;
+validate294.errors = vErrors;
 return errors === 0;
 }
-validate292.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate294.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const refreshtoken_request = validate296;
-const schema390 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
+export const refreshtoken_request = validate298;
+const schema391 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
 
-function validate296(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate298(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate296.evaluated;
+const evaluated0 = validate298.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31334,18 +31546,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate296.errors = vErrors;
+validate298.errors = vErrors;
 return errors === 0;
 }
-validate296.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate298.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_request = validate299;
-const schema393 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_request = validate301;
+const schema394 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate299(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate301(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate299.evaluated;
+const evaluated0 = validate301.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31444,7 +31656,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data6 = data.algorithm;
 if(!((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header"))){
-const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema393.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema394.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31489,18 +31701,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate299.errors = vErrors;
+validate301.errors = vErrors;
 return errors === 0;
 }
-validate299.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate301.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerexchange_reply = validate300;
-const schema395 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+export const registerexchange_reply = validate302;
+const schema396 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
 
-function validate300(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate302(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate300.evaluated;
+const evaluated0 = validate302.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31612,7 +31824,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data7 = data.algorithm;
 if(!((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header"))){
-const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema395.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema396.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31657,18 +31869,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate300.errors = vErrors;
+validate302.errors = vErrors;
 return errors === 0;
 }
-validate300.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate302.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_request = validate302;
-const schema398 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
+export const registerqueue_request = validate304;
+const schema399 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate302(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate304(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate302.evaluated;
+const evaluated0 = validate304.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31755,7 +31967,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
 let data5 = data.queuename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema398.properties.queuename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema399.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31776,18 +31988,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate302.errors = vErrors;
+validate304.errors = vErrors;
 return errors === 0;
 }
-validate302.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate304.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registerqueue_reply = validate303;
-const schema400 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+export const registerqueue_reply = validate305;
+const schema401 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
 
-function validate303(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate303.evaluated;
+const evaluated0 = validate305.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31895,18 +32107,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate303.errors = vErrors;
+validate305.errors = vErrors;
 return errors === 0;
 }
-validate303.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate305.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registeruser_request = validate305;
-const schema403 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","username","password"],"properties":{"name":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}};
+export const registeruser_request = validate307;
+const schema404 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","username","password"],"properties":{"name":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}};
 
-function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate307(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate305.evaluated;
+const evaluated0 = validate307.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32106,18 +32318,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate305.errors = vErrors;
+validate307.errors = vErrors;
 return errors === 0;
 }
-validate305.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate307.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const registeruser_reply = validate306;
-const schema405 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const registeruser_reply = validate308;
+const schema406 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},"user":{"$ref":"../defs/tokenuser.json"}}};
 
-function validate306(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate308(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate306.evaluated;
+const evaluated0 = validate308.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32255,18 +32467,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate306.errors = vErrors;
+validate308.errors = vErrors;
 return errors === 0;
 }
-validate306.evaluated = {"props":{"name":true,"username":true,"password":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate308.evaluated = {"props":{"name":true,"username":true,"password":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_request = validate309;
-const schema408 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_request = validate311;
+const schema409 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate309(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate311(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate309.evaluated;
+const evaluated0 = validate311.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32353,7 +32565,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema408.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema409.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32374,18 +32586,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate309.errors = vErrors;
+validate311.errors = vErrors;
 return errors === 0;
 }
-validate309.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate311.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const restartnoderedinstance_reply = validate310;
-const schema410 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_reply = validate312;
+const schema411 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate310(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate312(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate310.evaluated;
+const evaluated0 = validate312.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32473,7 +32685,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema410.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema411.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32494,18 +32706,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate310.errors = vErrors;
+validate312.errors = vErrors;
 return errors === 0;
 }
-validate310.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate312.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const savefile_request = validate312;
-const schema413 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
+export const savefile_request = validate314;
+const schema414 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
 
-function validate312(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate314(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate312.evaluated;
+const evaluated0 = validate314.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32649,7 +32861,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data7 = data.mimeType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema413.properties.mimeType.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema414.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -32731,7 +32943,7 @@ vErrors = null;
 if(data.compressed !== undefined){
 let data9 = data.compressed;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema413.properties.compressed.type},message:"must be boolean,null"};
+const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema414.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -32744,7 +32956,7 @@ errors++;
 if(data.id !== undefined){
 let data10 = data.id;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema413.properties.id.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema414.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -32765,20 +32977,20 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate312.errors = vErrors;
+validate314.errors = vErrors;
 return errors === 0;
 }
-validate312.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate314.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const savefile_reply = validate314;
-const schema415 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
-const schema417 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
+export const savefile_reply = validate316;
+const schema416 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
+const schema418 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
 
-function validate315(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate317(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/gridfsfile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate315.evaluated;
+const evaluated0 = validate317.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32992,7 +33204,7 @@ errors++;
 if(data.contentType !== undefined){
 let data7 = data.contentType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema417.properties.contentType.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema418.properties.contentType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -33005,7 +33217,7 @@ errors++;
 if(data.md5 !== undefined){
 let data8 = data.md5;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema417.properties.md5.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema418.properties.md5.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -33095,16 +33307,16 @@ vErrors.push(err19);
 }
 errors++;
 }
-validate315.errors = vErrors;
+validate317.errors = vErrors;
 return errors === 0;
 }
-validate315.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+validate317.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate314(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate316(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate314.evaluated;
+const evaluated0 = validate316.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33204,7 +33416,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data6 = data.mimeType;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema415.properties.mimeType.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema416.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33244,8 +33456,8 @@ let data8 = data.result;
 const _errs21 = errors;
 let valid4 = false;
 const _errs22 = errors;
-if(!(validate315(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate315.errors : vErrors.concat(validate315.errors);
+if(!(validate317(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate317.errors : vErrors.concat(validate317.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs22 === errors;
@@ -33307,18 +33519,18 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate314.errors = vErrors;
+validate316.errors = vErrors;
 return errors === 0;
 }
-validate314.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate316.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const selectcustomer_request = validate319;
-const schema420 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
+export const selectcustomer_request = validate321;
+const schema421 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
 
-function validate319(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate321(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate319.evaluated;
+const evaluated0 = validate321.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33405,7 +33617,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.customerid !== undefined){
 let data5 = data.customerid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema420.properties.customerid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema421.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33426,18 +33638,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate319.errors = vErrors;
+validate321.errors = vErrors;
 return errors === 0;
 }
-validate319.evaluated = {"props":{"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate321.evaluated = {"props":{"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const selectcustomer_reply = validate320;
-const schema422 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
+export const selectcustomer_reply = validate322;
+const schema423 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
 
-function validate320(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate322(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate320.evaluated;
+const evaluated0 = validate322.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33525,7 +33737,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.customerid !== undefined){
 let data5 = data.customerid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema422.properties.customerid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema423.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33546,18 +33758,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate320.errors = vErrors;
+validate322.errors = vErrors;
 return errors === 0;
 }
-validate320.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate322.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const signin_request = validate322;
-const schema425 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+export const signin_request = validate324;
+const schema426 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
 
-function validate322(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate324(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate322.evaluated;
+const evaluated0 = validate324.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33951,7 +34163,7 @@ props0.otel_metric_interval = true;
 if(data.username !== undefined){
 let data10 = data.username;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema425.properties.username.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema426.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -33964,7 +34176,7 @@ errors++;
 if(data.password !== undefined){
 let data11 = data.password;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema425.properties.password.type},message:"must be string,null"};
+const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema426.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -33977,7 +34189,7 @@ errors++;
 if(data.jwt !== undefined){
 let data12 = data.jwt;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema425.properties.jwt.type},message:"must be string,null"};
+const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema426.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -33990,7 +34202,7 @@ errors++;
 if(data.rawAssertion !== undefined){
 let data13 = data.rawAssertion;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema425.properties.rawAssertion.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema426.properties.rawAssertion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -34003,7 +34215,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data14 = data.validate_only;
 if((typeof data14 !== "boolean") && (data14 !== null)){
-const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema425.properties.validate_only.type},message:"must be boolean,null"};
+const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema426.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -34016,7 +34228,7 @@ errors++;
 if(data.validateonly !== undefined){
 let data15 = data.validateonly;
 if((typeof data15 !== "boolean") && (data15 !== null)){
-const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema425.properties.validateonly.type},message:"must be boolean,null"};
+const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema426.properties.validateonly.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -34029,7 +34241,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data16 = data.longtoken;
 if((typeof data16 !== "boolean") && (data16 !== null)){
-const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema425.properties.longtoken.type},message:"must be boolean,null"};
+const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema426.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -34042,7 +34254,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data17 = data.impersonate;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema425.properties.impersonate.type},message:"must be string,null"};
+const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema426.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -34055,7 +34267,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data18 = data.clientagent;
 if((typeof data18 !== "string") && (data18 !== null)){
-const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema425.properties.clientagent.type},message:"must be string,null"};
+const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema426.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -34068,7 +34280,7 @@ errors++;
 if(data.agent !== undefined){
 let data19 = data.agent;
 if((typeof data19 !== "string") && (data19 !== null)){
-const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema425.properties.agent.type},message:"must be string,null"};
+const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema426.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -34081,7 +34293,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data20 = data.clientversion;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema425.properties.clientversion.type},message:"must be string,null"};
+const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema426.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -34094,7 +34306,7 @@ errors++;
 if(data.version !== undefined){
 let data21 = data.version;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema425.properties.version.type},message:"must be string,null"};
+const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema426.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -34107,7 +34319,7 @@ errors++;
 if(data.realm !== undefined){
 let data22 = data.realm;
 if((typeof data22 !== "string") && (data22 !== null)){
-const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema425.properties.realm.type},message:"must be string,null"};
+const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema426.properties.realm.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -34120,7 +34332,7 @@ errors++;
 if(data.onesignalid !== undefined){
 let data23 = data.onesignalid;
 if((typeof data23 !== "string") && (data23 !== null)){
-const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema425.properties.onesignalid.type},message:"must be string,null"};
+const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema426.properties.onesignalid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -34133,7 +34345,7 @@ errors++;
 if(data.firebasetoken !== undefined){
 let data24 = data.firebasetoken;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema425.properties.firebasetoken.type},message:"must be string,null"};
+const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema426.properties.firebasetoken.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -34146,7 +34358,7 @@ errors++;
 if(data.ping !== undefined){
 let data25 = data.ping;
 if((typeof data25 !== "boolean") && (data25 !== null)){
-const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema425.properties.ping.type},message:"must be boolean,null"};
+const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema426.properties.ping.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -34159,7 +34371,7 @@ errors++;
 if(data.supports_watch !== undefined){
 let data26 = data.supports_watch;
 if((typeof data26 !== "boolean") && (data26 !== null)){
-const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema425.properties.supports_watch.type},message:"must be boolean,null"};
+const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema426.properties.supports_watch.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -34236,7 +34448,7 @@ vErrors = null;
 if(data.websocket_package_size !== undefined){
 let data28 = data.websocket_package_size;
 if((!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))) && (data28 !== null)){
-const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema425.properties.websocket_package_size.type},message:"must be integer,null"};
+const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema426.properties.websocket_package_size.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -34249,7 +34461,7 @@ errors++;
 if(data.openflow_uniqueid !== undefined){
 let data29 = data.openflow_uniqueid;
 if((typeof data29 !== "string") && (data29 !== null)){
-const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema425.properties.openflow_uniqueid.type},message:"must be string,null"};
+const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema426.properties.openflow_uniqueid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -34262,7 +34474,7 @@ errors++;
 if(data.enable_analytics !== undefined){
 let data30 = data.enable_analytics;
 if((typeof data30 !== "boolean") && (data30 !== null)){
-const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema425.properties.enable_analytics.type},message:"must be boolean,null"};
+const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema426.properties.enable_analytics.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -34275,7 +34487,7 @@ errors++;
 if(data.otel_trace_url !== undefined){
 let data31 = data.otel_trace_url;
 if((typeof data31 !== "string") && (data31 !== null)){
-const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema425.properties.otel_trace_url.type},message:"must be string,null"};
+const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema426.properties.otel_trace_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -34288,7 +34500,7 @@ errors++;
 if(data.otel_metric_url !== undefined){
 let data32 = data.otel_metric_url;
 if((typeof data32 !== "string") && (data32 !== null)){
-const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema425.properties.otel_metric_url.type},message:"must be string,null"};
+const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema426.properties.otel_metric_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -34301,7 +34513,7 @@ errors++;
 if(data.otel_log_url !== undefined){
 let data33 = data.otel_log_url;
 if((typeof data33 !== "string") && (data33 !== null)){
-const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema425.properties.otel_log_url.type},message:"must be string,null"};
+const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema426.properties.otel_log_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -34314,7 +34526,7 @@ errors++;
 if(data.otel_trace_interval !== undefined){
 let data34 = data.otel_trace_interval;
 if((!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))) && (data34 !== null)){
-const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema425.properties.otel_trace_interval.type},message:"must be integer,null"};
+const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema426.properties.otel_trace_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -34327,7 +34539,7 @@ errors++;
 if(data.otel_metric_interval !== undefined){
 let data35 = data.otel_metric_interval;
 if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
-const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema425.properties.otel_metric_interval.type},message:"must be integer,null"};
+const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema426.properties.otel_metric_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -34348,19 +34560,19 @@ vErrors.push(err52);
 }
 errors++;
 }
-validate322.errors = vErrors;
+validate324.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate322.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate324.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
-export const signin_reply = validate324;
-const schema427 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
+export const signin_reply = validate326;
+const schema428 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
 
-function validate324(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate326(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate324.evaluated;
+const evaluated0 = validate326.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34448,7 +34660,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
 let data5 = data.jwt;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema427.properties.jwt.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema428.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -34602,7 +34814,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data15 = data.impersonate;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema427.properties.impersonate.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema428.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -34615,7 +34827,7 @@ errors++;
 if(data.username !== undefined){
 let data16 = data.username;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema427.properties.username.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema428.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -34628,7 +34840,7 @@ errors++;
 if(data.password !== undefined){
 let data17 = data.password;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema427.properties.password.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema428.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -34641,7 +34853,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data18 = data.validate_only;
 if((typeof data18 !== "boolean") && (data18 !== null)){
-const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema427.properties.validate_only.type},message:"must be boolean,null"};
+const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema428.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -34654,7 +34866,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data19 = data.longtoken;
 if((typeof data19 !== "boolean") && (data19 !== null)){
-const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema427.properties.longtoken.type},message:"must be boolean,null"};
+const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema428.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -34667,7 +34879,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data20 = data.clientagent;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema427.properties.clientagent.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema428.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -34680,7 +34892,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data21 = data.clientversion;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema427.properties.clientversion.type},message:"must be string,null"};
+const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema428.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -34701,18 +34913,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate324.errors = vErrors;
+validate326.errors = vErrors;
 return errors === 0;
 }
-validate324.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate326.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startagent_request = validate327;
-const schema430 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+export const startagent_request = validate329;
+const schema431 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate327(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate329(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate327.evaluated;
+const evaluated0 = validate329.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34819,18 +35031,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate327.errors = vErrors;
+validate329.errors = vErrors;
 return errors === 0;
 }
-validate327.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate329.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startagent_reply = validate328;
-const schema432 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const startagent_reply = validate330;
+const schema433 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate328(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate330(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate328.evaluated;
+const evaluated0 = validate330.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34924,18 +35136,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate328.errors = vErrors;
+validate330.errors = vErrors;
 return errors === 0;
 }
-validate328.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate330.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_request = validate330;
-const schema435 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_request = validate332;
+const schema436 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate330(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate332(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate330.evaluated;
+const evaluated0 = validate332.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35022,7 +35234,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema435.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema436.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35043,18 +35255,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate330.errors = vErrors;
+validate332.errors = vErrors;
 return errors === 0;
 }
-validate330.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate332.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const startnoderedinstance_reply = validate331;
-const schema437 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_reply = validate333;
+const schema438 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate331(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate333(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate331.evaluated;
+const evaluated0 = validate333.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35142,125 +35354,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema437.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-validate331.errors = vErrors;
-return errors === 0;
-}
-validate331.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
-
-export const stopagent_request = validate333;
-const schema440 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
-
-function validate333(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate333.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.jwt !== undefined){
-let data0 = data.jwt;
-if((typeof data0 !== "string") && (data0 !== null)){
-const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-if(data.traceId !== undefined){
-let data1 = data.traceId;
-if((typeof data1 !== "string") && (data1 !== null)){
-const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data2 = data.spanId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data3 = data.priority;
-if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema438.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35284,15 +35378,133 @@ errors++;
 validate333.errors = vErrors;
 return errors === 0;
 }
-validate333.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate333.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopagent_reply = validate334;
-const schema442 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const stopagent_request = validate335;
+const schema441 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
 
-function validate334(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate335(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate334.evaluated;
+const evaluated0 = validate335.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema35.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data1 = data.traceId;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema35.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data2 = data.spanId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema35.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data3 = data.priority;
+if((!((typeof data3 == "number") && (isFinite(data3)))) && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema35.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+if(data.error !== null){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.agentid !== undefined){
+if(typeof data.agentid !== "string"){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate335.errors = vErrors;
+return errors === 0;
+}
+validate335.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+
+export const stopagent_reply = validate336;
+const schema443 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+
+function validate336(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate336.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35386,18 +35598,18 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate334.errors = vErrors;
+validate336.errors = vErrors;
 return errors === 0;
 }
-validate334.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate336.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_request = validate336;
-const schema445 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_request = validate338;
+const schema446 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate336(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate338(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate336.evaluated;
+const evaluated0 = validate338.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35484,7 +35696,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema445.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema446.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35505,18 +35717,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate336.errors = vErrors;
+validate338.errors = vErrors;
 return errors === 0;
 }
-validate336.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate338.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stopnoderedinstance_reply = validate337;
-const schema447 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_reply = validate339;
+const schema448 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate337(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate339(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate337.evaluated;
+const evaluated0 = validate339.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35604,7 +35816,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema447.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema448.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35625,18 +35837,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate337.errors = vErrors;
+validate339.errors = vErrors;
 return errors === 0;
 }
-validate337.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate339.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripeaddplan_request = validate339;
-const schema450 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":"string"},"resourceid":{"type":"string"},"stripeprice":{"type":"string"},"quantity":{"type":"integer","minimum":1}}};
+export const stripeaddplan_request = validate341;
+const schema451 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":"string"},"resourceid":{"type":"string"},"stripeprice":{"type":"string"},"quantity":{"type":"integer","minimum":1}}};
 
-function validate339(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate341(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate339.evaluated;
+const evaluated0 = validate341.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35827,18 +36039,18 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate339.errors = vErrors;
+validate341.errors = vErrors;
 return errors === 0;
 }
-validate339.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate341.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripeaddplan_reply = validate340;
-const schema452 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":"string"},"object":{"type":"string"},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
+export const stripeaddplan_reply = validate342;
+const schema453 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":"string"},"object":{"type":"string"},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
 
-function validate341(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate343(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate341.evaluated;
+const evaluated0 = validate343.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36131,16 +36343,16 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate341.errors = vErrors;
+validate343.errors = vErrors;
 return errors === 0;
 }
-validate341.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+validate343.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate340(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate342(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate340.evaluated;
+const evaluated0 = validate342.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36228,7 +36440,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.checkout !== undefined){
 let data5 = data.checkout;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema452.properties.checkout.type},message:"must be object,null"};
+const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema453.properties.checkout.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -36265,7 +36477,7 @@ errors++;
 if(data5.url !== undefined){
 let data8 = data5.url;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema452.properties.checkout.properties.url.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema453.properties.checkout.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -36282,8 +36494,8 @@ let data9 = data.stripecustomer;
 const _errs23 = errors;
 let valid5 = false;
 const _errs24 = errors;
-if(!(validate341(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate341.errors : vErrors.concat(validate341.errors);
+if(!(validate343(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate343.errors : vErrors.concat(validate343.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs24 === errors;
@@ -36349,18 +36561,18 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate340.errors = vErrors;
+validate342.errors = vErrors;
 return errors === 0;
 }
-validate340.evaluated = {"props":{"checkout":true,"stripecustomer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate342.evaluated = {"props":{"checkout":true,"stripecustomer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripecancelplan_request = validate347;
-const schema458 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["resourceusageid"],"properties":{"resourceusageid":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}};
+export const stripecancelplan_request = validate349;
+const schema459 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["resourceusageid"],"properties":{"resourceusageid":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}};
 
-function validate347(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate349(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate347.evaluated;
+const evaluated0 = validate349.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36515,18 +36727,18 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate347.errors = vErrors;
+validate349.errors = vErrors;
 return errors === 0;
 }
-validate347.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate349.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripecancelplan_reply = validate348;
-const schema460 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":"string"},"quantity":{"type":"number"}}};
+export const stripecancelplan_reply = validate350;
+const schema461 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":"string"},"quantity":{"type":"number"}}};
 
-function validate348(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate350(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate348.evaluated;
+const evaluated0 = validate350.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36647,18 +36859,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate348.errors = vErrors;
+validate350.errors = vErrors;
 return errors === 0;
 }
-validate348.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate350.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripemessage_request = validate350;
-const schema463 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT"]},"object":{"type":"string","minLength":1},"id":{"type":"string"},"customerid":{"type":"string"},"payload":{"type":["object","null"]},"url":{"type":"string"}}};
+export const stripemessage_request = validate352;
+const schema464 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT"]},"object":{"type":"string","minLength":1},"id":{"type":"string"},"customerid":{"type":"string"},"payload":{"type":["object","null"]},"url":{"type":"string"}}};
 
-function validate350(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate350.evaluated;
+const evaluated0 = validate352.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36755,7 +36967,7 @@ errors++;
 if(data.method !== undefined){
 let data5 = data.method;
 if(!((((data5 === "GET") || (data5 === "POST")) || (data5 === "DELETE")) || (data5 === "PUT"))){
-const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema463.properties.method.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema464.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -36817,7 +37029,7 @@ errors++;
 if(data.payload !== undefined){
 let data9 = data.payload;
 if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema463.properties.payload.type},message:"must be object,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema464.properties.payload.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -36850,19 +37062,19 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate350.errors = vErrors;
+validate352.errors = vErrors;
 return errors === 0;
 }
-validate350.evaluated = {"props":{"method":true,"object":true,"id":true,"customerid":true,"payload":true,"url":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate352.evaluated = {"props":{"method":true,"object":true,"id":true,"customerid":true,"payload":true,"url":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const stripemessage_reply = validate351;
-const schema465 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"payload":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_list"},{"$ref":"../defs/stripe.json#/$defs/stripe_base"},{"type":"object"},{"type":"null"}]}}};
-const schema467 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_base"}}}};
+export const stripemessage_reply = validate353;
+const schema466 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"payload":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_list"},{"$ref":"../defs/stripe.json#/$defs/stripe_base"},{"type":"object"},{"type":"null"}]}}};
+const schema468 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_base"}}}};
 
-function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate354(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate352.evaluated;
+const evaluated0 = validate354.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36897,7 +37109,7 @@ errors++;
 if(data.total_count !== undefined){
 let data2 = data.total_count;
 if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema467.properties.total_count.type},message:"must be number,null"};
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema468.properties.total_count.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -36910,7 +37122,7 @@ errors++;
 if(data.url !== undefined){
 let data3 = data.url;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema467.properties.url.type},message:"must be string,null"};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema468.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -37027,16 +37239,16 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate352.errors = vErrors;
+validate354.errors = vErrors;
 return errors === 0;
 }
-validate352.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+validate354.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate351(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate353(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate351.evaluated;
+const evaluated0 = validate353.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37126,8 +37338,8 @@ let data5 = data.payload;
 const _errs15 = errors;
 let valid4 = false;
 const _errs16 = errors;
-if(!(validate352(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate352.errors : vErrors.concat(validate352.errors);
+if(!(validate354(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate354.errors : vErrors.concat(validate354.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs16 === errors;
@@ -37289,18 +37501,18 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate351.errors = vErrors;
+validate353.errors = vErrors;
 return errors === 0;
 }
-validate351.evaluated = {"props":{"payload":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate353.evaluated = {"props":{"payload":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const unwatch_request = validate355;
-const schema471 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
+export const unwatch_request = validate357;
+const schema472 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
 
-function validate355(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate357(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate355.evaluated;
+const evaluated0 = validate357.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37430,18 +37642,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate355.errors = vErrors;
+validate357.errors = vErrors;
 return errors === 0;
 }
-validate355.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate357.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const unwatch_reply = validate356;
-const schema473 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
+export const unwatch_reply = validate358;
+const schema474 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
 
-function validate356(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate358(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate356.evaluated;
+const evaluated0 = validate358.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37561,18 +37773,18 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate356.errors = vErrors;
+validate358.errors = vErrors;
 return errors === 0;
 }
-validate356.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate358.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatefile_request = validate358;
-const schema476 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"$ref":"../defs/filemetadata.json"}}};
+export const updatefile_request = validate360;
+const schema477 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"type":"object","allOf":[{"$ref":"../defs/filemetadata.json"}],"required":["_acl"],"properties":{"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}}}}}};
 
-function validate358(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate360(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate358.evaluated;
+const evaluated0 = validate360.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37702,14 +37914,14 @@ errors++;
 }
 }
 if(data.metadata !== undefined){
-if(!(validate184(data.metadata, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+let data6 = data.metadata;
+if(!(validate184(data6, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate184.errors : vErrors.concat(validate184.errors);
 errors = vErrors.length;
 }
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
+if(data6._acl === undefined){
+const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/required",keyword:"required",params:{missingProperty: "_acl"},message:"must have required property '"+"_acl"+"'"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -37718,18 +37930,63 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate358.errors = vErrors;
+if(data6._acl !== undefined){
+let data7 = data6._acl;
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate27(data7[i0], {instancePath:instancePath+"/metadata/_acl/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err11 = {instancePath:instancePath+"/metadata/_acl",schemaPath:"#/properties/metadata/properties/_acl/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate360.errors = vErrors;
 return errors === 0;
 }
-validate358.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate360.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatefile_reply = validate360;
-const schema478 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
+export const updatefile_reply = validate363;
+const schema479 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
 
-function validate360(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate363(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate360.evaluated;
+const evaluated0 = validate363.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37837,18 +38094,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate360.errors = vErrors;
+validate363.errors = vErrors;
 return errors === 0;
 }
-validate360.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate363.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updatemany_request = validate362;
-const schema481 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updatemany_request = validate365;
+const schema482 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate362(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate365(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate362.evaluated;
+const evaluated0 = validate365.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38210,7 +38467,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema481.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema482.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -38254,46 +38511,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate362.errors = vErrors;
+validate365.errors = vErrors;
 return errors === 0;
 }
-validate362.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate365.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_17 = validate363;
-const schema483 = {"type":"object"};
-
-function validate363(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate363.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate363.errors = vErrors;
-return errors === 0;
-}
-validate363.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-export const content_18 = validate364;
+export const content_18 = validate366;
 const schema484 = {"type":"object"};
 
-function validate364(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate366(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate364.evaluated;
+const evaluated0 = validate366.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38310,18 +38539,46 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate364.errors = vErrors;
+validate366.errors = vErrors;
 return errors === 0;
 }
-validate364.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate366.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const updatemany_reply = validate365;
-const schema485 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
+export const content_19 = validate367;
+const schema485 = {"type":"object"};
 
-function validate365(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate367(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate365.evaluated;
+const evaluated0 = validate367.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate367.errors = vErrors;
+return errors === 0;
+}
+validate367.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const updatemany_reply = validate368;
+const schema486 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
+
+function validate368(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate368.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38429,18 +38686,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate365.errors = vErrors;
+validate368.errors = vErrors;
 return errors === 0;
 }
-validate365.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate368.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateone_request = validate367;
-const schema488 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updateone_request = validate370;
+const schema489 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate367(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate370(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate367.evaluated;
+const evaluated0 = validate370.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38814,7 +39071,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema488.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema489.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -38858,46 +39115,18 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate367.errors = vErrors;
+validate370.errors = vErrors;
 return errors === 0;
 }
-validate367.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate370.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const content_19 = validate368;
-const schema490 = {"type":"object"};
-
-function validate368(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate368.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate368.errors = vErrors;
-return errors === 0;
-}
-validate368.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-export const content_20 = validate369;
+export const content_20 = validate371;
 const schema491 = {"type":"object"};
 
-function validate369(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate371(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate369.evaluated;
+const evaluated0 = validate371.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38914,18 +39143,46 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate369.errors = vErrors;
+validate371.errors = vErrors;
 return errors === 0;
 }
-validate369.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate371.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
-export const updateone_reply = validate370;
-const schema492 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+export const content_21 = validate372;
+const schema492 = {"type":"object"};
 
-function validate370(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate372(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate370.evaluated;
+const evaluated0 = validate372.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate372.errors = vErrors;
+return errors === 0;
+}
+validate372.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+export const updateone_reply = validate373;
+const schema493 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+
+function validate373(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate373.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39096,19 +39353,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate370.errors = vErrors;
+validate373.errors = vErrors;
 return errors === 0;
 }
-validate370.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate373.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_request = validate373;
-const schema495 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
+export const updateworkitem_request = validate376;
+const schema496 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
 const pattern20 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
 
-function validate373(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate376(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate373.evaluated;
+const evaluated0 = validate376.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39267,7 +39524,7 @@ errors++;
 if(data.payload !== undefined){
 let data8 = data.payload;
 if((((typeof data8 != "object") && (typeof data8 !== "string")) && (!((typeof data8 == "number") && (isFinite(data8))))) && (typeof data8 !== "boolean")){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema495.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema496.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -39304,7 +39561,7 @@ errors++;
 if(data.errortype !== undefined){
 let data11 = data.errortype;
 if(!((data11 === "application") || (data11 === "business"))){
-const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema495.properties.errortype.enum},message:"must be equal to one of the allowed values"};
+const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema496.properties.errortype.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -39622,18 +39879,18 @@ vErrors.push(err38);
 }
 errors++;
 }
-validate373.errors = vErrors;
+validate376.errors = vErrors;
 return errors === 0;
 }
-validate373.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate376.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitem_reply = validate374;
-const schema499 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+export const updateworkitem_reply = validate377;
+const schema500 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate374(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate377(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate374.evaluated;
+const evaluated0 = validate377.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39769,18 +40026,18 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate374.errors = vErrors;
+validate377.errors = vErrors;
 return errors === 0;
 }
-validate374.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate377.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_request = validate377;
-const schema502 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
+export const updateworkitemqueue_request = validate380;
+const schema503 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
 
-function validate377(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate380(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate377.evaluated;
+const evaluated0 = validate380.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40014,7 +40271,7 @@ errors++;
 if(data.success_wiq !== undefined){
 let data14 = data.success_wiq;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema502.properties.success_wiq.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema503.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -40039,7 +40296,7 @@ errors++;
 if(data.failed_wiq !== undefined){
 let data16 = data.failed_wiq;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema502.properties.failed_wiq.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema503.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -40131,18 +40388,18 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate377.errors = vErrors;
+validate380.errors = vErrors;
 return errors === 0;
 }
-validate377.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate380.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const updateworkitemqueue_reply = validate379;
-const schema504 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
+export const updateworkitemqueue_reply = validate382;
+const schema505 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
 
-function validate379(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate382(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate379.evaluated;
+const evaluated0 = validate382.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40256,18 +40513,18 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate379.errors = vErrors;
+validate382.errors = vErrors;
 return errors === 0;
 }
-validate379.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate382.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watch_request = validate382;
-const schema507 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
+export const watch_request = validate385;
+const schema508 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
 
-function validate382(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate385(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate382.evaluated;
+const evaluated0 = validate385.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40397,7 +40654,7 @@ const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
 let data7 = data6[i0];
 if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (typeof data7 !== "string")){
-const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema507.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
+const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema508.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -40492,7 +40749,7 @@ vErrors = null;
 if(data.paths !== undefined){
 let data8 = data.paths;
 if(((!(Array.isArray(data8))) && (typeof data8 !== "string")) && (data8 !== null)){
-const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema507.properties.paths.type},message:"must be array,string,null"};
+const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema508.properties.paths.type},message:"must be array,string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -40520,7 +40777,7 @@ errors++;
 if(data.callback !== undefined){
 let data10 = data.callback;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema507.properties.callback.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema508.properties.callback.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -40533,7 +40790,7 @@ errors++;
 if(data.id !== undefined){
 let data11 = data.id;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema507.properties.id.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema508.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -40554,18 +40811,18 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate382.errors = vErrors;
+validate385.errors = vErrors;
 return errors === 0;
 }
-validate382.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate385.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watch_reply = validate383;
-const schema509 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
+export const watch_reply = validate386;
+const schema510 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
 
-function validate383(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate386(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate383.evaluated;
+const evaluated0 = validate386.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40690,7 +40947,7 @@ errors++;
 if(data.result !== undefined){
 let data7 = data.result;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema509.properties.result.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema510.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -40711,20 +40968,20 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate383.errors = vErrors;
+validate386.errors = vErrors;
 return errors === 0;
 }
-validate383.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate386.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watchevent_request = validate385;
-const schema512 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
-const schema514 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
+export const watchevent_request = validate388;
+const schema513 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
+const schema515 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
 
-function validate386(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate389(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/changeevent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate386.evaluated;
+const evaluated0 = validate389.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41067,16 +41324,16 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate386.errors = vErrors;
+validate389.errors = vErrors;
 return errors === 0;
 }
-validate386.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
+validate389.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate385(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate388(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate385.evaluated;
+const evaluated0 = validate388.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41206,8 +41463,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate386(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate386.errors : vErrors.concat(validate386.errors);
+if(!(validate389(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate389.errors : vErrors.concat(validate389.errors);
 errors = vErrors.length;
 }
 }
@@ -41222,18 +41479,18 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate385.errors = vErrors;
+validate388.errors = vErrors;
 return errors === 0;
 }
-validate385.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate388.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
-export const watchevent_reply = validate389;
-const schema516 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
+export const watchevent_reply = validate392;
+const schema517 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
 
-function validate389(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate392(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate389.evaluated;
+const evaluated0 = validate392.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41331,8 +41588,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate386(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate386.errors : vErrors.concat(validate386.errors);
+if(!(validate389(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate389.errors : vErrors.concat(validate389.errors);
 errors = vErrors.length;
 }
 }
@@ -41347,10 +41604,10 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate389.errors = vErrors;
+validate392.errors = vErrors;
 return errors === 0;
 }
-validate389.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate392.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 /** Request payload validators by wire command string. */
 export const requestValidators = Object.freeze({
   "addworkitem": addworkitem_request,
@@ -41566,7 +41823,7 @@ export const contentFields = Object.freeze({
   "pushmetrics": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_14 }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_15 })]), reply: Object.freeze([]) }),
   "queueclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16 })]), reply: Object.freeze([]) }),
+  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16 }), Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/request/properties/data/anyOf/0/contentSchema", validate: content_17 })]), reply: Object.freeze([]) }),
   "refreshtoken": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerexchange": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
@@ -41584,8 +41841,8 @@ export const contentFields = Object.freeze({
   "stripemessage": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "unwatch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updatefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_17 }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_18 })]), reply: Object.freeze([]) }),
-  "updateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_19 }), Object.freeze({ pointer: "/query", schema: "commands/updateone.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_20 })]), reply: Object.freeze([]) }),
+  "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_18 }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_19 })]), reply: Object.freeze([]) }),
+  "updateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_20 }), Object.freeze({ pointer: "/query", schema: "commands/updateone.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_21 })]), reply: Object.freeze([]) }),
   "updateworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updateworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "watch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
