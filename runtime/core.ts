@@ -585,7 +585,11 @@ export class ClientCore implements RequestCore, PushCore {
     try {
       frame = parseFrame(data);
     } catch (err) {
-      this.reportError(OpenFlowError.from(err), "bad frame ignored");
+      const error = OpenFlowError.from(err);
+      // A malformed frame that still names a pending request fails that request now rather than by timeout.
+      const replyto = replytoOf(data);
+      if (replyto !== undefined && this.correlator.fail(replyto, error)) return;
+      this.reportError(error, "bad frame ignored");
       return;
     }
     let result;
@@ -911,6 +915,16 @@ export class ClientCore implements RequestCore, PushCore {
       }
     }
     return true;
+  }
+}
+
+/** Best-effort `replyto` of a frame that failed validation (error path only, so parsing twice is fine). */
+function replytoOf(text: string): string | undefined {
+  try {
+    const value = JSON.parse(text) as { replyto?: unknown } | null;
+    return value && typeof value.replyto === "string" && value.replyto !== "" ? value.replyto : undefined;
+  } catch {
+    return undefined;
   }
 }
 
