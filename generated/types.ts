@@ -62,7 +62,7 @@ export type Resource = Base & Resource1;
  */
 export type ResourceUsage = Base & ResourceUsage1;
 /**
- * Permission mask of an Ace. Right bits: create=1, read=2, update=3, delete=4, invoke=5 (bit n is stored at position n-1); full_control is every bit. api-latest, server-latest and OpenRPA use a 16-bit number (full control 65535, none 0, read 2, update 4, invoke 16). api-2021 and server-2021 use the legacy string form: base64 of a 125-byte (1000-bit) array, least-significant bit first in each byte (full control = 166 '/' + '8=', none = 'A'... + 'AIA=' which sets bit 1000, quirk Q21). api-latest and OpenRPA read both forms; OpenRPA writes a digit-only string as a number.
+ * Permission mask of an Ace. Right bits: create=1, read=2, update=3, delete=4, invoke=5 (bit n is stored at position n-1); full_control is every bit. api-latest, server-latest and OpenRPA use a 16-bit number (full control 65535, none 0, read 2, update 4, invoke 16). api-2021 and server-2021 use the legacy string form: base64 of a 125-byte (1000-bit) array, least-significant bit first in each byte (full control = 166 '/' + '8=', none = 'A'... + 'AIA=' which sets bit 1000, quirk Q21). api-latest and OpenRPA read both forms; OpenRPA writes a digit-only string as a number. server-2021 (api 1.0.109 Ace.isBitSet) does not understand the numeric form: it JSON.stringify's the number and base64-decodes the digits, so 65535 reads as create+read+delete without update and 2 or 0 as no rights at all. Send the legacy string to server-2021.
  *
  * Schema: `schemas/defs/rights.json`
  */
