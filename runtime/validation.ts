@@ -31,28 +31,22 @@ function describeIssue(issue: unknown): string {
   if (typeof issue === "string") return issue;
   const i = issue as { instancePath?: string; pointer?: string; path?: string; message?: string };
   const where = i.instancePath ?? i.pointer ?? i.path ?? "";
-  return `${where || "/"} ${i.message ?? "invalid"}`;
+  const message = i.message ?? "invalid";
+  return where !== "" && message.startsWith(where) ? message : `${where || "/"} ${message}`;
 }
 
-/** Load the generated validators. Rejects with "usage" when they are not available in this build. */
+/** Load the generated validators (lazily: mode "off" never loads them). */
 export async function loadPayloadCheck(): Promise<PayloadCheck> {
-  // Variable specifier: the module is generated and optional at type-check time.
-  const specifier = "./validate.js";
-  let mod: { validatePayload?: (command: string, kind: PayloadKind, payload: unknown) => unknown };
+  let mod: typeof import("./validate.js");
   try {
-    mod = (await import(/* @vite-ignore */ specifier)) as typeof mod;
+    mod = await import("./validate.js");
   } catch (err) {
     throw new OpenFlowError("usage", `validation needs runtime/validate.js, which could not be loaded: ${(err as Error).message}`, { cause: err });
   }
-  const validatePayload = mod.validatePayload;
-  if (typeof validatePayload !== "function") throw new OpenFlowError("usage", "runtime/validate.js does not export validatePayload");
   return (command, kind, payload) => {
-    try {
-      return describeResult(validatePayload(command, kind, payload));
-    } catch (err) {
-      if (OpenFlowError.is(err, "validation")) return err.message;
-      if (OpenFlowError.is(err)) return undefined; // e.g. unknown command: nothing to check against
-      throw err;
-    }
+    // Commands without a schema (custom, or never answered) have nothing to check against.
+    if (!mod.isKnownCommand(command)) return undefined;
+    if (kind === "reply" && !mod.hasReplySchema(command)) return undefined;
+    return describeResult(mod.validatePayload(command, kind, payload));
   };
 }

@@ -360,3 +360,28 @@ describe("logging", () => {
     expect(all).not.toMatch(/eyJhbGci/);
   });
 });
+
+describe("validation mode", () => {
+  it("strict rejects an invalid request before sending and an invalid reply after receiving", async () => {
+    const client = await open({ validation: "strict" });
+    const bad = await settle(client.query({ collectionname: 5 as unknown as string, query: {} }));
+    expect(!bad.ok && bad.error.code).toBe("validation");
+    expect(!bad.ok && bad.error.message).toContain("/collectionname must be string");
+    expect(server.conns[0]?.received.some((m) => m.command === "query")).toBe(false);
+    server.script = (conn, message, payload) => {
+      if (message.command !== "query") return "default";
+      conn.reply(message, { ...(payload as object), result: "not an array" });
+    };
+    const badReply = await settle(client.query({ collectionname: "entities", query: {} }));
+    expect(!badReply.ok && badReply.error.message).toContain("reply payload is invalid");
+    // custom commands without a schema pass through
+    expect(await client.request("nosuchcommand", { a: 1 })).toMatchObject({ echoed: true });
+  });
+
+  it("warn logs and still sends", async () => {
+    const warnings: string[] = [];
+    const client = await open({ validation: "warn", logger: { ...quiet, warn: (m) => warnings.push(m) } });
+    await client.query({ collectionname: 5 as unknown as string, query: {} });
+    expect(warnings.some((w) => w.includes("/collectionname must be string"))).toBe(true);
+  });
+});
