@@ -3296,15 +3296,15 @@ export interface AddWorkitemRequest2 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * Item name. Default `New work item`.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
    */
@@ -3320,7 +3320,7 @@ export interface AddWorkitemRequest2 {
   /**
    * Earliest time the item can be popped.
    */
-  nextrun?: OpenFlowDate;
+  nextrun?: OpenFlowDate | null;
   /**
    * The item priority; wins over `priority` (Q12).
    */
@@ -3332,38 +3332,38 @@ export interface AddWorkitemRequest2 {
   /**
    * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
    */
-  files?: MessageWorkitemFile[];
+  files?: MessageWorkitemFile[] | null;
   /**
    * Name of the queue a copy goes to when the item becomes successful.
    */
-  success_wiq?: string;
+  success_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item becomes successful.
    */
-  success_wiqid?: string;
+  success_wiqid?: string | null;
   /**
    * Name of the queue a copy goes to when the item fails.
    */
-  failed_wiq?: string;
+  failed_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item fails.
    */
-  failed_wiqid?: string;
+  failed_wiqid?: string | null;
   [k: string]: unknown;
 }
 export interface AddWorkitemReply1 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * Echoed name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * The stored Workitem (E8).
    */
@@ -3394,43 +3394,43 @@ export interface AddWorkitemQueueRequest1 {
   /**
    * OpenRPA workflow that processes the queue's items.
    */
-  workflowid?: string;
+  workflowid?: string | null;
   /**
    * Robot (OpenRPA) queue to notify about new items.
    */
-  robotqueue?: string;
+  robotqueue?: string | null;
   /**
    * AMQP queue to notify about new items.
    */
-  amqpqueue?: string;
+  amqpqueue?: string | null;
   /**
    * OpenRPA project id.
    */
-  projectid?: string;
+  projectid?: string | null;
   /**
    * Name of the queue a copy goes to when the item becomes successful (queue default).
    */
-  success_wiq?: string;
+  success_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item becomes successful (queue default).
    */
-  success_wiqid?: string;
+  success_wiqid?: string | null;
   /**
    * Name of the queue a copy goes to when the item fails (queue default).
    */
-  failed_wiq?: string;
+  failed_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item fails (queue default).
    */
-  failed_wiqid?: string;
+  failed_wiqid?: string | null;
   /**
    * server-latest: agent package that processes the queue.
    */
-  packageid?: string;
+  packageid?: string | null;
   /**
    * Replaces the queue's ACL.
    */
-  _acl?: Ace[];
+  _acl?: Ace[] | null;
   /**
    * server-latest alternative: the whole queue definition nested (same fields as above).
    */
@@ -3438,7 +3438,7 @@ export interface AddWorkitemQueueRequest1 {
     /**
      * Queue name.
      */
-    name?: string;
+    name?: string | null;
     /**
      * As above.
      */
@@ -3459,7 +3459,7 @@ export interface AddWorkitemQueueReply1 {
   /**
    * Echoed name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Echoed value.
    */
@@ -3482,11 +3482,11 @@ export interface AddWorkitemsRequest2 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * The items to add.
    */
@@ -3498,19 +3498,19 @@ export interface AddWorkitemsRequest2 {
   /**
    * Name of the queue a copy goes to when the item becomes successful (applies to all items).
    */
-  success_wiq?: string;
+  success_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item becomes successful (applies to all items).
    */
-  success_wiqid?: string;
+  success_wiqid?: string | null;
   /**
    * Name of the queue a copy goes to when the item fails (applies to all items).
    */
-  failed_wiq?: string;
+  failed_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item fails (applies to all items).
    */
-  failed_wiqid?: string;
+  failed_wiqid?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -3520,7 +3520,7 @@ export interface AddWorkitemItem {
   /**
    * Item name. Default `New work item`.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
    */
@@ -3536,7 +3536,7 @@ export interface AddWorkitemItem {
   /**
    * Earliest pop time; default now + the queue's `initialdelay`.
    */
-  nextrun?: OpenFlowDate;
+  nextrun?: OpenFlowDate | null;
   /**
    * Item priority (used when the top-level `wipriority` is empty).
    */
@@ -3544,18 +3544,18 @@ export interface AddWorkitemItem {
   /**
    * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
    */
-  files?: MessageWorkitemFile[];
+  files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
 }
 export interface AddWorkitemsReply1 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * The inserted Workitems (E8).
    */
@@ -3621,7 +3621,7 @@ export interface CloseQueueReply1 {
   /**
    * Echoed queue name.
    */
-  queuename?: string;
+  queuename?: string | null;
   [k: string]: unknown;
 }
 export interface CountRequest1 {
@@ -3804,11 +3804,11 @@ export interface CreateWorkflowInstanceRequest1 {
   /**
    * An `_id` in collection `workflow`. Supplies `queue` and the default `name` when `queue` is empty.
    */
-  workflowid?: string;
+  workflowid?: string | null;
   /**
    * The robot queue that runs the workflow. Required when `workflowid` is missing.
    */
-  queue?: string;
+  queue?: string | null;
   /**
    * Queue for the robot's answers (reply-to of the initial run). Must differ from `queue`.
    */
@@ -3816,17 +3816,17 @@ export interface CreateWorkflowInstanceRequest1 {
   /**
    * Instance name; defaults to the workflow's name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Correlation id for the run; generated when empty.
    */
-  correlationId?: string;
+  correlationId?: string | null;
   /**
    * Start the workflow immediately. api-latest default false.
    */
   initialrun?: boolean;
   /**
-   * api-latest / server-latest: the workflow arguments (usually an object). server-latest requires it and stores it as `payload`; `data._parentid` becomes the instance's `_parentid`. server-2021 ignores it.
+   * api-latest / server-latest: the workflow arguments (usually an object). server-latest requires it and stores it as `payload`; `data._parentid` becomes the instance's `_parentid`. server-2021 ignores it. Must not be null: server-latest reads `data._parentid` and fails with a TypeError.
    */
   data?:
     | {
@@ -3835,8 +3835,7 @@ export interface CreateWorkflowInstanceRequest1 {
     | unknown[]
     | string
     | number
-    | boolean
-    | null;
+    | boolean;
   /**
    * api-2021 / openrpa / server-2021: the workflow arguments. server-latest ignores it (and fails unless `data` is present).
    */
@@ -3863,15 +3862,15 @@ export interface CreateWorkflowInstanceReply1 {
   /**
    * A new long-lived token for the caller (Q10).
    */
-  jwt?: string;
+  jwt?: string | null;
   /**
    * Echoed target id.
    */
-  targetid?: string;
+  targetid?: string | null;
   /**
    * Echoed workflow id.
    */
-  workflowid?: string;
+  workflowid?: string | null;
   /**
    * Copy of `workflowid` (null/absent when started by queue).
    */
@@ -3879,19 +3878,19 @@ export interface CreateWorkflowInstanceReply1 {
   /**
    * The robot queue (filled from the workflow when `workflowid` was used).
    */
-  queue?: string;
+  queue?: string | null;
   /**
    * Echoed result queue.
    */
-  resultqueue?: string;
+  resultqueue?: string | null;
   /**
    * Instance name (filled from the workflow when missing).
    */
-  name?: string;
+  name?: string | null;
   /**
    * The correlation id (generated when the request had none).
    */
-  correlationId?: string;
+  correlationId?: string | null;
   /**
    * Echoed flag.
    */
@@ -3922,27 +3921,27 @@ export interface Agent1 {
   /**
    * Unique short name; used as queue name. Generated when empty.
    */
-  slug?: string;
+  slug?: string | null;
   /**
    * Machine host name.
    */
-  hostname?: string;
+  hostname?: string | null;
   /**
    * OS user the agent runs as.
    */
-  username?: string;
+  username?: string | null;
   /**
    * Operating system.
    */
-  os?: string;
+  os?: string | null;
   /**
    * CPU architecture.
    */
-  arch?: string;
+  arch?: string | null;
   /**
    * Agent version.
    */
-  version?: string;
+  version?: string | null;
   /**
    * Chrome available.
    */
@@ -3966,27 +3965,27 @@ export interface Agent1 {
   /**
    * Supported package languages.
    */
-  languages?: string[];
+  languages?: string[] | null;
   /**
    * User `_id` the agent runs as (set by the server).
    */
-  runas?: string;
+  runas?: string | null;
   /**
    * Name of that user (set by the server).
    */
-  runasname?: string;
+  runasname?: string | null;
   /**
    * Container image (agents run by the server's agent driver).
    */
-  image?: string;
+  image?: string | null;
   /**
    * Last registration/heartbeat.
    */
-  lastseen?: OpenFlowDate;
+  lastseen?: OpenFlowDate | null;
   /**
    * Only in the registeragent result when `runas` differs from the caller: a token for the runas user.
    */
-  jwt?: string;
+  jwt?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -3998,43 +3997,43 @@ export interface ClientInfo {
   /**
    * Connection id (use with killwebsocketclient).
    */
-  id?: string;
+  id?: string | null;
   /**
    * Client agent reported at signin (openrpa, nodered, webapp, ...).
    */
-  clientagent?: string;
+  clientagent?: string | null;
   /**
    * Client version reported at signin.
    */
-  clientversion?: string;
+  clientversion?: string | null;
   /**
    * Copy of clientagent.
    */
-  agent?: string;
+  agent?: string | null;
   /**
    * Copy of clientversion.
    */
-  version?: string;
+  version?: string | null;
   /**
    * Name of the signed-in user.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Username of the signed-in user.
    */
-  username?: string;
+  username?: string | null;
   /**
    * Remote IP address.
    */
-  remoteip?: string;
+  remoteip?: string | null;
   /**
    * When the connection was opened.
    */
-  created?: string;
+  created?: string | null;
   /**
    * Last heartbeat time.
    */
-  lastheartbeat?: string;
+  lastheartbeat?: string | null;
   /**
    * The signed-in user.
    */
@@ -4070,11 +4069,11 @@ export interface CustomCommandRequest1 {
   /**
    * Subject id: connection id (killwebsocketclient), user id (webpushmessage), agent id (agent sub-commands, registeragent), package id (deletepackage).
    */
-  id?: string;
+  id?: string | null;
   /**
    * Pod name (deleteagentpod, getagentlog); any non-empty value asks getagentpods for stats; index name (createindex, wins over data.name).
    */
-  name?: string;
+  name?: string | null;
   /**
    * Sub-command argument; see the per-sub-command rules below.
    */
@@ -4089,15 +4088,15 @@ export interface CustomCommandReply1 {
   /**
    * Echoed sub-command.
    */
-  command?: string;
+  command?: string | null;
   /**
    * Echoed id.
    */
-  id?: string;
+  id?: string | null;
   /**
    * Echoed name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Echoed argument.
    */
@@ -4122,7 +4121,7 @@ export interface DeleteAgentRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   [k: string]: unknown;
 }
 export interface DeleteAgentReply1 {
@@ -4132,11 +4131,11 @@ export interface DeleteAgentPodRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   /**
    * The pod to delete.
    */
-  podname?: string;
+  podname?: string | null;
   [k: string]: unknown;
 }
 export interface DeleteAgentPodReply1 {
@@ -4199,11 +4198,11 @@ export interface DeleteNoderedPodRequest1 {
   /**
    * api-2021 / server-2021: the pod or container name to delete.
    */
-  name?: string;
+  name?: string | null;
   /**
    * api-latest spelling of the pod name; no server reads it (Q14).
    */
-  instancename?: string;
+  instancename?: string | null;
   [k: string]: unknown;
 }
 export interface DeleteNoderedPodReply1 {
@@ -4214,11 +4213,11 @@ export interface DeleteNoderedPodReply1 {
   /**
    * Echoed pod name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Echoed pod name (api-latest).
    */
-  instancename?: string;
+  instancename?: string | null;
   [k: string]: unknown;
 }
 export interface DeleteOneRequest2 {
@@ -4259,7 +4258,7 @@ export interface DeletePackageRequest1 {
   /**
    * The package `_id`.
    */
-  id?: string;
+  id?: string | null;
   [k: string]: unknown;
 }
 export interface DeletePackageReply1 {
@@ -4279,26 +4278,26 @@ export interface DeleteWorkitemReply1 {
   /**
    * Echoed id.
    */
-  _id?: string;
+  _id?: string | null;
   [k: string]: unknown;
 }
 export interface DeleteWorkitemQueueRequest1 {
   /**
    * Queue id.
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * Queue name (used when no id is given).
    */
-  name?: string;
+  name?: string | null;
   /**
    * Alias of `_id`.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Alias of `name`.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * Delete the queue's items and files; without it a non-empty queue is not deleted.
    */
@@ -4309,11 +4308,11 @@ export interface DeleteWorkitemQueueReply1 {
   /**
    * Queue id.
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * Queue name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Echoed flag.
    */
@@ -4419,7 +4418,7 @@ export interface EnsureCustomerRequest1 {
   /**
    * server-latest: create the customer for this user `_id` (needs update rights on that user).
    */
-  ensureas?: string;
+  ensureas?: string | null;
   [k: string]: unknown;
 }
 export interface EnsureCustomerReply1 {
@@ -4434,7 +4433,7 @@ export interface EnsureCustomerReply1 {
   /**
    * Echoed target user id.
    */
-  ensureas?: string;
+  ensureas?: string | null;
   [k: string]: unknown;
 }
 export interface EnsureNoderedInstanceRequest1 {
@@ -4467,11 +4466,11 @@ export interface EnsureStripeCustomerRequest1 {
   /**
    * User id.
    */
-  userid?: string;
+  userid?: string | null;
   /**
    * Customer id.
    */
-  customerid?: string;
+  customerid?: string | null;
   [k: string]: unknown;
 }
 export interface EnsureStripeCustomerReply1 {
@@ -4500,11 +4499,11 @@ export interface GetAgentLogRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   /**
    * The pod whose log is read.
    */
-  podname?: string;
+  podname?: string | null;
   [k: string]: unknown;
 }
 export interface GetAgentLogReply1 {
@@ -4518,11 +4517,11 @@ export interface GetAgentPodsRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   /**
    * Passed to the driver.
    */
-  podname?: string;
+  podname?: string | null;
   /**
    * Intended: include resource statistics (read but not passed to the driver).
    */
@@ -4533,9 +4532,11 @@ export interface GetAgentPodsReply1 {
   /**
    * Pods as returned by the agent driver (Kubernetes V1Pod or Docker container summaries).
    */
-  results?: {
-    [k: string]: unknown;
-  }[];
+  results?:
+    | {
+        [k: string]: unknown;
+      }[]
+    | null;
   [k: string]: unknown;
 }
 export interface GetDocumentVersionRequest2 {
@@ -4674,11 +4675,11 @@ export interface GetNextInvoiceRequest1 {
   /**
    * Stripe subscription id (sub_...) to preview.
    */
-  subscriptionid?: string;
+  subscriptionid?: string | null;
   /**
    * Subscription items to add or change in the preview.
    */
-  subscription_items?: SubscriptionItem[];
+  subscription_items?: SubscriptionItem[] | null;
   /**
    * Proration time in Unix seconds.
    */
@@ -4705,11 +4706,11 @@ export interface NoderedPod {
     /**
      * Pod (or container) name.
      */
-    name?: string;
+    name?: string | null;
     /**
      * Kubernetes namespace.
      */
-    namespace?: string;
+    namespace?: string | null;
     /**
      * Pod labels (e.g. app, billed, userid).
      */
@@ -4719,7 +4720,7 @@ export interface NoderedPod {
     /**
      * Creation time.
      */
-    creationTimestamp?: string;
+    creationTimestamp?: string | null;
     [k: string]: unknown;
   };
   /**
@@ -4729,11 +4730,11 @@ export interface NoderedPod {
     /**
      * Pending, Running, Succeeded, Failed or Unknown (Docker: the container state).
      */
-    phase?: string;
+    phase?: string | null;
     /**
      * Start time.
      */
-    startTime?: string;
+    startTime?: string | null;
     [k: string]: unknown;
   };
   /**
@@ -4764,7 +4765,7 @@ export interface GetNoderedInstanceRequest1 {
   /**
    * An exact pod name (admins only).
    */
-  name?: string;
+  name?: string | null;
   [k: string]: unknown;
 }
 export interface GetNoderedInstanceReply1 {
@@ -4779,7 +4780,7 @@ export interface GetNoderedInstanceReply1 {
   /**
    * All pods of the instance, each with `metrics`.
    */
-  results?: NoderedPod[];
+  results?: NoderedPod[] | null;
   [k: string]: unknown;
 }
 export interface GetNoderedInstanceLogRequest1 {
@@ -4790,11 +4791,11 @@ export interface GetNoderedInstanceLogRequest1 {
   /**
    * A pod name of the caller's (or `_id`'s) instance, `<instance>-...`.
    */
-  instancename?: string;
+  instancename?: string | null;
   /**
    * Any pod name (admins only).
    */
-  name?: string;
+  name?: string | null;
   [k: string]: unknown;
 }
 export interface GetNoderedInstanceLogReply1 {
@@ -4805,7 +4806,7 @@ export interface GetNoderedInstanceLogReply1 {
   /**
    * Echoed, or "" when it did not belong to the instance.
    */
-  instancename?: string;
+  instancename?: string | null;
   /**
    * The log text; absent/null when no matching pod was found.
    */
@@ -4819,22 +4820,22 @@ export interface GetWorkitemQueueRequest1 {
   /**
    * Queue id.
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * Queue name (used when `_id` is empty).
    */
-  name?: string;
+  name?: string | null;
   [k: string]: unknown;
 }
 export interface GetWorkitemQueueReply1 {
   /**
    * Echoed id.
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * Echoed name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * The queue, or null when not found or not readable.
    */
@@ -5037,11 +5038,11 @@ export interface InvokeOpenRPARequest1 {
   /**
    * Robot user `_id`, name or username.
    */
-  robotid?: string;
+  robotid?: string | null;
   /**
    * Workflow `_id`, name or project/name in collection `openrpa`.
    */
-  workflowid?: string;
+  workflowid?: string | null;
   /**
    * Workflow arguments.
    */
@@ -5066,7 +5067,7 @@ export interface IssueLicenseRequest1 {
         /**
          * Domain the license is for.
          */
-        domain?: string;
+        domain?: string | null;
         /**
          * Validity in months (admins only; otherwise taken from the customer's resource usage `issuemonths`).
          */
@@ -5181,22 +5182,22 @@ export interface PopWorkitemRequest2 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   [k: string]: unknown;
 }
 export interface PopWorkitemReply1 {
   /**
    * Workitem queue `_id`. Tried first.
    */
-  wiqid?: string;
+  wiqid?: string | null;
   /**
    * Workitem queue name, used when `wiqid` is empty or not found.
    */
-  wiq?: string;
+  wiq?: string | null;
   /**
    * The item now in state `processing`, with `userid`, `username` and `lastrun` set.
    */
@@ -5207,7 +5208,7 @@ export interface PushMetricsRequest1 {
   /**
    * Metrics in Prometheus text format.
    */
-  metrics?: string;
+  metrics?: string | null;
   [k: string]: unknown;
 }
 export interface QueryRequest1 {
@@ -5307,7 +5308,7 @@ export interface QueueMessageBody {
   /**
    * The sender's token, added by the server unless the publisher set `striptoken`.
    */
-  __jwt?: string;
+  __jwt?: string | null;
   /**
    * The sender's TokenUser, added with `__jwt`.
    */
@@ -5315,11 +5316,11 @@ export interface QueueMessageBody {
   /**
    * server-2021 only: the sender's token, also copied here when the body was sent as an object (not as JSON text); server-latest removes it.
    */
-  jwt?: string;
+  jwt?: string | null;
   /**
    * Set to `timeout` when the dead-letter path returns an expired message to its reply queue.
    */
-  command?: string;
+  command?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -5347,19 +5348,19 @@ export interface QueueMessageDelivery {
   /**
    * AMQP consumer tag.
    */
-  consumerTag?: string;
+  consumerTag?: string | null;
   /**
    * AMQP routing key the message was published with.
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * server-2021: the exchange the message came through.
    */
-  exchange?: string;
+  exchange?: string | null;
   /**
    * server-latest: the exchange the message came through.
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * The `error` field of the body, if any (copied by the server).
    */
@@ -5380,27 +5381,27 @@ export interface QueueMessagePublish {
   /**
    * Destination queue. server-2021 requires the key even when publishing to an exchange (send ""); server-latest lower-cases it. Reserved: `openflow`.
    */
-  queuename?: string;
+  queuename?: string | null;
   /**
    * Destination exchange, api-2021/openrpa/server-2021 spelling (Q14). server-latest maps it to `exchangename`.
    */
-  exchange?: string;
+  exchange?: string | null;
   /**
    * Destination exchange, api-latest/server-latest spelling (Q14). server-2021 ignores it.
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * AMQP routing key for exchange publishing.
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * Queue the consumer should answer to (AMQP reply-to). Lower-cased by server-latest.
    */
-  replyto?: string;
+  replyto?: string | null;
   /**
    * Correlates the answer that arrives on `replyto`. The api generates one when empty; the server uses the frame id when still empty.
    */
-  correlationId?: string;
+  correlationId?: string | null;
   /**
    * The AMQP message body. api-2021 sends it as a JSON-string of the body; api-latest and openrpa send the value itself. The server parses a string back into JSON when it can and otherwise forwards the text.
    */
@@ -5419,19 +5420,19 @@ export interface QueueMessageRequest2 {
   /**
    * Publish: destination queue (server-2021 needs the key even for exchanges; send ""). Delivery: the consuming queue as returned by registerqueue/registerexchange.
    */
-  queuename?: string;
+  queuename?: string | null;
   /**
    * Exchange, legacy spelling (api-2021, openrpa, server-2021 deliveries) (Q14).
    */
-  exchange?: string;
+  exchange?: string | null;
   /**
    * Exchange, latest spelling (api-latest, server-latest deliveries) (Q14).
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * AMQP routing key.
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * Publish: queue the consumer should answer to. Delivery: the original message's reply-to queue; answer there with the same correlationId.
    */
@@ -5439,7 +5440,7 @@ export interface QueueMessageRequest2 {
   /**
    * Correlates an answer with its request; the api generates one on publish, the server fills it from the frame id on delivery when empty.
    */
-  correlationId?: string;
+  correlationId?: string | null;
   /**
    * The message body. Publish: any JSON value (api-2021 sends JSON text). Delivery: the parsed body, usually with `__jwt` and `__user`.
    */
@@ -5455,38 +5456,38 @@ export interface QueueMessageRequest2 {
   /**
    * Delivery only: AMQP consumer tag.
    */
-  consumerTag?: string;
+  consumerTag?: string | null;
   [k: string]: unknown;
 }
 export interface QueueMessageReply1 {
   /**
    * Echoed queue name.
    */
-  queuename?: string;
+  queuename?: string | null;
   /**
    * Echoed exchange (legacy name).
    */
-  exchange?: string;
+  exchange?: string | null;
   /**
    * Echoed exchange (latest name).
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * Echoed routing key.
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * Echoed reply-to queue.
    */
-  replyto?: string;
+  replyto?: string | null;
   /**
    * Echoed correlation id.
    */
-  correlationId?: string;
+  correlationId?: string | null;
   /**
    * Echoed consumer tag (delivery acks).
    */
-  consumerTag?: string;
+  consumerTag?: string | null;
   /**
    * Echoed expiration in ms.
    */
@@ -5536,15 +5537,15 @@ export interface RegisterExchangeRequest1 {
   /**
    * Exchange to declare. server-2021: optional (auto-named when empty). server-latest: required and not `openflow`.
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * AMQP exchange type. server-latest requires one of these values (note `header`, not `headers`).
    */
-  algorithm?: "direct" | "fanout" | "topic" | "header";
+  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
   /**
    * Binding routing key for the bound queue. Default "".
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * server-latest only, default true: also declare a temporary queue, bind it and consume it. Must be a real boolean (strings go through parseBoolean).
    */
@@ -5555,19 +5556,19 @@ export interface RegisterExchangeReply1 {
   /**
    * The exchange actually declared (possibly prefixed or, in server-2021, generated).
    */
-  exchangename?: string;
+  exchangename?: string | null;
   /**
    * The bound queue consumed by this connection; "" when `addqueue` was false.
    */
-  queuename?: string;
+  queuename?: string | null;
   /**
    * Echoed exchange type.
    */
-  algorithm?: "direct" | "fanout" | "topic" | "header";
+  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
   /**
    * Echoed routing key.
    */
-  routingkey?: string;
+  routingkey?: string | null;
   /**
    * Echoed flag.
    */
@@ -5585,7 +5586,7 @@ export interface RegisterQueueReply1 {
   /**
    * The name of the queue now consumed (generated, lower-cased or prefixed by the server). Deliveries carry this name.
    */
-  queuename?: string;
+  queuename?: string | null;
   [k: string]: unknown;
 }
 export interface RegisterUserRequest1 {
@@ -5607,15 +5608,15 @@ export interface RegisterUserReply1 {
   /**
    * Echoed name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * Echoed username.
    */
-  username?: string;
+  username?: string | null;
   /**
    * Echoed password (Q10).
    */
-  password?: string;
+  password?: string | null;
   /**
    * The new user.
    */
@@ -5890,7 +5891,7 @@ export interface StartAgentRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   [k: string]: unknown;
 }
 export interface StartAgentReply1 {
@@ -5914,7 +5915,7 @@ export interface StopAgentRequest1 {
   /**
    * The agent `_id` (collection `agents`).
    */
-  agentid?: string;
+  agentid?: string | null;
   [k: string]: unknown;
 }
 export interface StopAgentReply1 {
@@ -5942,15 +5943,15 @@ export interface StripeAddPlanRequest1 {
   /**
    * User the resource is for (user-targeted resources). Default: the connection user.
    */
-  userid?: string;
+  userid?: string | null;
   /**
    * Resource `_id` (E7).
    */
-  resourceid?: string;
+  resourceid?: string | null;
   /**
    * Stripe price id of one of the resource's variants.
    */
-  stripeprice?: string;
+  stripeprice?: string | null;
   /**
    * Quantity. api default 1.
    */
@@ -5965,11 +5966,11 @@ export interface StripeAddPlanReply1 {
     /**
      * Checkout session id (cs_...).
      */
-    id?: string;
+    id?: string | null;
     /**
      * Always checkout.session.
      */
-    object?: string;
+    object?: string | null;
     /**
      * Hosted checkout page.
      */
@@ -5997,7 +5998,7 @@ export interface StripeCancelPlanReply1 {
   /**
    * Echoed id.
    */
-  resourceusageid?: string;
+  resourceusageid?: string | null;
   /**
    * Echoed quantity.
    */
@@ -6008,7 +6009,7 @@ export interface StripeMessageRequest1 {
   /**
    * HTTP method.
    */
-  method?: "GET" | "POST" | "DELETE" | "PUT";
+  method?: "GET" | "POST" | "DELETE" | "PUT" | null;
   /**
    * Stripe object path, e.g. plans, customers, tax_ids, checkout.sessions, usage_records, usage_record_summaries, sources, invoices_upcoming, billing_portal/sessions, subscription_items.
    */
@@ -6016,11 +6017,11 @@ export interface StripeMessageRequest1 {
   /**
    * Object id appended to the path.
    */
-  id?: string;
+  id?: string | null;
   /**
    * Stripe customer id; needed for tax_ids and sources.
    */
-  customerid?: string;
+  customerid?: string | null;
   /**
    * Request body (form-encoded by the server). For usage_records the api sends {quantity, timestamp}.
    */
@@ -6030,7 +6031,7 @@ export interface StripeMessageRequest1 {
   /**
    * Full custom URL (admins only).
    */
-  url?: string;
+  url?: string | null;
   [k: string]: unknown;
 }
 export interface StripeMessageReply1 {
@@ -6189,11 +6190,11 @@ export interface UpdateWorkitemRequest1 {
   /**
    * New name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * New state, compared case-insensitively: processing, successful, failed, retry, or new (only when the item is already new).
    */
-  state?: string;
+  state?: string | null;
   /**
    * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
    */
@@ -6209,15 +6210,15 @@ export interface UpdateWorkitemRequest1 {
   /**
    * Error text; sets `errortype` to `application` when none is given.
    */
-  errormessage?: string;
+  errormessage?: string | null;
   /**
    * Where the error happened (e.g. a stack trace).
    */
-  errorsource?: string;
+  errorsource?: string | null;
   /**
    * Error class. `business` errors are not retried unless `ignoremaxretries`.
    */
-  errortype?: "application" | "business";
+  errortype?: "application" | "business" | null;
   /**
    * Retry even when `maxretries` is reached. api-latest default false.
    */
@@ -6233,38 +6234,38 @@ export interface UpdateWorkitemRequest1 {
   /**
    * When a `retry` may run again (instead of now + retrydelay).
    */
-  nextrun?: OpenFlowDate;
+  nextrun?: OpenFlowDate | null;
   /**
    * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
    */
-  files?: MessageWorkitemFile[];
+  files?: MessageWorkitemFile[] | null;
   /**
    * Name of the queue a copy goes to when the item becomes successful ("" clears).
    */
-  success_wiq?: string;
+  success_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item becomes successful ("" clears).
    */
-  success_wiqid?: string;
+  success_wiqid?: string | null;
   /**
    * Name of the queue a copy goes to when the item fails ("" clears).
    */
-  failed_wiq?: string;
+  failed_wiq?: string | null;
   /**
    * Id of the queue a copy goes to when the item fails ("" clears).
    */
-  failed_wiqid?: string;
+  failed_wiqid?: string | null;
   [k: string]: unknown;
 }
 export interface UpdateWorkitemReply1 {
   /**
    * Echoed id.
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * The requested state, lower-cased.
    */
-  state?: string;
+  state?: string | null;
   /**
    * The updated Workitem.
    */
@@ -6275,11 +6276,11 @@ export interface UpdateWorkitemQueueRequest1 {
   /**
    * Queue id (lookup).
    */
-  _id?: string;
+  _id?: string | null;
   /**
    * Queue name: lookup key when `_id` is empty, otherwise the (new) name.
    */
-  name?: string;
+  name?: string | null;
   /**
    * New retry limit (only applied when non-empty).
    */
@@ -6295,19 +6296,19 @@ export interface UpdateWorkitemQueueRequest1 {
   /**
    * OpenRPA workflow that processes the queue's items.
    */
-  workflowid?: string;
+  workflowid?: string | null;
   /**
    * Robot (OpenRPA) queue to notify about new items.
    */
-  robotqueue?: string;
+  robotqueue?: string | null;
   /**
    * AMQP queue to notify about new items.
    */
-  amqpqueue?: string;
+  amqpqueue?: string | null;
   /**
    * OpenRPA project id.
    */
-  projectid?: string;
+  projectid?: string | null;
   /**
    * Name of the success queue; "" sets empty, null removes `success_wiq` and `success_wiqid`.
    */
@@ -6315,7 +6316,7 @@ export interface UpdateWorkitemQueueRequest1 {
   /**
    * Id of the queue a copy goes to when the item becomes successful (queue default).
    */
-  success_wiqid?: string;
+  success_wiqid?: string | null;
   /**
    * Name of the failed queue; "" sets empty, null removes `failed_wiq` and `failed_wiqid`.
    */
@@ -6323,15 +6324,15 @@ export interface UpdateWorkitemQueueRequest1 {
   /**
    * Id of the queue a copy goes to when the item fails (queue default).
    */
-  failed_wiqid?: string;
+  failed_wiqid?: string | null;
   /**
    * server-latest: agent package that processes the queue.
    */
-  packageid?: string;
+  packageid?: string | null;
   /**
    * Replaces the queue's ACL.
    */
-  _acl?: Ace[];
+  _acl?: Ace[] | null;
   /**
    * Delete all items of the queue and their files.
    */

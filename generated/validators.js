@@ -272,7 +272,7 @@ return errors === 0;
 validate20.evaluated = {"props":{"id":true,"replyto":true,"command":true,"data":true,"count":true,"index":true,"priority":true,"traceId":true,"spanId":true,"clientagent":true,"clientversion":true},"dynamicProps":false,"dynamicItems":false};
 
 export const addworkitem_request = validate22;
-const schema33 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"name":{"type":"string"},"payload":{"type":["object","array","string","number","boolean","null"]},"nextrun":{"$ref":"../defs/date.json"},"wipriority":{"type":"number"},"priority":{"type":"number"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
+const schema33 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"name":{"type":["string","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"wipriority":{"type":"number"},"priority":{"type":"number"},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
 const schema35 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"priority":{"type":["number","null"]},"error":{"type":"null"}}};
 const schema36 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/date.json","anyOf":[{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},{"type":"object","required":["seconds"],"properties":{"seconds":{"type":["integer","string"]},"nanos":{"type":"integer","minimum":0,"maximum":999999999}}}]};
 const schema37 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/messageworkitemfile.json","type":"object","properties":{"filename":{"type":"string"},"file":{"type":["string","null"],"contentEncoding":"base64"},"compressed":{"type":["boolean","null"]},"_id":{"type":["string","null"]}}};
@@ -522,8 +522,9 @@ props0.failed_wiq = true;
 props0.failed_wiqid = true;
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err15 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.wiqid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err15 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema33.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -534,8 +535,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err16 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.wiq;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err16 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema33.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -546,8 +548,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err17 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data.name;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err17 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema33.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -572,9 +575,12 @@ errors++;
 }
 if(data.nextrun !== undefined){
 let data11 = data.nextrun;
+const _errs32 = errors;
+let valid7 = false;
 const _errs33 = errors;
-let valid8 = false;
-const _errs34 = errors;
+const _errs35 = errors;
+let valid9 = false;
+const _errs36 = errors;
 if(typeof data11 === "string"){
 if(!pattern4.test(data11)){
 const err19 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
@@ -597,9 +603,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-var _valid1 = _errs34 === errors;
-valid8 = valid8 || _valid1;
-const _errs36 = errors;
+var _valid2 = _errs36 === errors;
+valid9 = valid9 || _valid2;
+const _errs38 = errors;
 if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
 if(data11.seconds === undefined){
 const err21 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
@@ -670,14 +676,14 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid1 = _errs36 === errors;
-valid8 = valid8 || _valid1;
-if(_valid1){
+var _valid2 = _errs38 === errors;
+valid9 = valid9 || _valid2;
+if(_valid2){
 var props1 = {};
 props1.seconds = true;
 props1.nanos = true;
 }
-if(!valid8){
+if(!valid9){
 const err27 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err27];
@@ -688,10 +694,46 @@ vErrors.push(err27);
 errors++;
 }
 else {
-errors = _errs33;
+errors = _errs35;
 if(vErrors !== null){
-if(_errs33){
-vErrors.length = _errs33;
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid1 = _errs33 === errors;
+valid7 = valid7 || _valid1;
+const _errs44 = errors;
+if(data11 !== null){
+const err28 = {instancePath:instancePath+"/nextrun",schemaPath:"#/properties/nextrun/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid1 = _errs44 === errors;
+valid7 = valid7 || _valid1;
+if(!valid7){
+const err29 = {instancePath:instancePath+"/nextrun",schemaPath:"#/properties/nextrun/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+else {
+errors = _errs32;
+if(vErrors !== null){
+if(_errs32){
+vErrors.length = _errs32;
 }
 else {
 vErrors = null;
@@ -702,39 +744,7 @@ vErrors = null;
 if(data.wipriority !== undefined){
 let data14 = data.wipriority;
 if(!((typeof data14 == "number") && (isFinite(data14)))){
-const err28 = {instancePath:instancePath+"/wipriority",schemaPath:"#/properties/wipriority/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data15 = data.priority;
-if(!((typeof data15 == "number") && (isFinite(data15)))){
-const err29 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-if(data.files !== undefined){
-let data16 = data.files;
-if(Array.isArray(data16)){
-const len0 = data16.length;
-for(let i0=0; i0<len0; i0++){
-let data17 = data16[i0];
-if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
-if(data17.filename !== undefined){
-if(typeof data17.filename !== "string"){
-const err30 = {instancePath:instancePath+"/files/" + i0+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err30 = {instancePath:instancePath+"/wipriority",schemaPath:"#/properties/wipriority/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -744,10 +754,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data17.file !== undefined){
-let data19 = data17.file;
-if((typeof data19 !== "string") && (data19 !== null)){
-const err31 = {instancePath:instancePath+"/files/" + i0+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
+if(data.priority !== undefined){
+let data15 = data.priority;
+if(!((typeof data15 == "number") && (isFinite(data15)))){
+const err31 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -757,10 +767,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data17.compressed !== undefined){
-let data20 = data17.compressed;
-if((typeof data20 !== "boolean") && (data20 !== null)){
-const err32 = {instancePath:instancePath+"/files/" + i0+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
+if(data.files !== undefined){
+let data16 = data.files;
+if((!(Array.isArray(data16))) && (data16 !== null)){
+const err32 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: schema33.properties.files.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -769,11 +779,14 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data17._id !== undefined){
-let data21 = data17._id;
-if((typeof data21 !== "string") && (data21 !== null)){
-const err33 = {instancePath:instancePath+"/files/" + i0+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
+if(Array.isArray(data16)){
+const len0 = data16.length;
+for(let i0=0; i0<len0; i0++){
+let data17 = data16[i0];
+if(data17 && typeof data17 == "object" && !Array.isArray(data17)){
+if(data17.filename !== undefined){
+if(typeof data17.filename !== "string"){
+const err33 = {instancePath:instancePath+"/files/" + i0+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -783,9 +796,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-}
-else {
-const err34 = {instancePath:instancePath+"/files/" + i0,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data17.file !== undefined){
+let data19 = data17.file;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err34 = {instancePath:instancePath+"/files/" + i0+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -795,9 +809,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data17.compressed !== undefined){
+let data20 = data17.compressed;
+if((typeof data20 !== "boolean") && (data20 !== null)){
+const err35 = {instancePath:instancePath+"/files/" + i0+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -807,9 +822,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data.success_wiq !== undefined){
-if(typeof data.success_wiq !== "string"){
-const err36 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data17._id !== undefined){
+let data21 = data17._id;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err36 = {instancePath:instancePath+"/files/" + i0+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -819,9 +835,9 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.success_wiqid !== undefined){
-if(typeof data.success_wiqid !== "string"){
-const err37 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err37 = {instancePath:instancePath+"/files/" + i0,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -831,9 +847,12 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.failed_wiq !== undefined){
-if(typeof data.failed_wiq !== "string"){
-const err38 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data.success_wiq !== undefined){
+let data22 = data.success_wiq;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err38 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema33.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -843,9 +862,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.failed_wiqid !== undefined){
-if(typeof data.failed_wiqid !== "string"){
-const err39 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.success_wiqid !== undefined){
+let data23 = data.success_wiqid;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err39 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema33.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -855,14 +875,40 @@ vErrors.push(err39);
 errors++;
 }
 }
-}
-else {
-const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.failed_wiq !== undefined){
+let data24 = data.failed_wiq;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err40 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema33.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
 else {
 vErrors.push(err40);
+}
+errors++;
+}
+}
+if(data.failed_wiqid !== undefined){
+let data25 = data.failed_wiqid;
+if((typeof data25 !== "string") && (data25 !== null)){
+const err41 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema33.properties.failed_wiqid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+}
+else {
+const err42 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
 }
 errors++;
 }
@@ -873,7 +919,7 @@ return errors === 0;
 validate22.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 export const addworkitem_reply = validate24;
-const schema38 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"name":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+const schema38 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"name":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json"}}};
 const schema39 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"error":{"type":["string","object","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"priority":{"type":["number","null"]}}};
 const schema40 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitem.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"state":{"enum":["new","processing","successful","failed","retry"]},"payload":{"type":["object","null"]},"retries":{"type":["integer","null"],"minimum":0},"priority":{"type":["number","null"]},"files":{"type":["array","null"],"items":{"$ref":"workitemfile.json"}},"userid":{"type":["string","null"]},"username":{"type":["string","null"]},"lastrun":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"nextrun":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"errormessage":{"type":["string","null"]},"errorsource":{"type":["string","null"]},"errortype":{"enum":["application","business",null]},"success_wiqid":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]}}};
 const schema46 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitemfile.json","type":"object","properties":{"name":{"type":"string"},"filename":{"type":"string"},"_id":{"type":"string"}}};
@@ -2346,8 +2392,9 @@ vErrors.push(err6);
 errors++;
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.wiqid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema38.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -2358,8 +2405,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.wiq;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema38.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -2370,8 +2418,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.name;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema38.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -2404,7 +2453,7 @@ return errors === 0;
 validate24.evaluated = {"props":{"wiqid":true,"wiq":true,"name":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const addworkitemqueue_request = validate32;
-const schema50 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","maxretries","retrydelay","initialdelay"],"properties":{"name":{"type":"string","minLength":1},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"skiprole":{"type":"boolean"},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"workitemqueue":{"type":"object","properties":{"name":{"type":"string"},"maxretries":{"type":"number"},"retrydelay":{"type":"number"},"initialdelay":{"type":"number"}}}}};
+const schema50 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","maxretries","retrydelay","initialdelay"],"properties":{"name":{"type":"string","minLength":1},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"skiprole":{"type":"boolean"},"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"packageid":{"type":["string","null"]},"_acl":{"type":["array","null"],"items":{"$ref":"../defs/ace.json"}},"workitemqueue":{"type":"object","properties":{"name":{"type":["string","null"]},"maxretries":{"type":"number"},"retrydelay":{"type":"number"},"initialdelay":{"type":"number"}}}}};
 
 function validate32(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -2646,8 +2695,9 @@ errors++;
 }
 }
 if(data.workflowid !== undefined){
-if(typeof data.workflowid !== "string"){
-const err19 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.workflowid;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err19 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema50.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -2658,8 +2708,9 @@ errors++;
 }
 }
 if(data.robotqueue !== undefined){
-if(typeof data.robotqueue !== "string"){
-const err20 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data.robotqueue;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: schema50.properties.robotqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -2670,8 +2721,9 @@ errors++;
 }
 }
 if(data.amqpqueue !== undefined){
-if(typeof data.amqpqueue !== "string"){
-const err21 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data12 = data.amqpqueue;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err21 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: schema50.properties.amqpqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -2682,8 +2734,9 @@ errors++;
 }
 }
 if(data.projectid !== undefined){
-if(typeof data.projectid !== "string"){
-const err22 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data13 = data.projectid;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err22 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: schema50.properties.projectid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -2694,8 +2747,9 @@ errors++;
 }
 }
 if(data.success_wiq !== undefined){
-if(typeof data.success_wiq !== "string"){
-const err23 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data14 = data.success_wiq;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err23 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema50.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -2706,8 +2760,9 @@ errors++;
 }
 }
 if(data.success_wiqid !== undefined){
-if(typeof data.success_wiqid !== "string"){
-const err24 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data15 = data.success_wiqid;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err24 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema50.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -2718,8 +2773,9 @@ errors++;
 }
 }
 if(data.failed_wiq !== undefined){
-if(typeof data.failed_wiq !== "string"){
-const err25 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data16 = data.failed_wiq;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err25 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema50.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -2730,8 +2786,9 @@ errors++;
 }
 }
 if(data.failed_wiqid !== undefined){
-if(typeof data.failed_wiqid !== "string"){
-const err26 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data17 = data.failed_wiqid;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err26 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema50.properties.failed_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -2742,8 +2799,9 @@ errors++;
 }
 }
 if(data.packageid !== undefined){
-if(typeof data.packageid !== "string"){
-const err27 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data18 = data.packageid;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err27 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: schema50.properties.packageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -2755,6 +2813,16 @@ errors++;
 }
 if(data._acl !== undefined){
 let data19 = data._acl;
+if((!(Array.isArray(data19))) && (data19 !== null)){
+const err28 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema50.properties._acl.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
 if(Array.isArray(data19)){
 const len0 = data19.length;
 for(let i0=0; i0<len0; i0++){
@@ -2764,23 +2832,14 @@ errors = vErrors.length;
 }
 }
 }
-else {
-const err28 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
 }
 if(data.workitemqueue !== undefined){
 let data21 = data.workitemqueue;
 if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
 if(data21.name !== undefined){
-if(typeof data21.name !== "string"){
-const err29 = {instancePath:instancePath+"/workitemqueue/name",schemaPath:"#/properties/workitemqueue/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data22 = data21.name;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err29 = {instancePath:instancePath+"/workitemqueue/name",schemaPath:"#/properties/workitemqueue/properties/name/type",keyword:"type",params:{type: schema50.properties.workitemqueue.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -2858,7 +2917,7 @@ return errors === 0;
 validate32.evaluated = {"props":{"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"skiprole":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const addworkitemqueue_reply = validate34;
-const schema52 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"name":{"type":"string"},"maxretries":{"type":"number"},"retrydelay":{"type":"number"},"initialdelay":{"type":"number"},"result":{"$ref":"../defs/workitemqueue.json"}}};
+const schema52 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"name":{"type":["string","null"]},"maxretries":{"type":"number"},"retrydelay":{"type":"number"},"initialdelay":{"type":"number"},"result":{"$ref":"../defs/workitemqueue.json"}}};
 const schema54 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitemqueue.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"usersrole":{"type":["string","null"]},"maxretries":{"type":["integer","null"],"minimum":0},"retrydelay":{"type":["number","null"]},"initialdelay":{"type":["number","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"packageid":{"type":["string","null"]}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -3174,8 +3233,9 @@ vErrors.push(err6);
 errors++;
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.name;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema52.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3247,7 +3307,7 @@ return errors === 0;
 validate34.evaluated = {"props":{"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const addworkitems_request = validate39;
-const schema56 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["items"],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"items":{"type":"array","items":{"type":"object","properties":{"name":{"type":"string"},"payload":{"type":["object","array","string","number","boolean","null"]},"nextrun":{"$ref":"../defs/date.json"},"priority":{"type":"number"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}}}}},"wipriority":{"type":"number"},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
+const schema56 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["items"],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"items":{"type":"array","items":{"type":"object","properties":{"name":{"type":["string","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"priority":{"type":"number"},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}}}}},"wipriority":{"type":"number"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
 
 function validate39(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3499,8 +3559,9 @@ props0.failed_wiq = true;
 props0.failed_wiqid = true;
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err16 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.wiqid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err16 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema56.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -3511,8 +3572,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err17 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.wiq;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err17 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema56.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -3530,8 +3592,9 @@ for(let i0=0; i0<len0; i0++){
 let data10 = data9[i0];
 if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
 if(data10.name !== undefined){
-if(typeof data10.name !== "string"){
-const err18 = {instancePath:instancePath+"/items/" + i0+"/name",schemaPath:"#/properties/items/items/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data10.name;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err18 = {instancePath:instancePath+"/items/" + i0+"/name",schemaPath:"#/properties/items/items/properties/name/type",keyword:"type",params:{type: schema56.properties.items.items.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -3556,9 +3619,12 @@ errors++;
 }
 if(data10.nextrun !== undefined){
 let data13 = data10.nextrun;
+const _errs36 = errors;
+let valid10 = false;
 const _errs37 = errors;
-let valid11 = false;
-const _errs38 = errors;
+const _errs39 = errors;
+let valid12 = false;
+const _errs40 = errors;
 if(typeof data13 === "string"){
 if(!pattern4.test(data13)){
 const err20 = {instancePath:instancePath+"/items/" + i0+"/nextrun",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
@@ -3581,9 +3647,9 @@ vErrors.push(err21);
 }
 errors++;
 }
-var _valid1 = _errs38 === errors;
-valid11 = valid11 || _valid1;
-const _errs40 = errors;
+var _valid2 = _errs40 === errors;
+valid12 = valid12 || _valid2;
+const _errs42 = errors;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
 if(data13.seconds === undefined){
 const err22 = {instancePath:instancePath+"/items/" + i0+"/nextrun",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
@@ -3654,14 +3720,14 @@ vErrors.push(err27);
 }
 errors++;
 }
-var _valid1 = _errs40 === errors;
-valid11 = valid11 || _valid1;
-if(_valid1){
+var _valid2 = _errs42 === errors;
+valid12 = valid12 || _valid2;
+if(_valid2){
 var props1 = {};
 props1.seconds = true;
 props1.nanos = true;
 }
-if(!valid11){
+if(!valid12){
 const err28 = {instancePath:instancePath+"/items/" + i0+"/nextrun",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err28];
@@ -3672,10 +3738,46 @@ vErrors.push(err28);
 errors++;
 }
 else {
-errors = _errs37;
+errors = _errs39;
 if(vErrors !== null){
-if(_errs37){
-vErrors.length = _errs37;
+if(_errs39){
+vErrors.length = _errs39;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid1 = _errs37 === errors;
+valid10 = valid10 || _valid1;
+const _errs48 = errors;
+if(data13 !== null){
+const err29 = {instancePath:instancePath+"/items/" + i0+"/nextrun",schemaPath:"#/properties/items/items/properties/nextrun/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+var _valid1 = _errs48 === errors;
+valid10 = valid10 || _valid1;
+if(!valid10){
+const err30 = {instancePath:instancePath+"/items/" + i0+"/nextrun",schemaPath:"#/properties/items/items/properties/nextrun/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err30];
+}
+else {
+vErrors.push(err30);
+}
+errors++;
+}
+else {
+errors = _errs36;
+if(vErrors !== null){
+if(_errs36){
+vErrors.length = _errs36;
 }
 else {
 vErrors = null;
@@ -3686,39 +3788,7 @@ vErrors = null;
 if(data10.priority !== undefined){
 let data16 = data10.priority;
 if(!((typeof data16 == "number") && (isFinite(data16)))){
-const err29 = {instancePath:instancePath+"/items/" + i0+"/priority",schemaPath:"#/properties/items/items/properties/priority/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-if(data10.files !== undefined){
-let data17 = data10.files;
-if(Array.isArray(data17)){
-const len1 = data17.length;
-for(let i1=0; i1<len1; i1++){
-let data18 = data17[i1];
-if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
-if(data18.filename !== undefined){
-if(typeof data18.filename !== "string"){
-const err30 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err30];
-}
-else {
-vErrors.push(err30);
-}
-errors++;
-}
-}
-if(data18.file !== undefined){
-let data20 = data18.file;
-if((typeof data20 !== "string") && (data20 !== null)){
-const err31 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
+const err31 = {instancePath:instancePath+"/items/" + i0+"/priority",schemaPath:"#/properties/items/items/properties/priority/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -3728,10 +3798,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data18.compressed !== undefined){
-let data21 = data18.compressed;
-if((typeof data21 !== "boolean") && (data21 !== null)){
-const err32 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
+if(data10.files !== undefined){
+let data17 = data10.files;
+if((!(Array.isArray(data17))) && (data17 !== null)){
+const err32 = {instancePath:instancePath+"/items/" + i0+"/files",schemaPath:"#/properties/items/items/properties/files/type",keyword:"type",params:{type: schema56.properties.items.items.properties.files.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -3740,11 +3810,14 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-if(data18._id !== undefined){
-let data22 = data18._id;
-if((typeof data22 !== "string") && (data22 !== null)){
-const err33 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
+if(Array.isArray(data17)){
+const len1 = data17.length;
+for(let i1=0; i1<len1; i1++){
+let data18 = data17[i1];
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.filename !== undefined){
+if(typeof data18.filename !== "string"){
+const err33 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -3754,9 +3827,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-}
-else {
-const err34 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.file !== undefined){
+let data20 = data18.file;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err34 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -3766,9 +3840,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/items/" + i0+"/files",schemaPath:"#/properties/items/items/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data18.compressed !== undefined){
+let data21 = data18.compressed;
+if((typeof data21 !== "boolean") && (data21 !== null)){
+const err35 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -3778,9 +3853,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-}
-else {
-const err36 = {instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18._id !== undefined){
+let data22 = data18._id;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err36 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -3792,7 +3868,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err37 = {instancePath:instancePath+"/items/" + i0+"/files/" + i1,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -3802,10 +3878,11 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.wipriority !== undefined){
-let data23 = data.wipriority;
-if(!((typeof data23 == "number") && (isFinite(data23)))){
-const err38 = {instancePath:instancePath+"/wipriority",schemaPath:"#/properties/wipriority/type",keyword:"type",params:{type: "number"},message:"must be number"};
+}
+}
+}
+else {
+const err38 = {instancePath:instancePath+"/items/" + i0,schemaPath:"#/properties/items/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -3815,9 +3892,9 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.success_wiq !== undefined){
-if(typeof data.success_wiq !== "string"){
-const err39 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err39 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -3827,9 +3904,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.success_wiqid !== undefined){
-if(typeof data.success_wiqid !== "string"){
-const err40 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.wipriority !== undefined){
+let data23 = data.wipriority;
+if(!((typeof data23 == "number") && (isFinite(data23)))){
+const err40 = {instancePath:instancePath+"/wipriority",schemaPath:"#/properties/wipriority/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -3839,9 +3917,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.failed_wiq !== undefined){
-if(typeof data.failed_wiq !== "string"){
-const err41 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.success_wiq !== undefined){
+let data24 = data.success_wiq;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err41 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema56.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -3851,9 +3930,10 @@ vErrors.push(err41);
 errors++;
 }
 }
-if(data.failed_wiqid !== undefined){
-if(typeof data.failed_wiqid !== "string"){
-const err42 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.success_wiqid !== undefined){
+let data25 = data.success_wiqid;
+if((typeof data25 !== "string") && (data25 !== null)){
+const err42 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema56.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -3863,14 +3943,40 @@ vErrors.push(err42);
 errors++;
 }
 }
-}
-else {
-const err43 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.failed_wiq !== undefined){
+let data26 = data.failed_wiq;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err43 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema56.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err43];
 }
 else {
 vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data.failed_wiqid !== undefined){
+let data27 = data.failed_wiqid;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err44 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema56.properties.failed_wiqid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
+}
+else {
+const err45 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
 }
 errors++;
 }
@@ -3881,7 +3987,7 @@ return errors === 0;
 validate39.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 export const addworkitems_reply = validate40;
-const schema60 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["items"],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"items":{"type":"array","items":{"$ref":"../defs/workitem.json"}}}};
+const schema60 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["items"],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"items":{"type":"array","items":{"$ref":"../defs/workitem.json"}}}};
 
 function validate40(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -3982,8 +4088,9 @@ vErrors.push(err6);
 errors++;
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.wiqid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema60.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -3994,8 +4101,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.wiq;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema60.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -4641,7 +4749,7 @@ return errors === 0;
 validate47.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const closequeue_reply = validate48;
-const schema71 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+const schema71 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
 function validate48(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -4732,8 +4840,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema71.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -6078,7 +6187,7 @@ return errors === 0;
 validate58.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const createworkflowinstance_request = validate60;
-const schema90 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["targetid","resultqueue"],"properties":{"targetid":{"type":"string","minLength":1},"workflowid":{"type":"string"},"queue":{"type":"string"},"resultqueue":{"type":"string","minLength":1},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"data":{"type":["object","array","string","number","boolean","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"parentid":{"type":["string","null"]}}};
+const schema90 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["targetid","resultqueue"],"properties":{"targetid":{"type":"string","minLength":1},"workflowid":{"type":["string","null"]},"queue":{"type":["string","null"]},"resultqueue":{"type":"string","minLength":1},"name":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"initialrun":{"type":"boolean"},"data":{"type":["object","array","string","number","boolean"]},"payload":{"type":["object","array","string","number","boolean","null"]},"parentid":{"type":["string","null"]}}};
 
 function validate60(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6213,8 +6322,9 @@ errors++;
 }
 }
 if(data.workflowid !== undefined){
-if(typeof data.workflowid !== "string"){
-const err10 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.workflowid;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err10 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema90.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -6225,8 +6335,9 @@ errors++;
 }
 }
 if(data.queue !== undefined){
-if(typeof data.queue !== "string"){
-const err11 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.queue;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err11 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: schema90.properties.queue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6262,8 +6373,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data.name;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema90.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6274,8 +6386,9 @@ errors++;
 }
 }
 if(data.correlationId !== undefined){
-if(typeof data.correlationId !== "string"){
-const err15 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.correlationId;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err15 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema90.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6299,8 +6412,8 @@ errors++;
 }
 if(data.data !== undefined){
 let data12 = data.data;
-if((((typeof data12 != "object") && (typeof data12 !== "string")) && (!((typeof data12 == "number") && (isFinite(data12))))) && (typeof data12 !== "boolean")){
-const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema90.properties.data.type},message:"must be object,array,string,number,boolean,null"};
+if((((!data12 || typeof data12 != "object") && (typeof data12 !== "string")) && (!((typeof data12 == "number") && (isFinite(data12))))) && (typeof data12 !== "boolean")){
+const err17 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema90.properties.data.type},message:"must be object,array,string,number,boolean"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -6353,7 +6466,7 @@ return errors === 0;
 validate60.evaluated = {"props":{"targetid":true,"workflowid":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"data":true,"payload":true,"parentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const createworkflowinstance_reply = validate61;
-const schema92 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["newinstanceid"],"properties":{"newinstanceid":{"type":"string"},"jwt":{"type":"string"},"targetid":{"type":"string"},"workflowid":{"type":"string"},"workflow":{"type":["string","null"]},"queue":{"type":"string"},"resultqueue":{"type":"string"},"name":{"type":"string"},"correlationId":{"type":"string"},"initialrun":{"type":"boolean"},"payload":{"type":["object","array","string","number","boolean","null"]},"state":{"const":"new"},"form":{"const":"unknown"}}};
+const schema92 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["newinstanceid"],"properties":{"newinstanceid":{"type":"string"},"jwt":{"type":["string","null"]},"targetid":{"type":["string","null"]},"workflowid":{"type":["string","null"]},"workflow":{"type":["string","null"]},"queue":{"type":["string","null"]},"resultqueue":{"type":["string","null"]},"name":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"initialrun":{"type":"boolean"},"payload":{"type":["object","array","string","number","boolean","null"]},"state":{"const":"new"},"form":{"const":"unknown"}}};
 
 function validate61(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6466,8 +6579,9 @@ errors++;
 }
 }
 if(data.jwt !== undefined){
-if(typeof data.jwt !== "string"){
-const err8 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.jwt;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema92.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -6478,8 +6592,9 @@ errors++;
 }
 }
 if(data.targetid !== undefined){
-if(typeof data.targetid !== "string"){
-const err9 = {instancePath:instancePath+"/targetid",schemaPath:"#/properties/targetid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.targetid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/targetid",schemaPath:"#/properties/targetid/type",keyword:"type",params:{type: schema92.properties.targetid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -6490,8 +6605,9 @@ errors++;
 }
 }
 if(data.workflowid !== undefined){
-if(typeof data.workflowid !== "string"){
-const err10 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.workflowid;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema92.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -6515,8 +6631,9 @@ errors++;
 }
 }
 if(data.queue !== undefined){
-if(typeof data.queue !== "string"){
-const err12 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.queue;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err12 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: schema92.properties.queue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -6527,8 +6644,9 @@ errors++;
 }
 }
 if(data.resultqueue !== undefined){
-if(typeof data.resultqueue !== "string"){
-const err13 = {instancePath:instancePath+"/resultqueue",schemaPath:"#/properties/resultqueue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data.resultqueue;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err13 = {instancePath:instancePath+"/resultqueue",schemaPath:"#/properties/resultqueue/type",keyword:"type",params:{type: schema92.properties.resultqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -6539,8 +6657,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data12 = data.name;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema92.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6551,8 +6670,9 @@ errors++;
 }
 }
 if(data.correlationId !== undefined){
-if(typeof data.correlationId !== "string"){
-const err15 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data13 = data.correlationId;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err15 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema92.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6628,8 +6748,8 @@ return errors === 0;
 validate61.evaluated = {"props":{"newinstanceid":true,"jwt":true,"targetid":true,"workflowid":true,"workflow":true,"queue":true,"resultqueue":true,"name":true,"correlationId":true,"initialrun":true,"payload":true,"state":true,"form":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const customcommand_request = validate63;
-const schema95 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"},{"if":{"type":"object","properties":{"command":{"enum":["killwebsocketclient","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","deleteagent","deletepackage"]}},"required":["command"]},"then":{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}}},{"if":{"type":"object","properties":{"command":{"const":"webpushmessage"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"object","properties":{"host":{"type":"string"},"_type":{"type":"string"},"title":{"type":"string"},"body":{"type":"string"}}}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["index"],"properties":{"collection":{"type":"string"},"collectionname":{"type":"string"},"name":{"type":"string"},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"},"tree":{"type":"string"},"commit":{"type":"string"}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"$ref":"#/$defs/Agent"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}}]}}}}],"required":["command"],"properties":{"command":{"enum":["getclients","dumpwebsocketclients","killwebsocketclient","clearcache","heapdump","shutdown","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","getagentpods","deleteagent","registeragent","deletepackage","createindex","issuelicense","snapshotcreate","snapshotrestore"]},"id":{"type":"string"},"name":{"type":"string"},"data":{"type":["object","string"]}}};
-const schema97 = {"type":"object","allOf":[{"$ref":"../defs/base.json"}],"properties":{"slug":{"type":"string"},"hostname":{"type":"string"},"username":{"type":"string"},"os":{"type":"string"},"arch":{"type":"string"},"version":{"type":"string"},"chrome":{"type":"boolean"},"chromium":{"type":"boolean"},"docker":{"type":"boolean"},"assistant":{"type":"boolean"},"daemon":{"type":"boolean"},"languages":{"type":"array","items":{"type":"string"}},"runas":{"type":"string"},"runasname":{"type":"string"},"image":{"type":"string"},"lastseen":{"$ref":"../defs/date.json"},"jwt":{"type":"string"}}};
+const schema95 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"},{"if":{"type":"object","properties":{"command":{"enum":["killwebsocketclient","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","deleteagent","deletepackage"]}},"required":["command"]},"then":{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}}},{"if":{"type":"object","properties":{"command":{"const":"webpushmessage"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"object","properties":{"host":{"type":["string","null"]},"_type":{"type":["string","null"]},"title":{"type":["string","null"]},"body":{"type":["string","null"]}}}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["index"],"properties":{"collection":{"type":["string","null"]},"collectionname":{"type":["string","null"]},"name":{"type":["string","null"]},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":["string","null"]}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":["string","null"]},"tree":{"type":["string","null"]},"commit":{"type":["string","null"]}}}}}}},{"if":{"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}}]}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","required":["data"],"properties":{"data":{"anyOf":[{"$ref":"#/$defs/Agent"},{"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}}]}}}}],"required":["command"],"properties":{"command":{"enum":["getclients","dumpwebsocketclients","killwebsocketclient","clearcache","heapdump","shutdown","webpushmessage","startagent","stopagent","deleteagentpod","getagentlog","getagentpods","deleteagent","registeragent","deletepackage","createindex","issuelicense","snapshotcreate","snapshotrestore"]},"id":{"type":["string","null"]},"name":{"type":["string","null"]},"data":{"type":["object","string"]}}};
+const schema97 = {"type":"object","allOf":[{"$ref":"../defs/base.json"}],"properties":{"slug":{"type":["string","null"]},"hostname":{"type":["string","null"]},"username":{"type":["string","null"]},"os":{"type":["string","null"]},"arch":{"type":["string","null"]},"version":{"type":["string","null"]},"chrome":{"type":"boolean"},"chromium":{"type":"boolean"},"docker":{"type":"boolean"},"assistant":{"type":"boolean"},"daemon":{"type":"boolean"},"languages":{"type":["array","null"],"items":{"type":"string"}},"runas":{"type":["string","null"]},"runasname":{"type":["string","null"]},"image":{"type":["string","null"]},"lastseen":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"jwt":{"type":["string","null"]}}};
 
 function validate64(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -6647,8 +6767,9 @@ errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.slug !== undefined){
-if(typeof data.slug !== "string"){
-const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.slug;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: schema97.properties.slug.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -6659,8 +6780,9 @@ errors++;
 }
 }
 if(data.hostname !== undefined){
-if(typeof data.hostname !== "string"){
-const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.hostname;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: schema97.properties.hostname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -6671,8 +6793,9 @@ errors++;
 }
 }
 if(data.username !== undefined){
-if(typeof data.username !== "string"){
-const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.username;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema97.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6683,8 +6806,9 @@ errors++;
 }
 }
 if(data.os !== undefined){
-if(typeof data.os !== "string"){
-const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data3 = data.os;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: schema97.properties.os.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6695,8 +6819,9 @@ errors++;
 }
 }
 if(data.arch !== undefined){
-if(typeof data.arch !== "string"){
-const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data4 = data.arch;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: schema97.properties.arch.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6707,8 +6832,9 @@ errors++;
 }
 }
 if(data.version !== undefined){
-if(typeof data.version !== "string"){
-const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.version;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema97.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6780,11 +6906,8 @@ errors++;
 }
 if(data.languages !== undefined){
 let data11 = data.languages;
-if(Array.isArray(data11)){
-const len0 = data11.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data11[i0] !== "string"){
-const err11 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((!(Array.isArray(data11))) && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: schema97.properties.languages.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -6793,10 +6916,11 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data11[i0] !== "string"){
+const err12 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -6806,9 +6930,12 @@ vErrors.push(err12);
 errors++;
 }
 }
+}
+}
 if(data.runas !== undefined){
-if(typeof data.runas !== "string"){
-const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data13 = data.runas;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: schema97.properties.runas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -6819,8 +6946,9 @@ errors++;
 }
 }
 if(data.runasname !== undefined){
-if(typeof data.runasname !== "string"){
-const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data14 = data.runasname;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: schema97.properties.runasname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -6831,8 +6959,9 @@ errors++;
 }
 }
 if(data.image !== undefined){
-if(typeof data.image !== "string"){
-const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data15 = data.image;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: schema97.properties.image.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -6844,9 +6973,12 @@ errors++;
 }
 if(data.lastseen !== undefined){
 let data16 = data.lastseen;
+const _errs35 = errors;
+let valid4 = false;
 const _errs36 = errors;
-let valid5 = false;
-const _errs37 = errors;
+const _errs38 = errors;
+let valid6 = false;
+const _errs39 = errors;
 if(typeof data16 === "string"){
 if(!pattern4.test(data16)){
 const err16 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
@@ -6869,9 +7001,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid0 = _errs37 === errors;
-valid5 = valid5 || _valid0;
-const _errs39 = errors;
+var _valid1 = _errs39 === errors;
+valid6 = valid6 || _valid1;
+const _errs41 = errors;
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.seconds === undefined){
 const err18 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
@@ -6942,14 +7074,14 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs39 === errors;
-valid5 = valid5 || _valid0;
-if(_valid0){
+var _valid1 = _errs41 === errors;
+valid6 = valid6 || _valid1;
+if(_valid1){
 var props0 = {};
 props0.seconds = true;
 props0.nanos = true;
 }
-if(!valid5){
+if(!valid6){
 const err24 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err24];
@@ -6960,20 +7092,21 @@ vErrors.push(err24);
 errors++;
 }
 else {
-errors = _errs36;
+errors = _errs38;
 if(vErrors !== null){
-if(_errs36){
-vErrors.length = _errs36;
+if(_errs38){
+vErrors.length = _errs38;
 }
 else {
 vErrors = null;
 }
 }
 }
-}
-if(data.jwt !== undefined){
-if(typeof data.jwt !== "string"){
-const err25 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs36 === errors;
+valid4 = valid4 || _valid0;
+const _errs47 = errors;
+if(data16 !== null){
+const err25 = {instancePath:instancePath+"/lastseen",schemaPath:"#/properties/lastseen/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -6982,15 +7115,51 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs47 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err26 = {instancePath:instancePath+"/lastseen",schemaPath:"#/properties/lastseen/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err26];
 }
 else {
 vErrors.push(err26);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.jwt !== undefined){
+let data19 = data.jwt;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema97.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }
@@ -7283,8 +7452,9 @@ if(data.data !== undefined){
 let data8 = data.data;
 if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
 if(data8.host !== undefined){
-if(typeof data8.host !== "string"){
-const err18 = {instancePath:instancePath+"/data/host",schemaPath:"#/allOf/2/then/properties/data/properties/host/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data8.host;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err18 = {instancePath:instancePath+"/data/host",schemaPath:"#/allOf/2/then/properties/data/properties/host/type",keyword:"type",params:{type: schema95.allOf[2].then.properties.data.properties.host.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -7295,8 +7465,9 @@ errors++;
 }
 }
 if(data8._type !== undefined){
-if(typeof data8._type !== "string"){
-const err19 = {instancePath:instancePath+"/data/_type",schemaPath:"#/allOf/2/then/properties/data/properties/_type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data8._type;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err19 = {instancePath:instancePath+"/data/_type",schemaPath:"#/allOf/2/then/properties/data/properties/_type/type",keyword:"type",params:{type: schema95.allOf[2].then.properties.data.properties._type.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -7307,8 +7478,9 @@ errors++;
 }
 }
 if(data8.title !== undefined){
-if(typeof data8.title !== "string"){
-const err20 = {instancePath:instancePath+"/data/title",schemaPath:"#/allOf/2/then/properties/data/properties/title/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data8.title;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/data/title",schemaPath:"#/allOf/2/then/properties/data/properties/title/type",keyword:"type",params:{type: schema95.allOf[2].then.properties.data.properties.title.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -7319,8 +7491,9 @@ errors++;
 }
 }
 if(data8.body !== undefined){
-if(typeof data8.body !== "string"){
-const err21 = {instancePath:instancePath+"/data/body",schemaPath:"#/allOf/2/then/properties/data/properties/body/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data12 = data8.body;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err21 = {instancePath:instancePath+"/data/body",schemaPath:"#/allOf/2/then/properties/data/properties/body/type",keyword:"type",params:{type: schema95.allOf[2].then.properties.data.properties.body.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -7797,8 +7970,9 @@ let valid22 = false;
 const _errs76 = errors;
 if(data20 && typeof data20 == "object" && !Array.isArray(data20)){
 if(data20.domain !== undefined){
-if(typeof data20.domain !== "string"){
-const err50 = {instancePath:instancePath+"/data/domain",schemaPath:"#/allOf/6/then/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data21 = data20.domain;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err50 = {instancePath:instancePath+"/data/domain",schemaPath:"#/allOf/6/then/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: schema95.allOf[6].then.properties.data.anyOf[0].properties.domain.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -8127,8 +8301,9 @@ errors++;
 }
 }
 if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err67 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data26 = data.id;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err67 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema95.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err67];
 }
@@ -8139,8 +8314,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err68 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data27 = data.name;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err68 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema95.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err68];
 }
@@ -8181,7 +8357,7 @@ return errors === 0;
 validate63.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 export const content_2 = validate67;
-const schema99 = {"type":"object","required":["index"],"properties":{"collection":{"type":"string"},"collectionname":{"type":"string"},"name":{"type":"string"},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}};
+const schema99 = {"type":"object","required":["index"],"properties":{"collection":{"type":["string","null"]},"collectionname":{"type":["string","null"]},"name":{"type":["string","null"]},"index":{"type":["object","string"]},"options":{"type":["object","string"]}}};
 
 function validate67(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8205,8 +8381,9 @@ vErrors.push(err0);
 errors++;
 }
 if(data.collection !== undefined){
-if(typeof data.collection !== "string"){
-const err1 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.collection;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err1 = {instancePath:instancePath+"/collection",schemaPath:"#/properties/collection/type",keyword:"type",params:{type: schema99.properties.collection.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -8217,8 +8394,9 @@ errors++;
 }
 }
 if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err2 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.collectionname;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: schema99.properties.collectionname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -8229,8 +8407,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.name;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema99.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -8283,7 +8462,7 @@ return errors === 0;
 validate67.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
 
 export const content_3 = validate68;
-const schema100 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"}}};
+const schema100 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":["string","null"]}}};
 
 function validate68(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8319,8 +8498,9 @@ errors++;
 }
 }
 if(data.branch !== undefined){
-if(typeof data.branch !== "string"){
-const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.branch;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: schema100.properties.branch.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -8347,7 +8527,7 @@ return errors === 0;
 validate68.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
 
 export const content_4 = validate69;
-const schema101 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":"string"},"tree":{"type":"string"},"commit":{"type":"string"}}};
+const schema101 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":["string","null"]},"tree":{"type":["string","null"]},"commit":{"type":["string","null"]}}};
 
 function validate69(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8383,8 +8563,9 @@ errors++;
 }
 }
 if(data.branch !== undefined){
-if(typeof data.branch !== "string"){
-const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.branch;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/branch",schemaPath:"#/properties/branch/type",keyword:"type",params:{type: schema101.properties.branch.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -8395,8 +8576,9 @@ errors++;
 }
 }
 if(data.tree !== undefined){
-if(typeof data.tree !== "string"){
-const err3 = {instancePath:instancePath+"/tree",schemaPath:"#/properties/tree/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.tree;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/tree",schemaPath:"#/properties/tree/type",keyword:"type",params:{type: schema101.properties.tree.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -8407,8 +8589,9 @@ errors++;
 }
 }
 if(data.commit !== undefined){
-if(typeof data.commit !== "string"){
-const err4 = {instancePath:instancePath+"/commit",schemaPath:"#/properties/commit/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data3 = data.commit;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/commit",schemaPath:"#/properties/commit/type",keyword:"type",params:{type: schema101.properties.commit.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -8435,7 +8618,7 @@ return errors === 0;
 validate69.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 export const content_5 = validate70;
-const schema102 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
+const schema102 = {"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}};
 
 function validate70(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -8449,8 +8632,9 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.domain !== undefined){
-if(typeof data.domain !== "string"){
-const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.domain;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: schema102.properties.domain.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -8507,8 +8691,9 @@ errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.slug !== undefined){
-if(typeof data.slug !== "string"){
-const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.slug;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/slug",schemaPath:"#/properties/slug/type",keyword:"type",params:{type: schema97.properties.slug.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -8519,8 +8704,9 @@ errors++;
 }
 }
 if(data.hostname !== undefined){
-if(typeof data.hostname !== "string"){
-const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.hostname;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/hostname",schemaPath:"#/properties/hostname/type",keyword:"type",params:{type: schema97.properties.hostname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -8531,8 +8717,9 @@ errors++;
 }
 }
 if(data.username !== undefined){
-if(typeof data.username !== "string"){
-const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.username;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema97.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -8543,8 +8730,9 @@ errors++;
 }
 }
 if(data.os !== undefined){
-if(typeof data.os !== "string"){
-const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data3 = data.os;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/os",schemaPath:"#/properties/os/type",keyword:"type",params:{type: schema97.properties.os.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -8555,8 +8743,9 @@ errors++;
 }
 }
 if(data.arch !== undefined){
-if(typeof data.arch !== "string"){
-const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data4 = data.arch;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/arch",schemaPath:"#/properties/arch/type",keyword:"type",params:{type: schema97.properties.arch.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -8567,8 +8756,9 @@ errors++;
 }
 }
 if(data.version !== undefined){
-if(typeof data.version !== "string"){
-const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.version;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema97.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -8640,11 +8830,8 @@ errors++;
 }
 if(data.languages !== undefined){
 let data11 = data.languages;
-if(Array.isArray(data11)){
-const len0 = data11.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data11[i0] !== "string"){
-const err11 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((!(Array.isArray(data11))) && (data11 !== null)){
+const err11 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: schema97.properties.languages.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -8653,10 +8840,11 @@ vErrors.push(err11);
 }
 errors++;
 }
-}
-}
-else {
-const err12 = {instancePath:instancePath+"/languages",schemaPath:"#/properties/languages/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(Array.isArray(data11)){
+const len0 = data11.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data11[i0] !== "string"){
+const err12 = {instancePath:instancePath+"/languages/" + i0,schemaPath:"#/properties/languages/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -8666,9 +8854,12 @@ vErrors.push(err12);
 errors++;
 }
 }
+}
+}
 if(data.runas !== undefined){
-if(typeof data.runas !== "string"){
-const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data13 = data.runas;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err13 = {instancePath:instancePath+"/runas",schemaPath:"#/properties/runas/type",keyword:"type",params:{type: schema97.properties.runas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -8679,8 +8870,9 @@ errors++;
 }
 }
 if(data.runasname !== undefined){
-if(typeof data.runasname !== "string"){
-const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data14 = data.runasname;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err14 = {instancePath:instancePath+"/runasname",schemaPath:"#/properties/runasname/type",keyword:"type",params:{type: schema97.properties.runasname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -8691,8 +8883,9 @@ errors++;
 }
 }
 if(data.image !== undefined){
-if(typeof data.image !== "string"){
-const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data15 = data.image;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err15 = {instancePath:instancePath+"/image",schemaPath:"#/properties/image/type",keyword:"type",params:{type: schema97.properties.image.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -8704,9 +8897,12 @@ errors++;
 }
 if(data.lastseen !== undefined){
 let data16 = data.lastseen;
+const _errs35 = errors;
+let valid4 = false;
 const _errs36 = errors;
-let valid5 = false;
-const _errs37 = errors;
+const _errs38 = errors;
+let valid6 = false;
+const _errs39 = errors;
 if(typeof data16 === "string"){
 if(!pattern4.test(data16)){
 const err16 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
@@ -8729,9 +8925,9 @@ vErrors.push(err17);
 }
 errors++;
 }
-var _valid0 = _errs37 === errors;
-valid5 = valid5 || _valid0;
-const _errs39 = errors;
+var _valid1 = _errs39 === errors;
+valid6 = valid6 || _valid1;
+const _errs41 = errors;
 if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
 if(data16.seconds === undefined){
 const err18 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
@@ -8802,14 +8998,14 @@ vErrors.push(err23);
 }
 errors++;
 }
-var _valid0 = _errs39 === errors;
-valid5 = valid5 || _valid0;
-if(_valid0){
+var _valid1 = _errs41 === errors;
+valid6 = valid6 || _valid1;
+if(_valid1){
 var props0 = {};
 props0.seconds = true;
 props0.nanos = true;
 }
-if(!valid5){
+if(!valid6){
 const err24 = {instancePath:instancePath+"/lastseen",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err24];
@@ -8820,20 +9016,21 @@ vErrors.push(err24);
 errors++;
 }
 else {
-errors = _errs36;
+errors = _errs38;
 if(vErrors !== null){
-if(_errs36){
-vErrors.length = _errs36;
+if(_errs38){
+vErrors.length = _errs38;
 }
 else {
 vErrors = null;
 }
 }
 }
-}
-if(data.jwt !== undefined){
-if(typeof data.jwt !== "string"){
-const err25 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+var _valid0 = _errs36 === errors;
+valid4 = valid4 || _valid0;
+const _errs47 = errors;
+if(data16 !== null){
+const err25 = {instancePath:instancePath+"/lastseen",schemaPath:"#/properties/lastseen/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -8842,15 +9039,51 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-else {
-const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs47 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err26 = {instancePath:instancePath+"/lastseen",schemaPath:"#/properties/lastseen/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err26];
 }
 else {
 vErrors.push(err26);
+}
+errors++;
+}
+else {
+errors = _errs35;
+if(vErrors !== null){
+if(_errs35){
+vErrors.length = _errs35;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.jwt !== undefined){
+let data19 = data.jwt;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema97.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+}
+}
+else {
+const err28 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
 }
 errors++;
 }
@@ -8860,8 +9093,8 @@ return errors === 0;
 validate71.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 export const customcommand_reply = validate73;
-const schema105 = {"type":"object","properties":{"command":{"type":"string"},"id":{"type":"string"},"name":{"type":"string"},"data":{"type":["object","string"]},"result":{"type":["array","object","string","null"]}},"allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"},{"if":{"type":"object","properties":{"command":{"const":"getclients"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"array","items":{"$ref":"#/$defs/ClientInfo"}}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentlog"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["string","null"]}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentpods"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"array","items":{"type":"object"}}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"$ref":"#/$defs/Agent"}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":"string"}}}}]};
-const schema107 = {"type":"object","properties":{"id":{"type":"string"},"clientagent":{"type":"string"},"clientversion":{"type":"string"},"agent":{"type":"string"},"version":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"remoteip":{"type":"string"},"created":{"type":"string"},"lastheartbeat":{"type":"string"},"user":{"type":["object","null"]}}};
+const schema105 = {"type":"object","properties":{"command":{"type":["string","null"]},"id":{"type":["string","null"]},"name":{"type":["string","null"]},"data":{"type":["object","string"]},"result":{"type":["array","object","string","null"]}},"allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"},{"if":{"type":"object","properties":{"command":{"const":"getclients"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["array","null"],"items":{"$ref":"#/$defs/ClientInfo"}}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentlog"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["string","null"]}}}},{"if":{"type":"object","properties":{"command":{"const":"getagentpods"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["array","null"],"items":{"type":"object"}}}}},{"if":{"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"$ref":"#/$defs/Agent"}}}},{"if":{"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]},"then":{"type":"object","properties":{"result":{"type":["string","null"]}}}}]};
+const schema107 = {"type":"object","properties":{"id":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"agent":{"type":["string","null"]},"version":{"type":["string","null"]},"name":{"type":["string","null"]},"username":{"type":["string","null"]},"remoteip":{"type":["string","null"]},"created":{"type":["string","null"]},"lastheartbeat":{"type":["string","null"]},"user":{"type":["object","null"]}}};
 
 function validate73(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9007,14 +9240,8 @@ const _errs19 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data6 = data.result;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.id !== undefined){
-if(typeof data7.id !== "string"){
-const err9 = {instancePath:instancePath+"/result/" + i0+"/id",schemaPath:"#/$defs/ClientInfo/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((!(Array.isArray(data6))) && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/1/then/properties/result/type",keyword:"type",params:{type: schema105.allOf[1].then.properties.result.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -9023,10 +9250,15 @@ vErrors.push(err9);
 }
 errors++;
 }
-}
-if(data7.clientagent !== undefined){
-if(typeof data7.clientagent !== "string"){
-const err10 = {instancePath:instancePath+"/result/" + i0+"/clientagent",schemaPath:"#/$defs/ClientInfo/properties/clientagent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(Array.isArray(data6)){
+const len0 = data6.length;
+for(let i0=0; i0<len0; i0++){
+let data7 = data6[i0];
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+if(data7.id !== undefined){
+let data8 = data7.id;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/result/" + i0+"/id",schemaPath:"#/$defs/ClientInfo/properties/id/type",keyword:"type",params:{type: schema107.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -9036,9 +9268,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data7.clientversion !== undefined){
-if(typeof data7.clientversion !== "string"){
-const err11 = {instancePath:instancePath+"/result/" + i0+"/clientversion",schemaPath:"#/$defs/ClientInfo/properties/clientversion/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.clientagent !== undefined){
+let data9 = data7.clientagent;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/result/" + i0+"/clientagent",schemaPath:"#/$defs/ClientInfo/properties/clientagent/type",keyword:"type",params:{type: schema107.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -9048,9 +9281,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data7.agent !== undefined){
-if(typeof data7.agent !== "string"){
-const err12 = {instancePath:instancePath+"/result/" + i0+"/agent",schemaPath:"#/$defs/ClientInfo/properties/agent/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.clientversion !== undefined){
+let data10 = data7.clientversion;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err12 = {instancePath:instancePath+"/result/" + i0+"/clientversion",schemaPath:"#/$defs/ClientInfo/properties/clientversion/type",keyword:"type",params:{type: schema107.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -9060,9 +9294,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data7.version !== undefined){
-if(typeof data7.version !== "string"){
-const err13 = {instancePath:instancePath+"/result/" + i0+"/version",schemaPath:"#/$defs/ClientInfo/properties/version/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.agent !== undefined){
+let data11 = data7.agent;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err13 = {instancePath:instancePath+"/result/" + i0+"/agent",schemaPath:"#/$defs/ClientInfo/properties/agent/type",keyword:"type",params:{type: schema107.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -9072,9 +9307,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data7.name !== undefined){
-if(typeof data7.name !== "string"){
-const err14 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"#/$defs/ClientInfo/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.version !== undefined){
+let data12 = data7.version;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err14 = {instancePath:instancePath+"/result/" + i0+"/version",schemaPath:"#/$defs/ClientInfo/properties/version/type",keyword:"type",params:{type: schema107.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -9084,9 +9320,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data7.username !== undefined){
-if(typeof data7.username !== "string"){
-const err15 = {instancePath:instancePath+"/result/" + i0+"/username",schemaPath:"#/$defs/ClientInfo/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.name !== undefined){
+let data13 = data7.name;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err15 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"#/$defs/ClientInfo/properties/name/type",keyword:"type",params:{type: schema107.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -9096,9 +9333,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data7.remoteip !== undefined){
-if(typeof data7.remoteip !== "string"){
-const err16 = {instancePath:instancePath+"/result/" + i0+"/remoteip",schemaPath:"#/$defs/ClientInfo/properties/remoteip/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.username !== undefined){
+let data14 = data7.username;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err16 = {instancePath:instancePath+"/result/" + i0+"/username",schemaPath:"#/$defs/ClientInfo/properties/username/type",keyword:"type",params:{type: schema107.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -9108,9 +9346,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data7.created !== undefined){
-if(typeof data7.created !== "string"){
-const err17 = {instancePath:instancePath+"/result/" + i0+"/created",schemaPath:"#/$defs/ClientInfo/properties/created/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.remoteip !== undefined){
+let data15 = data7.remoteip;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err17 = {instancePath:instancePath+"/result/" + i0+"/remoteip",schemaPath:"#/$defs/ClientInfo/properties/remoteip/type",keyword:"type",params:{type: schema107.properties.remoteip.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -9120,9 +9359,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data7.lastheartbeat !== undefined){
-if(typeof data7.lastheartbeat !== "string"){
-const err18 = {instancePath:instancePath+"/result/" + i0+"/lastheartbeat",schemaPath:"#/$defs/ClientInfo/properties/lastheartbeat/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data7.created !== undefined){
+let data16 = data7.created;
+if((typeof data16 !== "string") && (data16 !== null)){
+const err18 = {instancePath:instancePath+"/result/" + i0+"/created",schemaPath:"#/$defs/ClientInfo/properties/created/type",keyword:"type",params:{type: schema107.properties.created.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -9132,10 +9372,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data7.user !== undefined){
-let data18 = data7.user;
-if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
-const err19 = {instancePath:instancePath+"/result/" + i0+"/user",schemaPath:"#/$defs/ClientInfo/properties/user/type",keyword:"type",params:{type: schema107.properties.user.type},message:"must be object,null"};
+if(data7.lastheartbeat !== undefined){
+let data17 = data7.lastheartbeat;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err19 = {instancePath:instancePath+"/result/" + i0+"/lastheartbeat",schemaPath:"#/$defs/ClientInfo/properties/lastheartbeat/type",keyword:"type",params:{type: schema107.properties.lastheartbeat.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -9145,9 +9385,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-}
-else {
-const err20 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/$defs/ClientInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data7.user !== undefined){
+let data18 = data7.user;
+if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
+const err20 = {instancePath:instancePath+"/result/" + i0+"/user",schemaPath:"#/$defs/ClientInfo/properties/user/type",keyword:"type",params:{type: schema107.properties.user.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -9159,7 +9400,7 @@ errors++;
 }
 }
 else {
-const err21 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/1/then/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err21 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/$defs/ClientInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -9167,6 +9408,8 @@ else {
 vErrors.push(err21);
 }
 errors++;
+}
+}
 }
 }
 }
@@ -9369,12 +9612,8 @@ const _errs62 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 let data22 = data.result;
-if(Array.isArray(data22)){
-const len1 = data22.length;
-for(let i1=0; i1<len1; i1++){
-let data23 = data22[i1];
-if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
-const err33 = {instancePath:instancePath+"/result/" + i1,schemaPath:"#/allOf/3/then/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((!(Array.isArray(data22))) && (data22 !== null)){
+const err33 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/3/then/properties/result/type",keyword:"type",params:{type: schema105.allOf[3].then.properties.result.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -9383,10 +9622,12 @@ vErrors.push(err33);
 }
 errors++;
 }
-}
-}
-else {
-const err34 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/3/then/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(Array.isArray(data22)){
+const len1 = data22.length;
+for(let i1=0; i1<len1; i1++){
+let data23 = data22[i1];
+if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
+const err34 = {instancePath:instancePath+"/result/" + i1,schemaPath:"#/allOf/3/then/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -9394,6 +9635,8 @@ else {
 vErrors.push(err34);
 }
 errors++;
+}
+}
 }
 }
 }
@@ -9589,8 +9832,9 @@ if(_valid4){
 const _errs81 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
-if(typeof data.result !== "string"){
-const err45 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/5/then/properties/result/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data27 = data.result;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err45 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/5/then/properties/result/type",keyword:"type",params:{type: schema105.allOf[5].then.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -9648,8 +9892,9 @@ props0.data = true;
 props0.result = true;
 }
 if(data.command !== undefined){
-if(typeof data.command !== "string"){
-const err48 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data28 = data.command;
+if((typeof data28 !== "string") && (data28 !== null)){
+const err48 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema105.properties.command.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -9660,8 +9905,9 @@ errors++;
 }
 }
 if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err49 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data29 = data.id;
+if((typeof data29 !== "string") && (data29 !== null)){
+const err49 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema105.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -9672,8 +9918,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err50 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data30 = data.name;
+if((typeof data30 !== "string") && (data30 !== null)){
+const err50 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema105.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -9727,7 +9974,7 @@ return errors === 0;
 validate73.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 export const deleteagent_request = validate76;
-const schema109 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+const schema109 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
 
 function validate76(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -9817,8 +10064,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema109.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -9950,7 +10198,7 @@ return errors === 0;
 validate77.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteagentpod_request = validate79;
-const schema114 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
+const schema114 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]},"podname":{"type":["string","null"]}}};
 
 function validate79(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -10040,8 +10288,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema114.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -10052,8 +10301,9 @@ errors++;
 }
 }
 if(data.podname !== undefined){
-if(typeof data.podname !== "string"){
-const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.podname;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: schema114.properties.podname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -11015,7 +11265,7 @@ return errors === 0;
 validate87.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deletenoderedpod_request = validate89;
-const schema130 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
+const schema130 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"instancename":{"type":["string","null"]}}};
 
 function validate89(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11118,8 +11368,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema130.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -11130,8 +11381,9 @@ errors++;
 }
 }
 if(data.instancename !== undefined){
-if(typeof data.instancename !== "string"){
-const err8 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.instancename;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema130.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -11158,7 +11410,7 @@ return errors === 0;
 validate89.evaluated = {"props":{"_id":true,"name":true,"instancename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deletenoderedpod_reply = validate90;
-const schema132 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"},"instancename":{"type":"string"}}};
+const schema132 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"instancename":{"type":["string","null"]}}};
 
 function validate90(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11262,8 +11514,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema132.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -11274,8 +11527,9 @@ errors++;
 }
 }
 if(data.instancename !== undefined){
-if(typeof data.instancename !== "string"){
-const err8 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.instancename;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema132.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -11812,7 +12066,7 @@ return errors === 0;
 validate93.evaluated = {"props":{"collectionname":true,"_id":true,"affectedrows":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deletepackage_request = validate95;
-const schema140 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":"string"}}};
+const schema140 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"id":{"type":["string","null"]}}};
 
 function validate95(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -11902,8 +12156,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema140.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12280,7 +12535,7 @@ return errors === 0;
 validate100.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteworkitem_reply = validate101;
-const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"}}};
+const schema150 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
 function validate101(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12371,8 +12626,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema150.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12399,7 +12655,7 @@ return errors === 0;
 validate101.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteworkitemqueue_request = validate103;
-const schema153 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"wiqid":{"type":"string"},"wiq":{"type":"string"},"purge":{"type":"boolean"}}};
+const schema153 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"purge":{"type":"boolean"}}};
 
 function validate103(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12489,8 +12745,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema153.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12501,8 +12758,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema153.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -12513,8 +12771,9 @@ errors++;
 }
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err8 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.wiqid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema153.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -12525,8 +12784,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err9 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.wiq;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema153.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -12565,7 +12825,7 @@ return errors === 0;
 validate103.evaluated = {"props":{"_id":true,"name":true,"wiqid":true,"wiq":true,"purge":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const deleteworkitemqueue_reply = validate104;
-const schema155 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"purge":{"type":"boolean"}}};
+const schema155 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"purge":{"type":"boolean"}}};
 
 function validate104(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -12656,8 +12916,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema155.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12668,8 +12929,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema155.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -13917,7 +14179,7 @@ return errors === 0;
 validate118.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const ensurecustomer_request = validate120;
-const schema180 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"billing":{"anyOf":[{"$ref":"../defs/billing.json"},{"type":"null"}]},"ensureas":{"type":"string"}}};
+const schema180 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"billing":{"anyOf":[{"$ref":"../defs/billing.json"},{"type":"null"}]},"ensureas":{"type":["string","null"]}}};
 const schema182 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/customer.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"stripeid":{"type":["string","null"]},"userid":{"type":["string","null"]},"email":{"type":["string","null"]},"address":{"type":["string","null"]},"vattype":{"type":["string","null"]},"vatnumber":{"type":["string","null"]},"taxrate":{"type":["string","null"]},"tax":{"type":["number","null"]},"coupon":{"type":["string","null"]},"hascard":{"type":["boolean","null"]},"memory":{"type":["string","null"]},"openflowuserplan":{"type":["string","null"]},"supportplan":{"type":["string","null"]},"supporthourplan":{"type":["string","null"]},"admins":{"type":["string","null"]},"users":{"type":["string","null"]},"dbusage":{"type":["number","null"]},"dblocked":{"type":["boolean","null"]},"country":{"type":["string","null"]},"subscriptionid":{"type":["string","null"]},"customattr1":{"type":["string","null"]},"customattr2":{"type":["string","null"]},"customattr3":{"type":["string","null"]},"customattr4":{"type":["string","null"]},"customattr5":{"type":["string","null"]},"domains":{"type":["array","null"],"items":{"type":"string"}}}};
 
 function validate121(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -16773,8 +17035,9 @@ vErrors = null;
 }
 }
 if(data.ensureas !== undefined){
-if(typeof data.ensureas !== "string"){
-const err10 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.ensureas;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: schema180.properties.ensureas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -16801,7 +17064,7 @@ return errors === 0;
 validate120.evaluated = {"props":{"customer":true,"stripecustomer":true,"billing":true,"ensureas":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const ensurecustomer_reply = validate151;
-const schema207 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"ensureas":{"type":"string"}}};
+const schema207 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customer":{"$ref":"../defs/customer.json"},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]},"ensureas":{"type":["string","null"]}}};
 
 function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -16959,8 +17222,9 @@ vErrors = null;
 }
 }
 if(data.ensureas !== undefined){
-if(typeof data.ensureas !== "string"){
-const err8 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.ensureas;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: schema207.properties.ensureas.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -17250,7 +17514,7 @@ return errors === 0;
 validate156.evaluated = {"props":{"_id":true,"skipcreate":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const ensurestripecustomer_request = validate158;
-const schema215 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"billing":{"$ref":"../defs/billing.json"},"userid":{"type":"string"},"customerid":{"type":"string"}}};
+const schema215 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"billing":{"$ref":"../defs/billing.json"},"userid":{"type":["string","null"]},"customerid":{"type":["string","null"]}}};
 
 function validate158(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -17346,8 +17610,9 @@ errors = vErrors.length;
 }
 }
 if(data.userid !== undefined){
-if(typeof data.userid !== "string"){
-const err6 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.userid;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema215.properties.userid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -17358,8 +17623,9 @@ errors++;
 }
 }
 if(data.customerid !== undefined){
-if(typeof data.customerid !== "string"){
-const err7 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.customerid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema215.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -18220,7 +18486,7 @@ return errors === 0;
 validate171.evaluated = {"props":{"exchangename":true,"queuename":true,"routingkey":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getagentlog_request = validate173;
-const schema236 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"}}};
+const schema236 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]},"podname":{"type":["string","null"]}}};
 
 function validate173(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -18310,8 +18576,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema236.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -18322,8 +18589,9 @@ errors++;
 }
 }
 if(data.podname !== undefined){
-if(typeof data.podname !== "string"){
-const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.podname;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: schema236.properties.podname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -18470,7 +18738,7 @@ return errors === 0;
 validate174.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getagentpods_request = validate176;
-const schema241 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"},"podname":{"type":"string"},"stats":{"type":"boolean"}}};
+const schema241 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]},"podname":{"type":["string","null"]},"stats":{"type":"boolean"}}};
 
 function validate176(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -18560,8 +18828,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema241.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -18572,8 +18841,9 @@ errors++;
 }
 }
 if(data.podname !== undefined){
-if(typeof data.podname !== "string"){
-const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.podname;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/podname",schemaPath:"#/properties/podname/type",keyword:"type",params:{type: schema241.properties.podname.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -18612,7 +18882,7 @@ return errors === 0;
 validate176.evaluated = {"props":{"agentid":true,"podname":true,"stats":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getagentpods_reply = validate177;
-const schema243 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":"array","items":{"type":"object"}}}};
+const schema243 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"results":{"type":["array","null"],"items":{"type":"object"}}}};
 
 function validate177(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -18704,12 +18974,8 @@ errors++;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.results !== undefined){
 let data5 = data.results;
-if(Array.isArray(data5)){
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
-const err6 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((!(Array.isArray(data5))) && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema243.properties.results.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -18718,10 +18984,12 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(Array.isArray(data5)){
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+let data6 = data5[i0];
+if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
+const err7 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -18729,6 +18997,8 @@ else {
 vErrors.push(err7);
 }
 errors++;
+}
+}
 }
 }
 }
@@ -20620,7 +20890,7 @@ return errors === 0;
 validate194.evaluated = {"props":{"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getnextinvoice_request = validate196;
-const schema267 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"subscriptionid":{"type":"string"},"subscription_items":{"type":"array","items":{"$ref":"../defs/stripe.json#/$defs/subscription_item"}},"proration_date":{"type":"integer"}}};
+const schema267 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"subscriptionid":{"type":["string","null"]},"subscription_items":{"type":["array","null"],"items":{"$ref":"../defs/stripe.json#/$defs/subscription_item"}},"proration_date":{"type":"integer"}}};
 const schema269 = {"type":"object","properties":{"id":{"type":["string","null"]},"price":{"type":["string","null"]},"quantity":{"type":["number","null"]}}};
 
 function validate196(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -20746,8 +21016,9 @@ errors++;
 }
 }
 if(data.subscriptionid !== undefined){
-if(typeof data.subscriptionid !== "string"){
-const err9 = {instancePath:instancePath+"/subscriptionid",schemaPath:"#/properties/subscriptionid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.subscriptionid;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/subscriptionid",schemaPath:"#/properties/subscriptionid/type",keyword:"type",params:{type: schema267.properties.subscriptionid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -20759,15 +21030,8 @@ errors++;
 }
 if(data.subscription_items !== undefined){
 let data7 = data.subscription_items;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-let data8 = data7[i0];
-if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
-if(data8.id !== undefined){
-let data9 = data8.id;
-if((typeof data9 !== "string") && (data9 !== null)){
-const err10 = {instancePath:instancePath+"/subscription_items/" + i0+"/id",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/id/type",keyword:"type",params:{type: schema269.properties.id.type},message:"must be string,null"};
+if((!(Array.isArray(data7))) && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/subscription_items",schemaPath:"#/properties/subscription_items/type",keyword:"type",params:{type: schema267.properties.subscription_items.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -20776,11 +21040,15 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-if(data8.price !== undefined){
-let data10 = data8.price;
-if((typeof data10 !== "string") && (data10 !== null)){
-const err11 = {instancePath:instancePath+"/subscription_items/" + i0+"/price",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/price/type",keyword:"type",params:{type: schema269.properties.price.type},message:"must be string,null"};
+if(Array.isArray(data7)){
+const len0 = data7.length;
+for(let i0=0; i0<len0; i0++){
+let data8 = data7[i0];
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.id !== undefined){
+let data9 = data8.id;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/subscription_items/" + i0+"/id",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/id/type",keyword:"type",params:{type: schema269.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -20790,10 +21058,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data8.quantity !== undefined){
-let data11 = data8.quantity;
-if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
-const err12 = {instancePath:instancePath+"/subscription_items/" + i0+"/quantity",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/quantity/type",keyword:"type",params:{type: schema269.properties.quantity.type},message:"must be number,null"};
+if(data8.price !== undefined){
+let data10 = data8.price;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err12 = {instancePath:instancePath+"/subscription_items/" + i0+"/price",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/price/type",keyword:"type",params:{type: schema269.properties.price.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -20803,9 +21071,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-}
-else {
-const err13 = {instancePath:instancePath+"/subscription_items/" + i0,schemaPath:"../defs/stripe.json#/$defs/subscription_item/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data8.quantity !== undefined){
+let data11 = data8.quantity;
+if((!((typeof data11 == "number") && (isFinite(data11)))) && (data11 !== null)){
+const err13 = {instancePath:instancePath+"/subscription_items/" + i0+"/quantity",schemaPath:"../defs/stripe.json#/$defs/subscription_item/properties/quantity/type",keyword:"type",params:{type: schema269.properties.quantity.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -20817,7 +21086,7 @@ errors++;
 }
 }
 else {
-const err14 = {instancePath:instancePath+"/subscription_items",schemaPath:"#/properties/subscription_items/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err14 = {instancePath:instancePath+"/subscription_items/" + i0,schemaPath:"../defs/stripe.json#/$defs/subscription_item/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -20825,6 +21094,8 @@ else {
 vErrors.push(err14);
 }
 errors++;
+}
+}
 }
 }
 if(data.proration_date !== undefined){
@@ -22238,7 +22509,7 @@ return errors === 0;
 validate197.evaluated = {"props":{"invoice":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getnoderedinstance_request = validate208;
-const schema281 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":"string"}}};
+const schema281 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]}}};
 
 function validate208(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -22341,8 +22612,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema281.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -22369,8 +22641,8 @@ return errors === 0;
 validate208.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getnoderedinstance_reply = validate209;
-const schema283 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":"array","items":{"$ref":"#/$defs/NoderedPod"}}}};
-const schema285 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":"string"},"namespace":{"type":"string"},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":"string"}}},"status":{"type":"object","properties":{"phase":{"type":"string"},"startTime":{"type":"string"}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
+const schema283 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"#/$defs/NoderedPod"},{"type":"null"}]},"results":{"type":["array","null"],"items":{"$ref":"#/$defs/NoderedPod"}}}};
+const schema285 = {"type":"object","properties":{"metadata":{"type":"object","properties":{"name":{"type":["string","null"]},"namespace":{"type":["string","null"]},"labels":{"type":"object","additionalProperties":{"type":"string"}},"creationTimestamp":{"type":["string","null"]}}},"status":{"type":"object","properties":{"phase":{"type":["string","null"]},"startTime":{"type":["string","null"]}}},"metrics":{"type":"object","properties":{"cpu":{"type":["string","number"]},"memory":{"type":["string","number"]},"memorylimit":{"type":["string","number"]}}}}};
 
 function validate209(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -22483,8 +22755,9 @@ if(data6.metadata !== undefined){
 let data7 = data6.metadata;
 if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
 if(data7.name !== undefined){
-if(typeof data7.name !== "string"){
-const err7 = {instancePath:instancePath+"/result/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data7.name;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err7 = {instancePath:instancePath+"/result/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema285.properties.metadata.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -22495,8 +22768,9 @@ errors++;
 }
 }
 if(data7.namespace !== undefined){
-if(typeof data7.namespace !== "string"){
-const err8 = {instancePath:instancePath+"/result/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data7.namespace;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err8 = {instancePath:instancePath+"/result/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema285.properties.metadata.properties.namespace.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -22534,8 +22808,9 @@ errors++;
 }
 }
 if(data7.creationTimestamp !== undefined){
-if(typeof data7.creationTimestamp !== "string"){
-const err11 = {instancePath:instancePath+"/result/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data12 = data7.creationTimestamp;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err11 = {instancePath:instancePath+"/result/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema285.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -22561,8 +22836,9 @@ if(data6.status !== undefined){
 let data13 = data6.status;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
 if(data13.phase !== undefined){
-if(typeof data13.phase !== "string"){
-const err13 = {instancePath:instancePath+"/result/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data14 = data13.phase;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err13 = {instancePath:instancePath+"/result/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema285.properties.status.properties.phase.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -22573,8 +22849,9 @@ errors++;
 }
 }
 if(data13.startTime !== undefined){
-if(typeof data13.startTime !== "string"){
-const err14 = {instancePath:instancePath+"/result/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data15 = data13.startTime;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err14 = {instancePath:instancePath+"/result/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema285.properties.status.properties.startTime.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -22706,6 +22983,16 @@ vErrors = null;
 }
 if(data.results !== undefined){
 let data20 = data.results;
+if((!(Array.isArray(data20))) && (data20 !== null)){
+const err23 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema283.properties.results.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
 if(Array.isArray(data20)){
 const len0 = data20.length;
 for(let i0=0; i0<len0; i0++){
@@ -22715,20 +23002,9 @@ if(data21.metadata !== undefined){
 let data22 = data21.metadata;
 if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
 if(data22.name !== undefined){
-if(typeof data22.name !== "string"){
-const err23 = {instancePath:instancePath+"/results/" + i0+"/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-if(data22.namespace !== undefined){
-if(typeof data22.namespace !== "string"){
-const err24 = {instancePath:instancePath+"/results/" + i0+"/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data23 = data22.name;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err24 = {instancePath:instancePath+"/results/" + i0+"/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema285.properties.metadata.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -22738,12 +23014,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data22.labels !== undefined){
-let data25 = data22.labels;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key1 in data25){
-if(typeof data25[key1] !== "string"){
-const err25 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data22.namespace !== undefined){
+let data24 = data22.namespace;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err25 = {instancePath:instancePath+"/results/" + i0+"/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema285.properties.metadata.properties.namespace.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -22753,9 +23027,12 @@ vErrors.push(err25);
 errors++;
 }
 }
-}
-else {
-const err26 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.labels !== undefined){
+let data25 = data22.labels;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+for(const key1 in data25){
+if(typeof data25[key1] !== "string"){
+const err26 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -22765,9 +23042,9 @@ vErrors.push(err26);
 errors++;
 }
 }
-if(data22.creationTimestamp !== undefined){
-if(typeof data22.creationTimestamp !== "string"){
-const err27 = {instancePath:instancePath+"/results/" + i0+"/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err27 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -22777,9 +23054,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-}
-else {
-const err28 = {instancePath:instancePath+"/results/" + i0+"/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data22.creationTimestamp !== undefined){
+let data27 = data22.creationTimestamp;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err28 = {instancePath:instancePath+"/results/" + i0+"/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema285.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -22789,12 +23067,9 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data21.status !== undefined){
-let data28 = data21.status;
-if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.phase !== undefined){
-if(typeof data28.phase !== "string"){
-const err29 = {instancePath:instancePath+"/results/" + i0+"/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err29 = {instancePath:instancePath+"/results/" + i0+"/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -22804,9 +23079,13 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data28.startTime !== undefined){
-if(typeof data28.startTime !== "string"){
-const err30 = {instancePath:instancePath+"/results/" + i0+"/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data21.status !== undefined){
+let data28 = data21.status;
+if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
+if(data28.phase !== undefined){
+let data29 = data28.phase;
+if((typeof data29 !== "string") && (data29 !== null)){
+const err30 = {instancePath:instancePath+"/results/" + i0+"/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema285.properties.status.properties.phase.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -22816,14 +23095,27 @@ vErrors.push(err30);
 errors++;
 }
 }
-}
-else {
-const err31 = {instancePath:instancePath+"/results/" + i0+"/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data28.startTime !== undefined){
+let data30 = data28.startTime;
+if((typeof data30 !== "string") && (data30 !== null)){
+const err31 = {instancePath:instancePath+"/results/" + i0+"/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema285.properties.status.properties.startTime.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
 else {
 vErrors.push(err31);
+}
+errors++;
+}
+}
+}
+else {
+const err32 = {instancePath:instancePath+"/results/" + i0+"/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err32];
+}
+else {
+vErrors.push(err32);
 }
 errors++;
 }
@@ -22834,20 +23126,7 @@ if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
 if(data31.cpu !== undefined){
 let data32 = data31.cpu;
 if((typeof data32 !== "string") && (!((typeof data32 == "number") && (isFinite(data32))))){
-const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema285.properties.metrics.properties.cpu.type},message:"must be string,number"};
-if(vErrors === null){
-vErrors = [err32];
-}
-else {
-vErrors.push(err32);
-}
-errors++;
-}
-}
-if(data31.memory !== undefined){
-let data33 = data31.memory;
-if((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))){
-const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memory.type},message:"must be string,number"};
+const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema285.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -22857,10 +23136,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data31.memorylimit !== undefined){
-let data34 = data31.memorylimit;
-if((typeof data34 !== "string") && (!((typeof data34 == "number") && (isFinite(data34))))){
-const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+if(data31.memory !== undefined){
+let data33 = data31.memory;
+if((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))){
+const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -22870,9 +23149,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-}
-else {
-const err35 = {instancePath:instancePath+"/results/" + i0+"/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data31.memorylimit !== undefined){
+let data34 = data31.memorylimit;
+if((typeof data34 !== "string") && (!((typeof data34 == "number") && (isFinite(data34))))){
+const err35 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema285.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -22884,7 +23164,7 @@ errors++;
 }
 }
 else {
-const err36 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err36 = {instancePath:instancePath+"/results/" + i0+"/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -22896,7 +23176,7 @@ errors++;
 }
 }
 else {
-const err37 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
+const err37 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -22904,6 +23184,8 @@ else {
 vErrors.push(err37);
 }
 errors++;
+}
+}
 }
 }
 }
@@ -22923,7 +23205,7 @@ return errors === 0;
 validate209.evaluated = {"props":{"_id":true,"result":true,"results":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getnoderedinstancelog_request = validate211;
-const schema288 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"name":{"type":"string"}}};
+const schema288 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":["string","null"]},"name":{"type":["string","null"]}}};
 
 function validate211(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -23026,8 +23308,9 @@ errors++;
 }
 }
 if(data.instancename !== undefined){
-if(typeof data.instancename !== "string"){
-const err7 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.instancename;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema288.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -23038,8 +23321,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.name;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema288.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -23066,7 +23350,7 @@ return errors === 0;
 validate211.evaluated = {"props":{"_id":true,"instancename":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getnoderedinstancelog_reply = validate212;
-const schema290 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":"string"},"result":{"type":["string","null"]}}};
+const schema290 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"instancename":{"type":["string","null"]},"result":{"type":["string","null"]}}};
 
 function validate212(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -23170,8 +23454,9 @@ errors++;
 }
 }
 if(data.instancename !== undefined){
-if(typeof data.instancename !== "string"){
-const err7 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.instancename;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema290.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -23315,7 +23600,7 @@ return errors === 0;
 validate214.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getworkitemqueue_request = validate216;
-const schema296 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+const schema296 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]}}};
 
 function validate216(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -23405,8 +23690,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema296.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -23417,8 +23703,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema296.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -23445,7 +23732,7 @@ return errors === 0;
 validate216.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const getworkitemqueue_reply = validate217;
-const schema298 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
+const schema298 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"result":{"anyOf":[{"$ref":"../defs/workitemqueue.json"},{"type":"null"}]}}};
 
 function validate217(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -23536,8 +23823,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema298.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -23548,8 +23836,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema298.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -27192,7 +27481,7 @@ return errors === 0;
 validate246.evaluated = {"props":{"collectionname":true,"uniqeness":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const invokeopenrpa_request = validate249;
-const schema334 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"robotid":{"type":"string"},"workflowid":{"type":"string"},"payload":{"type":["object","null"]},"rpc":{"type":"boolean"}}};
+const schema334 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"robotid":{"type":["string","null"]},"workflowid":{"type":["string","null"]},"payload":{"type":["object","null"]},"rpc":{"type":"boolean"}}};
 
 function validate249(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -27282,8 +27571,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.robotid !== undefined){
-if(typeof data.robotid !== "string"){
-const err6 = {instancePath:instancePath+"/robotid",schemaPath:"#/properties/robotid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.robotid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/robotid",schemaPath:"#/properties/robotid/type",keyword:"type",params:{type: schema334.properties.robotid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -27294,8 +27584,9 @@ errors++;
 }
 }
 if(data.workflowid !== undefined){
-if(typeof data.workflowid !== "string"){
-const err7 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.workflowid;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema334.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -27452,7 +27743,7 @@ return errors === 0;
 validate250.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const issuelicense_request = validate252;
-const schema339 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}}}]}}};
+const schema339 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"data":{"anyOf":[{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}}]}}};
 
 function validate252(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -27548,8 +27839,9 @@ let valid4 = false;
 const _errs16 = errors;
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.domain !== undefined){
-if(typeof data5.domain !== "string"){
-const err6 = {instancePath:instancePath+"/data/domain",schemaPath:"#/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data5.domain;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/data/domain",schemaPath:"#/properties/data/anyOf/0/properties/domain/type",keyword:"type",params:{type: schema339.properties.data.anyOf[0].properties.domain.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -27642,7 +27934,7 @@ return errors === 0;
 validate252.evaluated = {"props":{"data":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const content_13 = validate253;
-const schema341 = {"type":"object","properties":{"domain":{"type":"string"},"months":{"type":"number"}}};
+const schema341 = {"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}};
 
 function validate253(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -27656,8 +27948,9 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.domain !== undefined){
-if(typeof data.domain !== "string"){
-const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.domain;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/domain",schemaPath:"#/properties/domain/type",keyword:"type",params:{type: schema341.properties.domain.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -28591,7 +28884,7 @@ return true;
 validate265.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 export const popworkitem_request = validate267;
-const schema361 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
+const schema361 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
 
 function validate267(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -28827,8 +29120,9 @@ props0.wiqid = true;
 props0.wiq = true;
 }
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err15 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.wiqid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err15 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema361.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -28839,8 +29133,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err16 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.wiq;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err16 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema361.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -28868,7 +29163,7 @@ return errors === 0;
 validate267.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 export const popworkitem_reply = validate268;
-const schema363 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":"string"},"wiq":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+const schema363 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json"}}};
 
 function validate268(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -28959,8 +29254,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.wiqid !== undefined){
-if(typeof data.wiqid !== "string"){
-const err6 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.wiqid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema363.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -28971,8 +29267,9 @@ errors++;
 }
 }
 if(data.wiq !== undefined){
-if(typeof data.wiq !== "string"){
-const err7 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.wiq;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema363.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -29005,7 +29302,7 @@ return errors === 0;
 validate268.evaluated = {"props":{"wiqid":true,"wiq":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const pushmetrics_request = validate271;
-const schema366 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"metrics":{"type":"string"}}};
+const schema366 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"metrics":{"type":["string","null"]}}};
 
 function validate271(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -29095,8 +29392,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.metrics !== undefined){
-if(typeof data.metrics !== "string"){
-const err6 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.metrics;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/metrics",schemaPath:"#/properties/metrics/type",keyword:"type",params:{type: schema366.properties.metrics.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -29916,9 +30214,9 @@ return errors === 0;
 validate279.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const queuemessage_request = validate281;
-const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"},"consumerTag":{"type":"string"}},"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
-const schema380 = {"type":"object","required":["data"],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
-const schema381 = {"type":"object","properties":{"__jwt":{"type":"string"},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":"string"},"command":{"type":"string"}}};
+const schema379 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"},"consumerTag":{"type":["string","null"]}},"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
+const schema380 = {"type":"object","required":["data"],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
+const schema381 = {"type":"object","properties":{"__jwt":{"type":["string","null"]},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":["string","null"]},"command":{"type":["string","null"]}}};
 const schema382 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
 const schema383 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
 
@@ -30193,8 +30491,9 @@ evaluated0.items = undefined;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.__jwt !== undefined){
-if(typeof data.__jwt !== "string"){
-const err0 = {instancePath:instancePath+"/__jwt",schemaPath:"#/properties/__jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.__jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/__jwt",schemaPath:"#/properties/__jwt/type",keyword:"type",params:{type: schema381.properties.__jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -30211,8 +30510,9 @@ errors = vErrors.length;
 }
 }
 if(data.jwt !== undefined){
-if(typeof data.jwt !== "string"){
-const err1 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.jwt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err1 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema381.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -30223,8 +30523,9 @@ errors++;
 }
 }
 if(data.command !== undefined){
-if(typeof data.command !== "string"){
-const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data3 = data.command;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema381.properties.command.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -30273,8 +30574,9 @@ vErrors.push(err0);
 errors++;
 }
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data0 = data.queuename;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema380.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -30285,8 +30587,9 @@ errors++;
 }
 }
 if(data.exchange !== undefined){
-if(typeof data.exchange !== "string"){
-const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data1 = data.exchange;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema380.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -30297,8 +30600,9 @@ errors++;
 }
 }
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data2 = data.exchangename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema380.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -30309,8 +30613,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data3 = data.routingkey;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema380.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -30321,8 +30626,9 @@ errors++;
 }
 }
 if(data.replyto !== undefined){
-if(typeof data.replyto !== "string"){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data4 = data.replyto;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema380.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -30333,8 +30639,9 @@ errors++;
 }
 }
 if(data.correlationId !== undefined){
-if(typeof data.correlationId !== "string"){
-const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.correlationId;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema380.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -30463,7 +30770,7 @@ return errors === 0;
 }
 validate282.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema384 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"routingkey":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"error":{"type":["string","object","null"]}}};
+const schema384 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"error":{"type":["string","object","null"]}}};
 
 function validate288(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -30587,8 +30894,9 @@ errors++;
 }
 }
 if(data.consumerTag !== undefined){
-if(typeof data.consumerTag !== "string"){
-const err7 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data4 = data.consumerTag;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema384.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -30599,8 +30907,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.routingkey;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema384.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -30611,8 +30920,9 @@ errors++;
 }
 }
 if(data.exchange !== undefined){
-if(typeof data.exchange !== "string"){
-const err9 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.exchange;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema384.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -30623,8 +30933,9 @@ errors++;
 }
 }
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err10 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.exchangename;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema384.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -30836,8 +31147,9 @@ props0.striptoken = true;
 props0.consumerTag = true;
 }
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema379.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -30848,8 +31160,9 @@ errors++;
 }
 }
 if(data.exchange !== undefined){
-if(typeof data.exchange !== "string"){
-const err8 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.exchange;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema379.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -30860,8 +31173,9 @@ errors++;
 }
 }
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err9 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.exchangename;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema379.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -30872,8 +31186,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err10 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.routingkey;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema379.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -30897,8 +31212,9 @@ errors++;
 }
 }
 if(data.correlationId !== undefined){
-if(typeof data.correlationId !== "string"){
-const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.correlationId;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema379.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -31012,8 +31328,9 @@ errors++;
 }
 }
 if(data.consumerTag !== undefined){
-if(typeof data.consumerTag !== "string"){
-const err19 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data14 = data.consumerTag;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err19 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema379.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -31059,7 +31376,7 @@ return true;
 validate293.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 export const queuemessage_reply = validate294;
-const schema388 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"},"exchange":{"type":"string"},"exchangename":{"type":"string"},"routingkey":{"type":"string"},"replyto":{"type":"string"},"correlationId":{"type":"string"},"consumerTag":{"type":"string"},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+const schema388 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"consumerTag":{"type":["string","null"]},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
 function validate294(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -31150,8 +31467,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema388.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31162,8 +31480,9 @@ errors++;
 }
 }
 if(data.exchange !== undefined){
-if(typeof data.exchange !== "string"){
-const err7 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.exchange;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema388.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31174,8 +31493,9 @@ errors++;
 }
 }
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err8 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.exchangename;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema388.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31186,8 +31506,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.routingkey;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema388.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -31198,8 +31519,9 @@ errors++;
 }
 }
 if(data.replyto !== undefined){
-if(typeof data.replyto !== "string"){
-const err10 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data.replyto;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema388.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -31210,8 +31532,9 @@ errors++;
 }
 }
 if(data.correlationId !== undefined){
-if(typeof data.correlationId !== "string"){
-const err11 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.correlationId;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema388.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -31222,8 +31545,9 @@ errors++;
 }
 }
 if(data.consumerTag !== undefined){
-if(typeof data.consumerTag !== "string"){
-const err12 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data.consumerTag;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema388.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -31552,7 +31876,7 @@ return errors === 0;
 validate298.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const registerexchange_request = validate301;
-const schema394 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+const schema394 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
 
 function validate301(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -31642,8 +31966,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.exchangename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema394.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31655,7 +31980,7 @@ errors++;
 }
 if(data.algorithm !== undefined){
 let data6 = data.algorithm;
-if(!((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header"))){
+if(!(((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header")) || (data6 === null))){
 const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema394.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
@@ -31667,8 +31992,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.routingkey;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema394.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31707,7 +32033,7 @@ return errors === 0;
 validate301.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const registerexchange_reply = validate302;
-const schema396 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":"string"},"queuename":{"type":"string"},"algorithm":{"enum":["direct","fanout","topic","header"]},"routingkey":{"type":"string"},"addqueue":{"type":"boolean"}}};
+const schema396 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":["string","null"]},"queuename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
 
 function validate302(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -31798,8 +32124,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.exchangename !== undefined){
-if(typeof data.exchangename !== "string"){
-const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.exchangename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema396.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31810,8 +32137,9 @@ errors++;
 }
 }
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.queuename;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema396.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31823,7 +32151,7 @@ errors++;
 }
 if(data.algorithm !== undefined){
 let data7 = data.algorithm;
-if(!((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header"))){
+if(!(((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header")) || (data7 === null))){
 const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema396.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
@@ -31835,8 +32163,9 @@ errors++;
 }
 }
 if(data.routingkey !== undefined){
-if(typeof data.routingkey !== "string"){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.routingkey;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema396.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -31994,7 +32323,7 @@ return errors === 0;
 validate304.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const registerqueue_reply = validate305;
-const schema401 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":"string"}}};
+const schema401 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
 function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -32085,8 +32414,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
-if(typeof data.queuename !== "string"){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema401.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32324,7 +32654,7 @@ return errors === 0;
 validate307.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const registeruser_reply = validate308;
-const schema406 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":"string"},"username":{"type":"string"},"password":{"type":"string"},"user":{"$ref":"../defs/tokenuser.json"}}};
+const schema406 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
 function validate308(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -32415,8 +32745,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.name;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema406.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32427,8 +32758,9 @@ errors++;
 }
 }
 if(data.username !== undefined){
-if(typeof data.username !== "string"){
-const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.username;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema406.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -32439,8 +32771,9 @@ errors++;
 }
 }
 if(data.password !== undefined){
-if(typeof data.password !== "string"){
-const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.password;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema406.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -34919,7 +35252,7 @@ return errors === 0;
 validate326.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const startagent_request = validate329;
-const schema431 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+const schema431 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
 
 function validate329(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -35009,8 +35342,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema431.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35381,7 +35715,7 @@ return errors === 0;
 validate333.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const stopagent_request = validate335;
-const schema441 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":"string"}}};
+const schema441 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
 
 function validate335(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -35471,8 +35805,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
-if(typeof data.agentid !== "string"){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.agentid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema441.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35843,7 +36178,7 @@ return errors === 0;
 validate339.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const stripeaddplan_request = validate341;
-const schema451 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":"string"},"resourceid":{"type":"string"},"stripeprice":{"type":"string"},"quantity":{"type":"integer","minimum":1}}};
+const schema451 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":["string","null"]},"resourceid":{"type":["string","null"]},"stripeprice":{"type":["string","null"]},"quantity":{"type":"integer","minimum":1}}};
 
 function validate341(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -35968,8 +36303,9 @@ errors++;
 }
 }
 if(data.userid !== undefined){
-if(typeof data.userid !== "string"){
-const err9 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.userid;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema451.properties.userid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -35980,8 +36316,9 @@ errors++;
 }
 }
 if(data.resourceid !== undefined){
-if(typeof data.resourceid !== "string"){
-const err10 = {instancePath:instancePath+"/resourceid",schemaPath:"#/properties/resourceid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.resourceid;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/resourceid",schemaPath:"#/properties/resourceid/type",keyword:"type",params:{type: schema451.properties.resourceid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -35992,8 +36329,9 @@ errors++;
 }
 }
 if(data.stripeprice !== undefined){
-if(typeof data.stripeprice !== "string"){
-const err11 = {instancePath:instancePath+"/stripeprice",schemaPath:"#/properties/stripeprice/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.stripeprice;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/stripeprice",schemaPath:"#/properties/stripeprice/type",keyword:"type",params:{type: schema451.properties.stripeprice.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -36045,7 +36383,7 @@ return errors === 0;
 validate341.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const stripeaddplan_reply = validate342;
-const schema453 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":"string"},"object":{"type":"string"},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
+const schema453 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":["string","null"]},"object":{"type":["string","null"]},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
 
 function validate343(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -36451,8 +36789,9 @@ errors++;
 }
 if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.id !== undefined){
-if(typeof data5.id !== "string"){
-const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data5.id;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: schema453.properties.checkout.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -36463,8 +36802,9 @@ errors++;
 }
 }
 if(data5.object !== undefined){
-if(typeof data5.object !== "string"){
-const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data5.object;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: schema453.properties.checkout.properties.object.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -36733,7 +37073,7 @@ return errors === 0;
 validate349.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const stripecancelplan_reply = validate350;
-const schema461 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":"string"},"quantity":{"type":"number"}}};
+const schema461 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":["string","null"]},"quantity":{"type":"number"}}};
 
 function validate350(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -36824,8 +37164,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.resourceusageid !== undefined){
-if(typeof data.resourceusageid !== "string"){
-const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data.resourceusageid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: schema461.properties.resourceusageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -36865,7 +37206,7 @@ return errors === 0;
 validate350.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const stripemessage_request = validate352;
-const schema464 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT"]},"object":{"type":"string","minLength":1},"id":{"type":"string"},"customerid":{"type":"string"},"payload":{"type":["object","null"]},"url":{"type":"string"}}};
+const schema464 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT",null]},"object":{"type":"string","minLength":1},"id":{"type":["string","null"]},"customerid":{"type":["string","null"]},"payload":{"type":["object","null"]},"url":{"type":["string","null"]}}};
 
 function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -36966,7 +37307,7 @@ errors++;
 }
 if(data.method !== undefined){
 let data5 = data.method;
-if(!((((data5 === "GET") || (data5 === "POST")) || (data5 === "DELETE")) || (data5 === "PUT"))){
+if(!(((((data5 === "GET") || (data5 === "POST")) || (data5 === "DELETE")) || (data5 === "PUT")) || (data5 === null))){
 const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema464.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
@@ -37003,8 +37344,9 @@ errors++;
 }
 }
 if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data7 = data.id;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema464.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -37015,8 +37357,9 @@ errors++;
 }
 }
 if(data.customerid !== undefined){
-if(typeof data.customerid !== "string"){
-const err11 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data8 = data.customerid;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema464.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -37040,8 +37383,9 @@ errors++;
 }
 }
 if(data.url !== undefined){
-if(typeof data.url !== "string"){
-const err13 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.url;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err13 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema464.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -39359,7 +39703,7 @@ return errors === 0;
 validate373.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const updateworkitem_request = validate376;
-const schema496 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":"string"},"state":{"type":"string","pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":"string"},"errorsource":{"type":"string"},"errortype":{"enum":["application","business"]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"$ref":"../defs/date.json"},"files":{"type":"array","items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":"string"},"success_wiqid":{"type":"string"},"failed_wiq":{"type":"string"},"failed_wiqid":{"type":"string"}}};
+const schema496 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":["string","null"]},"state":{"type":["string","null"],"pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":["string","null"]},"errorsource":{"type":["string","null"]},"errortype":{"enum":["application","business",null]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}}};
 const pattern20 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
 
 function validate376(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -39485,8 +39829,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema496.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -39498,9 +39843,8 @@ errors++;
 }
 if(data.state !== undefined){
 let data7 = data.state;
-if(typeof data7 === "string"){
-if(!pattern20.test(data7)){
-const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/pattern",keyword:"pattern",params:{pattern: "^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},message:"must match pattern \""+"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"+"\""};
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema496.properties.state.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -39509,9 +39853,9 @@ vErrors.push(err10);
 }
 errors++;
 }
-}
-else {
-const err11 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(typeof data7 === "string"){
+if(!pattern20.test(data7)){
+const err11 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/pattern",keyword:"pattern",params:{pattern: "^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},message:"must match pattern \""+"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"+"\""};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -39519,6 +39863,7 @@ else {
 vErrors.push(err11);
 }
 errors++;
+}
 }
 }
 if(data.payload !== undefined){
@@ -39535,8 +39880,9 @@ errors++;
 }
 }
 if(data.errormessage !== undefined){
-if(typeof data.errormessage !== "string"){
-const err13 = {instancePath:instancePath+"/errormessage",schemaPath:"#/properties/errormessage/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data9 = data.errormessage;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err13 = {instancePath:instancePath+"/errormessage",schemaPath:"#/properties/errormessage/type",keyword:"type",params:{type: schema496.properties.errormessage.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -39547,8 +39893,9 @@ errors++;
 }
 }
 if(data.errorsource !== undefined){
-if(typeof data.errorsource !== "string"){
-const err14 = {instancePath:instancePath+"/errorsource",schemaPath:"#/properties/errorsource/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.errorsource;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err14 = {instancePath:instancePath+"/errorsource",schemaPath:"#/properties/errorsource/type",keyword:"type",params:{type: schema496.properties.errorsource.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -39560,7 +39907,7 @@ errors++;
 }
 if(data.errortype !== undefined){
 let data11 = data.errortype;
-if(!((data11 === "application") || (data11 === "business"))){
+if(!(((data11 === "application") || (data11 === "business")) || (data11 === null))){
 const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema496.properties.errortype.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
@@ -39611,9 +39958,12 @@ errors++;
 }
 if(data.nextrun !== undefined){
 let data15 = data.nextrun;
+const _errs34 = errors;
+let valid4 = false;
 const _errs35 = errors;
-let valid5 = false;
-const _errs36 = errors;
+const _errs37 = errors;
+let valid6 = false;
+const _errs38 = errors;
 if(typeof data15 === "string"){
 if(!pattern4.test(data15)){
 const err19 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf/0/pattern",keyword:"pattern",params:{pattern: "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},message:"must match pattern \""+"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"+"\""};
@@ -39636,9 +39986,9 @@ vErrors.push(err20);
 }
 errors++;
 }
-var _valid0 = _errs36 === errors;
-valid5 = valid5 || _valid0;
-const _errs38 = errors;
+var _valid1 = _errs38 === errors;
+valid6 = valid6 || _valid1;
+const _errs40 = errors;
 if(data15 && typeof data15 == "object" && !Array.isArray(data15)){
 if(data15.seconds === undefined){
 const err21 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf/1/required",keyword:"required",params:{missingProperty: "seconds"},message:"must have required property '"+"seconds"+"'"};
@@ -39709,14 +40059,14 @@ vErrors.push(err26);
 }
 errors++;
 }
-var _valid0 = _errs38 === errors;
-valid5 = valid5 || _valid0;
-if(_valid0){
+var _valid1 = _errs40 === errors;
+valid6 = valid6 || _valid1;
+if(_valid1){
 var props0 = {};
 props0.seconds = true;
 props0.nanos = true;
 }
-if(!valid5){
+if(!valid6){
 const err27 = {instancePath:instancePath+"/nextrun",schemaPath:"../defs/date.json/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err27];
@@ -39727,10 +40077,46 @@ vErrors.push(err27);
 errors++;
 }
 else {
-errors = _errs35;
+errors = _errs37;
 if(vErrors !== null){
-if(_errs35){
-vErrors.length = _errs35;
+if(_errs37){
+vErrors.length = _errs37;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs35 === errors;
+valid4 = valid4 || _valid0;
+const _errs46 = errors;
+if(data15 !== null){
+const err28 = {instancePath:instancePath+"/nextrun",schemaPath:"#/properties/nextrun/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+var _valid0 = _errs46 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err29 = {instancePath:instancePath+"/nextrun",schemaPath:"#/properties/nextrun/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+else {
+errors = _errs34;
+if(vErrors !== null){
+if(_errs34){
+vErrors.length = _errs34;
 }
 else {
 vErrors = null;
@@ -39740,40 +40126,8 @@ vErrors = null;
 }
 if(data.files !== undefined){
 let data18 = data.files;
-if(Array.isArray(data18)){
-const len0 = data18.length;
-for(let i0=0; i0<len0; i0++){
-let data19 = data18[i0];
-if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
-if(data19.filename !== undefined){
-if(typeof data19.filename !== "string"){
-const err28 = {instancePath:instancePath+"/files/" + i0+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-}
-if(data19.file !== undefined){
-let data21 = data19.file;
-if((typeof data21 !== "string") && (data21 !== null)){
-const err29 = {instancePath:instancePath+"/files/" + i0+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err29];
-}
-else {
-vErrors.push(err29);
-}
-errors++;
-}
-}
-if(data19.compressed !== undefined){
-let data22 = data19.compressed;
-if((typeof data22 !== "boolean") && (data22 !== null)){
-const err30 = {instancePath:instancePath+"/files/" + i0+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
+if((!(Array.isArray(data18))) && (data18 !== null)){
+const err30 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: schema496.properties.files.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -39782,11 +40136,14 @@ vErrors.push(err30);
 }
 errors++;
 }
-}
-if(data19._id !== undefined){
-let data23 = data19._id;
-if((typeof data23 !== "string") && (data23 !== null)){
-const err31 = {instancePath:instancePath+"/files/" + i0+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
+if(Array.isArray(data18)){
+const len0 = data18.length;
+for(let i0=0; i0<len0; i0++){
+let data19 = data18[i0];
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.filename !== undefined){
+if(typeof data19.filename !== "string"){
+const err31 = {instancePath:instancePath+"/files/" + i0+"/filename",schemaPath:"../defs/messageworkitemfile.json/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -39796,9 +40153,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
-else {
-const err32 = {instancePath:instancePath+"/files/" + i0,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data19.file !== undefined){
+let data21 = data19.file;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err32 = {instancePath:instancePath+"/files/" + i0+"/file",schemaPath:"../defs/messageworkitemfile.json/properties/file/type",keyword:"type",params:{type: schema37.properties.file.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -39808,9 +40166,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-}
-else {
-const err33 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: "array"},message:"must be array"};
+if(data19.compressed !== undefined){
+let data22 = data19.compressed;
+if((typeof data22 !== "boolean") && (data22 !== null)){
+const err33 = {instancePath:instancePath+"/files/" + i0+"/compressed",schemaPath:"../defs/messageworkitemfile.json/properties/compressed/type",keyword:"type",params:{type: schema37.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -39820,9 +40179,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data.success_wiq !== undefined){
-if(typeof data.success_wiq !== "string"){
-const err34 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data19._id !== undefined){
+let data23 = data19._id;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err34 = {instancePath:instancePath+"/files/" + i0+"/_id",schemaPath:"../defs/messageworkitemfile.json/properties/_id/type",keyword:"type",params:{type: schema37.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -39832,9 +40192,9 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.success_wiqid !== undefined){
-if(typeof data.success_wiqid !== "string"){
-const err35 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err35 = {instancePath:instancePath+"/files/" + i0,schemaPath:"../defs/messageworkitemfile.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -39844,9 +40204,12 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data.failed_wiq !== undefined){
-if(typeof data.failed_wiq !== "string"){
-const err36 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data.success_wiq !== undefined){
+let data24 = data.success_wiq;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err36 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema496.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -39856,9 +40219,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.failed_wiqid !== undefined){
-if(typeof data.failed_wiqid !== "string"){
-const err37 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.success_wiqid !== undefined){
+let data25 = data.success_wiqid;
+if((typeof data25 !== "string") && (data25 !== null)){
+const err37 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema496.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -39868,14 +40232,40 @@ vErrors.push(err37);
 errors++;
 }
 }
-}
-else {
-const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.failed_wiq !== undefined){
+let data26 = data.failed_wiq;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err38 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema496.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
 else {
 vErrors.push(err38);
+}
+errors++;
+}
+}
+if(data.failed_wiqid !== undefined){
+let data27 = data.failed_wiqid;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err39 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema496.properties.failed_wiqid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+}
+}
+else {
+const err40 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
 }
 errors++;
 }
@@ -39885,7 +40275,7 @@ return errors === 0;
 validate376.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 export const updateworkitem_reply = validate377;
-const schema500 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":"string"},"state":{"type":"string"},"result":{"$ref":"../defs/workitem.json"}}};
+const schema500 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":["string","null"]},"state":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json"}}};
 
 function validate377(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -39986,8 +40376,9 @@ vErrors.push(err6);
 errors++;
 }
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema500.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -39998,8 +40389,9 @@ errors++;
 }
 }
 if(data.state !== undefined){
-if(typeof data.state !== "string"){
-const err8 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.state;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema500.properties.state.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -40032,7 +40424,7 @@ return errors === 0;
 validate377.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 export const updateworkitemqueue_request = validate380;
-const schema503 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":"string"},"name":{"type":"string"},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":"string"},"robotqueue":{"type":"string"},"amqpqueue":{"type":"string"},"projectid":{"type":"string"},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":"string"},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":"string"},"packageid":{"type":"string"},"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
+const schema503 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"packageid":{"type":["string","null"]},"_acl":{"type":["array","null"],"items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
 
 function validate380(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -40122,8 +40514,9 @@ errors++;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
-if(typeof data._id !== "string"){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema503.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -40134,8 +40527,9 @@ errors++;
 }
 }
 if(data.name !== undefined){
-if(typeof data.name !== "string"){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data6 = data.name;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema503.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -40221,8 +40615,9 @@ errors++;
 }
 }
 if(data.workflowid !== undefined){
-if(typeof data.workflowid !== "string"){
-const err14 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data10 = data.workflowid;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err14 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema503.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -40233,8 +40628,9 @@ errors++;
 }
 }
 if(data.robotqueue !== undefined){
-if(typeof data.robotqueue !== "string"){
-const err15 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data11 = data.robotqueue;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err15 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: schema503.properties.robotqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -40245,8 +40641,9 @@ errors++;
 }
 }
 if(data.amqpqueue !== undefined){
-if(typeof data.amqpqueue !== "string"){
-const err16 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data12 = data.amqpqueue;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err16 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: schema503.properties.amqpqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -40257,8 +40654,9 @@ errors++;
 }
 }
 if(data.projectid !== undefined){
-if(typeof data.projectid !== "string"){
-const err17 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data13 = data.projectid;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err17 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: schema503.properties.projectid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -40282,8 +40680,9 @@ errors++;
 }
 }
 if(data.success_wiqid !== undefined){
-if(typeof data.success_wiqid !== "string"){
-const err19 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data15 = data.success_wiqid;
+if((typeof data15 !== "string") && (data15 !== null)){
+const err19 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema503.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -40307,8 +40706,9 @@ errors++;
 }
 }
 if(data.failed_wiqid !== undefined){
-if(typeof data.failed_wiqid !== "string"){
-const err21 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data17 = data.failed_wiqid;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err21 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema503.properties.failed_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -40319,8 +40719,9 @@ errors++;
 }
 }
 if(data.packageid !== undefined){
-if(typeof data.packageid !== "string"){
-const err22 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+let data18 = data.packageid;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err22 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: schema503.properties.packageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -40332,6 +40733,16 @@ errors++;
 }
 if(data._acl !== undefined){
 let data19 = data._acl;
+if((!(Array.isArray(data19))) && (data19 !== null)){
+const err23 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema503.properties._acl.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
 if(Array.isArray(data19)){
 const len0 = data19.length;
 for(let i0=0; i0<len0; i0++){
@@ -40340,16 +40751,6 @@ vErrors = vErrors === null ? validate27.errors : vErrors.concat(validate27.error
 errors = vErrors.length;
 }
 }
-}
-else {
-const err23 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
 }
 }
 if(data.purge !== undefined){

@@ -40,27 +40,38 @@ export const RESERVED_WORDS: ReadonlySet<string> = new Set([
  */
 export function segment(command: string): string[] {
   const n = command.length;
-  // best[i] = [cost, words] for command.slice(0, i); cost counts unknown characters heavily, then words.
-  const best: ({ cost: number; words: string[]; unknownTail: boolean } | undefined)[] = new Array(n + 1);
-  best[0] = { cost: 0, words: [], unknownTail: false };
+  type Piece = { text: string; known: boolean };
+  // best[i] = cheapest split of command.slice(0, i): unknown characters cost far more than words, so dictionary
+  // words win wherever they fit; among splits with equally many unknown characters, fewer words win.
+  const best: ({ cost: number; pieces: Piece[] } | undefined)[] = new Array(n + 1);
+  best[0] = { cost: 0, pieces: [] };
   const dictionary = new Set(WORDS);
   for (let i = 0; i < n; i++) {
     const from = best[i];
     if (!from) continue;
     for (let j = i + 1; j <= n; j++) {
       const piece = command.slice(i, j);
-      if (dictionary.has(piece)) relax(j, { cost: from.cost + 1, words: [...from.words, piece], unknownTail: false });
+      if (dictionary.has(piece)) relax(j, { cost: from.cost + 1, pieces: [...from.pieces, { text: piece, known: true }] });
     }
-    // One unknown character, glued to a preceding unknown run.
+    const last = from.pieces[from.pieces.length - 1];
     const ch = command.slice(i, i + 1);
-    const words = from.unknownTail
-      ? [...from.words.slice(0, -1), `${from.words[from.words.length - 1] ?? ""}${ch}`]
-      : [...from.words, ch];
-    relax(i + 1, { cost: from.cost + 100 + (from.unknownTail ? 0 : 1), words, unknownTail: true });
+    const pieces = last && !last.known ? [...from.pieces.slice(0, -1), { text: last.text + ch, known: false }] : [...from.pieces, { text: ch, known: false }];
+    relax(i + 1, { cost: from.cost + 100 + (last && !last.known ? 0 : 1), pieces });
   }
-  return best[n]?.words ?? [command];
+  // A very short word next to an unknown run is more likely part of it ("constructor" is not "construct" + "or").
+  const merged: Piece[] = [];
+  const pieces = best[n]?.pieces ?? [{ text: command, known: false }];
+  pieces.forEach((piece, i) => {
+    const prev = merged[merged.length - 1];
+    const next = pieces[i + 1];
+    const short = piece.known && piece.text.length <= 2;
+    if (short && ((prev && !prev.known) || (next && !next.known))) piece = { text: piece.text, known: false };
+    if (prev && !prev.known && !piece.known) merged[merged.length - 1] = { text: prev.text + piece.text, known: false };
+    else merged.push(piece);
+  });
+  return merged.map((p) => p.text);
 
-  function relax(at: number, candidate: { cost: number; words: string[]; unknownTail: boolean }): void {
+  function relax(at: number, candidate: { cost: number; pieces: Piece[] }): void {
     const current = best[at];
     if (!current || candidate.cost < current.cost) best[at] = candidate;
   }

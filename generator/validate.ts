@@ -175,6 +175,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   checkCommandFiles(loaded, ajv, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
+  checkUnknownKeywords(loaded, ajv, issues);
   checkRefs(loaded, byId, issues);
   checkNames(loaded, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
@@ -201,6 +202,24 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
 
 /** ajv strict messages sometimes contain `at "#/pointer"`; use it when present. */
 function locateAjvMessage(message: string): string {
-  const m = /at "#?([^"]*)"/.exec(message);
+  const m = /at "[^"#]*#([^"]*)"/.exec(message);
   return m?.[1] ?? "";
+}
+
+/** Keywords ajv does not know make strict mode fail without a location; find them here, with their pointer. */
+function checkUnknownKeywords(loaded: LoadedSchemas, ajv: Ajv2020, issues: SchemaIssue[]): void {
+  const core = new Set([
+    "$id", "$schema", "$ref", "$defs", "$comment", "$anchor", "$dynamicRef", "$dynamicAnchor", "$vocabulary", "definitions",
+    "title", "description", "default", "deprecated", "readOnly", "writeOnly", "examples", "contentMediaType",
+    "contentEncoding", "contentSchema",
+  ]);
+  for (const file of loaded.files) {
+    walkSchema(file.json, (node, pointer) => {
+      for (const key of Object.keys(node)) {
+        if (!core.has(key) && !ajv.getKeyword(key)) {
+          issues.push({ file: file.path, pointer: `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`, message: `unknown keyword "${key}" (ajv strict mode)` });
+        }
+      }
+    });
+  }
 }

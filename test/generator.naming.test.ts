@@ -1,0 +1,53 @@
+import { describe, expect, it } from "vitest";
+import { camelCase, handlerName, methodName, pascalCase, segment, typeNameFromTitle } from "../generator/naming.js";
+
+describe("naming table", () => {
+  const cases: [string, { given: string; want: string }][] = [
+    ["compound upsert", { given: "insertorupdateone", want: "insertOrUpdateOne" }],
+    ["upsert many", { given: "insertorupdatemany", want: "insertOrUpdateMany" }],
+    ["document version", { given: "getdocumentversion", want: "getDocumentVersion" }],
+    ["queue", { given: "registerqueue", want: "registerQueue" }],
+    ["workitem is one word", { given: "popworkitem", want: "popWorkitem" }],
+    ["workitems plural", { given: "addworkitems", want: "addWorkitems" }],
+    ["workitem queue", { given: "updateworkitemqueue", want: "updateWorkitemQueue" }],
+    ["nodered is one word", { given: "getnoderedinstancelog", want: "getNoderedInstanceLog" }],
+    ["kube node labels", { given: "getkubenodelabels", want: "getKubeNodeLabels" }],
+    ["openrpa casing", { given: "invokeopenrpa", want: "invokeOpenRpa" }],
+    ["rabbitmq", { given: "deleterabbitmqqueue", want: "deleteRabbitmqQueue" }],
+    ["map reduce", { given: "mapreduce", want: "mapReduce" }],
+    ["single word", { given: "query", want: "query" }],
+    ["signin stays", { given: "signin", want: "signin" }],
+    ["case-insensitive input", { given: "Insertorupdatemany", want: "insertOrUpdateMany" }],
+    ["unknown run kept together", { given: "getfrobnicator", want: "getFrobnicator" }],
+  ];
+  it.each(cases)("%s", (_name, { given, want }) => {
+    expect(camelCase(given)).toBe(want);
+  });
+
+  it("gives readable, unique method names for all 80 catalog commands", () => {
+    const all = `addworkitem addworkitemqueue addworkitems aggregate closequeue count createcollection createindex createworkflowinstance customcommand deleteagent deleteagentpod deletemany deletenoderedinstance deletenoderedpod deleteone deletepackage deleterabbitmqqueue deleteworkitem deleteworkitemqueue distinct dropcollection dropindex dumpclients dumprabbitmq ensurecustomer ensurenoderedinstance ensurestripecustomer error exchangeclosed getagentlog getagentpods getdocumentversion getfile getindexes getkubenodelabels getnextinvoice getnoderedinstance getnoderedinstancelog getrabbitmqqueue getworkitemqueue housekeeping insertmany insertone insertorupdatemany insertorupdateone invokeopenrpa issuelicense listcollections mapreduce ping pong popworkitem pushmetrics query queueclosed queuemessage refreshtoken registerexchange registerqueue registeruser restartnoderedinstance savefile selectcustomer signin startagent startnoderedinstance stopagent stopnoderedinstance stripeaddplan stripecancelplan stripemessage unwatch updatefile updatemany updateone updateworkitem updateworkitemqueue watch watchevent`.split(" ");
+    expect(all).toHaveLength(80);
+    const names = all.map(methodName);
+    expect(new Set(names).size).toBe(80);
+    // Every command segments fully into dictionary words (no unknown run).
+    for (const command of all) expect(segment(command).join(""), command).toBe(command);
+    expect(names).toContain("ensureStripeCustomer");
+    expect(names).toContain("stripeCancelPlan");
+  });
+
+  it("keeps clear of class members and reserved words", () => {
+    expect(methodName("request")).toBe("requestCommand");
+    expect(methodName("constructor")).toBe("constructorCommand");
+    expect(methodName("delete")).toBe("deleteCommand");
+    expect(handlerName("queuemessage")).toBe("onQueueMessage");
+    expect(handlerName("refreshtoken")).toBe("onRefreshToken");
+    expect(pascalCase("watchevent")).toBe("WatchEvent");
+  });
+
+  it("never shadows global types", () => {
+    expect(typeNameFromTitle("Date")).toBe("OpenFlowDate");
+    expect(typeNameFromTitle("Error")).toBe("OpenFlowError");
+    expect(typeNameFromTitle("query reply")).toBe("QueryReply");
+    expect(typeNameFromTitle("9lives")).toBe("T9lives");
+  });
+});
