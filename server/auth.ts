@@ -1,0 +1,232 @@
+/**
+ * Users, roles, passwords and tokens. Users and roles live in the `users` collection like in OpenFlow (`_type`
+ * "user" / "role", role membership in `members`). Passwords are scrypt hashes; tokens are HS256 JWTs with the
+ * payload `{data: TokenUser subset, iat, exp}` (PROTOCOL.md 8.4).
+ */
+import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
+import { SignJWT, jwtVerify } from "jose";
+import { addRight, Rights, WellknownIds, wellknownRoleNames, type Ace, type Principal } from "./acl.js";
+import { authError } from "./errors.js";
+import { newObjectId } from "./ids.js";
+import type { UserSpec } from "./options.js";
+import type { AnyDoc, Store } from "./store.js";
+
+export interface Rolemember {
+  _id: string;
+  name: string;
+}
+
+/** The user as it travels in signin replies, refreshtoken and inside tokens (COMMANDS.md E4). */
+export interface TokenUser extends Principal {
+  _type: "user";
+  username: string;
+  roles: Rolemember[];
+  email: string;
+  disabled: boolean;
+  validated: boolean;
+  dblocked: boolean;
+  impostor?: string;
+  customerid?: string;
+  selectedcustomerid?: string;
+}
+
+export const USERS = "users";
+
+const SCRYPT: ScryptOptions = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
+
+function scrypt(password: string, salt: Buffer): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    scryptCb(password, salt, 64, SCRYPT, (err, key) => (err ? reject(err) : resolve(key)));
+  });
+}
+
+/** `scrypt$<salt hex>$<key hex>` */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await scrypt(password, salt);
+  return `scrypt$${salt.toString("hex")}$${key.toString("hex")}`;
+}
+
+export async function verifyPassword(password: string, stored: unknown): Promise<boolean> {
+  if (typeof stored !== "string") return false;
+  const [scheme, saltHex, keyHex] = stored.split("$");
+  if (scheme !== "scrypt" || !saltHex || !keyHex) return false;
+  const expected = Buffer.from(keyHex, "hex");
+  const actual = await scrypt(password, Buffer.from(saltHex, "hex"));
+  return actual.length === expected.length && timingSafeEqual(actual, expected);
+}
+
+export interface IssuedToken {
+  jwt: string;
+  /** Expiry in ms since the epoch. */
+  expiresAt: number;
+}
+
+export interface VerifiedToken {
+  user: TokenUser;
+  expiresAt: number;
+}
+
+export class Auth {
+  private readonly secret: Uint8Array;
+
+  constructor(
+    private readonly store: Store,
+    private readonly now: () => number,
+    private readonly lifetimes: { shortSeconds: number; longSeconds: number },
+    secret?: Uint8Array,
+  ) {
+    this.secret = secret ?? randomBytes(32);
+  }
+
+  /** Create the built-in roles and the given users (passwords hashed). */
+  async init(users: UserSpec[]): Promise<void> {
+    this.ensureRole("admins", WellknownIds.admins);
+    this.ensureRole("users", WellknownIds.users);
+    this.ensureRole("filestore admins", WellknownIds.filestore_admins);
+    this.ensureRole("filestore users", WellknownIds.filestore_users);
+    this.ensureRole("workitem queue admins", WellknownIds.workitem_queue_admins);
+    for (const spec of users) await this.createUser(spec);
+  }
+
+  /** The role document with this name, created when missing (well-known names get their fixed ids). */
+  ensureRole(name: string, id?: string): AnyDoc {
+    const existing = this.store.all(USERS).find((d) => d._type === "role" && d.name === name);
+    if (existing) return existing;
+    const _id = id ?? wellknownRoleNames[name] ?? newObjectId(this.now());
+    const stamp = new Date(this.now()).toISOString();
+    const acl: Ace[] = [];
+    addRight(acl, WellknownIds.admins, "admins", Rights.full);
+    addRight(acl, _id, name, Rights.read);
+    const role: AnyDoc = {
+      _id, _type: "role", name, members: [], _acl: acl, _created: stamp, _modified: stamp,
+      _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
+    };
+    return this.store.insert(USERS, role);
+  }
+
+  addMember(roleId: string, member: Rolemember): void {
+    const role = this.store.get(USERS, roleId);
+    if (!role) return;
+    const members = Array.isArray(role.members) ? (role.members as Rolemember[]) : [];
+    if (members.some((m) => m._id === member._id)) return;
+    this.store.replace(USERS, { ...role, members: [...members, member] }, "update");
+  }
+
+  removeRole(roleId: string): void {
+    this.store.remove(USERS, roleId);
+  }
+
+  async createUser(spec: UserSpec): Promise<AnyDoc> {
+    const username = spec.username.toLowerCase();
+    if (this.findUserByUsername(username)) throw authError(`User ${username} already exists`);
+    const _id = newObjectId(this.now());
+    const name = spec.name ?? spec.username;
+    const stamp = new Date(this.now()).toISOString();
+    const acl: Ace[] = [];
+    addRight(acl, WellknownIds.admins, "admins", Rights.full);
+    addRight(acl, _id, name, Rights.read | Rights.update | Rights.invoke);
+    const user: AnyDoc = {
+      _id, _type: "user", name, username, passwordhash: await hashPassword(spec.password), email: "",
+      disabled: false, validated: true, dblocked: false, _acl: acl, _created: stamp, _modified: stamp,
+      _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
+    };
+    const stored = this.store.insert(USERS, user);
+    const member = { _id, name };
+    this.addMember(WellknownIds.users, member);
+    for (const roleName of spec.roles ?? []) {
+      const role = this.ensureRole(roleName);
+      this.addMember(String(role._id), member);
+    }
+    return stored;
+  }
+
+  findUserByUsername(username: string): AnyDoc | undefined {
+    const wanted = username.toLowerCase();
+    return this.store.all(USERS).find((d) => d._type === "user" && typeof d.username === "string" && d.username.toLowerCase() === wanted);
+  }
+
+  /** Check a username and password; undefined when either is wrong. */
+  async login(username: string, password: string): Promise<AnyDoc | undefined> {
+    const user = this.findUserByUsername(username);
+    // Hash even for unknown users, so the answer time does not reveal which usernames exist.
+    const ok = await verifyPassword(password, user?.passwordhash ?? "scrypt$00$00");
+    return ok && user ? user : undefined;
+  }
+
+  /** Expand a user's roles, nested roles included, from current role membership. */
+  rolesOf(id: string): Rolemember[] {
+    const roles = this.store.all(USERS).filter((d) => d._type === "role");
+    const found = new Map<string, Rolemember>();
+    const holders = new Set([id]);
+    for (let changed = true; changed; ) {
+      changed = false;
+      for (const role of roles) {
+        const rid = String(role._id);
+        if (found.has(rid)) continue;
+        const members = Array.isArray(role.members) ? (role.members as Rolemember[]) : [];
+        if (members.some((m) => holders.has(m._id))) {
+          found.set(rid, { _id: rid, name: String(role.name ?? "") });
+          holders.add(rid);
+          changed = true;
+        }
+      }
+    }
+    return [...found.values()];
+  }
+
+  /** The TokenUser for a stored user document, roles reloaded. */
+  tokenUser(doc: AnyDoc, impostor?: string): TokenUser {
+    const user: TokenUser = {
+      _type: "user",
+      _id: String(doc._id),
+      name: String(doc.name ?? doc.username ?? ""),
+      username: String(doc.username ?? ""),
+      roles: this.rolesOf(String(doc._id)),
+      email: typeof doc.email === "string" ? doc.email : "",
+      disabled: doc.disabled === true,
+      validated: doc.validated !== false,
+      dblocked: doc.dblocked === true,
+    };
+    if (impostor) user.impostor = impostor;
+    if (typeof doc.customerid === "string") user.customerid = doc.customerid;
+    if (typeof doc.selectedcustomerid === "string") user.selectedcustomerid = doc.selectedcustomerid;
+    return user;
+  }
+
+  /** Reload a user by id (roles current); undefined when the user is gone. */
+  reload(user: Pick<TokenUser, "_id" | "impostor">): TokenUser | undefined {
+    const doc = this.store.get(USERS, user._id);
+    if (!doc || doc._type !== "user") return undefined;
+    return this.tokenUser(doc, user.impostor);
+  }
+
+  async issue(user: TokenUser, long: boolean): Promise<IssuedToken> {
+    const iat = Math.floor(this.now() / 1000);
+    const exp = iat + (long ? this.lifetimes.longSeconds : this.lifetimes.shortSeconds);
+    const data: AnyDoc = { _type: user._type, _id: user._id, name: user.name, username: user.username, roles: user.roles, dblocked: user.dblocked };
+    if (user.impostor) data.impostor = user.impostor;
+    if (user.customerid) data.customerid = user.customerid;
+    if (user.selectedcustomerid) data.selectedcustomerid = user.selectedcustomerid;
+    const jwt = await new SignJWT({ data }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt(iat).setExpirationTime(exp).sign(this.secret);
+    return { jwt, expiresAt: exp * 1000 };
+  }
+
+  /** Verify signature and expiry; the user comes from the token's `data`. Throws an "auth" error. */
+  async verify(jwt: string): Promise<VerifiedToken> {
+    try {
+      const { payload } = await jwtVerify(jwt, this.secret, { algorithms: ["HS256"], currentDate: new Date(this.now()) });
+      const data = payload.data as AnyDoc | undefined;
+      if (!data || typeof data._id !== "string" || typeof payload.exp !== "number") throw new Error("token has no user");
+      const user: TokenUser = {
+        _type: "user", _id: data._id, name: String(data.name ?? ""), username: String(data.username ?? ""),
+        roles: Array.isArray(data.roles) ? (data.roles as Rolemember[]) : [], email: "", disabled: false, validated: true,
+        dblocked: data.dblocked === true,
+      };
+      if (typeof data.impostor === "string") user.impostor = data.impostor;
+      return { user, expiresAt: payload.exp * 1000 };
+    } catch (err) {
+      throw authError(`invalid or expired jwt: ${(err as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * An in-memory stand-in for the AMQP bridge (COMMANDS.md M): queues with consumers (round robin), exchanges
+ * (fanout, direct, topic), delivery as a server-started `queuemessage` that waits for the consumer's reply
+ * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
+ * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.
+ */
+import type { Connection } from "./connection.js";
+import { commandError, unsupportedError } from "./errors.js";
+import { randomName } from "./ids.js";
+import type { ServerLogger } from "./options.js";
+
+export interface BrokerMessage {
+  data: unknown;
+  replyto: string;
+  correlationId: string;
+  routingkey: string;
+  exchangename: string;
+  expiresAt: number;
+  error?: unknown;
+}
+
+interface Consumer {
+  conn: Connection;
+  tag: string;
+}
+
+interface InFlight {
+  queue: BrokerQueue;
+  message: BrokerMessage;
+  conn: Connection;
+}
+
+interface BrokerQueue {
+  name: string;
+  consumers: Consumer[];
+  messages: BrokerMessage[];
+  /** Auto-named queues belong to one connection and go away with it. */
+  owner: Connection | undefined;
+  next: number;
+}
+
+export type ExchangeAlgorithm = "direct" | "fanout" | "topic";
+
+interface Binding {
+  queue: string;
+  routingkey: string;
+  conn: Connection;
+}
+
+interface Exchange {
+  name: string;
+  algorithm: ExchangeAlgorithm;
+  bindings: Binding[];
+}
+
+/** Most unacknowledged deliveries per consumer (the real server's prefetch). */
+const PREFETCH = 50;
+
+export interface BrokerOptions {
+  now: () => number;
+  requeueDelayMs: number;
+  logger: ServerLogger;
+}
+
+/** AMQP topic matching: `*` is one word, `#` zero or more words. */
+export function topicMatches(pattern: string, key: string): boolean {
+  const p = pattern.split(".");
+  const k = key.split(".");
+  const match = (i: number, j: number): boolean => {
+    if (i === p.length) return j === k.length;
+    if (p[i] === "#") {
+      for (let skip = j; skip <= k.length; skip++) if (match(i + 1, skip)) return true;
+      return false;
+    }
+    if (j === k.length) return false;
+    return (p[i] === "*" || p[i] === k[j]) && match(i + 1, j + 1);
+  };
+  return match(0, 0);
+}
+
+export class Broker {
+  private readonly queues = new Map<string, BrokerQueue>();
+  private readonly exchanges = new Map<string, Exchange>();
+  private readonly inflight = new Map<Connection, Set<InFlight>>();
+  private readonly timers = new Set<ReturnType<typeof setTimeout>>();
+  private closed = false;
+
+  constructor(private readonly options: BrokerOptions) {}
+
+  /** Start consuming `name` (auto-named `<agent>.<random>` when empty). Returns the real queue name. */
+  registerQueue(conn: Connection, requested: string): string {
+    const name = requested === "" ? `${conn.clientagent}.${randomName(12)}`.toLowerCase() : requested.toLowerCase();
+    if (name === "openflow") throw commandError("Access denied");
+    const queue = this.ensureQueue(name, requested === "" ? conn : undefined);
+    if (queue.owner && queue.owner !== conn) throw commandError(`Access denied, queue ${name} is exclusive to another connection`);
+    if (!queue.consumers.some((c) => c.conn === conn)) queue.consumers.push({ conn, tag: `amq.ctag-${randomName(16)}` });
+    this.pump(queue);
+    return name;
+  }
+
+  /** Declare an exchange and (when `addqueue`) bind a new auto-named queue that this connection consumes. */
+  registerExchange(conn: Connection, name: string, algorithm: string, routingkey: string, addqueue: boolean): string {
+    if (name === "") throw commandError("exchangename is mandatory");
+    if (name === "openflow") throw commandError("Access denied");
+    if (algorithm === "header" || algorithm === "headers") throw unsupportedError("registerexchange with algorithm header");
+    if (algorithm !== "direct" && algorithm !== "fanout" && algorithm !== "topic") {
+      throw commandError(algorithm ? `invalid algorithm ${algorithm}` : "algorithm is mandatory, as either direct, fanout, topic or header");
+    }
+    let exchange = this.exchanges.get(name);
+    if (!exchange) {
+      exchange = { name, algorithm, bindings: [] };
+      this.exchanges.set(name, exchange);
+    } else if (exchange.algorithm !== algorithm) {
+      throw commandError(`exchange ${name} already exists with algorithm ${exchange.algorithm}`);
+    }
+    if (!addqueue) return "";
+    const queuename = this.registerQueue(conn, "");
+    exchange.bindings.push({ queue: queuename, routingkey, conn });
+    return queuename;
+  }
+
+  /** Stop this connection's consumption of `name`; its own auto-named queue is deleted. */
+  closeQueue(conn: Connection, requested: string): void {
+    const name = requested.toLowerCase();
+    const queue = this.queues.get(name);
+    if (!queue) return;
+    queue.consumers = queue.consumers.filter((c) => c.conn !== conn);
+    if (queue.owner === conn) this.deleteQueue(name, false);
+  }
+
+  /** Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange. */
+  publish(target: { queuename: string; exchangename: string }, message: BrokerMessage): void {
+    if (target.exchangename !== "") {
+      const exchange = this.exchanges.get(target.exchangename);
+      if (!exchange) throw commandError(`Unknown exchange ${target.exchangename} or access denied`);
+      const routed = new Set<string>();
+      for (const b of exchange.bindings) {
+        const hit = exchange.algorithm === "fanout" || (exchange.algorithm === "direct" ? b.routingkey === message.routingkey : topicMatches(b.routingkey, message.routingkey));
+        if (hit) routed.add(b.queue);
+      }
+      for (const name of routed) this.enqueue(this.ensureQueue(name, undefined), { ...message, exchangename: exchange.name });
+      return;
+    }
+    if (target.queuename === "openflow") throw commandError("Access denied");
+    this.enqueue(this.ensureQueue(target.queuename.toLowerCase(), undefined), message);
+  }
+
+  /** Forget a connection: its consumers and bindings go, its own queues are deleted, its unacked messages return. */
+  removeConnection(conn: Connection): void {
+    const flights = this.inflight.get(conn);
+    this.inflight.delete(conn);
+    for (const flight of flights ?? []) {
+      flight.queue.messages.unshift(flight.message);
+    }
+    for (const exchange of this.exchanges.values()) exchange.bindings = exchange.bindings.filter((b) => b.conn !== conn);
+    for (const queue of [...this.queues.values()]) {
+      queue.consumers = queue.consumers.filter((c) => c.conn !== conn);
+      if (queue.owner === conn) this.deleteQueue(queue.name, false);
+      else this.pump(queue);
+    }
+  }
+
+  /** Delete a queue; its consumers get `queueclosed` (and exchange consumers `exchangeclosed`) when `notify`. */
+  deleteQueue(name: string, notify = true): boolean {
+    const queue = this.queues.get(name);
+    if (!queue) return false;
+    this.queues.delete(name);
+    for (const exchange of this.exchanges.values()) {
+      const bound = exchange.bindings.filter((b) => b.queue === name);
+      exchange.bindings = exchange.bindings.filter((b) => b.queue !== name);
+      if (notify) for (const b of bound) b.conn.push("exchangeclosed", { routingkey: "", queuename: name, exchangename: exchange.name }, true);
+    }
+    if (notify) for (const c of queue.consumers) c.conn.push("queueclosed", { queuename: name }, true);
+    return true;
+  }
+
+  /** What the real server does when it loses AMQP: every queue and exchange closes, consumers are told. */
+  closeAll(): void {
+    for (const name of [...this.queues.keys()]) this.deleteQueue(name, true);
+    this.exchanges.clear();
+    this.closed = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Drop expired messages that nobody consumed (dead-lettering "timeout" to their reply queue). */
+  sweep(): void {
+    for (const queue of [...this.queues.values()]) this.dropExpired(queue);
+  }
+
+  queueNames(): string[] {
+    return [...this.queues.keys()];
+  }
+
+  pendingCount(name: string): number {
+    return this.queues.get(name.toLowerCase())?.messages.length ?? 0;
+  }
+
+  private ensureQueue(name: string, owner: Connection | undefined): BrokerQueue {
+    let queue = this.queues.get(name);
+    if (!queue) {
+      queue = { name, consumers: [], messages: [], owner, next: 0 };
+      this.queues.set(name, queue);
+    }
+    return queue;
+  }
+
+  private enqueue(queue: BrokerQueue, message: BrokerMessage): void {
+    queue.messages.push(message);
+    this.pump(queue);
+  }
+
+  private dropExpired(queue: BrokerQueue): void {
+    const now = this.options.now();
+    const keep: BrokerMessage[] = [];
+    for (const m of queue.messages) {
+      if (m.expiresAt > now) keep.push(m);
+      else if (m.replyto && m.replyto !== queue.name && !(typeof m.data === "object" && m.data !== null && (m.data as { command?: unknown }).command === "timeout")) {
+        const target = this.queues.get(m.replyto);
+        if (target) target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
+        if (target) this.pump(target);
+      }
+    }
+    queue.messages = keep;
+  }
+
+  private flights(conn: Connection): Set<InFlight> {
+    let set = this.inflight.get(conn);
+    if (!set) {
+      set = new Set();
+      this.inflight.set(conn, set);
+    }
+    return set;
+  }
+
+  private pickConsumer(queue: BrokerQueue): Consumer | undefined {
+    const n = queue.consumers.length;
+    for (let i = 0; i < n; i++) {
+      const c = queue.consumers[(queue.next + i) % n];
+      if (c && !c.conn.closed && this.flights(c.conn).size < PREFETCH) {
+        queue.next = (queue.next + i + 1) % n;
+        return c;
+      }
+    }
+    return undefined;
+  }
+
+  private pump(queue: BrokerQueue): void {
+    if (this.closed) return;
+    this.dropExpired(queue);
+    for (let guard = 0; guard < 10_000 && queue.messages.length > 0; guard++) {
+      const consumer = this.pickConsumer(queue);
+      if (!consumer) return;
+      const message = queue.messages.shift() as BrokerMessage;
+      this.deliver(queue, consumer, message);
+    }
+  }
+
+  private deliver(queue: BrokerQueue, consumer: Consumer, message: BrokerMessage): void {
+    const flight: InFlight = { queue, message, conn: consumer.conn };
+    const set = this.flights(consumer.conn);
+    set.add(flight);
+    const payload: Record<string, unknown> = {
+      queuename: queue.name,
+      data: message.data,
+      replyto: message.replyto,
+      correlationId: message.correlationId,
+      consumerTag: consumer.tag,
+      routingkey: message.routingkey,
+      exchangename: message.exchangename,
+    };
+    if (message.error !== undefined) payload.error = message.error;
+    consumer.conn.request("queuemessage", payload, (reply) => {
+      if (!set.delete(flight)) return;
+      if (reply.command === "error") {
+        // nack: back into the queue after the requeue delay (amqp_requeue_time).
+        const timer = setTimeout(() => {
+          this.timers.delete(timer);
+          const current = this.queues.get(queue.name);
+          if (!current) return;
+          current.messages.unshift(message);
+          this.pump(current);
+        }, this.options.requeueDelayMs);
+        this.timers.add(timer);
+      }
+      this.pump(queue);
+    });
+  }
+}

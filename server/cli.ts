@@ -1,0 +1,175 @@
+/**
+ * `openflow-spec serve [--port N] [--host H] [--users FILE] [--package-size N] [--error-style 2021|latest]`:
+ * runs the local server until SIGINT/SIGTERM. Bad arguments or a bad users file: UsageError (exit 2).
+ */
+import { readFile } from "node:fs/promises";
+import { UsageError } from "../cli/usage.js";
+import { randomName } from "./ids.js";
+import type { ErrorStyle, ServerLogger, UserSpec } from "./options.js";
+import { startServer } from "./server.js";
+
+const HELP = `usage: openflow-spec serve [options]
+
+Run a local OpenFlow-compatible server (legacy JSON websocket protocol, in memory).
+
+options:
+  --port N              TCP port (default 3000; 0 picks a free port)
+  --host H              interface to bind (default 127.0.0.1)
+  --users FILE          JSON array of {"username", "password", "roles"?: [role names]}
+                        (default: one admin user, credentials printed at start)
+  --package-size N      websocket_package_size announced and used for replies (default 25000)
+  --error-style S       latest (default) or 2021
+  --verbose             log connections and failed commands
+  -h, --help            show this help
+`;
+
+export interface ServeArgs {
+  port: number;
+  host: string;
+  usersFile: string | undefined;
+  packageSize: number;
+  errorStyle: ErrorStyle;
+  verbose: boolean;
+  help: boolean;
+}
+
+function intArg(flag: string, value: string | undefined, min: number, max: number): number {
+  if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`${flag} needs an integer, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${n}`);
+  return n;
+}
+
+export function parseServeArgs(argv: string[]): ServeArgs {
+  const args: ServeArgs = { port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", verbose: false, help: false };
+  for (let i = 0; i < argv.length; i++) {
+    const raw = argv[i] as string;
+    const eq = raw.indexOf("=");
+    const flag = raw.startsWith("--") && eq > 0 ? raw.slice(0, eq) : raw;
+    const inline = raw.startsWith("--") && eq > 0 ? raw.slice(eq + 1) : undefined;
+    const value = (): string | undefined => inline ?? argv[++i];
+    switch (flag) {
+      case "-h":
+      case "--help":
+        args.help = true;
+        break;
+      case "--port":
+        args.port = intArg(flag, value(), 0, 65535);
+        break;
+      case "--host": {
+        const host = value();
+        if (!host) throw new UsageError("--host needs a value");
+        args.host = host;
+        break;
+      }
+      case "--users": {
+        const file = value();
+        if (!file) throw new UsageError("--users needs a file name");
+        args.usersFile = file;
+        break;
+      }
+      case "--package-size":
+        args.packageSize = intArg(flag, value(), 1, 100_000_000);
+        break;
+      case "--error-style": {
+        const style = value();
+        if (style !== "latest" && style !== "2021") throw new UsageError(`--error-style must be latest or 2021, got ${JSON.stringify(style ?? "")}`);
+        args.errorStyle = style;
+        break;
+      }
+      case "--verbose":
+        args.verbose = true;
+        break;
+      default:
+        throw new UsageError(`unknown option ${JSON.stringify(raw)} (see serve --help)`);
+    }
+  }
+  return args;
+}
+
+/** Read and check a users file: a JSON array of {username, password, roles?}. Errors name the entry and field. */
+export async function loadUsersFile(file: string): Promise<UserSpec[]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--users ${file}: cannot read: ${(err as Error).message}`);
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (err) {
+    throw new UsageError(`--users ${file}: not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(value) || value.length === 0) throw new UsageError(`--users ${file}: must be a non-empty JSON array of {"username", "password", "roles"?}`);
+  const seen = new Set<string>();
+  return value.map((entry: unknown, i) => {
+    const where = `--users ${file}: entry [${i}]`;
+    if (typeof entry !== "object" || entry === null || Array.isArray(entry)) throw new UsageError(`${where} must be an object`);
+    const e = entry as Record<string, unknown>;
+    if (typeof e.username !== "string" || e.username.trim() === "") throw new UsageError(`${where}.username must be a non-empty string`);
+    if (typeof e.password !== "string" || e.password === "") throw new UsageError(`${where}.password must be a non-empty string`);
+    if (e.roles !== undefined && (!Array.isArray(e.roles) || !e.roles.every((r) => typeof r === "string" && r !== ""))) {
+      throw new UsageError(`${where}.roles must be an array of role names`);
+    }
+    const key = e.username.toLowerCase();
+    if (seen.has(key)) throw new UsageError(`${where}.username ${JSON.stringify(e.username)} appears twice`);
+    seen.add(key);
+    return { username: e.username, password: e.password, ...(e.roles ? { roles: e.roles as string[] } : {}) };
+  });
+}
+
+function consoleLogger(verbose: boolean): ServerLogger {
+  const line = (level: string, message: string) => process.stderr.write(`${new Date().toISOString()} ${level} ${message}\n`);
+  return {
+    info: (m) => verbose && line("info", m),
+    warn: (m) => line("warn", m),
+    error: (m) => line("error", m),
+    debug: (m) => verbose && line("debug", m),
+  };
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const args = parseServeArgs(argv);
+  if (args.help) {
+    process.stdout.write(HELP);
+    return 0;
+  }
+  const users = args.usersFile ? await loadUsersFile(args.usersFile) : undefined;
+  const adminPassword = users ? undefined : randomName(16);
+  let server;
+  try {
+    server = await startServer({
+      port: args.port, host: args.host, packageSize: args.packageSize, errorStyle: args.errorStyle, logger: consoleLogger(args.verbose),
+      ...(users ? { users } : { adminPassword }),
+    });
+  } catch (err) {
+    process.stderr.write(`openflow-spec serve: cannot start: ${(err as Error).message}\n`);
+    return 1;
+  }
+  const out = process.stdout;
+  out.write(`OpenFlow-compatible server listening on ${server.url}\n`);
+  if (users) out.write(`users: ${users.map((u) => u.username).join(", ")} (from ${args.usersFile})\n`);
+  else out.write(`admin user: username "admin", password "${adminPassword}"\n`);
+  out.write(`error style: ${args.errorStyle}, websocket_package_size: ${args.packageSize}\n`);
+  out.write("ready (Ctrl+C to stop)\n");
+  const running = server;
+  return await new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGINT", onInt);
+      process.off("SIGTERM", onTerm);
+      out.write(`${signal}: stopping\n`);
+      running.close().then(
+        () => resolve(0),
+        (err: unknown) => {
+          process.stderr.write(`openflow-spec serve: error while stopping: ${(err as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    const onInt = () => stop("SIGINT");
+    const onTerm = () => stop("SIGTERM");
+    process.on("SIGINT", onInt);
+    process.on("SIGTERM", onTerm);
+  });
+}

@@ -1,0 +1,62 @@
+/** Messaging (COMMANDS.md M): registerqueue, registerexchange, closequeue and publishing with queuemessage. */
+import { newFrameId } from "../../runtime/framing.js";
+import type { Handler } from "../context.js";
+import { commandError } from "../errors.js";
+import type { AnyDoc } from "../store.js";
+
+function str(value: unknown): string {
+  return typeof value === "string" ? value : "";
+}
+
+export const messagingHandlers: Record<string, Handler> = {
+  registerqueue(ctx) {
+    const p = ctx.payload;
+    const queuename = ctx.server.broker.registerQueue(ctx.conn, str(p.queuename));
+    return { ...p, queuename };
+  },
+
+  registerexchange(ctx) {
+    const p = ctx.payload;
+    const exchangename = str(p.exchangename);
+    const addqueue = p.addqueue !== false;
+    const queuename = ctx.server.broker.registerExchange(ctx.conn, exchangename, str(p.algorithm), str(p.routingkey), addqueue);
+    return { ...p, exchangename, queuename };
+  },
+
+  closequeue(ctx) {
+    const p = ctx.payload;
+    if (str(p.queuename) === "") throw commandError("queuename is mandatory");
+    ctx.server.broker.closeQueue(ctx.conn, str(p.queuename));
+    return { ...p };
+  },
+
+  queuemessage(ctx) {
+    const p: AnyDoc = { ...ctx.payload };
+    // server-latest maps the 2021 name `exchange` to `exchangename` (Q14).
+    if (str(p.exchangename) === "" && str(p.exchange) !== "") p.exchangename = p.exchange;
+    delete p.exchange;
+    const queuename = str(p.queuename).toLowerCase();
+    const exchangename = str(p.exchangename);
+    if (queuename === "" && exchangename === "") throw commandError("queuename or exchange must be given");
+    let data: unknown = p.data;
+    if (typeof data === "string") {
+      try {
+        data = JSON.parse(data);
+      } catch {
+        // Not JSON: delivered as the string it is.
+      }
+    }
+    if (p.striptoken !== true && typeof data === "object" && data !== null && !Array.isArray(data)) {
+      data = { ...(data as AnyDoc), __jwt: ctx.jwt, __user: ctx.user };
+    }
+    const expiration = typeof p.expiration === "number" && p.expiration > 0 ? p.expiration : ctx.server.options.defaultExpirationMs;
+    const correlationId = str(p.correlationId) || newFrameId();
+    ctx.server.broker.publish(
+      { queuename, exchangename },
+      { data, replyto: str(p.replyto).toLowerCase(), correlationId, routingkey: str(p.routingkey), exchangename, expiresAt: ctx.server.now() + expiration },
+    );
+    const reply: AnyDoc = { ...p, queuename, correlationId, data };
+    delete reply.user;
+    return reply;
+  },
+};

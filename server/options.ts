@@ -1,0 +1,178 @@
+/**
+ * Options of the local server and their defaults. Every knob lives here, so the rest of the server reads one
+ * resolved object and tests can shorten any timer.
+ */
+
+/** A user the server knows at start. `roles` are role names; unknown names become new roles. */
+export interface UserSpec {
+  username: string;
+  password: string;
+  roles?: string[];
+  /** Display name; defaults to the username. */
+  name?: string;
+}
+
+export interface ServerLogger {
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  debug?(message: string): void;
+}
+
+/** Which error reply style the server uses (PROTOCOL.md section 6). */
+export type ErrorStyle = "latest" | "2021";
+
+export interface RateLimitOptions {
+  /** Points per window (the real server: 30). */
+  points?: number;
+  /** Window length in ms (the real server: 1000). */
+  durationMs?: number;
+}
+
+export interface HeartbeatOptions {
+  /** Close a connection that sent nothing for this long (the real server: 60 s). 0 disables. */
+  timeoutMs?: number;
+  /** How often silent and unsigned connections are checked (the real server: 10 s). */
+  intervalMs?: number;
+  /** Close a connection that has not signed in after this long (server-latest: 120 s). 0 disables. */
+  signinTimeoutMs?: number;
+}
+
+export interface LimitOptions {
+  /** Largest reassembled payload, in UTF-16 code units. */
+  maxMessageChars?: number;
+  /** Largest `count` of one chunked message. */
+  maxChunks?: number;
+  /** Largest single websocket frame in bytes (ws `maxPayload`). */
+  maxFrameBytes?: number;
+  /** Most half-received messages per connection. */
+  maxPartialMessages?: number;
+  /** A half-received message is dropped after this long. */
+  partialTimeoutMs?: number;
+}
+
+/** Observe every websocket text message the server receives ("in") or sends ("out"). For tests and tracing. */
+export type FrameTap = (direction: "in" | "out", text: string, connectionId: string) => void;
+
+export interface ServerOptions {
+  /** TCP port; 0 (default) picks a free one. */
+  port?: number;
+  /** Interface to bind; default 127.0.0.1. */
+  host?: string;
+  /** Users created at start. Default: one admin user `admin` with a random password (see `adminPassword`). */
+  users?: UserSpec[];
+  /** Password of the default admin when `users` is not given; random when omitted. */
+  adminPassword?: string;
+  /** Chunk size announced as `websocket_package_size` and used for the server's own messages (default 25000). */
+  packageSize?: number;
+  /** Error reply style (default "latest"). */
+  errorStyle?: ErrorStyle;
+  /** Lifetime of normal tokens in seconds (default 300, like `shorttoken_expires_in` 5m). */
+  shortTokenSeconds?: number;
+  /** Lifetime of `longtoken` tokens in seconds (default 365 days). */
+  longTokenSeconds?: number;
+  /** How often connection tokens are checked for refresh (default 10 s). */
+  refreshCheckIntervalMs?: number;
+  /** A token that expires within this many ms is refreshed (default 60 s). */
+  refreshBeforeExpiryMs?: number;
+  /** HS256 secret for tokens; random per server when omitted. */
+  jwtSecret?: string | Uint8Array;
+  limits?: LimitOptions;
+  /** Per-connection rate limit like the real server's; off unless given (true = 30 points per second). */
+  rateLimit?: boolean | RateLimitOptions;
+  heartbeat?: HeartbeatOptions;
+  /** Delay before a nacked queue message is delivered again (the real server: 1000 ms). */
+  requeueDelayMs?: number;
+  /** Default queue message expiration in ms (the real server: 60000). */
+  defaultExpirationMs?: number;
+  /** Validate every incoming payload against the schemas (default true). */
+  validate?: boolean;
+  logger?: ServerLogger;
+  /** Clock in ms since the epoch; injectable for tests. */
+  now?: () => number;
+  onFrame?: FrameTap;
+}
+
+export interface ResolvedOptions {
+  port: number;
+  host: string;
+  users: UserSpec[] | undefined;
+  adminPassword: string | undefined;
+  packageSize: number;
+  errorStyle: ErrorStyle;
+  shortTokenSeconds: number;
+  longTokenSeconds: number;
+  refreshCheckIntervalMs: number;
+  refreshBeforeExpiryMs: number;
+  jwtSecret: Uint8Array | undefined;
+  limits: Required<LimitOptions>;
+  rateLimit: Required<RateLimitOptions> | undefined;
+  heartbeat: Required<HeartbeatOptions>;
+  requeueDelayMs: number;
+  defaultExpirationMs: number;
+  validate: boolean;
+  logger: ServerLogger;
+  now: () => number;
+  onFrame: FrameTap | undefined;
+}
+
+export const silentLogger: ServerLogger = { info() {}, warn() {}, error() {} };
+
+function positive(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== "number" || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+    throw new RangeError(`server option ${name} must be a ${allowZero ? "non-negative" : "positive"} number, got ${String(value)}`);
+  }
+  return value;
+}
+
+export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
+  const port = options.port ?? 0;
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`server option port must be 0..65535, got ${String(port)}`);
+  const packageSize = positive("packageSize", options.packageSize, 25_000);
+  if (!Number.isInteger(packageSize)) throw new RangeError(`server option packageSize must be an integer, got ${packageSize}`);
+  const errorStyle = options.errorStyle ?? "latest";
+  if (errorStyle !== "latest" && errorStyle !== "2021") throw new RangeError(`server option errorStyle must be "latest" or "2021", got ${String(errorStyle)}`);
+  const limits = options.limits ?? {};
+  const heartbeat = options.heartbeat ?? {};
+  const rate = options.rateLimit;
+  const secret = options.jwtSecret;
+  return {
+    port,
+    host: options.host ?? "127.0.0.1",
+    users: options.users,
+    adminPassword: options.adminPassword,
+    packageSize,
+    errorStyle,
+    shortTokenSeconds: positive("shortTokenSeconds", options.shortTokenSeconds, 300),
+    longTokenSeconds: positive("longTokenSeconds", options.longTokenSeconds, 365 * 24 * 3600),
+    refreshCheckIntervalMs: positive("refreshCheckIntervalMs", options.refreshCheckIntervalMs, 10_000),
+    refreshBeforeExpiryMs: positive("refreshBeforeExpiryMs", options.refreshBeforeExpiryMs, 60_000, true),
+    jwtSecret: typeof secret === "string" ? new TextEncoder().encode(secret) : secret,
+    limits: {
+      maxMessageChars: positive("limits.maxMessageChars", limits.maxMessageChars, 32 * 1024 * 1024),
+      maxChunks: positive("limits.maxChunks", limits.maxChunks, 100_000),
+      maxFrameBytes: positive("limits.maxFrameBytes", limits.maxFrameBytes, 32 * 1024 * 1024),
+      maxPartialMessages: positive("limits.maxPartialMessages", limits.maxPartialMessages, 1_000),
+      partialTimeoutMs: positive("limits.partialTimeoutMs", limits.partialTimeoutMs, 60_000),
+    },
+    rateLimit:
+      rate === undefined || rate === false
+        ? undefined
+        : {
+            points: positive("rateLimit.points", rate === true ? undefined : rate.points, 30),
+            durationMs: positive("rateLimit.durationMs", rate === true ? undefined : rate.durationMs, 1_000),
+          },
+    heartbeat: {
+      timeoutMs: positive("heartbeat.timeoutMs", heartbeat.timeoutMs, 60_000, true),
+      intervalMs: positive("heartbeat.intervalMs", heartbeat.intervalMs, 10_000),
+      signinTimeoutMs: positive("heartbeat.signinTimeoutMs", heartbeat.signinTimeoutMs, 120_000, true),
+    },
+    requeueDelayMs: positive("requeueDelayMs", options.requeueDelayMs, 1_000, true),
+    defaultExpirationMs: positive("defaultExpirationMs", options.defaultExpirationMs, 60_000),
+    validate: options.validate ?? true,
+    logger: options.logger ?? silentLogger,
+    now: options.now ?? Date.now,
+    onFrame: options.onFrame,
+  };
+}

@@ -1,0 +1,118 @@
+/**
+ * MongoDB semantics on in-memory documents through `mingo`, plus the decoding the real server applies to query
+ * input (COMMANDS.md A.4): JSON-string queries, `"__REGEXP /p/f"` strings back to RegExp, string `orderby`
+ * and `projection`. Scripts (`$where`, `$function`, `$accumulator`) stay disabled.
+ */
+import { Aggregator, Query } from "mingo";
+import type { Options } from "mingo/types";
+import { commandError } from "./errors.js";
+import type { AnyDoc } from "./store.js";
+
+const REGEXP_PREFIX = "__REGEXP ";
+
+/** Recursively turn `"__REGEXP /pattern/flags"` strings into RegExp objects (arrays and objects walked). */
+export function decodeRegexps(value: unknown): unknown {
+  if (typeof value === "string") {
+    if (!value.startsWith(REGEXP_PREFIX)) return value;
+    const literal = value.slice(REGEXP_PREFIX.length);
+    const last = literal.lastIndexOf("/");
+    if (!literal.startsWith("/") || last <= 0) return value;
+    try {
+      return new RegExp(literal.slice(1, last), literal.slice(last + 1));
+    } catch {
+      return value;
+    }
+  }
+  if (Array.isArray(value)) return value.map(decodeRegexps);
+  if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
+    const out: AnyDoc = {};
+    for (const [k, v] of Object.entries(value as AnyDoc)) out[k] = decodeRegexps(v);
+    return out;
+  }
+  return value;
+}
+
+/** A field that may be an object or a JSON-string of one (`query`, `projection`, `item`, ...). */
+export function objectField(value: unknown, field: string, required: boolean): AnyDoc | undefined {
+  if (value === undefined || value === null || value === "") {
+    if (required) throw commandError(`${field} is mandatory`);
+    return undefined;
+  }
+  let parsed = value;
+  if (typeof value === "string") {
+    try {
+      parsed = JSON.parse(value);
+    } catch (err) {
+      throw commandError(`${field} is not valid JSON: ${(err as Error).message}`);
+    }
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) throw commandError(`${field} must be an object`);
+  return parsed as AnyDoc;
+}
+
+/** Parse a query field: object or JSON-string, `__REGEXP` strings decoded. */
+export function parseQuery(value: unknown, required = true): AnyDoc {
+  const query = objectField(value, "Query", required) ?? {};
+  return decodeRegexps(query) as AnyDoc;
+}
+
+/** `orderby`: an object, a JSON-string of one (when it contains `{`), or a single field name ascending. */
+export function parseOrderBy(value: unknown): Record<string, 1 | -1> | undefined {
+  if (value === undefined || value === null || value === "") return undefined;
+  let spec: unknown = value;
+  if (typeof value === "string") {
+    if (!value.includes("{")) return { [value]: 1 };
+    spec = objectField(value, "orderby", false);
+  }
+  if (typeof spec !== "object" || spec === null) throw commandError("orderby must be an object, a JSON-string or a field name");
+  const out: Record<string, 1 | -1> = {};
+  for (const [k, v] of Object.entries(spec as AnyDoc)) out[k] = v === -1 || v === "-1" || v === "desc" || v === "descending" ? -1 : 1;
+  return out;
+}
+
+export const mingoOptions: Partial<Options> = { scriptEnabled: false };
+
+/** Compile a filter, turning mingo's complaints into a command error that names the problem. */
+export function compile(query: AnyDoc): Query {
+  try {
+    return new Query(query, mingoOptions);
+  } catch (err) {
+    throw commandError(`Invalid query: ${(err as Error).message}`);
+  }
+}
+
+export interface FindOptions {
+  projection?: AnyDoc | undefined;
+  orderby?: Record<string, 1 | -1> | undefined;
+  skip?: number;
+  top?: number;
+}
+
+export function find(docs: AnyDoc[], query: AnyDoc, options: FindOptions = {}): AnyDoc[] {
+  try {
+    let cursor = compile(query).find<AnyDoc>(docs, options.projection && Object.keys(options.projection).length ? options.projection : undefined);
+    if (options.orderby && Object.keys(options.orderby).length) cursor = cursor.sort(options.orderby);
+    if (options.skip) cursor = cursor.skip(options.skip);
+    if (options.top) cursor = cursor.limit(options.top);
+    return structuredClone(cursor.all());
+  } catch (err) {
+    if (err instanceof Error && err.name === "OpenFlowError") throw err;
+    throw commandError(`Invalid query: ${(err as Error).message}`);
+  }
+}
+
+/** Run an aggregation pipeline. `$out`/`$merge` are refused: they would write around the ACL checks. */
+export function aggregate(docs: AnyDoc[], pipeline: AnyDoc[], resolve: (collection: string) => AnyDoc[]): AnyDoc[] {
+  for (const stage of pipeline) {
+    if (typeof stage !== "object" || stage === null || Array.isArray(stage)) throw commandError("aggregates must be an array of pipeline stage objects");
+    for (const key of Object.keys(stage)) {
+      if (key === "$out" || key === "$merge") throw commandError(`Aggregation stage ${key} is not supported by this server`);
+    }
+  }
+  try {
+    const aggregator = new Aggregator(pipeline, { ...mingoOptions, collectionResolver: resolve });
+    return structuredClone(aggregator.run(docs)) as AnyDoc[];
+  } catch (err) {
+    throw commandError(`Aggregate failed: ${(err as Error).message}`);
+  }
+}

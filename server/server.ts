@@ -1,0 +1,218 @@
+/**
+ * `startServer(options)`: an HTTP server whose websocket endpoint (`/`, `/ws`, `/ws/v1`, like server-latest)
+ * speaks the legacy OpenFlow protocol, with the state in memory. Timers: heartbeat (silent and unsigned
+ * clients), token refresh (`refreshtoken` before expiry), sweeps for half-received messages and expired queue
+ * messages. `close()` tells consumers their queues are gone, closes every socket and stops every timer.
+ */
+import { createServer, type IncomingMessage } from "node:http";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type WebSocket } from "ws";
+import { Auth } from "./auth.js";
+import { Broker } from "./broker.js";
+import { Connection } from "./connection.js";
+import type { Handler, ServerContext } from "./context.js";
+import { handleText } from "./dispatch.js";
+import { FileStore } from "./files.js";
+import { randomName } from "./ids.js";
+import { resolveOptions, type ResolvedOptions, type ServerOptions, type UserSpec } from "./options.js";
+import { Store } from "./store.js";
+import { Watches } from "./watches.js";
+import { dataHandlers } from "./handlers/data.js";
+import { fileHandlers } from "./handlers/files.js";
+import { messagingHandlers } from "./handlers/messaging.js";
+import { otherHandlers } from "./handlers/other.js";
+import { watchHandlers } from "./handlers/watch.js";
+import { workitemHandlers } from "./handlers/workitems.js";
+
+export interface RunningServer {
+  /** `ws://host:port/` */
+  readonly url: string;
+  readonly port: number;
+  readonly host: string;
+  /** The users created at start (with the generated admin password when no users were given). */
+  readonly users: readonly UserSpec[];
+  /** The live state, for tests that want to look inside. */
+  readonly context: ServerContext;
+  /** Number of open connections. */
+  readonly connectionCount: number;
+  /** Delete a queue as if the broker lost it: its consumers receive `queueclosed`. */
+  dropQueue(name: string): boolean;
+  /** Stop accepting, close every connection, stop every timer. Idempotent. */
+  close(): Promise<void>;
+}
+
+const PATHS = new Set(["/", "/ws", "/ws/v1"]);
+
+export function buildHandlers(): Map<string, Handler> {
+  return new Map(Object.entries({ ...dataHandlers, ...watchHandlers, ...messagingHandlers, ...workitemHandlers, ...fileHandlers, ...otherHandlers }));
+}
+
+class LocalServer implements ServerContext {
+  readonly store = new Store();
+  readonly files = new FileStore();
+  readonly auth: Auth;
+  readonly broker: Broker;
+  readonly watches: Watches;
+  readonly connections = new Set<Connection>();
+
+  constructor(readonly options: ResolvedOptions) {
+    this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret);
+    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger });
+    this.watches = new Watches(this.store, options.now);
+  }
+
+  now(): number {
+    return this.options.now();
+  }
+
+  stamp(): string {
+    return new Date(this.options.now()).toISOString();
+  }
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const log = resolved.logger;
+  const server = new LocalServer(resolved);
+  const users: UserSpec[] = resolved.users ?? [{ username: "admin", password: resolved.adminPassword ?? randomName(16), roles: ["admins"], name: "Administrator" }];
+  await server.auth.init(users);
+  const dispatcher = { handlers: buildHandlers() };
+
+  const http = createServer((_req, res) => {
+    res.writeHead(426, { "content-type": "text/plain" });
+    res.end("OpenFlow-compatible websocket server: connect with ws:// on /, /ws or /ws/v1\n");
+  });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
+
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const path = (req.url ?? "/").split("?")[0] ?? "/";
+    if (!PATHS.has(path)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
+  });
+
+  wss.on("connection", (ws: WebSocket, req: IncomingMessage) => {
+    const remote = `${req.socket.remoteAddress ?? "?"}:${req.socket.remotePort ?? "?"}`;
+    const conn = new Connection(ws, remote, resolved);
+    server.connections.add(conn);
+    conn.onClose(() => {
+      server.connections.delete(conn);
+      server.watches.removeConnection(conn);
+      server.broker.removeConnection(conn);
+    });
+    log.debug?.(`[${conn.id}] connected from ${remote}`);
+    ws.on("message", (data, isBinary) => {
+      if (isBinary) {
+        conn.sendText(JSON.stringify({ command: "error", data: "binary websocket messages are not part of the protocol", priority: 1 }));
+        return;
+      }
+      const text = data.toString();
+      resolved.onFrame?.("in", text, conn.id);
+      try {
+        handleText(server, dispatcher, conn, text);
+      } catch (err) {
+        // Defensive: handleText reports its own failures; anything else must not take the server down.
+        log.error(`[${conn.id}] unexpected failure: ${(err as Error).stack ?? String(err)}`);
+      }
+    });
+    ws.on("close", () => {
+      log.debug?.(`[${conn.id}] closed`);
+      conn.disposed();
+    });
+    ws.on("error", (err) => log.warn(`[${conn.id}] socket error: ${err.message}`));
+  });
+
+  const heartbeat = setInterval(() => {
+    const now = server.now();
+    const hb = resolved.heartbeat;
+    for (const conn of server.connections) {
+      for (const expired of conn.reassembler.sweep(now)) log.debug?.(`[${conn.id}] ${expired.message}`);
+      if (hb.timeoutMs > 0 && now - conn.lastSeen >= hb.timeoutMs) {
+        log.info(`[${conn.id}] closing: silent for ${now - conn.lastSeen} ms`);
+        conn.close(1000, "heartbeat timeout");
+        conn.terminate();
+      } else if (hb.signinTimeoutMs > 0 && !conn.signedIn && now - conn.connectedAt >= hb.signinTimeoutMs) {
+        log.info(`[${conn.id}] closing: not signed in after ${now - conn.connectedAt} ms`);
+        conn.close(1000, "signin timeout");
+        conn.terminate();
+      }
+    }
+    server.broker.sweep();
+  }, resolved.heartbeat.intervalMs);
+
+  let refreshing = false;
+  const refresh = setInterval(() => {
+    if (refreshing) return;
+    refreshing = true;
+    void refreshTokens(server).finally(() => {
+      refreshing = false;
+    });
+  }, resolved.refreshCheckIntervalMs);
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(resolved.port, resolved.host, () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `ws://${host}:${address.port}/`;
+  log.info(`listening on ${url}`);
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port: address.port,
+    host: resolved.host,
+    users,
+    context: server,
+    get connectionCount() {
+      return server.connections.size;
+    },
+    dropQueue: (name) => server.broker.deleteQueue(name.toLowerCase(), true),
+    close() {
+      closing ??= (async () => {
+        clearInterval(heartbeat);
+        clearInterval(refresh);
+        server.broker.closeAll();
+        for (const ws of wss.clients) ws.close(1001, "server closing");
+        await new Promise((r) => setTimeout(r, 20));
+        for (const ws of wss.clients) ws.terminate();
+        await new Promise<void>((resolve) => wss.close(() => resolve()));
+        await new Promise<void>((resolve) => {
+          http.close(() => resolve());
+          http.closeAllConnections?.();
+        });
+        log.info("stopped");
+      })();
+      return closing;
+    },
+  };
+}
+
+/** Push `refreshtoken` to every connection whose token expires soon; close those whose user is gone. */
+async function refreshTokens(server: LocalServer): Promise<void> {
+  const { refreshBeforeExpiryMs, logger } = server.options;
+  for (const conn of [...server.connections]) {
+    if (conn.closed || !conn.user || !conn.jwt) continue;
+    if (conn.tokenExpiresAt - server.now() >= refreshBeforeExpiryMs) continue;
+    const user = server.auth.reload(conn.user);
+    if (!user) {
+      logger.info(`[${conn.id}] closing: user ${conn.user._id} no longer exists`);
+      conn.close(1000, "user removed");
+      continue;
+    }
+    // A refresh always issues a short token, even for longtoken sessions (Q11).
+    const issued = await server.auth.issue(user, false);
+    if (conn.closed) continue;
+    conn.user = user;
+    conn.jwt = issued.jwt;
+    conn.tokenExpiresAt = issued.expiresAt;
+    conn.push("refreshtoken", { jwt: issued.jwt, user, validate_only: false, longtoken: false, supports_watch: false });
+  }
+}

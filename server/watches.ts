@@ -1,0 +1,97 @@
+/**
+ * Change watches: the store's change feed turned into MongoDB change-stream documents and pushed as
+ * `watchevent` (one frame, never chunked, not awaited) to every watcher that may read the document.
+ */
+import { aclOf, aclAllows, Rights } from "./acl.js";
+import type { Connection } from "./connection.js";
+import { publicDoc } from "./documents.js";
+import { randomName } from "./ids.js";
+import { compile } from "./query.js";
+import type { Query } from "mingo";
+import type { AnyDoc, Store, StoreChange } from "./store.js";
+
+interface Watch {
+  id: string;
+  conn: Connection;
+  collection: string;
+  /** `$match` filters from the watch's pipeline, applied to the change event. */
+  filters: Query[];
+}
+
+let resumeCounter = 0;
+
+export function changeEvent(change: StoreChange, now: number): AnyDoc {
+  const doc = change.after ?? change.before ?? {};
+  const event: AnyDoc = {
+    _id: { _data: `${now.toString(16)}${(resumeCounter++).toString(16).padStart(8, "0")}` },
+    operationType: change.operationType,
+    clusterTime: new Date(now).toISOString(),
+    wallTime: new Date(now).toISOString(),
+    ns: { db: "openflow", coll: change.collection },
+    documentKey: { _id: doc._id },
+  };
+  if (change.after) event.fullDocument = publicDoc(change.collection, change.after);
+  if (change.operationType === "update" && change.before && change.after) {
+    const updatedFields: AnyDoc = {};
+    const removedFields: string[] = [];
+    for (const [k, v] of Object.entries(change.after)) {
+      if (JSON.stringify(change.before[k]) !== JSON.stringify(v)) updatedFields[k] = v;
+    }
+    for (const k of Object.keys(change.before)) if (!(k in change.after)) removedFields.push(k);
+    delete updatedFields.passwordhash;
+    event.updateDescription = { updatedFields, removedFields, truncatedArrays: [] };
+  }
+  return event;
+}
+
+export class Watches {
+  private readonly watches = new Map<string, Watch>();
+
+  constructor(
+    store: Store,
+    private readonly now: () => number,
+  ) {
+    store.onChange((change) => this.dispatch(change));
+  }
+
+  /** Register a watch; `pipeline` may hold `$match` stages (applied to the change event). */
+  add(conn: Connection, collection: string, pipeline: AnyDoc[]): string {
+    const filters: Query[] = [];
+    for (const stage of pipeline) {
+      const match = stage.$match;
+      if (match && typeof match === "object") filters.push(compile(match as AnyDoc));
+    }
+    const id = randomName(16);
+    this.watches.set(id, { id, conn, collection, filters });
+    return id;
+  }
+
+  remove(conn: Connection, id: string): boolean {
+    const watch = this.watches.get(id);
+    if (!watch || watch.conn !== conn) return false;
+    return this.watches.delete(id);
+  }
+
+  removeConnection(conn: Connection): void {
+    for (const [id, watch] of this.watches) if (watch.conn === conn) this.watches.delete(id);
+  }
+
+  get size(): number {
+    return this.watches.size;
+  }
+
+  private dispatch(change: StoreChange): void {
+    if (this.watches.size === 0) return;
+    const doc = change.after ?? change.before;
+    if (!doc) return;
+    const acl = aclOf(change.collection, doc);
+    let event: AnyDoc | undefined;
+    for (const watch of this.watches.values()) {
+      if (watch.collection !== change.collection || watch.conn.closed || !watch.conn.user) continue;
+      if (!aclAllows(acl, watch.conn.user, Rights.read)) continue;
+      event ??= changeEvent(change, this.now());
+      if (!watch.filters.every((f) => f.test(event as AnyDoc))) continue;
+      watch.conn.push("watchevent", { id: watch.id, result: event }, true);
+    }
+  }
+}
