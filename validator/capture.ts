@@ -79,6 +79,7 @@ interface PendingMessage {
 
 interface Broken {
   count: number;
+  original: number;
   ttl: number;
 }
 
@@ -234,9 +235,10 @@ export class CaptureValidator {
     const key = keyOf(dir, id);
     const broken = this.broken.size > 0 ? this.broken.get(key) : undefined;
     if (broken) {
-      if (broken.count === count && --broken.ttl > 0 && index !== count - 1) return;
+      const same = broken.count === count || broken.original === count;
+      if (same && --broken.ttl > 0 && index !== broken.original - 1) return;
       this.broken.delete(key);
-      if (broken.count === count) return;
+      if (same) return;
     }
 
     const reassembler = this.reassemblers[dir];
@@ -311,18 +313,20 @@ export class CaptureValidator {
       this.partials.delete(key);
       dropFromReassembler(this.reassemblers[dir], id, command, ordinal);
     }
-    if (Number.isInteger(count) && count > 1 && index !== count - 1) this.markBroken(key, count);
+    const original = partial?.count ?? count;
+    if (Number.isInteger(count) && original > 1 && index !== original - 1) this.markBroken(key, count, original);
     const to = replyto || partial?.replyto;
     if (to) this.takeWaiting(opposite(dir), to);
     else this.addWaiting(dir, id, command, origin, true);
   }
 
-  private markBroken(key: string, count: number): void {
+  /** Swallow the rest of a dropped message: frames of that id whose count is the bad frame's or the original's. */
+  private markBroken(key: string, count: number, original: number): void {
     if (this.broken.size >= BROKEN_CAP) {
       const oldest = this.broken.keys().next();
       if (!oldest.done) this.broken.delete(oldest.value);
     }
-    this.broken.set(key, { count, ttl: count });
+    this.broken.set(key, { count, original, ttl: Math.max(count, original) });
   }
 
   /** A whole message: decode, validate, correlate. */

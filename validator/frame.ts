@@ -22,7 +22,8 @@ export function checkFrame(value: unknown, origin: Origin = {}): FrameCheck {
     const raw = value as Record<string, unknown>;
     const extra = { id: typeof raw["id"] === "string" ? raw["id"] : undefined, command: typeof raw["command"] === "string" ? raw["command"] : undefined };
     for (const issue of issues) {
-      const field = issue.pointer.split("/")[1] ?? "";
+      const required = issue.pointer === "" && issue.keyword === "required" ? /property '([^']+)'/.exec(issue.message) : null;
+      const field = required ? (required[1] as string) : (issue.pointer.split("/")[1] ?? "");
       if (result.reported.has(field)) continue;
       result.findings.push(finding("frame-invalid", `frame ${issue.message}`, origin, { ...extra, pointer: issue.pointer }));
     }

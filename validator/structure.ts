@@ -75,7 +75,8 @@ export function checkFrameStructure(value: unknown, origin: Origin): StructureRe
     if (v === undefined || v === null) continue;
     let n: number;
     if (typeof v === "string") {
-      findings.push(finding(key === "count" ? "count-string" : "index-string", `frame /${key} is the string ${show(v)}; send a JSON number (both servers keep a string and never complete the message, quirk Q1)`, origin, { ...extra, pointer: `/${key}` }));
+      const why = key === "count" ? "both servers keep it a string and never complete the message" : "servers keep it a string and may never trigger reassembly";
+      findings.push(finding(key === "count" ? "count-string" : "index-string", `frame /${key} is the string ${show(v)}; send a JSON number (${why}, quirk Q1)`, origin, { ...extra, pointer: `/${key}` }));
       reported.add(key);
       if (!NUMERIC.test(v)) {
         processable = false;
