@@ -186,7 +186,8 @@ export class CaptureValidator {
     for (const partial of [...this.partials.values()]) this.closePartial(partial, "at the end of the input");
     for (const r of Object.values(this.reassemblers)) r.clear();
     if (this.correlate) {
-      for (const w of this.waiting.values()) this.reportUnanswered(w, "by the end of the input");
+      // A damaged request was reported already; nobody could have answered it.
+      for (const w of this.waiting.values()) if (!w.broken) this.reportUnanswered(w, "by the end of the input");
     }
     this.waiting.clear();
     this.optional.clear();
@@ -410,7 +411,7 @@ export class CaptureValidator {
         const oldest = this.waiting.values().next();
         if (!oldest.done) {
           this.waiting.delete(keyOf(oldest.value.dir, oldest.value.id));
-          this.reportUnanswered(oldest.value, `while more than ${this.limits.maxWaitingRequests} requests were waiting (evicted)`);
+          if (!oldest.value.broken) this.reportUnanswered(oldest.value, `while more than ${this.limits.maxWaitingRequests} requests were waiting (evicted)`);
         }
       }
       this.waiting.set(key, entry);
