@@ -2206,9 +2206,14 @@ export interface RequestCommon {
    */
   priority?: number | null;
   /**
-   * Requests should omit it; OpenRPA sends null.
+   * Requests should omit it; OpenRPA sends null. Server-started queuemessage deliveries copy the message body's `error` here.
    */
-  error?: null;
+  error?:
+    | string
+    | {
+        [k: string]: unknown;
+      }
+    | null;
   [k: string]: unknown;
 }
 export interface Resource1 {

@@ -273,7 +273,7 @@ validate20.evaluated = {"props":{"id":true,"replyto":true,"command":true,"data":
 
 export const addworkitem_request = validate22;
 const schema33 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"name":{"type":["string","null"]},"payload":{"type":["object","array","string","number","boolean","null"]},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"wipriority":{"type":"number"},"priority":{"type":"number"},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}},"anyOf":[{"type":"object","required":["wiqid"],"properties":{"wiqid":{"type":"string","minLength":1}}},{"type":"object","required":["wiq"],"properties":{"wiq":{"type":"string","minLength":1}}}]};
-const schema35 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"priority":{"type":["number","null"]},"error":{"type":"null"}}};
+const schema35 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"priority":{"type":["number","null"]},"error":{"type":["string","object","null"]}}};
 const schema36 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/date.json","anyOf":[{"type":"string","pattern":"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$"},{"type":"object","required":["seconds"],"properties":{"seconds":{"type":["integer","string"]},"nanos":{"type":"integer","minimum":0,"maximum":999999999}}}]};
 const schema37 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/messageworkitemfile.json","type":"object","properties":{"filename":{"type":"string"},"file":{"type":["string","null"],"contentEncoding":"base64"},"compressed":{"type":["boolean","null"]},"_id":{"type":["string","null"]}}};
 const pattern4 = new RegExp("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}(:[0-9]{2}(\\.[0-9]+)?)?(Z|[+-][0-9]{2}:?[0-9]{2})?$", "u");
@@ -475,8 +475,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -2519,8 +2520,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3506,8 +3508,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -4218,8 +4221,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4687,8 +4691,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4935,8 +4940,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5336,8 +5342,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5958,8 +5965,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6253,8 +6261,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -7233,8 +7242,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -10040,8 +10050,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -10264,8 +10275,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -10635,8 +10647,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data7 = data.error;
+if(((typeof data7 !== "string") && (!(data7 && typeof data7 == "object" && !Array.isArray(data7)))) && (data7 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -11092,8 +11105,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -11331,8 +11345,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -11755,8 +11770,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -12132,8 +12148,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -12356,8 +12373,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -12460,8 +12478,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -12721,8 +12740,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -13036,8 +13056,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -13483,8 +13504,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -13756,8 +13778,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -14037,8 +14060,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -14141,8 +14165,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -16863,8 +16888,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -17317,8 +17343,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -17580,8 +17607,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -18390,8 +18418,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -18552,8 +18581,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -18804,8 +18834,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -19217,8 +19248,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -19927,8 +19959,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -20425,8 +20458,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -20702,8 +20736,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -20957,8 +20992,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -22575,8 +22611,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -23271,8 +23308,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -23562,8 +23600,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -23666,8 +23705,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24007,8 +24047,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24292,8 +24333,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24867,8 +24909,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -25913,8 +25956,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -26488,8 +26532,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -27547,8 +27592,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -27809,8 +27855,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -28176,8 +28223,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -28534,8 +28582,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -29083,8 +29132,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data6 = data.error;
+if(((typeof data6 !== "string") && (!(data6 && typeof data6 == "object" && !Array.isArray(data6)))) && (data6 !== null)){
+const err13 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -29368,8 +29418,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -29487,8 +29538,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -30152,8 +30204,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -31102,8 +31155,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err5 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -31724,8 +31778,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -31942,8 +31997,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -32270,8 +32326,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -32509,8 +32566,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -32872,8 +32930,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -33111,8 +33170,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -33924,8 +33984,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -34431,8 +34492,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err23 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data9 = data.error;
+if(((typeof data9 !== "string") && (!(data9 && typeof data9 == "object" && !Array.isArray(data9)))) && (data9 !== null)){
+const err23 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -35318,8 +35380,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -35542,8 +35605,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -35781,8 +35845,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -36005,8 +36070,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -36244,8 +36310,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -36973,8 +37040,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -37272,8 +37340,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -37917,8 +37986,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -38189,8 +38259,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -38510,8 +38581,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -39102,8 +39174,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -39770,8 +39843,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -40490,8 +40564,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -40986,8 +41061,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -41795,8 +41871,9 @@ errors++;
 }
 }
 if(data.error !== undefined){
-if(data.error !== null){
-const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: "null"},message:"must be null"};
+let data4 = data.error;
+if(((typeof data4 !== "string") && (!(data4 && typeof data4 == "object" && !Array.isArray(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema35.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
