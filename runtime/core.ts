@@ -320,7 +320,8 @@ export class ClientCore implements RequestCore, PushCore {
     this.gate.shut();
     this.correlator.failAll((id, command) => new OpenFlowError("closed", `${command}: connection lost before the reply (${reason})`, { id, command }));
     for (const sub of this.queues) sub.active = false;
-    this.log.warn(`connection lost: ${reason}`);
+    if (this.currentState === "closed") this.log.debug(`connection closed: ${reason}`);
+    else this.log.warn(`connection lost: ${reason}`);
     if (!reconnect || this.establishing || this.currentState === "closed") return;
     if (this.currentState === "open" && this.o.reconnect.enabled) {
       this.setState("reconnecting", new OpenFlowError("closed", reason));

@@ -1,0 +1,362 @@
+/**
+ * Client benchmark: this runtime vs the official `@openiap/openflow-api` client vs a bare `ws` client that does
+ * only id correlation and linear reassembly (the physical limit), all against the project server
+ * (`startServer`, run in this parent process). Every (client, scenario) runs in its own child process, so the
+ * clients never share a heap and peak memory is per scenario.
+ *
+ *   npx tsx bench/client.ts            full run (a few minutes)
+ *   npx tsx bench/client.ts --quick    fewer iterations (smoke)
+ *   npx tsx bench/client.ts --only seq,par,reply5,reply20,upload5   a subset of scenarios
+ *
+ * The official client is slow by design (a 10 ms timer before every send, quadratic reassembly): its scenarios
+ * run fewer iterations and the figure is scaled; the table says where.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { startServer } from "../server/index.js";
+import { connect } from "../runtime/index.js";
+
+type ClientName = "ours" | "official" | "bare";
+type ScenarioName = "seq" | "par" | "reply5" | "reply20" | "upload5";
+
+interface Job {
+  client: ClientName;
+  scenario: ScenarioName;
+  chunk: number;
+  /** Operations to run in the child. */
+  ops: number;
+  /** Factor to scale the measured ms by (official caps), 1 = measured as is. */
+  scale: number;
+  note?: string;
+  /** Warm-up operations before timing (default 1). */
+  warm?: number;
+}
+
+interface Result {
+  ms: number;
+  ops: number;
+  bytes: number;
+  peakRssMb: number;
+  baseRssMb: number;
+}
+
+const USER = { username: "bench", password: "bench-password" };
+const MB = 1_000_000;
+const here = fileURLToPath(import.meta.url);
+
+// ------------------------------------------------------------------------------------------ child side
+
+interface Driver {
+  /** One small request; resolves when its reply arrived. */
+  small(id: string): Promise<void>;
+  /** Query one document by id; returns the length of its blob. */
+  fetchBlob(id: string): Promise<number>;
+  /** Insert a document with a blob of `size` chars. */
+  upload(size: number): Promise<void>;
+  close(): void;
+}
+
+async function oursDriver(url: string): Promise<Driver> {
+  const client = await connect(url, { ...USER, timeoutMs: 600_000, logLevel: "error" });
+  return {
+    small: async (id) => {
+      await client.query({ collectionname: "bench", query: { _id: id }, top: 1 });
+    },
+    fetchBlob: async (id) => {
+      const reply = (await client.query({ collectionname: "bench", query: { _id: id }, top: 1 })) as { result: { blob: string }[] };
+      return reply.result[0]?.blob.length ?? -1;
+    },
+    upload: async (size) => {
+      await client.insertOne({ collectionname: "bench", item: { _type: "upload", name: "u", blob: "u".repeat(size) } });
+    },
+    close: () => client.close(),
+  };
+}
+
+async function officialDriver(url: string): Promise<Driver> {
+  const api = (await import("@openiap/openflow-api")) as unknown as {
+    default?: Record<string, unknown>;
+  } & Record<string, unknown>;
+  const lib = (api.WebSocketClient ? api : api.default) as {
+    WebSocketClient: new (logger: unknown, url: string, skip?: boolean) => { Connect(): Promise<void>; close(code: number, reason: string): void };
+    NoderedUtil: Record<string, (options: Record<string, unknown>) => Promise<unknown>>;
+  };
+  const quiet = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };
+  const ws = new lib.WebSocketClient(quiet, url, true);
+  await ws.Connect();
+  const util = lib.NoderedUtil;
+  await util.SigninWithUsername!({ ...USER, websocket: ws });
+  return {
+    small: async (id) => {
+      await util.Query!({ collectionname: "bench", query: { _id: id }, top: 1, websocket: ws });
+    },
+    fetchBlob: async (id) => {
+      const result = (await util.Query!({ collectionname: "bench", query: { _id: id }, top: 1, websocket: ws })) as { blob: string }[];
+      return result[0]?.blob.length ?? -1;
+    },
+    upload: async (size) => {
+      await util.InsertOne!({ collectionname: "bench", item: { _type: "upload", name: "u", blob: "u".repeat(size) }, websocket: ws });
+    },
+    close: () => ws.close(1000, "done"),
+  };
+}
+
+/** The physical limit: JSON frames, id correlation, linear reassembly, nothing else. */
+async function bareDriver(url: string): Promise<Driver> {
+  const { WebSocket } = await import("ws");
+  const ws = new WebSocket(url);
+  await new Promise<void>((resolve, reject) => {
+    ws.once("open", () => resolve());
+    ws.once("error", reject);
+  });
+  let seq = 0;
+  let chunk = 25_000;
+  const pending = new Map<string, (data: string) => void>();
+  const partial = new Map<string, { pieces: string[]; got: number }>();
+  ws.on("message", (raw) => {
+    const f = JSON.parse(raw.toString()) as { id: string; replyto?: string; data?: string; count?: number; index?: number };
+    const count = f.count ?? 1;
+    let data = f.data ?? "";
+    if (count > 1) {
+      let p = partial.get(f.id);
+      if (!p) partial.set(f.id, (p = { pieces: new Array<string>(count), got: 0 }));
+      p.pieces[f.index ?? 0] = data;
+      if (++p.got < count) return;
+      partial.delete(f.id);
+      data = p.pieces.join("");
+    }
+    const cb = f.replyto ? pending.get(f.replyto) : undefined;
+    if (cb) {
+      pending.delete(f.replyto as string);
+      cb(data);
+    }
+  });
+  const request = (command: string, payload: unknown) =>
+    new Promise<Record<string, unknown>>((resolve) => {
+      const id = `b${++seq}`;
+      const data = JSON.stringify(payload);
+      pending.set(id, (text) => resolve(JSON.parse(text) as Record<string, unknown>));
+      const count = Math.max(1, Math.ceil(data.length / chunk));
+      for (let i = 0; i < count; i++) ws.send(JSON.stringify({ id, command, data: data.slice(i * chunk, (i + 1) * chunk), count, index: i }));
+    });
+  const signin = await request("signin", USER);
+  if (typeof signin.websocket_package_size === "number") chunk = signin.websocket_package_size;
+  return {
+    small: async (id) => {
+      await request("query", { collectionname: "bench", query: { _id: id }, top: 1 });
+    },
+    fetchBlob: async (id) => {
+      const reply = (await request("query", { collectionname: "bench", query: { _id: id }, top: 1 })) as { result: { blob: string }[] };
+      return reply.result[0]?.blob.length ?? -1;
+    },
+    upload: async (size) => {
+      await request("insertone", { collectionname: "bench", item: { _type: "upload", name: "u", blob: "u".repeat(size) } });
+    },
+    close: () => ws.close(),
+  };
+}
+
+async function child(args: string[]): Promise<void> {
+  const [client, scenario, url, opsText, smallId, blob5, blob20] = args as [ClientName, ScenarioName, string, string, string, string, string];
+  const ops = Number(opsText);
+  const driver = client === "ours" ? await oursDriver(url) : client === "official" ? await officialDriver(url) : await bareDriver(url);
+  // Warm-up: the same kind of operation once (JIT, buffers), so one-shot scenarios measure steady state.
+  const warm = Number(args[7] ?? "1");
+  for (let i = 0; i < warm; i++) {
+    if (scenario === "seq" || scenario === "par") for (let j = 0; j < 50; j++) await driver.small(smallId);
+    else if (scenario === "upload5") await driver.upload(5 * MB);
+    else await driver.fetchBlob(blob5);
+  }
+  (globalThis as { gc?: () => void }).gc?.();
+  const base = process.memoryUsage().rss;
+  let peak = base;
+  const sampler = setInterval(() => {
+    peak = Math.max(peak, process.memoryUsage().rss);
+  }, 2);
+  let bytes = 0;
+  const start = performance.now();
+  if (scenario === "seq") {
+    for (let i = 0; i < ops; i++) await driver.small(smallId);
+  } else if (scenario === "par") {
+    let next = 0;
+    const worker = async () => {
+      while (next < ops) {
+        next += 1;
+        await driver.small(smallId);
+      }
+    };
+    await Promise.all(Array.from({ length: 100 }, worker));
+  } else if (scenario === "reply5" || scenario === "reply20") {
+    for (let i = 0; i < ops; i++) {
+      const length = await driver.fetchBlob(scenario === "reply5" ? blob5 : blob20);
+      const want = scenario === "reply5" ? 5 * MB : 20 * MB;
+      if (length !== want) throw new Error(`${client}: blob of ${length} chars, want ${want}`);
+      bytes += length;
+    }
+  } else {
+    for (let i = 0; i < ops; i++) {
+      await driver.upload(5 * MB);
+      bytes += 5 * MB;
+    }
+  }
+  const ms = performance.now() - start;
+  clearInterval(sampler);
+  peak = Math.max(peak, process.memoryUsage().rss);
+  driver.close();
+  const result: Result = { ms, ops, bytes, peakRssMb: (peak - base) / MB, baseRssMb: base / MB };
+  process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
+  process.exit(0);
+}
+
+// ------------------------------------------------------------------------------------------ parent side
+
+function runChild(job: Job, url: string, ids: { small: string; blob5: string; blob20: string }, timeoutMs: number): Promise<Result | string> {
+  return new Promise((resolve) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", "--expose-gc", here, "--child", job.client, job.scenario, url, String(job.ops), ids.small, ids.blob5, ids.blob20, String(job.warm ?? 1)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    proc.stdout.on("data", (d: Buffer) => (out += d.toString()));
+    proc.stderr.on("data", (d: Buffer) => (err += d.toString()));
+    const timer = setTimeout(() => proc.kill("SIGKILL"), timeoutMs);
+    proc.on("exit", (code, signal) => {
+      clearTimeout(timer);
+      const line = out.split("\n").find((l) => l.startsWith("RESULT "));
+      if (line) resolve(JSON.parse(line.slice(7)) as Result);
+      else resolve(signal === "SIGKILL" ? `killed after ${timeoutMs / 1000} s` : `exit ${code}: ${err.trim().split("\n").slice(-2).join(" ")}`);
+    });
+  });
+}
+
+function fmt(n: number, digits = 0): string {
+  return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
+}
+
+async function parent(quick: boolean, only: string[]): Promise<void> {
+  const seqOps = quick ? 300 : 2000;
+  const parOps = quick ? 500 : 5000;
+  const chunks = only.length > 0 && !only.some((o) => o !== "seq" && o !== "par") ? [25_000] : [25_000, 4096, 500];
+  const rows: { label: string; unit: string; cells: Record<ClientName, { value: number; note?: string; mem?: number } | string> }[] = [];
+  const started = Date.now();
+
+  for (const chunk of chunks) {
+    const server = await startServer({ users: [{ ...USER, roles: ["admins"] }], validate: false, packageSize: chunk, limits: { maxMessageChars: 64 * MB, maxChunks: 1_000_000, maxFrameBytes: 256 * MB } });
+    try {
+      const seed = await connect(server.url, { ...USER, timeoutMs: 120_000, logLevel: "error" });
+      const ins = async (name: string, size: number) =>
+        ((await seed.insertOne({ collectionname: "bench", item: { _type: "blob", name, blob: "b".repeat(size) } })) as { result: { _id: string } }).result._id;
+      const ids = { small: await ins("small", 10), blob5: await ins("blob5", 5 * MB), blob20: await ins("blob20", 20 * MB) };
+      seed.close();
+
+      const jobs: Job[] = [];
+      if (chunk === chunks[0]) {
+        jobs.push(
+          { client: "bare", scenario: "seq", chunk, ops: seqOps, scale: 1 },
+          { client: "ours", scenario: "seq", chunk, ops: seqOps, scale: 1 },
+          { client: "official", scenario: "seq", chunk, ops: Math.min(seqOps, 200), scale: seqOps / Math.min(seqOps, 200), note: `${Math.min(seqOps, 200)} run, scaled` },
+          { client: "bare", scenario: "par", chunk, ops: parOps, scale: 1 },
+          { client: "ours", scenario: "par", chunk, ops: parOps, scale: 1 },
+          { client: "official", scenario: "par", chunk, ops: Math.min(parOps, 500), scale: parOps / Math.min(parOps, 500), note: `${Math.min(parOps, 500)} run, scaled` },
+        );
+      }
+      for (const scenario of ["reply5", "reply20", "upload5"] as const) {
+        for (const client of ["bare", "ours", "official"] as const) {
+          const job: Job = { client, scenario, chunk, ops: scenario === "reply20" ? 2 : 3, scale: 1 };
+          if (quick) job.ops = 1;
+          if (client === "official" && chunk === 500) {
+            // Seconds per operation at 500-char chunks: one timed run, no warm-up.
+            job.ops = 1;
+            job.warm = 0;
+            job.note = "1 run, no warm-up";
+          }
+          // 20 MB in 500-char chunks takes the official client about a minute (quadratic): measure 5 MB, scale x4.
+          if (client === "official" && scenario === "reply20" && chunk === 500) {
+            job.scenario = "reply5";
+            job.scale = 4;
+            job.note = "5 MB run, x4; understates its quadratic cost";
+          }
+          jobs.push(job);
+        }
+      }
+
+      for (const job of jobs.filter((j) => only.length === 0 || only.includes(j.scenario))) {
+        const result = await runChild(job, server.url, ids, 180_000);
+        const isSmall = job.scenario === "seq" || job.scenario === "par";
+        const label = isSmall
+          ? job.scenario === "seq"
+            ? `${fmt(seqOps)} sequential round trips`
+            : `${fmt(parOps)} requests, 100 in flight`
+          : `${job.scenario === "upload5" ? "5 MB upload" : job.note && job.scale === 4 ? "20 MB reply" : job.scenario === "reply5" ? "5 MB reply" : "20 MB reply"} @ ${chunk}`;
+        let row = rows.find((r) => r.label === label);
+        if (!row) {
+          row = { label, unit: isSmall ? "req/s" : "MB/s", cells: {} as Record<ClientName, string> };
+          rows.push(row);
+        }
+        if (typeof result === "string") {
+          row.cells[job.client] = `failed: ${result}`;
+          process.stdout.write(`  ${label} ${job.client}: FAILED ${result}\n`);
+          continue;
+        }
+        const ms = result.ms * job.scale;
+        const value = isSmall ? ((job.ops * job.scale) / ms) * 1000 : ((result.bytes * job.scale) / MB / ms) * 1000;
+        const cell: { value: number; note?: string; mem?: number } = { value };
+        if (job.note) cell.note = job.note;
+        if (job.scenario === "reply20") cell.mem = result.peakRssMb;
+        row.cells[job.client] = cell;
+        process.stdout.write(`  ${label.padEnd(34)} ${job.client.padEnd(8)} ${fmt(value, isSmall ? 0 : 1).padStart(9)} ${row.unit}${job.note ? ` (${job.note})` : ""}${cell.mem !== undefined ? `, peak RSS +${fmt(cell.mem)} MB` : ""}\n`);
+      }
+    } finally {
+      await server.close();
+    }
+  }
+
+  // ---------------------------------------------------------------- table
+  const lines: string[] = [];
+  lines.push("");
+  lines.push("| Scenario | bare | ours | official | ours vs bare (time) | official vs bare (time) |");
+  lines.push("|---|---:|---:|---:|---:|---:|");
+  const misses: string[] = [];
+  for (const row of rows) {
+    const cell = (c: ClientName) => {
+      const v = row.cells[c];
+      if (v === undefined) return "-";
+      if (typeof v === "string") return v;
+      return `${fmt(v.value, row.unit === "MB/s" ? 1 : 0)} ${row.unit}${v.note ? "*" : ""}`;
+    };
+    const ratio = (c: ClientName) => {
+      const b = row.cells.bare;
+      const v = row.cells[c];
+      if (!b || !v || typeof b === "string" || typeof v === "string") return "-";
+      return `${fmt(b.value / v.value, 2)}x`;
+    };
+    const ours = row.cells.ours;
+    const bare = row.cells.bare;
+    if (ours && bare && typeof ours !== "string" && typeof bare !== "string" && bare.value / ours.value > 1.3) misses.push(`${row.label}: ${fmt(bare.value / ours.value, 2)}x`);
+    lines.push(`| ${row.label} | ${cell("bare")} | ${cell("ours")} | ${cell("official")} | ${ratio("ours")} | ${ratio("official")} |`);
+  }
+  lines.push("");
+  lines.push("Time ratio = bare throughput / client throughput (1.00x = as fast as bare; target for ours: <= 1.30x).");
+  lines.push("* official client: fewer iterations, figure scaled (its 10 ms send timer and quadratic reassembly make full runs take minutes).");
+  lines.push("");
+  lines.push("Peak memory, 20 MB reply (RSS growth over the idle client, per child process):");
+  for (const row of rows.filter((r) => r.label.startsWith("20 MB reply"))) {
+    const mem = (c: ClientName) => {
+      const v = row.cells[c];
+      return v && typeof v !== "string" && v.mem !== undefined ? `${fmt(v.mem)} MB (${fmt(v.mem / 20, 1)}x)` : "-";
+    };
+    lines.push(`  ${row.label.padEnd(20)} bare ${mem("bare")}, ours ${mem("ours")}, official ${mem("official")}`);
+  }
+  lines.push("");
+  lines.push(misses.length === 0 ? "All scenarios: ours within 1.3x of bare." : `Above 1.3x of bare: ${misses.join("; ")}`);
+  lines.push(`Total bench time ${fmt((Date.now() - started) / 1000)} s; server: project server (startServer, validate off) in the parent process, one client per child process.`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
+const argv = process.argv.slice(2);
+if (argv[0] === "--child") await child(argv.slice(1));
+else {
+  const onlyAt = argv.indexOf("--only");
+  await parent(argv.includes("--quick"), onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",") : []);
+  process.exit(0);
+}
