@@ -208,7 +208,13 @@ export class Auth {
     if (user.impostor) data.impostor = user.impostor;
     if (user.customerid) data.customerid = user.customerid;
     if (user.selectedcustomerid) data.selectedcustomerid = user.selectedcustomerid;
-    const jwt = await new SignJWT({ data }).setProtectedHeader({ alg: "HS256", typ: "JWT" }).setIssuedAt(iat).setExpirationTime(exp).sign(this.secret);
+    // jti keeps two tokens issued in the same second for the same user distinct (a refresh must change the token).
+    const jwt = await new SignJWT({ data })
+      .setProtectedHeader({ alg: "HS256", typ: "JWT" })
+      .setIssuedAt(iat)
+      .setExpirationTime(exp)
+      .setJti(randomBytes(9).toString("base64url"))
+      .sign(this.secret);
     return { jwt, expiresAt: exp * 1000 };
   }
 

@@ -6,16 +6,20 @@ import { aclOf, aclAllows, Rights } from "./acl.js";
 import type { Connection } from "./connection.js";
 import { publicDoc } from "./documents.js";
 import { randomName } from "./ids.js";
-import { compile } from "./query.js";
+import type { DocPredicate } from "./jsonpath.js";
 import type { Query } from "mingo";
 import type { AnyDoc, Store, StoreChange } from "./store.js";
 
-interface Watch {
+/** What a watch listens for: JSONPath filters on the document (any may match) and `$match` stages on the event. */
+export interface WatchFilter {
+  paths: DocPredicate[];
+  stages: Query[];
+}
+
+interface Watch extends WatchFilter {
   id: string;
   conn: Connection;
   collection: string;
-  /** `$match` filters from the watch's pipeline, applied to the change event. */
-  filters: Query[];
 }
 
 let resumeCounter = 0;
@@ -54,15 +58,9 @@ export class Watches {
     store.onChange((change) => this.dispatch(change));
   }
 
-  /** Register a watch; `pipeline` may hold `$match` stages (applied to the change event). */
-  add(conn: Connection, collection: string, pipeline: AnyDoc[]): string {
-    const filters: Query[] = [];
-    for (const stage of pipeline) {
-      const match = stage.$match;
-      if (match && typeof match === "object") filters.push(compile(match as AnyDoc));
-    }
+  add(conn: Connection, collection: string, filter: WatchFilter): string {
     const id = randomName(16);
-    this.watches.set(id, { id, conn, collection, filters });
+    this.watches.set(id, { id, conn, collection, ...filter });
     return id;
   }
 
@@ -89,8 +87,9 @@ export class Watches {
     for (const watch of this.watches.values()) {
       if (watch.collection !== change.collection || watch.conn.closed || !watch.conn.user) continue;
       if (!aclAllows(acl, watch.conn.user, Rights.read)) continue;
+      if (watch.paths.length > 0 && !watch.paths.some((p) => p(doc))) continue;
       event ??= changeEvent(change, this.now());
-      if (!watch.filters.every((f) => f.test(event as AnyDoc))) continue;
+      if (!watch.stages.every((f) => f.test(event as AnyDoc))) continue;
       watch.conn.push("watchevent", { id: watch.id, result: event }, true);
     }
   }

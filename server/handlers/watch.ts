@@ -1,38 +1,57 @@
-/** `watch` / `unwatch` (COMMANDS.md C): change watches that push `watchevent`. */
+/**
+ * `watch` / `unwatch` (COMMANDS.md C): change watches that push `watchevent`. Like server-latest, `aggregates`
+ * (alias `paths`, also as JSON text) is a list of JSONPath filters on the document (an empty list matches
+ * everything); a list whose first element is an object is an old-style `[{$match}]` pipeline on the event.
+ */
+import type { Query } from "mingo";
 import type { Handler } from "../context.js";
 import { resolveCollection } from "../documents.js";
 import { commandError } from "../errors.js";
-import { decodeRegexps } from "../query.js";
+import { compileJsonPath, type DocPredicate } from "../jsonpath.js";
+import { compile, decodeRegexps } from "../query.js";
 import type { AnyDoc } from "../store.js";
+import type { WatchFilter } from "../watches.js";
 
-function pipelineOf(value: unknown): AnyDoc[] {
-  let v = value;
-  if (typeof v === "string") {
+function listOf(value: unknown): unknown[] {
+  if (value === undefined || value === null || value === "") return [];
+  if (typeof value === "string") {
+    if (!value.trim().startsWith("[")) return [value];
     try {
-      v = JSON.parse(v);
-    } catch {
-      throw commandError("aggregates must be an array or a JSON-string of one");
+      value = JSON.parse(value);
+    } catch (err) {
+      throw commandError(`aggregates is not valid JSON: ${(err as Error).message}`);
     }
   }
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw commandError("aggregates must be an array");
-  const stages: AnyDoc[] = [];
-  for (const entry of v) {
-    if (typeof entry === "object" && entry !== null && !Array.isArray(entry)) stages.push(decodeRegexps(entry) as AnyDoc);
-    else if (typeof entry === "string") {
-      // server-latest reads strings as JSONPath match paths on the v2 dispatcher; this server has no JSONPath.
-      throw commandError(`watch path ${JSON.stringify(entry)}: JSONPath match paths are not supported by this server, use {"$match": {...}} stages on the change event`);
+  if (!Array.isArray(value)) throw commandError("aggregates must be an array of JSONPath strings or $match stages");
+  return value;
+}
+
+function filterOf(entries: unknown[]): WatchFilter {
+  const paths: DocPredicate[] = [];
+  const stages: Query[] = [];
+  for (const entry of entries) {
+    if (typeof entry === "string") {
+      paths.push(compileJsonPath(entry));
+    } else if (typeof entry === "object" && entry !== null && !Array.isArray(entry)) {
+      const stage = decodeRegexps(entry) as AnyDoc;
+      const keys = Object.keys(stage);
+      if (keys.length !== 1 || keys[0] !== "$match" || typeof stage.$match !== "object" || stage.$match === null) {
+        throw commandError(`watch pipeline stage ${keys.join(",") || "{}"} is not supported by this server (only $match)`);
+      }
+      stages.push(compile(stage.$match as AnyDoc));
+    } else {
+      throw commandError("aggregates entries must be JSONPath strings or {$match} objects");
     }
   }
-  return stages;
+  return { paths, stages };
 }
 
 export const watchHandlers: Record<string, Handler> = {
   watch(ctx) {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
-    const stages = [...pipelineOf(p.aggregates), ...pipelineOf(p.paths)];
-    const id = ctx.server.watches.add(ctx.conn, collection, stages);
+    const filter = filterOf([...listOf(p.aggregates), ...listOf(p.paths)]);
+    const id = ctx.server.watches.add(ctx.conn, collection, filter);
     return { ...p, id, result: id };
   },
 
