@@ -18,7 +18,7 @@ export async function generateFromLoaded(
 ): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
   const model = buildModel(validated);
-  const files = await emitAll(model, validated.files, templates);
+  const files = await emitAll(model, validated.files, validated.ajv, templates);
   return { model, files };
 }
 

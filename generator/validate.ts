@@ -14,13 +14,16 @@ import { createAjv } from "./ajv.js";
 import { GeneratorError, type SchemaIssue } from "./errors.js";
 import type { LoadedSchemas, SchemaFile } from "./load.js";
 import { defaultTypeName, handlerName, methodName, typeNameFromTitle } from "./naming.js";
-import { isObject, resolvePointer, resolveRef, walkSchema, type JsonObject } from "./walk.js";
+import { isObject, resolvePointer, resolveRef, stripAnnotations, walkSchema, type JsonObject } from "./walk.js";
 
 export const ID_BASE = "https://openflow-spec.dev/schemas/";
 export const META_PATH = "meta/command.schema.json";
 
 export interface ValidatedSchemas extends LoadedSchemas {
-  /** ajv (standalone-capable) holding every schema, all compiled. Used by the validators emitter. */
+  /**
+   * ajv (standalone-capable) holding every schema except the meta-schema, compiled, with annotation keywords
+   * stripped. Used by the validators emitter.
+   */
   readonly ajv: Ajv2020;
   /** `$id` -> file. */
   readonly byId: ReadonlyMap<string, SchemaFile>;
@@ -165,7 +168,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   const byId = checkIds(loaded, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
-  const ajv = createAjv({ standalone: true });
+  const ajv = createAjv();
   // JSON Schema meta-schema check first: its errors carry pointers.
   for (const file of loaded.files) {
     if (!ajv.validateSchema(file.json as object)) issues.push(...ajvIssues(file.path, ajv.errors).map((i) => ({ ...i, message: `invalid JSON Schema: ${i.message}` })));
@@ -180,10 +183,14 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   checkNames(loaded, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
+  // Strict compile of every schema. Annotation keywords are stripped first (they cannot change a verdict, and the
+  // unknown-keyword check above already covered them), so this same ajv instance can emit compact standalone code
+  // without a second compile.
+  const compiled = createAjv({ standalone: true });
   for (const file of loaded.files) {
-    if (file.path === META_PATH) continue; // compiled above
+    if (file.path === META_PATH) continue; // compiled above as the command-file validator
     try {
-      ajv.addSchema(file.json as object);
+      compiled.addSchema(stripAnnotations(file.json) as object);
     } catch (err) {
       issues.push({ file: file.path, pointer: "", message: `ajv cannot add schema: ${(err as Error).message}` });
     }
@@ -191,13 +198,13 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   if (issues.length > 0) throw new GeneratorError("validate", issues);
   for (const file of loaded.files) {
     try {
-      if (file.path !== META_PATH) ajv.getSchema(ID_BASE + file.path);
+      if (file.path !== META_PATH) compiled.getSchema(ID_BASE + file.path);
     } catch (err) {
       issues.push({ file: file.path, pointer: locateAjvMessage((err as Error).message), message: `ajv strict compile failed: ${(err as Error).message}` });
     }
   }
   if (issues.length > 0) throw new GeneratorError("validate", issues);
-  return { ...loaded, ajv, byId };
+  return { ...loaded, ajv: compiled, byId };
 }
 
 /** ajv strict messages sometimes contain `at "#/pointer"`; use it when present. */

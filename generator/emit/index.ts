@@ -1,4 +1,5 @@
 /** Runs every emitter and merges their outputs into one map (relative path under `generated/` -> contents). */
+import type { Ajv2020 } from "ajv/dist/2020.js";
 import type { SchemaFile } from "../load.js";
 import type { SpecModel } from "../model.js";
 import { emitValidators } from "./validators.js";
@@ -8,7 +9,12 @@ import { emitClient } from "./client.js";
 import { emitDocs, type Templates } from "./docs.js";
 import { ID_BASE } from "../validate.js";
 
-export async function emitAll(model: SpecModel, files: readonly SchemaFile[], templates: Templates): Promise<Map<string, string>> {
+export async function emitAll(
+  model: SpecModel,
+  files: readonly SchemaFile[],
+  ajv: Ajv2020,
+  templates: Templates,
+): Promise<Map<string, string>> {
   const documents = new Map(files.map((f) => [ID_BASE + f.path, f.json] as const));
   const out = new Map<string, string>();
   const add = (files: Map<string, string>): void => {
@@ -17,7 +23,7 @@ export async function emitAll(model: SpecModel, files: readonly SchemaFile[], te
       out.set(path, contents);
     }
   };
-  add(emitValidators(model, files));
+  add(emitValidators(model, ajv));
   add(await emitTypes(model, documents));
   add(emitCommands(model));
   add(emitClient(model));

@@ -6,10 +6,6 @@
  */
 import standaloneCodeModule from "ajv/dist/standalone/index.js";
 import type { Ajv2020 } from "ajv/dist/2020.js";
-import { createAjv } from "../ajv.js";
-import type { SchemaFile } from "../load.js";
-import { META_PATH } from "../validate.js";
-import { stripAnnotations } from "../walk.js";
 import type { SpecModel } from "../model.js";
 import { codeHeader } from "./header.js";
 
@@ -80,21 +76,8 @@ function contentExportName(index: number): string {
   return `content_${index}`;
 }
 
-/**
- * Builds a separate ajv from the annotation-free copies of the schemas: verdicts are identical, but the emitted
- * code no longer embeds descriptions and examples.
- */
-function strippedAjv(files: readonly SchemaFile[]): Ajv2020 {
-  const ajv = createAjv({ standalone: true });
-  for (const file of files) {
-    if (file.path === META_PATH) continue;
-    ajv.addSchema(stripAnnotations(file.json) as object);
-  }
-  return ajv;
-}
-
-export function emitValidators(model: SpecModel, files: readonly SchemaFile[]): Map<string, string> {
-  const ajv = strippedAjv(files);
+/** `ajv` must hold every schema, compiled with `code.source` (validateSchemas provides it). */
+export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, string> {
   const refs: Record<string, string> = {};
   if (model.frame) refs["frame"] = model.frame.schemaUri;
   const contentIndex = new Map<string, string>();
