@@ -45,6 +45,7 @@ finding codes: ${Object.keys(findingCodes).join(", ")}
 `;
 
 export interface ValidateIo {
+  /** Report output (default: process.stdout, with backpressure). */
   stdout?: Write;
   stderr?: Write;
   stdin?: () => Readable;
@@ -149,8 +150,30 @@ function progressDisplay(write: Write, enabled: boolean): { start(name: string, 
   };
 }
 
+/** Resolves when the stream drains, closes or fails (so a closed pipe cannot hang the run). */
+function drained(stream: NodeJS.WritableStream): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = (): void => {
+      stream.removeListener("drain", done);
+      stream.removeListener("close", done);
+      stream.removeListener("error", done);
+      resolve();
+    };
+    stream.once("drain", done);
+    stream.once("close", done);
+    stream.once("error", done);
+  });
+}
+
 export async function main(argv: string[], io: ValidateIo = {}): Promise<number> {
-  const stdout: Write = io.stdout ?? ((t) => void process.stdout.write(t));
+  let stdoutClosed = false;
+  if (!io.stdout) {
+    // `validate ... | head`: a closed pipe ends the report quietly instead of crashing with EPIPE.
+    process.stdout.once("error", () => {
+      stdoutClosed = true;
+    });
+  }
+  const stdout: Write = io.stdout ?? ((t) => void (stdoutClosed || process.stdout.write(t)));
   const stderr: Write = io.stderr ?? ((t) => void process.stderr.write(t));
   const parsed = parseValidateArgs(argv);
   if (parsed.help) {
@@ -165,6 +188,9 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
 
   let out = stdout;
   let closeOutput: (() => Promise<void>) | undefined;
+  // Backpressure: between read chunks, wait while the report stream's buffer is full, so a flood of findings
+  // piped to a slow consumer does not pile up in memory.
+  let sinkStream: NodeJS.WritableStream & { writableNeedDrain?: boolean } | undefined = io.stdout ? undefined : process.stdout;
   if (parsed.output !== undefined) {
     const { createWriteStream } = await import("node:fs");
     const stream = createWriteStream(parsed.output);
@@ -173,6 +199,7 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
       stream.once("error", (err) => reject(new UsageError(`cannot write --output ${parsed.output}: ${err.message}`)));
     });
     out = (t) => void stream.write(t);
+    sinkStream = stream;
     closeOutput = () => new Promise<void>((resolve) => stream.end(() => resolve()));
   }
 
@@ -208,6 +235,7 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
         payload: parsed.command === undefined ? undefined : { command: parsed.command, kind: parsed.kind },
         onFinding,
         onProgress: (chars) => progress.update(chars),
+        pause: () => (sinkStream?.writableNeedDrain && !stdoutClosed && !(sinkStream as { destroyed?: boolean }).destroyed ? drained(sinkStream) : undefined),
         limits: parsed.maxPending === undefined ? undefined : { maxPendingMessages: parsed.maxPending },
       });
     } catch (err) {

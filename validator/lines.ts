@@ -11,6 +11,8 @@ export interface LineSink {
   tooLong?(line: number, length: number): void;
   /** Called after each chunk read with the number of UTF-16 code units read so far (progress). */
   progress?(chars: number): void;
+  /** Awaited after each chunk: lets the caller apply backpressure (e.g. wait for its output to drain). */
+  pause?(): Promise<void> | undefined;
 }
 
 export const DEFAULT_MAX_LINE_CHARS = 128 * 1024 * 1024;
@@ -64,6 +66,8 @@ export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars
       }
     }
     sink.progress?.(total);
+    const wait = sink.pause?.();
+    if (wait) await wait;
   }
   if (pieces.length > 0) emit(pieces.join(""));
 }

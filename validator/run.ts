@@ -22,6 +22,8 @@ export interface InputOptions {
   payload?: { command: string; kind: PayloadKind } | undefined;
   onFinding: (f: Finding) => void;
   onProgress?: ((chars: number) => void) | undefined;
+  /** Awaited between read chunks (backpressure from the report output). */
+  pause?: (() => Promise<void> | undefined) | undefined;
   limits?: Partial<CaptureLimits> | undefined;
   maxLineChars?: number | undefined;
 }
@@ -114,6 +116,7 @@ export async function validateInput(stream: Readable, options: InputOptions): Pr
       },
       tooLong,
       progress: options.onProgress,
+      pause: options.pause,
     },
     maxLine,
   );
