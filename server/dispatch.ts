@@ -82,8 +82,7 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
     conn.settle(message);
     return;
   }
-  const multiFrame = (frame.count ?? 1) > 1;
-  conn.enqueue(() => processMessage(server, dispatcher, conn, message, command, multiFrame));
+  conn.enqueue(() => processMessage(server, dispatcher, conn, message, command));
 }
 
 function sendProtocolError(server: ServerContext, conn: Connection, id: string | undefined, text: string): void {
@@ -91,8 +90,8 @@ function sendProtocolError(server: ServerContext, conn: Connection, id: string |
     conn.sendText(JSON.stringify({ command: "error", data: text, priority: 1 }));
     return;
   }
-  const payload = server.options.errorStyle === "2021" ? { message: text, error: text } : { message: text, error: text };
-  conn.reply(id, "error", payload);
+  // Framing failures happen before any command runs, so both styles answer them with an `error` reply.
+  conn.reply(id, "error", { message: text, error: text });
 }
 
 /** Send a failure for request `id` in the configured style. */
@@ -106,7 +105,11 @@ export function sendError(server: ServerContext, conn: Connection, id: string, c
   conn.reply(id, "error", { message: text, error: text });
 }
 
-async function processMessage(server: ServerContext, dispatcher: Dispatcher, conn: Connection, message: WireMessage, command: string, multiFrame: boolean): Promise<void> {
+/**
+ * Decode, authenticate, validate and run one reassembled message. Unlike server-latest, error replies to
+ * multi-frame requests carry `error` too (Q7 makes the official client report those failures as success).
+ */
+async function processMessage(server: ServerContext, dispatcher: Dispatcher, conn: Connection, message: WireMessage, command: string): Promise<void> {
   if (conn.closed) return;
   let payload: unknown = null;
   const data = message.data;
@@ -132,13 +135,13 @@ async function processMessage(server: ServerContext, dispatcher: Dispatcher, con
   }
   const echo = typeof payload === "object" && payload !== null && !Array.isArray(payload) ? ({ ...(payload as AnyDoc) } as AnyDoc) : undefined;
   try {
-    const reply = await runCommand(server, dispatcher, conn, command, payload, echo, multiFrame);
+    const reply = await runCommand(server, dispatcher, conn, command, payload, echo);
     conn.reply(message.id, command, reply);
   } catch (err) {
     const text = errorText(err);
-    if (command === "signin" || !(err instanceof OpenFlowError) || err.code !== "server") {
-      server.options.logger.debug?.(`[${conn.id}] ${command} failed: ${text}`);
-    }
+    if (err instanceof OpenFlowError) server.options.logger.debug?.(`[${conn.id}] ${command} failed: ${text}`);
+    // Anything that is not an OpenFlowError is a defect of this server: answer, and make it visible.
+    else server.options.logger.error(`[${conn.id}] ${command} crashed: ${err instanceof Error ? (err.stack ?? err.message) : text}`);
     if (server.options.errorStyle === "2021" && err instanceof OpenFlowError && err.code === "unsupported" && text.startsWith("Unknown command")) {
       // server-2021's unknown-command reply: command error, {message} without `error` (PROTOCOL.md 6.4).
       conn.reply(message.id, "error", { message: text });
@@ -148,8 +151,7 @@ async function processMessage(server: ServerContext, dispatcher: Dispatcher, con
   }
 }
 
-async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: Connection, command: string, payload: unknown, echo: AnyDoc | undefined, multiFrame: boolean): Promise<AnyDoc> {
-  void multiFrame;
+async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: Connection, command: string, payload: unknown, echo: AnyDoc | undefined): Promise<AnyDoc> {
   const requestJwt = echo && typeof echo.jwt === "string" && echo.jwt !== "" ? echo.jwt : undefined;
   if (command === "signin") {
     validate(server, command, payload);

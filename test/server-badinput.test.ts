@@ -27,15 +27,17 @@ function errorOf(reply: { command: string; payload: any }): string {
 }
 
 describe("latest style", () => {
+  const crashes: string[] = [];
   let server: RunningServer;
   let good: RawPeer;
 
   beforeAll(async () => {
-    server = await startServer({ users, limits: { maxMessageChars: 5_000, maxChunks: 20 } });
+    server = await startServer({ users, limits: { maxMessageChars: 5_000, maxChunks: 20 }, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
     good = await signedIn(server);
   });
   afterAll(async () => {
     await server.close();
+    expect(crashes).toEqual([]);
   });
 
   async function stillServing(): Promise<void> {

@@ -12,6 +12,8 @@ import { rawPeer, validateRecorded } from "./server-helpers.js";
 const PACKAGE_SIZE = 128;
 let server: RunningServer;
 const serverFrames: string[] = [];
+/** Lines the server logs at error level: crashes of handlers (anything that is not an OpenFlowError). */
+const crashes: string[] = [];
 const clients: OpenFlowClient[] = [];
 let admin: OpenFlowClient;
 let alice: OpenFlowClient;
@@ -55,6 +57,7 @@ beforeAll(async () => {
       { username: "bob", password: "pw-bob" },
     ],
     requeueDelayMs: 50,
+    logger: { info() {}, warn() {}, error: (m) => crashes.push(m) },
     shortTokenSeconds: 4,
     refreshCheckIntervalMs: 100,
     refreshBeforeExpiryMs: 3_500,
@@ -450,6 +453,10 @@ describe("chunking", () => {
 });
 
 describe("server output", () => {
+  it("logged no handler crash", () => {
+    expect(crashes).toEqual([]);
+  });
+
   it("every frame the server sent validates against the schemas", () => {
     const { checked, commands, issues } = validateRecorded(serverFrames);
     expect(issues).toEqual([]);

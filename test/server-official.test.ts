@@ -204,6 +204,28 @@ describe("official @openiap/openflow-api client", () => {
     expect(got.metadata.tag).toBe("t");
   });
 
+  it("chunks in both directions at a small package size", async () => {
+    const small = await startServer({ packageSize: 150, users: [{ username: "admin", password: "admin-pw", roles: ["admins"] }], onFrame: (d, t) => d === "in" && clientFrames.push(t) });
+    try {
+      const ws = new WebSocketClient(quiet, small.url, true);
+      clients.push(ws);
+      await ws.Connect();
+      use(ws);
+      const reply = await NoderedUtil.SigninWithUsername({ username: "admin", password: "admin-pw" });
+      expect(reply.websocket_package_size).toBe(150);
+      const text = "chunk ".repeat(200) + "ünïcödé";
+      const inserted = await NoderedUtil.InsertOne({ collectionname: "big", item: { text } });
+      expect(inserted.text).toBe(text);
+      const found = await NoderedUtil.Query({ collectionname: "big", query: {} });
+      expect(found[0].text).toBe(text);
+      expect(clientFrames.filter((f) => JSON.parse(f).command === "insertone" && JSON.parse(f).count > 5).length).toBeGreaterThan(5);
+      ws.close();
+    } finally {
+      use(admin);
+      await small.close();
+    }
+  });
+
   it("sent only frames and payloads that validate against the schemas", () => {
     const { checked, commands, issues } = validateRecorded(clientFrames);
     expect(issues).toEqual([]);
