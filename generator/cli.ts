@@ -5,8 +5,6 @@
 import { resolve } from "node:path";
 import { UsageError } from "../cli/usage.js";
 import { GeneratorError } from "./errors.js";
-import { generateFiles } from "./generate.js";
-import { checkOutput, isClean, writeOutput } from "./write.js";
 
 const HELP = `usage: openflow-spec generate [options]
 
@@ -79,6 +77,9 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout(HELP);
     return 0;
   }
+  // Loaded only now: --help and usage errors do not pay for ajv, ts-morph and json-schema-to-typescript.
+  const { generateFiles } = await import("./generate.js");
+  const { checkOutput, isClean, writeOutput } = await import("./write.js");
   const schemasDir = resolve(opts.schemas);
   const outDir = resolve(opts.out);
   let files: Map<string, string>;

@@ -95,7 +95,10 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     }
   }
   const raw = standaloneCode(ajv, refs);
-  const { helpers, code } = inlineRequires(raw.replace(/^"use strict";\n?/, ""));
+  const { helpers, code: plain } = inlineRequires(raw.replace(/^"use strict";\n?/, ""));
+  // JSDoc types on the exports: when tsc builds the package (allowJs), it derives validators.d.ts from this file,
+  // and these annotations make that derived declaration match the handwritten one emitted below.
+  const code = plain.replace(/^export const ([A-Za-z_$][\w$]*) = (validate\d+);$/gm, "/** @type {Validator} */\nexport const $1 = $2;");
 
   const table = (kind: "request" | "reply"): string =>
     model.commands
@@ -121,14 +124,20 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
   const js = [
     codeHeader("schemas/"),
     "/* eslint-disable */",
+    "/** @typedef {{ instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown>; message?: string }} ValidatorError */",
+    "/** @typedef {{ (data: unknown): boolean; errors?: ValidatorError[] | null }} Validator */",
+    "/** @typedef {{ readonly pointer: string; readonly schema: string; readonly validate: Validator }} ContentField */",
     helpers,
     code.trimEnd(),
     "",
     "/** Request payload validators by wire command string. */",
+    "/** @type {Readonly<Record<string, Validator>>} */",
     `export const requestValidators = Object.freeze({\n${table("request")}\n});`,
     "/** Reply payload validators by wire command string (commands that are never answered have none). */",
+    "/** @type {Readonly<Record<string, Validator>>} */",
     `export const replyValidators = Object.freeze({\n${table("reply")}\n});`,
     "/** JSON-in-string fields (contentMediaType application/json + contentSchema) by command and payload kind. */",
+    "/** @type {Readonly<Record<string, { readonly request: readonly ContentField[]; readonly reply: readonly ContentField[] }>>} */",
     `export const contentFields = Object.freeze({\n${contentTable}\n});`,
     "",
   ]
