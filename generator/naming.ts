@@ -19,10 +19,16 @@ export const WORDS: readonly string[] = [
 /** How a dictionary word is capitalised inside an identifier (default: first letter upper case). */
 const CASED: Readonly<Record<string, string>> = { openrpa: "OpenRpa", rabbitmq: "Rabbitmq" };
 
-/** Member names the generated client class cannot use: they belong to the class or to its runtime subclass. */
+/**
+ * Member names the generated client class cannot use: they belong to the class itself, to Object, or to its runtime
+ * subclass `OpenFlowClient` (runtime/client.ts, list from /work/notes/runtime.md). A command that would map to one
+ * gets a `Command` suffix instead (`request` -> `requestCommand`).
+ */
 export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([
-  "constructor", "core", "request", "onCommand", "connect", "close", "prototype", "toString", "valueOf",
-  "hasOwnProperty", "then",
+  "constructor", "core", "prototype", "toString", "valueOf", "hasOwnProperty", "then",
+  // OpenFlowClient members
+  "state", "user", "jwt", "request", "onCommand", "on", "onTokenRefreshed", "onStateChange", "consumeQueue",
+  "consumeExchange", "watchCollection", "close", "connect",
 ]);
 
 /** JavaScript reserved words (an identifier used as a standalone binding cannot be one of these). */
@@ -105,7 +111,8 @@ export function methodName(command: string): string {
 
 /** Handler registration name for a command the server starts: `queuemessage` -> `onQueueMessage`. */
 export function handlerName(command: string): string {
-  return `on${pascalCase(command)}`;
+  const name = `on${pascalCase(command)}`;
+  return RESERVED_MEMBERS.has(name) ? `${name}Command` : name;
 }
 
 /** A valid identifier usable as an ESM export name for a validator: `query`, `request` -> `query_request`. */

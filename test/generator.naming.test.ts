@@ -39,6 +39,8 @@ describe("naming table", () => {
     expect(methodName("request")).toBe("requestCommand");
     expect(methodName("constructor")).toBe("constructorCommand");
     expect(methodName("delete")).toBe("deleteCommand");
+    expect(methodName("state")).toBe("stateCommand");
+    expect(handlerName("command")).toBe("onCommandCommand");
     expect(handlerName("queuemessage")).toBe("onQueueMessage");
     expect(handlerName("refreshtoken")).toBe("onRefreshToken");
     expect(pascalCase("watchevent")).toBe("WatchEvent");
