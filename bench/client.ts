@@ -7,6 +7,11 @@
  *   npx tsx bench/client.ts            full run (a few minutes)
  *   npx tsx bench/client.ts --quick    fewer iterations (smoke)
  *   npx tsx bench/client.ts --only seq,par,reply5,reply20,upload5   a subset of scenarios
+ *   npx tsx bench/client.ts --server project|echo|both              which server (default both)
+ *
+ * Two servers: the project server (what users run against; it is usually the bottleneck, so the clients'
+ * differences shrink) and a minimal server in its own process with precomputed replies (the client is the
+ * bottleneck, so this table shows client overhead).
  *
  * The official client is slow by design (a 10 ms timer before every send, quadratic reassembly): its scenarios
  * run fewer iterations and the figure is scaled; the table says where.
@@ -236,6 +241,72 @@ async function child(args: string[]): Promise<void> {
   process.exit(0);
 }
 
+// ------------------------------------------------------------------------------------------ minimal server
+
+/**
+ * `--echo-server <chunk>`: a minimal OpenFlow peer in its own process, so the client is the bottleneck:
+ * signin, and precomputed replies for `query` (by `_id`: small, blob5, blob20), `insertone` and `deleteone`.
+ * It reassembles linearly and sends replies chunked at <chunk>, like the real server.
+ */
+async function echoServer(chunkText: string): Promise<void> {
+  const chunk = Number(chunkText);
+  const { WebSocketServer } = await import("ws");
+  const { encodeMessageText, newFrameId, parseFrame, Reassembler } = await import("../runtime/framing.js");
+  const blobs: Record<string, string> = {
+    small: JSON.stringify({ result: [{ _id: "small", _type: "blob", name: "small", blob: "b".repeat(10) }] }),
+    blob5: JSON.stringify({ result: [{ _id: "blob5", _type: "blob", name: "blob5", blob: "b".repeat(5 * MB) }] }),
+    blob20: JSON.stringify({ result: [{ _id: "blob20", _type: "blob", name: "blob20", blob: "b".repeat(20 * MB) }] }),
+  };
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0, maxPayload: 256 * MB });
+  await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+  wss.on("connection", (ws) => {
+    const reassembler = new Reassembler({ maxMessageChars: 64 * MB });
+    const reply = (to: { id: string; command: string }, data: string) => {
+      for (const text of encodeMessageText({ id: newFrameId(), replyto: to.id, command: to.command, data }, chunk)) ws.send(text);
+    };
+    ws.on("message", (raw) => {
+      const done = reassembler.push(parseFrame(raw.toString()), 0);
+      if (!done.done) return;
+      const m = done.message;
+      if (m.replyto || m.command === "ping" || m.command === "pong") return;
+      const p = (m.data ? JSON.parse(m.data) : {}) as { query?: unknown };
+      if (m.command === "signin") reply(m, JSON.stringify({ jwt: "bench.jwt.token", user: { _id: "u", name: "bench" }, websocket_package_size: chunk }));
+      else if (m.command === "query") {
+        const q = (typeof p.query === "string" ? JSON.parse(p.query) : p.query) as { _id?: string } | undefined;
+        reply(m, blobs[q?._id ?? "small"] ?? blobs.small!);
+      } else if (m.command === "insertone") reply(m, JSON.stringify({ result: { _id: "upload" } }));
+      else reply(m, "{}");
+    });
+  });
+  process.stdout.write(`URL ws://127.0.0.1:${(wss.address() as { port: number }).port}/\n`);
+}
+
+function spawnEchoServer(chunk: number): Promise<{ url: string; close(): Promise<void> }> {
+  return new Promise((resolve, reject) => {
+    const proc = spawn(process.execPath, ["--import", "tsx", here, "--echo-server", String(chunk)], { stdio: ["ignore", "pipe", "inherit"] });
+    let out = "";
+    const timer = setTimeout(() => {
+      proc.kill("SIGKILL");
+      reject(new Error("echo server did not start within 30 s"));
+    }, 30_000);
+    proc.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const match = /URL (\S+)/.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve({
+          url: match[1] as string,
+          close: () =>
+            new Promise<void>((done) => {
+              proc.once("exit", () => done());
+              proc.kill("SIGTERM");
+            }),
+        });
+      }
+    });
+  });
+}
+
 // ------------------------------------------------------------------------------------------ parent side
 
 function runChild(job: Job, url: string, ids: { small: string; blob5: string; blob20: string }, timeoutMs: number): Promise<Result | string> {
@@ -261,7 +332,12 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-async function parent(quick: boolean, only: string[]): Promise<void> {
+async function parent(mode: "project" | "echo", quick: boolean, only: string[]): Promise<void> {
+  process.stdout.write(
+    mode === "project"
+      ? "\n## Against the project server (startServer, validation off; the server is usually the bottleneck)\n"
+      : "\n## Against a minimal server in its own process (precomputed replies; the client is the bottleneck)\n",
+  );
   const seqOps = quick ? 300 : 2000;
   const parOps = quick ? 500 : 5000;
   const chunks = only.length > 0 && !only.some((o) => o !== "seq" && o !== "par") ? [25_000] : [25_000, 4096, 500];
@@ -269,13 +345,20 @@ async function parent(quick: boolean, only: string[]): Promise<void> {
   const started = Date.now();
 
   for (const chunk of chunks) {
-    const server = await startServer({ users: [{ ...USER, roles: ["admins"] }], validate: false, packageSize: chunk, limits: { maxMessageChars: 64 * MB, maxChunks: 1_000_000, maxFrameBytes: 256 * MB } });
-    try {
+    let server: { url: string; close(): Promise<void> };
+    let ids: { small: string; blob5: string; blob20: string };
+    if (mode === "project") {
+      server = await startServer({ users: [{ ...USER, roles: ["admins"] }], validate: false, packageSize: chunk, limits: { maxMessageChars: 64 * MB, maxChunks: 1_000_000, maxFrameBytes: 256 * MB } });
       const seed = await connect(server.url, { ...USER, timeoutMs: 120_000, logLevel: "error" });
       const ins = async (name: string, size: number) =>
         ((await seed.insertOne({ collectionname: "bench", item: { _type: "blob", name, blob: "b".repeat(size) } })) as { result: { _id: string } }).result._id;
-      const ids = { small: await ins("small", 10), blob5: await ins("blob5", 5 * MB), blob20: await ins("blob20", 20 * MB) };
+      ids = { small: await ins("small", 10), blob5: await ins("blob5", 5 * MB), blob20: await ins("blob20", 20 * MB) };
       seed.close();
+    } else {
+      server = await spawnEchoServer(chunk);
+      ids = { small: "small", blob5: "blob5", blob20: "blob20" };
+    }
+    try {
 
       const jobs: Job[] = [];
       if (chunk === chunks[0]) {
@@ -292,7 +375,8 @@ async function parent(quick: boolean, only: string[]): Promise<void> {
       }
       for (const scenario of ["reply5", "reply20", "upload5"] as const) {
         for (const client of ["bare", "ours", "official"] as const) {
-          const job: Job = { client, scenario, chunk, ops: scenario === "reply20" ? 2 : 3, scale: 1 };
+          // More repetitions against the fast minimal server, where one operation takes a fraction of a second.
+          const job: Job = { client, scenario, chunk, ops: mode === "echo" ? (scenario === "reply20" ? 3 : 5) : scenario === "reply20" ? 2 : 3, scale: 1 };
           if (quick) job.ops = 1;
           if (client === "official" && chunk === 500) {
             // Seconds per operation at 500-char chunks: one timed run, no warm-up.
@@ -368,7 +452,7 @@ async function parent(quick: boolean, only: string[]): Promise<void> {
   }
   lines.push("");
   lines.push("Time ratio = bare throughput / client throughput (1.00x = as fast as bare; target for ours: <= 1.30x).");
-  lines.push("Small scenarios: best of 2 interleaved runs (bare, ours); large ones: best of 3 operations (2 for 20 MB) after one warm-up.");
+  lines.push(`Small scenarios: best of 2 interleaved runs (bare, ours); large ones: best of ${mode === "echo" ? "5 operations (3 for 20 MB)" : "3 operations (2 for 20 MB)"} after one warm-up.`);
   lines.push("* official client: fewer iterations, figure scaled (its 10 ms send timer and quadratic reassembly make full runs take minutes).");
   lines.push("");
   lines.push("Peak memory, 20 MB reply (RSS growth over the idle client, per child process):");
@@ -381,14 +465,21 @@ async function parent(quick: boolean, only: string[]): Promise<void> {
   }
   lines.push("");
   lines.push(misses.length === 0 ? "All scenarios: ours within 1.3x of bare." : `Above 1.3x of bare: ${misses.join("; ")}`);
-  lines.push(`Total bench time ${fmt((Date.now() - started) / 1000)} s; server: project server (startServer, validate off) in the parent process, one client per child process.`);
+  lines.push(
+    `Time ${fmt((Date.now() - started) / 1000)} s; server: ${mode === "project" ? "project server (startServer, validation off) in the parent process" : "minimal server (bench/client.ts --echo-server) in its own process"}; one client per child process.`,
+  );
   process.stdout.write(lines.join("\n") + "\n");
 }
 
 const argv = process.argv.slice(2);
 if (argv[0] === "--child") await child(argv.slice(1));
+else if (argv[0] === "--echo-server") await echoServer(argv[1] ?? "25000");
 else {
   const onlyAt = argv.indexOf("--only");
-  await parent(argv.includes("--quick"), onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",") : []);
+  const serverAt = argv.indexOf("--server");
+  const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",") : [];
+  const which = serverAt >= 0 ? argv[serverAt + 1] : "both";
+  if (which === "project" || which === "both") await parent("project", argv.includes("--quick"), only);
+  if (which === "echo" || which === "both") await parent("echo", argv.includes("--quick"), only);
   process.exit(0);
 }

@@ -141,7 +141,9 @@ export function parseFrame(text: string): WireFrame {
       throw fieldError(key, "must be an integer JSON number (a numeric string stalls real servers)", v, id);
     }
   }
-  return { ...(frame as unknown as WireFrame), id };
+  // No copy on the hot path: the parsed object is already the frame once its id is a string.
+  if (frame.id !== id) frame.id = id;
+  return frame as unknown as WireFrame;
 }
 
 function fieldError(field: string, what: string, value: unknown, id?: string): OpenFlowError {
