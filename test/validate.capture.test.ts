@@ -181,6 +181,13 @@ describe("forEachLine", () => {
     expect(out[2]).toEqual(["after", 3]);
   });
 
+  it("drops a byte order mark at the start", async () => {
+    expect(await lines(["\ufeff{}\n{}"])).toEqual([
+      ["{}", 1],
+      ["{}", 2],
+    ]);
+  });
+
   it("keeps multi-byte characters split across reads intact", async () => {
     const bytes = Buffer.from("é€😀\n");
     const out: string[] = [];

@@ -27,6 +27,8 @@ export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars
   let total = 0;
   const emit = (text: string): void => {
     lineNo++;
+    // Editors on Windows may start the file with a byte order mark; JSON.parse would reject it.
+    if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     sink.line(text.length > 0 && text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text, lineNo);
   };
   for await (const chunk of stream as AsyncIterable<string>) {
