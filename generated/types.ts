@@ -6,13 +6,193 @@
  *
  * Schema: `schemas/defs/billing.json`
  */
-export type Billing = Base & Billing1;
+export type Billing = Base & {
+  /**
+   * Stripe customer id (cus_...).
+   */
+  stripeid?: string | null;
+  /**
+   * Id of the user who owns the billing record.
+   */
+  userid?: string | null;
+  /**
+   * Billing e-mail.
+   */
+  email?: string | null;
+  /**
+   * Billing address.
+   */
+  address?: string | null;
+  /**
+   * Stripe tax id type, e.g. eu_vat.
+   */
+  vattype?: string | null;
+  /**
+   * VAT number.
+   */
+  vatnumber?: string | null;
+  /**
+   * Stripe tax rate id.
+   */
+  taxrate?: string | null;
+  /**
+   * Tax percentage.
+   */
+  tax?: number | null;
+  /**
+   * Stripe coupon code.
+   */
+  coupon?: string | null;
+  /**
+   * Whether a payment card is registered.
+   */
+  hascard?: boolean | null;
+  /**
+   * Memory tier for Node-RED.
+   */
+  memory?: string | null;
+  /**
+   * Stripe price/plan id of the per-user plan.
+   */
+  openflowuserplan?: string | null;
+  /**
+   * Stripe price/plan id of the support plan.
+   */
+  supportplan?: string | null;
+  /**
+   * Stripe price/plan id of the support-hours plan.
+   */
+  supporthourplan?: string | null;
+  /**
+   * Id of the customer's admins role.
+   */
+  admins?: string | null;
+  /**
+   * Id of the customer's users role.
+   */
+  users?: string | null;
+  /**
+   * Storage used by the customer, in bytes.
+   */
+  dbusage?: number | null;
+  /**
+   * true when the customer's storage quota is exceeded.
+   */
+  dblocked?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * A billing customer (_type "customer", stored in `users`). Extends Base.
  *
  * Schema: `schemas/defs/customer.json`
  */
-export type Customer = Base & Customer1;
+export type Customer = Base & {
+  /**
+   * Stripe customer id (cus_...).
+   */
+  stripeid?: string | null;
+  /**
+   * Id of the user who owns the billing record.
+   */
+  userid?: string | null;
+  /**
+   * Billing e-mail.
+   */
+  email?: string | null;
+  /**
+   * Billing address.
+   */
+  address?: string | null;
+  /**
+   * Stripe tax id type, e.g. eu_vat.
+   */
+  vattype?: string | null;
+  /**
+   * VAT number.
+   */
+  vatnumber?: string | null;
+  /**
+   * Stripe tax rate id.
+   */
+  taxrate?: string | null;
+  /**
+   * Tax percentage.
+   */
+  tax?: number | null;
+  /**
+   * Stripe coupon code.
+   */
+  coupon?: string | null;
+  /**
+   * Whether a payment card is registered.
+   */
+  hascard?: boolean | null;
+  /**
+   * Memory tier for Node-RED.
+   */
+  memory?: string | null;
+  /**
+   * Stripe price/plan id of the per-user plan.
+   */
+  openflowuserplan?: string | null;
+  /**
+   * Stripe price/plan id of the support plan.
+   */
+  supportplan?: string | null;
+  /**
+   * Stripe price/plan id of the support-hours plan.
+   */
+  supporthourplan?: string | null;
+  /**
+   * Id of the customer's admins role.
+   */
+  admins?: string | null;
+  /**
+   * Id of the customer's users role.
+   */
+  users?: string | null;
+  /**
+   * Storage used by the customer, in bytes.
+   */
+  dbusage?: number | null;
+  /**
+   * true when the customer's storage quota is exceeded.
+   */
+  dblocked?: boolean | null;
+  /**
+   * Country code.
+   */
+  country?: string | null;
+  /**
+   * Stripe subscription id.
+   */
+  subscriptionid?: string | null;
+  /**
+   * Custom attribute 1.
+   */
+  customattr1?: string | null;
+  /**
+   * Custom attribute 2.
+   */
+  customattr2?: string | null;
+  /**
+   * Custom attribute 3.
+   */
+  customattr3?: string | null;
+  /**
+   * Custom attribute 4.
+   */
+  customattr4?: string | null;
+  /**
+   * Custom attribute 5.
+   */
+  customattr5?: string | null;
+  /**
+   * api-latest: e-mail domains whose users join this customer automatically.
+   */
+  domains?: string[] | null;
+  [k: string]: unknown;
+};
 /**
  * A point in time. On the legacy websocket protocol this is the ISO-8601 text that JSON.stringify(Date) produces (always UTC with milliseconds, e.g. 2025-01-02T10:00:00.000Z). OpenRPA (Newtonsoft) may send a local offset or no zone at all (0001-01-01T00:00:00 for an unset DateTime). Documents that went through the v2/protobuf path can carry a Timestamp object {seconds, nanos}.
  *
@@ -48,19 +228,111 @@ export type ErrorText = string;
  *
  * Schema: `schemas/defs/filemetadata.json`
  */
-export type FileMetadata = Base & FileMetadata1;
+export type FileMetadata = Base & {
+  /**
+   * Full name including the path; set by the server.
+   */
+  filename?: string | null;
+  /**
+   * Directory part of the name, "" for none; set by the server.
+   */
+  path?: string | null;
+  /**
+   * server-latest: <random>-<basename>, also matched by getfile `filename`.
+   */
+  uniquename?: string | null;
+  /**
+   * Id of the workitem the file belongs to (workitem files).
+   */
+  wi?: string | null;
+  /**
+   * Name of that workitem's queue.
+   */
+  wiq?: string | null;
+  /**
+   * Id of that workitem's queue.
+   */
+  wiqid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * A billable resource (_type "resource", collection `config`) with its variants. Extends Base.
  *
  * Schema: `schemas/defs/resource.json`
  */
-export type Resource = Base & Resource1;
+export type Resource = Base & {
+  /**
+   * Whom the resource is assigned to.
+   */
+  target?: "customer" | "user";
+  /**
+   * How many variants a customer may hold.
+   */
+  customerassign?: "singlevariant" | "multiplevariants";
+  /**
+   * How many variants a user may hold.
+   */
+  userassign?: "singlevariant" | "multiplevariants";
+  /**
+   * Metadata used when a variant has none (any JSON).
+   */
+  defaultmetadata?: {
+    [k: string]: unknown;
+  };
+  /**
+   * The variants.
+   */
+  products?: ResourceVariant[] | null;
+  /**
+   * Whether users may assign it themselves.
+   */
+  allowdirectassign?: boolean | null;
+  /**
+   * Sort order.
+   */
+  order?: number | null;
+  [k: string]: unknown;
+};
 /**
  * Assignment of a resource variant to a customer or user (_type "resourceusage"). Extends Base.
  *
  * Schema: `schemas/defs/resourceusage.json`
  */
-export type ResourceUsage = Base & ResourceUsage1;
+export type ResourceUsage = Base & {
+  /**
+   * The assigned variant.
+   */
+  product?: ResourceVariant | null;
+  /**
+   * Id of the Resource.
+   */
+  resourceid?: string | null;
+  /**
+   * Name of the Resource.
+   */
+  resource?: string | null;
+  /**
+   * User it is assigned to (user-targeted resources).
+   */
+  userid?: string | null;
+  /**
+   * Customer it is assigned to.
+   */
+  customerid?: string | null;
+  /**
+   * Quantity.
+   */
+  quantity?: number | null;
+  /**
+   * Stripe subscription id.
+   */
+  subid?: string | null;
+  /**
+   * Stripe subscription item id.
+   */
+  siid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Permission mask of an Ace. Right bits: create=1, read=2, update=3, delete=4, invoke=5 (bit n is stored at position n-1); full_control is every bit. api-latest, server-latest and OpenRPA use a 16-bit number (full control 65535, none 0, read 2, update 4, invoke 16). api-2021 and server-2021 use the legacy string form: base64 of a 125-byte (1000-bit) array, least-significant bit first in each byte (full control = 166 '/' + '8=', none = 'A'... + 'AIA=' which sets bit 1000, quirk Q21). api-latest and OpenRPA read both forms; OpenRPA writes a digit-only string as a number. server-2021 (api 1.0.109 Ace.isBitSet) does not understand the numeric form: it JSON.stringify's the number and base64-decodes the digits, so 65535 reads as create+read+delete without update and 2 or 0 as no rights at all. Send the legacy string to server-2021.
  *
@@ -72,7 +344,17 @@ export type Rights = number | string;
  *
  * Schema: `schemas/defs/role.json`
  */
-export type Role = Base & Role1;
+export type Role = Base & {
+  /**
+   * Direct members (users or roles).
+   */
+  members?: Rolemember[] | null;
+  /**
+   * Customer the role belongs to.
+   */
+  customerid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Stripe objects passed through by the billing commands (typings of the api's src/stripe). The root validates any Stripe object (stripe_base); each object kind is a $def.
  *
@@ -84,13 +366,57 @@ export type StripeObject = StripeBase;
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_coupon`
  */
-export type StripeCoupon = StripeBase & StripeCoupon1;
+export type StripeCoupon = StripeBase & {
+  /**
+   * once, repeating or forever.
+   */
+  duration?: string | null;
+  /**
+   * Months for repeating coupons.
+   */
+  duration_in_months?: number | null;
+  /**
+   * Coupon name.
+   */
+  name?: string | null;
+  [k: string]: unknown;
+};
 /**
  * A Stripe customer.
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_customer`
  */
-export type StripeCustomer = StripeBase & StripeCustomer1;
+export type StripeCustomer = StripeBase & {
+  /**
+   * Billing address.
+   */
+  address?: StripeCustomerAddress;
+  /**
+   * Free-text description.
+   */
+  description?: string | null;
+  /**
+   * Customer name.
+   */
+  name?: string | null;
+  /**
+   * Customer e-mail.
+   */
+  email?: string | null;
+  /**
+   * Tax ids of the customer.
+   */
+  tax_ids?: StripeTaxIdList;
+  /**
+   * Subscriptions of the customer.
+   */
+  subscriptions?: StripeSubscriptionList;
+  /**
+   * Active discount.
+   */
+  discount?: StripeCustomerDiscount | null;
+  [k: string]: unknown;
+};
 /**
  * Postal address.
  *
@@ -128,25 +454,213 @@ export type StripeCustomerAddress = {
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_invoice`
  */
-export type StripeInvoice = StripeBase & StripeInvoice1;
+export type StripeInvoice = StripeBase & {
+  /**
+   * Country of the seller account.
+   */
+  account_country?: string | null;
+  /**
+   * Name of the seller account.
+   */
+  account_name?: string | null;
+  /**
+   * Amount due.
+   */
+  amount_due?: number | null;
+  /**
+   * Amount paid.
+   */
+  amount_paid?: number | null;
+  /**
+   * Amount remaining.
+   */
+  amount_remaining?: number | null;
+  /**
+   * Application fee.
+   */
+  application_fee_amount?: number | null;
+  /**
+   * Payment attempts.
+   */
+  attempt_count?: number | null;
+  /**
+   * Whether payment was attempted.
+   */
+  attempted?: boolean | null;
+  /**
+   * Legacy collection method.
+   */
+  billing?: string | null;
+  /**
+   * Why the invoice was created.
+   */
+  billing_reason?: string | null;
+  /**
+   * charge_automatically or send_invoice.
+   */
+  collection_method?: string | null;
+  /**
+   * Currency code.
+   */
+  currency?: string | null;
+  /**
+   * Customer id.
+   */
+  customer?: string | null;
+  /**
+   * Invoice lines.
+   */
+  lines?: StripeInvoiceLineList;
+  /**
+   * Period start, Unix seconds.
+   */
+  period_start?: number | null;
+  /**
+   * Period end, Unix seconds.
+   */
+  period_end?: number | null;
+  /**
+   * server-added: period_start as a date.
+   */
+  dtperiod_start?: OpenFlowDate | null;
+  /**
+   * server-added: period_end as a date.
+   */
+  dtperiod_end?: OpenFlowDate | null;
+  [k: string]: unknown;
+};
 /**
  * One line of an invoice.
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_invoice_line`
  */
-export type StripeInvoiceLine = StripeBase & StripeInvoiceLine1;
+export type StripeInvoiceLine = StripeBase & {
+  /**
+   * Amount in the smallest currency unit.
+   */
+  amount?: number | null;
+  /**
+   * Currency code.
+   */
+  currency?: string | null;
+  /**
+   * Line description.
+   */
+  description?: string | null;
+  /**
+   * Whether discounts apply.
+   */
+  discountable?: boolean | null;
+  /**
+   * Billing period of the line.
+   */
+  period?: StripePeriod;
+  /**
+   * Plan of the line.
+   */
+  plan?: StripePlan | null;
+  /**
+   * api-only helper field (plan of the matching subscription).
+   */
+  subplan?: StripePlan | null;
+  /**
+   * Price of the line.
+   */
+  price?: StripePrice | null;
+  /**
+   * Whether it is a proration.
+   */
+  proration?: boolean | null;
+  /**
+   * Quantity.
+   */
+  quantity?: number | null;
+  /**
+   * invoiceitem or subscription.
+   */
+  type?: string | null;
+  /**
+   * Unique line id.
+   */
+  unique_id?: string | null;
+  /**
+   * Subscription item id.
+   */
+  subscription_item?: string | null;
+  /**
+   * Subscription id.
+   */
+  subscription?: string | null;
+  [k: string]: unknown;
+};
 /**
  * A Stripe plan (legacy price).
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_plan`
  */
-export type StripePlan = StripeBase & StripePlan1;
+export type StripePlan = StripeBase & {
+  /**
+   * Plan status as typed by the api (boolean) or sent by Stripe.
+   */
+  status?: boolean | string | null;
+  /**
+   * Plan nickname.
+   */
+  nickname?: string | null;
+  /**
+   * Product id.
+   */
+  product?: string | null;
+  /**
+   * Amount in the smallest currency unit.
+   */
+  amount?: number | null;
+  /**
+   * licensed or metered.
+   */
+  usage_type?: string | null;
+  [k: string]: unknown;
+};
 /**
  * A Stripe price.
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_price`
  */
-export type StripePrice = StripeBase & StripePrice1;
+export type StripePrice = StripeBase & {
+  /**
+   * Price nickname.
+   */
+  nickname?: string | null;
+  /**
+   * Product id.
+   */
+  product?: string | null;
+  /**
+   * Whether it can be used for new purchases.
+   */
+  active?: boolean | null;
+  /**
+   * per_unit or tiered.
+   */
+  billing_scheme?: string | null;
+  /**
+   * Currency code.
+   */
+  currency?: string | null;
+  /**
+   * Lookup key.
+   */
+  lookup_key?: string | null;
+  /**
+   * Recurring settings.
+   */
+  recurring?: StripeRecurring;
+  /**
+   * graduated or volume.
+   */
+  tiers_mode?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Recurring settings of a price.
  *
@@ -180,19 +694,85 @@ export type StripeRecurring = {
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_subscription`
  */
-export type StripeSubscription = StripeBase & StripeSubscription1;
+export type StripeSubscription = StripeBase & {
+  /**
+   * Address.
+   */
+  address?: string | null;
+  /**
+   * Balance.
+   */
+  balance?: number | null;
+  /**
+   * Currency code.
+   */
+  currency?: string | null;
+  /**
+   * Tax ids.
+   */
+  tax_ids?: StripeTaxIdList;
+  /**
+   * Subscription items.
+   */
+  items?: StripeSubscriptionItemList;
+  /**
+   * Default tax rates (ids or objects).
+   */
+  default_tax_rates?: unknown[] | null;
+  [k: string]: unknown;
+};
 /**
  * One item of a subscription.
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_subscription_item`
  */
-export type StripeSubscriptionItem = StripeBase & StripeSubscriptionItem1;
+export type StripeSubscriptionItem = StripeBase & {
+  /**
+   * Quantity.
+   */
+  quantity?: number | null;
+  /**
+   * Subscription id.
+   */
+  subscription?: string | null;
+  /**
+   * The plan.
+   */
+  plan?: StripePlan | null;
+  /**
+   * The price.
+   */
+  price?: StripePrice | null;
+  [k: string]: unknown;
+};
 /**
  * A customer tax id.
  *
  * Schema: `schemas/defs/stripe.json#/$defs/stripe_tax_id`
  */
-export type StripeTaxId = StripeBase & StripeTaxId1;
+export type StripeTaxId = StripeBase & {
+  /**
+   * Country code.
+   */
+  country?: string | null;
+  /**
+   * Customer id.
+   */
+  customer?: string | null;
+  /**
+   * Tax id type, e.g. eu_vat.
+   */
+  type?: string | null;
+  /**
+   * The tax number.
+   */
+  value?: string | null;
+  /**
+   * Verification state.
+   */
+  verification?: StripeTaxVerification;
+  [k: string]: unknown;
+};
 /**
  * Verification state of a tax id.
  *
@@ -218,7 +798,181 @@ export type StripeTaxVerification = {
  *
  * Schema: `schemas/defs/user.json`
  */
-export type User = Base & User1;
+export type User = Base & {
+  /**
+   * Login name (unique).
+   */
+  username?: string | null;
+  /**
+   * Server-side password hash; normally never sent to clients.
+   */
+  passwordhash?: string | null;
+  /**
+   * Input only: on insert/update in `users` the server hashes it into passwordhash.
+   */
+  newpassword?: string | null;
+  /**
+   * Windows security identifier (OpenRPA/AD users).
+   */
+  sid?: string | null;
+  /**
+   * Id of the customer the user belongs to.
+   */
+  customerid?: string | null;
+  /**
+   * Id of the selected customer.
+   */
+  selectedcustomerid?: string | null;
+  /**
+   * Push token saved from signin.
+   */
+  firebasetoken?: string | null;
+  /**
+   * OneSignal id saved from signin.
+   */
+  onesignalid?: string | null;
+  /**
+   * Location saved from signin (any JSON).
+   */
+  gpslocation?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Device information saved from signin (any JSON).
+   */
+  device?: {
+    [k: string]: unknown;
+  };
+  /**
+   * Id of the user this user currently impersonates (persist_user_impersonation).
+   */
+  impersonating?: string | null;
+  /**
+   * External identities linked to the user.
+   */
+  federationids?:
+    | {
+        /**
+         * Identity at the issuer.
+         */
+        id?: string;
+        /**
+         * Identity provider.
+         */
+        issuer?: string;
+        [k: string]: unknown;
+      }[]
+    | null;
+  /**
+   * Roles the user is a direct member of.
+   */
+  roles?: Rolemember[] | null;
+  /**
+   * Free-text role.
+   */
+  role?: string | null;
+  /**
+   * E-mail address.
+   */
+  email?: string | null;
+  /**
+   * api-latest: company name.
+   */
+  company?: string | null;
+  /**
+   * Disabled users cannot sign in.
+   */
+  disabled?: boolean | null;
+  /**
+   * Whether the user is validated.
+   */
+  validated?: boolean | null;
+  /**
+   * api-latest: e-mail validated.
+   */
+  emailvalidated?: boolean | null;
+  /**
+   * api-latest: signup form completed.
+   */
+  formvalidated?: boolean | null;
+  /**
+   * api-2021: the id of the validation form the user completed.
+   */
+  validatedform?: string | null;
+  /**
+   * Storage used by the user, in bytes.
+   */
+  dbusage?: number | null;
+  /**
+   * true when the storage quota is exceeded.
+   */
+  dblocked?: boolean | null;
+  /**
+   * Name of the user's Node-RED instance.
+   */
+  noderedname?: string | null;
+  /**
+   * Last signin time.
+   */
+  lastseen?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of any client.
+   */
+  _heartbeat?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of an OpenRPA client.
+   */
+  _rpaheartbeat?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of a Node-RED client.
+   */
+  _noderedheartbeat?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of a PowerShell client.
+   */
+  _powershellheartbeat?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of a web client.
+   */
+  _webheartbeat?: OpenFlowDate | null;
+  /**
+   * Last heartbeat of a mobile client (sic).
+   */
+  _mobilheartbeat?: OpenFlowDate | null;
+  /**
+   * clientagent of the last signin.
+   */
+  _lastclientagent?: string | null;
+  /**
+   * clientversion of the last signin.
+   */
+  _lastclientversion?: string | null;
+  /**
+   * Last OpenRPA client version.
+   */
+  _lastopenrpaclientversion?: string | null;
+  /**
+   * Last Node-RED client version.
+   */
+  _lastnoderedclientversion?: string | null;
+  /**
+   * Last PowerShell client version.
+   */
+  _lastpowershellclientversion?: string | null;
+  /**
+   * Last web app client version.
+   */
+  _lastwebappclientversion?: string | null;
+  /**
+   * Whether the user has billing set up.
+   */
+  _hasbilling?: boolean | null;
+  /**
+   * NoderedUser only: the Node-RED configuration.
+   */
+  nodered?: NoderedConfig | null;
+  [k: string]: unknown;
+};
 /**
  * Fixed _ids of built-in users and roles used in ACLs. Validates any one of them; each is also available as $defs/<name>.
  *
@@ -342,127 +1096,683 @@ export type WorkitemQueueAdmins = "625440c4231309af5f2052cd";
  *
  * Schema: `schemas/defs/workitem.json`
  */
-export type Workitem = Base & Workitem1;
+export type Workitem = Base & {
+  /**
+   * Id of the queue.
+   */
+  wiqid?: string | null;
+  /**
+   * Name of the queue.
+   */
+  wiq?: string | null;
+  /**
+   * Processing state. `retry` is only an input to updateworkitem; stored items go back to `new`.
+   */
+  state?: "new" | "processing" | "successful" | "failed" | "retry";
+  /**
+   * Application data of the workitem.
+   */
+  payload?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * How often processing was retried.
+   */
+  retries?: number | null;
+  /**
+   * Lower runs sooner; default 2.
+   */
+  priority?: number | null;
+  /**
+   * Attached files.
+   */
+  files?: WorkitemFile[] | null;
+  /**
+   * Id of the user processing it.
+   */
+  userid?: string | null;
+  /**
+   * Name of the user processing it.
+   */
+  username?: string | null;
+  /**
+   * When processing last started; omitted in replies when null.
+   */
+  lastrun?: OpenFlowDate | null;
+  /**
+   * Earliest time it may be popped; omitted in replies when null.
+   */
+  nextrun?: OpenFlowDate | null;
+  /**
+   * Error text of the last failure.
+   */
+  errormessage?: string | null;
+  /**
+   * Where the last failure happened (e.g. a stack trace).
+   */
+  errorsource?: string | null;
+  /**
+   * Kind of the last failure: application errors are retried, business errors are not.
+   */
+  errortype?: "application" | "business" | null;
+  /**
+   * Queue id that receives the item when it succeeds.
+   */
+  success_wiqid?: string | null;
+  /**
+   * Queue id that receives the item when it fails.
+   */
+  failed_wiqid?: string | null;
+  /**
+   * Queue name that receives the item when it succeeds.
+   */
+  success_wiq?: string | null;
+  /**
+   * Queue name that receives the item when it fails.
+   */
+  failed_wiq?: string | null;
+  [k: string]: unknown;
+};
 /**
  * A workitem queue (_type "workitemqueue", collection `mq`). Extends Base.
  *
  * Schema: `schemas/defs/workitemqueue.json`
  */
-export type WorkitemQueue = Base & WorkitemQueue1;
+export type WorkitemQueue = Base & {
+  /**
+   * OpenRPA workflow to start for new items.
+   */
+  workflowid?: string | null;
+  /**
+   * Robot (or role) queue that runs that workflow.
+   */
+  robotqueue?: string | null;
+  /**
+   * AMQP queue notified when items are added.
+   */
+  amqpqueue?: string | null;
+  /**
+   * OpenRPA project id.
+   */
+  projectid?: string | null;
+  /**
+   * Id of the role whose members may use the queue.
+   */
+  usersrole?: string | null;
+  /**
+   * Retries before an application failure is final (api-latest default 3).
+   */
+  maxretries?: number | null;
+  /**
+   * Seconds before a retried item may run again (default 0).
+   */
+  retrydelay?: number | null;
+  /**
+   * Seconds before a new item may run (default 0).
+   */
+  initialdelay?: number | null;
+  /**
+   * Queue id that receives successful items.
+   */
+  success_wiqid?: string | null;
+  /**
+   * Queue id that receives failed items.
+   */
+  failed_wiqid?: string | null;
+  /**
+   * Queue name that receives successful items.
+   */
+  success_wiq?: string | null;
+  /**
+   * Queue name that receives failed items.
+   */
+  failed_wiq?: string | null;
+  /**
+   * server-latest: agent package that processes the queue.
+   */
+  packageid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of an addworkitem request. `wiqid` or `wiq` is required.
  *
  * Schema: `schemas/commands/addworkitem.json#/$defs/request`
  */
-export type AddWorkitemRequest = RequestCommon & AddWorkitemRequest1 & AddWorkitemRequest2;
-export type AddWorkitemRequest1 =
-  | {
-      /**
-       * Non-empty queue id.
-       */
-      wiqid: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Non-empty queue name.
-       */
-      wiq: string;
-      [k: string]: unknown;
-    };
+export type AddWorkitemRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Non-empty queue id.
+         */
+        wiqid: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Non-empty queue name.
+         */
+        wiq: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Workitem queue `_id`. Tried first.
+     */
+    wiqid?: string | null;
+    /**
+     * Workitem queue name, used when `wiqid` is empty or not found.
+     */
+    wiq?: string | null;
+    /**
+     * Item name. Default `New work item`.
+     */
+    name?: string | null;
+    /**
+     * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
+     */
+    payload?:
+      | {
+          [k: string]: unknown;
+        }
+      | unknown[]
+      | string
+      | number
+      | boolean
+      | null;
+    /**
+     * Earliest time the item can be popped.
+     */
+    nextrun?: OpenFlowDate | null;
+    /**
+     * The item priority; wins over `priority` (Q12).
+     */
+    wipriority?: number;
+    /**
+     * Read as the item priority when `wipriority` is empty (Q12). Final default 2.
+     */
+    priority?: number;
+    /**
+     * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+     */
+    files?: MessageWorkitemFile[] | null;
+    /**
+     * Name of the queue a copy goes to when the item becomes successful.
+     */
+    success_wiq?: string | null;
+    /**
+     * Id of the queue a copy goes to when the item becomes successful.
+     */
+    success_wiqid?: string | null;
+    /**
+     * Name of the queue a copy goes to when the item fails.
+     */
+    failed_wiq?: string | null;
+    /**
+     * Id of the queue a copy goes to when the item fails.
+     */
+    failed_wiqid?: string | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed without `files` and `jwt`, plus `result`.
  *
  * Schema: `schemas/commands/addworkitem.json#/$defs/reply`
  */
-export type AddWorkitemReply = ReplyCommon & AddWorkitemReply1;
+export type AddWorkitemReply = ReplyCommon & {
+  /**
+   * Workitem queue `_id`. Tried first.
+   */
+  wiqid?: string | null;
+  /**
+   * Workitem queue name, used when `wiqid` is empty or not found.
+   */
+  wiq?: string | null;
+  /**
+   * Echoed name.
+   */
+  name?: string | null;
+  /**
+   * The stored Workitem (E8).
+   */
+  result: Workitem;
+  [k: string]: unknown;
+};
 /**
  * Payload of an addworkitemqueue request.
  *
  * Schema: `schemas/commands/addworkitemqueue.json#/$defs/request`
  */
-export type AddWorkitemQueueRequest = RequestCommon & AddWorkitemQueueRequest1;
+export type AddWorkitemQueueRequest = RequestCommon & {
+  /**
+   * Unique queue name.
+   */
+  name: string;
+  /**
+   * Attempts before an item that keeps asking for `retry` fails. api-latest default 3; values below 1 become 3.
+   */
+  maxretries: number;
+  /**
+   * Seconds a retried item waits before it can be popped again. api-latest default 0.
+   */
+  retrydelay: number;
+  /**
+   * Seconds a new item waits before it can be popped. api-latest default 0.
+   */
+  initialdelay: number;
+  /**
+   * Do not create the `<name> users` role (default false).
+   */
+  skiprole?: boolean;
+  /**
+   * OpenRPA workflow that processes the queue's items.
+   */
+  workflowid?: string | null;
+  /**
+   * Robot (OpenRPA) queue to notify about new items.
+   */
+  robotqueue?: string | null;
+  /**
+   * AMQP queue to notify about new items.
+   */
+  amqpqueue?: string | null;
+  /**
+   * OpenRPA project id.
+   */
+  projectid?: string | null;
+  /**
+   * Name of the queue a copy goes to when the item becomes successful (queue default).
+   */
+  success_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item becomes successful (queue default).
+   */
+  success_wiqid?: string | null;
+  /**
+   * Name of the queue a copy goes to when the item fails (queue default).
+   */
+  failed_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item fails (queue default).
+   */
+  failed_wiqid?: string | null;
+  /**
+   * server-latest: agent package that processes the queue.
+   */
+  packageid?: string | null;
+  /**
+   * Replaces the queue's ACL.
+   */
+  _acl?: Ace[] | null;
+  /**
+   * server-latest alternative: the whole queue definition nested (same fields as above).
+   */
+  workitemqueue?: {
+    /**
+     * Queue name.
+     */
+    name?: string | null;
+    /**
+     * As above.
+     */
+    maxretries?: number;
+    /**
+     * As above.
+     */
+    retrydelay?: number;
+    /**
+     * As above.
+     */
+    initialdelay?: number;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`) plus `result`, the created queue.
  *
  * Schema: `schemas/commands/addworkitemqueue.json#/$defs/reply`
  */
-export type AddWorkitemQueueReply = ReplyCommon & AddWorkitemQueueReply1;
+export type AddWorkitemQueueReply = ReplyCommon & {
+  /**
+   * Echoed name.
+   */
+  name?: string | null;
+  /**
+   * Echoed value.
+   */
+  maxretries?: number;
+  /**
+   * Echoed value.
+   */
+  retrydelay?: number;
+  /**
+   * Echoed value.
+   */
+  initialdelay?: number;
+  /**
+   * The created WorkitemQueue (E9).
+   */
+  result: WorkitemQueue;
+  [k: string]: unknown;
+};
 /**
  * Payload of an addworkitems request. `wiqid` or `wiq`, and `items`, are required.
  *
  * Schema: `schemas/commands/addworkitems.json#/$defs/request`
  */
-export type AddWorkitemsRequest = RequestCommon & AddWorkitemsRequest1 & AddWorkitemsRequest2;
-export type AddWorkitemsRequest1 =
-  | {
-      /**
-       * Non-empty queue id.
-       */
-      wiqid: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Non-empty queue name.
-       */
-      wiq: string;
-      [k: string]: unknown;
-    };
+export type AddWorkitemsRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Non-empty queue id.
+         */
+        wiqid: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Non-empty queue name.
+         */
+        wiq: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Workitem queue `_id`. Tried first.
+     */
+    wiqid?: string | null;
+    /**
+     * Workitem queue name, used when `wiqid` is empty or not found.
+     */
+    wiq?: string | null;
+    /**
+     * The items to add.
+     */
+    items: AddWorkitemItem[];
+    /**
+     * Priority for all items; wins over each item's `priority`.
+     */
+    wipriority?: number;
+    /**
+     * Name of the queue a copy goes to when the item becomes successful (applies to all items).
+     */
+    success_wiq?: string | null;
+    /**
+     * Id of the queue a copy goes to when the item becomes successful (applies to all items).
+     */
+    success_wiqid?: string | null;
+    /**
+     * Name of the queue a copy goes to when the item fails (applies to all items).
+     */
+    failed_wiq?: string | null;
+    /**
+     * Id of the queue a copy goes to when the item fails (applies to all items).
+     */
+    failed_wiqid?: string | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed (without `jwt`) with `items` replaced by the stored workitems.
  *
  * Schema: `schemas/commands/addworkitems.json#/$defs/reply`
  */
-export type AddWorkitemsReply = ReplyCommon & AddWorkitemsReply1;
+export type AddWorkitemsReply = ReplyCommon & {
+  /**
+   * Workitem queue `_id`. Tried first.
+   */
+  wiqid?: string | null;
+  /**
+   * Workitem queue name, used when `wiqid` is empty or not found.
+   */
+  wiq?: string | null;
+  /**
+   * The inserted Workitems (E8).
+   */
+  items: Workitem[];
+  [k: string]: unknown;
+};
 /**
  * Payload of an aggregate request.
  *
  * Schema: `schemas/commands/aggregate.json#/$defs/request`
  */
-export type AggregateRequest = RequestCommon & AggregateRequest1;
+export type AggregateRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Pipeline stages ($match, $group, ...). server-latest also accepts a single stage object or JSON text.
+   */
+  aggregates:
+    | {
+        [k: string]: unknown;
+      }[]
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * Index hint: an object, a JSON-string of one, or an index name.
+   */
+  hint?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * A user or role _id; results are further restricted to what that id can read.
+   */
+  queryas?: string | null;
+  /**
+   * server-latest only: return the query plan.
+   */
+  explain?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `aggregates` (and `jwt` in server-latest), plus `result`.
  *
  * Schema: `schemas/commands/aggregate.json#/$defs/reply`
  */
-export type AggregateReply = ReplyCommon & AggregateReply1;
+export type AggregateReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Pipeline output documents.
+   */
+  result?: {
+    [k: string]: unknown;
+  }[];
+  [k: string]: unknown;
+};
 /**
  * Payload of a closequeue request.
  *
  * Schema: `schemas/commands/closequeue.json#/$defs/request`
  */
-export type CloseQueueRequest = RequestCommon & CloseQueueRequest1;
+export type CloseQueueRequest = RequestCommon & {
+  /**
+   * The queue name returned by registerqueue or registerexchange.
+   */
+  queuename: string;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest).
  *
  * Schema: `schemas/commands/closequeue.json#/$defs/reply`
  */
-export type CloseQueueReply = ReplyCommon & CloseQueueReply1;
+export type CloseQueueReply = ReplyCommon & {
+  /**
+   * Echoed queue name.
+   */
+  queuename?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a count request.
  *
  * Schema: `schemas/commands/count.json#/$defs/request`
  */
-export type CountRequest = RequestCommon & CountRequest1;
+export type CountRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * MongoDB filter: an object or a JSON-string of one.
+   */
+  query:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * A user or role _id; results are further restricted to what that id can read.
+   */
+  queryas?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `query` and `jwt`, plus `result`.
  *
  * Schema: `schemas/commands/count.json#/$defs/reply`
  */
-export type CountReply = ReplyCommon & CountReply1;
+export type CountReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Number of matching documents.
+   */
+  result?: number;
+  [k: string]: unknown;
+};
 /**
  * Payload of a createcollection request.
  *
  * Schema: `schemas/commands/createcollection.json#/$defs/request`
  */
-export type CreateCollectionRequest = RequestCommon & CreateCollectionRequest1;
+export type CreateCollectionRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Create a time-series collection.
+   */
+  timeseries?: {
+    /**
+     * Field holding the time.
+     */
+    timeField: string;
+    /**
+     * Field holding per-series metadata.
+     */
+    metaField?: string;
+    /**
+     * Bucket granularity.
+     */
+    granularity?: "seconds" | "minutes" | "hours";
+    [k: string]: unknown;
+  };
+  /**
+   * Delete documents this many seconds after their time (TTL).
+   */
+  expireAfterSeconds?: number;
+  /**
+   * Record pre- and post-images for change streams.
+   */
+  changeStreamPreAndPostImages?: {
+    /**
+     * Enable the images.
+     */
+    enabled?: boolean;
+    [k: string]: unknown;
+  };
+  /**
+   * Create a capped collection.
+   */
+  capped?: boolean;
+  /**
+   * Maximum size in bytes of a capped collection.
+   */
+  size?: number;
+  /**
+   * Maximum number of documents of a capped collection.
+   */
+  max?: number;
+  /**
+   * MongoDB validator document ($jsonSchema, query operators).
+   */
+  validator?: {
+    [k: string]: unknown;
+  };
+  /**
+   * How strictly the validator applies.
+   */
+  validationLevel?: "off" | "strict" | "moderate";
+  /**
+   * What happens to invalid documents.
+   */
+  validationAction?: "error" | "warn";
+  /**
+   * Default collation.
+   */
+  collation?: {
+    /**
+     * ICU locale.
+     */
+    locale?: string;
+    /**
+     * Compare case at strength 1/2.
+     */
+    caseLevel?: boolean;
+    /**
+     * upper, lower or off.
+     */
+    caseFirst?: string;
+    /**
+     * Comparison level 1-5.
+     */
+    strength?: number;
+    /**
+     * Compare numeric strings as numbers.
+     */
+    numericOrdering?: boolean;
+    /**
+     * non-ignorable or shifted.
+     */
+    alternate?: string;
+    /**
+     * punct or space.
+     */
+    maxVariable?: string;
+    /**
+     * Reverse secondary differences.
+     */
+    backwards?: boolean;
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`).
  *
  * Schema: `schemas/commands/createcollection.json#/$defs/reply`
  */
-export type CreateCollectionReply = ReplyCommon & CreateCollectionReply1;
+export type CreateCollectionReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a createindex request.
  *
@@ -470,7 +1780,29 @@ export type CreateCollectionReply = ReplyCommon & CreateCollectionReply1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "createindex".
  */
-export type CreateIndexRequest = RequestCommon & CreateIndexRequest1;
+export type CreateIndexRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Index key specification, e.g. {name: 1}.
+   */
+  index: {
+    [k: string]: unknown;
+  };
+  /**
+   * Index options (unique, expireAfterSeconds, ...).
+   */
+  options?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Index name.
+   */
+  name?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Intended reply: the request echoed plus `result` (the index name).
  *
@@ -478,37 +1810,307 @@ export type CreateIndexRequest = RequestCommon & CreateIndexRequest1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "createindex".
  */
-export type CreateIndexReply = ReplyCommon & CreateIndexReply1;
+export type CreateIndexReply = ReplyCommon & {
+  /**
+   * Name of the created index.
+   */
+  result?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * Payload of a createworkflowinstance request. Either `workflowid` or `queue` is needed; `name` is needed when `workflowid` is missing.
  *
  * Schema: `schemas/commands/createworkflowinstance.json#/$defs/request`
  */
-export type CreateWorkflowInstanceRequest = RequestCommon & CreateWorkflowInstanceRequest1;
+export type CreateWorkflowInstanceRequest = RequestCommon & {
+  /**
+   * A user or role `_id` the instance is for; must be readable by the caller.
+   */
+  targetid: string;
+  /**
+   * An `_id` in collection `workflow`. Supplies `queue` and the default `name` when `queue` is empty.
+   */
+  workflowid?: string | null;
+  /**
+   * The robot queue that runs the workflow. Required when `workflowid` is missing.
+   */
+  queue?: string | null;
+  /**
+   * Queue for the robot's answers (reply-to of the initial run). Must differ from `queue`.
+   */
+  resultqueue: string;
+  /**
+   * Instance name; defaults to the workflow's name.
+   */
+  name?: string | null;
+  /**
+   * Correlation id for the run; generated when empty.
+   */
+  correlationId?: string | null;
+  /**
+   * Start the workflow immediately. api-latest default false.
+   */
+  initialrun?: boolean;
+  /**
+   * api-latest / server-latest: the workflow arguments (usually an object). server-latest requires it and stores it as `payload`; `data._parentid` becomes the instance's `_parentid`. server-2021 ignores it. Must not be null: server-latest reads `data._parentid` and fails with a TypeError.
+   */
+  data?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean;
+  /**
+   * api-2021 / openrpa / server-2021: the workflow arguments. server-latest ignores it (and fails unless `data` is present).
+   */
+  payload?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * api-2021 and openrpa: id of a parent instance (stored as sent).
+   */
+  parentid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed plus `newinstanceid` and a new long-lived `jwt`. server-latest returns the arguments as `payload` (not `data`) and adds `workflow`; server-2021 also adds `state`, `form` and `workflow`.
  *
  * Schema: `schemas/commands/createworkflowinstance.json#/$defs/reply`
  */
-export type CreateWorkflowInstanceReply = ReplyCommon & CreateWorkflowInstanceReply1;
+export type CreateWorkflowInstanceReply = ReplyCommon & {
+  /**
+   * `_id` of the new document in `workflow_instances`.
+   */
+  newinstanceid: string;
+  /**
+   * A new long-lived token for the caller (Q10).
+   */
+  jwt?: string | null;
+  /**
+   * Echoed target id.
+   */
+  targetid?: string | null;
+  /**
+   * Echoed workflow id.
+   */
+  workflowid?: string | null;
+  /**
+   * Copy of `workflowid` (null/absent when started by queue).
+   */
+  workflow?: string | null;
+  /**
+   * The robot queue (filled from the workflow when `workflowid` was used).
+   */
+  queue?: string | null;
+  /**
+   * Echoed result queue.
+   */
+  resultqueue?: string | null;
+  /**
+   * Instance name (filled from the workflow when missing).
+   */
+  name?: string | null;
+  /**
+   * The correlation id (generated when the request had none).
+   */
+  correlationId?: string | null;
+  /**
+   * Echoed flag.
+   */
+  initialrun?: boolean;
+  /**
+   * The workflow arguments (server-latest: the request's `data`).
+   */
+  payload?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * server-2021 only.
+   */
+  state?: "new";
+  /**
+   * server-2021 only.
+   */
+  form?: "unknown";
+  [k: string]: unknown;
+};
 /**
  * An agent document (`_type` agent in collection `agents`), as registered by a nodeagent/assistant. Extends Base.
  *
  * Schema: `schemas/commands/customcommand.json#/$defs/Agent`
  */
-export type Agent = Base & Agent1;
+export type Agent = Base & {
+  /**
+   * Unique short name; used as queue name. Generated when empty.
+   */
+  slug?: string | null;
+  /**
+   * Machine host name.
+   */
+  hostname?: string | null;
+  /**
+   * OS user the agent runs as.
+   */
+  username?: string | null;
+  /**
+   * Operating system.
+   */
+  os?: string | null;
+  /**
+   * CPU architecture.
+   */
+  arch?: string | null;
+  /**
+   * Agent version.
+   */
+  version?: string | null;
+  /**
+   * Chrome available.
+   */
+  chrome?: boolean;
+  /**
+   * Chromium available.
+   */
+  chromium?: boolean;
+  /**
+   * Runs in Docker.
+   */
+  docker?: boolean;
+  /**
+   * Desktop assistant.
+   */
+  assistant?: boolean;
+  /**
+   * Runs as a daemon/service.
+   */
+  daemon?: boolean;
+  /**
+   * Supported package languages.
+   */
+  languages?: string[] | null;
+  /**
+   * User `_id` the agent runs as (set by the server).
+   */
+  runas?: string | null;
+  /**
+   * Name of that user (set by the server).
+   */
+  runasname?: string | null;
+  /**
+   * Container image (agents run by the server's agent driver).
+   */
+  image?: string | null;
+  /**
+   * Last registration/heartbeat.
+   */
+  lastseen?: OpenFlowDate | null;
+  /**
+   * Only in the registeragent result when `runas` differs from the caller: a token for the runas user.
+   */
+  jwt?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a customcommand request.
  *
  * Schema: `schemas/commands/customcommand.json#/$defs/request`
  */
-export type CustomCommandRequest = RequestCommon & CustomCommandRequest1;
+export type CustomCommandRequest = RequestCommon & {
+  /**
+   * The sub-command. getclients: list connected clients. dumpwebsocketclients: write the client list to collection websocketclients. killwebsocketclient: close connection `id`. clearcache: clear the server's entity cache. heapdump: write a heap dump. shutdown: stop the server. webpushmessage: send `data` as a web-push notification to user `id`. startagent/stopagent/deleteagent: agent `id`. deleteagentpod/getagentlog: agent `id`, pod `name`. getagentpods: agent `id` (optional; all agents when empty), stats when `name` is non-empty. registeragent: create or update the agent document in `data`. deletepackage: package `id`. createindex: index in `data`. issuelicense: license for `data.domain`. snapshotcreate/snapshotrestore: git snapshot of `data.repo`.
+   */
+  command:
+    | "getclients"
+    | "dumpwebsocketclients"
+    | "killwebsocketclient"
+    | "clearcache"
+    | "heapdump"
+    | "shutdown"
+    | "webpushmessage"
+    | "startagent"
+    | "stopagent"
+    | "deleteagentpod"
+    | "getagentlog"
+    | "getagentpods"
+    | "deleteagent"
+    | "registeragent"
+    | "deletepackage"
+    | "createindex"
+    | "issuelicense"
+    | "snapshotcreate"
+    | "snapshotrestore";
+  /**
+   * Subject id: connection id (killwebsocketclient), user id (webpushmessage), agent id (agent sub-commands, registeragent), package id (deletepackage).
+   */
+  id?: string | null;
+  /**
+   * Pod name (deleteagentpod, getagentlog); any non-empty value asks getagentpods for stats; index name (createindex, wins over data.name).
+   */
+  name?: string | null;
+  /**
+   * Sub-command argument; see the per-sub-command rules below.
+   */
+  data?:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`) plus `result` for the sub-commands that produce one. An unknown sub-command comes back as this reply with `error` set.
  *
  * Schema: `schemas/commands/customcommand.json#/$defs/reply`
  */
-export type CustomCommandReply = ReplyCommon & CustomCommandReply1;
+export type CustomCommandReply = ReplyCommon & {
+  /**
+   * Echoed sub-command.
+   */
+  command?: string | null;
+  /**
+   * Echoed id.
+   */
+  id?: string | null;
+  /**
+   * Echoed name.
+   */
+  name?: string | null;
+  /**
+   * Echoed argument.
+   */
+  data?:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * Sub-command result: getclients an array of client descriptors; getagentlog the log text; getagentpods an array of pods; registeragent the agent document; createindex the index name; issuelicense the license; snapshotcreate/snapshotrestore snapshot information. Absent for the others.
+   */
+  result?:
+    | unknown[]
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a deleteagent request (fields the handler would read if it could parse the payload).
  *
@@ -516,7 +2118,13 @@ export type CustomCommandReply = ReplyCommon & CustomCommandReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagent"` instead.
  */
-export type DeleteAgentRequest = RequestCommon & DeleteAgentRequest1;
+export type DeleteAgentRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
  *
@@ -524,7 +2132,9 @@ export type DeleteAgentRequest = RequestCommon & DeleteAgentRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagent"` instead.
  */
-export type DeleteAgentReply = ReplyCommon & DeleteAgentReply1;
+export type DeleteAgentReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a deleteagentpod request (fields the handler would read if it could parse the payload).
  *
@@ -532,7 +2142,17 @@ export type DeleteAgentReply = ReplyCommon & DeleteAgentReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagentpod"` instead.
  */
-export type DeleteAgentPodRequest = RequestCommon & DeleteAgentPodRequest1;
+export type DeleteAgentPodRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  /**
+   * The pod to delete.
+   */
+  podname?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
  *
@@ -540,40 +2160,76 @@ export type DeleteAgentPodRequest = RequestCommon & DeleteAgentPodRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagentpod"` instead.
  */
-export type DeleteAgentPodReply = ReplyCommon & DeleteAgentPodReply1;
+export type DeleteAgentPodReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a deletemany request: `ids` or `query`.
  *
  * Schema: `schemas/commands/deletemany.json#/$defs/request`
  */
-export type DeleteManyRequest = RequestCommon & DeleteManyRequest1 & DeleteManyRequest2;
-export type DeleteManyRequest1 =
-  | {
-      /**
-       * Non-empty list of ids.
-       *
-       * @minItems 1
-       */
-      ids: [string, ...string[]];
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * A filter (object or JSON text).
-       */
-      query:
-        | {
-            [k: string]: unknown;
-          }
-        | string;
-      [k: string]: unknown;
-    };
+export type DeleteManyRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Non-empty list of ids.
+         *
+         * @minItems 1
+         */
+        ids: [string, ...string[]];
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * A filter (object or JSON text).
+         */
+        query:
+          | {
+              [k: string]: unknown;
+            }
+          | string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Collection name.
+     */
+    collectionname: string;
+    /**
+     * Ids of the documents to delete.
+     */
+    ids?: string[] | null;
+    /**
+     * Filter selecting the documents to delete.
+     */
+    query?:
+      | {
+          [k: string]: unknown;
+        }
+      | string
+      | null;
+    /**
+     * server-latest: also delete dependents of users and customers. api-latest default false.
+     */
+    recursive?: boolean | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed without `ids` (server-latest also without `query` and `jwt`), plus `affectedrows`.
  *
  * Schema: `schemas/commands/deletemany.json#/$defs/reply`
  */
-export type DeleteManyReply = ReplyCommon & DeleteManyReply1;
+export type DeleteManyReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Number of deleted documents.
+   */
+  affectedrows?: number;
+  [k: string]: unknown;
+};
 /**
  * Payload of a deletenoderedinstance request.
  *
@@ -581,7 +2237,13 @@ export type DeleteManyReply = ReplyCommon & DeleteManyReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type DeleteNoderedInstanceRequest = RequestCommon & DeleteNoderedInstanceRequest1;
+export type DeleteNoderedInstanceRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -589,7 +2251,13 @@ export type DeleteNoderedInstanceRequest = RequestCommon & DeleteNoderedInstance
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type DeleteNoderedInstanceReply = ReplyCommon & DeleteNoderedInstanceReply1;
+export type DeleteNoderedInstanceReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a deletenoderedpod request.
  *
@@ -597,7 +2265,21 @@ export type DeleteNoderedInstanceReply = ReplyCommon & DeleteNoderedInstanceRepl
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedpod`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type DeleteNoderedPodRequest = RequestCommon & DeleteNoderedPodRequest1;
+export type DeleteNoderedPodRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * api-2021 / server-2021: the pod or container name to delete.
+   */
+  name?: string | null;
+  /**
+   * api-latest spelling of the pod name; no server reads it (Q14).
+   */
+  instancename?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -605,34 +2287,81 @@ export type DeleteNoderedPodRequest = RequestCommon & DeleteNoderedPodRequest1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedpod`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type DeleteNoderedPodReply = ReplyCommon & DeleteNoderedPodReply1;
+export type DeleteNoderedPodReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * Echoed pod name.
+   */
+  name?: string | null;
+  /**
+   * Echoed pod name (api-latest).
+   */
+  instancename?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a deleteone request: `id` (latest) or `_id` (2021, OpenRPA).
  *
  * Schema: `schemas/commands/deleteone.json#/$defs/request`
  */
-export type DeleteOneRequest = RequestCommon & DeleteOneRequest1 & DeleteOneRequest2;
-export type DeleteOneRequest1 =
-  | {
-      /**
-       * Document id.
-       */
-      id: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Document id.
-       */
-      _id: string;
-      [k: string]: unknown;
-    };
+export type DeleteOneRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Document id.
+         */
+        id: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Document id.
+         */
+        _id: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Collection name.
+     */
+    collectionname: string;
+    /**
+     * Id of the document (api-latest; read by server-latest).
+     */
+    id?: string;
+    /**
+     * Id of the document (api-2021, OpenRPA; read by both servers).
+     */
+    _id?: string;
+    /**
+     * server-latest: also delete dependent documents of a user or customer. api-latest default false.
+     */
+    recursive?: boolean | null;
+    [k: string]: unknown;
+  });
 /**
  * server-2021: the request echoed (with jwt). server-latest: the request echoed without `id`, with `jwt`, plus `affectedrows`.
  *
  * Schema: `schemas/commands/deleteone.json#/$defs/reply`
  */
-export type DeleteOneReply = ReplyCommon & DeleteOneReply1;
+export type DeleteOneReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed 2021-style id (server-latest does not remove it).
+   */
+  _id?: string | null;
+  /**
+   * server-latest: number of deleted documents (0 or 1).
+   */
+  affectedrows?: number;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a deletepackage request (fields the handler would read if it could parse the payload).
  *
@@ -640,7 +2369,13 @@ export type DeleteOneReply = ReplyCommon & DeleteOneReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deletepackage"` instead.
  */
-export type DeletePackageRequest = RequestCommon & DeletePackageRequest1;
+export type DeletePackageRequest = RequestCommon & {
+  /**
+   * The package `_id`.
+   */
+  id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
  *
@@ -648,7 +2383,9 @@ export type DeletePackageRequest = RequestCommon & DeletePackageRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deletepackage"` instead.
  */
-export type DeletePackageReply = ReplyCommon & DeletePackageReply1;
+export type DeletePackageReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a deleterabbitmqqueue request (no fields are read).
  *
@@ -656,31 +2393,81 @@ export type DeletePackageReply = ReplyCommon & DeletePackageReply1;
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command deleterabbitmqqueue`). There is no replacement over the websocket.
  */
-export type DeleteRabbitmqQueueRequest = RequestCommon & DeleteRabbitmqQueueRequest1;
+export type DeleteRabbitmqQueueRequest = RequestCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a deleteworkitem request.
  *
  * Schema: `schemas/commands/deleteworkitem.json#/$defs/request`
  */
-export type DeleteWorkitemRequest = RequestCommon & DeleteWorkitemRequest1;
+export type DeleteWorkitemRequest = RequestCommon & {
+  /**
+   * The workitem id.
+   */
+  _id: string;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`).
  *
  * Schema: `schemas/commands/deleteworkitem.json#/$defs/reply`
  */
-export type DeleteWorkitemReply = ReplyCommon & DeleteWorkitemReply1;
+export type DeleteWorkitemReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a deleteworkitemqueue request: `_id`/`wiqid` or `name`/`wiq`.
  *
  * Schema: `schemas/commands/deleteworkitemqueue.json#/$defs/request`
  */
-export type DeleteWorkitemQueueRequest = RequestCommon & DeleteWorkitemQueueRequest1;
+export type DeleteWorkitemQueueRequest = RequestCommon & {
+  /**
+   * Queue id.
+   */
+  _id?: string | null;
+  /**
+   * Queue name (used when no id is given).
+   */
+  name?: string | null;
+  /**
+   * Alias of `_id`.
+   */
+  wiqid?: string | null;
+  /**
+   * Alias of `name`.
+   */
+  wiq?: string | null;
+  /**
+   * Delete the queue's items and files; without it a non-empty queue is not deleted.
+   */
+  purge?: boolean;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`); `name`/`_id` are filled from `wiq`/`wiqid`.
  *
  * Schema: `schemas/commands/deleteworkitemqueue.json#/$defs/reply`
  */
-export type DeleteWorkitemQueueReply = ReplyCommon & DeleteWorkitemQueueReply1;
+export type DeleteWorkitemQueueReply = ReplyCommon & {
+  /**
+   * Queue id.
+   */
+  _id?: string | null;
+  /**
+   * Queue name.
+   */
+  name?: string | null;
+  /**
+   * Echoed flag.
+   */
+  purge?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a distinct request.
  *
@@ -688,7 +2475,30 @@ export type DeleteWorkitemQueueReply = ReplyCommon & DeleteWorkitemQueueReply1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler JSON.stringify's the string payload instead of parsing it, so no field is read); unknown elsewhere. Use aggregate with $group instead.
  */
-export type DistinctRequest = RequestCommon & DistinctRequest1;
+export type DistinctRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Field whose distinct values are wanted.
+   */
+  field: string;
+  /**
+   * Optional filter.
+   */
+  query?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * A user or role _id; results are further restricted to what that id can read.
+   */
+  queryas?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Intended reply: the request echoed without `query` and `jwt`, plus `results`.
  *
@@ -696,19 +2506,49 @@ export type DistinctRequest = RequestCommon & DistinctRequest1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler JSON.stringify's the string payload instead of parsing it, so no field is read); unknown elsewhere. Use aggregate with $group instead.
  */
-export type DistinctReply = ReplyCommon & DistinctReply1;
+export type DistinctReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed field.
+   */
+  field?: string;
+  /**
+   * The distinct values.
+   */
+  results?: unknown[];
+  [k: string]: unknown;
+};
 /**
  * Payload of a dropcollection request.
  *
  * Schema: `schemas/commands/dropcollection.json#/$defs/request`
  */
-export type DropCollectionRequest = RequestCommon & DropCollectionRequest1;
+export type DropCollectionRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * api-latest class default (false); ignored.
+   */
+  includehist?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest).
  *
  * Schema: `schemas/commands/dropcollection.json#/$defs/reply`
  */
-export type DropCollectionReply = ReplyCommon & DropCollectionReply1;
+export type DropCollectionReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a dropindex request.
  *
@@ -716,7 +2556,17 @@ export type DropCollectionReply = ReplyCommon & DropCollectionReply1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "dropindex".
  */
-export type DropIndexRequest = RequestCommon & DropIndexRequest1;
+export type DropIndexRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Index name.
+   */
+  name: string;
+  [k: string]: unknown;
+};
 /**
  * Intended reply: the request echoed plus `result`.
  *
@@ -724,7 +2574,15 @@ export type DropIndexRequest = RequestCommon & DropIndexRequest1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "dropindex".
  */
-export type DropIndexReply = ReplyCommon & DropIndexReply1;
+export type DropIndexReply = ReplyCommon & {
+  /**
+   * Driver result of dropIndex.
+   */
+  result?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * Payload of a dumpclients request (no fields are read).
  *
@@ -732,7 +2590,9 @@ export type DropIndexReply = ReplyCommon & DropIndexReply1;
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumpclients`). Use `customcommand` with getclients or dumpwebsocketclients instead.
  */
-export type DumpClientsRequest = RequestCommon & DumpClientsRequest1;
+export type DumpClientsRequest = RequestCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a dumprabbitmq request (no fields are read).
  *
@@ -740,19 +2600,53 @@ export type DumpClientsRequest = RequestCommon & DumpClientsRequest1;
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumprabbitmq`). There is no replacement over the websocket.
  */
-export type DumpRabbitmqRequest = RequestCommon & DumpRabbitmqRequest1;
+export type DumpRabbitmqRequest = RequestCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of an ensurecustomer request.
  *
  * Schema: `schemas/commands/ensurecustomer.json#/$defs/request`
  */
-export type EnsureCustomerRequest = RequestCommon & EnsureCustomerRequest1;
+export type EnsureCustomerRequest = RequestCommon & {
+  /**
+   * The customer to create (no `_id`) or update.
+   */
+  customer?: Customer;
+  /**
+   * Optional Stripe customer input; fetched or created by the server when Stripe is configured and VAT data is present.
+   */
+  stripecustomer?: StripeCustomer | null;
+  /**
+   * Declared by the api classes; not read.
+   */
+  billing?: Billing | null;
+  /**
+   * server-latest: create the customer for this user `_id` (needs update rights on that user).
+   */
+  ensureas?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) with the stored `customer` (with `admins`, `users` and `stripeid` set) and `stripecustomer`.
  *
  * Schema: `schemas/commands/ensurecustomer.json#/$defs/reply`
  */
-export type EnsureCustomerReply = ReplyCommon & EnsureCustomerReply1;
+export type EnsureCustomerReply = ReplyCommon & {
+  /**
+   * The stored customer.
+   */
+  customer?: Customer;
+  /**
+   * The Stripe customer, or null without Stripe.
+   */
+  stripecustomer?: StripeCustomer | null;
+  /**
+   * Echoed target user id.
+   */
+  ensureas?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a ensurenoderedinstance request.
  *
@@ -760,7 +2654,17 @@ export type EnsureCustomerReply = ReplyCommon & EnsureCustomerReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command ensurenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type EnsureNoderedInstanceRequest = RequestCommon & EnsureNoderedInstanceRequest1;
+export type EnsureNoderedInstanceRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * Ignored on the websocket path. api-latest default false.
+   */
+  skipcreate?: boolean;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -768,7 +2672,17 @@ export type EnsureNoderedInstanceRequest = RequestCommon & EnsureNoderedInstance
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command ensurenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type EnsureNoderedInstanceReply = ReplyCommon & EnsureNoderedInstanceReply1;
+export type EnsureNoderedInstanceReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * Echoed flag.
+   */
+  skipcreate?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Payload of an ensurestripecustomer request (api-2021).
  *
@@ -776,7 +2690,21 @@ export type EnsureNoderedInstanceReply = ReplyCommon & EnsureNoderedInstanceRepl
  *
  * @deprecated Echo-only no-op in both servers (server-latest answers with the request unchanged and does no work). Use ensurecustomer, which creates or syncs the Stripe customer.
  */
-export type EnsureStripeCustomerRequest = RequestCommon & EnsureStripeCustomerRequest1;
+export type EnsureStripeCustomerRequest = RequestCommon & {
+  /**
+   * Billing record.
+   */
+  billing?: Billing;
+  /**
+   * User id.
+   */
+  userid?: string | null;
+  /**
+   * Customer id.
+   */
+  customerid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed unchanged. `customer` is declared by api-2021 but never set.
  *
@@ -784,7 +2712,13 @@ export type EnsureStripeCustomerRequest = RequestCommon & EnsureStripeCustomerRe
  *
  * @deprecated Echo-only no-op in both servers (server-latest answers with the request unchanged and does no work). Use ensurecustomer, which creates or syncs the Stripe customer.
  */
-export type EnsureStripeCustomerReply = ReplyCommon & EnsureStripeCustomerReply1;
+export type EnsureStripeCustomerReply = ReplyCommon & {
+  /**
+   * Never set by any server.
+   */
+  customer?: StripeCustomer | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of an uncorrelated error frame: {error} for the rate limit, or plain text (parse errors, client reports).
  *
@@ -802,7 +2736,21 @@ export type ErrorReply = ErrorPayload | ErrorText;
  *
  * Schema: `schemas/commands/exchangeclosed.json#/$defs/request`
  */
-export type ExchangeClosedRequest = RequestCommon & ExchangeClosedRequest1;
+export type ExchangeClosedRequest = RequestCommon & {
+  /**
+   * The exchange that was closed.
+   */
+  exchangename: string;
+  /**
+   * Its bound queue (as returned by registerexchange).
+   */
+  queuename: string;
+  /**
+   * Always the empty string.
+   */
+  routingkey?: "";
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a getagentlog request (fields the handler would read if it could parse the payload).
  *
@@ -810,7 +2758,17 @@ export type ExchangeClosedRequest = RequestCommon & ExchangeClosedRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentlog"` instead.
  */
-export type GetAgentLogRequest = RequestCommon & GetAgentLogRequest1;
+export type GetAgentLogRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  /**
+   * The pod whose log is read.
+   */
+  podname?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `result`. Over the legacy websocket only `error` replies occur.
  *
@@ -818,7 +2776,13 @@ export type GetAgentLogRequest = RequestCommon & GetAgentLogRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentlog"` instead.
  */
-export type GetAgentLogReply = ReplyCommon & GetAgentLogReply1;
+export type GetAgentLogReply = ReplyCommon & {
+  /**
+   * The log text.
+   */
+  result?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a getagentpods request (fields the handler would read if it could parse the payload).
  *
@@ -826,7 +2790,21 @@ export type GetAgentLogReply = ReplyCommon & GetAgentLogReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentpods"` instead.
  */
-export type GetAgentPodsRequest = RequestCommon & GetAgentPodsRequest1;
+export type GetAgentPodsRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  /**
+   * Passed to the driver.
+   */
+  podname?: string | null;
+  /**
+   * Intended: include resource statistics (read but not passed to the driver).
+   */
+  stats?: boolean;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `results`. Over the legacy websocket only `error` replies occur.
  *
@@ -834,61 +2812,169 @@ export type GetAgentPodsRequest = RequestCommon & GetAgentPodsRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentpods"` instead.
  */
-export type GetAgentPodsReply = ReplyCommon & GetAgentPodsReply1;
+export type GetAgentPodsReply = ReplyCommon & {
+  /**
+   * Pods as returned by the agent driver (Kubernetes V1Pod or Docker container summaries).
+   */
+  results?:
+    | {
+        [k: string]: unknown;
+      }[]
+    | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getdocumentversion request. Send `id` to server-latest and `_id` to server-2021.
  *
  * Schema: `schemas/commands/getdocumentversion.json#/$defs/request`
  */
-export type GetDocumentVersionRequest = RequestCommon & GetDocumentVersionRequest1 & GetDocumentVersionRequest2;
-export type GetDocumentVersionRequest1 =
-  | {
-      /**
-       * Document id.
-       */
-      id: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Document id.
-       */
-      _id: string;
-      [k: string]: unknown;
-    };
+export type GetDocumentVersionRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Document id.
+         */
+        id: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Document id.
+         */
+        _id: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Collection name.
+     */
+    collectionname: string;
+    /**
+     * Document id (api-latest, read by server-latest).
+     */
+    id?: string;
+    /**
+     * Document id (api-2021, read by server-2021).
+     */
+    _id?: string;
+    /**
+     * The wanted version (_version value). server-latest treats a negative value as latest.
+     */
+    version: number;
+    /**
+     * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
+     */
+    decrypt?: boolean | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed plus `result`.
  *
  * Schema: `schemas/commands/getdocumentversion.json#/$defs/reply`
  */
-export type GetDocumentVersionReply = ReplyCommon & GetDocumentVersionReply1;
+export type GetDocumentVersionReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed id (latest).
+   */
+  id?: string | null;
+  /**
+   * Echoed id (2021).
+   */
+  _id?: string | null;
+  /**
+   * Echoed version.
+   */
+  version?: number;
+  /**
+   * The document as it was at `version`, or null when it cannot be rebuilt.
+   */
+  result?: Base | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getfile request: `id` or `filename`.
  *
  * Schema: `schemas/commands/getfile.json#/$defs/request`
  */
-export type GetFileRequest = RequestCommon & GetFileRequest1 & GetFileRequest2;
-export type GetFileRequest1 =
-  | {
-      /**
-       * GridFS id.
-       */
-      id: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * File name.
-       */
-      filename: string;
-      [k: string]: unknown;
-    };
+export type GetFileRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * GridFS id.
+         */
+        id: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * File name.
+         */
+        filename: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * GridFS id; takes precedence over filename.
+     */
+    id?: string | null;
+    /**
+     * File name (or server-latest uniquename).
+     */
+    filename?: string | null;
+    /**
+     * server-latest: deflate the bytes before base64-encoding. api-latest default false.
+     */
+    compress?: boolean | null;
+    /**
+     * OpenRPA sends null (class field).
+     */
+    file?: string | null;
+    /**
+     * OpenRPA sends null (class field).
+     */
+    mimeType?: string | null;
+    /**
+     * OpenRPA sends null (class field).
+     */
+    metadata?: FileMetadata | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed plus the content and its metadata.
  *
  * Schema: `schemas/commands/getfile.json#/$defs/reply`
  */
-export type GetFileReply = ReplyCommon & GetFileReply1;
+export type GetFileReply = ReplyCommon & {
+  /**
+   * GridFS id of the file.
+   */
+  id?: string | null;
+  /**
+   * Echoed file name.
+   */
+  filename?: string | null;
+  /**
+   * File content, base64 (deflated first when compress was true).
+   */
+  file?: string;
+  /**
+   * MIME type (fs.files contentType).
+   */
+  mimeType?: string | null;
+  /**
+   * fs.files.metadata.
+   */
+  metadata?: FileMetadata | null;
+  /**
+   * Echoed.
+   */
+  compress?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a getindexes request.
  *
@@ -896,7 +2982,13 @@ export type GetFileReply = ReplyCommon & GetFileReply1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "getindexes".
  */
-export type GetIndexesRequest = RequestCommon & GetIndexesRequest1;
+export type GetIndexesRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  [k: string]: unknown;
+};
 /**
  * Intended reply: the request echoed plus `results`.
  *
@@ -904,31 +2996,73 @@ export type GetIndexesRequest = RequestCommon & GetIndexesRequest1;
  *
  * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "getindexes".
  */
-export type GetIndexesReply = ReplyCommon & GetIndexesReply1;
+export type GetIndexesReply = ReplyCommon & {
+  /**
+   * Index specifications ({v, key, name, ...}).
+   */
+  results?: {
+    [k: string]: unknown;
+  }[];
+  [k: string]: unknown;
+};
 /**
  * Payload of a getkubenodelabels request (no fields of its own).
  *
  * Schema: `schemas/commands/getkubenodelabels.json#/$defs/request`
  */
-export type GetKubeNodeLabelsRequest = RequestCommon & GetKubeNodeLabelsRequest1;
+export type GetKubeNodeLabelsRequest = RequestCommon & {
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) plus `result`.
  *
  * Schema: `schemas/commands/getkubenodelabels.json#/$defs/reply`
  */
-export type GetKubeNodeLabelsReply = ReplyCommon & GetKubeNodeLabelsReply1;
+export type GetKubeNodeLabelsReply = ReplyCommon & {
+  /**
+   * Label name -> distinct values across nodes, or null (server-2021 without `nodered_allow_nodeselector`).
+   */
+  result?: {
+    [k: string]: string[];
+  } | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getnextinvoice request.
  *
  * Schema: `schemas/commands/getnextinvoice.json#/$defs/request`
  */
-export type GetNextInvoiceRequest = RequestCommon & GetNextInvoiceRequest1;
+export type GetNextInvoiceRequest = RequestCommon & {
+  /**
+   * Customer `_id`.
+   */
+  customerid: string;
+  /**
+   * Stripe subscription id (sub_...) to preview.
+   */
+  subscriptionid?: string | null;
+  /**
+   * Subscription items to add or change in the preview.
+   */
+  subscription_items?: SubscriptionItem[] | null;
+  /**
+   * Proration time in Unix seconds.
+   */
+  proration_date?: number;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) plus `invoice`.
  *
  * Schema: `schemas/commands/getnextinvoice.json#/$defs/reply`
  */
-export type GetNextInvoiceReply = ReplyCommon & GetNextInvoiceReply1;
+export type GetNextInvoiceReply = ReplyCommon & {
+  /**
+   * The upcoming invoice with all lines.
+   */
+  invoice?: StripeInvoice | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getnoderedinstance request.
  *
@@ -936,7 +3070,17 @@ export type GetNextInvoiceReply = ReplyCommon & GetNextInvoiceReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentpods instead.
  */
-export type GetNoderedInstanceRequest = RequestCommon & GetNoderedInstanceRequest1;
+export type GetNoderedInstanceRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * An exact pod name (admins only).
+   */
+  name?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed plus `result` and `results` (server-2021 includes `jwt`).
  *
@@ -944,7 +3088,21 @@ export type GetNoderedInstanceRequest = RequestCommon & GetNoderedInstanceReques
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentpods instead.
  */
-export type GetNoderedInstanceReply = ReplyCommon & GetNoderedInstanceReply1;
+export type GetNoderedInstanceReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * The first pod that is not Failed, else the last one found, else null.
+   */
+  result?: NoderedPod | null;
+  /**
+   * All pods of the instance, each with `metrics`.
+   */
+  results?: NoderedPod[] | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getnoderedinstancelog request.
  *
@@ -952,7 +3110,21 @@ export type GetNoderedInstanceReply = ReplyCommon & GetNoderedInstanceReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstancelog`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentlog instead.
  */
-export type GetNoderedInstanceLogRequest = RequestCommon & GetNoderedInstanceLogRequest1;
+export type GetNoderedInstanceLogRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * A pod name of the caller's (or `_id`'s) instance, `<instance>-...`.
+   */
+  instancename?: string | null;
+  /**
+   * Any pod name (admins only).
+   */
+  name?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed plus `result` (server-2021 includes `jwt`).
  *
@@ -960,7 +3132,21 @@ export type GetNoderedInstanceLogRequest = RequestCommon & GetNoderedInstanceLog
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstancelog`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentlog instead.
  */
-export type GetNoderedInstanceLogReply = ReplyCommon & GetNoderedInstanceLogReply1;
+export type GetNoderedInstanceLogReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  /**
+   * Echoed, or "" when it did not belong to the instance.
+   */
+  instancename?: string | null;
+  /**
+   * The log text; absent/null when no matching pod was found.
+   */
+  result?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a getrabbitmqqueue request (no fields are read).
  *
@@ -968,79 +3154,287 @@ export type GetNoderedInstanceLogReply = ReplyCommon & GetNoderedInstanceLogRepl
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command getrabbitmqqueue`). There is no replacement over the websocket.
  */
-export type GetRabbitmqQueueRequest = RequestCommon & GetRabbitmqQueueRequest1;
+export type GetRabbitmqQueueRequest = RequestCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a getworkitemqueue request: `_id` or `name`.
  *
  * Schema: `schemas/commands/getworkitemqueue.json#/$defs/request`
  */
-export type GetWorkitemQueueRequest = RequestCommon & GetWorkitemQueueRequest1;
+export type GetWorkitemQueueRequest = RequestCommon & {
+  /**
+   * Queue id.
+   */
+  _id?: string | null;
+  /**
+   * Queue name (used when `_id` is empty).
+   */
+  name?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`) plus `result`.
  *
  * Schema: `schemas/commands/getworkitemqueue.json#/$defs/reply`
  */
-export type GetWorkitemQueueReply = ReplyCommon & GetWorkitemQueueReply1;
+export type GetWorkitemQueueReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  _id?: string | null;
+  /**
+   * Echoed name.
+   */
+  name?: string | null;
+  /**
+   * The queue, or null when not found or not readable.
+   */
+  result?: WorkitemQueue | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a housekeeping request. api-2021 sends only `jwt`.
  *
  * Schema: `schemas/commands/housekeeping.json#/$defs/request`
  */
-export type HousekeepingRequest = RequestCommon & HousekeepingRequest1;
+export type HousekeepingRequest = RequestCommon & {
+  /**
+   * Skip the Node-RED/agent cleanup step. Default false.
+   */
+  skipnodered?: boolean;
+  /**
+   * Skip recalculating collection sizes. Default false.
+   */
+  skipcalculatesize?: boolean;
+  /**
+   * Skip updating users' `dbusage`. Default false.
+   */
+  skipupdateusersize?: boolean;
+  [k: string]: unknown;
+};
 /**
  * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request unchanged.
  *
  * Schema: `schemas/commands/housekeeping.json#/$defs/reply`
  */
-export type HousekeepingReply = ReplyCommon & HousekeepingReply1;
+export type HousekeepingReply = ReplyCommon & {
+  /**
+   * Echoed flag.
+   */
+  skipnodered?: boolean;
+  /**
+   * Echoed flag.
+   */
+  skipcalculatesize?: boolean;
+  /**
+   * Echoed flag.
+   */
+  skipupdateusersize?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Payload of an insertmany request.
  *
  * Schema: `schemas/commands/insertmany.json#/$defs/request`
  */
-export type InsertManyRequest = RequestCommon & InsertManyRequest1;
+export type InsertManyRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * The documents to insert.
+   */
+  items: Base[] | string;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  /**
+   * true: reply with `results: []` to save bandwidth.
+   */
+  skipresults?: boolean | null;
+  /**
+   * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
+   */
+  decrypt?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `items` (and `jwt` in server-latest), plus `results`.
  *
  * Schema: `schemas/commands/insertmany.json#/$defs/reply`
  */
-export type InsertManyReply = ReplyCommon & InsertManyReply1;
+export type InsertManyReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed.
+   */
+  skipresults?: boolean | null;
+  /**
+   * The inserted documents, or [] with skipresults.
+   */
+  results?: Base[];
+  [k: string]: unknown;
+};
 /**
  * Payload of an insertone request.
  *
  * Schema: `schemas/commands/insertone.json#/$defs/request`
  */
-export type InsertOneRequest = RequestCommon & InsertOneRequest1;
+export type InsertOneRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * The document to insert; `_type`, `name` and `_acl` are honoured.
+   */
+  item: Base | string;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  /**
+   * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
+   */
+  decrypt?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `item` (and `jwt` in server-latest), plus `result`.
  *
  * Schema: `schemas/commands/insertone.json#/$defs/reply`
  */
-export type InsertOneReply = ReplyCommon & InsertOneReply1;
+export type InsertOneReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * The inserted document with _id, _created*, _modified*, _version 0 and _acl.
+   */
+  result?: Base;
+  [k: string]: unknown;
+};
 /**
  * Payload of an insertorupdatemany request.
  *
  * Schema: `schemas/commands/insertorupdatemany.json#/$defs/request`
  */
-export type InsertOrUpdateManyRequest = RequestCommon & InsertOrUpdateManyRequest1;
+export type InsertOrUpdateManyRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * The documents to upsert.
+   */
+  items: Base[] | string;
+  /**
+   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
+   */
+  uniqeness?: string | null;
+  /**
+   * true: reply with `results: []`.
+   */
+  skipresults?: boolean | null;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `items` and `jwt`, plus `results`.
  *
  * Schema: `schemas/commands/insertorupdatemany.json#/$defs/reply`
  */
-export type InsertOrUpdateManyReply = ReplyCommon & InsertOrUpdateManyReply1;
+export type InsertOrUpdateManyReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed.
+   */
+  skipresults?: boolean | null;
+  /**
+   * The stored documents, or [] with skipresults.
+   */
+  results?: Base[];
+  [k: string]: unknown;
+};
 /**
  * Payload of an insertorupdateone request.
  *
  * Schema: `schemas/commands/insertorupdateone.json#/$defs/request`
  */
-export type InsertOrUpdateOneRequest = RequestCommon & InsertOrUpdateOneRequest1;
+export type InsertOrUpdateOneRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * The document to insert or to replace the match with.
+   */
+  item: Base | string;
+  /**
+   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
+   */
+  uniqeness?: string | null;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `item` (and `jwt` in server-latest), plus `result` and `opresult`.
  *
  * Schema: `schemas/commands/insertorupdateone.json#/$defs/reply`
  */
-export type InsertOrUpdateOneReply = ReplyCommon & InsertOrUpdateOneReply1;
+export type InsertOrUpdateOneReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
+   */
+  uniqeness?: string | null;
+  /**
+   * The stored document.
+   */
+  result?: Base;
+  /**
+   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
+   */
+  opresult?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * Payload of an invokeopenrpa request (REST field names; ignored over the websocket).
  *
@@ -1048,7 +3442,27 @@ export type InsertOrUpdateOneReply = ReplyCommon & InsertOrUpdateOneReply1;
  *
  * @deprecated Always fails in server-latest: the websocket handler throws `Not implemented, only available using OpenAPI`. Use the REST endpoint /rest/v1/InvokeOpenRPA, or createworkflowinstance / queuemessage to the robot's queue.
  */
-export type InvokeOpenRPARequest = RequestCommon & InvokeOpenRPARequest1;
+export type InvokeOpenRPARequest = RequestCommon & {
+  /**
+   * Robot user `_id`, name or username.
+   */
+  robotid?: string | null;
+  /**
+   * Workflow `_id`, name or project/name in collection `openrpa`.
+   */
+  workflowid?: string | null;
+  /**
+   * Workflow arguments.
+   */
+  payload?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Wait for the robot's answer.
+   */
+  rpc?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Never sent over the websocket: the handler always throws, so the answer is an `error` reply. Declared for completeness as the request echo.
  *
@@ -1056,7 +3470,9 @@ export type InvokeOpenRPARequest = RequestCommon & InvokeOpenRPARequest1;
  *
  * @deprecated Always fails in server-latest: the websocket handler throws `Not implemented, only available using OpenAPI`. Use the REST endpoint /rest/v1/InvokeOpenRPA, or createworkflowinstance / queuemessage to the robot's queue.
  */
-export type InvokeOpenRPAReply = ReplyCommon & InvokeOpenRPAReply1;
+export type InvokeOpenRPAReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a issuelicense request (fields the handler would read if it could parse the payload).
  *
@@ -1064,7 +3480,25 @@ export type InvokeOpenRPAReply = ReplyCommon & InvokeOpenRPAReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "issuelicense"` instead.
  */
-export type IssueLicenseRequest = RequestCommon & IssueLicenseRequest1;
+export type IssueLicenseRequest = RequestCommon & {
+  /**
+   * The license request, as an object or as JSON text.
+   */
+  data?:
+    | {
+        /**
+         * Domain the license is for.
+         */
+        domain?: string | null;
+        /**
+         * Validity in months (admins only; otherwise taken from the customer's resource usage `issuemonths`).
+         */
+        months?: number;
+        [k: string]: unknown;
+      }
+    | string;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `result`. Over the legacy websocket only `error` replies occur.
  *
@@ -1072,19 +3506,45 @@ export type IssueLicenseRequest = RequestCommon & IssueLicenseRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "issuelicense"` instead.
  */
-export type IssueLicenseReply = ReplyCommon & IssueLicenseReply1;
+export type IssueLicenseReply = ReplyCommon & {
+  /**
+   * The generated license (license file content).
+   */
+  result?:
+    | string
+    | {
+        [k: string]: unknown;
+      };
+  [k: string]: unknown;
+};
 /**
  * Payload of a listcollections request.
  *
  * Schema: `schemas/commands/listcollections.json#/$defs/request`
  */
-export type ListCollectionsRequest = RequestCommon & ListCollectionsRequest1;
+export type ListCollectionsRequest = RequestCommon & {
+  /**
+   * Include the <name>_hist history collections (default false).
+   */
+  includehist?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed plus `result`.
  *
  * Schema: `schemas/commands/listcollections.json#/$defs/reply`
  */
-export type ListCollectionsReply = ReplyCommon & ListCollectionsReply1;
+export type ListCollectionsReply = ReplyCommon & {
+  /**
+   * Echoed.
+   */
+  includehist?: boolean | null;
+  /**
+   * The visible collections.
+   */
+  result?: CollectionInfo[];
+  [k: string]: unknown;
+};
 /**
  * Payload of a mapreduce request.
  *
@@ -1092,7 +3552,46 @@ export type ListCollectionsReply = ReplyCommon & ListCollectionsReply1;
  *
  * @deprecated Unknown to server-latest (answers `Unknown command mapreduce`); MongoDB itself deprecated map-reduce. Use aggregate.
  */
-export type MapReduceRequest = RequestCommon & MapReduceRequest1;
+export type MapReduceRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Map function source, e.g. "function () { emit(this._type, 1); }".
+   */
+  map: string | null;
+  /**
+   * Reduce function source.
+   */
+  reduce: string | null;
+  /**
+   * Optional finalize function source.
+   */
+  finalize?: string | null;
+  /**
+   * Filter applied before mapping.
+   */
+  query?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Output: a collection name or an options object such as {inline: 1}.
+   */
+  out?:
+    | string
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  /**
+   * Global variables for the functions.
+   */
+  scope?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without map, reduce and finalize, plus `result`.
  *
@@ -1100,7 +3599,22 @@ export type MapReduceRequest = RequestCommon & MapReduceRequest1;
  *
  * @deprecated Unknown to server-latest (answers `Unknown command mapreduce`); MongoDB itself deprecated map-reduce. Use aggregate.
  */
-export type MapReduceReply = ReplyCommon & MapReduceReply1;
+export type MapReduceReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Map-reduce output ({_id, value} documents when inline).
+   */
+  result?:
+    | unknown[]
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  [k: string]: unknown;
+};
 /**
  * No payload: the frame has no data, data null or data "".
  *
@@ -1112,28 +3626,53 @@ export type PingRequest = null;
  *
  * Schema: `schemas/commands/popworkitem.json#/$defs/request`
  */
-export type PopWorkitemRequest = RequestCommon & PopWorkitemRequest1 & PopWorkitemRequest2;
-export type PopWorkitemRequest1 =
-  | {
-      /**
-       * Non-empty queue id.
-       */
-      wiqid: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Non-empty queue name.
-       */
-      wiq: string;
-      [k: string]: unknown;
-    };
+export type PopWorkitemRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Non-empty queue id.
+         */
+        wiqid: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Non-empty queue name.
+         */
+        wiq: string;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Workitem queue `_id`. Tried first.
+     */
+    wiqid?: string | null;
+    /**
+     * Workitem queue name, used when `wiqid` is empty or not found.
+     */
+    wiq?: string | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed (without `jwt`) plus `result` when an item was taken.
  *
  * Schema: `schemas/commands/popworkitem.json#/$defs/reply`
  */
-export type PopWorkitemReply = ReplyCommon & PopWorkitemReply1;
+export type PopWorkitemReply = ReplyCommon & {
+  /**
+   * Workitem queue `_id`. Tried first.
+   */
+  wiqid?: string | null;
+  /**
+   * Workitem queue name, used when `wiqid` is empty or not found.
+   */
+  wiq?: string | null;
+  /**
+   * The item now in state `processing`, with `userid`, `username` and `lastrun` set.
+   */
+  result?: Workitem;
+  [k: string]: unknown;
+};
 /**
  * Payload of a pushmetrics request.
  *
@@ -1141,68 +3680,325 @@ export type PopWorkitemReply = ReplyCommon & PopWorkitemReply1;
  *
  * @deprecated No-reply in server-2021 (accepted, never answered, so the api promise never settles and openrpa times out) and unknown in server-latest (`Unknown command pushmetrics`). Use OpenTelemetry export instead; do not send it.
  */
-export type PushMetricsRequest = RequestCommon & PushMetricsRequest1;
+export type PushMetricsRequest = RequestCommon & {
+  /**
+   * Metrics in Prometheus text format.
+   */
+  metrics?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a query request.
  *
  * Schema: `schemas/commands/query.json#/$defs/request`
  */
-export type QueryRequest = RequestCommon & QueryRequest1;
+export type QueryRequest = RequestCommon & {
+  /**
+   * Collection to search. `files` is an alias for `fs.files` (matched against `metadata._acl`).
+   */
+  collectionname: string;
+  /**
+   * MongoDB filter: an object, or (as the JS api sends it) a JSON-string of one.
+   */
+  query:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * Fields to include or exclude: an object, or a JSON-string of one.
+   */
+  projection?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * Maximum number of documents. Server default 500 when missing or 0; api-latest sends 100.
+   */
+  top?: number;
+  /**
+   * Documents to skip (default 0).
+   */
+  skip?: number;
+  /**
+   * Sort: an object, a JSON-string of one (when it contains `{`), or a single field name sorted ascending.
+   */
+  orderby?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * A user or role _id; results are further restricted to what that id can read.
+   */
+  queryas?: string | null;
+  /**
+   * Index hint: an object, a JSON-string of one, or an index field name.
+   */
+  hint?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * api-latest sends true. server-latest always decrypts fields listed in `_encrypt` and does not pass it on.
+   */
+  decrypt?: boolean | null;
+  /**
+   * server-latest only: ask the database for the query plan.
+   */
+  explain?: boolean | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `query` (and without `jwt` in server-latest), plus `result`.
  *
  * Schema: `schemas/commands/query.json#/$defs/reply`
  */
-export type QueryReply = ReplyCommon & QueryReply1;
+export type QueryReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * Echoed limit.
+   */
+  top?: number;
+  /**
+   * Echoed skip.
+   */
+  skip?: number;
+  /**
+   * Matching documents; fields listed in a document's `_encrypt` are decrypted.
+   */
+  result?: Base[];
+  [k: string]: unknown;
+};
 /**
  * Payload of the queueclosed notice.
  *
  * Schema: `schemas/commands/queueclosed.json#/$defs/request`
  */
-export type QueueClosedRequest = RequestCommon & QueueClosedRequest1;
+export type QueueClosedRequest = RequestCommon & {
+  /**
+   * The queue that was closed.
+   */
+  queuename: string;
+  [k: string]: unknown;
+};
 /**
  * Either a publish (client to server) or a delivery (server to client); see the two named variants.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/request`
  */
-export type QueueMessageRequest = RequestCommon & QueueMessageRequest1 & QueueMessageRequest2;
-export type QueueMessageRequest1 = QueueMessagePublish | QueueMessageDelivery;
+export type QueueMessageRequest = RequestCommon &
+  ((QueueMessagePublish | QueueMessageDelivery) & {
+    /**
+     * Publish: destination queue (server-2021 needs the key even for exchanges; send ""). Delivery: the consuming queue as returned by registerqueue/registerexchange.
+     */
+    queuename?: string | null;
+    /**
+     * Exchange, legacy spelling (api-2021, openrpa, server-2021 deliveries) (Q14).
+     */
+    exchange?: string | null;
+    /**
+     * Exchange, latest spelling (api-latest, server-latest deliveries) (Q14).
+     */
+    exchangename?: string | null;
+    /**
+     * AMQP routing key.
+     */
+    routingkey?: string | null;
+    /**
+     * Publish: queue the consumer should answer to. Delivery: the original message's reply-to queue; answer there with the same correlationId.
+     */
+    replyto?: string | null;
+    /**
+     * Correlates an answer with its request; the api generates one on publish, the server fills it from the frame id on delivery when empty.
+     */
+    correlationId?: string | null;
+    /**
+     * The message body. Publish: any JSON value (api-2021 sends JSON text). Delivery: the parsed body, usually with `__jwt` and `__user`.
+     */
+    data?: string | QueueMessageBody | (unknown[] | string | number | boolean | null);
+    /**
+     * Publish only: message TTL in ms (must be a JSON number).
+     */
+    expiration?: number;
+    /**
+     * Publish only: do not add the sender's token to the body.
+     */
+    striptoken?: boolean;
+    /**
+     * Delivery only: AMQP consumer tag.
+     */
+    consumerTag?: string | null;
+    [k: string]: unknown;
+  });
 /**
  * Ack of either direction. Server to a publisher: the request echoed, with `data` carrying the added `__jwt`/`__user`, plus `user` and `jwt` (server-2021; server-latest drops both when `data` is an object and always drops `jwt`). Client to the server (delivery ack): any payload; the api echoes the delivery unchanged and openrpa returns the (possibly modified) message. A reply whose command is `error` is a nack instead.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/reply`
  */
-export type QueueMessageReply = ReplyCommon & QueueMessageReply1;
+export type QueueMessageReply = ReplyCommon & {
+  /**
+   * Echoed queue name.
+   */
+  queuename?: string | null;
+  /**
+   * Echoed exchange (legacy name).
+   */
+  exchange?: string | null;
+  /**
+   * Echoed exchange (latest name).
+   */
+  exchangename?: string | null;
+  /**
+   * Echoed routing key.
+   */
+  routingkey?: string | null;
+  /**
+   * Echoed reply-to queue.
+   */
+  replyto?: string | null;
+  /**
+   * Echoed correlation id.
+   */
+  correlationId?: string | null;
+  /**
+   * Echoed consumer tag (delivery acks).
+   */
+  consumerTag?: string | null;
+  /**
+   * Echoed expiration in ms.
+   */
+  expiration?: number;
+  /**
+   * Echoed flag.
+   */
+  striptoken?: boolean;
+  /**
+   * The body as published, with `__jwt` and `__user` added by the server (Q10).
+   */
+  data?: QueueMessageBody | (unknown[] | string | number | boolean | null);
+  /**
+   * The sender's TokenUser, added by the server to a publish reply (server-2021 always; server-latest only when `data` is not an object).
+   */
+  user?: TokenUser;
+  [k: string]: unknown;
+};
 /**
  * The new token and user.
  *
  * Schema: `schemas/commands/refreshtoken.json#/$defs/request`
  */
-export type RefreshtokenRequest = RequestCommon & RefreshtokenRequest1;
+export type RefreshtokenRequest = RequestCommon & {
+  /**
+   * The new short-lived token; replaces the connection's token.
+   */
+  jwt: string;
+  /**
+   * The reloaded user.
+   */
+  user: TokenUser;
+  /**
+   * SigninMessage class default false; no meaning here.
+   */
+  validate_only?: boolean;
+  /**
+   * SigninMessage class default false; no meaning here.
+   */
+  longtoken?: boolean;
+  /**
+   * SigninMessage class default false; no meaning here.
+   */
+  supports_watch?: boolean;
+  /**
+   * Not sent by the reference servers; OpenRPA adopts it when > 100.
+   */
+  websocket_package_size?: number;
+  [k: string]: unknown;
+};
 /**
  * Payload of a registerexchange request.
  *
  * Schema: `schemas/commands/registerexchange.json#/$defs/request`
  */
-export type RegisterExchangeRequest = RequestCommon & RegisterExchangeRequest1;
+export type RegisterExchangeRequest = RequestCommon & {
+  /**
+   * Exchange to declare. server-2021: optional (auto-named when empty). server-latest: required and not `openflow`.
+   */
+  exchangename?: string | null;
+  /**
+   * AMQP exchange type. server-latest requires one of these values (note `header`, not `headers`).
+   */
+  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
+  /**
+   * Binding routing key for the bound queue. Default "".
+   */
+  routingkey?: string | null;
+  /**
+   * server-latest only, default true: also declare a temporary queue, bind it and consume it. Must be a real boolean (strings go through parseBoolean).
+   */
+  addqueue?: boolean;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) with `exchangename` and `queuename` set.
  *
  * Schema: `schemas/commands/registerexchange.json#/$defs/reply`
  */
-export type RegisterExchangeReply = ReplyCommon & RegisterExchangeReply1;
+export type RegisterExchangeReply = ReplyCommon & {
+  /**
+   * The exchange actually declared (possibly prefixed or, in server-2021, generated).
+   */
+  exchangename?: string | null;
+  /**
+   * The bound queue consumed by this connection; "" when `addqueue` was false.
+   */
+  queuename?: string | null;
+  /**
+   * Echoed exchange type.
+   */
+  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
+  /**
+   * Echoed routing key.
+   */
+  routingkey?: string | null;
+  /**
+   * Echoed flag.
+   */
+  addqueue?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Payload of a registerqueue request.
  *
  * Schema: `schemas/commands/registerqueue.json#/$defs/request`
  */
-export type RegisterQueueRequest = RequestCommon & RegisterQueueRequest1;
+export type RegisterQueueRequest = RequestCommon & {
+  /**
+   * Queue to declare and consume. Empty, null or missing: the server creates a temporary exclusive, auto-delete queue and returns its name.
+   */
+  queuename?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) with `queuename` set to the real queue name.
  *
  * Schema: `schemas/commands/registerqueue.json#/$defs/reply`
  */
-export type RegisterQueueReply = ReplyCommon & RegisterQueueReply1;
+export type RegisterQueueReply = ReplyCommon & {
+  /**
+   * The name of the queue now consumed (generated, lower-cased or prefixed by the server). Deliveries carry this name.
+   */
+  queuename?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a registeruser request.
  *
@@ -1210,7 +4006,21 @@ export type RegisterQueueReply = ReplyCommon & RegisterQueueReply1;
  *
  * @deprecated Unknown in server-latest (answers `Unknown command registeruser`) and removed from api-latest. Create users through the web UI/REST, or let `auto_create_users` create them at signin.
  */
-export type RegisterUserRequest = RequestCommon & RegisterUserRequest1;
+export type RegisterUserRequest = RequestCommon & {
+  /**
+   * Display name.
+   */
+  name: string;
+  /**
+   * Login name.
+   */
+  username: string;
+  /**
+   * Password.
+   */
+  password: string;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (including `password`) plus `user`.
  *
@@ -1218,7 +4028,25 @@ export type RegisterUserRequest = RequestCommon & RegisterUserRequest1;
  *
  * @deprecated Unknown in server-latest (answers `Unknown command registeruser`) and removed from api-latest. Create users through the web UI/REST, or let `auto_create_users` create them at signin.
  */
-export type RegisterUserReply = ReplyCommon & RegisterUserReply1;
+export type RegisterUserReply = ReplyCommon & {
+  /**
+   * Echoed name.
+   */
+  name?: string | null;
+  /**
+   * Echoed username.
+   */
+  username?: string | null;
+  /**
+   * Echoed password (Q10).
+   */
+  password?: string | null;
+  /**
+   * The new user.
+   */
+  user?: TokenUser;
+  [k: string]: unknown;
+};
 /**
  * Payload of a restartnoderedinstance request.
  *
@@ -1226,7 +4054,13 @@ export type RegisterUserReply = ReplyCommon & RegisterUserReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command restartnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type RestartNoderedInstanceRequest = RequestCommon & RestartNoderedInstanceRequest1;
+export type RestartNoderedInstanceRequest = RequestCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -1234,76 +4068,327 @@ export type RestartNoderedInstanceRequest = RequestCommon & RestartNoderedInstan
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command restartnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
  */
-export type RestartNoderedInstanceReply = ReplyCommon & RestartNoderedInstanceReply1;
+export type RestartNoderedInstanceReply = ReplyCommon & {
+  /**
+   * The user whose Node-RED instance is meant; empty means the caller.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a savefile request.
  *
  * Schema: `schemas/commands/savefile.json#/$defs/request`
  */
-export type SaveFileRequest = RequestCommon & SaveFileRequest1;
+export type SaveFileRequest = RequestCommon & {
+  /**
+   * File name; may contain a path.
+   */
+  filename: string;
+  /**
+   * File content, base64. With compressed true the bytes are zlib-deflated before encoding (server-latest).
+   */
+  file: string;
+  /**
+   * MIME type; derived from the extension when missing.
+   */
+  mimeType?: string | null;
+  /**
+   * Metadata stored as fs.files.metadata; `_acl` is honoured.
+   */
+  metadata?: FileMetadata | null;
+  /**
+   * server-latest: `file` holds zlib-deflated bytes. api-latest default false.
+   */
+  compressed?: boolean | null;
+  /**
+   * OpenRPA sends null (class field); set by the server in the reply.
+   */
+  id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `file` (and `jwt` in server-latest), plus `id` and `result`.
  *
  * Schema: `schemas/commands/savefile.json#/$defs/reply`
  */
-export type SaveFileReply = ReplyCommon & SaveFileReply1;
+export type SaveFileReply = ReplyCommon & {
+  /**
+   * Echoed file name.
+   */
+  filename?: string;
+  /**
+   * Echoed MIME type.
+   */
+  mimeType?: string | null;
+  /**
+   * GridFS id of the new file.
+   */
+  id?: string;
+  /**
+   * The fs.files document.
+   */
+  result?: GridFSFile | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a selectcustomer request.
  *
  * Schema: `schemas/commands/selectcustomer.json#/$defs/request`
  */
-export type SelectCustomerRequest = RequestCommon & SelectCustomerRequest1;
+export type SelectCustomerRequest = RequestCommon & {
+  /**
+   * Customer `_id` to select; empty or null clears the selection.
+   */
+  customerid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) with the effective `customerid`.
  *
  * Schema: `schemas/commands/selectcustomer.json#/$defs/reply`
  */
-export type SelectCustomerReply = ReplyCommon & SelectCustomerReply1;
+export type SelectCustomerReply = ReplyCommon & {
+  /**
+   * The customer now selected, or null.
+   */
+  customerid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a signin request. One credential is needed: username + password, jwt or rawAssertion (server-latest also accepts validate_only alone, re-validating the connection's token).
  *
  * Schema: `schemas/commands/signin.json#/$defs/request`
  */
-export type SigninRequest = RequestCommon & SigninRequest1 & SigninRequest2;
-export type SigninRequest1 =
-  | {
-      /**
-       * Login name.
-       */
-      username: string;
-      /**
-       * Password.
-       */
-      password: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Token.
-       */
-      jwt: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * OIDC or SAML assertion.
-       */
-      rawAssertion: string;
-      [k: string]: unknown;
-    }
-  | {
-      /**
-       * Must be true.
-       */
-      validate_only: true;
+export type SigninRequest = RequestCommon &
+  ((
+    | {
+        /**
+         * Login name.
+         */
+        username: string;
+        /**
+         * Password.
+         */
+        password: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Token.
+         */
+        jwt: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * OIDC or SAML assertion.
+         */
+        rawAssertion: string;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Must be true.
+         */
+        validate_only: true;
+        [k: string]: unknown;
+      }
+  ) & {
+    /**
+     * Login name for password signin.
+     */
+    username?: string | null;
+    /**
+     * Password for password signin. Echoed back in the reply (quirk Q10).
+     */
+    password?: string | null;
+    /**
+     * Token to sign in with or to re-validate; signature and expiry are checked and the user is reloaded.
+     */
+    jwt?: string | null;
+    /**
+     * An OIDC access or id token issued by OpenFlow's OAuth provider, or a SAML assertion; removed from the reply.
+     */
+    rawAssertion?: string | null;
+    /**
+     * true: check the credential and return a new jwt and user without signing in the connection. Default false (api-latest RenewToken/GetTokenFromSAML send true).
+     */
+    validate_only?: boolean | null;
+    /**
+     * server-latest alias of validate_only.
+     */
+    validateonly?: boolean | null;
+    /**
+     * Issue a long-lived token (longtoken_expires_in, default 365d) instead of a short one (default 5m).
+     */
+    longtoken?: boolean | null;
+    /**
+     * User _id to act as; "-1" or "false" ends an active impersonation. Needs update rights on the target user.
+     */
+    impersonate?: string | null;
+    /**
+     * Client kind: webapp (api default), nodered, openrpa, powershell, mobileapp, ... server-latest rewrites webapp/aiotwebapp to browser and defaults to unknown.
+     */
+    clientagent?: string | null;
+    /**
+     * server-latest alias of clientagent.
+     */
+    agent?: string | null;
+    /**
+     * Client version (OpenRPA default 0.0.0.1).
+     */
+    clientversion?: string | null;
+    /**
+     * server-latest alias of clientversion.
+     */
+    version?: string | null;
+    /**
+     * browser, nodejs or mobile (sent by the api; not read by the servers).
+     */
+    realm?: string | null;
+    /**
+     * OneSignal push id, stored on the user when non-empty (api sends "").
+     */
+    onesignalid?: string | null;
+    /**
+     * Firebase push token, stored on the user when non-empty.
+     */
+    firebasetoken?: string | null;
+    /**
+     * Device information (any JSON; the api sends null), stored on the user when non-empty.
+     */
+    device?: {
       [k: string]: unknown;
     };
+    /**
+     * Location (any JSON; the api sends null), stored on the user when non-empty.
+     */
+    gpslocation?: {
+      [k: string]: unknown;
+    };
+    /**
+     * server-latest only: stored, effective only on the v2 protocol.
+     */
+    ping?: boolean | null;
+    /**
+     * Class default sent by the api (false) and ignored on input.
+     */
+    supports_watch?: boolean | null;
+    /**
+     * Sent as null by OpenRPA (class default); ignored on input.
+     */
+    user?: TokenUser | null;
+    /**
+     * Sent as 0 by OpenRPA (class default); ignored on input.
+     */
+    websocket_package_size?: number | null;
+    /**
+     * OpenRPA class default ""; ignored on input.
+     */
+    openflow_uniqueid?: string | null;
+    /**
+     * OpenRPA class default true; ignored on input.
+     */
+    enable_analytics?: boolean | null;
+    /**
+     * OpenRPA class default ""; ignored on input.
+     */
+    otel_trace_url?: string | null;
+    /**
+     * OpenRPA class default ""; ignored on input.
+     */
+    otel_metric_url?: string | null;
+    /**
+     * OpenRPA class default ""; ignored on input.
+     */
+    otel_log_url?: string | null;
+    /**
+     * OpenRPA class default 0; ignored on input.
+     */
+    otel_trace_interval?: number | null;
+    /**
+     * OpenRPA class default 0; ignored on input.
+     */
+    otel_metric_interval?: number | null;
+    [k: string]: unknown;
+  });
 /**
  * The request echoed (without rawAssertion) plus the new token, the user and server settings. On a server-2021 failure only `error` is added.
  *
  * Schema: `schemas/commands/signin.json#/$defs/reply`
  */
-export type SigninReply = ReplyCommon & SigninReply1;
+export type SigninReply = ReplyCommon & {
+  /**
+   * The new token (HS256; treat as opaque).
+   */
+  jwt?: string | null;
+  /**
+   * The signed-in (or validated) user with expanded roles.
+   */
+  user?: TokenUser;
+  /**
+   * server-2021: the supports_watch config (default false); server-latest: always true.
+   */
+  supports_watch?: boolean;
+  /**
+   * Server chunk size (server-2021 4096, server-latest 25000). Clients adopt it as their own chunk size.
+   */
+  websocket_package_size?: number;
+  /**
+   * Installation id (may be "").
+   */
+  openflow_uniqueid?: string;
+  /**
+   * Whether clients may send analytics (default true).
+   */
+  enable_analytics?: boolean;
+  /**
+   * OpenTelemetry trace collector URL, only when configured.
+   */
+  otel_trace_url?: string;
+  /**
+   * OpenTelemetry metric collector URL, only when configured.
+   */
+  otel_metric_url?: string;
+  /**
+   * Trace export interval in ms, only when > 0.
+   */
+  otel_trace_interval?: number;
+  /**
+   * Metric export interval in ms, only when > 0.
+   */
+  otel_metric_interval?: number;
+  /**
+   * Set when the server applied a remembered impersonation (user _id).
+   */
+  impersonate?: string | null;
+  /**
+   * Echoed login name.
+   */
+  username?: string | null;
+  /**
+   * Echoed password (Q10).
+   */
+  password?: string | null;
+  /**
+   * Echoed.
+   */
+  validate_only?: boolean | null;
+  /**
+   * Echoed.
+   */
+  longtoken?: boolean | null;
+  /**
+   * Echoed client kind.
+   */
+  clientagent?: string | null;
+  /**
+   * Echoed client version.
+   */
+  clientversion?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a startagent request (fields the handler would read if it could parse the payload).
  *
@@ -1311,7 +4396,13 @@ export type SigninReply = ReplyCommon & SigninReply1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "startagent"` instead.
  */
-export type StartAgentRequest = RequestCommon & StartAgentRequest1;
+export type StartAgentRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
  *
@@ -1319,7 +4410,9 @@ export type StartAgentRequest = RequestCommon & StartAgentRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "startagent"` instead.
  */
-export type StartAgentReply = ReplyCommon & StartAgentReply1;
+export type StartAgentReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a startnoderedinstance request.
  *
@@ -1327,7 +4420,13 @@ export type StartAgentReply = ReplyCommon & StartAgentReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command startnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command startagent).
  */
-export type StartNoderedInstanceRequest = RequestCommon & StartNoderedInstanceRequest1;
+export type StartNoderedInstanceRequest = RequestCommon & {
+  /**
+   * Target user (not read by server-2021).
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -1335,7 +4434,13 @@ export type StartNoderedInstanceRequest = RequestCommon & StartNoderedInstanceRe
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command startnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command startagent).
  */
-export type StartNoderedInstanceReply = ReplyCommon & StartNoderedInstanceReply1;
+export type StartNoderedInstanceReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Intended payload of a stopagent request (fields the handler would read if it could parse the payload).
  *
@@ -1343,7 +4448,13 @@ export type StartNoderedInstanceReply = ReplyCommon & StartNoderedInstanceReply1
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "stopagent"` instead.
  */
-export type StopAgentRequest = RequestCommon & StopAgentRequest1;
+export type StopAgentRequest = RequestCommon & {
+  /**
+   * The agent `_id` (collection `agents`).
+   */
+  agentid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
  *
@@ -1351,7 +4462,9 @@ export type StopAgentRequest = RequestCommon & StopAgentRequest1;
  *
  * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "stopagent"` instead.
  */
-export type StopAgentReply = ReplyCommon & StopAgentReply1;
+export type StopAgentReply = ReplyCommon & {
+  [k: string]: unknown;
+};
 /**
  * Payload of a stopnoderedinstance request.
  *
@@ -1359,7 +4472,13 @@ export type StopAgentReply = ReplyCommon & StopAgentReply1;
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command stopnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command stopagent).
  */
-export type StopNoderedInstanceRequest = RequestCommon & StopNoderedInstanceRequest1;
+export type StopNoderedInstanceRequest = RequestCommon & {
+  /**
+   * Target user (not read by server-2021).
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (server-2021 includes `jwt`).
  *
@@ -1367,139 +4486,612 @@ export type StopNoderedInstanceRequest = RequestCommon & StopNoderedInstanceRequ
  *
  * @deprecated Unknown in server-latest, which answers `Unknown command stopnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command stopagent).
  */
-export type StopNoderedInstanceReply = ReplyCommon & StopNoderedInstanceReply1;
+export type StopNoderedInstanceReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  _id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a stripeaddplan request.
  *
  * Schema: `schemas/commands/stripeaddplan.json#/$defs/request`
  */
-export type StripeAddPlanRequest = RequestCommon & StripeAddPlanRequest1;
+export type StripeAddPlanRequest = RequestCommon & {
+  /**
+   * Customer `_id`.
+   */
+  customerid: string;
+  /**
+   * User the resource is for (user-targeted resources). Default: the connection user.
+   */
+  userid?: string | null;
+  /**
+   * Resource `_id` (E7).
+   */
+  resourceid?: string | null;
+  /**
+   * Stripe price id of one of the resource's variants.
+   */
+  stripeprice?: string | null;
+  /**
+   * Quantity. api default 1.
+   */
+  quantity?: number;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) plus `checkout`.
  *
  * Schema: `schemas/commands/stripeaddplan.json#/$defs/reply`
  */
-export type StripeAddPlanReply = ReplyCommon & StripeAddPlanReply1;
+export type StripeAddPlanReply = ReplyCommon & {
+  /**
+   * A Stripe checkout session the user must complete (open its `url`), or null when the plan was added directly.
+   */
+  checkout?: {
+    /**
+     * Checkout session id (cs_...).
+     */
+    id?: string | null;
+    /**
+     * Always checkout.session.
+     */
+    object?: string | null;
+    /**
+     * Hosted checkout page.
+     */
+    url?: string | null;
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Declared by the api; never set.
+   */
+  stripecustomer?: StripeCustomer | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of a stripecancelplan request.
  *
  * Schema: `schemas/commands/stripecancelplan.json#/$defs/request`
  */
-export type StripeCancelPlanRequest = RequestCommon & StripeCancelPlanRequest1;
+export type StripeCancelPlanRequest = RequestCommon & {
+  /**
+   * ResourceUsage `_id` (E7).
+   */
+  resourceusageid: string;
+  /**
+   * How many to cancel. api default 1.
+   */
+  quantity?: number;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest).
  *
  * Schema: `schemas/commands/stripecancelplan.json#/$defs/reply`
  */
-export type StripeCancelPlanReply = ReplyCommon & StripeCancelPlanReply1;
+export type StripeCancelPlanReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  resourceusageid?: string | null;
+  /**
+   * Echoed quantity.
+   */
+  quantity?: number;
+  [k: string]: unknown;
+};
 /**
  * Payload of a stripemessage request.
  *
  * Schema: `schemas/commands/stripemessage.json#/$defs/request`
  */
-export type StripeMessageRequest = RequestCommon & StripeMessageRequest1;
+export type StripeMessageRequest = RequestCommon & {
+  /**
+   * HTTP method.
+   */
+  method?: "GET" | "POST" | "DELETE" | "PUT" | null;
+  /**
+   * Stripe object path, e.g. plans, customers, tax_ids, checkout.sessions, usage_records, usage_record_summaries, sources, invoices_upcoming, billing_portal/sessions, subscription_items.
+   */
+  object: string;
+  /**
+   * Object id appended to the path.
+   */
+  id?: string | null;
+  /**
+   * Stripe customer id; needed for tax_ids and sources.
+   */
+  customerid?: string | null;
+  /**
+   * Request body (form-encoded by the server). For usage_records the api sends {quantity, timestamp}.
+   */
+  payload?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * Full custom URL (admins only).
+   */
+  url?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) with `payload` replaced by the Stripe response.
  *
  * Schema: `schemas/commands/stripemessage.json#/$defs/reply`
  */
-export type StripeMessageReply = ReplyCommon & StripeMessageReply1;
+export type StripeMessageReply = ReplyCommon & {
+  /**
+   * The Stripe response body (an object or a list page).
+   */
+  payload?:
+    | StripeList
+    | StripeBase
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  [k: string]: unknown;
+};
 /**
  * Payload of an unwatch request.
  *
  * Schema: `schemas/commands/unwatch.json#/$defs/request`
  */
-export type UnWatchRequest = RequestCommon & UnWatchRequest1;
+export type UnWatchRequest = RequestCommon & {
+  /**
+   * The watch id from the watch reply.
+   */
+  id: string;
+  [k: string]: unknown;
+};
 /**
  * The request echoed with `result: null`.
  *
  * Schema: `schemas/commands/unwatch.json#/$defs/reply`
  */
-export type UnWatchReply = ReplyCommon & UnWatchReply1;
+export type UnWatchReply = ReplyCommon & {
+  /**
+   * Echoed watch id.
+   */
+  id?: string;
+  /**
+   * Always null.
+   */
+  result?: null;
+  [k: string]: unknown;
+};
 /**
  * Payload of an updatefile request.
  *
  * Schema: `schemas/commands/updatefile.json#/$defs/request`
  */
-export type UpdateFileRequest = RequestCommon & UpdateFileRequest1;
+export type UpdateFileRequest = RequestCommon & {
+  /**
+   * GridFS id of the file.
+   */
+  id: string;
+  /**
+   * The new metadata; `_acl` is required because both servers read it unchecked.
+   */
+  metadata: FileMetadata & {
+    /**
+     * The new access control list.
+     */
+    _acl: Ace[];
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `metadata`.
  *
  * Schema: `schemas/commands/updatefile.json#/$defs/reply`
  */
-export type UpdateFileReply = ReplyCommon & UpdateFileReply1;
+export type UpdateFileReply = ReplyCommon & {
+  /**
+   * Echoed GridFS id.
+   */
+  id?: string;
+  [k: string]: unknown;
+};
 /**
  * Payload of an updatemany request.
  *
  * Schema: `schemas/commands/updatemany.json#/$defs/request`
  */
-export type UpdateManyRequest = RequestCommon & UpdateManyRequest1;
+export type UpdateManyRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Filter selecting the documents (JSON text accepted by server-latest).
+   */
+  query:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * MongoDB update document ($set, $unset, $inc, ...).
+   */
+  item:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `item` and `query` (and `jwt` in server-latest), plus `opresult`; `result` is not set.
  *
  * Schema: `schemas/commands/updatemany.json#/$defs/reply`
  */
-export type UpdateManyReply = ReplyCommon & UpdateManyReply1;
+export type UpdateManyReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
+   */
+  opresult?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * Payload of an updateone request.
  *
  * Schema: `schemas/commands/updateone.json#/$defs/request`
  */
-export type UpdateOneRequest = RequestCommon & UpdateOneRequest1;
+export type UpdateOneRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * Without query: the full replacement document (must contain _id). With query: a MongoDB update document.
+   */
+  item:
+    | {
+        [k: string]: unknown;
+      }
+    | string;
+  /**
+   * Filter selecting the document to update; absent or null for a full replace by _id.
+   */
+  query?:
+    | {
+        [k: string]: unknown;
+      }
+    | string
+    | null;
+  /**
+   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   */
+  w?: number | string;
+  /**
+   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
+   */
+  j?: boolean | ("true" | "false");
+  [k: string]: unknown;
+};
 /**
  * The request echoed without `item` and `query` (and `jwt` in server-latest), plus `result` and `opresult`.
  *
  * Schema: `schemas/commands/updateone.json#/$defs/reply`
  */
-export type UpdateOneReply = ReplyCommon & UpdateOneReply1;
+export type UpdateOneReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * The document after the update.
+   */
+  result?: Base | null;
+  /**
+   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
+   */
+  opresult?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * Payload of an updateworkitem request.
  *
  * Schema: `schemas/commands/updateworkitem.json#/$defs/request`
  */
-export type UpdateWorkitemRequest = RequestCommon & UpdateWorkitemRequest1;
+export type UpdateWorkitemRequest = RequestCommon & {
+  /**
+   * The workitem id.
+   */
+  _id: string;
+  /**
+   * New name.
+   */
+  name?: string | null;
+  /**
+   * New state, compared case-insensitively: processing, successful, failed, retry, or new (only when the item is already new).
+   */
+  state?: string | null;
+  /**
+   * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
+   */
+  payload?:
+    | {
+        [k: string]: unknown;
+      }
+    | unknown[]
+    | string
+    | number
+    | boolean
+    | null;
+  /**
+   * Error text; sets `errortype` to `application` when none is given.
+   */
+  errormessage?: string | null;
+  /**
+   * Where the error happened (e.g. a stack trace).
+   */
+  errorsource?: string | null;
+  /**
+   * Error class. `business` errors are not retried unless `ignoremaxretries`.
+   */
+  errortype?: "application" | "business" | null;
+  /**
+   * Retry even when `maxretries` is reached. api-latest default false.
+   */
+  ignoremaxretries?: boolean;
+  /**
+   * Item priority (old api); overridden by `priority`.
+   */
+  wipriority?: number;
+  /**
+   * Item priority; wins over `wipriority` (Q12).
+   */
+  priority?: number;
+  /**
+   * When a `retry` may run again (instead of now + retrydelay).
+   */
+  nextrun?: OpenFlowDate | null;
+  /**
+   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
+   */
+  files?: MessageWorkitemFile[] | null;
+  /**
+   * Name of the queue a copy goes to when the item becomes successful ("" clears).
+   */
+  success_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item becomes successful ("" clears).
+   */
+  success_wiqid?: string | null;
+  /**
+   * Name of the queue a copy goes to when the item fails ("" clears).
+   */
+  failed_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item fails ("" clears).
+   */
+  failed_wiqid?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `files` and `jwt`) plus `result`.
  *
  * Schema: `schemas/commands/updateworkitem.json#/$defs/reply`
  */
-export type UpdateWorkitemReply = ReplyCommon & UpdateWorkitemReply1;
+export type UpdateWorkitemReply = ReplyCommon & {
+  /**
+   * Echoed id.
+   */
+  _id?: string | null;
+  /**
+   * The requested state, lower-cased.
+   */
+  state?: string | null;
+  /**
+   * The updated Workitem.
+   */
+  result: Workitem;
+  [k: string]: unknown;
+};
 /**
  * Payload of an updateworkitemqueue request.
  *
  * Schema: `schemas/commands/updateworkitemqueue.json#/$defs/request`
  */
-export type UpdateWorkitemQueueRequest = RequestCommon & UpdateWorkitemQueueRequest1;
+export type UpdateWorkitemQueueRequest = RequestCommon & {
+  /**
+   * Queue id (lookup).
+   */
+  _id?: string | null;
+  /**
+   * Queue name: lookup key when `_id` is empty, otherwise the (new) name.
+   */
+  name?: string | null;
+  /**
+   * New retry limit (only applied when non-empty).
+   */
+  maxretries?: number;
+  /**
+   * New retry delay in seconds (only applied when non-empty).
+   */
+  retrydelay?: number;
+  /**
+   * New initial delay in seconds (only applied when non-empty).
+   */
+  initialdelay?: number;
+  /**
+   * OpenRPA workflow that processes the queue's items.
+   */
+  workflowid?: string | null;
+  /**
+   * Robot (OpenRPA) queue to notify about new items.
+   */
+  robotqueue?: string | null;
+  /**
+   * AMQP queue to notify about new items.
+   */
+  amqpqueue?: string | null;
+  /**
+   * OpenRPA project id.
+   */
+  projectid?: string | null;
+  /**
+   * Name of the success queue; "" sets empty, null removes `success_wiq` and `success_wiqid`.
+   */
+  success_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item becomes successful (queue default).
+   */
+  success_wiqid?: string | null;
+  /**
+   * Name of the failed queue; "" sets empty, null removes `failed_wiq` and `failed_wiqid`.
+   */
+  failed_wiq?: string | null;
+  /**
+   * Id of the queue a copy goes to when the item fails (queue default).
+   */
+  failed_wiqid?: string | null;
+  /**
+   * server-latest: agent package that processes the queue.
+   */
+  packageid?: string | null;
+  /**
+   * Replaces the queue's ACL.
+   */
+  _acl?: Ace[] | null;
+  /**
+   * Delete all items of the queue and their files.
+   */
+  purge?: boolean;
+  /**
+   * server-latest alternative: the whole definition nested.
+   */
+  workitemqueue?: {
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt`) plus `result`, the updated queue.
  *
  * Schema: `schemas/commands/updateworkitemqueue.json#/$defs/reply`
  */
-export type UpdateWorkitemQueueReply = ReplyCommon & UpdateWorkitemQueueReply1;
+export type UpdateWorkitemQueueReply = ReplyCommon & {
+  /**
+   * The updated WorkitemQueue.
+   */
+  result?: WorkitemQueue;
+  /**
+   * Echoed flag.
+   */
+  purge?: boolean;
+  [k: string]: unknown;
+};
 /**
  * Payload of a watch request.
  *
  * Schema: `schemas/commands/watch.json#/$defs/request`
  */
-export type WatchRequest = RequestCommon & WatchRequest1;
+export type WatchRequest = RequestCommon & {
+  /**
+   * Collection name.
+   */
+  collectionname: string;
+  /**
+   * server-2021: a change-stream pipeline. server-latest: JSONPath strings (or an old-style [{$match}] pipeline), also accepted as JSON text.
+   */
+  aggregates?:
+    | (
+        | {
+            [k: string]: unknown;
+          }
+        | string
+      )[]
+    | string
+    | null;
+  /**
+   * server-latest alias of aggregates (JSONPath strings).
+   */
+  paths?: string[] | string | null;
+  /**
+   * api-latest artefact: source text of the caller's callback function (ignored by servers).
+   */
+  callback?: string | null;
+  /**
+   * OpenRPA sends null (class field); the server sets it in the reply.
+   */
+  id?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The request echoed (without `jwt` in server-latest) plus the watch id.
  *
  * Schema: `schemas/commands/watch.json#/$defs/reply`
  */
-export type WatchReply = ReplyCommon & WatchReply1;
+export type WatchReply = ReplyCommon & {
+  /**
+   * Echoed collection name.
+   */
+  collectionname?: string;
+  /**
+   * The watch id; watchevent frames carry it.
+   */
+  id?: string;
+  /**
+   * server-latest: the watch id again; server-2021: null.
+   */
+  result?: string | null;
+  [k: string]: unknown;
+};
 /**
  * The change notification.
  *
  * Schema: `schemas/commands/watchevent.json#/$defs/request`
  */
-export type WatchEventRequest = RequestCommon & WatchEventRequest1;
+export type WatchEventRequest = RequestCommon & {
+  /**
+   * The watch id (from the watch reply).
+   */
+  id: string;
+  /**
+   * The MongoDB change-stream document.
+   */
+  result: ChangeEvent;
+  [k: string]: unknown;
+};
 /**
  * The api's reply: the received payload echoed.
  *
  * Schema: `schemas/commands/watchevent.json#/$defs/reply`
  */
-export type WatchEventReply = ReplyCommon & WatchEventReply1;
+export type WatchEventReply = ReplyCommon & {
+  /**
+   * Echoed watch id.
+   */
+  id?: string;
+  /**
+   * Echoed change event.
+   */
+  result?: ChangeEvent;
+  [k: string]: unknown;
+};
 
 /**
  * One websocket text message of the OpenFlow legacy protocol (the SocketMessage). A logical message whose `data` is longer than the sender's chunk size is split into `count` frames that repeat `id`, `replyto` and `command` and carry consecutive `index` values; the receiver joins the `data` pieces in index order and parses the result as the command payload.
@@ -1641,81 +5233,6 @@ export interface Base {
   _skiphistory?: boolean;
   [k: string]: unknown;
 }
-export interface Billing1 {
-  /**
-   * Stripe customer id (cus_...).
-   */
-  stripeid?: string | null;
-  /**
-   * Id of the user who owns the billing record.
-   */
-  userid?: string | null;
-  /**
-   * Billing e-mail.
-   */
-  email?: string | null;
-  /**
-   * Billing address.
-   */
-  address?: string | null;
-  /**
-   * Stripe tax id type, e.g. eu_vat.
-   */
-  vattype?: string | null;
-  /**
-   * VAT number.
-   */
-  vatnumber?: string | null;
-  /**
-   * Stripe tax rate id.
-   */
-  taxrate?: string | null;
-  /**
-   * Tax percentage.
-   */
-  tax?: number | null;
-  /**
-   * Stripe coupon code.
-   */
-  coupon?: string | null;
-  /**
-   * Whether a payment card is registered.
-   */
-  hascard?: boolean | null;
-  /**
-   * Memory tier for Node-RED.
-   */
-  memory?: string | null;
-  /**
-   * Stripe price/plan id of the per-user plan.
-   */
-  openflowuserplan?: string | null;
-  /**
-   * Stripe price/plan id of the support plan.
-   */
-  supportplan?: string | null;
-  /**
-   * Stripe price/plan id of the support-hours plan.
-   */
-  supporthourplan?: string | null;
-  /**
-   * Id of the customer's admins role.
-   */
-  admins?: string | null;
-  /**
-   * Id of the customer's users role.
-   */
-  users?: string | null;
-  /**
-   * Storage used by the customer, in bytes.
-   */
-  dbusage?: number | null;
-  /**
-   * true when the customer's storage quota is exceeded.
-   */
-  dblocked?: boolean | null;
-  [k: string]: unknown;
-}
 /**
  * A MongoDB change-stream document as delivered in watchevent.result. server-2021 decrypts fullDocument before sending.
  *
@@ -1850,113 +5367,6 @@ export interface CollectionInfo {
   };
   [k: string]: unknown;
 }
-export interface Customer1 {
-  /**
-   * Stripe customer id (cus_...).
-   */
-  stripeid?: string | null;
-  /**
-   * Id of the user who owns the billing record.
-   */
-  userid?: string | null;
-  /**
-   * Billing e-mail.
-   */
-  email?: string | null;
-  /**
-   * Billing address.
-   */
-  address?: string | null;
-  /**
-   * Stripe tax id type, e.g. eu_vat.
-   */
-  vattype?: string | null;
-  /**
-   * VAT number.
-   */
-  vatnumber?: string | null;
-  /**
-   * Stripe tax rate id.
-   */
-  taxrate?: string | null;
-  /**
-   * Tax percentage.
-   */
-  tax?: number | null;
-  /**
-   * Stripe coupon code.
-   */
-  coupon?: string | null;
-  /**
-   * Whether a payment card is registered.
-   */
-  hascard?: boolean | null;
-  /**
-   * Memory tier for Node-RED.
-   */
-  memory?: string | null;
-  /**
-   * Stripe price/plan id of the per-user plan.
-   */
-  openflowuserplan?: string | null;
-  /**
-   * Stripe price/plan id of the support plan.
-   */
-  supportplan?: string | null;
-  /**
-   * Stripe price/plan id of the support-hours plan.
-   */
-  supporthourplan?: string | null;
-  /**
-   * Id of the customer's admins role.
-   */
-  admins?: string | null;
-  /**
-   * Id of the customer's users role.
-   */
-  users?: string | null;
-  /**
-   * Storage used by the customer, in bytes.
-   */
-  dbusage?: number | null;
-  /**
-   * true when the customer's storage quota is exceeded.
-   */
-  dblocked?: boolean | null;
-  /**
-   * Country code.
-   */
-  country?: string | null;
-  /**
-   * Stripe subscription id.
-   */
-  subscriptionid?: string | null;
-  /**
-   * Custom attribute 1.
-   */
-  customattr1?: string | null;
-  /**
-   * Custom attribute 2.
-   */
-  customattr2?: string | null;
-  /**
-   * Custom attribute 3.
-   */
-  customattr3?: string | null;
-  /**
-   * Custom attribute 4.
-   */
-  customattr4?: string | null;
-  /**
-   * Custom attribute 5.
-   */
-  customattr5?: string | null;
-  /**
-   * api-latest: e-mail domains whose users join this customer automatically.
-   */
-  domains?: string[] | null;
-  [k: string]: unknown;
-}
 /**
  * server-latest failure reply: {message, error} for single-frame requests ({message} only for multi-frame ones, Q7); server-2021 unknown command: {message}; rate limit: {error} (uncorrelated).
  *
@@ -1975,33 +5385,6 @@ export interface ErrorPayload {
     | {
         [k: string]: unknown;
       };
-  [k: string]: unknown;
-}
-export interface FileMetadata1 {
-  /**
-   * Full name including the path; set by the server.
-   */
-  filename?: string | null;
-  /**
-   * Directory part of the name, "" for none; set by the server.
-   */
-  path?: string | null;
-  /**
-   * server-latest: <random>-<basename>, also matched by getfile `filename`.
-   */
-  uniquename?: string | null;
-  /**
-   * Id of the workitem the file belongs to (workitem files).
-   */
-  wi?: string | null;
-  /**
-   * Name of that workitem's queue.
-   */
-  wiq?: string | null;
-  /**
-   * Id of that workitem's queue.
-   */
-  wiqid?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -2216,74 +5599,6 @@ export interface RequestCommon {
     | null;
   [k: string]: unknown;
 }
-export interface Resource1 {
-  /**
-   * Whom the resource is assigned to.
-   */
-  target?: "customer" | "user";
-  /**
-   * How many variants a customer may hold.
-   */
-  customerassign?: "singlevariant" | "multiplevariants";
-  /**
-   * How many variants a user may hold.
-   */
-  userassign?: "singlevariant" | "multiplevariants";
-  /**
-   * Metadata used when a variant has none (any JSON).
-   */
-  defaultmetadata?: {
-    [k: string]: unknown;
-  };
-  /**
-   * The variants.
-   */
-  products?: ResourceVariant[] | null;
-  /**
-   * Whether users may assign it themselves.
-   */
-  allowdirectassign?: boolean | null;
-  /**
-   * Sort order.
-   */
-  order?: number | null;
-  [k: string]: unknown;
-}
-export interface ResourceUsage1 {
-  /**
-   * The assigned variant.
-   */
-  product?: ResourceVariant | null;
-  /**
-   * Id of the Resource.
-   */
-  resourceid?: string | null;
-  /**
-   * Name of the Resource.
-   */
-  resource?: string | null;
-  /**
-   * User it is assigned to (user-targeted resources).
-   */
-  userid?: string | null;
-  /**
-   * Customer it is assigned to.
-   */
-  customerid?: string | null;
-  /**
-   * Quantity.
-   */
-  quantity?: number | null;
-  /**
-   * Stripe subscription id.
-   */
-  subid?: string | null;
-  /**
-   * Stripe subscription item id.
-   */
-  siid?: string | null;
-  [k: string]: unknown;
-}
 /**
  * One purchasable variant (Stripe product/price) of a Resource.
  *
@@ -2338,17 +5653,6 @@ export interface ResourceVariant {
   order?: number | null;
   [k: string]: unknown;
 }
-export interface Role1 {
-  /**
-   * Direct members (users or roles).
-   */
-  members?: Rolemember[] | null;
-  /**
-   * Customer the role belongs to.
-   */
-  customerid?: string | null;
-  [k: string]: unknown;
-}
 /**
  * Reference to a role (or user) by id and name, used in role membership lists and in TokenUser.roles.
  *
@@ -2395,52 +5699,6 @@ export interface StripeBase {
   } | null;
   [k: string]: unknown;
 }
-export interface StripeCoupon1 {
-  /**
-   * once, repeating or forever.
-   */
-  duration?: string | null;
-  /**
-   * Months for repeating coupons.
-   */
-  duration_in_months?: number | null;
-  /**
-   * Coupon name.
-   */
-  name?: string | null;
-  [k: string]: unknown;
-}
-export interface StripeCustomer1 {
-  /**
-   * Billing address.
-   */
-  address?: StripeCustomerAddress;
-  /**
-   * Free-text description.
-   */
-  description?: string | null;
-  /**
-   * Customer name.
-   */
-  name?: string | null;
-  /**
-   * Customer e-mail.
-   */
-  email?: string | null;
-  /**
-   * Tax ids of the customer.
-   */
-  tax_ids?: StripeTaxIdList;
-  /**
-   * Subscriptions of the customer.
-   */
-  subscriptions?: StripeSubscriptionList;
-  /**
-   * Active discount.
-   */
-  discount?: StripeCustomerDiscount | null;
-  [k: string]: unknown;
-}
 /**
  * A discount applied to a customer.
  *
@@ -2463,140 +5721,6 @@ export interface StripeCustomerDiscount {
    * The coupon.
    */
   coupon?: StripeCoupon | null;
-  [k: string]: unknown;
-}
-export interface StripeInvoice1 {
-  /**
-   * Country of the seller account.
-   */
-  account_country?: string | null;
-  /**
-   * Name of the seller account.
-   */
-  account_name?: string | null;
-  /**
-   * Amount due.
-   */
-  amount_due?: number | null;
-  /**
-   * Amount paid.
-   */
-  amount_paid?: number | null;
-  /**
-   * Amount remaining.
-   */
-  amount_remaining?: number | null;
-  /**
-   * Application fee.
-   */
-  application_fee_amount?: number | null;
-  /**
-   * Payment attempts.
-   */
-  attempt_count?: number | null;
-  /**
-   * Whether payment was attempted.
-   */
-  attempted?: boolean | null;
-  /**
-   * Legacy collection method.
-   */
-  billing?: string | null;
-  /**
-   * Why the invoice was created.
-   */
-  billing_reason?: string | null;
-  /**
-   * charge_automatically or send_invoice.
-   */
-  collection_method?: string | null;
-  /**
-   * Currency code.
-   */
-  currency?: string | null;
-  /**
-   * Customer id.
-   */
-  customer?: string | null;
-  /**
-   * Invoice lines.
-   */
-  lines?: StripeInvoiceLineList;
-  /**
-   * Period start, Unix seconds.
-   */
-  period_start?: number | null;
-  /**
-   * Period end, Unix seconds.
-   */
-  period_end?: number | null;
-  /**
-   * server-added: period_start as a date.
-   */
-  dtperiod_start?: OpenFlowDate | null;
-  /**
-   * server-added: period_end as a date.
-   */
-  dtperiod_end?: OpenFlowDate | null;
-  [k: string]: unknown;
-}
-export interface StripeInvoiceLine1 {
-  /**
-   * Amount in the smallest currency unit.
-   */
-  amount?: number | null;
-  /**
-   * Currency code.
-   */
-  currency?: string | null;
-  /**
-   * Line description.
-   */
-  description?: string | null;
-  /**
-   * Whether discounts apply.
-   */
-  discountable?: boolean | null;
-  /**
-   * Billing period of the line.
-   */
-  period?: StripePeriod;
-  /**
-   * Plan of the line.
-   */
-  plan?: StripePlan | null;
-  /**
-   * api-only helper field (plan of the matching subscription).
-   */
-  subplan?: StripePlan | null;
-  /**
-   * Price of the line.
-   */
-  price?: StripePrice | null;
-  /**
-   * Whether it is a proration.
-   */
-  proration?: boolean | null;
-  /**
-   * Quantity.
-   */
-  quantity?: number | null;
-  /**
-   * invoiceitem or subscription.
-   */
-  type?: string | null;
-  /**
-   * Unique line id.
-   */
-  unique_id?: string | null;
-  /**
-   * Subscription item id.
-   */
-  subscription_item?: string | null;
-  /**
-   * Subscription id.
-   */
-  subscription?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -2671,110 +5795,6 @@ export interface StripePeriod {
   end?: number | null;
   [k: string]: unknown;
 }
-export interface StripePlan1 {
-  /**
-   * Plan status as typed by the api (boolean) or sent by Stripe.
-   */
-  status?: boolean | string | null;
-  /**
-   * Plan nickname.
-   */
-  nickname?: string | null;
-  /**
-   * Product id.
-   */
-  product?: string | null;
-  /**
-   * Amount in the smallest currency unit.
-   */
-  amount?: number | null;
-  /**
-   * licensed or metered.
-   */
-  usage_type?: string | null;
-  [k: string]: unknown;
-}
-export interface StripePrice1 {
-  /**
-   * Price nickname.
-   */
-  nickname?: string | null;
-  /**
-   * Product id.
-   */
-  product?: string | null;
-  /**
-   * Whether it can be used for new purchases.
-   */
-  active?: boolean | null;
-  /**
-   * per_unit or tiered.
-   */
-  billing_scheme?: string | null;
-  /**
-   * Currency code.
-   */
-  currency?: string | null;
-  /**
-   * Lookup key.
-   */
-  lookup_key?: string | null;
-  /**
-   * Recurring settings.
-   */
-  recurring?: StripeRecurring;
-  /**
-   * graduated or volume.
-   */
-  tiers_mode?: string | null;
-  [k: string]: unknown;
-}
-export interface StripeSubscription1 {
-  /**
-   * Address.
-   */
-  address?: string | null;
-  /**
-   * Balance.
-   */
-  balance?: number | null;
-  /**
-   * Currency code.
-   */
-  currency?: string | null;
-  /**
-   * Tax ids.
-   */
-  tax_ids?: StripeTaxIdList;
-  /**
-   * Subscription items.
-   */
-  items?: StripeSubscriptionItemList;
-  /**
-   * Default tax rates (ids or objects).
-   */
-  default_tax_rates?: unknown[] | null;
-  [k: string]: unknown;
-}
-export interface StripeSubscriptionItem1 {
-  /**
-   * Quantity.
-   */
-  quantity?: number | null;
-  /**
-   * Subscription id.
-   */
-  subscription?: string | null;
-  /**
-   * The plan.
-   */
-  plan?: StripePlan | null;
-  /**
-   * The price.
-   */
-  price?: StripePrice | null;
-  [k: string]: unknown;
-}
 /**
  * A page of subscription items.
  *
@@ -2829,29 +5849,6 @@ export interface StripeSubscriptionList {
    * The items of this page.
    */
   data?: StripeSubscription[];
-  [k: string]: unknown;
-}
-export interface StripeTaxId1 {
-  /**
-   * Country code.
-   */
-  country?: string | null;
-  /**
-   * Customer id.
-   */
-  customer?: string | null;
-  /**
-   * Tax id type, e.g. eu_vat.
-   */
-  type?: string | null;
-  /**
-   * The tax number.
-   */
-  value?: string | null;
-  /**
-   * Verification state.
-   */
-  verification?: StripeTaxVerification;
   [k: string]: unknown;
 }
 /**
@@ -2970,258 +5967,6 @@ export interface TokenUser {
   dblocked?: boolean | null;
   [k: string]: unknown;
 }
-export interface User1 {
-  /**
-   * Login name (unique).
-   */
-  username?: string | null;
-  /**
-   * Server-side password hash; normally never sent to clients.
-   */
-  passwordhash?: string | null;
-  /**
-   * Input only: on insert/update in `users` the server hashes it into passwordhash.
-   */
-  newpassword?: string | null;
-  /**
-   * Windows security identifier (OpenRPA/AD users).
-   */
-  sid?: string | null;
-  /**
-   * Id of the customer the user belongs to.
-   */
-  customerid?: string | null;
-  /**
-   * Id of the selected customer.
-   */
-  selectedcustomerid?: string | null;
-  /**
-   * Push token saved from signin.
-   */
-  firebasetoken?: string | null;
-  /**
-   * OneSignal id saved from signin.
-   */
-  onesignalid?: string | null;
-  /**
-   * Location saved from signin (any JSON).
-   */
-  gpslocation?: {
-    [k: string]: unknown;
-  };
-  /**
-   * Device information saved from signin (any JSON).
-   */
-  device?: {
-    [k: string]: unknown;
-  };
-  /**
-   * Id of the user this user currently impersonates (persist_user_impersonation).
-   */
-  impersonating?: string | null;
-  /**
-   * External identities linked to the user.
-   */
-  federationids?:
-    | {
-        /**
-         * Identity at the issuer.
-         */
-        id?: string;
-        /**
-         * Identity provider.
-         */
-        issuer?: string;
-        [k: string]: unknown;
-      }[]
-    | null;
-  /**
-   * Roles the user is a direct member of.
-   */
-  roles?: Rolemember[] | null;
-  /**
-   * Free-text role.
-   */
-  role?: string | null;
-  /**
-   * E-mail address.
-   */
-  email?: string | null;
-  /**
-   * api-latest: company name.
-   */
-  company?: string | null;
-  /**
-   * Disabled users cannot sign in.
-   */
-  disabled?: boolean | null;
-  /**
-   * Whether the user is validated.
-   */
-  validated?: boolean | null;
-  /**
-   * api-latest: e-mail validated.
-   */
-  emailvalidated?: boolean | null;
-  /**
-   * api-latest: signup form completed.
-   */
-  formvalidated?: boolean | null;
-  /**
-   * api-2021: the id of the validation form the user completed.
-   */
-  validatedform?: string | null;
-  /**
-   * Storage used by the user, in bytes.
-   */
-  dbusage?: number | null;
-  /**
-   * true when the storage quota is exceeded.
-   */
-  dblocked?: boolean | null;
-  /**
-   * Name of the user's Node-RED instance.
-   */
-  noderedname?: string | null;
-  /**
-   * Last signin time.
-   */
-  lastseen?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of any client.
-   */
-  _heartbeat?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of an OpenRPA client.
-   */
-  _rpaheartbeat?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of a Node-RED client.
-   */
-  _noderedheartbeat?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of a PowerShell client.
-   */
-  _powershellheartbeat?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of a web client.
-   */
-  _webheartbeat?: OpenFlowDate | null;
-  /**
-   * Last heartbeat of a mobile client (sic).
-   */
-  _mobilheartbeat?: OpenFlowDate | null;
-  /**
-   * clientagent of the last signin.
-   */
-  _lastclientagent?: string | null;
-  /**
-   * clientversion of the last signin.
-   */
-  _lastclientversion?: string | null;
-  /**
-   * Last OpenRPA client version.
-   */
-  _lastopenrpaclientversion?: string | null;
-  /**
-   * Last Node-RED client version.
-   */
-  _lastnoderedclientversion?: string | null;
-  /**
-   * Last PowerShell client version.
-   */
-  _lastpowershellclientversion?: string | null;
-  /**
-   * Last web app client version.
-   */
-  _lastwebappclientversion?: string | null;
-  /**
-   * Whether the user has billing set up.
-   */
-  _hasbilling?: boolean | null;
-  /**
-   * NoderedUser only: the Node-RED configuration.
-   */
-  nodered?: NoderedConfig | null;
-  [k: string]: unknown;
-}
-export interface Workitem1 {
-  /**
-   * Id of the queue.
-   */
-  wiqid?: string | null;
-  /**
-   * Name of the queue.
-   */
-  wiq?: string | null;
-  /**
-   * Processing state. `retry` is only an input to updateworkitem; stored items go back to `new`.
-   */
-  state?: "new" | "processing" | "successful" | "failed" | "retry";
-  /**
-   * Application data of the workitem.
-   */
-  payload?: {
-    [k: string]: unknown;
-  } | null;
-  /**
-   * How often processing was retried.
-   */
-  retries?: number | null;
-  /**
-   * Lower runs sooner; default 2.
-   */
-  priority?: number | null;
-  /**
-   * Attached files.
-   */
-  files?: WorkitemFile[] | null;
-  /**
-   * Id of the user processing it.
-   */
-  userid?: string | null;
-  /**
-   * Name of the user processing it.
-   */
-  username?: string | null;
-  /**
-   * When processing last started; omitted in replies when null.
-   */
-  lastrun?: OpenFlowDate | null;
-  /**
-   * Earliest time it may be popped; omitted in replies when null.
-   */
-  nextrun?: OpenFlowDate | null;
-  /**
-   * Error text of the last failure.
-   */
-  errormessage?: string | null;
-  /**
-   * Where the last failure happened (e.g. a stack trace).
-   */
-  errorsource?: string | null;
-  /**
-   * Kind of the last failure: application errors are retried, business errors are not.
-   */
-  errortype?: "application" | "business" | null;
-  /**
-   * Queue id that receives the item when it succeeds.
-   */
-  success_wiqid?: string | null;
-  /**
-   * Queue id that receives the item when it fails.
-   */
-  failed_wiqid?: string | null;
-  /**
-   * Queue name that receives the item when it succeeds.
-   */
-  success_wiq?: string | null;
-  /**
-   * Queue name that receives the item when it fails.
-   */
-  failed_wiq?: string | null;
-  [k: string]: unknown;
-}
 /**
  * A file attached to a workitem, as stored on the workitem (the bytes live in GridFS).
  *
@@ -3240,282 +5985,6 @@ export interface WorkitemFile {
    * GridFS id of the file (fs.files _id).
    */
   _id?: string;
-  [k: string]: unknown;
-}
-export interface WorkitemQueue1 {
-  /**
-   * OpenRPA workflow to start for new items.
-   */
-  workflowid?: string | null;
-  /**
-   * Robot (or role) queue that runs that workflow.
-   */
-  robotqueue?: string | null;
-  /**
-   * AMQP queue notified when items are added.
-   */
-  amqpqueue?: string | null;
-  /**
-   * OpenRPA project id.
-   */
-  projectid?: string | null;
-  /**
-   * Id of the role whose members may use the queue.
-   */
-  usersrole?: string | null;
-  /**
-   * Retries before an application failure is final (api-latest default 3).
-   */
-  maxretries?: number | null;
-  /**
-   * Seconds before a retried item may run again (default 0).
-   */
-  retrydelay?: number | null;
-  /**
-   * Seconds before a new item may run (default 0).
-   */
-  initialdelay?: number | null;
-  /**
-   * Queue id that receives successful items.
-   */
-  success_wiqid?: string | null;
-  /**
-   * Queue id that receives failed items.
-   */
-  failed_wiqid?: string | null;
-  /**
-   * Queue name that receives successful items.
-   */
-  success_wiq?: string | null;
-  /**
-   * Queue name that receives failed items.
-   */
-  failed_wiq?: string | null;
-  /**
-   * server-latest: agent package that processes the queue.
-   */
-  packageid?: string | null;
-  [k: string]: unknown;
-}
-export interface AddWorkitemRequest2 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  /**
-   * Item name. Default `New work item`.
-   */
-  name?: string | null;
-  /**
-   * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
-   */
-  payload?:
-    | {
-        [k: string]: unknown;
-      }
-    | unknown[]
-    | string
-    | number
-    | boolean
-    | null;
-  /**
-   * Earliest time the item can be popped.
-   */
-  nextrun?: OpenFlowDate | null;
-  /**
-   * The item priority; wins over `priority` (Q12).
-   */
-  wipriority?: number;
-  /**
-   * Read as the item priority when `wipriority` is empty (Q12). Final default 2.
-   */
-  priority?: number;
-  /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
-   */
-  files?: MessageWorkitemFile[] | null;
-  /**
-   * Name of the queue a copy goes to when the item becomes successful.
-   */
-  success_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item becomes successful.
-   */
-  success_wiqid?: string | null;
-  /**
-   * Name of the queue a copy goes to when the item fails.
-   */
-  failed_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item fails.
-   */
-  failed_wiqid?: string | null;
-  [k: string]: unknown;
-}
-export interface AddWorkitemReply1 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  /**
-   * Echoed name.
-   */
-  name?: string | null;
-  /**
-   * The stored Workitem (E8).
-   */
-  result: Workitem;
-  [k: string]: unknown;
-}
-export interface AddWorkitemQueueRequest1 {
-  /**
-   * Unique queue name.
-   */
-  name: string;
-  /**
-   * Attempts before an item that keeps asking for `retry` fails. api-latest default 3; values below 1 become 3.
-   */
-  maxretries: number;
-  /**
-   * Seconds a retried item waits before it can be popped again. api-latest default 0.
-   */
-  retrydelay: number;
-  /**
-   * Seconds a new item waits before it can be popped. api-latest default 0.
-   */
-  initialdelay: number;
-  /**
-   * Do not create the `<name> users` role (default false).
-   */
-  skiprole?: boolean;
-  /**
-   * OpenRPA workflow that processes the queue's items.
-   */
-  workflowid?: string | null;
-  /**
-   * Robot (OpenRPA) queue to notify about new items.
-   */
-  robotqueue?: string | null;
-  /**
-   * AMQP queue to notify about new items.
-   */
-  amqpqueue?: string | null;
-  /**
-   * OpenRPA project id.
-   */
-  projectid?: string | null;
-  /**
-   * Name of the queue a copy goes to when the item becomes successful (queue default).
-   */
-  success_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item becomes successful (queue default).
-   */
-  success_wiqid?: string | null;
-  /**
-   * Name of the queue a copy goes to when the item fails (queue default).
-   */
-  failed_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item fails (queue default).
-   */
-  failed_wiqid?: string | null;
-  /**
-   * server-latest: agent package that processes the queue.
-   */
-  packageid?: string | null;
-  /**
-   * Replaces the queue's ACL.
-   */
-  _acl?: Ace[] | null;
-  /**
-   * server-latest alternative: the whole queue definition nested (same fields as above).
-   */
-  workitemqueue?: {
-    /**
-     * Queue name.
-     */
-    name?: string | null;
-    /**
-     * As above.
-     */
-    maxretries?: number;
-    /**
-     * As above.
-     */
-    retrydelay?: number;
-    /**
-     * As above.
-     */
-    initialdelay?: number;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface AddWorkitemQueueReply1 {
-  /**
-   * Echoed name.
-   */
-  name?: string | null;
-  /**
-   * Echoed value.
-   */
-  maxretries?: number;
-  /**
-   * Echoed value.
-   */
-  retrydelay?: number;
-  /**
-   * Echoed value.
-   */
-  initialdelay?: number;
-  /**
-   * The created WorkitemQueue (E9).
-   */
-  result: WorkitemQueue;
-  [k: string]: unknown;
-}
-export interface AddWorkitemsRequest2 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  /**
-   * The items to add.
-   */
-  items: AddWorkitemItem[];
-  /**
-   * Priority for all items; wins over each item's `priority`.
-   */
-  wipriority?: number;
-  /**
-   * Name of the queue a copy goes to when the item becomes successful (applies to all items).
-   */
-  success_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item becomes successful (applies to all items).
-   */
-  success_wiqid?: string | null;
-  /**
-   * Name of the queue a copy goes to when the item fails (applies to all items).
-   */
-  failed_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item fails (applies to all items).
-   */
-  failed_wiqid?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -3550,447 +6019,6 @@ export interface AddWorkitemItem {
    * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
    */
   files?: MessageWorkitemFile[] | null;
-  [k: string]: unknown;
-}
-export interface AddWorkitemsReply1 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  /**
-   * The inserted Workitems (E8).
-   */
-  items: Workitem[];
-  [k: string]: unknown;
-}
-export interface AggregateRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Pipeline stages ($match, $group, ...). server-latest also accepts a single stage object or JSON text.
-   */
-  aggregates:
-    | {
-        [k: string]: unknown;
-      }[]
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * Index hint: an object, a JSON-string of one, or an index name.
-   */
-  hint?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * A user or role _id; results are further restricted to what that id can read.
-   */
-  queryas?: string | null;
-  /**
-   * server-latest only: return the query plan.
-   */
-  explain?: boolean | null;
-  [k: string]: unknown;
-}
-export interface AggregateReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Pipeline output documents.
-   */
-  result?: {
-    [k: string]: unknown;
-  }[];
-  [k: string]: unknown;
-}
-export interface CloseQueueRequest1 {
-  /**
-   * The queue name returned by registerqueue or registerexchange.
-   */
-  queuename: string;
-  [k: string]: unknown;
-}
-export interface CloseQueueReply1 {
-  /**
-   * Echoed queue name.
-   */
-  queuename?: string | null;
-  [k: string]: unknown;
-}
-export interface CountRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * MongoDB filter: an object or a JSON-string of one.
-   */
-  query:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * A user or role _id; results are further restricted to what that id can read.
-   */
-  queryas?: string | null;
-  [k: string]: unknown;
-}
-export interface CountReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Number of matching documents.
-   */
-  result?: number;
-  [k: string]: unknown;
-}
-export interface CreateCollectionRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Create a time-series collection.
-   */
-  timeseries?: {
-    /**
-     * Field holding the time.
-     */
-    timeField: string;
-    /**
-     * Field holding per-series metadata.
-     */
-    metaField?: string;
-    /**
-     * Bucket granularity.
-     */
-    granularity?: "seconds" | "minutes" | "hours";
-    [k: string]: unknown;
-  };
-  /**
-   * Delete documents this many seconds after their time (TTL).
-   */
-  expireAfterSeconds?: number;
-  /**
-   * Record pre- and post-images for change streams.
-   */
-  changeStreamPreAndPostImages?: {
-    /**
-     * Enable the images.
-     */
-    enabled?: boolean;
-    [k: string]: unknown;
-  };
-  /**
-   * Create a capped collection.
-   */
-  capped?: boolean;
-  /**
-   * Maximum size in bytes of a capped collection.
-   */
-  size?: number;
-  /**
-   * Maximum number of documents of a capped collection.
-   */
-  max?: number;
-  /**
-   * MongoDB validator document ($jsonSchema, query operators).
-   */
-  validator?: {
-    [k: string]: unknown;
-  };
-  /**
-   * How strictly the validator applies.
-   */
-  validationLevel?: "off" | "strict" | "moderate";
-  /**
-   * What happens to invalid documents.
-   */
-  validationAction?: "error" | "warn";
-  /**
-   * Default collation.
-   */
-  collation?: {
-    /**
-     * ICU locale.
-     */
-    locale?: string;
-    /**
-     * Compare case at strength 1/2.
-     */
-    caseLevel?: boolean;
-    /**
-     * upper, lower or off.
-     */
-    caseFirst?: string;
-    /**
-     * Comparison level 1-5.
-     */
-    strength?: number;
-    /**
-     * Compare numeric strings as numbers.
-     */
-    numericOrdering?: boolean;
-    /**
-     * non-ignorable or shifted.
-     */
-    alternate?: string;
-    /**
-     * punct or space.
-     */
-    maxVariable?: string;
-    /**
-     * Reverse secondary differences.
-     */
-    backwards?: boolean;
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface CreateCollectionReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  [k: string]: unknown;
-}
-export interface CreateIndexRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Index key specification, e.g. {name: 1}.
-   */
-  index: {
-    [k: string]: unknown;
-  };
-  /**
-   * Index options (unique, expireAfterSeconds, ...).
-   */
-  options?: {
-    [k: string]: unknown;
-  } | null;
-  /**
-   * Index name.
-   */
-  name?: string | null;
-  [k: string]: unknown;
-}
-export interface CreateIndexReply1 {
-  /**
-   * Name of the created index.
-   */
-  result?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface CreateWorkflowInstanceRequest1 {
-  /**
-   * A user or role `_id` the instance is for; must be readable by the caller.
-   */
-  targetid: string;
-  /**
-   * An `_id` in collection `workflow`. Supplies `queue` and the default `name` when `queue` is empty.
-   */
-  workflowid?: string | null;
-  /**
-   * The robot queue that runs the workflow. Required when `workflowid` is missing.
-   */
-  queue?: string | null;
-  /**
-   * Queue for the robot's answers (reply-to of the initial run). Must differ from `queue`.
-   */
-  resultqueue: string;
-  /**
-   * Instance name; defaults to the workflow's name.
-   */
-  name?: string | null;
-  /**
-   * Correlation id for the run; generated when empty.
-   */
-  correlationId?: string | null;
-  /**
-   * Start the workflow immediately. api-latest default false.
-   */
-  initialrun?: boolean;
-  /**
-   * api-latest / server-latest: the workflow arguments (usually an object). server-latest requires it and stores it as `payload`; `data._parentid` becomes the instance's `_parentid`. server-2021 ignores it. Must not be null: server-latest reads `data._parentid` and fails with a TypeError.
-   */
-  data?:
-    | {
-        [k: string]: unknown;
-      }
-    | unknown[]
-    | string
-    | number
-    | boolean;
-  /**
-   * api-2021 / openrpa / server-2021: the workflow arguments. server-latest ignores it (and fails unless `data` is present).
-   */
-  payload?:
-    | {
-        [k: string]: unknown;
-      }
-    | unknown[]
-    | string
-    | number
-    | boolean
-    | null;
-  /**
-   * api-2021 and openrpa: id of a parent instance (stored as sent).
-   */
-  parentid?: string | null;
-  [k: string]: unknown;
-}
-export interface CreateWorkflowInstanceReply1 {
-  /**
-   * `_id` of the new document in `workflow_instances`.
-   */
-  newinstanceid: string;
-  /**
-   * A new long-lived token for the caller (Q10).
-   */
-  jwt?: string | null;
-  /**
-   * Echoed target id.
-   */
-  targetid?: string | null;
-  /**
-   * Echoed workflow id.
-   */
-  workflowid?: string | null;
-  /**
-   * Copy of `workflowid` (null/absent when started by queue).
-   */
-  workflow?: string | null;
-  /**
-   * The robot queue (filled from the workflow when `workflowid` was used).
-   */
-  queue?: string | null;
-  /**
-   * Echoed result queue.
-   */
-  resultqueue?: string | null;
-  /**
-   * Instance name (filled from the workflow when missing).
-   */
-  name?: string | null;
-  /**
-   * The correlation id (generated when the request had none).
-   */
-  correlationId?: string | null;
-  /**
-   * Echoed flag.
-   */
-  initialrun?: boolean;
-  /**
-   * The workflow arguments (server-latest: the request's `data`).
-   */
-  payload?:
-    | {
-        [k: string]: unknown;
-      }
-    | unknown[]
-    | string
-    | number
-    | boolean
-    | null;
-  /**
-   * server-2021 only.
-   */
-  state?: "new";
-  /**
-   * server-2021 only.
-   */
-  form?: "unknown";
-  [k: string]: unknown;
-}
-export interface Agent1 {
-  /**
-   * Unique short name; used as queue name. Generated when empty.
-   */
-  slug?: string | null;
-  /**
-   * Machine host name.
-   */
-  hostname?: string | null;
-  /**
-   * OS user the agent runs as.
-   */
-  username?: string | null;
-  /**
-   * Operating system.
-   */
-  os?: string | null;
-  /**
-   * CPU architecture.
-   */
-  arch?: string | null;
-  /**
-   * Agent version.
-   */
-  version?: string | null;
-  /**
-   * Chrome available.
-   */
-  chrome?: boolean;
-  /**
-   * Chromium available.
-   */
-  chromium?: boolean;
-  /**
-   * Runs in Docker.
-   */
-  docker?: boolean;
-  /**
-   * Desktop assistant.
-   */
-  assistant?: boolean;
-  /**
-   * Runs as a daemon/service.
-   */
-  daemon?: boolean;
-  /**
-   * Supported package languages.
-   */
-  languages?: string[] | null;
-  /**
-   * User `_id` the agent runs as (set by the server).
-   */
-  runas?: string | null;
-  /**
-   * Name of that user (set by the server).
-   */
-  runasname?: string | null;
-  /**
-   * Container image (agents run by the server's agent driver).
-   */
-  image?: string | null;
-  /**
-   * Last registration/heartbeat.
-   */
-  lastseen?: OpenFlowDate | null;
-  /**
-   * Only in the registeragent result when `runas` differs from the caller: a token for the runas user.
-   */
-  jwt?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -4045,657 +6073,6 @@ export interface ClientInfo {
   user?: {
     [k: string]: unknown;
   } | null;
-  [k: string]: unknown;
-}
-export interface CustomCommandRequest1 {
-  /**
-   * The sub-command. getclients: list connected clients. dumpwebsocketclients: write the client list to collection websocketclients. killwebsocketclient: close connection `id`. clearcache: clear the server's entity cache. heapdump: write a heap dump. shutdown: stop the server. webpushmessage: send `data` as a web-push notification to user `id`. startagent/stopagent/deleteagent: agent `id`. deleteagentpod/getagentlog: agent `id`, pod `name`. getagentpods: agent `id` (optional; all agents when empty), stats when `name` is non-empty. registeragent: create or update the agent document in `data`. deletepackage: package `id`. createindex: index in `data`. issuelicense: license for `data.domain`. snapshotcreate/snapshotrestore: git snapshot of `data.repo`.
-   */
-  command:
-    | "getclients"
-    | "dumpwebsocketclients"
-    | "killwebsocketclient"
-    | "clearcache"
-    | "heapdump"
-    | "shutdown"
-    | "webpushmessage"
-    | "startagent"
-    | "stopagent"
-    | "deleteagentpod"
-    | "getagentlog"
-    | "getagentpods"
-    | "deleteagent"
-    | "registeragent"
-    | "deletepackage"
-    | "createindex"
-    | "issuelicense"
-    | "snapshotcreate"
-    | "snapshotrestore";
-  /**
-   * Subject id: connection id (killwebsocketclient), user id (webpushmessage), agent id (agent sub-commands, registeragent), package id (deletepackage).
-   */
-  id?: string | null;
-  /**
-   * Pod name (deleteagentpod, getagentlog); any non-empty value asks getagentpods for stats; index name (createindex, wins over data.name).
-   */
-  name?: string | null;
-  /**
-   * Sub-command argument; see the per-sub-command rules below.
-   */
-  data?:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  [k: string]: unknown;
-}
-export interface CustomCommandReply1 {
-  /**
-   * Echoed sub-command.
-   */
-  command?: string | null;
-  /**
-   * Echoed id.
-   */
-  id?: string | null;
-  /**
-   * Echoed name.
-   */
-  name?: string | null;
-  /**
-   * Echoed argument.
-   */
-  data?:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * Sub-command result: getclients an array of client descriptors; getagentlog the log text; getagentpods an array of pods; registeragent the agent document; createindex the index name; issuelicense the license; snapshotcreate/snapshotrestore snapshot information. Absent for the others.
-   */
-  result?:
-    | unknown[]
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  [k: string]: unknown;
-}
-export interface DeleteAgentRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteAgentReply1 {
-  [k: string]: unknown;
-}
-export interface DeleteAgentPodRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  /**
-   * The pod to delete.
-   */
-  podname?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteAgentPodReply1 {
-  [k: string]: unknown;
-}
-export interface DeleteManyRequest2 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Ids of the documents to delete.
-   */
-  ids?: string[] | null;
-  /**
-   * Filter selecting the documents to delete.
-   */
-  query?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * server-latest: also delete dependents of users and customers. api-latest default false.
-   */
-  recursive?: boolean | null;
-  [k: string]: unknown;
-}
-export interface DeleteManyReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Number of deleted documents.
-   */
-  affectedrows?: number;
-  [k: string]: unknown;
-}
-export interface DeleteNoderedInstanceRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteNoderedInstanceReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteNoderedPodRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * api-2021 / server-2021: the pod or container name to delete.
-   */
-  name?: string | null;
-  /**
-   * api-latest spelling of the pod name; no server reads it (Q14).
-   */
-  instancename?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteNoderedPodReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * Echoed pod name.
-   */
-  name?: string | null;
-  /**
-   * Echoed pod name (api-latest).
-   */
-  instancename?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteOneRequest2 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Id of the document (api-latest; read by server-latest).
-   */
-  id?: string;
-  /**
-   * Id of the document (api-2021, OpenRPA; read by both servers).
-   */
-  _id?: string;
-  /**
-   * server-latest: also delete dependent documents of a user or customer. api-latest default false.
-   */
-  recursive?: boolean | null;
-  [k: string]: unknown;
-}
-export interface DeleteOneReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed 2021-style id (server-latest does not remove it).
-   */
-  _id?: string | null;
-  /**
-   * server-latest: number of deleted documents (0 or 1).
-   */
-  affectedrows?: number;
-  [k: string]: unknown;
-}
-export interface DeletePackageRequest1 {
-  /**
-   * The package `_id`.
-   */
-  id?: string | null;
-  [k: string]: unknown;
-}
-export interface DeletePackageReply1 {
-  [k: string]: unknown;
-}
-export interface DeleteRabbitmqQueueRequest1 {
-  [k: string]: unknown;
-}
-export interface DeleteWorkitemRequest1 {
-  /**
-   * The workitem id.
-   */
-  _id: string;
-  [k: string]: unknown;
-}
-export interface DeleteWorkitemReply1 {
-  /**
-   * Echoed id.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface DeleteWorkitemQueueRequest1 {
-  /**
-   * Queue id.
-   */
-  _id?: string | null;
-  /**
-   * Queue name (used when no id is given).
-   */
-  name?: string | null;
-  /**
-   * Alias of `_id`.
-   */
-  wiqid?: string | null;
-  /**
-   * Alias of `name`.
-   */
-  wiq?: string | null;
-  /**
-   * Delete the queue's items and files; without it a non-empty queue is not deleted.
-   */
-  purge?: boolean;
-  [k: string]: unknown;
-}
-export interface DeleteWorkitemQueueReply1 {
-  /**
-   * Queue id.
-   */
-  _id?: string | null;
-  /**
-   * Queue name.
-   */
-  name?: string | null;
-  /**
-   * Echoed flag.
-   */
-  purge?: boolean;
-  [k: string]: unknown;
-}
-export interface DistinctRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Field whose distinct values are wanted.
-   */
-  field: string;
-  /**
-   * Optional filter.
-   */
-  query?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * A user or role _id; results are further restricted to what that id can read.
-   */
-  queryas?: string | null;
-  [k: string]: unknown;
-}
-export interface DistinctReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed field.
-   */
-  field?: string;
-  /**
-   * The distinct values.
-   */
-  results?: unknown[];
-  [k: string]: unknown;
-}
-export interface DropCollectionRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * api-latest class default (false); ignored.
-   */
-  includehist?: boolean | null;
-  [k: string]: unknown;
-}
-export interface DropCollectionReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  [k: string]: unknown;
-}
-export interface DropIndexRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Index name.
-   */
-  name: string;
-  [k: string]: unknown;
-}
-export interface DropIndexReply1 {
-  /**
-   * Driver result of dropIndex.
-   */
-  result?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface DumpClientsRequest1 {
-  [k: string]: unknown;
-}
-export interface DumpRabbitmqRequest1 {
-  [k: string]: unknown;
-}
-export interface EnsureCustomerRequest1 {
-  /**
-   * The customer to create (no `_id`) or update.
-   */
-  customer?: Customer;
-  /**
-   * Optional Stripe customer input; fetched or created by the server when Stripe is configured and VAT data is present.
-   */
-  stripecustomer?: StripeCustomer | null;
-  /**
-   * Declared by the api classes; not read.
-   */
-  billing?: Billing | null;
-  /**
-   * server-latest: create the customer for this user `_id` (needs update rights on that user).
-   */
-  ensureas?: string | null;
-  [k: string]: unknown;
-}
-export interface EnsureCustomerReply1 {
-  /**
-   * The stored customer.
-   */
-  customer?: Customer;
-  /**
-   * The Stripe customer, or null without Stripe.
-   */
-  stripecustomer?: StripeCustomer | null;
-  /**
-   * Echoed target user id.
-   */
-  ensureas?: string | null;
-  [k: string]: unknown;
-}
-export interface EnsureNoderedInstanceRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * Ignored on the websocket path. api-latest default false.
-   */
-  skipcreate?: boolean;
-  [k: string]: unknown;
-}
-export interface EnsureNoderedInstanceReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * Echoed flag.
-   */
-  skipcreate?: boolean;
-  [k: string]: unknown;
-}
-export interface EnsureStripeCustomerRequest1 {
-  /**
-   * Billing record.
-   */
-  billing?: Billing;
-  /**
-   * User id.
-   */
-  userid?: string | null;
-  /**
-   * Customer id.
-   */
-  customerid?: string | null;
-  [k: string]: unknown;
-}
-export interface EnsureStripeCustomerReply1 {
-  /**
-   * Never set by any server.
-   */
-  customer?: StripeCustomer | null;
-  [k: string]: unknown;
-}
-export interface ExchangeClosedRequest1 {
-  /**
-   * The exchange that was closed.
-   */
-  exchangename: string;
-  /**
-   * Its bound queue (as returned by registerexchange).
-   */
-  queuename: string;
-  /**
-   * Always the empty string.
-   */
-  routingkey?: "";
-  [k: string]: unknown;
-}
-export interface GetAgentLogRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  /**
-   * The pod whose log is read.
-   */
-  podname?: string | null;
-  [k: string]: unknown;
-}
-export interface GetAgentLogReply1 {
-  /**
-   * The log text.
-   */
-  result?: string | null;
-  [k: string]: unknown;
-}
-export interface GetAgentPodsRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  /**
-   * Passed to the driver.
-   */
-  podname?: string | null;
-  /**
-   * Intended: include resource statistics (read but not passed to the driver).
-   */
-  stats?: boolean;
-  [k: string]: unknown;
-}
-export interface GetAgentPodsReply1 {
-  /**
-   * Pods as returned by the agent driver (Kubernetes V1Pod or Docker container summaries).
-   */
-  results?:
-    | {
-        [k: string]: unknown;
-      }[]
-    | null;
-  [k: string]: unknown;
-}
-export interface GetDocumentVersionRequest2 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Document id (api-latest, read by server-latest).
-   */
-  id?: string;
-  /**
-   * Document id (api-2021, read by server-2021).
-   */
-  _id?: string;
-  /**
-   * The wanted version (_version value). server-latest treats a negative value as latest.
-   */
-  version: number;
-  /**
-   * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
-   */
-  decrypt?: boolean | null;
-  [k: string]: unknown;
-}
-export interface GetDocumentVersionReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed id (latest).
-   */
-  id?: string | null;
-  /**
-   * Echoed id (2021).
-   */
-  _id?: string | null;
-  /**
-   * Echoed version.
-   */
-  version?: number;
-  /**
-   * The document as it was at `version`, or null when it cannot be rebuilt.
-   */
-  result?: Base | null;
-  [k: string]: unknown;
-}
-export interface GetFileRequest2 {
-  /**
-   * GridFS id; takes precedence over filename.
-   */
-  id?: string | null;
-  /**
-   * File name (or server-latest uniquename).
-   */
-  filename?: string | null;
-  /**
-   * server-latest: deflate the bytes before base64-encoding. api-latest default false.
-   */
-  compress?: boolean | null;
-  /**
-   * OpenRPA sends null (class field).
-   */
-  file?: string | null;
-  /**
-   * OpenRPA sends null (class field).
-   */
-  mimeType?: string | null;
-  /**
-   * OpenRPA sends null (class field).
-   */
-  metadata?: FileMetadata | null;
-  [k: string]: unknown;
-}
-export interface GetFileReply1 {
-  /**
-   * GridFS id of the file.
-   */
-  id?: string | null;
-  /**
-   * Echoed file name.
-   */
-  filename?: string | null;
-  /**
-   * File content, base64 (deflated first when compress was true).
-   */
-  file?: string;
-  /**
-   * MIME type (fs.files contentType).
-   */
-  mimeType?: string | null;
-  /**
-   * fs.files.metadata.
-   */
-  metadata?: FileMetadata | null;
-  /**
-   * Echoed.
-   */
-  compress?: boolean | null;
-  [k: string]: unknown;
-}
-export interface GetIndexesRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  [k: string]: unknown;
-}
-export interface GetIndexesReply1 {
-  /**
-   * Index specifications ({v, key, name, ...}).
-   */
-  results?: {
-    [k: string]: unknown;
-  }[];
-  [k: string]: unknown;
-}
-export interface GetKubeNodeLabelsRequest1 {
-  [k: string]: unknown;
-}
-export interface GetKubeNodeLabelsReply1 {
-  /**
-   * Label name -> distinct values across nodes, or null (server-2021 without `nodered_allow_nodeselector`).
-   */
-  result?: {
-    [k: string]: string[];
-  } | null;
-  [k: string]: unknown;
-}
-export interface GetNextInvoiceRequest1 {
-  /**
-   * Customer `_id`.
-   */
-  customerid: string;
-  /**
-   * Stripe subscription id (sub_...) to preview.
-   */
-  subscriptionid?: string | null;
-  /**
-   * Subscription items to add or change in the preview.
-   */
-  subscription_items?: SubscriptionItem[] | null;
-  /**
-   * Proration time in Unix seconds.
-   */
-  proration_date?: number;
-  [k: string]: unknown;
-}
-export interface GetNextInvoiceReply1 {
-  /**
-   * The upcoming invoice with all lines.
-   */
-  invoice?: StripeInvoice | null;
   [k: string]: unknown;
 }
 /**
@@ -4762,411 +6139,6 @@ export interface NoderedPod {
   };
   [k: string]: unknown;
 }
-export interface GetNoderedInstanceRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * An exact pod name (admins only).
-   */
-  name?: string | null;
-  [k: string]: unknown;
-}
-export interface GetNoderedInstanceReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * The first pod that is not Failed, else the last one found, else null.
-   */
-  result?: NoderedPod | null;
-  /**
-   * All pods of the instance, each with `metrics`.
-   */
-  results?: NoderedPod[] | null;
-  [k: string]: unknown;
-}
-export interface GetNoderedInstanceLogRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * A pod name of the caller's (or `_id`'s) instance, `<instance>-...`.
-   */
-  instancename?: string | null;
-  /**
-   * Any pod name (admins only).
-   */
-  name?: string | null;
-  [k: string]: unknown;
-}
-export interface GetNoderedInstanceLogReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  /**
-   * Echoed, or "" when it did not belong to the instance.
-   */
-  instancename?: string | null;
-  /**
-   * The log text; absent/null when no matching pod was found.
-   */
-  result?: string | null;
-  [k: string]: unknown;
-}
-export interface GetRabbitmqQueueRequest1 {
-  [k: string]: unknown;
-}
-export interface GetWorkitemQueueRequest1 {
-  /**
-   * Queue id.
-   */
-  _id?: string | null;
-  /**
-   * Queue name (used when `_id` is empty).
-   */
-  name?: string | null;
-  [k: string]: unknown;
-}
-export interface GetWorkitemQueueReply1 {
-  /**
-   * Echoed id.
-   */
-  _id?: string | null;
-  /**
-   * Echoed name.
-   */
-  name?: string | null;
-  /**
-   * The queue, or null when not found or not readable.
-   */
-  result?: WorkitemQueue | null;
-  [k: string]: unknown;
-}
-export interface HousekeepingRequest1 {
-  /**
-   * Skip the Node-RED/agent cleanup step. Default false.
-   */
-  skipnodered?: boolean;
-  /**
-   * Skip recalculating collection sizes. Default false.
-   */
-  skipcalculatesize?: boolean;
-  /**
-   * Skip updating users' `dbusage`. Default false.
-   */
-  skipupdateusersize?: boolean;
-  [k: string]: unknown;
-}
-export interface HousekeepingReply1 {
-  /**
-   * Echoed flag.
-   */
-  skipnodered?: boolean;
-  /**
-   * Echoed flag.
-   */
-  skipcalculatesize?: boolean;
-  /**
-   * Echoed flag.
-   */
-  skipupdateusersize?: boolean;
-  [k: string]: unknown;
-}
-export interface InsertManyRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * The documents to insert.
-   */
-  items: Base[] | string;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  /**
-   * true: reply with `results: []` to save bandwidth.
-   */
-  skipresults?: boolean | null;
-  /**
-   * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
-   */
-  decrypt?: boolean | null;
-  [k: string]: unknown;
-}
-export interface InsertManyReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed.
-   */
-  skipresults?: boolean | null;
-  /**
-   * The inserted documents, or [] with skipresults.
-   */
-  results?: Base[];
-  [k: string]: unknown;
-}
-export interface InsertOneRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * The document to insert; `_type`, `name` and `_acl` are honoured.
-   */
-  item: Base | string;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  /**
-   * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
-   */
-  decrypt?: boolean | null;
-  [k: string]: unknown;
-}
-export interface InsertOneReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * The inserted document with _id, _created*, _modified*, _version 0 and _acl.
-   */
-  result?: Base;
-  [k: string]: unknown;
-}
-export interface InsertOrUpdateManyRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * The documents to upsert.
-   */
-  items: Base[] | string;
-  /**
-   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
-   */
-  uniqeness?: string | null;
-  /**
-   * true: reply with `results: []`.
-   */
-  skipresults?: boolean | null;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  [k: string]: unknown;
-}
-export interface InsertOrUpdateManyReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed.
-   */
-  skipresults?: boolean | null;
-  /**
-   * The stored documents, or [] with skipresults.
-   */
-  results?: Base[];
-  [k: string]: unknown;
-}
-export interface InsertOrUpdateOneRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * The document to insert or to replace the match with.
-   */
-  item: Base | string;
-  /**
-   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
-   */
-  uniqeness?: string | null;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  [k: string]: unknown;
-}
-export interface InsertOrUpdateOneReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Misspelled on the wire. Comma-separated field names that identify the document; when empty, `_id` is used if present, otherwise the item is inserted.
-   */
-  uniqeness?: string | null;
-  /**
-   * The stored document.
-   */
-  result?: Base;
-  /**
-   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
-   */
-  opresult?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface InvokeOpenRPARequest1 {
-  /**
-   * Robot user `_id`, name or username.
-   */
-  robotid?: string | null;
-  /**
-   * Workflow `_id`, name or project/name in collection `openrpa`.
-   */
-  workflowid?: string | null;
-  /**
-   * Workflow arguments.
-   */
-  payload?: {
-    [k: string]: unknown;
-  } | null;
-  /**
-   * Wait for the robot's answer.
-   */
-  rpc?: boolean;
-  [k: string]: unknown;
-}
-export interface InvokeOpenRPAReply1 {
-  [k: string]: unknown;
-}
-export interface IssueLicenseRequest1 {
-  /**
-   * The license request, as an object or as JSON text.
-   */
-  data?:
-    | {
-        /**
-         * Domain the license is for.
-         */
-        domain?: string | null;
-        /**
-         * Validity in months (admins only; otherwise taken from the customer's resource usage `issuemonths`).
-         */
-        months?: number;
-        [k: string]: unknown;
-      }
-    | string;
-  [k: string]: unknown;
-}
-export interface IssueLicenseReply1 {
-  /**
-   * The generated license (license file content).
-   */
-  result?:
-    | string
-    | {
-        [k: string]: unknown;
-      };
-  [k: string]: unknown;
-}
-export interface ListCollectionsRequest1 {
-  /**
-   * Include the <name>_hist history collections (default false).
-   */
-  includehist?: boolean | null;
-  [k: string]: unknown;
-}
-export interface ListCollectionsReply1 {
-  /**
-   * Echoed.
-   */
-  includehist?: boolean | null;
-  /**
-   * The visible collections.
-   */
-  result?: CollectionInfo[];
-  [k: string]: unknown;
-}
-export interface MapReduceRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Map function source, e.g. "function () { emit(this._type, 1); }".
-   */
-  map: string | null;
-  /**
-   * Reduce function source.
-   */
-  reduce: string | null;
-  /**
-   * Optional finalize function source.
-   */
-  finalize?: string | null;
-  /**
-   * Filter applied before mapping.
-   */
-  query?: {
-    [k: string]: unknown;
-  } | null;
-  /**
-   * Output: a collection name or an options object such as {inline: 1}.
-   */
-  out?:
-    | string
-    | {
-        [k: string]: unknown;
-      }
-    | null;
-  /**
-   * Global variables for the functions.
-   */
-  scope?: {
-    [k: string]: unknown;
-  } | null;
-  [k: string]: unknown;
-}
-export interface MapReduceReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Map-reduce output ({_id, value} documents when inline).
-   */
-  result?:
-    | unknown[]
-    | {
-        [k: string]: unknown;
-      }
-    | null;
-  [k: string]: unknown;
-}
 /**
  * Payload of the pong answer: server-2021 sends data "" (payload null); the api echoes the ping's data.
  *
@@ -5181,127 +6153,6 @@ export interface PingReply {
  * Schema: `schemas/commands/pong.json#/$defs/request`
  */
 export interface PongRequest {
-  [k: string]: unknown;
-}
-export interface PopWorkitemRequest2 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  [k: string]: unknown;
-}
-export interface PopWorkitemReply1 {
-  /**
-   * Workitem queue `_id`. Tried first.
-   */
-  wiqid?: string | null;
-  /**
-   * Workitem queue name, used when `wiqid` is empty or not found.
-   */
-  wiq?: string | null;
-  /**
-   * The item now in state `processing`, with `userid`, `username` and `lastrun` set.
-   */
-  result?: Workitem;
-  [k: string]: unknown;
-}
-export interface PushMetricsRequest1 {
-  /**
-   * Metrics in Prometheus text format.
-   */
-  metrics?: string | null;
-  [k: string]: unknown;
-}
-export interface QueryRequest1 {
-  /**
-   * Collection to search. `files` is an alias for `fs.files` (matched against `metadata._acl`).
-   */
-  collectionname: string;
-  /**
-   * MongoDB filter: an object, or (as the JS api sends it) a JSON-string of one.
-   */
-  query:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * Fields to include or exclude: an object, or a JSON-string of one.
-   */
-  projection?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * Maximum number of documents. Server default 500 when missing or 0; api-latest sends 100.
-   */
-  top?: number;
-  /**
-   * Documents to skip (default 0).
-   */
-  skip?: number;
-  /**
-   * Sort: an object, a JSON-string of one (when it contains `{`), or a single field name sorted ascending.
-   */
-  orderby?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * A user or role _id; results are further restricted to what that id can read.
-   */
-  queryas?: string | null;
-  /**
-   * Index hint: an object, a JSON-string of one, or an index field name.
-   */
-  hint?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * api-latest sends true. server-latest always decrypts fields listed in `_encrypt` and does not pass it on.
-   */
-  decrypt?: boolean | null;
-  /**
-   * server-latest only: ask the database for the query plan.
-   */
-  explain?: boolean | null;
-  [k: string]: unknown;
-}
-export interface QueryReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * Echoed limit.
-   */
-  top?: number;
-  /**
-   * Echoed skip.
-   */
-  skip?: number;
-  /**
-   * Matching documents; fields listed in a document's `_encrypt` are decrypted.
-   */
-  result?: Base[];
-  [k: string]: unknown;
-}
-export interface QueueClosedRequest1 {
-  /**
-   * The queue that was closed.
-   */
-  queuename: string;
   [k: string]: unknown;
 }
 /**
@@ -5419,1014 +6270,6 @@ export interface QueueMessagePublish {
    * When true the server does not add the sender's token to the body. Default false. server-latest then adds neither `__jwt` nor `__user`; server-2021 removes `__jwt` and `jwt` but still adds `__user`.
    */
   striptoken?: boolean;
-  [k: string]: unknown;
-}
-export interface QueueMessageRequest2 {
-  /**
-   * Publish: destination queue (server-2021 needs the key even for exchanges; send ""). Delivery: the consuming queue as returned by registerqueue/registerexchange.
-   */
-  queuename?: string | null;
-  /**
-   * Exchange, legacy spelling (api-2021, openrpa, server-2021 deliveries) (Q14).
-   */
-  exchange?: string | null;
-  /**
-   * Exchange, latest spelling (api-latest, server-latest deliveries) (Q14).
-   */
-  exchangename?: string | null;
-  /**
-   * AMQP routing key.
-   */
-  routingkey?: string | null;
-  /**
-   * Publish: queue the consumer should answer to. Delivery: the original message's reply-to queue; answer there with the same correlationId.
-   */
-  replyto?: string | null;
-  /**
-   * Correlates an answer with its request; the api generates one on publish, the server fills it from the frame id on delivery when empty.
-   */
-  correlationId?: string | null;
-  /**
-   * The message body. Publish: any JSON value (api-2021 sends JSON text). Delivery: the parsed body, usually with `__jwt` and `__user`.
-   */
-  data?: string | QueueMessageBody | (unknown[] | string | number | boolean | null);
-  /**
-   * Publish only: message TTL in ms (must be a JSON number).
-   */
-  expiration?: number;
-  /**
-   * Publish only: do not add the sender's token to the body.
-   */
-  striptoken?: boolean;
-  /**
-   * Delivery only: AMQP consumer tag.
-   */
-  consumerTag?: string | null;
-  [k: string]: unknown;
-}
-export interface QueueMessageReply1 {
-  /**
-   * Echoed queue name.
-   */
-  queuename?: string | null;
-  /**
-   * Echoed exchange (legacy name).
-   */
-  exchange?: string | null;
-  /**
-   * Echoed exchange (latest name).
-   */
-  exchangename?: string | null;
-  /**
-   * Echoed routing key.
-   */
-  routingkey?: string | null;
-  /**
-   * Echoed reply-to queue.
-   */
-  replyto?: string | null;
-  /**
-   * Echoed correlation id.
-   */
-  correlationId?: string | null;
-  /**
-   * Echoed consumer tag (delivery acks).
-   */
-  consumerTag?: string | null;
-  /**
-   * Echoed expiration in ms.
-   */
-  expiration?: number;
-  /**
-   * Echoed flag.
-   */
-  striptoken?: boolean;
-  /**
-   * The body as published, with `__jwt` and `__user` added by the server (Q10).
-   */
-  data?: QueueMessageBody | (unknown[] | string | number | boolean | null);
-  /**
-   * The sender's TokenUser, added by the server to a publish reply (server-2021 always; server-latest only when `data` is not an object).
-   */
-  user?: TokenUser;
-  [k: string]: unknown;
-}
-export interface RefreshtokenRequest1 {
-  /**
-   * The new short-lived token; replaces the connection's token.
-   */
-  jwt: string;
-  /**
-   * The reloaded user.
-   */
-  user: TokenUser;
-  /**
-   * SigninMessage class default false; no meaning here.
-   */
-  validate_only?: boolean;
-  /**
-   * SigninMessage class default false; no meaning here.
-   */
-  longtoken?: boolean;
-  /**
-   * SigninMessage class default false; no meaning here.
-   */
-  supports_watch?: boolean;
-  /**
-   * Not sent by the reference servers; OpenRPA adopts it when > 100.
-   */
-  websocket_package_size?: number;
-  [k: string]: unknown;
-}
-export interface RegisterExchangeRequest1 {
-  /**
-   * Exchange to declare. server-2021: optional (auto-named when empty). server-latest: required and not `openflow`.
-   */
-  exchangename?: string | null;
-  /**
-   * AMQP exchange type. server-latest requires one of these values (note `header`, not `headers`).
-   */
-  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
-  /**
-   * Binding routing key for the bound queue. Default "".
-   */
-  routingkey?: string | null;
-  /**
-   * server-latest only, default true: also declare a temporary queue, bind it and consume it. Must be a real boolean (strings go through parseBoolean).
-   */
-  addqueue?: boolean;
-  [k: string]: unknown;
-}
-export interface RegisterExchangeReply1 {
-  /**
-   * The exchange actually declared (possibly prefixed or, in server-2021, generated).
-   */
-  exchangename?: string | null;
-  /**
-   * The bound queue consumed by this connection; "" when `addqueue` was false.
-   */
-  queuename?: string | null;
-  /**
-   * Echoed exchange type.
-   */
-  algorithm?: "direct" | "fanout" | "topic" | "header" | null;
-  /**
-   * Echoed routing key.
-   */
-  routingkey?: string | null;
-  /**
-   * Echoed flag.
-   */
-  addqueue?: boolean;
-  [k: string]: unknown;
-}
-export interface RegisterQueueRequest1 {
-  /**
-   * Queue to declare and consume. Empty, null or missing: the server creates a temporary exclusive, auto-delete queue and returns its name.
-   */
-  queuename?: string | null;
-  [k: string]: unknown;
-}
-export interface RegisterQueueReply1 {
-  /**
-   * The name of the queue now consumed (generated, lower-cased or prefixed by the server). Deliveries carry this name.
-   */
-  queuename?: string | null;
-  [k: string]: unknown;
-}
-export interface RegisterUserRequest1 {
-  /**
-   * Display name.
-   */
-  name: string;
-  /**
-   * Login name.
-   */
-  username: string;
-  /**
-   * Password.
-   */
-  password: string;
-  [k: string]: unknown;
-}
-export interface RegisterUserReply1 {
-  /**
-   * Echoed name.
-   */
-  name?: string | null;
-  /**
-   * Echoed username.
-   */
-  username?: string | null;
-  /**
-   * Echoed password (Q10).
-   */
-  password?: string | null;
-  /**
-   * The new user.
-   */
-  user?: TokenUser;
-  [k: string]: unknown;
-}
-export interface RestartNoderedInstanceRequest1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface RestartNoderedInstanceReply1 {
-  /**
-   * The user whose Node-RED instance is meant; empty means the caller.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface SaveFileRequest1 {
-  /**
-   * File name; may contain a path.
-   */
-  filename: string;
-  /**
-   * File content, base64. With compressed true the bytes are zlib-deflated before encoding (server-latest).
-   */
-  file: string;
-  /**
-   * MIME type; derived from the extension when missing.
-   */
-  mimeType?: string | null;
-  /**
-   * Metadata stored as fs.files.metadata; `_acl` is honoured.
-   */
-  metadata?: FileMetadata | null;
-  /**
-   * server-latest: `file` holds zlib-deflated bytes. api-latest default false.
-   */
-  compressed?: boolean | null;
-  /**
-   * OpenRPA sends null (class field); set by the server in the reply.
-   */
-  id?: string | null;
-  [k: string]: unknown;
-}
-export interface SaveFileReply1 {
-  /**
-   * Echoed file name.
-   */
-  filename?: string;
-  /**
-   * Echoed MIME type.
-   */
-  mimeType?: string | null;
-  /**
-   * GridFS id of the new file.
-   */
-  id?: string;
-  /**
-   * The fs.files document.
-   */
-  result?: GridFSFile | null;
-  [k: string]: unknown;
-}
-export interface SelectCustomerRequest1 {
-  /**
-   * Customer `_id` to select; empty or null clears the selection.
-   */
-  customerid?: string | null;
-  [k: string]: unknown;
-}
-export interface SelectCustomerReply1 {
-  /**
-   * The customer now selected, or null.
-   */
-  customerid?: string | null;
-  [k: string]: unknown;
-}
-export interface SigninRequest2 {
-  /**
-   * Login name for password signin.
-   */
-  username?: string | null;
-  /**
-   * Password for password signin. Echoed back in the reply (quirk Q10).
-   */
-  password?: string | null;
-  /**
-   * Token to sign in with or to re-validate; signature and expiry are checked and the user is reloaded.
-   */
-  jwt?: string | null;
-  /**
-   * An OIDC access or id token issued by OpenFlow's OAuth provider, or a SAML assertion; removed from the reply.
-   */
-  rawAssertion?: string | null;
-  /**
-   * true: check the credential and return a new jwt and user without signing in the connection. Default false (api-latest RenewToken/GetTokenFromSAML send true).
-   */
-  validate_only?: boolean | null;
-  /**
-   * server-latest alias of validate_only.
-   */
-  validateonly?: boolean | null;
-  /**
-   * Issue a long-lived token (longtoken_expires_in, default 365d) instead of a short one (default 5m).
-   */
-  longtoken?: boolean | null;
-  /**
-   * User _id to act as; "-1" or "false" ends an active impersonation. Needs update rights on the target user.
-   */
-  impersonate?: string | null;
-  /**
-   * Client kind: webapp (api default), nodered, openrpa, powershell, mobileapp, ... server-latest rewrites webapp/aiotwebapp to browser and defaults to unknown.
-   */
-  clientagent?: string | null;
-  /**
-   * server-latest alias of clientagent.
-   */
-  agent?: string | null;
-  /**
-   * Client version (OpenRPA default 0.0.0.1).
-   */
-  clientversion?: string | null;
-  /**
-   * server-latest alias of clientversion.
-   */
-  version?: string | null;
-  /**
-   * browser, nodejs or mobile (sent by the api; not read by the servers).
-   */
-  realm?: string | null;
-  /**
-   * OneSignal push id, stored on the user when non-empty (api sends "").
-   */
-  onesignalid?: string | null;
-  /**
-   * Firebase push token, stored on the user when non-empty.
-   */
-  firebasetoken?: string | null;
-  /**
-   * Device information (any JSON; the api sends null), stored on the user when non-empty.
-   */
-  device?: {
-    [k: string]: unknown;
-  };
-  /**
-   * Location (any JSON; the api sends null), stored on the user when non-empty.
-   */
-  gpslocation?: {
-    [k: string]: unknown;
-  };
-  /**
-   * server-latest only: stored, effective only on the v2 protocol.
-   */
-  ping?: boolean | null;
-  /**
-   * Class default sent by the api (false) and ignored on input.
-   */
-  supports_watch?: boolean | null;
-  /**
-   * Sent as null by OpenRPA (class default); ignored on input.
-   */
-  user?: TokenUser | null;
-  /**
-   * Sent as 0 by OpenRPA (class default); ignored on input.
-   */
-  websocket_package_size?: number | null;
-  /**
-   * OpenRPA class default ""; ignored on input.
-   */
-  openflow_uniqueid?: string | null;
-  /**
-   * OpenRPA class default true; ignored on input.
-   */
-  enable_analytics?: boolean | null;
-  /**
-   * OpenRPA class default ""; ignored on input.
-   */
-  otel_trace_url?: string | null;
-  /**
-   * OpenRPA class default ""; ignored on input.
-   */
-  otel_metric_url?: string | null;
-  /**
-   * OpenRPA class default ""; ignored on input.
-   */
-  otel_log_url?: string | null;
-  /**
-   * OpenRPA class default 0; ignored on input.
-   */
-  otel_trace_interval?: number | null;
-  /**
-   * OpenRPA class default 0; ignored on input.
-   */
-  otel_metric_interval?: number | null;
-  [k: string]: unknown;
-}
-export interface SigninReply1 {
-  /**
-   * The new token (HS256; treat as opaque).
-   */
-  jwt?: string | null;
-  /**
-   * The signed-in (or validated) user with expanded roles.
-   */
-  user?: TokenUser;
-  /**
-   * server-2021: the supports_watch config (default false); server-latest: always true.
-   */
-  supports_watch?: boolean;
-  /**
-   * Server chunk size (server-2021 4096, server-latest 25000). Clients adopt it as their own chunk size.
-   */
-  websocket_package_size?: number;
-  /**
-   * Installation id (may be "").
-   */
-  openflow_uniqueid?: string;
-  /**
-   * Whether clients may send analytics (default true).
-   */
-  enable_analytics?: boolean;
-  /**
-   * OpenTelemetry trace collector URL, only when configured.
-   */
-  otel_trace_url?: string;
-  /**
-   * OpenTelemetry metric collector URL, only when configured.
-   */
-  otel_metric_url?: string;
-  /**
-   * Trace export interval in ms, only when > 0.
-   */
-  otel_trace_interval?: number;
-  /**
-   * Metric export interval in ms, only when > 0.
-   */
-  otel_metric_interval?: number;
-  /**
-   * Set when the server applied a remembered impersonation (user _id).
-   */
-  impersonate?: string | null;
-  /**
-   * Echoed login name.
-   */
-  username?: string | null;
-  /**
-   * Echoed password (Q10).
-   */
-  password?: string | null;
-  /**
-   * Echoed.
-   */
-  validate_only?: boolean | null;
-  /**
-   * Echoed.
-   */
-  longtoken?: boolean | null;
-  /**
-   * Echoed client kind.
-   */
-  clientagent?: string | null;
-  /**
-   * Echoed client version.
-   */
-  clientversion?: string | null;
-  [k: string]: unknown;
-}
-export interface StartAgentRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  [k: string]: unknown;
-}
-export interface StartAgentReply1 {
-  [k: string]: unknown;
-}
-export interface StartNoderedInstanceRequest1 {
-  /**
-   * Target user (not read by server-2021).
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface StartNoderedInstanceReply1 {
-  /**
-   * Echoed id.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface StopAgentRequest1 {
-  /**
-   * The agent `_id` (collection `agents`).
-   */
-  agentid?: string | null;
-  [k: string]: unknown;
-}
-export interface StopAgentReply1 {
-  [k: string]: unknown;
-}
-export interface StopNoderedInstanceRequest1 {
-  /**
-   * Target user (not read by server-2021).
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface StopNoderedInstanceReply1 {
-  /**
-   * Echoed id.
-   */
-  _id?: string | null;
-  [k: string]: unknown;
-}
-export interface StripeAddPlanRequest1 {
-  /**
-   * Customer `_id`.
-   */
-  customerid: string;
-  /**
-   * User the resource is for (user-targeted resources). Default: the connection user.
-   */
-  userid?: string | null;
-  /**
-   * Resource `_id` (E7).
-   */
-  resourceid?: string | null;
-  /**
-   * Stripe price id of one of the resource's variants.
-   */
-  stripeprice?: string | null;
-  /**
-   * Quantity. api default 1.
-   */
-  quantity?: number;
-  [k: string]: unknown;
-}
-export interface StripeAddPlanReply1 {
-  /**
-   * A Stripe checkout session the user must complete (open its `url`), or null when the plan was added directly.
-   */
-  checkout?: {
-    /**
-     * Checkout session id (cs_...).
-     */
-    id?: string | null;
-    /**
-     * Always checkout.session.
-     */
-    object?: string | null;
-    /**
-     * Hosted checkout page.
-     */
-    url?: string | null;
-    [k: string]: unknown;
-  } | null;
-  /**
-   * Declared by the api; never set.
-   */
-  stripecustomer?: StripeCustomer | null;
-  [k: string]: unknown;
-}
-export interface StripeCancelPlanRequest1 {
-  /**
-   * ResourceUsage `_id` (E7).
-   */
-  resourceusageid: string;
-  /**
-   * How many to cancel. api default 1.
-   */
-  quantity?: number;
-  [k: string]: unknown;
-}
-export interface StripeCancelPlanReply1 {
-  /**
-   * Echoed id.
-   */
-  resourceusageid?: string | null;
-  /**
-   * Echoed quantity.
-   */
-  quantity?: number;
-  [k: string]: unknown;
-}
-export interface StripeMessageRequest1 {
-  /**
-   * HTTP method.
-   */
-  method?: "GET" | "POST" | "DELETE" | "PUT" | null;
-  /**
-   * Stripe object path, e.g. plans, customers, tax_ids, checkout.sessions, usage_records, usage_record_summaries, sources, invoices_upcoming, billing_portal/sessions, subscription_items.
-   */
-  object: string;
-  /**
-   * Object id appended to the path.
-   */
-  id?: string | null;
-  /**
-   * Stripe customer id; needed for tax_ids and sources.
-   */
-  customerid?: string | null;
-  /**
-   * Request body (form-encoded by the server). For usage_records the api sends {quantity, timestamp}.
-   */
-  payload?: {
-    [k: string]: unknown;
-  } | null;
-  /**
-   * Full custom URL (admins only).
-   */
-  url?: string | null;
-  [k: string]: unknown;
-}
-export interface StripeMessageReply1 {
-  /**
-   * The Stripe response body (an object or a list page).
-   */
-  payload?:
-    | StripeList
-    | StripeBase
-    | {
-        [k: string]: unknown;
-      }
-    | null;
-  [k: string]: unknown;
-}
-export interface UnWatchRequest1 {
-  /**
-   * The watch id from the watch reply.
-   */
-  id: string;
-  [k: string]: unknown;
-}
-export interface UnWatchReply1 {
-  /**
-   * Echoed watch id.
-   */
-  id?: string;
-  /**
-   * Always null.
-   */
-  result?: null;
-  [k: string]: unknown;
-}
-export interface UpdateFileRequest1 {
-  /**
-   * GridFS id of the file.
-   */
-  id: string;
-  /**
-   * The new metadata; `_acl` is required because both servers read it unchecked.
-   */
-  metadata: FileMetadata & {
-    /**
-     * The new access control list.
-     */
-    _acl: Ace[];
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface UpdateFileReply1 {
-  /**
-   * Echoed GridFS id.
-   */
-  id?: string;
-  [k: string]: unknown;
-}
-export interface UpdateManyRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Filter selecting the documents (JSON text accepted by server-latest).
-   */
-  query:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * MongoDB update document ($set, $unset, $inc, ...).
-   */
-  item:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  [k: string]: unknown;
-}
-export interface UpdateManyReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
-   */
-  opresult?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface UpdateOneRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * Without query: the full replacement document (must contain _id). With query: a MongoDB update document.
-   */
-  item:
-    | {
-        [k: string]: unknown;
-      }
-    | string;
-  /**
-   * Filter selecting the document to update; absent or null for a full replace by _id.
-   */
-  query?:
-    | {
-        [k: string]: unknown;
-      }
-    | string
-    | null;
-  /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
-   */
-  w?: number | string;
-  /**
-   * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
-   */
-  j?: boolean | ("true" | "false");
-  [k: string]: unknown;
-}
-export interface UpdateOneReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * The document after the update.
-   */
-  result?: Base | null;
-  /**
-   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
-   */
-  opresult?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface UpdateWorkitemRequest1 {
-  /**
-   * The workitem id.
-   */
-  _id: string;
-  /**
-   * New name.
-   */
-  name?: string | null;
-  /**
-   * New state, compared case-insensitively: processing, successful, failed, retry, or new (only when the item is already new).
-   */
-  state?: string | null;
-  /**
-   * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
-   */
-  payload?:
-    | {
-        [k: string]: unknown;
-      }
-    | unknown[]
-    | string
-    | number
-    | boolean
-    | null;
-  /**
-   * Error text; sets `errortype` to `application` when none is given.
-   */
-  errormessage?: string | null;
-  /**
-   * Where the error happened (e.g. a stack trace).
-   */
-  errorsource?: string | null;
-  /**
-   * Error class. `business` errors are not retried unless `ignoremaxretries`.
-   */
-  errortype?: "application" | "business" | null;
-  /**
-   * Retry even when `maxretries` is reached. api-latest default false.
-   */
-  ignoremaxretries?: boolean;
-  /**
-   * Item priority (old api); overridden by `priority`.
-   */
-  wipriority?: number;
-  /**
-   * Item priority; wins over `wipriority` (Q12).
-   */
-  priority?: number;
-  /**
-   * When a `retry` may run again (instead of now + retrydelay).
-   */
-  nextrun?: OpenFlowDate | null;
-  /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
-   */
-  files?: MessageWorkitemFile[] | null;
-  /**
-   * Name of the queue a copy goes to when the item becomes successful ("" clears).
-   */
-  success_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item becomes successful ("" clears).
-   */
-  success_wiqid?: string | null;
-  /**
-   * Name of the queue a copy goes to when the item fails ("" clears).
-   */
-  failed_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item fails ("" clears).
-   */
-  failed_wiqid?: string | null;
-  [k: string]: unknown;
-}
-export interface UpdateWorkitemReply1 {
-  /**
-   * Echoed id.
-   */
-  _id?: string | null;
-  /**
-   * The requested state, lower-cased.
-   */
-  state?: string | null;
-  /**
-   * The updated Workitem.
-   */
-  result: Workitem;
-  [k: string]: unknown;
-}
-export interface UpdateWorkitemQueueRequest1 {
-  /**
-   * Queue id (lookup).
-   */
-  _id?: string | null;
-  /**
-   * Queue name: lookup key when `_id` is empty, otherwise the (new) name.
-   */
-  name?: string | null;
-  /**
-   * New retry limit (only applied when non-empty).
-   */
-  maxretries?: number;
-  /**
-   * New retry delay in seconds (only applied when non-empty).
-   */
-  retrydelay?: number;
-  /**
-   * New initial delay in seconds (only applied when non-empty).
-   */
-  initialdelay?: number;
-  /**
-   * OpenRPA workflow that processes the queue's items.
-   */
-  workflowid?: string | null;
-  /**
-   * Robot (OpenRPA) queue to notify about new items.
-   */
-  robotqueue?: string | null;
-  /**
-   * AMQP queue to notify about new items.
-   */
-  amqpqueue?: string | null;
-  /**
-   * OpenRPA project id.
-   */
-  projectid?: string | null;
-  /**
-   * Name of the success queue; "" sets empty, null removes `success_wiq` and `success_wiqid`.
-   */
-  success_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item becomes successful (queue default).
-   */
-  success_wiqid?: string | null;
-  /**
-   * Name of the failed queue; "" sets empty, null removes `failed_wiq` and `failed_wiqid`.
-   */
-  failed_wiq?: string | null;
-  /**
-   * Id of the queue a copy goes to when the item fails (queue default).
-   */
-  failed_wiqid?: string | null;
-  /**
-   * server-latest: agent package that processes the queue.
-   */
-  packageid?: string | null;
-  /**
-   * Replaces the queue's ACL.
-   */
-  _acl?: Ace[] | null;
-  /**
-   * Delete all items of the queue and their files.
-   */
-  purge?: boolean;
-  /**
-   * server-latest alternative: the whole definition nested.
-   */
-  workitemqueue?: {
-    [k: string]: unknown;
-  };
-  [k: string]: unknown;
-}
-export interface UpdateWorkitemQueueReply1 {
-  /**
-   * The updated WorkitemQueue.
-   */
-  result?: WorkitemQueue;
-  /**
-   * Echoed flag.
-   */
-  purge?: boolean;
-  [k: string]: unknown;
-}
-export interface WatchRequest1 {
-  /**
-   * Collection name.
-   */
-  collectionname: string;
-  /**
-   * server-2021: a change-stream pipeline. server-latest: JSONPath strings (or an old-style [{$match}] pipeline), also accepted as JSON text.
-   */
-  aggregates?:
-    | (
-        | {
-            [k: string]: unknown;
-          }
-        | string
-      )[]
-    | string
-    | null;
-  /**
-   * server-latest alias of aggregates (JSONPath strings).
-   */
-  paths?: string[] | string | null;
-  /**
-   * api-latest artefact: source text of the caller's callback function (ignored by servers).
-   */
-  callback?: string | null;
-  /**
-   * OpenRPA sends null (class field); the server sets it in the reply.
-   */
-  id?: string | null;
-  [k: string]: unknown;
-}
-export interface WatchReply1 {
-  /**
-   * Echoed collection name.
-   */
-  collectionname?: string;
-  /**
-   * The watch id; watchevent frames carry it.
-   */
-  id?: string;
-  /**
-   * server-latest: the watch id again; server-2021: null.
-   */
-  result?: string | null;
-  [k: string]: unknown;
-}
-export interface WatchEventRequest1 {
-  /**
-   * The watch id (from the watch reply).
-   */
-  id: string;
-  /**
-   * The MongoDB change-stream document.
-   */
-  result: ChangeEvent;
-  [k: string]: unknown;
-}
-export interface WatchEventReply1 {
-  /**
-   * Echoed watch id.
-   */
-  id?: string;
-  /**
-   * Echoed change event.
-   */
-  result?: ChangeEvent;
   [k: string]: unknown;
 }
 

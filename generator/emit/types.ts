@@ -108,7 +108,7 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   const definitions: Record<string, unknown> = {};
   for (const s of shapes) {
     const baseId = s.schemaUri.split("#")[0] ?? s.schemaUri;
-    const copy = rewrite(s.schema, baseId, [s.schemaUri], true) as Record<string, unknown>;
+    const copy = liftOwnFields(rewrite(s.schema, baseId, [s.schemaUri], true) as Record<string, unknown>);
     copy["title"] = s.typeName;
     const where = `Schema: \`schemas/${s.file}${s.pointer === "" ? "" : `#${s.pointer}`}\``;
     const description = typeof copy["description"] === "string" ? `${copy["description"]}\n\n${where}` : where;
@@ -118,6 +118,27 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   const root = { title: "OpenFlowSpecRoot", type: "object", additionalProperties: false, definitions } as JsonObject;
   void ID_BASE;
   return { root, shapes };
+}
+
+/**
+ * `{allOf: [common], properties: ...}` becomes `{allOf: [common, {properties: ...}]}` with the second member
+ * untitled, so json-schema-to-typescript emits `type X = RequestCommon & { ...fields }` instead of inventing an
+ * auxiliary `X1` interface for the own fields.
+ */
+function liftOwnFields(schema: Record<string, unknown>): Record<string, unknown> {
+  if (!Array.isArray(schema["allOf"])) return schema;
+  const keep = new Set(["title", "description", "deprecated", "allOf", "$defs", "definitions", "examples"]);
+  const own = Object.keys(schema).filter((k) => !keep.has(k));
+  if (!own.some((k) => k !== "type")) return schema;
+  const out: Record<string, unknown> = {};
+  const part: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(schema)) {
+    if (keep.has(k)) out[k] = v;
+    else part[k] = v;
+  }
+  if (schema["type"] !== undefined) out["type"] = schema["type"];
+  out["allOf"] = [...(schema["allOf"] as unknown[]), part];
+  return out;
 }
 
 function commandTypes(model: SpecModel): string {
