@@ -181,7 +181,8 @@ async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: C
   }
   delete echo.jwt;
   const reply = await handler({ server, conn, command, payload: echo, user, jwt: token, requestJwt });
-  if (command !== "deleteone") delete reply.jwt;
+  // server-latest removes jwt from replies, except deleteone (echo) and createworkflowinstance (a new long token).
+  if (command !== "deleteone" && command !== "createworkflowinstance") delete reply.jwt;
   return reply;
 }
 

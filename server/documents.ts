@@ -3,7 +3,7 @@
  * `_version` (0 at insert, +1 per update, old versions in `<collection>_hist`), and `_acl` with the creator and
  * admins holding full control (COMMANDS.md C, E1). Reads are filtered by the read right.
  */
-import { addRight, aclOf, aclAllows, Rights, WellknownIds, type Ace, type Principal } from "./acl.js";
+import { addRight, aclOf, aclAllows, principalIds, Rights, WellknownIds, type Ace, type Principal } from "./acl.js";
 import { USERS, type TokenUser } from "./auth.js";
 import type { ServerContext } from "./context.js";
 import { commandError } from "./errors.js";
@@ -39,9 +39,11 @@ export function principalFor(server: ServerContext, id: string): Principal {
 /** Documents of `collection` that `user` (and `queryas`, when given) may read. Live objects: do not mutate. */
 export function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
   const as = typeof queryas === "string" && queryas !== "" ? principalFor(server, queryas) : undefined;
+  const userIds = principalIds(user);
+  const asIds = as ? principalIds(as) : undefined;
   return server.store.all(collection).filter((doc) => {
     const acl = aclOf(collection, doc);
-    return aclAllows(acl, user, Rights.read) && (!as || aclAllows(acl, as, Rights.read));
+    return aclAllows(acl, user, Rights.read, userIds) && (!as || aclAllows(acl, as, Rights.read, asIds));
   });
 }
 

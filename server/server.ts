@@ -23,6 +23,7 @@ import { fileHandlers } from "./handlers/files.js";
 import { messagingHandlers } from "./handlers/messaging.js";
 import { otherHandlers } from "./handlers/other.js";
 import { watchHandlers } from "./handlers/watch.js";
+import { workflowHandlers } from "./handlers/workflow.js";
 import { workitemHandlers } from "./handlers/workitems.js";
 
 export interface RunningServer {
@@ -45,7 +46,7 @@ export interface RunningServer {
 const PATHS = new Set(["/", "/ws", "/ws/v1"]);
 
 export function buildHandlers(): Map<string, Handler> {
-  return new Map(Object.entries({ ...dataHandlers, ...watchHandlers, ...messagingHandlers, ...workitemHandlers, ...fileHandlers, ...otherHandlers }));
+  return new Map(Object.entries({ ...dataHandlers, ...watchHandlers, ...messagingHandlers, ...workitemHandlers, ...workflowHandlers, ...fileHandlers, ...otherHandlers }));
 }
 
 class LocalServer implements ServerContext {

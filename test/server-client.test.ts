@@ -400,6 +400,27 @@ describe("work items", () => {
   });
 });
 
+describe("workflow instances", () => {
+  it("createworkflowinstance stores the instance and, with initialrun, sends it to the robot queue", async () => {
+    const robotGot = deferred<any>(5_000, "initial run");
+    await alice.consumeQueue("robot.alice", (d) => robotGot.resolve(d));
+    const aliceId = (alice.user as any)._id;
+    const reply = await admin.request<any>("createworkflowinstance", { targetid: aliceId, queue: "robot.alice", resultqueue: "results.admin", name: "invoice run", data: { amount: 3 }, initialrun: true });
+    expect(reply.newinstanceid).toMatch(/^[0-9a-f]{24}$/);
+    expect(reply.payload).toEqual({ amount: 3 });
+    expect(reply.data).toBeUndefined();
+    expect(JSON.parse(Buffer.from(reply.jwt.split(".")[1], "base64url").toString()).data.username).toBe("admin");
+    const delivery = await robotGot.promise;
+    expect(delivery.data._id).toBe(reply.newinstanceid);
+    expect(delivery.replyto).toBe("results.admin");
+    const stored = await alice.request<any>("query", { collectionname: "workflow_instances", query: { _id: reply.newinstanceid } });
+    expect(stored.result[0]).toMatchObject({ _type: "instance", state: "new", name: "invoice run", targetid: aliceId });
+    const self = await failure(admin.request("createworkflowinstance", { targetid: aliceId, queue: "q", resultqueue: "q", name: "n", data: {} }));
+    expect(self.message).toBe("Cannot reply to self queuename: q correlationId: q");
+    expect((await failure(admin.request("createworkflowinstance", { targetid: "nope", queue: "q", resultqueue: "r", name: "n", data: {} }))).message).toBe("Unknown target id nope");
+  });
+});
+
 describe("files", () => {
   it("savefile (compressed) / getfile (compress) / updatefile with metadata", async () => {
     const content = "Lorem ipsum ".repeat(50);

@@ -72,6 +72,5 @@ export const otherHandlers: Record<string, Handler> = {
   stripecancelplan: unsupported("stripecancelplan", "no Stripe billing"),
   getnextinvoice: unsupported("getnextinvoice", "no Stripe billing"),
   stripemessage: unsupported("stripemessage", "no Stripe billing"),
-  createworkflowinstance: unsupported("createworkflowinstance", "no OpenRPA workflows"),
   ...Object.fromEntries(BROKEN_IN_LATEST.map((c) => [c, unsupported(c, "server-latest cannot read it over the legacy protocol either; no agents or indexes here")])),
 };
