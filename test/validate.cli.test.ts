@@ -204,6 +204,21 @@ describe("validate input handling", () => {
     expect(report.summary).toMatchObject({ errors: 30, suppressed: 25 });
   });
 
+  it("shows progress on stderr only when it is a terminal, for inputs over 16 MB", async () => {
+    const file = join(dir, "large.ndjson");
+    const line = JSON.stringify({ dir: "c2s", frame: { id: "p", command: "ping", count: 1, index: 0, data: null, priority: 5 } });
+    // Blank lines are skipped cheaply, so the size comes almost for free.
+    writeFileSync(file, `${line}\n${`${" ".repeat(1023)}\n`.repeat(17 * 1024)}`);
+    let tty = "";
+    let pipe = "";
+    const quiet = (): void => {};
+    expect(await main(["-q", file], { stdout: quiet, stderr: (t) => void (tty += t), stderrIsTTY: true })).toBe(0);
+    expect(await main(["-q", file], { stdout: quiet, stderr: (t) => void (pipe += t), stderrIsTTY: false })).toBe(0);
+    expect(tty).toMatch(/\rvalidate: .*large\.ndjson \d+\.\d of 17\.0 MB read/);
+    expect(pipe).toBe("");
+    rmSync(file);
+  });
+
   it("writes the report to --output", async () => {
     const out = join(dir, "report.json");
     const r = await run(["--format", "json", "-o", out, `${FIX}/good/good-session.ndjson`]);
