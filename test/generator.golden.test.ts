@@ -51,6 +51,10 @@ describe("golden output of the basic fixture", () => {
     const types = golden("types.ts");
     expect(types).toContain("contains *\\/ to prove");
     expect(types).not.toMatch(/contains \*\/ to prove/);
+    // Property descriptions are escaped by json-schema-to-typescript itself.
+    expect(types).toContain("A property description with * / inside.");
+    // No comment closes early: every "/**" is followed by exactly one "*/" before the next "/**".
+    for (const chunk of types.split("/**").slice(1)) expect(chunk.split("*/").length, chunk.slice(0, 80)).toBe(2);
   });
 
   it("starts every file with the generated-code marker and no timestamp", () => {
