@@ -155,6 +155,12 @@ describe("single frames and payloads", () => {
     expect(validateCommandPayload("QUERY", "reply", { result: "no" }).map((f) => [f.code, f.pointer])).toEqual([["payload-invalid", "/result"]]);
     expect(codes(validateCommandPayload("nosuch", "request", {}))).toEqual(["unknown-command"]);
   });
+
+  it("folds the branch mismatches of a failed oneOf into one finding", () => {
+    const found = validateCommandPayload("query", "request", { collectionname: "entities", query: 5 });
+    expect(found.map((f) => [f.code, f.pointer])).toEqual([["payload-invalid", "/query"]]);
+    expect(found[0]?.message).toContain("oneOf (must be object; must be string)");
+  });
 });
 
 describe("forEachLine", () => {

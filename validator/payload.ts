@@ -2,7 +2,7 @@
  * Payloads: decoding a message's `data` and validating it against its command's request or reply schema
  * (runtime/validate.ts, which also decodes and checks JSON-in-string fields against their contentSchema).
  */
-import { decodeData, isKnownCommand, validatePayload, type PayloadKind } from "../runtime/validate.js";
+import { decodeData, isKnownCommand, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
 import { finding, type Finding, type Origin } from "./findings.js";
 
 export type { PayloadKind };
@@ -28,7 +28,41 @@ export function validateCommandPayload(command: string, kind: PayloadKind, paylo
     return [finding("unknown-command", `unknown command ${JSON.stringify(command)}`, origin, { ...extra, command })];
   }
   const name = command.toLowerCase();
-  return validatePayload(name, kind, payload).map((issue) =>
+  const seen = new Set<string>();
+  // Branches of an anyOf often repeat the same complaint about a shared field: report it once.
+  const issues = foldAlternatives(validatePayload(name, kind, payload)).filter((i) => !seen.has(i.message) && seen.add(i.message));
+  return issues.map((issue) =>
     finding("payload-invalid", `${name} ${kind} payload: ${issue.message}`, origin, { ...extra, command, pointer: issue.pointer }),
   );
+}
+
+const ALTERNATIVES = new Set(["anyOf", "oneOf"]);
+const BRANCH_MISMATCH = new Set(["type", "const", "enum"]);
+
+/**
+ * ajv reports a failed anyOf/oneOf as one issue per branch plus the anyOf/oneOf issue itself, all at the same
+ * pointer ("must be object", "must be string", "must match exactly one schema in oneOf"). Fold the branches' simple
+ * mismatches into the anyOf/oneOf issue so one wrong value gives one finding; deeper branch issues stay.
+ */
+export function foldAlternatives(issues: readonly ValidationIssue[]): ValidationIssue[] {
+  const at = new Set(issues.filter((i) => ALTERNATIVES.has(i.keyword ?? "")).map((i) => i.pointer));
+  if (at.size === 0) return [...issues];
+  const folded = new Map<string, string[]>();
+  const kept: ValidationIssue[] = [];
+  for (const issue of issues) {
+    if (at.has(issue.pointer) && BRANCH_MISMATCH.has(issue.keyword ?? "")) {
+      const text = issue.pointer !== "" && issue.message.startsWith(`${issue.pointer} `) ? issue.message.slice(issue.pointer.length + 1) : issue.message;
+      const list = folded.get(issue.pointer) ?? [];
+      if (!list.includes(text)) list.push(text);
+      folded.set(issue.pointer, list);
+    } else {
+      kept.push(issue);
+    }
+  }
+  return kept.map((issue) => {
+    const branches = ALTERNATIVES.has(issue.keyword ?? "") ? folded.get(issue.pointer) : undefined;
+    if (!branches) return issue;
+    folded.delete(issue.pointer);
+    return { ...issue, message: `${issue.message} (${branches.join("; ")})` };
+  });
 }
