@@ -55,6 +55,8 @@ export interface PayloadModel {
   readonly validatorName: string;
   readonly examples: readonly unknown[];
   readonly fields: readonly FieldModel[];
+  /** Short type summary of the whole payload (e.g. `ErrorPayload \| ErrorText`), Markdown-table escaped. */
+  readonly shape: string;
   readonly contentFields: readonly ContentFieldModel[];
   /** The raw schema (read only). */
   readonly schema: JsonObject;
@@ -301,6 +303,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
         validatorName: validatorExportName(name, kind),
         examples: Array.isArray(schema["examples"]) ? schema["examples"] : [],
         fields: collectFields(schema, id, resolver),
+        shape: summarizeType(schema, resolver, id),
         contentFields: collectContentFields(schema, file, pointer, resolver),
         schema,
       };

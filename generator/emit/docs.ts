@@ -29,7 +29,7 @@ function payloadView(p: PayloadModel): Record<string, unknown> {
   const own = p.fields.filter((f) => f.inheritedFrom === undefined);
   const inherited = p.fields.filter((f): f is FieldModel & { inheritedFrom: string } => f.inheritedFrom !== undefined);
   const from = [...new Set(inherited.map((f) => f.inheritedFrom))].join(", ");
-  return { ...p, ownFields: own, inherited, inheritedFrom: from };
+  return { ...p, ownFields: own, inherited, inheritedFrom: from, shapeText: p.shape.replace(/\\\|/g, "|") };
 }
 
 const DIRECTION_TEXT: Record<string, string> = {
