@@ -193,7 +193,8 @@ export class ClientCore implements RequestCore, PushCore {
   private socket: SocketLike | undefined;
   private currentState: ConnectionState = "connecting";
   private establishing = false;
-  private sleeper: { timer: TimerHandle; resolve(): void } | undefined;
+  /** Backoff sleeps in progress (reconnect, queue re-registration); close() ends them all. */
+  private readonly sleepers = new Set<{ timer: TimerHandle; resolve(): void }>();
   private readonly handlers = new Map<string, Set<PushHandler>>();
   private readonly queues = new Set<QueueSubscription>();
   private readonly queueByName = new Map<string, QueueSubscription>();
@@ -359,11 +360,15 @@ export class ClientCore implements RequestCore, PushCore {
 
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => {
-      const timer = this.clock.setTimeout(() => {
-        this.sleeper = undefined;
-        resolve();
-      }, ms);
-      this.sleeper = { timer, resolve };
+      const sleeper = {
+        timer: undefined as TimerHandle,
+        resolve: () => {
+          this.sleepers.delete(sleeper);
+          resolve();
+        },
+      };
+      sleeper.timer = this.clock.setTimeout(() => sleeper.resolve(), ms);
+      this.sleepers.add(sleeper);
     });
   }
 
@@ -418,10 +423,9 @@ export class ClientCore implements RequestCore, PushCore {
   private shutdown(error?: OpenFlowError): void {
     if (this.currentState === "closed") return;
     this.setState("closed", error);
-    if (this.sleeper) {
-      this.clock.clearTimeout(this.sleeper.timer);
-      this.sleeper.resolve();
-      this.sleeper = undefined;
+    for (const sleeper of [...this.sleepers]) {
+      this.clock.clearTimeout(sleeper.timer);
+      sleeper.resolve();
     }
     const socket = this.socket;
     if (socket) this.drop(socket, error ? error.message : "client closed", false);
