@@ -52,7 +52,7 @@ export class JunitReporter implements Reporter {
   unreadable(input: UnreadableInput): void {
     this.cases.push(`    <testcase name="${xmlEscape(input.file)}" classname="openflow-spec.validate" time="0">\n      <error message="${xmlEscape(`cannot read: ${input.message}`)}" type="unreadable"/>\n    </testcase>`);
   }
-  end(totals: Totals): void {
+  end(_totals: Totals): void {
     const seconds = ((Date.now() - this.started) / 1000).toFixed(3);
     const tests = this.cases.length;
     const failures = this.cases.filter((c) => c.includes("<failure")).length;
@@ -63,6 +63,5 @@ export class JunitReporter implements Reporter {
         (tests > 0 ? `${this.cases.join("\n")}\n` : "") +
         `  </testsuite>\n</testsuites>\n`,
     );
-    void totals;
   }
 }

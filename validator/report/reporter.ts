@@ -30,7 +30,7 @@ export interface Reporter {
   finding(f: Finding): void;
   endInput(summary: InputSummary, suppressed: number): void;
   unreadable(input: UnreadableInput): void;
-  /** Last call: write the summary and return the whole text still to be written (if any). */
+  /** Last call: write the summary (and, for JUnit, the whole document). */
   end(totals: Totals): void;
 }
 
