@@ -37,6 +37,9 @@ options:
   --strict                  warnings fail too (exit 1)
   --max-findings N          show at most N findings per input (default 1000; 0 = all); all are counted
   --max-pending N           most messages half-received at once before the oldest is evicted (default 1000)
+  --no-pairing              skip request/reply pairing (unanswered-request, unacknowledged-push, unknown-reply,
+                            reply-command-mismatch), for captures that start or end mid-session; replies are
+                            then checked against the reply schema of their own command
   --quiet, -q               text format: print the summary line only
   --help, -h                show this help
 
@@ -64,6 +67,7 @@ interface Parsed {
   maxPending: number | undefined;
   quiet: boolean;
   help: boolean;
+  pairing: boolean;
 }
 
 function positiveInt(name: string, value: string | undefined, allowZero: boolean): number | undefined {
@@ -91,6 +95,7 @@ export function parseValidateArgs(argv: string[]): Parsed {
         strict: { type: "boolean" },
         "max-findings": { type: "string" },
         "max-pending": { type: "string" },
+        "no-pairing": { type: "boolean" },
         quiet: { type: "boolean", short: "q" },
         help: { type: "boolean", short: "h" },
       },
@@ -119,6 +124,7 @@ export function parseValidateArgs(argv: string[]): Parsed {
     maxPending: positiveInt("max-pending", values["max-pending"] as string | undefined, false),
     quiet: values["quiet"] === true,
     help,
+    pairing: values["no-pairing"] !== true,
   };
 }
 
@@ -237,6 +243,7 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
         onProgress: (chars) => progress.update(chars),
         pause: () => (sinkStream?.writableNeedDrain && !stdoutClosed && !(sinkStream as { destroyed?: boolean }).destroyed ? drained(sinkStream) : undefined),
         limits: parsed.maxPending === undefined ? undefined : { maxPendingMessages: parsed.maxPending },
+        correlate: parsed.pairing,
       });
     } catch (err) {
       progress.clear();

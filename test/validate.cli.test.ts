@@ -117,6 +117,15 @@ describe("validate fixtures", () => {
     expect((await run(["--strict", `${FIX}/warn`])).code).toBe(1);
   });
 
+  it("skips pairing checks with --no-pairing, still validating each reply by its own command", async () => {
+    for (const name of ["bad-unanswered-request.ndjson", "bad-unknown-reply.ndjson", "bad-unacknowledged-push.ndjson", "bad-wrong-direction-reply.ndjson"]) {
+      expect((await run(["--no-pairing", `${FIX}/bad/${name}`])).code).toBe(0);
+    }
+    const { code, report } = await runJson(["--no-pairing", `${FIX}/bad/bad-reply-payload.ndjson`]);
+    expect(code).toBe(1);
+    expect(report.findings.map((f) => [f.code, f.pointer])).toEqual([["payload-invalid", "/result"]]);
+  });
+
   it("walks a folder in sorted order and sums the findings", async () => {
     const { code, report } = await runJson([`${FIX}/bad`]);
     expect(code).toBe(1);

@@ -26,6 +26,8 @@ export interface InputOptions {
   pause?: (() => Promise<void> | undefined) | undefined;
   limits?: Partial<CaptureLimits> | undefined;
   maxLineChars?: number | undefined;
+  /** Pair replies with requests (unanswered-request, unknown-reply, ...). Default true. */
+  correlate?: boolean | undefined;
 }
 
 export interface InputSummary {
@@ -67,7 +69,7 @@ export async function validateInput(stream: Readable, options: InputOptions): Pr
       for (const f of validateCommandPayload(options.payload.command, options.payload.kind, value, origin)) emit(f);
       return;
     }
-    capture ??= new CaptureValidator({ file: options.file, onFinding: emit, limits: options.limits });
+    capture ??= new CaptureValidator({ file: options.file, onFinding: emit, limits: options.limits, correlate: options.correlate ?? true });
     capture.push(text, { line });
   };
 
