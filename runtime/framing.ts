@@ -135,15 +135,17 @@ export function parseFrame(text: string): WireFrame {
   if (frame.data !== undefined && frame.data !== null && typeof frame.data !== "string") {
     throw fieldError("data", "must be a string (the payload's JSON text) or null", frame.data, id);
   }
-  for (const key of ["count", "index"] as const) {
-    const v = frame[key];
-    if (v !== undefined && v !== null && !Number.isInteger(v)) {
-      throw fieldError(key, "must be an integer JSON number (a numeric string stalls real servers)", v, id);
-    }
-  }
+  const count = frame.count;
+  if (count !== undefined && count !== null && !Number.isInteger(count)) throw countError("count", count, id);
+  const index = frame.index;
+  if (index !== undefined && index !== null && !Number.isInteger(index)) throw countError("index", index, id);
   // No copy on the hot path: the parsed object is already the frame once its id is a string.
   if (frame.id !== id) frame.id = id;
   return frame as unknown as WireFrame;
+}
+
+function countError(field: "count" | "index", value: unknown, id: string): OpenFlowError {
+  return fieldError(field, "must be an integer JSON number (a numeric string stalls real servers)", value, id);
 }
 
 function fieldError(field: string, what: string, value: unknown, id?: string): OpenFlowError {
