@@ -42,6 +42,15 @@ describe("CaptureValidator", () => {
     expect(findings).toEqual([]);
   });
 
+  it("rejoins a surrogate pair split across chunks by a JS sender (quirk Q4)", () => {
+    const data = JSON.stringify({ ...queryRequest, note: "robot 😀 done" });
+    const cut = data.indexOf("😀") + 1; // between the two halves of the pair
+    const lines = [data.slice(0, cut), data.slice(cut)].map((piece, index) => JSON.stringify({ dir: "c2s", frame: { id: "s", command: "query", data: piece, count: 2, index } }));
+    expect(lines[0]).toContain("\\ud83d");
+    const reply = JSON.stringify({ dir: "s2c", frame: frames("r", "query", queryReply, { replyto: "s" })[0] });
+    expect(check([...lines, reply].map((line) => [undefined, line] as [undefined, string]))).toEqual([]);
+  });
+
   it("keeps directions apart: the same id in both directions is two messages", () => {
     const [c0, c1] = frames("same", "query", queryRequest, { chunk: 40 });
     const [s0, s1] = frames("same", "query", queryRequest, { chunk: 40 });
