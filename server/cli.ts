@@ -148,13 +148,9 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const out = process.stdout;
-  out.write(`OpenFlow-compatible server listening on ${server.url}\n`);
-  if (users) out.write(`users: ${users.map((u) => u.username).join(", ")} (from ${args.usersFile})\n`);
-  else out.write(`admin user: username "admin", password "${adminPassword}"\n`);
-  out.write(`error style: ${args.errorStyle}, websocket_package_size: ${args.packageSize}\n`);
-  out.write("ready (Ctrl+C to stop)\n");
   const running = server;
-  return await new Promise<number>((resolve) => {
+  // Handlers go in before the ready line: whoever waits for "ready" may signal at once.
+  const stopped = new Promise<number>((resolve) => {
     const stop = (signal: string) => {
       process.off("SIGINT", onInt);
       process.off("SIGTERM", onTerm);
@@ -172,4 +168,10 @@ export async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", onInt);
     process.on("SIGTERM", onTerm);
   });
+  out.write(`OpenFlow-compatible server listening on ${server.url}\n`);
+  if (users) out.write(`users: ${users.map((u) => u.username).join(", ")} (from ${args.usersFile})\n`);
+  else out.write(`admin user: username "admin", password "${adminPassword}"\n`);
+  out.write(`error style: ${args.errorStyle}, websocket_package_size: ${args.packageSize}\n`);
+  out.write("ready (Ctrl+C to stop)\n");
+  return await stopped;
 }

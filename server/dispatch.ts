@@ -47,9 +47,11 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
       conn.sendText(text);
       return;
     }
-    sendProtocolError(server, conn, id, errorText(err));
+    sendProtocolError(conn, id, errorText(err));
     return;
   }
+  // Both servers give a frame without id a random one (PROTOCOL.md 2.1).
+  if (frame.id === "") frame = { ...frame, id: newFrameId() };
   const command = frame.command.toLowerCase();
   if (command === "ping" || command === "pong") {
     if (command === "ping" && server.options.errorStyle === "2021" && !frame.replyto) {
@@ -74,7 +76,7 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
     if (!result.done) return;
     message = result.message;
   } catch (err) {
-    sendProtocolError(server, conn, frame.id || undefined, errorText(err));
+    sendProtocolError(conn, frame.id || undefined, errorText(err));
     return;
   }
   if (message.replyto) {
@@ -85,7 +87,7 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
   conn.enqueue(() => processMessage(server, dispatcher, conn, message, command));
 }
 
-function sendProtocolError(server: ServerContext, conn: Connection, id: string | undefined, text: string): void {
+function sendProtocolError(conn: Connection, id: string | undefined, text: string): void {
   if (id === undefined) {
     conn.sendText(JSON.stringify({ command: "error", data: text, priority: 1 }));
     return;
