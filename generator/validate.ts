@@ -197,20 +197,37 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   }
   if (issues.length > 0) throw new GeneratorError("validate", issues);
   for (const file of loaded.files) {
-    try {
-      if (file.path !== META_PATH) compiled.getSchema(ID_BASE + file.path);
-    } catch (err) {
-      issues.push({ file: file.path, pointer: locateAjvMessage((err as Error).message), message: `ajv strict compile failed: ${(err as Error).message}` });
+    if (file.path === META_PATH) continue;
+    // ajv compiles a `$defs` entry or a contentSchema only when something asks for it: ask for each one here, so
+    // a strict-mode error surfaces now, with its file, and not later inside an emitter.
+    const targets = [""];
+    const defs = (file.json as JsonObject)["$defs"];
+    if (isObject(defs)) targets.push(...Object.keys(defs).map((k) => `/$defs/${k.replace(/~/g, "~0").replace(/\//g, "~1")}`));
+    walkSchema(file.json, (node, pointer) => {
+      if (node["contentSchema"] !== undefined) targets.push(`${pointer}/contentSchema`);
+    });
+    for (const pointer of targets) {
+      try {
+        compiled.getSchema(pointer === "" ? ID_BASE + file.path : `${ID_BASE}${file.path}#${pointer}`);
+      } catch (err) {
+        const message = (err as Error).message;
+        issues.push({ file: file.path, pointer: locateAjvMessage(message, ID_BASE + file.path, pointer), message: `ajv strict compile failed: ${message}` });
+      }
     }
   }
   if (issues.length > 0) throw new GeneratorError("validate", issues);
   return { ...loaded, ajv: compiled, byId };
 }
 
-/** ajv strict messages sometimes contain `at "#/pointer"`; use it when present. */
-function locateAjvMessage(message: string): string {
-  const m = /at "[^"#]*#([^"]*)"/.exec(message);
-  return m?.[1] ?? "";
+/**
+ * ajv strict messages often end with `at "<uri>#<pointer>"`, the pointer being relative to the schema that was
+ * compiled (`compiledAt`). Turn that into a pointer inside the file; fall back to `compiledAt` when the location is
+ * in another file (the message then still names that file's URI).
+ */
+function locateAjvMessage(message: string, fileId: string, compiledAt: string): string {
+  const m = /at "([^"#]*)#([^"]*)"/.exec(message);
+  if (!m || m[1] !== fileId) return compiledAt;
+  return compiledAt + (m[2] ?? "");
 }
 
 /** Keywords ajv does not know make strict mode fail without a location; find them here, with their pointer. */

@@ -101,6 +101,20 @@ const cases: [string, { breakIt: Break; want: RegExp[] }][] = [
     },
   ],
   [
+    "ajv strict mode inside a command's request schema",
+    {
+      breakIt: (t) => editJson(t, "commands/getthing.json", (d) => (d["$defs"].request.properties.extra = { description: "x", required: ["a"] })),
+      want: [/commands\/getthing\.json#\/\$defs\/request\/properties\/extra: ajv strict compile failed/],
+    },
+  ],
+  [
+    "ajv strict mode inside a contentSchema",
+    {
+      breakIt: (t) => editJson(t, "commands/getthing.json", (d) => (d["$defs"].request.properties.filter.oneOf[1].contentSchema.properties.kind = { minLength: 1 })),
+      want: [/commands\/getthing\.json#\/\$defs\/request\/properties\/filter\/oneOf\/1\/contentSchema\/properties\/kind: ajv strict compile failed/],
+    },
+  ],
+  [
     "invalid JSON Schema keyword value",
     {
       breakIt: (t) => editJson(t, "defs/thing.json", (d) => (d["properties"].name.type = "text")),
