@@ -343,6 +343,26 @@ describe("messaging", () => {
   });
 });
 
+describe("message expiry", () => {
+  it("drops an unconsumed message after its expiration and dead-letters a timeout to its reply queue", async () => {
+    const local = await startServer({ users: [{ username: "u", password: "p" }], heartbeat: { intervalMs: 30 } });
+    try {
+      const c = await connect(local.url, { username: "u", password: "p", logLevel: "error", reconnect: false });
+      clients.push(c);
+      const got = deferred<any>(5_000, "timeout dead letter");
+      const replies = await c.consumeQueue("", (d) => got.resolve(d));
+      await c.request("queuemessage", { queuename: "nobody.listens", replyto: replies.queuename, correlationId: "late-1", data: { q: 1 }, expiration: 50 });
+      expect(local.context.broker.pendingCount("nobody.listens")).toBe(1);
+      const dead = await got.promise;
+      expect(dead.data).toEqual({ command: "timeout" });
+      expect(dead.correlationId).toBe("late-1");
+      expect(local.context.broker.pendingCount("nobody.listens")).toBe(0);
+    } finally {
+      await local.close();
+    }
+  });
+});
+
 describe("work items", () => {
   it("queues: add, get, update, delete (purge) with the users role", async () => {
     const q = (await admin.request<any>("addworkitemqueue", { name: "wq", maxretries: 0, retrydelay: 0, initialdelay: 0 })).result;

@@ -127,7 +127,7 @@ describe("official @openiap/openflow-api client", () => {
     const events: any[] = [];
     const id = await NoderedUtil.Watch({
       collectionname: "entities",
-      aggregates: [],
+      aggregates: ["$.[?(@._type == 'watched')]"],
       callback: (event: any) => {
         events.push(event);
         deliver(event);
@@ -135,10 +135,12 @@ describe("official @openiap/openflow-api client", () => {
     });
     expect(typeof id).toBe("string");
     const arrived = waitFor<any>((resolve) => (deliver = resolve), 5_000, "watch event");
+    await NoderedUtil.InsertOne({ collectionname: "entities", item: { _type: "unwatched", name: "u" } });
     await NoderedUtil.InsertOne({ collectionname: "entities", item: { _type: "watched", name: "w" } });
     const event = await arrived;
     expect(event.operationType).toBe("insert");
     expect(event.fullDocument.name).toBe("w");
+    expect(events).toHaveLength(1);
     await NoderedUtil.UnWatch({ id });
   });
 
