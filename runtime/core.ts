@@ -783,7 +783,8 @@ export class ClientCore implements RequestCore, PushCore {
   }
 
   private async registerSubscription(sub: QueueSubscription, options: CallOptions = {}): Promise<void> {
-    const viaGate = this.currentState === "open";
+    // During session restore the gate is shut on purpose; everyone else waits for the session like any request.
+    const viaGate = !this.establishing;
     const reply = (
       sub.kind === "queue"
         ? viaGate

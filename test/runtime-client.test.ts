@@ -268,6 +268,8 @@ describe("reconnect and session restore", () => {
     const named = await client.consumeQueue("named", () => undefined);
     const generated = await client.consumeQueue("", () => undefined);
     const firstGenerated = generated.queuename;
+    const exchange = await client.consumeExchange({ exchangename: "news", algorithm: "fanout" }, () => undefined);
+    expect(exchange.queuename).toBe("q.news");
     const events: unknown[] = [];
     const watch = await client.watchCollection("entities", [], (e) => events.push(e));
     server.conns[0]?.push("refreshtoken", { jwt: fakeJwt(77), user: { name: "tester" } });
@@ -294,6 +296,8 @@ describe("reconnect and session restore", () => {
     expect(generated.queuename).not.toBe(firstGenerated);
     expect(restarted.registered).toContain(generated.queuename);
     expect(watch.id).toBe("w1");
+    expect(restarted.conns[0]?.received.some((m) => m.command === "registerexchange" && JSON.parse(m.data ?? "{}").exchangename === "news")).toBe(true);
+    // registering while reconnecting waits for the session instead of failing
     restarted.conns[0]?.push("watchevent", { id: "w1", result: { operationType: "delete" } });
     await until(() => events.length === 1, 2000, "restored watch event");
     expect(states).toEqual(["reconnecting", "open"]);
@@ -383,5 +387,21 @@ describe("validation mode", () => {
     const client = await open({ validation: "warn", logger: { ...quiet, warn: (m) => warnings.push(m) } });
     await client.query({ collectionname: 5 as unknown as string, query: {} });
     expect(warnings.some((w) => w.includes("/collectionname must be string"))).toBe(true);
+  });
+});
+
+describe("registering while offline", () => {
+  it("consumeQueue during a reconnect waits for the session and then registers", async () => {
+    const client = await open({ reconnect: { initialDelayMs: 100, maxDelayMs: 100 } });
+    const port = server.port;
+    await server.stop();
+    await until(() => client.state === "reconnecting", 2000, "reconnecting");
+    const pending = client.consumeQueue("late", () => undefined);
+    const restarted = new ScriptedServer();
+    server = restarted;
+    await restarted.start(port);
+    const consumer = await pending;
+    expect(consumer.queuename).toBe("late");
+    expect(restarted.registered).toEqual(["late"]);
   });
 });
