@@ -179,6 +179,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
   checkUnknownKeywords(loaded, ajv, issues);
+  checkFormats(loaded, issues);
   checkRefs(loaded, byId, issues);
   checkNames(loaded, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
@@ -228,6 +229,21 @@ function locateAjvMessage(message: string, fileId: string, compiledAt: string): 
   const m = /at "([^"#]*)#([^"]*)"/.exec(message);
   if (!m || m[1] !== fileId) return compiledAt;
   return compiledAt + (m[2] ?? "");
+}
+
+/**
+ * The standalone validators must stay dependency-free ESM; ajv-formats' helpers would be `require()`d from it and are
+ * not inlined (emit/validators.ts), so `format` is refused here with its location.
+ */
+function checkFormats(loaded: LoadedSchemas, issues: SchemaIssue[]): void {
+  for (const file of loaded.files) {
+    if (file.path === META_PATH) continue;
+    walkSchema(file.json, (node, pointer) => {
+      if (node["format"] !== undefined) {
+        issues.push({ file: file.path, pointer: `${pointer}/format`, message: `"format" is not supported by the standalone validators (they would need ajv-formats at run time); use "pattern"` });
+      }
+    });
+  }
 }
 
 /** Keywords ajv does not know make strict mode fail without a location; find them here, with their pointer. */

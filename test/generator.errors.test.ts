@@ -115,6 +115,13 @@ const cases: [string, { breakIt: Break; want: RegExp[] }][] = [
     },
   ],
   [
+    "format is refused with its location",
+    {
+      breakIt: (t) => editJson(t, "defs/thing.json", (d) => (d["properties"].name.format = "date-time")),
+      want: [/defs\/thing\.json#\/properties\/name\/format: "format" is not supported/],
+    },
+  ],
+  [
     "invalid JSON Schema keyword value",
     {
       breakIt: (t) => editJson(t, "defs/thing.json", (d) => (d["properties"].name.type = "text")),
