@@ -210,6 +210,40 @@ describe("sessions and tokens", () => {
     expect((await c.request<any>("count", { collectionname: "shared", query: {} })).result).toBe(1);
   });
 
+  it("rejects expired tokens and refreshes before expiry (injected clock)", async () => {
+    let now = Date.parse("2030-01-01T00:00:00Z");
+    const local = await startServer({
+      users: [{ username: "u", password: "p" }],
+      now: () => now,
+      refreshCheckIntervalMs: 20,
+      heartbeat: { timeoutMs: 0, signinTimeoutMs: 0 },
+    });
+    try {
+      const peer = await rawPeer(local.url);
+      const signin = await peer.request("signin", { username: "u", password: "p" });
+      const token = signin.payload.jwt as string;
+      const claims = JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString());
+      expect(claims.exp - claims.iat).toBe(300);
+      expect(claims.iat).toBe(now / 1000);
+      // 30 s before expiry the connection gets a new short token pushed.
+      now += 271_000;
+      const pushed = await peer.next((f) => f.command === "refreshtoken");
+      expect(pushed.replyto).toBeUndefined();
+      const refreshed = JSON.parse(pushed.data as string);
+      expect(refreshed.jwt).not.toBe(token);
+      expect(refreshed.user.username).toBe("u");
+      // The old token, used per command after its expiry, is refused; the connection's new one works.
+      now += 40_000;
+      const expired = await peer.request("count", { collectionname: "x", query: {}, jwt: token });
+      expect(expired.command).toBe("error");
+      expect(expired.payload.message).toMatch(/^Discard count due to invalid or expired jwt .*"exp" claim timestamp check failed/);
+      expect((await peer.request("count", { collectionname: "x", query: {} })).command).toBe("count");
+      peer.close();
+    } finally {
+      await local.close();
+    }
+  });
+
   it("impersonates a user the caller may update", async () => {
     const bobId = (await admin.request<any>("query", { collectionname: "users", query: { username: "bob" } })).result[0]._id;
     const reply = await admin.request<any>("signin", { validate_only: true, jwt: admin.jwt, impersonate: bobId });
