@@ -1,0 +1,106 @@
+/**
+ * The client core driven by a manual clock over an in-memory fake socket: no real time, no network.
+ * Checks the timer budget (no per-request timers), and the heartbeat's ping / probe / dead sequence.
+ */
+import { describe, expect, it } from "vitest";
+import { ManualClock } from "../runtime/clock.js";
+import { connect, type OpenFlowClient } from "../runtime/index.js";
+import { encodeMessageText, parseFrame, type WireFrame } from "../runtime/framing.js";
+
+const quiet = { debug() {}, info() {}, warn() {}, error() {} };
+const flush = async () => {
+  for (let i = 0; i < 5; i++) await new Promise<void>((r) => queueMicrotask(r));
+};
+
+/** A fake WebSocket: opens on the next microtask, answers signin, records everything else. */
+function fakeSocketClass(sent: WireFrame[], sockets: { close(): void }[]) {
+  return class FakeSocket {
+    readyState = 0;
+    onopen: ((e: unknown) => void) | null = null;
+    onmessage: ((e: { data: unknown }) => void) | null = null;
+    onclose: ((e: { code?: number }) => void) | null = null;
+    onerror: ((e: unknown) => void) | null = null;
+    constructor(_url: string) {
+      sockets.push(this);
+      queueMicrotask(() => {
+        this.readyState = 1;
+        this.onopen?.({});
+      });
+    }
+    send(text: string): void {
+      const frame = parseFrame(text);
+      sent.push(frame);
+      if (frame.command === "signin") {
+        const data = JSON.stringify({ jwt: "j.w.t", user: { name: "fake" }, websocket_package_size: 1000 });
+        for (const reply of encodeMessageText({ id: `r-${frame.id}`, replyto: frame.id, command: "signin", data }, 1000)) {
+          queueMicrotask(() => this.onmessage?.({ data: reply }));
+        }
+      }
+    }
+    close(): void {
+      this.readyState = 3;
+      queueMicrotask(() => this.onclose?.({ code: 1006 }));
+    }
+  };
+}
+
+async function setup(): Promise<{ client: OpenFlowClient; clock: ManualClock; sent: WireFrame[]; sockets: { close(): void }[] }> {
+  const clock = new ManualClock(1_000_000);
+  const sent: WireFrame[] = [];
+  const sockets: { close(): void }[] = [];
+  const pending = connect("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, random: () => 0.5, logger: quiet, reconnect: { initialDelayMs: 1000, maxDelayMs: 1000 } });
+  await flush();
+  return { client: await pending, clock, sent, sockets };
+}
+
+describe("client core with a manual clock", () => {
+  it("100 pending requests use one timeout timer, plus the heartbeat's", async () => {
+    const { client, clock } = await setup();
+    const results = Array.from({ length: 100 }, (_, i) => client.request("query", { i }, { timeoutMs: 5000 + i }).catch((e: Error & { code: string }) => e.code));
+    await flush();
+    expect(clock.pendingTimers).toBe(2);
+    clock.advance(5000);
+    await flush();
+    clock.advance(200);
+    await flush();
+    expect(new Set(await Promise.all(results))).toEqual(new Set(["timeout"]));
+    client.close();
+    expect(clock.pendingTimers).toBe(0);
+  });
+
+  it("heartbeat: ping after 10 s of sending nothing, probe after 30 s of silence, dead and reconnect at 40 s", async () => {
+    const { client, clock, sent, sockets } = await setup();
+    const count = (command: string) => sent.filter((f) => f.command === command).length;
+    const states: string[] = [];
+    client.onStateChange((s) => states.push(s.state));
+    clock.advance(10_000);
+    expect(count("ping")).toBe(1);
+    expect(sent.at(-1)).toMatchObject({ command: "ping", count: 1, index: 0 });
+    expect(sent.at(-1)).not.toHaveProperty("data");
+    clock.advance(20_000);
+    expect(count("count")).toBe(1); // the liveness probe
+    expect(states).toEqual([]);
+    clock.advance(10_000);
+    await flush();
+    expect(states).toEqual(["reconnecting"]);
+    clock.advance(1000);
+    await flush();
+    await flush();
+    expect(states).toEqual(["reconnecting", "open"]);
+    expect(sockets).toHaveLength(2);
+    expect(count("signin")).toBe(2);
+    client.close();
+  });
+
+  it("inbound traffic keeps the connection alive without probes", async () => {
+    const { client, clock, sent, sockets } = await setup();
+    const socket = sockets[0] as unknown as { onmessage: (e: { data: unknown }) => void };
+    for (let t = 0; t < 12; t++) {
+      clock.advance(9_000);
+      socket.onmessage({ data: JSON.stringify({ id: `w${t}`, command: "watchevent", data: JSON.stringify({ id: "none", result: {} }) }) });
+    }
+    expect(sent.filter((f) => f.command === "count")).toHaveLength(0);
+    expect(client.state).toBe("open");
+    client.close();
+  });
+});
