@@ -190,6 +190,7 @@ export class ClientCore implements RequestCore, PushCore {
   private readonly pacer: Pacer;
   private heartbeat: Heartbeat | undefined;
   private heartbeatTimer: TimerHandle | undefined;
+  private sweepTimer: TimerHandle | undefined;
   private socket: SocketLike | undefined;
   private currentState: ConnectionState = "connecting";
   private establishing = false;
@@ -452,6 +453,8 @@ export class ClientCore implements RequestCore, PushCore {
   private stopHeartbeat(): void {
     if (this.heartbeatTimer !== undefined) this.clock.clearTimeout(this.heartbeatTimer);
     this.heartbeatTimer = undefined;
+    if (this.sweepTimer !== undefined) this.clock.clearTimeout(this.sweepTimer);
+    this.sweepTimer = undefined;
     this.heartbeat = undefined;
   }
 
@@ -607,6 +610,16 @@ export class ClientCore implements RequestCore, PushCore {
       return;
     }
     if (result.done) this.handle(result.message);
+    else if (!this.heartbeat && this.sweepTimer === undefined) this.armSweep();
+  }
+
+  /** Without a heartbeat (which sweeps on every tick), half-received messages still need their timeout. */
+  private armSweep(): void {
+    this.sweepTimer = this.clock.setTimeout(() => {
+      this.sweepTimer = undefined;
+      for (const partial of this.reassembler.sweep(this.clock.now())) this.failPartial(partial);
+      if (this.reassembler.pending > 0 && this.socket) this.armSweep();
+    }, Math.max(1, Math.ceil(this.o.limits.partialTimeoutMs / 2)));
   }
 
   private handle(message: WireMessage): void {

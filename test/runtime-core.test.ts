@@ -104,3 +104,23 @@ describe("client core with a manual clock", () => {
     client.close();
   });
 });
+
+describe("half-received replies", () => {
+  it("fail the request they answer after the partial timeout, also without a heartbeat", async () => {
+    const clock = new ManualClock(0);
+    const sent: WireFrame[] = [];
+    const sockets: { close(): void }[] = [];
+    const pending = connect("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, logger: quiet, heartbeat: false, limits: { partialTimeoutMs: 1000 } });
+    await flush();
+    const client = await pending;
+    const result = client.request("query", {}, { timeoutMs: 60_000 }).catch((e: Error & { code: string }) => `${e.code}: ${e.message}`);
+    await flush();
+    const request = sent.at(-1) as WireFrame;
+    const socket = sockets[0] as unknown as { onmessage: (e: { data: unknown }) => void };
+    socket.onmessage({ data: JSON.stringify({ id: "half", replyto: request.id, command: "query", data: "{", count: 2, index: 0 }) });
+    clock.advance(1500);
+    expect(await result).toMatch(/^timeout: message half \(query\) stayed incomplete: 1 of 2 chunks/);
+    client.close();
+    expect(clock.pendingTimers).toBe(0);
+  });
+});
