@@ -51,9 +51,14 @@ export const messagingHandlers: Record<string, Handler> = {
     }
     const expiration = typeof p.expiration === "number" && p.expiration > 0 ? p.expiration : ctx.server.options.defaultExpirationMs;
     const correlationId = str(p.correlationId) || newFrameId();
+    const bodyError = typeof data === "object" && data !== null ? (data as AnyDoc).error : undefined;
     ctx.server.broker.publish(
       { queuename, exchangename },
-      { data, replyto: str(p.replyto).toLowerCase(), correlationId, routingkey: str(p.routingkey), exchangename, expiresAt: ctx.server.now() + expiration },
+      {
+        data, replyto: str(p.replyto).toLowerCase(), correlationId, routingkey: str(p.routingkey), exchangename, expiresAt: ctx.server.now() + expiration,
+        // The real server copies the body's `error` onto the delivery (q.error = d.error).
+        ...(bodyError !== undefined && bodyError !== null ? { error: bodyError } : {}),
+      },
     );
     const reply: AnyDoc = { ...p, queuename, correlationId, data };
     delete reply.user;
