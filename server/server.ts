@@ -126,6 +126,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     ws.on("error", (err) => log.warn(`[${conn.id}] socket error: ${err.message}`));
   });
 
+  // Listen before starting any timer, so a failed start (port in use) leaves nothing running.
+  await new Promise<void>((resolve, reject) => {
+    const failed = (err: Error) => {
+      wss.close();
+      reject(err);
+    };
+    http.once("error", failed);
+    http.listen(resolved.port, resolved.host, () => {
+      http.off("error", failed);
+      resolve();
+    });
+  });
   const heartbeat = setInterval(() => {
     const now = server.now();
     const hb = resolved.heartbeat;
@@ -153,13 +165,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     });
   }, resolved.refreshCheckIntervalMs);
 
-  await new Promise<void>((resolve, reject) => {
-    http.once("error", reject);
-    http.listen(resolved.port, resolved.host, () => {
-      http.off("error", reject);
-      resolve();
-    });
-  });
   const address = http.address() as AddressInfo;
   const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `ws://${host}:${address.port}/`;

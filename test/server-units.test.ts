@@ -88,6 +88,18 @@ describe("options and CLI arguments", () => {
   });
 });
 
+describe("startServer", () => {
+  it("rejects when the port is taken", async () => {
+    const { startServer } = await import("../server/index.js");
+    const first = await startServer({ users: [{ username: "u", password: "p" }] });
+    try {
+      await expect(startServer({ port: first.port, users: [{ username: "u", password: "p" }] })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.close();
+    }
+  });
+});
+
 describe("openflow-spec serve", () => {
   function run(args: string[]) {
     return spawn(process.execPath, ["--import", "tsx", "cli/main.ts", "serve", ...args], { cwd: join(import.meta.dirname, ".."), stdio: ["ignore", "pipe", "pipe"] });
