@@ -432,8 +432,13 @@ describe("work items", () => {
     expect(Buffer.from(file.file, "base64").toString()).toBe("file in item");
     const ok = (await admin.request<any>("updateworkitem", { _id: high._id, state: "successful" })).result;
     expect(ok.state).toBe("successful");
+    expect(ok.nextrun).toBeUndefined();
     const copied = (await admin.request<any>("popworkitem", { wiq: "done" })).result;
-    expect(copied).toMatchObject({ name: "high", payload: { p: 1 } });
+    expect(copied).toMatchObject({ name: "high", payload: { p: 1 }, retries: 0, wiq: "done" });
+    expect(copied.success_wiq).toBeUndefined();
+    expect(copied.files[0]._id).not.toBe(high.files[0]._id);
+    const copiedFile = await admin.request<any>("getfile", { id: copied.files[0]._id });
+    expect(Buffer.from(copiedFile.file, "base64").toString()).toBe("file in item");
 
     const low = (await admin.request<any>("popworkitem", { wiq: "work" })).result;
     expect(low.name).toBe("low");
@@ -442,7 +447,8 @@ describe("work items", () => {
     expect((await admin.request<any>("popworkitem", { wiq: "work" })).result).toBeUndefined();
     expect((await failure(admin.request("updateworkitem", { _id: low._id, state: "new" }))).message).toMatch(/^Illegal state new on Workitem/);
     const ignoring = (await admin.request<any>("updateworkitem", { _id: low._id, state: "retry", ignoremaxretries: true })).result;
-    expect(ignoring.state).toBe("new");
+    expect(ignoring).toMatchObject({ state: "new", retries: 1, userid: null, username: null });
+    expect(typeof ignoring.nextrun).toBe("string");
     await admin.request("deleteworkitem", { _id: low._id });
     expect((await failure(admin.request("deleteworkitem", { _id: low._id }))).message).toMatch(/not found/);
   });

@@ -3,10 +3,10 @@
  * `fs.files`. Rights: adding and popping need invoke on the queue; items copy the queue's ACL.
  */
 import { inflateSync } from "node:zlib";
-import { addRight, aclAllows, Rights, WellknownIds, type Ace } from "../acl.js";
+import { addRight, aclAllows, rightsMask, Rights, WellknownIds, type Ace } from "../acl.js";
 import { USERS, type TokenUser } from "../auth.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
-import { prepareInsert, replaceDocument, saveHistory } from "../documents.js";
+import { prepareInsert, replaceDocument, saveHistory, stampModified } from "../documents.js";
 import { commandError } from "../errors.js";
 import { clone, type AnyDoc } from "../store.js";
 import { FILES, saveFileDocument } from "./files.js";
@@ -37,24 +37,26 @@ function dateField(value: unknown): string | undefined {
   return d.toISOString();
 }
 
+/** A readable queue by id, falling back to the (exact, case-sensitive) name like server-latest. */
 function findQueue(server: ServerContext, user: TokenUser, id: unknown, name: unknown): AnyDoc | undefined {
   const readable = (d: AnyDoc) => aclAllows(d._acl, user, Rights.read);
   if (str(id)) {
     const q = server.store.get(MQ, str(id) as string);
-    return q && q._type === "workitemqueue" && readable(q) ? q : undefined;
+    if (q && q._type === "workitemqueue" && readable(q)) return q;
   }
-  if (str(name)) {
-    const wanted = (str(name) as string).toLowerCase();
-    return server.store.all(MQ).find((d) => d._type === "workitemqueue" && String(d.name).toLowerCase() === wanted && readable(d));
-  }
+  if (str(name)) return server.store.all(MQ).find((d) => d._type === "workitemqueue" && d.name === name && readable(d));
   return undefined;
+}
+
+function queueNotFound(wiq: unknown, wiqid: unknown): Error {
+  return commandError(`Work item queue not found ${String(wiq ?? undefined)} (${String(wiqid ?? undefined)}) not found.`);
 }
 
 function queueForItem(ctx: HandlerContext, wiqid: unknown, wiq: unknown, right = Rights.invoke): AnyDoc {
   if (!str(wiqid) && !str(wiq)) throw commandError("wiq or wiqid is mandatory");
   const queue = findQueue(ctx.server, ctx.user, wiqid, wiq);
-  if (!queue) throw commandError(`Work item queue not found ${str(wiq) ?? ""} (${str(wiqid) ?? ""}) not found.`);
-  if (!aclAllows(queue._acl, ctx.user, right)) throw commandError(`Unknown work item queue or ${ctx.user.name} is missing invoke rights`);
+  if (!queue) throw queueNotFound(wiq, wiqid);
+  if (!aclAllows(queue._acl, ctx.user, right)) throw commandError(`Unknown work item queue or ${ctx.user.username} is missing invoke rights`);
   return queue;
 }
 
@@ -124,16 +126,35 @@ function createItem(ctx: HandlerContext, queue: AnyDoc, input: AnyDoc, defaults:
   return ctx.server.store.insert(WORKITEMS, doc);
 }
 
-/** On success/failure, copy the item into the configured success/failed queue as a new item. */
-function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc | undefined): void {
+/**
+ * On a change to successful/failed, duplicate the item into the success/failed queue (item fields win over the
+ * queue's): a new item in state `new`, retries 0, error fields and worker cleared, the target queue's ACL added,
+ * and its files copied (server-latest DuplicateWorkitem).
+ */
+function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): void {
   const kind = item.state === "successful" ? "success" : item.state === "failed" ? "failed" : undefined;
   if (!kind) return;
-  const id = str(item[`${kind}_wiqid`]) ?? str(queue?.[`${kind}_wiqid`]);
-  const name = str(item[`${kind}_wiq`]) ?? str(queue?.[`${kind}_wiq`]);
+  let id = str(item[`${kind}_wiqid`]) ?? str(queue[`${kind}_wiqid`]);
+  let name = str(item[`${kind}_wiq`]) ?? str(queue[`${kind}_wiq`]);
+  if (str(item[`${kind}_wiq`])) id = str(item[`${kind}_wiqid`]);
+  if (str(item[`${kind}_wiqid`])) name = str(item[`${kind}_wiq`]);
   if (!id && !name) return;
-  const target = findQueue(ctx.server, ctx.user, id, id ? undefined : name);
-  if (!target) return;
-  createItem(ctx, target, { name: item.name, payload: item.payload, priority: item.priority, files: (item.files as AnyDoc[] | undefined)?.map((f) => ({ filename: f.name, _id: f._id })) }, {});
+  const target = findQueue(ctx.server, ctx.user, id, name);
+  if (!target) throw queueNotFound(name, id);
+  const copy: AnyDoc = clone(item);
+  for (const key of ["_id", "success_wiqid", "success_wiq", "failed_wiqid", "failed_wiq", "errormessage", "errorsource", "errortype", "lastrun", "userid", "username"]) delete copy[key];
+  Object.assign(copy, { state: "new", retries: 0, wiq: target.name, wiqid: target._id, nextrun: new Date(ctx.server.now() + (num(target.initialdelay) ?? 0) * 1000).toISOString() });
+  const acl = clone((copy._acl as Ace[] | undefined) ?? []);
+  for (const ace of (target._acl as Ace[] | undefined) ?? []) addRight(acl, ace._id, ace.name ?? "", rightsMask(ace.rights));
+  copy._acl = acl;
+  const doc = prepareInsert(ctx.server, WORKITEMS, copy, ctx.user);
+  doc.files = ((item.files as AnyDoc[] | undefined) ?? []).map((f) => {
+    const bytes = ctx.server.files.get(String(f._id));
+    if (!bytes) return f;
+    const saved = saveFileDocument(ctx.server, ctx.user, String(f.name ?? f.filename), bytes, undefined, { _acl: clone(acl), wi: doc._id, wiq: target.name, wiqid: target._id });
+    return { name: f.name, filename: f.filename, _id: saved._id };
+  });
+  ctx.server.store.insert(WORKITEMS, doc);
 }
 
 function deleteItemFiles(server: ServerContext, item: AnyDoc): void {
@@ -160,26 +181,34 @@ export const workitemHandlers: Record<string, Handler> = {
     if (num(f.maxretries) === undefined) throw commandError("maxretries is mandatory");
     if (num(f.retrydelay) === undefined) throw commandError("retrydelay is mandatory");
     if (num(f.initialdelay) === undefined) throw commandError("initialdelay is mandatory");
-    if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && String(d.name).toLowerCase() === name.toLowerCase())) {
+    if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d.name === name)) {
       throw commandError(`Work item queue with name ${name} already exists`);
     }
-    let acl: Ace[] = Array.isArray(f._acl) ? clone(f._acl as Ace[]) : [];
-    addRight(acl, WellknownIds.workitem_queue_admins, "workitem queue admins", Rights.full);
+    let acl: Ace[] = [];
     const queue: AnyDoc = {
       _type: "workitemqueue", name, maxretries: (num(f.maxretries) as number) < 1 ? 3 : num(f.maxretries), retrydelay: num(f.retrydelay),
       initialdelay: num(f.initialdelay),
     };
     for (const key of ["workflowid", "robotqueue", "amqpqueue", "projectid", "success_wiq", "success_wiqid", "failed_wiq", "failed_wiqid", "packageid"]) {
-      if (typeof f[key] === "string") queue[key] = f[key];
+      if (typeof f[key] === "string" && !(key === "workflowid" && f[key] === "")) queue[key] = f[key];
     }
+    ctx.server.auth.ensureRole("workitem queue admins", WellknownIds.workitem_queue_admins);
     if (f.skiprole !== true) {
+      // The "<name> users" role: admins and the creator may manage it; the creator and the workitem queue admins
+      // are members; the role gets full control of the queue.
       const role = ctx.server.auth.ensureRole(`${name} users`);
+      const roleAcl = clone((role._acl as Ace[] | undefined) ?? []);
+      addRight(roleAcl, ctx.user._id, ctx.user.name, Rights.full);
+      ctx.server.store.replace(USERS, { ...ctx.server.store.get(USERS, String(role._id)), _acl: roleAcl }, "update");
       ctx.server.auth.addMember(String(role._id), { _id: ctx.user._id, name: ctx.user.name });
       ctx.server.auth.addMember(String(role._id), { _id: WellknownIds.workitem_queue_admins, name: "workitem queue admins" });
       acl = addRight(acl, String(role._id), String(role.name), Rights.full);
       queue.usersrole = role._id;
+    } else {
+      addRight(acl, WellknownIds.workitem_queue_admins, "workitem queue admins", Rights.full);
     }
-    queue._acl = acl;
+    // A given _acl replaces the computed one (server-latest); the creator and admins are added on insert.
+    queue._acl = Array.isArray(f._acl) ? clone(f._acl as Ace[]) : acl;
     const result = ctx.server.store.insert(MQ, prepareInsert(ctx.server, MQ, queue, ctx.user));
     return { ...p, result };
   },
@@ -200,12 +229,16 @@ export const workitemHandlers: Record<string, Handler> = {
     if (!aclAllows(original._acl, ctx.user, Rights.update)) throw commandError(`Access denied, no authorization to update work item queue ${String(original.name)}`);
     const next = clone(original);
     if (str(f._id) && str(f.name) && f.name !== original.name) {
-      if (ctx.server.store.all(MQ).some((d) => d._id !== original._id && String(d.name).toLowerCase() === String(f.name).toLowerCase())) {
+      if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d._id !== original._id && d.name === f.name)) {
         throw commandError(`Work item queue with name ${String(f.name)} already exists`);
       }
       next.name = f.name;
     }
-    for (const key of ["workflowid", "robotqueue", "amqpqueue", "projectid"]) next[key] = f[key] ?? null;
+    // Always overwritten, like server-latest: a missing value removes the field.
+    for (const key of ["workflowid", "robotqueue", "amqpqueue", "projectid"]) {
+      if (f[key] === undefined || (key === "workflowid" && (f[key] === null || f[key] === ""))) delete next[key];
+      else next[key] = f[key];
+    }
     for (const key of ["maxretries", "retrydelay", "initialdelay"]) if (num(f[key]) !== undefined) next[key] = num(f[key]);
     for (const pair of ["success", "failed"]) {
       if (f[`${pair}_wiq`] === null) {
@@ -229,17 +262,21 @@ export const workitemHandlers: Record<string, Handler> = {
 
   deleteworkitemqueue(ctx) {
     const p = ctx.payload;
-    const id = p._id ?? p.wiqid;
-    const name = p.name ?? p.wiq;
-    if (!str(id) && !str(name)) throw commandError("Name or _id is mandatory");
-    const queue = findQueue(ctx.server, ctx.user, id, str(id) ? undefined : name);
-    if (!queue) throw commandError(`Work item queue ${String(str(id) ?? name)} not found.`);
+    const id = str(p.wiqid) ?? str(p._id);
+    const name = str(p.wiq) ?? str(p.name);
+    if (!id && !name) throw commandError("Name or _id is mandatory");
+    const queue = id ? findQueue(ctx.server, ctx.user, id, undefined) : findQueue(ctx.server, ctx.user, undefined, name);
+    if (!queue) throw commandError(id ? `Work item queue with _id ${id} not found.` : `Work item queue with name ${name} not found.`);
     if (!aclAllows(queue._acl, ctx.user, Rights.delete)) throw commandError(`Access denied, no authorization to delete work item queue ${String(queue.name)}`);
-    const items = ctx.server.store.all(WORKITEMS).filter((i) => i.wiqid === queue._id);
+    const items = ctx.server.store.all(WORKITEMS).filter((i) => i._type === "workitem" && i.wiqid === queue._id);
     if (items.length > 0 && p.purge !== true) throw commandError(`Work item queue ${String(queue.name)} is not empty, enable purge to delete`);
     for (const item of items) {
       deleteItemFiles(ctx.server, item);
       ctx.server.store.remove(WORKITEMS, String(item._id));
+    }
+    for (const file of ctx.server.store.all(FILES).filter((f) => (f.metadata as AnyDoc | undefined)?.wiqid === queue._id)) {
+      ctx.server.store.remove(FILES, String(file._id));
+      ctx.server.files.removeContent(String(file._id));
     }
     saveHistory(ctx.server, MQ, queue, ctx.user, true);
     ctx.server.store.remove(MQ, String(queue._id));
@@ -272,77 +309,103 @@ export const workitemHandlers: Record<string, Handler> = {
 
   popworkitem(ctx) {
     const p = ctx.payload;
-    const queue = queueForItem(ctx, p.wiqid, p.wiq);
+    if (!str(p.wiqid) && !str(p.wiq)) throw commandError("wiq or wiqid is mandatory");
+    const queue = findQueue(ctx.server, ctx.user, p.wiqid, p.wiq);
+    if (!queue) throw queueNotFound(p.wiq, p.wiqid);
     const now = new Date(ctx.server.now()).toISOString();
+    // Readable new items due now, lowest priority first (a stable sort keeps insertion order among equals).
     const candidates = ctx.server.store
       .all(WORKITEMS)
-      .filter((i) => i.wiqid === queue._id && i.state === "new" && (i.nextrun === null || i.nextrun === undefined || String(i.nextrun) <= now))
-      .filter((i) => aclAllows(i._acl, ctx.user, Rights.invoke));
-    candidates.sort((a, b) => Number(a.priority ?? 2) - Number(b.priority ?? 2) || String(a.nextrun ?? a._created).localeCompare(String(b.nextrun ?? b._created)));
+      .filter((i) => i._type === "workitem" && i.wiqid === queue._id && i.state === "new" && typeof i.nextrun === "string" && i.nextrun <= now)
+      .filter((i) => aclAllows(i._acl, ctx.user, Rights.read))
+      .sort((a, b) => Number(a.priority ?? 2) - Number(b.priority ?? 2));
     const picked = candidates[0];
     const reply: AnyDoc = { ...p };
     if (!picked) return reply;
-    // Handlers of one server run one at a time, so the check-and-set above cannot hand out an item twice.
+    if (!aclAllows(picked._acl, ctx.user, Rights.invoke)) {
+      throw commandError(`Access denied popping workitem ${String(picked._id)} ${ctx.user.username} is missing invoke rights)`);
+    }
+    // Handlers of one server run one at a time, so this check-and-set cannot hand out an item twice.
     const next: AnyDoc = { ...clone(picked), state: "processing", userid: ctx.user._id, username: ctx.user.name, lastrun: now };
-    next._modified = now;
-    next._modifiedby = ctx.user.name;
-    next._modifiedbyid = ctx.user._id;
-    next._version = Number(picked._version ?? 0) + 1;
+    delete next.nextrun;
+    if (typeof next.payload !== "object" || next.payload === null) next.payload = { value: next.payload };
+    next.retries ??= 0;
+    next.priority ??= 2;
+    stampModified(ctx.server, next, picked, ctx.user);
     reply.result = publicItem(ctx.server.store.replace(WORKITEMS, next, "update"));
     return reply;
   },
 
+  /** States and retries exactly as server-latest's UpdateWorkitem (COMMANDS.md G). */
   updateworkitem(ctx) {
     const p = ctx.payload;
     const id = str(p._id);
     if (!id) throw commandError("_id is mandatory");
     const original = ctx.server.store.get(WORKITEMS, id);
-    if (!original || !aclAllows(original._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
-    if (!aclAllows(original._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item or  ${ctx.user.name} is missing invoke rights`);
-    const queue = ctx.server.store.get(MQ, String(original.wiqid));
+    if (!original || original._type !== "workitem" || !aclAllows(original._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
+    const queue = findQueue(ctx.server, ctx.user, original.wiqid, original.wiq);
+    if (!queue) throw queueNotFound(original.wiq, original.wiqid);
     const item = clone(original);
+    for (const key of ["failed_wiq", "failed_wiqid", "success_wiq", "success_wiqid"]) if (typeof p[key] === "string") item[key] = p[key];
+    // The item is checked against (and takes) the queue's ACL.
+    item._acl = clone(queue._acl);
+    if (!aclAllows(item._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item or  ${ctx.user.username} is missing invoke rights`);
+    item.wiq = queue.name;
+    item.wiqid = queue._id;
     if (str(p.name)) item.name = p.name;
-    if (p.payload !== undefined && p.payload !== null) item.payload = typeof p.payload === "object" && !Array.isArray(p.payload) ? p.payload : { value: p.payload };
-    for (const key of ["errormessage", "errorsource"]) if (typeof p[key] === "string") item[key] = p[key];
-    if (typeof p.errortype === "string" && p.errortype !== "") item.errortype = p.errortype;
-    if (str(item.errormessage) && !str(item.errortype)) item.errortype = "application";
-    // Q12: both are read and `priority` wins, so api-latest's send priority overrides wipriority.
-    const priority = num(p.priority) ?? num(p.wipriority);
-    if (priority !== undefined) item.priority = priority;
-    for (const key of ["success_wiq", "success_wiqid", "failed_wiq", "failed_wiqid"]) {
-      if (p[key] === "") delete item[key];
-      else if (typeof p[key] === "string") item[key] = p[key];
+    if (p.payload !== undefined && p.payload !== null) item.payload = p.payload;
+    if (typeof item.payload !== "object" || item.payload === null || Array.isArray(item.payload)) item.payload = { value: item.payload };
+    if (p.errormessage !== undefined && p.errormessage !== null) {
+      item.errormessage = p.errormessage;
+      item.errortype = str(p.errortype) ?? "application";
     }
-    const ignoremax = p.ignoremaxretries === true;
-    const previousState = String(original.state);
-    if (p.state !== undefined && p.state !== null && p.state !== "") {
-      const state = String(p.state).toLowerCase();
-      if (!STATES.has(state) || (state === "new" && previousState !== "new")) {
-        throw commandError(`Illegal state ${String(p.state)} on Workitem, must be failed, successful, processing or retry`);
+    if (p.errorsource !== undefined && p.errorsource !== null) item.errorsource = p.errorsource;
+    // Q12: wipriority is read, then priority overrides it (api-latest always sends its send priority there).
+    if (num(p.wipriority) !== undefined) item.priority = num(p.wipriority);
+    if (num(p.priority) !== undefined) item.priority = num(p.priority);
+    if (num(item.priority) === undefined) item.priority = 2;
+    const oldState = String(original.state);
+    if (str(p.state)) {
+      let state = String(p.state).toLowerCase();
+      if (!(state === "new" && oldState === "new") && !["failed", "successful", "retry", "processing"].includes(state)) {
+        throw commandError(`Illegal state ${state} on Workitem, must be failed, successful, processing or retry`);
       }
+      if (p.errortype === "business" && state === "retry" && p.ignoremaxretries !== true) state = "failed";
       if (state === "retry") {
-        if (item.errortype === "business" && !ignoremax) {
-          item.state = "failed";
+        const retries = num(item.retries) ?? 0;
+        if (retries + 1 < (num(queue.maxretries) ?? 3) || p.ignoremaxretries === true) {
+          item.retries = retries + 1;
+          item.state = "new";
+          item.userid = null;
+          item.username = null;
+          item.nextrun = dateField(p.nextrun) ?? new Date(ctx.server.now() + (num(queue.retrydelay) ?? 0) * 1000).toISOString();
         } else {
-          item.retries = Number(item.retries ?? 0) + 1;
-          const maxretries = Number(queue?.maxretries ?? 3);
-          if (ignoremax || (item.retries as number) < maxretries) {
-            item.state = "new";
-            const retrydelay = Number(queue?.retrydelay ?? 0);
-            item.nextrun = dateField(p.nextrun) ?? new Date(ctx.server.now() + retrydelay * 1000).toISOString();
-          } else {
-            item.state = "failed";
-          }
+          item.retries = retries;
+          item.state = "failed";
         }
       } else {
         item.state = state;
       }
+      if (oldState !== "processing" && state === "processing") item.lastrun = new Date(ctx.server.now()).toISOString();
     }
-    if (p.files !== undefined && p.files !== null && queue) {
-      item.files = [...((item.files as AnyDoc[] | undefined) ?? []), ...storeFiles(ctx, p.files, item, queue)];
+    if (p.files !== undefined && p.files !== null) {
+      // A file with the same name replaces the item's earlier one.
+      const incoming = storeFiles(ctx, p.files, item, queue);
+      const names = new Set(incoming.map((f) => f.name));
+      const kept = ((item.files as AnyDoc[] | undefined) ?? []).filter((f) => {
+        if (!names.has(f.name)) return true;
+        const doc = ctx.server.store.get(FILES, String(f._id));
+        if (doc && !incoming.some((n) => n._id === f._id)) {
+          ctx.server.store.remove(FILES, String(f._id));
+          ctx.server.files.removeContent(String(f._id));
+        }
+        return false;
+      });
+      item.files = [...kept, ...incoming];
     }
+    if (item.state !== "new") delete item.nextrun;
     const updated = replaceDocument(ctx.server, WORKITEMS, original, item, ctx.user);
-    if (updated.state !== previousState) copyToFollowUp(ctx, updated, queue);
+    if (updated.state !== oldState) copyToFollowUp(ctx, updated, queue);
     const reply: AnyDoc = { ...p, result: publicItem(updated) };
     delete reply.files;
     return reply;
@@ -353,8 +416,9 @@ export const workitemHandlers: Record<string, Handler> = {
     const id = str(p._id);
     if (!id) throw commandError("_id is mandatory");
     const item = ctx.server.store.get(WORKITEMS, id);
-    if (!item || !aclAllows(item._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
-    if (!aclAllows(item._acl, ctx.user, Rights.invoke | Rights.delete)) throw commandError(`Unknown work item or  ${ctx.user.name} is missing invoke and delete rights`);
+    if (!item || item._type !== "workitem" || !aclAllows(item._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
+    if (!aclAllows(item._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item or  ${ctx.user.username} is missing invoke rights`);
+    if (!aclAllows(item._acl, ctx.user, Rights.delete)) throw commandError("Unknown work item or access denied");
     deleteItemFiles(ctx.server, item);
     saveHistory(ctx.server, WORKITEMS, item, ctx.user, true);
     ctx.server.store.remove(WORKITEMS, id);
