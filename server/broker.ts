@@ -99,13 +99,13 @@ export class Broker {
   }
 
   /** Declare an exchange and (when `addqueue`) bind a new auto-named queue that this connection consumes. */
-  registerExchange(conn: Connection, name: string, algorithm: string, routingkey: string, addqueue: boolean): string {
-    if (name === "") throw commandError("exchangename is mandatory");
-    if (name === "openflow") throw commandError("Access denied");
-    if (algorithm === "header" || algorithm === "headers") throw unsupportedError("registerexchange with algorithm header");
-    if (algorithm !== "direct" && algorithm !== "fanout" && algorithm !== "topic") {
-      throw commandError(algorithm ? `invalid algorithm ${algorithm}` : "algorithm is mandatory, as either direct, fanout, topic or header");
-    }
+  registerExchange(conn: Connection, name: string, algorithm: string, routingkey: string, addqueue: boolean): { exchangename: string; queuename: string } {
+    if (name === "" || name.toLowerCase() === "openflow") throw commandError("Access denied");
+    if (algorithm === "") throw commandError("algorithm is mandatory, as either direct, fanout, topic or header");
+    if (algorithm === "header") throw unsupportedError("registerexchange with algorithm header");
+    if (algorithm !== "direct" && algorithm !== "fanout" && algorithm !== "topic") throw commandError("invalid algorithm must be either direct, fanout, topic or header");
+    // Publishing lower-cases exchange names (server-latest), so registration does too.
+    name = name.toLowerCase();
     let exchange = this.exchanges.get(name);
     if (!exchange) {
       exchange = { name, algorithm, bindings: [] };
@@ -113,10 +113,10 @@ export class Broker {
     } else if (exchange.algorithm !== algorithm) {
       throw commandError(`exchange ${name} already exists with algorithm ${exchange.algorithm}`);
     }
-    if (!addqueue) return "";
+    if (!addqueue) return { exchangename: name, queuename: "" };
     const queuename = this.registerQueue(conn, "");
     exchange.bindings.push({ queue: queuename, routingkey, conn });
-    return queuename;
+    return { exchangename: name, queuename };
   }
 
   /** Stop this connection's consumption of `name`; its own auto-named queue is deleted. */
@@ -131,7 +131,7 @@ export class Broker {
   /** Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange. */
   publish(target: { queuename: string; exchangename: string }, message: BrokerMessage): void {
     if (target.exchangename !== "") {
-      const exchange = this.exchanges.get(target.exchangename);
+      const exchange = this.exchanges.get(target.exchangename.toLowerCase());
       if (!exchange) throw commandError(`Unknown exchange ${target.exchangename} or access denied`);
       const routed = new Set<string>();
       for (const b of exchange.bindings) {

@@ -17,10 +17,9 @@ export const messagingHandlers: Record<string, Handler> = {
 
   registerexchange(ctx) {
     const p = ctx.payload;
-    const exchangename = str(p.exchangename);
     const addqueue = p.addqueue !== false;
-    const queuename = ctx.server.broker.registerExchange(ctx.conn, exchangename, str(p.algorithm), str(p.routingkey), addqueue);
-    return { ...p, exchangename, queuename };
+    const registered = ctx.server.broker.registerExchange(ctx.conn, str(p.exchangename), str(p.algorithm), str(p.routingkey), addqueue);
+    return { ...p, routingkey: str(p.routingkey), ...registered };
   },
 
   closequeue(ctx) {
@@ -36,7 +35,9 @@ export const messagingHandlers: Record<string, Handler> = {
     if (str(p.exchangename) === "" && str(p.exchange) !== "") p.exchangename = p.exchange;
     delete p.exchange;
     const queuename = str(p.queuename).toLowerCase();
-    const exchangename = str(p.exchangename);
+    const exchangename = str(p.exchangename).toLowerCase();
+    const replyto = str(p.replyto).toLowerCase();
+    if (queuename === "openflow" || exchangename === "openflow" || replyto === "openflow") throw commandError("Access denied");
     if (queuename === "" && exchangename === "") throw commandError("queuename or exchange must be given");
     let data: unknown = p.data;
     if (typeof data === "string") {
@@ -55,12 +56,14 @@ export const messagingHandlers: Record<string, Handler> = {
     ctx.server.broker.publish(
       { queuename, exchangename },
       {
-        data, replyto: str(p.replyto).toLowerCase(), correlationId, routingkey: str(p.routingkey), exchangename, expiresAt: ctx.server.now() + expiration,
+        data, replyto, correlationId, routingkey: str(p.routingkey), exchangename, expiresAt: ctx.server.now() + expiration,
         // The real server copies the body's `error` onto the delivery (q.error = d.error).
         ...(bodyError !== undefined && bodyError !== null ? { error: bodyError } : {}),
       },
     );
     const reply: AnyDoc = { ...p, queuename, correlationId, data };
+    if (exchangename !== "") reply.exchangename = exchangename;
+    if (replyto !== "") reply.replyto = replyto;
     delete reply.user;
     return reply;
   },
