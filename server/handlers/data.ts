@@ -272,9 +272,9 @@ export const dataHandlers: Record<string, Handler> = {
     const collection = resolveCollection(p.collectionname);
     const id = typeof p.id === "string" && p.id !== "" ? p.id : typeof p._id === "string" && p._id !== "" ? p._id : "";
     if (!id) throw commandError("id cannot be null");
-    if (collection === "mq") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
     const doc = ctx.server.store.get(collection, id);
     if (!doc || !aclAllows(aclOf(collection, doc), ctx.user, Rights.delete)) throw commandError("item not found, or Access Denied");
+    if (collection === "mq" && doc._type === "workitemqueue") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
     deleteDocument(ctx.server, collection, doc, ctx.user);
     const reply: AnyDoc = { ...removeFields(p, "id"), affectedrows: 1 };
     // server-latest echoes the jwt in this one reply (COMMANDS.md A.2).
@@ -288,7 +288,6 @@ export const dataHandlers: Record<string, Handler> = {
     const hasIds = Array.isArray(p.ids) && p.ids.length > 0;
     const hasQuery = p.query !== undefined && p.query !== null && p.query !== "";
     if (!hasIds && !hasQuery) throw commandError("id cannot be null");
-    if (collection === "mq") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
     let targets: AnyDoc[];
     if (hasIds) {
       const ids = new Set((p.ids as unknown[]).map(String));
