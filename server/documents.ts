@@ -69,7 +69,8 @@ export function prepareInsert(server: ServerContext, collection: string, item: A
   const doc = clone(item);
   if (doc._id === undefined || doc._id === null || doc._id === "") doc._id = newObjectId(server.now());
   else doc._id = String(doc._id);
-  if (typeof doc._type !== "string" || doc._type === "") doc._type = "unknown";
+  // server-latest's ensureResource: missing type -> "unknown", and types are lower case.
+  doc._type = typeof doc._type === "string" && doc._type !== "" ? doc._type.toLowerCase() : "unknown";
   const stamp = server.stamp();
   doc._created = stamp;
   doc._createdby = user.name;
