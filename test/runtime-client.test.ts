@@ -405,3 +405,32 @@ describe("registering while offline", () => {
     expect(restarted.registered).toEqual(["late"]);
   });
 });
+
+describe("server-side queue loss and generic handlers", () => {
+  it("queueclosed emits an event and the consumer is registered again", async () => {
+    const client = await open();
+    const closed: string[] = [];
+    client.on("queueclosed", (e) => closed.push(e.queuename));
+    const consumer = await client.consumeQueue("jobs", () => undefined);
+    server.conns[0]?.push("queueclosed", { queuename: "jobs" });
+    await until(() => closed.length === 1, 2000, "queueclosed event");
+    await until(() => server.registered.filter((q) => q === "jobs").length === 2 && consumer.active, 3000, "re-registration");
+    expect(server.conns[0]?.received.some((m) => m.command === "queueclosed")).toBe(false);
+  });
+
+  it("onCommand handlers answer server commands: return value is the reply, throwing replies error", async () => {
+    const client = await open();
+    client.onCommand("customping", (payload) => ({ pong: (payload as { n: number }).n + 1 }));
+    client.onCommand("failing", () => {
+      throw new Error(`nope ${fakeJwt(3)}`);
+    });
+    const conn = server.conns[0];
+    const a = conn?.push("customping", { n: 1 });
+    const b = conn?.push("failing", {});
+    await until(() => (conn?.received.filter((m) => m.replyto === a || m.replyto === b).length ?? 0) === 2, 2000, "handler replies");
+    expect(JSON.parse(conn?.received.find((m) => m.replyto === a)?.data ?? "{}")).toEqual({ pong: 2 });
+    const failure = conn?.received.find((m) => m.replyto === b);
+    expect(failure?.command).toBe("error");
+    expect(failure?.data).toBe("nope [redacted]");
+  });
+});
