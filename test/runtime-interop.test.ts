@@ -70,3 +70,15 @@ describe("interop with the official client", () => {
     expect(replies[0]).toMatchObject({ correlationId: "corr-2", data: { tripled: 15 } });
   });
 });
+
+describe("heartbeat against the project server", () => {
+  it("the liveness probe is answered, so an idle connection stays up (server-latest ignores ping)", async () => {
+    const states: string[] = [];
+    const idle = await connect(server.url, { ...USER, logLevel: "error", heartbeat: { intervalMs: 40, idleTimeoutMs: 60, probeTimeoutMs: 300 } });
+    idle.onStateChange((s) => states.push(s.state));
+    await new Promise((r) => setTimeout(r, 700));
+    expect(states).toEqual([]);
+    expect(idle.state).toBe("open");
+    idle.close();
+  });
+});
