@@ -101,6 +101,7 @@ export function sendError(server: ServerContext, conn: Connection, id: string, c
   if (server.options.errorStyle === "2021") {
     const payload: AnyDoc = { ...(echo ?? {}), error: text };
     delete payload.jwt;
+    delete payload.password;
     conn.reply(id, command, payload);
     return;
   }

@@ -196,6 +196,7 @@ describe("2021 style", () => {
     const bad = await peer.request("signin", { username: "admin", password: "nope" });
     expect(bad.command).toBe("signin");
     expect(bad.payload.error).toBe("admin failed logging in using local");
+    expect(bad.payload.password).toBeUndefined();
     await peer.request("signin", { username: "admin", password: "pw-admin" });
     const unknown = await peer.request("frobnicate", {});
     expect(unknown).toMatchObject({ command: "error", payload: { message: "Unknown command frobnicate" } });
