@@ -180,6 +180,26 @@ interface PartialMessage {
   startedAt: number;
 }
 
+/**
+ * Why the reassembler refused a frame; carried as `details.reason` of its "protocol" OpenFlowError so callers
+ * (the capture validator) can classify faults without reading message text.
+ */
+export type ReassemblyFault =
+  | "count-invalid"
+  | "index-out-of-range"
+  | "too-many-chunks"
+  | "too-large"
+  | "too-many-partial"
+  | "chunk-mismatch"
+  | "chunk-duplicate";
+
+/** The fault reason of an error thrown by `Reassembler.push`, if it is one. */
+export function reassemblyFault(error: unknown): ReassemblyFault | undefined {
+  if (!(error instanceof OpenFlowError) || typeof error.details !== "object" || error.details === null) return undefined;
+  const reason = (error.details as { reason?: unknown }).reason;
+  return typeof reason === "string" ? (reason as ReassemblyFault) : undefined;
+}
+
 /** Outcome of feeding one frame. */
 export type ReassemblyResult = { done: true; message: WireMessage } | { done: false };
 
@@ -208,42 +228,42 @@ export class Reassembler {
     const data = frame.data;
     if (!Number.isInteger(count) || count < 1) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `count must be an integer >= 1, got ${String(count)}`, "/count");
+      throw protocol("count-invalid", id, frame.command, `count must be an integer >= 1, got ${String(count)}`, "/count");
     }
     if (!Number.isInteger(index) || index < 0 || index >= count) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `index ${String(index)} is outside 0..${count - 1}`, "/index");
+      throw protocol("index-out-of-range", id, frame.command, `index ${String(index)} is outside 0..${count - 1}`, "/index");
     }
     if (count > this.limits.maxChunks) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `count ${count} exceeds the limit of ${this.limits.maxChunks} chunks`, "/count");
+      throw protocol("too-many-chunks", id, frame.command, `count ${count} exceeds the limit of ${this.limits.maxChunks} chunks`, "/count");
     }
     const length = typeof data === "string" ? data.length : 0;
     if (count === 1 && !this.partials.has(id)) {
       if (length > this.limits.maxMessageChars) {
-        throw protocol(id, frame.command, `message of ${length} characters exceeds the limit of ${this.limits.maxMessageChars}`, "/data");
+        throw protocol("too-large", id, frame.command, `message of ${length} characters exceeds the limit of ${this.limits.maxMessageChars}`, "/data");
       }
       return { done: true, message: messageOf(frame, data) };
     }
     let partial = this.partials.get(id);
     if (!partial) {
       if (this.partials.size >= this.limits.maxPartialMessages) {
-        throw protocol(id, frame.command, `more than ${this.limits.maxPartialMessages} messages half-received at once`);
+        throw protocol("too-many-partial", id, frame.command, `more than ${this.limits.maxPartialMessages} messages half-received at once`);
       }
       partial = { header: messageOf(frame, undefined), count, pieces: new Array(count), received: 0, chars: 0, startedAt: now };
       this.partials.set(id, partial);
     } else if (partial.count !== count || partial.header.command !== frame.command || (partial.header.replyto || null) !== (frame.replyto || null)) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `chunk ${index} disagrees with earlier chunks of the same id (count, command or replyto)`, "/count");
+      throw protocol("chunk-mismatch", id, frame.command, `chunk ${index} disagrees with earlier chunks of the same id (count, command or replyto)`, "/count");
     }
     if (partial.pieces[index] !== undefined) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `duplicate chunk ${index} of ${count}`, "/index");
+      throw protocol("chunk-duplicate", id, frame.command, `duplicate chunk ${index} of ${count}`, "/index");
     }
     partial.chars += length;
     if (partial.chars > this.limits.maxMessageChars) {
       this.partials.delete(id);
-      throw protocol(id, frame.command, `message exceeds the limit of ${this.limits.maxMessageChars} characters`, "/data");
+      throw protocol("too-large", id, frame.command, `message exceeds the limit of ${this.limits.maxMessageChars} characters`, "/data");
     }
     partial.pieces[index] = typeof data === "string" ? data : "";
     partial.received += 1;
@@ -275,6 +295,11 @@ export class Reassembler {
   }
 
   /** Forget everything (connection closed). */
+  /** Forget one half-received message (a caller that gave up on it). Returns whether it was pending. */
+  drop(id: string): boolean {
+    return this.partials.delete(id);
+  }
+
   clear(): void {
     this.partials.clear();
   }
@@ -290,8 +315,8 @@ function messageOf(frame: WireFrame, data: string | null | undefined): WireMessa
   return message;
 }
 
-function protocol(id: string, command: string, what: string, pointer?: string): OpenFlowError {
-  return new OpenFlowError("protocol", `message ${id} (${command}): ${what}`, { id, command, pointer });
+function protocol(reason: ReassemblyFault, id: string, command: string, what: string, pointer?: string): OpenFlowError {
+  return new OpenFlowError("protocol", `message ${id} (${command}): ${what}`, { id, command, pointer, details: { reason } });
 }
 
 let idPrefix: string | undefined;

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OpenFlowError } from "../runtime/errors.js";
-import { chunkString, encodeMessage, encodeMessageText, parseFrame, Reassembler, type WireFrame } from "../runtime/framing.js";
+import { chunkString, encodeMessage, encodeMessageText, parseFrame, Reassembler, reassemblyFault, type WireFrame } from "../runtime/framing.js";
 
 /** Any UTF-16 string: lone surrogates, pairs, line separators, ASCII. */
 const anyUtf16 = fc.array(
@@ -152,5 +152,47 @@ describe("framing edge cases", () => {
       if (res.done) out = res.message.data;
     }
     expect(out).toBe(data);
+  });
+});
+
+describe("reassembler faults and drop", () => {
+  const chunk = (index: number, data: string, count = 3): WireFrame => ({ id: "m1", command: "query", data, count, index });
+
+  it("names the fault in details.reason so callers need not read message text", () => {
+    const cases: [string, (r: Reassembler) => void][] = [
+      ["chunk-duplicate", (r) => { r.push(chunk(0, "a"), 0); r.push(chunk(0, "a"), 0); }],
+      ["chunk-mismatch", (r) => { r.push(chunk(0, "a"), 0); r.push(chunk(1, "b", 4), 0); }],
+      ["index-out-of-range", (r) => { r.push(chunk(3, "a"), 0); }],
+      ["count-invalid", (r) => { r.push({ id: "m1", command: "query", count: 0, index: 0 }, 0); }],
+      ["too-many-chunks", (r) => { r.push(chunk(0, "a", 11), 0); }],
+      ["too-large", (r) => { r.push(chunk(0, "abcdef"), 0); r.push(chunk(1, "ghijkl"), 0); }],
+    ];
+    for (const [reason, run] of cases) {
+      const reassembler = new Reassembler({ maxChunks: 10, maxMessageChars: 10 });
+      let caught: unknown;
+      try {
+        run(reassembler);
+      } catch (err) {
+        caught = err;
+      }
+      expect(OpenFlowError.is(caught, "protocol"), reason).toBe(true);
+      expect(reassemblyFault(caught), reason).toBe(reason);
+    }
+    expect(reassemblyFault(new OpenFlowError("protocol", "other"))).toBeUndefined();
+  });
+
+  it("drop forgets one half-received message and leaves the others", () => {
+    const reassembler = new Reassembler();
+    reassembler.push(chunk(0, "a"), 0);
+    reassembler.push({ ...chunk(0, "x"), id: "m2" }, 0);
+    expect(reassembler.pending).toBe(2);
+    expect(reassembler.drop("m1")).toBe(true);
+    expect(reassembler.drop("m1")).toBe(false);
+    expect(reassembler.pending).toBe(1);
+    // m1 starts afresh: its old chunk 0 is gone, so a new chunk 0 is not a duplicate.
+    expect(reassembler.push(chunk(0, "A"), 0)).toEqual({ done: false });
+    reassembler.push(chunk(1, "B"), 0);
+    const done = reassembler.push(chunk(2, "C"), 0);
+    expect(done).toMatchObject({ done: true, message: { id: "m1", data: "ABC" } });
   });
 });

@@ -7,7 +7,7 @@
  * Memory is bounded: half-received messages, waiting requests and broken-message markers each have a cap; when a
  * cap is hit the oldest entry is evicted (with a finding when that loses a check).
  */
-import { Reassembler, type WireFrame, type WireMessage } from "../runtime/framing.js";
+import { Reassembler, reassemblyFault, type ReassemblyFault, type WireFrame, type WireMessage } from "../runtime/framing.js";
 import { OpenFlowError } from "../runtime/errors.js";
 import { defaultCatalog, type Catalog, type CommandInfo } from "./catalog.js";
 import { finding, type Direction, type Finding, type FindingCode, type Origin } from "./findings.js";
@@ -220,7 +220,7 @@ export class CaptureValidator {
         const count = typeof raw["count"] === "number" ? raw["count"] : Number(raw["count"] ?? 1);
         const index = typeof raw["index"] === "number" ? raw["index"] : Number(raw["index"] ?? 0);
         const replyto = typeof raw["replyto"] === "string" ? raw["replyto"] : undefined;
-        this.abandon(dir, raw["id"], raw["command"], replyto, count, index, ordinal, origin);
+        this.abandon(dir, raw["id"], raw["command"], replyto, count, index, origin);
       }
       return;
     }
@@ -298,7 +298,7 @@ export class CaptureValidator {
       const e = OpenFlowError.from(err);
       const code = classify(e);
       this.emit(finding(code, e.message, origin, { id: frame.id, command: frame.command, pointer: e.pointer }));
-      this.abandon(dir, frame.id, frame.command, frame.replyto ?? undefined, frame.count ?? 1, frame.index ?? 0, ordinal, origin);
+      this.abandon(dir, frame.id, frame.command, frame.replyto ?? undefined, frame.count ?? 1, frame.index ?? 0, origin);
       return undefined;
     }
   }
@@ -307,12 +307,12 @@ export class CaptureValidator {
    * Give up on the message a bad frame belongs to: forget its chunks, swallow its remaining chunks, and still pair
    * it (the command is on every frame), so one damaged message gives one finding.
    */
-  private abandon(dir: DirKey, id: string, command: string, replyto: string | undefined, count: number, index: number, ordinal: number, origin: Origin): void {
+  private abandon(dir: DirKey, id: string, command: string, replyto: string | undefined, count: number, index: number, origin: Origin): void {
     const key = keyOf(dir, id);
     const partial = this.partials.get(key);
     if (partial) {
       this.partials.delete(key);
-      dropFromReassembler(this.reassemblers[dir], id, command, ordinal);
+      this.reassemblers[dir].drop(id);
     }
     const original = partial?.count ?? count;
     if (Number.isInteger(count) && original > 1 && index !== original - 1) this.markBroken(key, count, original);
@@ -482,24 +482,17 @@ export class CaptureValidator {
   }
 }
 
-function classify(e: OpenFlowError): FindingCode {
-  const m = e.message;
-  if (m.includes("exceeds the limit")) return "message-too-large";
-  if (m.includes("disagrees")) return "chunk-mismatch";
-  if (m.includes("duplicate chunk")) return "chunk-duplicate";
-  if (m.includes("outside")) return "index-out-of-range";
-  if (m.includes("half-received at once")) return "incomplete-message";
-  return "frame-invalid";
-}
+const faultCodes: Record<ReassemblyFault, FindingCode> = {
+  "count-invalid": "frame-invalid",
+  "index-out-of-range": "index-out-of-range",
+  "too-many-chunks": "message-too-large",
+  "too-large": "message-too-large",
+  "too-many-partial": "incomplete-message",
+  "chunk-mismatch": "chunk-mismatch",
+  "chunk-duplicate": "chunk-duplicate",
+};
 
-/**
- * Forget one half-received message in the reassembler. It has no delete; a frame with count 0 makes it drop that
- * id's state and throw, which is exactly what is wanted here.
- */
-function dropFromReassembler(reassembler: Reassembler, id: string, command: string, now: number): void {
-  try {
-    reassembler.push({ id, command, count: 0 }, now);
-  } catch {
-    // expected
-  }
+function classify(e: OpenFlowError): FindingCode {
+  const fault = reassemblyFault(e);
+  return fault === undefined ? "frame-invalid" : faultCodes[fault];
 }
