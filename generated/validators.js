@@ -3,7 +3,8 @@
 /* eslint-disable */
 /** @typedef {{ instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown>; message?: string }} ValidatorError */
 /** @typedef {{ (data: unknown): boolean; errors?: ValidatorError[] | null }} Validator */
-/** @typedef {{ readonly pointer: string; readonly schema: string; readonly validate: Validator }} ContentField */
+/** @typedef {{ readonly pointer: string; readonly expect: boolean; readonly validate: Validator }} ContentGuard */
+/** @typedef {{ readonly pointer: string; readonly schema: string; readonly validate: Validator; readonly guards: readonly ContentGuard[] }} ContentField */
 const __helper_ucs2length = { default: function ucs2length(str) {
   // Length in Unicode code points: a surrogate pair counts once (JSON Schema minLength/maxLength).
   let length = 0;
@@ -4489,6 +4490,35 @@ return errors === 0;
 validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_0 = validate478;
+const schema608 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
+
+function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate478.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate478.errors = vErrors;
+return errors === 0;
+}
+validate478.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const aggregate_reply = validate43;
 const schema64 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"type":"array","items":{"type":"object"}}}};
 
@@ -5147,6 +5177,35 @@ validate51.errors = vErrors;
 return errors === 0;
 }
 validate51.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_1 = validate479;
+const schema609 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate479.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate479.errors = vErrors;
+return errors === 0;
+}
+validate479.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const count_reply = validate50;
@@ -8498,6 +8557,59 @@ return errors === 0;
 validate71.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_2 = validate480;
+const schema610 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
+
+function validate480(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate480.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("createindex" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "createindex"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate480.errors = vErrors;
+return errors === 0;
+}
+validate480.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_3 = validate72;
 const schema105 = {"type":"object","required":["repo"],"properties":{"repo":{"type":"string"},"branch":{"type":["string","null"]}}};
 
@@ -8562,6 +8674,59 @@ validate72.errors = vErrors;
 return errors === 0;
 }
 validate72.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_3 = validate481;
+const schema611 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
+
+function validate481(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate481.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("snapshotcreate" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "snapshotcreate"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate481.errors = vErrors;
+return errors === 0;
+}
+validate481.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_4 = validate73;
@@ -8656,6 +8821,59 @@ return errors === 0;
 validate73.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_4 = validate482;
+const schema612 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
+
+function validate482(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate482.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("snapshotrestore" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "snapshotrestore"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate482.errors = vErrors;
+return errors === 0;
+}
+validate482.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_5 = validate74;
 const schema107 = {"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}};
 
@@ -8711,6 +8929,88 @@ validate74.errors = vErrors;
 return errors === 0;
 }
 validate74.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_5 = validate483;
+const schema613 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
+
+function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate483.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("issuelicense" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "issuelicense"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate483.errors = vErrors;
+return errors === 0;
+}
+validate483.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_6 = validate484;
+const schema614 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+
+function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate484.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate484.errors = vErrors;
+return errors === 0;
+}
+validate484.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_6 = validate75;
@@ -9131,6 +9431,88 @@ validate75.errors = vErrors;
 return errors === 0;
 }
 validate75.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_7 = validate485;
+const schema615 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
+
+function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate485.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("registeragent" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "registeragent"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+else {
+const err2 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+validate485.errors = vErrors;
+return errors === 0;
+}
+validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_8 = validate486;
+const schema616 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
+
+function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate486.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate486.errors = vErrors;
+return errors === 0;
+}
+validate486.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const customcommand_reply = validate66;
@@ -10930,6 +11312,35 @@ validate86.errors = vErrors;
 return errors === 0;
 }
 validate86.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_9 = validate487;
+const schema617 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate487.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate487.errors = vErrors;
+return errors === 0;
+}
+validate487.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const deletemany_reply = validate85;
@@ -13346,6 +13757,35 @@ validate110.errors = vErrors;
 return errors === 0;
 }
 validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_10 = validate488;
+const schema618 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate488.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate488.errors = vErrors;
+return errors === 0;
+}
+validate488.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const distinct_reply = validate109;
@@ -24783,6 +25223,35 @@ return errors === 0;
 validate230.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_11 = validate489;
+const schema619 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+
+function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate489.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate489.errors = vErrors;
+return errors === 0;
+}
+validate489.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const insertmany_reply = validate228;
 const schema311 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"skipresults":{"type":["boolean","null"]},"results":{"type":"array","items":{"$ref":"../defs/base.json"}}}};
 
@@ -25862,6 +26331,35 @@ return errors === 0;
 validate236.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_12 = validate490;
+const schema620 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+
+function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate490.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate490.errors = vErrors;
+return errors === 0;
+}
+validate490.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const insertone_reply = validate234;
 const schema317 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"$ref":"../defs/base.json"}}};
 
@@ -26410,6 +26908,35 @@ validate243.errors = vErrors;
 return errors === 0;
 }
 validate243.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_13 = validate491;
+const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+
+function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate491.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate491.errors = vErrors;
+return errors === 0;
+}
+validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdatemany_reply = validate241;
@@ -27491,6 +28018,35 @@ return errors === 0;
 validate249.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_14 = validate492;
+const schema622 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+
+function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate492.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate492.errors = vErrors;
+return errors === 0;
+}
+validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const insertorupdateone_reply = validate247;
 const schema331 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"uniqeness":{"type":["string","null"]},"result":{"$ref":"../defs/base.json"},"opresult":{}}};
 
@@ -28143,6 +28699,35 @@ validate257.errors = vErrors;
 return errors === 0;
 }
 validate257.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_15 = validate493;
+const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+
+function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate493.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate493.errors = vErrors;
+return errors === 0;
+}
+validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const issuelicense_reply = validate256;
@@ -30040,6 +30625,35 @@ return errors === 0;
 validate280.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_16 = validate494;
+const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate494.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate494.errors = vErrors;
+return errors === 0;
+}
+validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_15 = validate279;
 const schema376 = {"type":"object"};
 
@@ -30067,6 +30681,35 @@ validate279.errors = vErrors;
 return errors === 0;
 }
 validate279.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_17 = validate495;
+const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate495.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate495.errors = vErrors;
+return errors === 0;
+}
+validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const query_reply = validate277;
@@ -31547,6 +32190,256 @@ return true;
 validate305.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_18 = validate496;
+
+function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate496.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.data === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "data"},message:"must have required property '"+"data"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.queuename !== undefined){
+let data0 = data.queuename;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema383.properties.queuename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.exchange !== undefined){
+let data1 = data.exchange;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema383.properties.exchange.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.exchangename !== undefined){
+let data2 = data.exchangename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema383.properties.exchangename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.routingkey !== undefined){
+let data3 = data.routingkey;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema383.properties.routingkey.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.replyto !== undefined){
+let data4 = data.replyto;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema383.properties.replyto.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.correlationId !== undefined){
+let data5 = data.correlationId;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema383.properties.correlationId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data6 = data.data;
+const _errs14 = errors;
+let valid1 = false;
+const _errs15 = errors;
+if(typeof data6 !== "string"){
+const err7 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/0/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+var _valid0 = _errs15 === errors;
+valid1 = valid1 || _valid0;
+const _errs17 = errors;
+if(!(validate286(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs17 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.__jwt = true;
+props0.__user = true;
+props0.jwt = true;
+props0.command = true;
+}
+const _errs18 = errors;
+if(((!(Array.isArray(data6))) && (!((typeof data6 == "number") && (isFinite(data6))))) && (typeof data6 !== "boolean")){
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema383.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs18 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err9 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+else {
+errors = _errs14;
+if(vErrors !== null){
+if(_errs14){
+vErrors.length = _errs14;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.expiration !== undefined){
+let data7 = data.expiration;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err10 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+if((typeof data7 == "number") && (isFinite(data7))){
+if(data7 < 0 || isNaN(data7)){
+const err11 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+if(data.striptoken !== undefined){
+if(typeof data.striptoken !== "boolean"){
+const err12 = {instancePath:instancePath+"/striptoken",schemaPath:"#/properties/striptoken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate496.errors = vErrors;
+return errors === 0;
+}
+validate496.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_19 = validate498;
+const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+
+function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate498.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate498.errors = vErrors;
+return errors === 0;
+}
+validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_17 = validate304;
 const schema394 = {};
 
@@ -31555,6 +32448,35 @@ validate304.errors = null;
 return true;
 }
 validate304.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_20 = validate499;
+const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+
+function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate499.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate499.errors = vErrors;
+return errors === 0;
+}
+validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const queuemessage_reply = validate295;
@@ -39124,6 +40046,35 @@ return errors === 0;
 validate377.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_21 = validate500;
+const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate500.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate500.errors = vErrors;
+return errors === 0;
+}
+validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_19 = validate376;
 const schema492 = {"type":"object"};
 
@@ -39151,6 +40102,35 @@ validate376.errors = vErrors;
 return errors === 0;
 }
 validate376.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_22 = validate501;
+const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate501.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate501.errors = vErrors;
+return errors === 0;
+}
+validate501.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updatemany_reply = validate375;
@@ -39733,6 +40713,35 @@ return errors === 0;
 validate382.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
+export const guard_23 = validate502;
+const schema631 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate502(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate502.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate502.errors = vErrors;
+return errors === 0;
+}
+validate502.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
 export const content_21 = validate383;
 const schema500 = {"type":"object"};
 
@@ -39760,6 +40769,35 @@ validate383.errors = vErrors;
 return errors === 0;
 }
 validate383.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_24 = validate503;
+const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate503.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate503.errors = vErrors;
+return errors === 0;
+}
+validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updateone_reply = validate380;
@@ -42428,16 +43466,16 @@ export const contentFields = Object.freeze({
   "addworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "addworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "addworkitems": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "aggregate": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/aggregates", schema: "commands/aggregate.json#/$defs/request/properties/aggregates/oneOf/2/contentSchema", validate: content_0 })]), reply: Object.freeze([]) }),
+  "aggregate": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/aggregates", schema: "commands/aggregate.json#/$defs/request/properties/aggregates/oneOf/2/contentSchema", validate: content_0, guards: Object.freeze([Object.freeze({ pointer: "/aggregates", expect: true, validate: guard_0 })]) })]), reply: Object.freeze([]) }),
   "closequeue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "count": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/count.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_1 })]), reply: Object.freeze([]) }),
+  "count": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/count.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_1, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_1 })]) })]), reply: Object.freeze([]) }),
   "createcollection": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "createindex": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "createworkflowinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "customcommand": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/3/then/properties/data/contentSchema", validate: content_2 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/4/then/properties/data/contentSchema", validate: content_3 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/5/then/properties/data/contentSchema", validate: content_4 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/6/then/properties/data/anyOf/1/contentSchema", validate: content_5 }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/7/then/properties/data/anyOf/1/contentSchema", validate: content_6 })]), reply: Object.freeze([]) }),
+  "customcommand": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/3/then/properties/data/contentSchema", validate: content_2, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_2 })]) }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/4/then/properties/data/contentSchema", validate: content_3, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_3 })]) }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/5/then/properties/data/contentSchema", validate: content_4, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_4 })]) }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/6/then/properties/data/anyOf/1/contentSchema", validate: content_5, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_5 }), Object.freeze({ pointer: "/data", expect: true, validate: guard_6 })]) }), Object.freeze({ pointer: "/data", schema: "commands/customcommand.json#/$defs/request/allOf/7/then/properties/data/anyOf/1/contentSchema", validate: content_6, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_7 }), Object.freeze({ pointer: "/data", expect: true, validate: guard_8 })]) })]), reply: Object.freeze([]) }),
   "deleteagent": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteagentpod": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "deletemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/deletemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_7 })]), reply: Object.freeze([]) }),
+  "deletemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/deletemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_7, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_9 })]) })]), reply: Object.freeze([]) }),
   "deletenoderedinstance": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deletenoderedpod": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteone": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
@@ -42445,7 +43483,7 @@ export const contentFields = Object.freeze({
   "deleterabbitmqqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "deleteworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "distinct": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/distinct.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_8 })]), reply: Object.freeze([]) }),
+  "distinct": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/query", schema: "commands/distinct.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_8, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_10 })]) })]), reply: Object.freeze([]) }),
   "dropcollection": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "dropindex": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "dumpclients": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
@@ -42467,21 +43505,21 @@ export const contentFields = Object.freeze({
   "getrabbitmqqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "getworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "housekeeping": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "insertmany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertmany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_9 })]), reply: Object.freeze([]) }),
-  "insertone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_10 })]), reply: Object.freeze([]) }),
-  "insertorupdatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertorupdatemany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_11 })]), reply: Object.freeze([]) }),
-  "insertorupdateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertorupdateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_12 })]), reply: Object.freeze([]) }),
+  "insertmany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertmany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_9, guards: Object.freeze([Object.freeze({ pointer: "/items", expect: true, validate: guard_11 })]) })]), reply: Object.freeze([]) }),
+  "insertone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_10, guards: Object.freeze([Object.freeze({ pointer: "/item", expect: true, validate: guard_12 })]) })]), reply: Object.freeze([]) }),
+  "insertorupdatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/items", schema: "commands/insertorupdatemany.json#/$defs/request/properties/items/oneOf/1/contentSchema", validate: content_11, guards: Object.freeze([Object.freeze({ pointer: "/items", expect: true, validate: guard_13 })]) })]), reply: Object.freeze([]) }),
+  "insertorupdateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/insertorupdateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_12, guards: Object.freeze([Object.freeze({ pointer: "/item", expect: true, validate: guard_14 })]) })]), reply: Object.freeze([]) }),
   "invokeopenrpa": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "issuelicense": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/issuelicense.json#/$defs/request/properties/data/anyOf/1/contentSchema", validate: content_13 })]), reply: Object.freeze([]) }),
+  "issuelicense": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/issuelicense.json#/$defs/request/properties/data/anyOf/1/contentSchema", validate: content_13, guards: Object.freeze([Object.freeze({ pointer: "/data", expect: true, validate: guard_15 })]) })]), reply: Object.freeze([]) }),
   "listcollections": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "mapreduce": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "ping": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "pong": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "popworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "pushmetrics": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_14 }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_15 })]), reply: Object.freeze([]) }),
+  "query": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/projection", schema: "commands/query.json#/$defs/request/properties/projection/oneOf/1/contentSchema", validate: content_14, guards: Object.freeze([Object.freeze({ pointer: "/projection", expect: true, validate: guard_16 })]) }), Object.freeze({ pointer: "/query", schema: "commands/query.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_15, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_17 })]) })]), reply: Object.freeze([]) }),
   "queueclosed": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16 }), Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/request/properties/data/anyOf/0/contentSchema", validate: content_17 })]), reply: Object.freeze([]) }),
+  "queuemessage": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/QueueMessagePublish/properties/data/anyOf/0/contentSchema", validate: content_16, guards: Object.freeze([Object.freeze({ pointer: "", expect: true, validate: guard_18 }), Object.freeze({ pointer: "/data", expect: true, validate: guard_19 })]) }), Object.freeze({ pointer: "/data", schema: "commands/queuemessage.json#/$defs/request/properties/data/anyOf/0/contentSchema", validate: content_17, guards: Object.freeze([Object.freeze({ pointer: "/data", expect: true, validate: guard_20 })]) })]), reply: Object.freeze([]) }),
   "refreshtoken": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerexchange": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "registerqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
@@ -42499,8 +43537,8 @@ export const contentFields = Object.freeze({
   "stripemessage": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "unwatch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updatefile": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
-  "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_18 }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_19 })]), reply: Object.freeze([]) }),
-  "updateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_20 }), Object.freeze({ pointer: "/query", schema: "commands/updateone.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_21 })]), reply: Object.freeze([]) }),
+  "updatemany": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updatemany.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_18, guards: Object.freeze([Object.freeze({ pointer: "/item", expect: true, validate: guard_21 })]) }), Object.freeze({ pointer: "/query", schema: "commands/updatemany.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_19, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_22 })]) })]), reply: Object.freeze([]) }),
+  "updateone": Object.freeze({ request: Object.freeze([Object.freeze({ pointer: "/item", schema: "commands/updateone.json#/$defs/request/properties/item/oneOf/1/contentSchema", validate: content_20, guards: Object.freeze([Object.freeze({ pointer: "/item", expect: true, validate: guard_23 })]) }), Object.freeze({ pointer: "/query", schema: "commands/updateone.json#/$defs/request/properties/query/oneOf/1/contentSchema", validate: content_21, guards: Object.freeze([Object.freeze({ pointer: "/query", expect: true, validate: guard_24 })]) })]), reply: Object.freeze([]) }),
   "updateworkitem": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "updateworkitemqueue": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),
   "watch": Object.freeze({ request: Object.freeze([]), reply: Object.freeze([]) }),

@@ -29,6 +29,22 @@ export interface ContentFieldModel {
   /** File and pointer of the contentSchema, for messages. */
   readonly file: string;
   readonly schemaPointer: string;
+  /**
+   * Conditions under which the field's contentSchema applies: it sits in a `then`/`else` branch (guarded by the
+   * `if` schema passing/failing) or in an `anyOf`/`oneOf` branch (guarded by that branch passing). Empty when it
+   * always applies.
+   */
+  readonly guards: readonly ContentGuardModel[];
+}
+
+/** One condition on a content field: the value at `pointer` must (expect true) or must not pass `schemaUri`. */
+export interface ContentGuardModel {
+  /** Pointer into the payload of the value the condition is checked on; `*` as in the field pointer. */
+  readonly pointer: string;
+  readonly schemaUri: string;
+  readonly file: string;
+  readonly schemaPointer: string;
+  readonly expect: boolean;
 }
 
 /** One top-level property of a payload, for documentation tables. */
@@ -164,7 +180,7 @@ export function collectContentFields(
 ): ContentFieldModel[] {
   const found = new Map<string, ContentFieldModel>();
   const visiting = new Set<string>();
-  const visit = (node: unknown, f: SchemaFile, sp: string, dataPointer: string, depth: number): void => {
+  const visit = (node: unknown, f: SchemaFile, sp: string, dataPointer: string, depth: number, guards: readonly ContentGuardModel[]): void => {
     if (!isObject(node) || depth > 32) return;
     const key = `${f.path}#${sp}@${dataPointer}`;
     if (visiting.has(key)) return;
@@ -172,31 +188,44 @@ export function collectContentFields(
     const id = ID_BASE + f.path;
     if (node["contentSchema"] !== undefined && node["contentMediaType"] === "application/json") {
       const schemaUri = `${id}#${sp}/contentSchema`;
-      found.set(`${dataPointer} ${schemaUri}`, { pointer: dataPointer, schemaUri, file: f.path, schemaPointer: `${sp}/contentSchema` });
+      found.set(`${dataPointer} ${schemaUri}`, { pointer: dataPointer, schemaUri, file: f.path, schemaPointer: `${sp}/contentSchema`, guards });
     }
     if (typeof node["$ref"] === "string") {
       const target = resolver.resolve(node["$ref"], id);
-      if (target) visit(target.schema, target.file, target.pointer, dataPointer, depth + 1);
+      if (target) visit(target.schema, target.file, target.pointer, dataPointer, depth + 1, guards);
     }
+    const guard = (schemaPointer: string, expect: boolean): readonly ContentGuardModel[] => [
+      ...guards,
+      { pointer: dataPointer, schemaUri: `${id}#${schemaPointer}`, file: f.path, schemaPointer, expect },
+    ];
     for (const k of ["allOf", "anyOf", "oneOf"]) {
       const list = node[k];
-      if (Array.isArray(list)) list.forEach((s, i) => visit(s, f, `${sp}/${k}/${i}`, dataPointer, depth + 1));
+      if (!Array.isArray(list)) continue;
+      list.forEach((s, i) => {
+        const branch = `${sp}/${k}/${i}`;
+        // allOf branches always apply; an anyOf/oneOf branch only when the value passes it.
+        visit(s, f, branch, dataPointer, depth + 1, k === "allOf" ? guards : guard(branch, true));
+      });
     }
-    for (const k of ["if", "then", "else"]) visit(node[k], f, `${sp}/${k}`, dataPointer, depth + 1);
+    visit(node["if"], f, `${sp}/if`, dataPointer, depth + 1, guards);
+    if (node["if"] !== undefined) {
+      visit(node["then"], f, `${sp}/then`, dataPointer, depth + 1, guard(`${sp}/if`, true));
+      visit(node["else"], f, `${sp}/else`, dataPointer, depth + 1, guard(`${sp}/if`, false));
+    }
     const props = node["properties"];
     if (isObject(props)) {
       for (const name of Object.keys(props)) {
         const seg = name.replace(/~/g, "~0").replace(/\//g, "~1");
-        visit(props[name], f, `${sp}/properties/${seg}`, `${dataPointer}/${seg}`, depth + 1);
+        visit(props[name], f, `${sp}/properties/${seg}`, `${dataPointer}/${seg}`, depth + 1, guards);
       }
     }
-    visit(node["items"], f, `${sp}/items`, `${dataPointer}/*`, depth + 1);
-    visit(node["additionalProperties"], f, `${sp}/additionalProperties`, `${dataPointer}/*`, depth + 1);
+    visit(node["items"], f, `${sp}/items`, `${dataPointer}/*`, depth + 1, guards);
+    visit(node["additionalProperties"], f, `${sp}/additionalProperties`, `${dataPointer}/*`, depth + 1, guards);
     const prefix = node["prefixItems"];
-    if (Array.isArray(prefix)) prefix.forEach((s, i) => visit(s, f, `${sp}/prefixItems/${i}`, `${dataPointer}/${i}`, depth + 1));
+    if (Array.isArray(prefix)) prefix.forEach((s, i) => visit(s, f, `${sp}/prefixItems/${i}`, `${dataPointer}/${i}`, depth + 1, guards));
     visiting.delete(key);
   };
-  visit(schema, file, schemaPointer, "", 0);
+  visit(schema, file, schemaPointer, "", 0, []);
   return [...found.values()].sort((a, b) => (a.pointer + a.schemaUri < b.pointer + b.schemaUri ? -1 : 1));
 }
 

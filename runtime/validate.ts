@@ -15,6 +15,7 @@ import {
   frame as frameValidator,
   replyValidators,
   requestValidators,
+  type ContentGuard,
   type Validator,
   type ValidatorError,
 } from "../generated/validators.js";
@@ -131,6 +132,22 @@ function matchPointer(root: unknown, pointer: string): { pointer: string; value:
 }
 
 /**
+ * True when every guard of a content field holds for one concrete match. A guard's pointer is a prefix (in
+ * segments, `*` included) of the field pointer, so its concrete location is the same prefix of the match.
+ */
+function guardsHold(guards: readonly ContentGuard[], payload: unknown, concrete: string): boolean {
+  if (guards.length === 0) return true;
+  const segments = concrete === "" ? [] : concrete.slice(1).split("/");
+  for (const guard of guards) {
+    const depth = guard.pointer === "" ? 0 : guard.pointer.slice(1).split("/").length;
+    const at = depth === 0 ? "" : `/${segments.slice(0, depth).join("/")}`;
+    const target = matchPointer(payload, at)[0];
+    if (!target || guard.validate(target.value) !== guard.expect) return false;
+  }
+  return true;
+}
+
+/**
  * Validates a command payload against `schemas/commands/<command>.json#/$defs/<kind>`. JSON-in-string fields are
  * decoded and checked against their contentSchema; their issues point at the string field and say so.
  */
@@ -152,6 +169,7 @@ export function validatePayload(command: string, kind: PayloadKind, payload: unk
   for (const field of fields) {
     for (const match of matchPointer(payload, field.pointer)) {
       if (typeof match.value !== "string") continue; // the object form of the field is checked by the schema
+      if (!guardsHold(field.guards, payload, match.pointer)) continue; // a branch that does not apply here
       let decoded: unknown;
       try {
         decoded = JSON.parse(match.value);

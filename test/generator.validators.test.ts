@@ -137,6 +137,31 @@ describe("runtime/validate.ts", () => {
     ]);
   });
 
+  it("applies a contentSchema only where its if/then or anyOf/oneOf branch applies", () => {
+    // customcommand's data is JSON text whose schema depends on the sub-command (allOf of if/then branches).
+    expect(validatePayload("customcommand", "request", { command: "createindex", data: JSON.stringify({ collectionname: "entities", name: "ix", index: { name: 1 } }) })).toEqual([]);
+    expect(validatePayload("customcommand", "request", { command: "snapshotcreate", data: JSON.stringify({ repo: "r", branch: "main" }) })).toEqual([]);
+    const missing = validatePayload("customcommand", "request", { command: "snapshotcreate", data: JSON.stringify({ branch: "main" }) });
+    expect(missing).toEqual([expect.objectContaining({ pointer: "/data", keyword: "required", message: "/data (inside its JSON text) must have required property 'repo'" })]);
+  });
+
+  it("accepts every example of every command schema, JSON-in-string contents included", async () => {
+    const commandsDir = join(ROOT, "schemas", "commands");
+    const names = knownCommands();
+    const failures: string[] = [];
+    for (const name of names) {
+      const schema = JSON.parse(await readFile(join(commandsDir, `${name}.json`), "utf8")) as { $defs: Record<string, { examples?: unknown[] }> };
+      for (const kind of ["request", "reply"] as const) {
+        for (const [i, example] of (schema.$defs[kind]?.examples ?? []).entries()) {
+          const issues = validatePayload(name, kind, example);
+          if (issues.length > 0) failures.push(`${name} ${kind} example ${i}: ${issues.map((x) => x.message).join("; ")}`);
+        }
+      }
+    }
+    expect(names.length).toBe(80);
+    expect(failures).toEqual([]);
+  });
+
   it("has no reply schema for commands nobody answers", () => {
     const unanswered = knownCommands().find((c) => !hasReplySchema(c));
     expect(unanswered).toBeDefined();

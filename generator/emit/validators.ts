@@ -81,6 +81,7 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
   const refs: Record<string, string> = {};
   if (model.frame) refs["frame"] = model.frame.schemaUri;
   const contentIndex = new Map<string, string>();
+  const guardIndex = new Map<string, string>();
   for (const c of model.commands) {
     for (const p of [c.request, c.reply]) {
       if (!p) continue;
@@ -90,6 +91,13 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
           const name = contentExportName(contentIndex.size);
           contentIndex.set(f.schemaUri, name);
           refs[name] = f.schemaUri;
+        }
+        for (const g of f.guards) {
+          if (!guardIndex.has(g.schemaUri)) {
+            const name = `guard_${guardIndex.size}`;
+            guardIndex.set(g.schemaUri, name);
+            refs[name] = g.schemaUri;
+          }
         }
       }
     }
@@ -111,10 +119,12 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     .map((c) => {
       const list = (kind: "request" | "reply"): string => {
         const p = kind === "request" ? c.request : c.reply;
-        const items = (p?.contentFields ?? []).map(
-          (f) =>
-            `Object.freeze({ pointer: ${JSON.stringify(f.pointer)}, schema: ${JSON.stringify(`${f.file}#${f.schemaPointer}`)}, validate: ${contentIndex.get(f.schemaUri)} })`,
-        );
+        const items = (p?.contentFields ?? []).map((f) => {
+          const guards = f.guards.map(
+            (g) => `Object.freeze({ pointer: ${JSON.stringify(g.pointer)}, expect: ${String(g.expect)}, validate: ${guardIndex.get(g.schemaUri)} })`,
+          );
+          return `Object.freeze({ pointer: ${JSON.stringify(f.pointer)}, schema: ${JSON.stringify(`${f.file}#${f.schemaPointer}`)}, validate: ${contentIndex.get(f.schemaUri)}, guards: Object.freeze([${guards.join(", ")}]) })`;
+        });
         return `Object.freeze([${items.join(", ")}])`;
       };
       return `  ${JSON.stringify(c.name)}: Object.freeze({ request: ${list("request")}, reply: ${list("reply")} }),`;
@@ -126,7 +136,8 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "/* eslint-disable */",
     "/** @typedef {{ instancePath: string; schemaPath: string; keyword: string; params: Record<string, unknown>; message?: string }} ValidatorError */",
     "/** @typedef {{ (data: unknown): boolean; errors?: ValidatorError[] | null }} Validator */",
-    "/** @typedef {{ readonly pointer: string; readonly schema: string; readonly validate: Validator }} ContentField */",
+    "/** @typedef {{ readonly pointer: string; readonly expect: boolean; readonly validate: Validator }} ContentGuard */",
+    "/** @typedef {{ readonly pointer: string; readonly schema: string; readonly validate: Validator; readonly guards: readonly ContentGuard[] }} ContentField */",
     helpers,
     code.trimEnd(),
     "",
@@ -161,11 +172,19 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "  errors?: ValidatorError[] | null;",
     "}",
     "/** A JSON-in-string field: where it is in the payload (`*` = any index or key) and the validator of its content. */",
+    "/** A condition on a content field: the value at `pointer` must pass `validate` (expect true) or fail it. */",
+    "export interface ContentGuard {",
+    "  readonly pointer: string;",
+    "  readonly expect: boolean;",
+    "  readonly validate: Validator;",
+    "}",
     "export interface ContentField {",
     "  readonly pointer: string;",
     "  /** Schema file and pointer of the contentSchema, e.g. `commands/query.json#/$defs/request/...`. */",
     "  readonly schema: string;",
     "  readonly validate: Validator;",
+    "  /** The field's contentSchema applies only where every guard holds (if/then/else and anyOf/oneOf branches). */",
+    "  readonly guards: readonly ContentGuard[];",
     "}",
     ...exportNames.map((n) => `export declare const ${n}: Validator;`),
     "export declare const requestValidators: Readonly<Record<string, Validator>>;",
