@@ -4156,7 +4156,7 @@ export type SelectCustomerReply = ReplyCommon & {
   [k: string]: unknown;
 };
 /**
- * Payload of a signin request. One credential is needed: username + password, jwt or rawAssertion (server-latest also accepts validate_only alone, re-validating the connection's token).
+ * Payload of a signin request. One credential is needed: username + password, jwt or rawAssertion (server-latest also accepts validate_only, or its alias validateonly, alone: it then re-validates the connection's token).
  *
  * Schema: `schemas/commands/signin.json#/$defs/request`
  */
@@ -4192,6 +4192,13 @@ export type SigninRequest = RequestCommon &
          * Must be true.
          */
         validate_only: true;
+        [k: string]: unknown;
+      }
+    | {
+        /**
+         * Must be true (alias of validate_only accepted by server-latest).
+         */
+        validateonly: true;
         [k: string]: unknown;
       }
   ) & {

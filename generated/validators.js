@@ -35222,7 +35222,7 @@ validate331.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"tra
 
 /** @type {Validator} */
 export const signin_request = validate333;
-const schema432 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}}]};
+const schema432 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}},{"type":"object","required":["validateonly"],"properties":{"validateonly":{"const":true}}}]};
 
 function validate333(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -35481,13 +35481,56 @@ props0 = props0 || {};
 props0.validate_only = true;
 }
 }
-if(!valid0){
-const err18 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const _errs19 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.validateonly === undefined){
+const err18 = {instancePath,schemaPath:"#/anyOf/4/required",keyword:"required",params:{missingProperty: "validateonly"},message:"must have required property '"+"validateonly"+"'"};
 if(vErrors === null){
 vErrors = [err18];
 }
 else {
 vErrors.push(err18);
+}
+errors++;
+}
+if(data.validateonly !== undefined){
+if(true !== data.validateonly){
+const err19 = {instancePath:instancePath+"/validateonly",schemaPath:"#/anyOf/4/properties/validateonly/const",keyword:"const",params:{allowedValue: true},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+}
+else {
+const err20 = {instancePath,schemaPath:"#/anyOf/4/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+var _valid0 = _errs19 === errors;
+valid0 = valid0 || _valid0;
+if(_valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.validateonly = true;
+}
+}
+if(!valid0){
+const err21 = {instancePath,schemaPath:"#/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
 }
 errors++;
 }
@@ -35504,48 +35547,9 @@ vErrors = null;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
-let data5 = data.jwt;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err19 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema34.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-if(data.traceId !== undefined){
-let data6 = data.traceId;
+let data6 = data.jwt;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err20 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema34.properties.traceId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data7 = data.spanId;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err21 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema34.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data8 = data.priority;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-const err22 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema34.properties.priority.type},message:"must be number,null"};
+const err22 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/jwt/type",keyword:"type",params:{type: schema34.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -35555,10 +35559,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.error !== undefined){
-let data9 = data.error;
-if(((typeof data9 !== "string") && (!(data9 && typeof data9 == "object" && !Array.isArray(data9)))) && (data9 !== null)){
-const err23 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema34.properties.error.type},message:"must be string,object,null"};
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err23 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/traceId/type",keyword:"type",params:{type: schema34.properties.traceId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -35568,14 +35572,53 @@ vErrors.push(err23);
 errors++;
 }
 }
-}
-else {
-const err24 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err24 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/spanId/type",keyword:"type",params:{type: schema34.properties.spanId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data9 = data.priority;
+if((!((typeof data9 == "number") && (isFinite(data9)))) && (data9 !== null)){
+const err25 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/priority/type",keyword:"type",params:{type: schema34.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err25];
+}
+else {
+vErrors.push(err25);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data10 = data.error;
+if(((typeof data10 !== "string") && (!(data10 && typeof data10 == "object" && !Array.isArray(data10)))) && (data10 !== null)){
+const err26 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/RequestCommon/properties/error/type",keyword:"type",params:{type: schema34.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
+}
+}
+else {
+const err27 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
 }
 errors++;
 }
@@ -35620,48 +35663,9 @@ props0.otel_trace_interval = true;
 props0.otel_metric_interval = true;
 }
 if(data.username !== undefined){
-let data10 = data.username;
-if((typeof data10 !== "string") && (data10 !== null)){
-const err25 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema432.properties.username.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
-}
-errors++;
-}
-}
-if(data.password !== undefined){
-let data11 = data.password;
+let data11 = data.username;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err26 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema432.properties.password.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-if(data.jwt !== undefined){
-let data12 = data.jwt;
-if((typeof data12 !== "string") && (data12 !== null)){
-const err27 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema432.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-if(data.rawAssertion !== undefined){
-let data13 = data.rawAssertion;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err28 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema432.properties.rawAssertion.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema432.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -35671,10 +35675,10 @@ vErrors.push(err28);
 errors++;
 }
 }
-if(data.validate_only !== undefined){
-let data14 = data.validate_only;
-if((typeof data14 !== "boolean") && (data14 !== null)){
-const err29 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema432.properties.validate_only.type},message:"must be boolean,null"};
+if(data.password !== undefined){
+let data12 = data.password;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err29 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema432.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -35684,10 +35688,10 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data.validateonly !== undefined){
-let data15 = data.validateonly;
-if((typeof data15 !== "boolean") && (data15 !== null)){
-const err30 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema432.properties.validateonly.type},message:"must be boolean,null"};
+if(data.jwt !== undefined){
+let data13 = data.jwt;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err30 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema432.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -35697,10 +35701,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data.longtoken !== undefined){
-let data16 = data.longtoken;
-if((typeof data16 !== "boolean") && (data16 !== null)){
-const err31 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema432.properties.longtoken.type},message:"must be boolean,null"};
+if(data.rawAssertion !== undefined){
+let data14 = data.rawAssertion;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err31 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema432.properties.rawAssertion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -35710,10 +35714,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-if(data.impersonate !== undefined){
-let data17 = data.impersonate;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err32 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema432.properties.impersonate.type},message:"must be string,null"};
+if(data.validate_only !== undefined){
+let data15 = data.validate_only;
+if((typeof data15 !== "boolean") && (data15 !== null)){
+const err32 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema432.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -35723,10 +35727,10 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data.clientagent !== undefined){
-let data18 = data.clientagent;
-if((typeof data18 !== "string") && (data18 !== null)){
-const err33 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema432.properties.clientagent.type},message:"must be string,null"};
+if(data.validateonly !== undefined){
+let data16 = data.validateonly;
+if((typeof data16 !== "boolean") && (data16 !== null)){
+const err33 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema432.properties.validateonly.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -35736,10 +35740,10 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data.agent !== undefined){
-let data19 = data.agent;
-if((typeof data19 !== "string") && (data19 !== null)){
-const err34 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema432.properties.agent.type},message:"must be string,null"};
+if(data.longtoken !== undefined){
+let data17 = data.longtoken;
+if((typeof data17 !== "boolean") && (data17 !== null)){
+const err34 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema432.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -35749,10 +35753,10 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data.clientversion !== undefined){
-let data20 = data.clientversion;
-if((typeof data20 !== "string") && (data20 !== null)){
-const err35 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema432.properties.clientversion.type},message:"must be string,null"};
+if(data.impersonate !== undefined){
+let data18 = data.impersonate;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err35 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema432.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -35762,10 +35766,10 @@ vErrors.push(err35);
 errors++;
 }
 }
-if(data.version !== undefined){
-let data21 = data.version;
-if((typeof data21 !== "string") && (data21 !== null)){
-const err36 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema432.properties.version.type},message:"must be string,null"};
+if(data.clientagent !== undefined){
+let data19 = data.clientagent;
+if((typeof data19 !== "string") && (data19 !== null)){
+const err36 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema432.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -35775,10 +35779,10 @@ vErrors.push(err36);
 errors++;
 }
 }
-if(data.realm !== undefined){
-let data22 = data.realm;
-if((typeof data22 !== "string") && (data22 !== null)){
-const err37 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema432.properties.realm.type},message:"must be string,null"};
+if(data.agent !== undefined){
+let data20 = data.agent;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err37 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema432.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -35788,10 +35792,10 @@ vErrors.push(err37);
 errors++;
 }
 }
-if(data.onesignalid !== undefined){
-let data23 = data.onesignalid;
-if((typeof data23 !== "string") && (data23 !== null)){
-const err38 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema432.properties.onesignalid.type},message:"must be string,null"};
+if(data.clientversion !== undefined){
+let data21 = data.clientversion;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err38 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema432.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -35801,10 +35805,10 @@ vErrors.push(err38);
 errors++;
 }
 }
-if(data.firebasetoken !== undefined){
-let data24 = data.firebasetoken;
-if((typeof data24 !== "string") && (data24 !== null)){
-const err39 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema432.properties.firebasetoken.type},message:"must be string,null"};
+if(data.version !== undefined){
+let data22 = data.version;
+if((typeof data22 !== "string") && (data22 !== null)){
+const err39 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema432.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -35814,10 +35818,10 @@ vErrors.push(err39);
 errors++;
 }
 }
-if(data.ping !== undefined){
-let data25 = data.ping;
-if((typeof data25 !== "boolean") && (data25 !== null)){
-const err40 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema432.properties.ping.type},message:"must be boolean,null"};
+if(data.realm !== undefined){
+let data23 = data.realm;
+if((typeof data23 !== "string") && (data23 !== null)){
+const err40 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema432.properties.realm.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -35827,10 +35831,10 @@ vErrors.push(err40);
 errors++;
 }
 }
-if(data.supports_watch !== undefined){
-let data26 = data.supports_watch;
-if((typeof data26 !== "boolean") && (data26 !== null)){
-const err41 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema432.properties.supports_watch.type},message:"must be boolean,null"};
+if(data.onesignalid !== undefined){
+let data24 = data.onesignalid;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err41 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema432.properties.onesignalid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -35840,17 +35844,56 @@ vErrors.push(err41);
 errors++;
 }
 }
+if(data.firebasetoken !== undefined){
+let data25 = data.firebasetoken;
+if((typeof data25 !== "string") && (data25 !== null)){
+const err42 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema432.properties.firebasetoken.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err42];
+}
+else {
+vErrors.push(err42);
+}
+errors++;
+}
+}
+if(data.ping !== undefined){
+let data26 = data.ping;
+if((typeof data26 !== "boolean") && (data26 !== null)){
+const err43 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema432.properties.ping.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err43];
+}
+else {
+vErrors.push(err43);
+}
+errors++;
+}
+}
+if(data.supports_watch !== undefined){
+let data27 = data.supports_watch;
+if((typeof data27 !== "boolean") && (data27 !== null)){
+const err44 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema432.properties.supports_watch.type},message:"must be boolean,null"};
+if(vErrors === null){
+vErrors = [err44];
+}
+else {
+vErrors.push(err44);
+}
+errors++;
+}
+}
 if(data.user !== undefined){
-let data27 = data.user;
-const _errs67 = errors;
-let valid9 = false;
-const _errs68 = errors;
-if(!(validate287(data27, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+let data28 = data.user;
+const _errs70 = errors;
+let valid10 = false;
+const _errs71 = errors;
+if(!(validate287(data28, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
-var _valid1 = _errs68 === errors;
-valid9 = valid9 || _valid1;
+var _valid1 = _errs71 === errors;
+valid10 = valid10 || _valid1;
 if(_valid1){
 var props1 = {};
 props1._type = true;
@@ -35869,58 +35912,9 @@ props1.customerid = true;
 props1.selectedcustomerid = true;
 props1.dblocked = true;
 }
-const _errs69 = errors;
-if(data27 !== null){
-const err42 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err42];
-}
-else {
-vErrors.push(err42);
-}
-errors++;
-}
-var _valid1 = _errs69 === errors;
-valid9 = valid9 || _valid1;
-if(!valid9){
-const err43 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err43];
-}
-else {
-vErrors.push(err43);
-}
-errors++;
-}
-else {
-errors = _errs67;
-if(vErrors !== null){
-if(_errs67){
-vErrors.length = _errs67;
-}
-else {
-vErrors = null;
-}
-}
-}
-}
-if(data.websocket_package_size !== undefined){
-let data28 = data.websocket_package_size;
-if((!(((typeof data28 == "number") && (!(data28 % 1) && !isNaN(data28))) && (isFinite(data28)))) && (data28 !== null)){
-const err44 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema432.properties.websocket_package_size.type},message:"must be integer,null"};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-if(data.openflow_uniqueid !== undefined){
-let data29 = data.openflow_uniqueid;
-if((typeof data29 !== "string") && (data29 !== null)){
-const err45 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema432.properties.openflow_uniqueid.type},message:"must be string,null"};
+const _errs72 = errors;
+if(data28 !== null){
+const err45 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err45];
 }
@@ -35929,11 +35923,10 @@ vErrors.push(err45);
 }
 errors++;
 }
-}
-if(data.enable_analytics !== undefined){
-let data30 = data.enable_analytics;
-if((typeof data30 !== "boolean") && (data30 !== null)){
-const err46 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema432.properties.enable_analytics.type},message:"must be boolean,null"};
+var _valid1 = _errs72 === errors;
+valid10 = valid10 || _valid1;
+if(!valid10){
+const err46 = {instancePath:instancePath+"/user",schemaPath:"#/properties/user/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err46];
 }
@@ -35942,11 +35935,22 @@ vErrors.push(err46);
 }
 errors++;
 }
+else {
+errors = _errs70;
+if(vErrors !== null){
+if(_errs70){
+vErrors.length = _errs70;
 }
-if(data.otel_trace_url !== undefined){
-let data31 = data.otel_trace_url;
-if((typeof data31 !== "string") && (data31 !== null)){
-const err47 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema432.properties.otel_trace_url.type},message:"must be string,null"};
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.websocket_package_size !== undefined){
+let data29 = data.websocket_package_size;
+if((!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))) && (data29 !== null)){
+const err47 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema432.properties.websocket_package_size.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -35956,10 +35960,10 @@ vErrors.push(err47);
 errors++;
 }
 }
-if(data.otel_metric_url !== undefined){
-let data32 = data.otel_metric_url;
-if((typeof data32 !== "string") && (data32 !== null)){
-const err48 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema432.properties.otel_metric_url.type},message:"must be string,null"};
+if(data.openflow_uniqueid !== undefined){
+let data30 = data.openflow_uniqueid;
+if((typeof data30 !== "string") && (data30 !== null)){
+const err48 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema432.properties.openflow_uniqueid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -35969,10 +35973,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.otel_log_url !== undefined){
-let data33 = data.otel_log_url;
-if((typeof data33 !== "string") && (data33 !== null)){
-const err49 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema432.properties.otel_log_url.type},message:"must be string,null"};
+if(data.enable_analytics !== undefined){
+let data31 = data.enable_analytics;
+if((typeof data31 !== "boolean") && (data31 !== null)){
+const err49 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema432.properties.enable_analytics.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -35982,10 +35986,10 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.otel_trace_interval !== undefined){
-let data34 = data.otel_trace_interval;
-if((!(((typeof data34 == "number") && (!(data34 % 1) && !isNaN(data34))) && (isFinite(data34)))) && (data34 !== null)){
-const err50 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema432.properties.otel_trace_interval.type},message:"must be integer,null"};
+if(data.otel_trace_url !== undefined){
+let data32 = data.otel_trace_url;
+if((typeof data32 !== "string") && (data32 !== null)){
+const err50 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema432.properties.otel_trace_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -35995,10 +35999,10 @@ vErrors.push(err50);
 errors++;
 }
 }
-if(data.otel_metric_interval !== undefined){
-let data35 = data.otel_metric_interval;
-if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
-const err51 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema432.properties.otel_metric_interval.type},message:"must be integer,null"};
+if(data.otel_metric_url !== undefined){
+let data33 = data.otel_metric_url;
+if((typeof data33 !== "string") && (data33 !== null)){
+const err51 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema432.properties.otel_metric_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -36008,14 +36012,53 @@ vErrors.push(err51);
 errors++;
 }
 }
-}
-else {
-const err52 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.otel_log_url !== undefined){
+let data34 = data.otel_log_url;
+if((typeof data34 !== "string") && (data34 !== null)){
+const err52 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema432.properties.otel_log_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err52];
 }
 else {
 vErrors.push(err52);
+}
+errors++;
+}
+}
+if(data.otel_trace_interval !== undefined){
+let data35 = data.otel_trace_interval;
+if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
+const err53 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema432.properties.otel_trace_interval.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err53];
+}
+else {
+vErrors.push(err53);
+}
+errors++;
+}
+}
+if(data.otel_metric_interval !== undefined){
+let data36 = data.otel_metric_interval;
+if((!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))) && (data36 !== null)){
+const err54 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema432.properties.otel_metric_interval.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err54];
+}
+else {
+vErrors.push(err54);
+}
+errors++;
+}
+}
+}
+else {
+const err55 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err55];
+}
+else {
+vErrors.push(err55);
 }
 errors++;
 }
