@@ -139,3 +139,17 @@ export function validateRecorded(texts: string[]): { checked: number; commands: 
   }
   return { checked, commands, issues };
 }
+
+/** Resolves with the first value `register` hands back, or rejects after `ms` naming `what` (bounded waits in tests). */
+export function waitFor<T>(register: (resolve: (value: T) => void) => void, ms = 5_000, what = "event"): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
+    register((value) => {
+      clearTimeout(timer);
+      resolve(value);
+    });
+  });
+}
+
+/** A logger for the official @openiap/openflow-api client that prints nothing. */
+export const officialQuietLogger = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };

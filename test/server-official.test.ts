@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../server/index.js";
-import { validateRecorded } from "./server-helpers.js";
+import { officialQuietLogger, validateRecorded, waitFor } from "./server-helpers.js";
 
 // The api is CommonJS with static state (WebSocketClient.instance, callback tables); each vitest file runs in its
 // own process (pool "forks"), so that state stays inside this file.
@@ -14,7 +14,7 @@ const api = require("@openiap/openflow-api") as any;
 const { WebSocketClient, NoderedUtil, ApiConfig } = api;
 ApiConfig.log_error = false;
 
-const quiet = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };
+const quiet = officialQuietLogger;
 const clientFrames: string[] = [];
 let server: RunningServer;
 const clients: any[] = [];
@@ -31,15 +31,6 @@ async function client(): Promise<any> {
   return ws;
 }
 
-function waitFor<T>(register: (resolve: (value: T) => void) => void, ms = 5_000, what = "event"): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    register((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
 
 beforeAll(async () => {
   server = await startServer({

@@ -11,12 +11,13 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../server/index.js";
 import { main } from "../cli/validate.js";
 import { CaptureValidator } from "../validator/capture.js";
+import { officialQuietLogger, waitFor } from "./server-helpers.js";
 
 const require = createRequire(import.meta.url);
 const api = require("@openiap/openflow-api") as any;
 const { WebSocketClient, NoderedUtil, ApiConfig } = api;
 ApiConfig.log_error = false;
-const quiet = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };
+const quiet = officialQuietLogger;
 
 /** Capture lines per server connection: `{"dir","frame"}` with in = c2s, out = s2c. */
 const captures = new Map<string, string[]>();
@@ -39,15 +40,6 @@ async function client(url: string, username: string): Promise<any> {
   return ws;
 }
 
-function within<T>(register: (resolve: (value: T) => void) => void, ms: number, what: string): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what}: nothing within ${ms} ms`)), ms);
-    register((value) => {
-      clearTimeout(timer);
-      resolve(value);
-    });
-  });
-}
 
 beforeAll(async () => {
   const users = [
@@ -75,7 +67,7 @@ describe("captures of the official client against the local server", () => {
 
     let deliverEvent: (e: unknown) => void = () => {};
     const watchId = await NoderedUtil.Watch({ collectionname: "entities", aggregates: [], callback: (e: unknown) => deliverEvent(e) });
-    const event = within((resolve) => (deliverEvent = resolve), 5_000, "watch event");
+    const event = waitFor((resolve) => (deliverEvent = resolve), 5_000, "watch event");
     await NoderedUtil.UpdateOne({ collectionname: "entities", item: { ...item, name: "two" } });
     await event;
     await NoderedUtil.UnWatch({ id: watchId });
@@ -90,7 +82,7 @@ describe("captures of the official client against the local server", () => {
         deliver(msg);
       },
     });
-    const delivered = within<any>((resolve) => (deliver = resolve), 5_000, "queue delivery");
+    const delivered = waitFor<any>((resolve) => (deliver = resolve), 5_000, "queue delivery");
     await NoderedUtil.Queue({ websocket: admin, queuename: "peer.worker", data: { text: "hello" } });
     expect((await delivered).data.text).toBe("hello");
   });
