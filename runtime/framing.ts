@@ -5,22 +5,14 @@
  * Unlike the reference JS implementations (PROTOCOL.md Q3, Q4), chunking here never drops U+2028/U+2029 and
  * never splits a surrogate pair, and reassembly is linear in the message size whatever the arrival order.
  */
+import type { Frame } from "../generated/types.js";
 import { OpenFlowError } from "./errors.js";
 
-/** One websocket text message of the protocol (schemas/frame.json). */
-export interface WireFrame {
-  id: string;
-  replyto?: string | null;
-  command: string;
-  data?: string | null;
-  count?: number;
-  index?: number;
-  priority?: number | null;
-  traceId?: string | null;
-  spanId?: string | null;
-  clientagent?: string | null;
-  clientversion?: string | null;
-}
+/**
+ * One websocket text message of the protocol: the type generated from schemas/frame.json, so the wire shape is
+ * declared in one place (a type-only import: nothing generated is loaded at run time).
+ */
+export type WireFrame = Frame;
 
 /** A logical message: the frames' common header plus the joined `data`. */
 export interface WireMessage {
