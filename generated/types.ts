@@ -2944,7 +2944,7 @@ export type GetFileRequest = RequestCommon &
     [k: string]: unknown;
   });
 /**
- * The request echoed plus the content and its metadata.
+ * The request echoed plus the content, `mimeType` and `metadata`; `id` is filled in when the file was found by filename. server-latest removes `jwt`; server-2021 writes the effective token back.
  *
  * Schema: `schemas/commands/getfile.json#/$defs/reply`
  */
@@ -3428,7 +3428,7 @@ export type InsertOrUpdateOneReply = ReplyCommon & {
    */
   result?: Base;
   /**
-   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...).
+   * The MongoDB driver result of the write (UpdateResult or similar: acknowledged, matchedCount, modifiedCount, upsertedId, ...). Set only when an existing document was updated; absent when a new document was inserted (server-latest src/DatabaseConnection.ts l.3395 vs l.3407).
    */
   opresult?: {
     [k: string]: unknown;
@@ -4118,7 +4118,7 @@ export type SaveFileReply = ReplyCommon & {
    */
   filename?: string;
   /**
-   * Echoed MIME type.
+   * server-2021: the sent MIME type or the one looked up from the extension; server-latest: echoed as sent (the lookup stays server-side).
    */
   mimeType?: string | null;
   /**
