@@ -224,6 +224,11 @@ export class ClientCore implements RequestCore, PushCore {
     return this.currentState;
   }
 
+  /** A method, so TypeScript does not narrow the state across awaits. */
+  private isClosed(): boolean {
+    return this.currentState === "closed";
+  }
+
   get sessionState(): SessionState | undefined {
     return this.session.state;
   }
@@ -531,6 +536,8 @@ export class ClientCore implements RequestCore, PushCore {
     const data = JSON.stringify(body);
     const deadline = this.clock.now() + timeoutMs;
     for (let attempt = 0; ; attempt++) {
+      // close() during a rate-limit backoff: settle now instead of waiting at the (failed) gate until the deadline.
+      if (this.isClosed()) throw new OpenFlowError("closed", `${command}: client is closed`, { command });
       if (!this.gate.isOpen) await this.gate.wait(command, options.signal, deadline);
       try {
         const reply = await this.exchangeUntil(command, data, deadline, timeoutMs, options);
@@ -558,16 +565,27 @@ export class ClientCore implements RequestCore, PushCore {
     }
   }
 
+  /** A backoff sleep that the caller's signal aborts and close() ends (it is one of `sleepers`). */
   private sleepAbortable(ms: number, command: string, signal: AbortSignal | undefined): Promise<void> {
     return new Promise((resolve, reject) => {
+      const finish = () => {
+        this.sleepers.delete(sleeper);
+        signal?.removeEventListener("abort", onAbort);
+      };
+      const sleeper = {
+        timer: undefined as TimerHandle,
+        resolve: () => {
+          finish();
+          resolve();
+        },
+      };
       const onAbort = () => {
-        this.clock.clearTimeout(timer);
+        this.clock.clearTimeout(sleeper.timer);
+        finish();
         reject(abortError(command, signal?.reason));
       };
-      const timer = this.clock.setTimeout(() => {
-        signal?.removeEventListener("abort", onAbort);
-        resolve();
-      }, ms);
+      sleeper.timer = this.clock.setTimeout(() => sleeper.resolve(), ms);
+      this.sleepers.add(sleeper);
       signal?.addEventListener("abort", onAbort, { once: true });
     });
   }
@@ -754,9 +772,19 @@ export class ClientCore implements RequestCore, PushCore {
       if (failure !== undefined) this.reportError(OpenFlowError.from(failure, "usage"), `${command} handler threw`);
       return;
     }
+    let data = message.data ?? "";
+    if (failure === undefined && result !== undefined) {
+      try {
+        data = JSON.stringify(result) ?? "";
+      } catch (err) {
+        // A circular or BigInt-holding return value: answer `error` rather than leave the server waiting (and
+        // an unhandled rejection here would take a Node process down).
+        failure = new OpenFlowError("usage", `${command} handler returned a value that cannot be sent as JSON: ${(err as Error).message}`, { command, cause: err });
+        this.reportError(failure as OpenFlowError, `${command} handler`);
+      }
+    }
     if (failure !== undefined) this.replyError(message, redactText(failure instanceof Error ? failure.message : String(failure)));
-    else if (result === undefined) this.replyRaw(message, message.command, message.data ?? "");
-    else this.replyRaw(message, message.command, JSON.stringify(result));
+    else this.replyRaw(message, message.command, data);
   }
 
   // ---------------------------------------------------------------- queues and exchanges

@@ -166,6 +166,10 @@ export const defaultReassemblyLimits: ReassemblyLimits = {
 interface PartialMessage {
   header: WireMessage;
   count: number;
+  /**
+   * Chunks by index, grown as they arrive: never preallocated to `count`, which the peer chooses (one 60-byte
+   * frame announcing 99 999 chunks would otherwise cost 800 KB, and 1 000 of them 800 MB).
+   */
   pieces: (string | undefined)[];
   received: number;
   chars: number;
@@ -242,7 +246,7 @@ export class Reassembler {
       if (this.partials.size >= this.limits.maxPartialMessages) {
         throw protocol("too-many-partial", id, frame.command, `more than ${this.limits.maxPartialMessages} messages half-received at once`);
       }
-      partial = { header: messageOf(frame, undefined), count, pieces: new Array(count), received: 0, chars: 0, startedAt: now };
+      partial = { header: messageOf(frame, undefined), count, pieces: [], received: 0, chars: 0, startedAt: now };
       this.partials.set(id, partial);
     } else if (partial.count !== count || partial.header.command !== frame.command || (partial.header.replyto || null) !== (frame.replyto || null)) {
       this.partials.delete(id);

@@ -1,0 +1,108 @@
+/**
+ * Robustness of the runtime client: nothing hangs or leaks after close(), a misbehaving handler or peer cannot
+ * crash the process, and hostile chunking cannot make the client allocate far more than it received.
+ */
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { connect, OpenFlowError, type OpenFlowClient } from "../runtime/index.js";
+import type { ClientOptions } from "../runtime/core.js";
+import { Reassembler } from "../runtime/framing.js";
+import type { Logger } from "../runtime/logger.js";
+import { ScriptedServer, until } from "./runtime-scripted-server.js";
+
+let server: ScriptedServer;
+const clients: OpenFlowClient[] = [];
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+
+async function open(options: Partial<ClientOptions> = {}): Promise<OpenFlowClient> {
+  const client = await connect(server.url, { username: "tester", password: "secret-pw", logger: quiet, timeoutMs: 20_000, ...options });
+  clients.push(client);
+  return client;
+}
+
+function timers(): number {
+  return process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+}
+
+beforeEach(async () => {
+  server = new ScriptedServer();
+  await server.start();
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await server.stop();
+});
+
+describe("client robustness", () => {
+  it("close() during a rate-limit retry backoff settles the request with closed at once and leaves no timer", async () => {
+    const idleTimers = timers();
+    const client = await open({ rateLimit: { retries: 3, retryDelayMs: 10_000 }, offline: { maxWaitMs: 20_000 } });
+    server.script = (conn, message) => {
+      if (message.command !== "limited") return "default";
+      conn.sendText(JSON.stringify({ id: message.id, command: "error", data: JSON.stringify({ error: "Rate limit exceeded consumedPoints: 31" }), count: 1, index: 0 }));
+    };
+    const pending = client.request("limited", {}).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+    await until(() => server.conns[0]?.received.some((m) => m.command === "limited") ?? false, 2000, "first attempt");
+    await new Promise((r) => setTimeout(r, 20)); // the rate-limit error arrives and the 10 s backoff starts
+    const started = Date.now();
+    client.close();
+    const error = await pending;
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(OpenFlowError.is(error, "closed")).toBe(true);
+    expect(timers()).toBeLessThanOrEqual(idleTimers);
+  });
+
+  it("an onCommand handler returning something JSON cannot encode gets an error reply, not an unhandled rejection", async () => {
+    const client = await open();
+    const errors: OpenFlowError[] = [];
+    client.on("error", (e) => errors.push(e));
+    const circular: Record<string, unknown> = {};
+    circular.self = circular;
+    client.onCommand("circular", () => circular);
+    client.onCommand("bigint", () => ({ n: 10n }));
+    const conn = server.conns[0];
+    const a = conn?.push("circular", {});
+    const b = conn?.push("bigint", {});
+    await until(() => (conn?.received.filter((m) => m.replyto === a || m.replyto === b).length ?? 0) === 2, 2000, "replies");
+    for (const id of [a, b]) {
+      const reply = conn?.received.find((m) => m.replyto === id);
+      expect(reply?.command).toBe("error");
+      expect(reply?.data).toMatch(/cannot be sent as JSON/);
+    }
+    expect(errors.map((e) => e.code)).toEqual(["usage", "usage"]);
+    expect(client.state).toBe("open");
+  });
+});
+
+describe("reassembly memory", () => {
+  it("a frame announcing a large count costs memory for what arrived, not for the announced count", () => {
+    const r = new Reassembler({ maxChunks: 100_000, maxPartialMessages: 1_000 });
+    const before = process.memoryUsage().heapUsed;
+    // 300 frames of ~60 bytes each; storing a slot per announced chunk up front would take ~240 MB.
+    for (let i = 0; i < 300; i++) r.push({ id: `m${i}`, command: "query", count: 99_999, index: 0, data: "" }, 0);
+    const grown = process.memoryUsage().heapUsed - before;
+    expect(r.pending).toBe(300);
+    expect(grown).toBeLessThan(40 * 1024 * 1024);
+  });
+
+  it("still joins chunks that arrive in any order", () => {
+    const r = new Reassembler();
+    const order = [3, 0, 4, 1, 2];
+    let done: string | undefined;
+    for (const index of order) {
+      const result = r.push({ id: "x", command: "c", count: 5, index, data: String(index) }, 0);
+      if (result.done) done = result.message.data ?? undefined;
+    }
+    expect(done).toBe("01234");
+    const big = new Reassembler();
+    let out: string | undefined;
+    for (let index = 9_999; index >= 0; index--) {
+      const result = big.push({ id: "y", command: "c", count: 10_000, index, data: "a" }, 0);
+      if (result.done) out = result.message.data ?? undefined;
+    }
+    expect(out).toBe("a".repeat(10_000));
+  });
+});
