@@ -183,7 +183,17 @@ async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: C
     throw new OpenFlowError("validation", text, { serverMessage: text });
   }
   delete echo.jwt;
-  const reply = await handler({ server, conn, command, payload: echo, user, jwt: token, requestJwt });
+  let reply: AnyDoc;
+  try {
+    reply = await handler({ server, conn, command, payload: echo, user, jwt: token, requestJwt });
+  } finally {
+    if (conn.closed) {
+      // The socket closed while this request was in flight (token verification is asynchronous), after the
+      // close handlers ran: a watch, queue or exchange binding it just registered would never be removed.
+      server.watches.removeConnection(conn);
+      server.broker.removeConnection(conn);
+    }
+  }
   // server-latest removes jwt from replies, except deleteone (echo) and createworkflowinstance (a new long token).
   if (command !== "deleteone" && command !== "createworkflowinstance") delete reply.jwt;
   return reply;

@@ -48,6 +48,20 @@ export function changeEvent(change: StoreChange, now: number): AnyDoc {
   return event;
 }
 
+/**
+ * Whether a watch's filters accept a change. This runs inside another client's write, so a filter that throws on
+ * some document (JS `==` on an object whose `valueOf` is not a function, a mingo runtime error) is a non-match
+ * for that watch, never a failure of the write or of the other watchers.
+ */
+function matches(watch: WatchFilter, doc: AnyDoc, event: () => AnyDoc): boolean {
+  try {
+    if (watch.paths.length > 0 && !watch.paths.some((p) => p(doc))) return false;
+    return watch.stages.length === 0 || watch.stages.every((f) => f.test(event()));
+  } catch {
+    return false;
+  }
+}
+
 export class Watches {
   private readonly watches = new Map<string, Watch>();
 
@@ -87,9 +101,8 @@ export class Watches {
     for (const watch of this.watches.values()) {
       if (watch.collection !== change.collection || watch.conn.closed || !watch.conn.user) continue;
       if (!aclAllows(acl, watch.conn.user, Rights.read)) continue;
-      if (watch.paths.length > 0 && !watch.paths.some((p) => p(doc))) continue;
+      if (!matches(watch, doc, () => (event ??= changeEvent(change, this.now())))) continue;
       event ??= changeEvent(change, this.now());
-      if (!watch.stages.every((f) => f.test(event as AnyDoc))) continue;
       watch.conn.push("watchevent", { id: watch.id, result: event }, true);
     }
   }

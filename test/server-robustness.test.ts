@@ -1,0 +1,105 @@
+/**
+ * Robustness of the local server: state a connection creates goes away with it even when the connection
+ * closes while its request is in flight, one client's watch filter cannot fail another client's write, and
+ * close() leaves no timer or socket behind.
+ */
+import WebSocket from "ws";
+import { describe, expect, it } from "vitest";
+import { startServer } from "../server/index.js";
+import { newFrameId } from "../runtime/framing.js";
+import { rawPeer } from "./server-helpers.js";
+
+async function until(predicate: () => boolean, ms: number, what: string): Promise<void> {
+  const start = Date.now();
+  while (!predicate()) {
+    if (Date.now() - start > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+const users = [{ username: "admin", password: "pw-admin", roles: ["admins"] }];
+
+describe("server robustness", () => {
+  it("watches and queues registered by a request still in flight when the connection closes do not outlive it", async () => {
+    const crashes: string[] = [];
+    const server = await startServer({ users, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+    try {
+      const admin = await rawPeer(server.url);
+      const signin = await admin.request("signin", { username: "admin", password: "pw-admin" });
+      const jwt = signin.payload.jwt as string;
+      admin.close();
+      // Each peer sends its requests (authenticated by the payload jwt, verified asynchronously) and vanishes.
+      for (let i = 0; i < 10; i++) {
+        const ws = new WebSocket(server.url);
+        await new Promise<void>((resolve, reject) => {
+          ws.once("open", () => resolve());
+          ws.once("error", reject);
+        });
+        for (const [command, payload] of [
+          ["watch", { collectionname: "entities", paths: [], jwt }],
+          ["registerqueue", { queuename: "", jwt }],
+          ["registerexchange", { exchangename: `ex${i}`, algorithm: "fanout", jwt }],
+        ] as const) {
+          ws.send(JSON.stringify({ id: newFrameId(), command, data: JSON.stringify(payload), count: 1, index: 0 }));
+        }
+        ws.terminate();
+      }
+      await until(() => server.connectionCount === 0, 2000, "connections gone");
+      await new Promise((r) => setTimeout(r, 100)); // let every in-flight request finish
+      expect(server.context.watches.size).toBe(0);
+      expect(server.context.broker.queueNames()).toEqual([]);
+      expect(crashes).toEqual([]);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("watch filters", () => {
+  it("a filter that throws on some document fails neither the writer's command nor other watchers' events", async () => {
+    const crashes: string[] = [];
+    const server = await startServer({ users, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+    try {
+      const watcher = await rawPeer(server.url);
+      await watcher.request("signin", { username: "admin", password: "pw-admin" });
+      // `==` against a document value whose valueOf/toString are not functions throws a TypeError in JS.
+      const bad = await watcher.request("watch", { collectionname: "entities", paths: ["$.[?(@.n == 'x')]"] });
+      expect(bad.command).toBe("watch");
+      const good = await watcher.request("watch", { collectionname: "entities", paths: [] });
+      const writer = await rawPeer(server.url);
+      await writer.request("signin", { username: "admin", password: "pw-admin" });
+      const insert = await writer.request("insertone", { collectionname: "entities", item: { name: "odd", n: { valueOf: 1, toString: 1 } } });
+      expect(insert.command).toBe("insertone");
+      const event = await watcher.next((f) => f.command === "watchevent");
+      expect(JSON.parse(event.data as string).id).toBe(good.payload.id);
+      expect(crashes).toEqual([]);
+      watcher.close();
+      writer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
+
+describe("shutdown", () => {
+  it("client.close() and server.close() leave no timer or socket, with a nack re-queue timer and a half-received message pending", async () => {
+    const { connect } = await import("../runtime/index.js");
+    const before = process.getActiveResourcesInfo().filter((r) => r !== "FSReqCallback").length;
+    const server = await startServer({ users, requeueDelayMs: 60_000 });
+    const client = await connect(server.url, { username: "admin", password: "pw-admin", logLevel: "silent" });
+    let nacks = 0;
+    await client.consumeQueue("q1", () => {
+      nacks += 1;
+      throw new Error("nack");
+    });
+    await client.request("queuemessage", { queuename: "q1", data: { a: 1 } });
+    const raw = await rawPeer(server.url);
+    await raw.request("signin", { username: "admin", password: "pw-admin" });
+    raw.sendText(JSON.stringify({ id: "half", command: "query", count: 3, index: 0, data: "{" }));
+    await until(() => nacks === 1, 2000, "the nack");
+    client.close();
+    await server.close();
+    await raw.closed;
+    await until(() => process.getActiveResourcesInfo().filter((r) => r !== "FSReqCallback").length <= before, 1000, "handles released");
+  });
+});
