@@ -101,7 +101,13 @@ export function parseValidateArgs(argv: string[]): Parsed {
       },
     }));
   } catch (err) {
-    throw new UsageError(`${(err as Error).message} (see --help)`);
+    // Node's own texts are long ("... place it at the end of the command after '--' ..."); keep the part naming the option.
+    const e = err as Error & { code?: string };
+    const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /Unknown option '([^']+)'/.exec(e.message) : null;
+    if (unknown) throw new UsageError(`unknown option '${unknown[1]}' (see --help; a file name starting with - goes after --)`);
+    const missing = e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? /Option '(-\S+)(?:, (-\S+))? <value>' argument missing/.exec(e.message) : null;
+    if (missing) throw new UsageError(`${missing[2] ?? missing[1]} needs a value (see --help)`);
+    throw new UsageError(`${e.message} (see --help)`);
   }
   const format = (values["format"] as string | undefined) ?? "text";
   if (format !== "text" && format !== "json" && format !== "junit") throw new UsageError(`--format must be text, json or junit, got ${JSON.stringify(format)}`);

@@ -10,7 +10,7 @@ import { CaptureValidator, type CaptureOptions } from "../validator/capture.js";
 import { catalogFrom } from "../validator/catalog.js";
 import { validateFrame, validateFrameText } from "../validator/frame.js";
 import { validateCommandPayload } from "../validator/payload.js";
-import { forEachLine } from "../validator/lines.js";
+import { firstInvalidUtf8, forEachLine, InputEncodingError } from "../validator/lines.js";
 import type { Direction, Finding } from "../validator/findings.js";
 
 function example(command: string, kind: "request" | "reply"): unknown {
@@ -201,6 +201,43 @@ describe("forEachLine", () => {
       ["{}", 1],
       ["{}", 2],
     ]);
+  });
+
+  it("rejects bytes that are not UTF-8 with the line and byte of the first bad one, after the lines before it", async () => {
+    const out: string[] = [];
+    const read = (chunks: Buffer[]): Promise<void> => forEachLine(Readable.from(chunks), { line: (t) => out.push(t) });
+    // The bad byte is in the second read: line and byte count across reads.
+    await expect(read([Buffer.from("ok\n"), Buffer.from([0x61, 0x0a, 0x62, 0xc0, 0x80, 0x0a])])).rejects.toThrow(
+      new InputEncodingError(3, 7, "invalid byte 0xc0"),
+    );
+    expect(out).toEqual(["ok"]);
+    // A lone surrogate encoded as UTF-8 (CESU) is not UTF-8 either.
+    await expect(read([Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d])])).rejects.toThrow(/invalid byte 0xed at line 1 \(byte 2\)/);
+    // A character cut off at the end of the input.
+    await expect(read([Buffer.from("{}\n"), Buffer.from([0xe2, 0x82])])).rejects.toThrow(/truncated multi-byte character at line 2 \(byte 5\)/);
+    // A character left open by one read and broken by the next.
+    await expect(read([Buffer.from([0x61, 0xe2]), Buffer.from([0x41, 0x0a])])).rejects.toThrow(/incomplete multi-byte character at line 1 \(byte 3\)/);
+  });
+
+  it("firstInvalidUtf8 agrees with a fatal TextDecoder", () => {
+    const decoder = new TextDecoder("utf-8", { fatal: true });
+    const valid = (b: Uint8Array): boolean => {
+      try {
+        decoder.decode(b);
+        return true;
+      } catch {
+        return false;
+      }
+    };
+    let state = 12345;
+    const next = (): number => (state = (state * 1103515245 + 12345) % 2147483648) % 256;
+    for (let n = 0; n < 2000; n++) {
+      const bytes = Uint8Array.from({ length: 1 + (n % 9) }, () => next());
+      // A valid prefix of an unfinished sequence counts as valid for firstInvalidUtf8 (the next read may finish it).
+      const found = firstInvalidUtf8(bytes);
+      if (valid(bytes)) expect(found).toBe(-1);
+      else if (found >= 0) expect(valid(bytes.subarray(0, found))).toBe(true);
+    }
   });
 
   it("keeps multi-byte characters split across reads intact", async () => {

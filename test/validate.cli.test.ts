@@ -197,6 +197,60 @@ describe("validate input handling", () => {
     await expect(run(["--kind", "reply", "x"])).rejects.toThrow(/--kind needs --command/);
   });
 
+  it("names the option in argument errors instead of Node's long parser text", async () => {
+    await expect(run(["--bogus", "x"])).rejects.toThrow(/^unknown option '--bogus' \(see --help/);
+    await expect(run(["-z", "x"])).rejects.toThrow(/^unknown option '-z'/);
+    await expect(run(["--command"])).rejects.toThrow(/^--command needs a value/);
+    await expect(run(["x", "-o"])).rejects.toThrow(/^--output needs a value/);
+    await expect(run(["--kind", "sideways", "--command", "query", "x"])).rejects.toThrow(/--kind must be request or reply, got "sideways"/);
+    await expect(run(["--command", "nosuch", "x"])).rejects.toThrow(/--command "nosuch" is not a known command/);
+  });
+
+  it("exits 2 naming a folder that holds no captures", async () => {
+    const empty = mkdtempSync(join(dir, "nocaptures-"));
+    writeFileSync(join(empty, "notes.txt"), "not a capture\n");
+    const { code, report } = await runJson([empty]);
+    expect(code).toBe(2);
+    expect(report.unreadable).toEqual([{ file: empty, message: "folder holds no .json, .ndjson or .jsonl files" }]);
+  });
+
+  it("reports an empty file and an immediately closed stdin as not-json (exit 1)", async () => {
+    const file = join(dir, "empty.json");
+    writeFileSync(file, "");
+    for (const [args, stdin, name] of [[[file], undefined, file], [["-"], "", "-"]] as const) {
+      const { code, report } = await runJson([...args], stdin);
+      expect(code).toBe(1);
+      expect(report.findings).toEqual([expect.objectContaining({ code: "not-json", file: name, message: "empty input: expected a JSON document" })]);
+    }
+  });
+
+  it("exits 2 for bytes that are not UTF-8 (binary file, Latin-1 text), naming line and byte", async () => {
+    const binary = join(dir, "binary.ndjson");
+    writeFileSync(binary, Buffer.from([0x7b, 0x7d, 0x0a, 0x00, 0x9f, 0x92, 0x96, 0xff, 0x0a]));
+    const latin1 = join(dir, "latin1.ndjson");
+    const latin1Bytes = Buffer.concat([Buffer.from('{"id":"1","command":"ping"}\n{"id":"2","command":"query","data":"{\\"q\\":\\"caf'), Buffer.from([0xe9]), Buffer.from('\\"}"}\n')]);
+    writeFileSync(latin1, latin1Bytes);
+    const { code, report } = await runJson([binary, latin1]);
+    expect(code).toBe(2);
+    expect(report.unreadable).toEqual([
+      { file: binary, message: "not UTF-8 text: invalid byte 0x9f at line 2 (byte 5); frames and captures must be UTF-8 JSON" },
+      { file: latin1, message: `not UTF-8 text: invalid byte 0xe9 at line 2 (byte ${latin1Bytes.indexOf(0xe9) + 1}); frames and captures must be UTF-8 JSON` },
+    ]);
+    const text = await run([binary]);
+    expect(text.stdout).toContain(`${binary}: cannot read: not UTF-8 text: invalid byte 0x9f at line 2`);
+    expect(text.stdout).not.toMatch(/[\u0000-\u0008]/);
+  });
+
+  it("handles a 10 MB single-line frame", async () => {
+    const file = join(dir, "huge-line.ndjson");
+    const frame = { id: "big1", command: "insertone", data: JSON.stringify({ collectionname: "entities", item: { _type: "blob", body: "x".repeat(10 * 1024 * 1024) } }) };
+    writeFileSync(file, JSON.stringify(frame));
+    const { code, report } = await runJson(["--no-pairing", file]);
+    expect(report.findings).toEqual([]);
+    expect(report.inputs[0]).toMatchObject({ frames: 1, messages: 1, lines: 1 });
+    expect(code).toBe(0);
+  });
+
   it("prints help", async () => {
     const r = await run(["--help"]);
     expect(r.code).toBe(0);

@@ -17,9 +17,80 @@ export interface LineSink {
 
 export const DEFAULT_MAX_LINE_CHARS = 128 * 1024 * 1024;
 
-/** Read `stream` to its end, calling `sink.line` per line. Rejects only when the stream errors. */
+/** The input is not UTF-8 text (a binary file, or text in another encoding). `line` and `byte` are 1-based. */
+export class InputEncodingError extends Error {
+  override name = "InputEncodingError";
+  constructor(
+    readonly line: number,
+    readonly byte: number,
+    detail: string,
+  ) {
+    super(`not UTF-8 text: ${detail} at line ${line} (byte ${byte}); frames and captures must be UTF-8 JSON`);
+  }
+}
+
+/**
+ * Index of the first byte in `buf` that starts or continues an invalid UTF-8 sequence, or -1. A sequence cut off at
+ * the end of `buf` counts as valid (the next chunk may complete it).
+ */
+export function firstInvalidUtf8(buf: Uint8Array): number {
+  let i = 0;
+  while (i < buf.length) {
+    const b = buf[i] as number;
+    if (b < 0x80) {
+      i++;
+      continue;
+    }
+    let need: number;
+    let min: number;
+    if (b >= 0xc2 && b <= 0xdf) [need, min] = [1, 0x80];
+    else if (b >= 0xe0 && b <= 0xef) [need, min] = [2, 0x800];
+    else if (b >= 0xf0 && b <= 0xf4) [need, min] = [3, 0x10000];
+    else return i;
+    let cp = b & (0xff >> (need + 2));
+    for (let k = 1; k <= need; k++) {
+      if (i + k >= buf.length) return -1;
+      const c = buf[i + k] as number;
+      if ((c & 0xc0) !== 0x80) return i;
+      cp = (cp << 6) | (c & 0x3f);
+    }
+    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return i;
+    i += need + 1;
+  }
+  return -1;
+}
+
+function countNewlines(buf: Uint8Array, end: number): number {
+  let n = 0;
+  for (let i = 0; i < end; i++) if (buf[i] === 10) n++;
+  return n;
+}
+
+/**
+ * Read `stream` to its end, calling `sink.line` per line. Rejects when the stream errors, and with an
+ * InputEncodingError (naming line and byte) when the bytes are not UTF-8; lines before the bad one are delivered.
+ * A stream already in string mode (setEncoding) is taken as decoded.
+ */
 export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars = DEFAULT_MAX_LINE_CHARS): Promise<void> {
-  stream.setEncoding("utf8");
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  let bytesBefore = 0;
+  let newlinesBefore = 0;
+  const decode = (raw: string | Uint8Array): string => {
+    if (typeof raw === "string") return raw;
+    try {
+      return decoder.decode(raw, { stream: true });
+    } catch {
+      const found = firstInvalidUtf8(raw);
+      const at = Math.max(0, found);
+      const bad = raw[at];
+      // found < 0: the chunk is valid alone, so a multi-byte character left open by the previous chunk broke here.
+      const detail = found < 0 || bad === undefined ? "incomplete multi-byte character" : `invalid byte 0x${bad.toString(16).padStart(2, "0")}`;
+      throw new InputEncodingError(newlinesBefore + countNewlines(raw, at) + 1, bytesBefore + at + 1, detail);
+    } finally {
+      bytesBefore += raw.length;
+      newlinesBefore += countNewlines(raw, raw.length);
+    }
+  };
   let pieces: string[] = [];
   let pending = 0;
   let lineNo = 0;
@@ -31,7 +102,8 @@ export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars
     if (lineNo === 1 && text.charCodeAt(0) === 0xfeff) text = text.slice(1);
     sink.line(text.length > 0 && text.charCodeAt(text.length - 1) === 13 ? text.slice(0, -1) : text, lineNo);
   };
-  for await (const chunk of stream as AsyncIterable<string>) {
+  for await (const raw of stream as AsyncIterable<string | Uint8Array>) {
+    const chunk = decode(raw);
     total += chunk.length;
     let start = 0;
     let nl = chunk.indexOf("\n");
@@ -71,5 +143,12 @@ export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars
     const wait = sink.pause?.();
     if (wait) await wait;
   }
+  let tail: string;
+  try {
+    tail = decoder.decode();
+  } catch {
+    throw new InputEncodingError(newlinesBefore + 1, bytesBefore, "truncated multi-byte character");
+  }
+  if (tail.length > 0) pieces.push(tail);
   if (pieces.length > 0) emit(pieces.join(""));
 }
