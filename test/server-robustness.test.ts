@@ -6,6 +6,7 @@
 import WebSocket from "ws";
 import { describe, expect, it } from "vitest";
 import { startServer } from "../server/index.js";
+import { topicMatches } from "../server/broker.js";
 import { newFrameId } from "../runtime/framing.js";
 import { rawPeer } from "./server-helpers.js";
 
@@ -101,5 +102,66 @@ describe("shutdown", () => {
     await server.close();
     await raw.closed;
     await until(() => process.getActiveResourcesInfo().filter((r) => r !== "FSReqCallback").length <= before, 1000, "handles released");
+  });
+});
+
+describe("messaging input", () => {
+  it("topic matching stays fast for patterns of many # (one publish must not block the server)", () => {
+    const pattern = `${Array(12).fill("#").join(".")}.c`;
+    const key = `${Array(30).fill("a").join(".")}.b`;
+    const started = Date.now();
+    expect(topicMatches(pattern, key)).toBe(false);
+    expect(topicMatches(pattern, `${key}.c`)).toBe(true);
+    expect(Date.now() - started).toBeLessThan(500);
+  });
+
+  it("topic matching agrees with a regular-expression reference on small random cases", () => {
+    const words = ["a", "b", "*", "#"];
+    let seed = 7;
+    const rand = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    const reference = (pattern: string, key: string) => {
+      // "#" = zero or more words; the dots around a "#" that matches nothing disappear with it.
+      let re = pattern
+        .split(".")
+        .map((w) => (w === "#" ? "#" : w === "*" ? "[^.]+" : w))
+        .join("\\.");
+      re = re.replace(/^#\\\./, "(?:[^.]+\\.)*").replace(/\\\.#$/, "(?:\\.[^.]+)*").replace(/\\\.#(?=\\\.)/g, "(?:\\.[^.]+)*").replace(/^#$/, "(?:[^.]+(?:\\.[^.]+)*)?");
+      return new RegExp(`^${re}$`).test(key);
+    };
+    for (let i = 0; i < 2000; i++) {
+      const pattern = Array.from({ length: 1 + rand(4) }, () => words[rand(4)]).join(".");
+      const key = Array.from({ length: 1 + rand(4) }, () => words[rand(2)]).join(".");
+      expect(topicMatches(pattern, key), `${pattern} vs ${key}`).toBe(reference(pattern, key));
+    }
+  });
+});
+
+describe("work item input", () => {
+  it("a queue delay beyond the Date range is refused when set, instead of failing every later work item", async () => {
+    const crashes: string[] = [];
+    const server = await startServer({ users, validate: false, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      const add = await peer.request("addworkitemqueue", { name: "q1", maxretries: 3, retrydelay: 0, initialdelay: 1e308 });
+      expect(add.command).toBe("error");
+      expect(add.payload.message).toMatch(/initialdelay must be at most/);
+      const ok = await peer.request("addworkitemqueue", { name: "q2", maxretries: 3, retrydelay: 0, initialdelay: 0 });
+      expect(ok.command).toBe("addworkitemqueue");
+      const update = await peer.request("updateworkitemqueue", { name: "q2", retrydelay: -1e300 });
+      expect(update.command).toBe("error");
+      expect(update.payload.message).toMatch(/retrydelay must be at most/);
+      const item = await peer.request("addworkitem", { wiq: "q2", name: "a", payload: {}, nextrun: { seconds: 1e300 } });
+      expect(item.command).toBe("error");
+      expect(item.payload.message).toMatch(/invalid date/);
+      expect((await peer.request("addworkitem", { wiq: "q2", name: "b", payload: {} })).command).toBe("addworkitem");
+      expect(crashes).toEqual([]);
+      peer.close();
+    } finally {
+      await server.close();
+    }
   });
 });

@@ -25,12 +25,30 @@ function num(value: unknown): number | undefined {
   return undefined;
 }
 
+/** Largest delay in seconds that still gives a valid Date (the Date range is +-8.64e15 ms around 1970). */
+const MAX_DELAY_SECONDS = 8.64e12 / 2;
+
+/** ISO text of `ms`; a command error with `what` when it is outside the Date range (toISOString would throw a RangeError). */
+function isoAt(ms: number, what: string): string {
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) throw commandError(what);
+  return d.toISOString();
+}
+
+/** A queue's `initialdelay`/`retrydelay` must keep `now + delay` a valid date, or every later work item fails. */
+function checkDelays(f: AnyDoc): void {
+  for (const key of ["retrydelay", "initialdelay"]) {
+    const v = num(f[key]);
+    if (v !== undefined && Math.abs(v) > MAX_DELAY_SECONDS) throw commandError(`${key} must be at most ${MAX_DELAY_SECONDS} seconds, got ${v}`);
+  }
+}
+
 /** Dates arrive as ISO text or `{seconds, nanos}`; stored as ISO text. */
 function dateField(value: unknown): string | undefined {
   if (value === undefined || value === null || value === "") return undefined;
   if (typeof value === "object" && value !== null && "seconds" in value) {
     const v = value as { seconds: unknown; nanos?: unknown };
-    return new Date(Number(v.seconds) * 1000 + Math.floor(Number(v.nanos ?? 0) / 1e6)).toISOString();
+    return isoAt(Number(v.seconds) * 1000 + Math.floor(Number(v.nanos ?? 0) / 1e6), `invalid date ${JSON.stringify(value)}`);
   }
   const d = new Date(value as string | number);
   if (Number.isNaN(d.getTime())) throw commandError(`invalid date ${JSON.stringify(value)}`);
@@ -113,7 +131,7 @@ function createItem(ctx: HandlerContext, queue: AnyDoc, input: AnyDoc, defaults:
     retries: 0,
     priority,
     files: [],
-    nextrun: dateField(input.nextrun) ?? new Date(now + initialdelay * 1000).toISOString(),
+    nextrun: dateField(input.nextrun) ?? isoAt(now + initialdelay * 1000, `initialdelay ${initialdelay} of the queue gives no valid nextrun`),
     lastrun: null,
     _acl: clone(queue._acl),
   };
@@ -143,7 +161,7 @@ function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): void 
   if (!target) throw queueNotFound(name, id);
   const copy: AnyDoc = clone(item);
   for (const key of ["_id", "success_wiqid", "success_wiq", "failed_wiqid", "failed_wiq", "errormessage", "errorsource", "errortype", "lastrun", "userid", "username"]) delete copy[key];
-  Object.assign(copy, { state: "new", retries: 0, wiq: target.name, wiqid: target._id, nextrun: new Date(ctx.server.now() + (num(target.initialdelay) ?? 0) * 1000).toISOString() });
+  Object.assign(copy, { state: "new", retries: 0, wiq: target.name, wiqid: target._id, nextrun: isoAt(ctx.server.now() + (num(target.initialdelay) ?? 0) * 1000, `initialdelay of queue ${String(target.name)} gives no valid nextrun`) });
   const acl = clone((copy._acl as Ace[] | undefined) ?? []);
   for (const ace of (target._acl as Ace[] | undefined) ?? []) addRight(acl, ace._id, ace.name ?? "", rightsMask(ace.rights));
   copy._acl = acl;
@@ -181,6 +199,7 @@ export const workitemHandlers: Record<string, Handler> = {
     if (num(f.maxretries) === undefined) throw commandError("maxretries is mandatory");
     if (num(f.retrydelay) === undefined) throw commandError("retrydelay is mandatory");
     if (num(f.initialdelay) === undefined) throw commandError("initialdelay is mandatory");
+    checkDelays(f);
     if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d.name === name)) {
       throw commandError(`Work item queue with name ${name} already exists`);
     }
@@ -239,6 +258,7 @@ export const workitemHandlers: Record<string, Handler> = {
       if (f[key] === undefined || (key === "workflowid" && (f[key] === null || f[key] === ""))) delete next[key];
       else next[key] = f[key];
     }
+    checkDelays(f);
     for (const key of ["maxretries", "retrydelay", "initialdelay"]) if (num(f[key]) !== undefined) next[key] = num(f[key]);
     for (const pair of ["success", "failed"]) {
       if (f[`${pair}_wiq`] === null) {
@@ -378,7 +398,7 @@ export const workitemHandlers: Record<string, Handler> = {
           item.state = "new";
           item.userid = null;
           item.username = null;
-          item.nextrun = dateField(p.nextrun) ?? new Date(ctx.server.now() + (num(queue.retrydelay) ?? 0) * 1000).toISOString();
+          item.nextrun = dateField(p.nextrun) ?? isoAt(ctx.server.now() + (num(queue.retrydelay) ?? 0) * 1000, `retrydelay of queue ${String(queue.name)} gives no valid nextrun`);
         } else {
           item.retries = retries;
           item.state = "failed";
