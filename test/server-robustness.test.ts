@@ -165,3 +165,33 @@ describe("work item input", () => {
     }
   });
 });
+
+describe("secrets", () => {
+  it("password hashes never reach a client: not by projection under another name, $lookup, or a filter", async () => {
+    const server = await startServer({ users: [...users, { username: "eve", password: "pw-eve" }] });
+    try {
+      const eve = await rawPeer(server.url);
+      const signin = await eve.request("signin", { username: "eve", password: "pw-eve" });
+      const id = signin.payload.user._id as string;
+      const texts: string[] = [];
+      const projected = await eve.request("aggregate", { collectionname: "users", aggregates: [{ $project: { h: "$passwordhash" } }] });
+      texts.push(JSON.stringify(projected.payload.result));
+      const queried = await eve.request("query", { collectionname: "users", query: { _id: id }, projection: { h: "$passwordhash" } });
+      expect(queried.payload.result).toHaveLength(1);
+      texts.push(JSON.stringify(queried.payload.result));
+      await eve.request("insertone", { collectionname: "entities", item: { name: "mine", uid: id } });
+      const looked = await eve.request("aggregate", { collectionname: "entities", aggregates: [{ $match: { name: "mine" } }, { $lookup: { from: "users", localField: "uid", foreignField: "_id", as: "u" } }] });
+      expect(looked.payload.result[0].u).toHaveLength(1);
+      texts.push(JSON.stringify(looked.payload.result));
+      for (const text of texts) expect(text).not.toMatch(/scrypt|passwordhash/);
+      expect(texts[0]).toContain(id);
+      const oracle = await eve.request("count", { collectionname: "users", query: { _id: id, passwordhash: { $exists: true } } });
+      expect(oracle.payload.result).toBe(0);
+      const distinct = await eve.request("distinct", { collectionname: "users", field: "passwordhash" });
+      expect(distinct.payload.results).toEqual([]);
+      eve.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -34,6 +34,16 @@ function publicList(collection: string, docs: AnyDoc[]): AnyDoc[] {
   return docs.map((d) => publicDoc(collection, d));
 }
 
+/**
+ * What reads (query, count, distinct, aggregate and its `$lookup`) run on: the readable documents without the
+ * fields never sent to clients, so `passwordhash` can neither be projected under another name
+ * (`{h: "$passwordhash"}`) nor probed with a filter.
+ */
+function visibleDocs(server: ServerContext, collection: string, user: TokenUser, queryas?: unknown): AnyDoc[] {
+  const docs = readableDocs(server, collection, user, queryas);
+  return collection === USERS ? publicList(collection, docs) : docs;
+}
+
 async function hashNewPassword(collection: string, item: AnyDoc): Promise<void> {
   if (collection !== USERS) return;
   if (typeof item.newpassword === "string" && item.newpassword !== "") item.passwordhash = await hashPassword(item.newpassword);
@@ -126,7 +136,7 @@ export const dataHandlers: Record<string, Handler> = {
     const collection = resolveCollection(p.collectionname);
     const query = parseQuery(p.query);
     const projection = collection === "fs.files" ? undefined : objectField(p.projection, "projection", false);
-    const docs = readableDocs(ctx.server, collection, ctx.user, p.queryas);
+    const docs = visibleDocs(ctx.server, collection, ctx.user, p.queryas);
     const result = find(docs, query, { projection, orderby: parseOrderBy(p.orderby), skip: intField(p.skip, 0), top: intField(p.top, 0) || 500 });
     return { ...removeFields(p, "query"), result: publicList(collection, result) };
   },
@@ -135,7 +145,7 @@ export const dataHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
     const query = compile(parseQuery(p.query));
-    const result = readableDocs(ctx.server, collection, ctx.user, p.queryas).filter((d) => query.test(d)).length;
+    const result = visibleDocs(ctx.server, collection, ctx.user, p.queryas).filter((d) => query.test(d)).length;
     return { ...removeFields(p, "query"), result };
   },
 
@@ -146,7 +156,7 @@ export const dataHandlers: Record<string, Handler> = {
     if (typeof p.field !== "string" || p.field === "") throw commandError("field is mandatory");
     const query = compile(parseQuery(p.query, false));
     const seen = new Map<string, unknown>();
-    for (const doc of readableDocs(ctx.server, collection, ctx.user, p.queryas)) {
+    for (const doc of visibleDocs(ctx.server, collection, ctx.user, p.queryas)) {
       if (!query.test(doc)) continue;
       const found = find([doc], {}, { projection: { [p.field]: 1 } })[0];
       let value: unknown = found;
@@ -162,8 +172,8 @@ export const dataHandlers: Record<string, Handler> = {
     let pipeline: unknown = p.aggregates;
     if (typeof pipeline === "string") pipeline = objectOrArray(pipeline);
     if (!Array.isArray(pipeline)) throw commandError("aggregates must be an array of pipeline stages");
-    const docs = readableDocs(ctx.server, collection, ctx.user, p.queryas);
-    const result = aggregate(docs, decodeRegexps(pipeline) as AnyDoc[], (name) => readableDocs(ctx.server, resolveCollection(name), ctx.user));
+    const docs = visibleDocs(ctx.server, collection, ctx.user, p.queryas);
+    const result = aggregate(docs, decodeRegexps(pipeline) as AnyDoc[], (name) => visibleDocs(ctx.server, resolveCollection(name), ctx.user));
     return { ...removeFields(p, "aggregates"), result: publicList(collection, result) };
   },
 
