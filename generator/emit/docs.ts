@@ -4,7 +4,7 @@
  * cells are escaped for Markdown by the `cell` helper.
  */
 import Handlebars from "handlebars";
-import type { CommandModel, FieldModel, PayloadModel, SpecModel } from "../model.js";
+import type { CommandModel, DefModel, FieldModel, PayloadModel, SpecModel } from "../model.js";
 import { hasHandler, hasMethod } from "./client.js";
 import { markdownHeader } from "./header.js";
 
@@ -38,7 +38,52 @@ const DIRECTION_TEXT: Record<string, string> = {
   both: "either side (`both`)",
 };
 
-function commandView(c: CommandModel): Record<string, unknown> {
+/** Server status tokens meaning the server answers a client-sent request (so a failure comes back to the client). */
+const ANSWERS = new Set(["yes", "echo", "broken", "fails"]);
+
+/**
+ * How each server reports a failed `c` request: the server's own style when it answers the command, the
+ * unknown-command reply when it does not know a client-started command, nothing when it never answers one.
+ */
+function errorStyles(c: CommandModel, error: string): string[] {
+  const styles: string[] = [];
+  for (const label of ["server-2021", "server-latest"] as const) {
+    const tokens = c.implementations[label] ?? [];
+    const latest = label === "server-latest";
+    if (tokens.some((t) => ANSWERS.has(t))) {
+      styles.push(
+        latest
+          ? `server-latest: an \`error\` reply with \`{"message", "error"}\`, e.g. \`${JSON.stringify({ message: error, error })}\``
+          : `server-2021: a \`${c.name}\` reply whose payload carries the text in \`error\`, e.g. \`${JSON.stringify({ error })}\``,
+      );
+    } else if (tokens.length === 0 && c.direction !== "s2c") {
+      const unknown = `Unknown command ${c.name}`;
+      styles.push(
+        `${label}: does not know \`${c.name}\` and answers with an \`error\` reply \`${JSON.stringify(latest ? { message: unknown, error: unknown } : { message: unknown })}\`` +
+          (latest ? "" : " (no `error` key, so api-latest resolves it as a success, Q8)"),
+      );
+    }
+  }
+  return styles;
+}
+
+/** The command's own `$defs` shapes, then the shared shapes its field types name, each with where it is defined. */
+function typesView(c: CommandModel, defs: readonly DefModel[]): { name: string; description: string; file: string; pointer: string }[] {
+  const view = (d: DefModel): { name: string; description: string; file: string; pointer: string } => ({
+    name: d.typeName,
+    description: markdownCell((d.schema as { description?: unknown }).description ?? ""),
+    file: d.file,
+    pointer: d.pointer === "" ? "" : `#${d.pointer}`,
+  });
+  const local = c.localDefs.map(view);
+  const typeTexts = [c.request, ...(c.reply ? [c.reply] : [])].flatMap((p) => p.fields.filter((f) => f.inheritedFrom === undefined).map((f) => f.type));
+  const named = new Set(typeTexts.flatMap((t) => t.match(/[A-Z][A-Za-z0-9]*/g) ?? []));
+  const localNames = new Set(local.map((d) => d.name));
+  const shared = defs.filter((d) => named.has(d.typeName) && !localNames.has(d.typeName)).map(view);
+  return [...local, ...shared.sort((a, b) => (a.name < b.name ? -1 : 1))];
+}
+
+function commandView(c: CommandModel, defs: readonly DefModel[]): Record<string, unknown> {
   const error = c.errors[0] ?? "<message>";
   return {
     ...c,
@@ -48,8 +93,8 @@ function commandView(c: CommandModel): Record<string, unknown> {
     handler: hasHandler(c) ? c.handlerName : undefined,
     request: payloadView(c.request),
     reply: c.reply ? payloadView(c.reply) : undefined,
-    errorExample2021: JSON.stringify({ error }),
-    errorExampleLatest: JSON.stringify({ message: error, error }),
+    errorStyles: errorStyles(c, error),
+    types: typesView(c, defs),
   };
 }
 
@@ -73,9 +118,9 @@ export function emitDocs(model: SpecModel, templates: Templates): Map<string, st
   const out = new Map<string, string>();
   out.set(
     "docs/README.md",
-    tidy(index({ header: markdownHeader("schemas/commands/*.json").trimEnd(), commands: model.commands.map(commandView) })),
+    tidy(index({ header: markdownHeader("schemas/commands/*.json").trimEnd(), commands: model.commands.map((c) => commandView(c, model.defs)) })),
   );
-  for (const c of model.commands) out.set(`docs/commands/${c.name}.md`, tidy(page(commandView(c))));
+  for (const c of model.commands) out.set(`docs/commands/${c.name}.md`, tidy(page(commandView(c, model.defs))));
   return out;
 }
 
