@@ -26,7 +26,13 @@ export function decodeRegexps(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(decodeRegexps);
   if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
     const out: AnyDoc = {};
-    for (const [k, v] of Object.entries(value as AnyDoc)) out[k] = decodeRegexps(v);
+    for (const [k, v] of Object.entries(value as AnyDoc)) {
+      // `out.__proto__ = v` would swap the prototype and drop the key: a filter {"__proto__": ...} became {}
+      // (deletemany then matched every document), and mingo itself matches a `__proto__` field against the
+      // prototype. Refused by name instead.
+      if (k === "__proto__") throw commandError("the key __proto__ is not allowed in queries, update documents or pipelines");
+      out[k] = decodeRegexps(v);
+    }
     return out;
   }
   return value;

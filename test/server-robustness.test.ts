@@ -195,3 +195,31 @@ describe("secrets", () => {
     }
   });
 });
+
+describe("prototype keys", () => {
+  it("a __proto__ key in a filter, update document or pipeline is refused by name, never dropped (deletemany matched everything)", async () => {
+    const server = await startServer({ users, validate: false });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      for (let i = 0; i < 3; i++) await peer.request("insertone", { collectionname: "entities", item: { name: `n${i}` } });
+      const proto = (inner: unknown) => JSON.parse(`{"__proto__":${JSON.stringify(inner)}}`) as Record<string, unknown>;
+      const attempts = [
+        await peer.request("deletemany", { collectionname: "entities", query: proto({ name: "nomatch" }) }),
+        await peer.request("count", { collectionname: "entities", query: proto({ name: "nomatch" }) }),
+        await peer.request("updatemany", { collectionname: "entities", query: { name: "n0" }, item: { $set: proto({ polluted: 1 }) } }),
+        await peer.request("aggregate", { collectionname: "entities", aggregates: [{ $match: proto({ name: "nomatch" }) }] }),
+      ];
+      for (const reply of attempts) {
+        expect(reply.command).toBe("error");
+        expect(reply.payload.message).toMatch(/__proto__ is not allowed/);
+      }
+      const count = await peer.request("count", { collectionname: "entities", query: {} });
+      expect(count.payload.result).toBe(3);
+      expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+      peer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
