@@ -193,9 +193,19 @@ export class Broker {
     this.timers.clear();
   }
 
-  /** Drop expired messages that nobody consumed (dead-lettering "timeout" to their reply queue). */
+  /**
+   * Drop expired messages that nobody consumed (dead-lettering "timeout" to their reply queue), then forget
+   * queues left with nothing: no consumer, no message, none in flight. Publishing creates queues on demand, so
+   * without this every name a client ever published to would stay in memory for good.
+   */
   sweep(): void {
     for (const queue of [...this.queues.values()]) this.dropExpired(queue);
+    let busy: Set<BrokerQueue> | undefined;
+    for (const queue of [...this.queues.values()]) {
+      if (queue.messages.length > 0 || queue.consumers.length > 0 || queue.owner !== undefined) continue;
+      busy ??= new Set([...this.inflight.values()].flatMap((set) => [...set].map((f) => f.queue)));
+      if (!busy.has(queue)) this.queues.delete(queue.name);
+    }
   }
 
   queueNames(): string[] {

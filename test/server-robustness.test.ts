@@ -223,3 +223,28 @@ describe("prototype keys", () => {
     }
   });
 });
+
+describe("broker memory", () => {
+  it("queues that only ever received now-expired messages are forgotten by the sweep; consumed and waiting ones stay", async () => {
+    let now = Date.now();
+    const server = await startServer({ users, now: () => now });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      const consumed = await peer.request("registerqueue", { queuename: "kept" });
+      expect(consumed.command).toBe("registerqueue");
+      for (let i = 0; i < 50; i++) {
+        const r = await peer.request("queuemessage", { queuename: `random${i}`, data: { i }, expiration: 1000, striptoken: true });
+        expect(r.command).toBe("queuemessage");
+      }
+      await peer.request("queuemessage", { queuename: "waiting", data: {}, expiration: 60_000, striptoken: true });
+      expect(server.context.broker.queueNames()).toHaveLength(52);
+      now += 2_000;
+      server.context.broker.sweep();
+      expect(server.context.broker.queueNames().sort()).toEqual(["kept", "waiting"]);
+      peer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
