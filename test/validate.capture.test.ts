@@ -212,11 +212,15 @@ describe("forEachLine", () => {
     );
     expect(out).toEqual(["ok"]);
     // A lone surrogate encoded as UTF-8 (CESU) is not UTF-8 either.
-    await expect(read([Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d])])).rejects.toThrow(/invalid byte 0xed at line 1 \(byte 2\)/);
+    await expect(read([Buffer.from([0x7b, 0xed, 0xa0, 0x80, 0x7d])])).rejects.toThrow(/malformed multi-byte character starting with byte 0xed at line 1 \(byte 2\)/);
     // A character cut off at the end of the input.
-    await expect(read([Buffer.from("{}\n"), Buffer.from([0xe2, 0x82])])).rejects.toThrow(/truncated multi-byte character at line 2 \(byte 5\)/);
-    // A character left open by one read and broken by the next.
-    await expect(read([Buffer.from([0x61, 0xe2]), Buffer.from([0x41, 0x0a])])).rejects.toThrow(/incomplete multi-byte character at line 1 \(byte 3\)/);
+    await expect(read([Buffer.from("{}\n"), Buffer.from([0xe2, 0x82])])).rejects.toThrow(/truncated multi-byte character at line 2 \(byte 4\)/);
+    // A character left open by one read and broken by the next: located at its first byte.
+    await expect(read([Buffer.from([0x61, 0xe2]), Buffer.from([0x41, 0x0a])])).rejects.toThrow(/malformed multi-byte character starting with byte 0xe2 at line 1 \(byte 2\)/);
+    // While a too-long line is being skipped, the bad byte is still on that line.
+    await expect(
+      forEachLine(Readable.from([Buffer.from("x".repeat(20)), Buffer.from([0x78, 0xff, 0x0a])]), { line: (t) => out.push(t), tooLong: () => {} }, 10),
+    ).rejects.toThrow(/invalid byte 0xff at line 1 \(byte 22\)/);
   });
 
   it("firstInvalidUtf8 agrees with a fatal TextDecoder", () => {

@@ -234,7 +234,7 @@ describe("validate input handling", () => {
     expect(code).toBe(2);
     expect(report.unreadable).toEqual([
       { file: binary, message: "not UTF-8 text: invalid byte 0x9f at line 2 (byte 5); frames and captures must be UTF-8 JSON" },
-      { file: latin1, message: `not UTF-8 text: invalid byte 0xe9 at line 2 (byte ${latin1Bytes.indexOf(0xe9) + 1}); frames and captures must be UTF-8 JSON` },
+      { file: latin1, message: `not UTF-8 text: malformed multi-byte character starting with byte 0xe9 at line 2 (byte ${latin1Bytes.indexOf(0xe9) + 1}); frames and captures must be UTF-8 JSON` },
     ]);
     const text = await run([binary]);
     expect(text.stdout).toContain(`${binary}: cannot read: not UTF-8 text: invalid byte 0x9f at line 2`);

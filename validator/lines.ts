@@ -2,6 +2,7 @@
  * Split a text stream into lines without holding more than one line (plus one read chunk) in memory.
  * A line longer than the limit is skipped unread and reported once, so one runaway line cannot exhaust memory.
  */
+import { isUtf8 } from "node:buffer";
 import type { Readable } from "node:stream";
 
 export interface LineSink {
@@ -62,8 +63,25 @@ export function firstInvalidUtf8(buf: Uint8Array): number {
 
 function countNewlines(buf: Uint8Array, end: number): number {
   let n = 0;
-  for (let i = 0; i < end; i++) if (buf[i] === 10) n++;
+  for (let i = buf.indexOf(10); i !== -1 && i < end; i = buf.indexOf(10, i + 1)) n++;
   return n;
+}
+
+/** How many bytes at the end of `buf` begin a multi-byte character that `buf` does not finish (0 to 3). */
+function incompleteTail(buf: Uint8Array): number {
+  for (let back = 1; back <= Math.min(3, buf.length); back++) {
+    const b = buf[buf.length - back] as number;
+    if ((b & 0xc0) === 0x80) continue;
+    const length = b >= 0xf0 ? 4 : b >= 0xe0 ? 3 : b >= 0xc0 ? 2 : 1;
+    return length > back ? back : 0;
+  }
+  return 0;
+}
+
+function describeBad(buf: Uint8Array, at: number): string {
+  const b = buf[at] ?? 0;
+  const hex = `0x${b.toString(16).padStart(2, "0")}`;
+  return b >= 0xc2 && b <= 0xf4 ? `malformed multi-byte character starting with byte ${hex}` : `invalid byte ${hex}`;
 }
 
 /**
@@ -72,24 +90,22 @@ function countNewlines(buf: Uint8Array, end: number): number {
  * A stream already in string mode (setEncoding) is taken as decoded.
  */
 export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars = DEFAULT_MAX_LINE_CHARS): Promise<void> {
-  const decoder = new TextDecoder("utf-8", { fatal: true });
+  // Bytes are checked with the native isUtf8 and decoded with toString, up to the last complete character of each
+  // read; the rest is carried into the next read. The slow byte walk runs only to locate an error.
+  let carry: Uint8Array = new Uint8Array(0);
   let bytesBefore = 0;
-  let newlinesBefore = 0;
   const decode = (raw: string | Uint8Array): string => {
     if (typeof raw === "string") return raw;
-    try {
-      return decoder.decode(raw, { stream: true });
-    } catch {
-      const found = firstInvalidUtf8(raw);
-      const at = Math.max(0, found);
-      const bad = raw[at];
-      // found < 0: the chunk is valid alone, so a multi-byte character left open by the previous chunk broke here.
-      const detail = found < 0 || bad === undefined ? "incomplete multi-byte character" : `invalid byte 0x${bad.toString(16).padStart(2, "0")}`;
-      throw new InputEncodingError(newlinesBefore + countNewlines(raw, at) + 1, bytesBefore + at + 1, detail);
-    } finally {
-      bytesBefore += raw.length;
-      newlinesBefore += countNewlines(raw, raw.length);
+    const buf = carry.length === 0 ? raw : Buffer.concat([carry, raw]);
+    const body = buf.subarray(0, buf.length - incompleteTail(buf));
+    carry = Uint8Array.from(buf.subarray(body.length));
+    if (!isUtf8(body)) {
+      const at = Math.max(0, firstInvalidUtf8(body));
+      // The current line is already counted when it is being skipped as too long.
+      throw new InputEncodingError(lineNo + (skipping ? 0 : 1) + countNewlines(body, at), bytesBefore + at + 1, describeBad(body, at));
     }
+    bytesBefore += body.length;
+    return Buffer.from(body.buffer, body.byteOffset, body.length).toString("utf8");
   };
   let pieces: string[] = [];
   let pending = 0;
@@ -143,12 +159,10 @@ export async function forEachLine(stream: Readable, sink: LineSink, maxLineChars
     const wait = sink.pause?.();
     if (wait) await wait;
   }
-  let tail: string;
-  try {
-    tail = decoder.decode();
-  } catch {
-    throw new InputEncodingError(newlinesBefore + 1, bytesBefore, "truncated multi-byte character");
+  if (carry.length > 0) {
+    const at = firstInvalidUtf8(carry);
+    const detail = at < 0 ? "truncated multi-byte character" : describeBad(carry, at);
+    throw new InputEncodingError(lineNo + (skipping ? 0 : 1), bytesBefore + Math.max(0, at) + 1, detail);
   }
-  if (tail.length > 0) pieces.push(tail);
   if (pieces.length > 0) emit(pieces.join(""));
 }
