@@ -13,10 +13,18 @@ export interface Clock {
   clearTimeout(handle: TimerHandle): void;
 }
 
+/**
+ * Longest delay platform timers take (2^31 - 1 ms, about 24.8 days). Node and browsers run a longer one after
+ * 1 ms instead, so a `connectTimeoutMs` or `offline.maxWaitMs` of 30 days failed at once and a 30-day request
+ * timeout re-armed its timer every millisecond; longer delays are capped here (the correlator re-checks
+ * deadlines when its timer fires).
+ */
+export const MAX_TIMER_DELAY_MS = 2_147_483_647;
+
 /** The platform clock (`Date.now`, global `setTimeout`); works in Node and browsers. */
 export const systemClock: Clock = {
   now: () => Date.now(),
-  setTimeout: (callback, ms) => globalThis.setTimeout(callback, ms),
+  setTimeout: (callback, ms) => globalThis.setTimeout(callback, Math.min(ms, MAX_TIMER_DELAY_MS)),
   clearTimeout: (handle) => globalThis.clearTimeout(handle as Parameters<typeof globalThis.clearTimeout>[0]),
 };
 

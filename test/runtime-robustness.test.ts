@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { connect, OpenFlowError, type OpenFlowClient } from "../runtime/index.js";
 import type { ClientOptions } from "../runtime/core.js";
 import { Reassembler } from "../runtime/framing.js";
+import { systemClock } from "../runtime/clock.js";
 import type { Logger } from "../runtime/logger.js";
 import { ScriptedServer, until } from "./runtime-scripted-server.js";
 
@@ -74,6 +75,28 @@ describe("client robustness", () => {
     }
     expect(errors.map((e) => e.code)).toEqual(["usage", "usage"]);
     expect(client.state).toBe("open");
+  });
+});
+
+describe("long timeouts", () => {
+  it("a delay beyond the platform timer range does not fire at once", async () => {
+    let fired = false;
+    const handle = systemClock.setTimeout(() => {
+      fired = true;
+    }, 30 * 24 * 3600 * 1000);
+    await new Promise((r) => setTimeout(r, 30));
+    systemClock.clearTimeout(handle);
+    expect(fired).toBe(false);
+  });
+
+  it("30-day connect, offline and request timeouts work as long ones, not as 1 ms ones", async () => {
+    const month = 30 * 24 * 3600 * 1000;
+    const client = await open({ connectTimeoutMs: month, timeoutMs: month, offline: { maxWaitMs: month } });
+    server.script = (conn, message) => {
+      if (message.command !== "slow") return "default";
+      setTimeout(() => conn.reply(message, { done: true }), 50);
+    };
+    expect(await client.request("slow", {})).toEqual({ done: true });
   });
 });
 
