@@ -78,6 +78,20 @@ describe("client robustness", () => {
   });
 });
 
+describe("connect", () => {
+  it("rejects with protocol when the signin reply is unreadable (README: auth, closed, timeout, usage or protocol)", async () => {
+    server.script = (conn, message) => {
+      if (message.command !== "signin") return "default";
+      conn.reply(message, "not json{", { raw: true });
+    };
+    const error = await open().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(OpenFlowError.is(error, "protocol")).toBe(true);
+  });
+});
+
 describe("long timeouts", () => {
   it("a delay beyond the platform timer range does not fire at once", async () => {
     let fired = false;
