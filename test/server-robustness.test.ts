@@ -248,3 +248,30 @@ describe("broker memory", () => {
     }
   });
 });
+
+describe("compressed uploads", () => {
+  it("a deflate bomb is refused at the message size limit, in savefile and in work item files", async () => {
+    const { deflateSync } = await import("node:zlib");
+    const crashes: string[] = [];
+    const server = await startServer({ users, limits: { maxMessageChars: 1024 * 1024 }, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      const bomb = deflateSync(Buffer.alloc(16 * 1024 * 1024)).toString("base64"); // ~22 KB of text, 16 MiB inflated
+      expect(bomb.length).toBeLessThan(100_000);
+      const saved = await peer.request("savefile", { filename: "bomb.bin", mimeType: "application/octet-stream", file: bomb, compressed: true });
+      expect(saved.command).toBe("error");
+      expect(saved.payload.message).toMatch(/could not be inflated/);
+      await peer.request("addworkitemqueue", { name: "wq", maxretries: 3, retrydelay: 0, initialdelay: 0 });
+      const item = await peer.request("addworkitem", { wiq: "wq", name: "w", payload: {}, files: [{ filename: "bomb.bin", file: bomb, compressed: true }] });
+      expect(item.command).toBe("error");
+      expect(item.payload.message).toMatch(/could not be inflated/);
+      const small = deflateSync(Buffer.from("hello")).toString("base64");
+      expect((await peer.request("savefile", { filename: "ok.txt", mimeType: "text/plain", file: small, compressed: true })).command).toBe("savefile");
+      expect(crashes).toEqual([]);
+      peer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});

@@ -27,12 +27,20 @@ function splitPath(filename: string): { name: string; path: string } {
   return at < 0 ? { name: normalized, path: "" } : { name: normalized.slice(at + 1), path: normalized.slice(0, at) };
 }
 
-function decodeBase64(text: string, compressed: boolean): Buffer {
+/**
+ * Inflate a `compressed` upload, refusing output beyond `maxBytes` (the server's message size limit): without a
+ * cap, 30 KB of deflated zeros inflate to 30 MB and a full-size message to tens of GB (a zip bomb).
+ */
+export function inflateLimited(bytes: Buffer, maxBytes: number): Buffer {
+  return inflateSync(bytes, { maxOutputLength: maxBytes });
+}
+
+function decodeBase64(text: string, compressed: boolean, maxBytes: number): Buffer {
   if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(text.replace(/\s+/g, ""))) throw commandError("file must be base64 text");
   const bytes = Buffer.from(text, "base64");
   if (!compressed) return bytes;
   try {
-    return inflateSync(bytes);
+    return inflateLimited(bytes, maxBytes);
   } catch (err) {
     throw commandError(`file is marked compressed but could not be inflated: ${(err as Error).message}`);
   }
@@ -68,7 +76,7 @@ export const fileHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     if (typeof p.filename !== "string" || p.filename === "") throw commandError("Filename is mandatory");
     if (typeof p.file !== "string" || p.file === "") throw commandError("file is mandatory");
-    const bytes = decodeBase64(p.file, p.compressed === true);
+    const bytes = decodeBase64(p.file, p.compressed === true, ctx.server.options.limits.maxMessageChars);
     const metadata = p.metadata === undefined || p.metadata === null ? {} : assertObject(p.metadata, "metadata");
     const result = saveFileDocument(ctx.server, ctx.user, p.filename, bytes, typeof p.mimeType === "string" ? p.mimeType : undefined, metadata);
     const reply: AnyDoc = { ...p, id: result._id, result };

@@ -2,14 +2,13 @@
  * Work item queues and work items (COMMANDS.md G, E8, E9). Queues live in `mq`, items in `workitems`, files in
  * `fs.files`. Rights: adding and popping need invoke on the queue; items copy the queue's ACL.
  */
-import { inflateSync } from "node:zlib";
 import { addRight, aclAllows, rightsMask, Rights, WellknownIds, type Ace } from "../acl.js";
 import { USERS, type TokenUser } from "../auth.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
 import { prepareInsert, replaceDocument, saveHistory, stampModified } from "../documents.js";
 import { commandError } from "../errors.js";
 import { clone, type AnyDoc } from "../store.js";
-import { FILES, saveFileDocument } from "./files.js";
+import { FILES, inflateLimited, saveFileDocument } from "./files.js";
 
 const MQ = "mq";
 const WORKITEMS = "workitems";
@@ -92,10 +91,10 @@ function storeFiles(ctx: HandlerContext, files: unknown, item: AnyDoc, queue: An
       out.push({ name: filename, filename: filename.replace(/\\/g, "/").split("/").pop(), _id: f._id });
       continue;
     }
-    let bytes = Buffer.from(f.file as string, "base64");
+    let bytes: Buffer = Buffer.from(f.file as string, "base64");
     if (f.compressed === true) {
       try {
-        bytes = inflateSync(bytes);
+        bytes = inflateLimited(bytes, ctx.server.options.limits.maxMessageChars);
       } catch (err) {
         throw commandError(`file ${filename} is marked compressed but could not be inflated: ${(err as Error).message}`);
       }
