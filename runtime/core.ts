@@ -194,6 +194,8 @@ export class ClientCore implements RequestCore, PushCore {
   private socket: SocketLike | undefined;
   private currentState: ConnectionState = "connecting";
   private establishing = false;
+  /** Cancels the websocket being opened (close() during connect or reconnect). */
+  private opening: AbortController | undefined;
   /** Backoff sleeps in progress (reconnect, queue re-registration); close() ends them all. */
   private readonly sleepers = new Set<{ timer: TimerHandle; resolve(): void }>();
   private readonly handlers = new Map<string, Set<PushHandler>>();
@@ -268,12 +270,17 @@ export class ClientCore implements RequestCore, PushCore {
   private async establish(restore: boolean): Promise<void> {
     this.establishing = true;
     try {
+      const opening = new AbortController();
+      this.opening = opening;
       const socket = await openSocket(this.o.url, {
         WebSocket: this.o.WebSocket,
         tls: this.o.tls,
         wsOptions: this.o.wsOptions,
         connectTimeoutMs: this.o.connectTimeoutMs,
         clock: this.clock,
+        signal: opening.signal,
+      }).finally(() => {
+        if (this.opening === opening) this.opening = undefined;
       });
       if (this.currentState === "closed") {
         forceClose(socket);
@@ -429,6 +436,7 @@ export class ClientCore implements RequestCore, PushCore {
   private shutdown(error?: OpenFlowError): void {
     if (this.currentState === "closed") return;
     this.setState("closed", error);
+    this.opening?.abort();
     for (const sleeper of [...this.sleepers]) {
       this.clock.clearTimeout(sleeper.timer);
       sleeper.resolve();

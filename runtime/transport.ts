@@ -39,6 +39,8 @@ export interface OpenSocketOptions {
   /** Extra options handed to a `ws`-compatible constructor (for example `headers`, `perMessageDeflate`). */
   wsOptions?: Record<string, unknown> | undefined;
   clock: { setTimeout(cb: () => void, ms: number): unknown; clearTimeout(h: unknown): void };
+  /** Give up opening at once (the client was closed): the socket is dropped and its timer cleared. */
+  signal?: AbortSignal | undefined;
 }
 
 export const OPEN = 1;
@@ -103,9 +105,32 @@ export async function openSocket(url: string, options: OpenSocketOptions): Promi
     }, options.connectTimeoutMs);
     const detach = () => {
       socket.onopen = null;
-      socket.onerror = null;
+      // Not null: `ws` emits "closed before the connection was established" as an `error` event when a socket
+      // still connecting is closed (timeout, cancel), and an `error` event without a listener is an uncaught
+      // exception that ends a Node process. The caller's own handler replaces this one on success.
+      socket.onerror = () => {};
       socket.onclose = null;
+      options.signal?.removeEventListener("abort", onAbort);
     };
+    const onAbort = () => {
+      if (done) return;
+      done = true;
+      options.clock.clearTimeout(timer);
+      detach();
+      try {
+        const terminate = (socket as { terminate?: () => void }).terminate;
+        if (typeof terminate === "function") terminate.call(socket);
+        else socket.close();
+      } catch {
+        // already closing
+      }
+      reject(new OpenFlowError("closed", `opening websocket to ${safeUrl(url)} cancelled: client closed`));
+    };
+    if (options.signal?.aborted) {
+      onAbort();
+      return;
+    }
+    options.signal?.addEventListener("abort", onAbort, { once: true });
     socket.onopen = () => {
       if (done) return;
       done = true;

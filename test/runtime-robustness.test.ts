@@ -92,6 +92,60 @@ describe("connect", () => {
   });
 });
 
+describe("close while connecting", () => {
+  it("close() during a reconnect whose handshake never completes drops that socket and its connect timer at once", async () => {
+    const net = await import("node:net");
+    const client = await open({ reconnect: { initialDelayMs: 1, maxDelayMs: 5 }, connectTimeoutMs: 15_000, heartbeat: false });
+    const port = server.port;
+    await server.stop();
+    // A peer that accepts TCP on the same port and never answers the websocket upgrade.
+    const accepted: import("node:net").Socket[] = [];
+    let peerClosed = 0;
+    const silent = net.createServer((socket) => {
+      accepted.push(socket);
+      socket.resume(); // read (and ignore) the upgrade request, so the client's FIN is seen
+      socket.on("close", () => (peerClosed += 1));
+    });
+    await new Promise<void>((resolve) => silent.listen(port, "127.0.0.1", () => resolve()));
+    try {
+      await until(() => accepted.length > 0, 3000, "the reconnect attempt");
+      const during = process.getActiveResourcesInfo().filter((r) => r === "Timeout").length;
+      client.close();
+      // Only the client can end these connections: the silent peer never closes them itself.
+      await until(() => peerClosed === accepted.length, 1000, "the client to drop its half-open socket");
+      expect(process.getActiveResourcesInfo().filter((r) => r === "Timeout").length).toBeLessThan(during);
+      expect(client.state).toBe("closed");
+    } finally {
+      for (const socket of accepted) socket.destroy();
+      silent.close();
+    }
+  });
+
+  it("a connect timeout against a peer that never answers the upgrade rejects without an uncaught ws error", async () => {
+    const net = await import("node:net");
+    const uncaught: unknown[] = [];
+    const onUncaught = (error: unknown) => uncaught.push(error);
+    process.on("uncaughtException", onUncaught);
+    const accepted: import("node:net").Socket[] = [];
+    const silent = net.createServer((socket) => accepted.push(socket));
+    await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", () => resolve()));
+    try {
+      const port = (silent.address() as import("node:net").AddressInfo).port;
+      const error = await connect(`ws://127.0.0.1:${port}/`, { username: "a", password: "b", connectTimeoutMs: 100, logger: quiet }).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(OpenFlowError.is(error, "timeout")).toBe(true);
+      await new Promise((r) => setTimeout(r, 50));
+      expect(uncaught).toEqual([]);
+    } finally {
+      process.off("uncaughtException", onUncaught);
+      for (const socket of accepted) socket.destroy();
+      silent.close();
+    }
+  });
+});
+
 describe("long timeouts", () => {
   it("a delay beyond the platform timer range does not fire at once", async () => {
     let fired = false;
