@@ -126,6 +126,15 @@ function positive(name: string, value: number | undefined, fallback: number, all
   return value;
 }
 
+/** Longest delay Node timers take; a longer one runs after 1 ms (an interval would then spin every millisecond). */
+const MAX_TIMER_MS = 2_147_483_647;
+
+function timer(name: string, value: number | undefined, fallback: number, allowZero = false): number {
+  const ms = positive(name, value, fallback, allowZero);
+  if (ms > MAX_TIMER_MS) throw new RangeError(`server option ${name} must be at most ${MAX_TIMER_MS} ms (about 24.8 days), got ${ms}`);
+  return ms;
+}
+
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`server option port must be 0..65535, got ${String(port)}`);
@@ -146,7 +155,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     errorStyle,
     shortTokenSeconds: positive("shortTokenSeconds", options.shortTokenSeconds, 300),
     longTokenSeconds: positive("longTokenSeconds", options.longTokenSeconds, 365 * 24 * 3600),
-    refreshCheckIntervalMs: positive("refreshCheckIntervalMs", options.refreshCheckIntervalMs, 10_000),
+    refreshCheckIntervalMs: timer("refreshCheckIntervalMs", options.refreshCheckIntervalMs, 10_000),
     refreshBeforeExpiryMs: positive("refreshBeforeExpiryMs", options.refreshBeforeExpiryMs, 60_000, true),
     jwtSecret: typeof secret === "string" ? new TextEncoder().encode(secret) : secret,
     limits: {
@@ -165,10 +174,10 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
           },
     heartbeat: {
       timeoutMs: positive("heartbeat.timeoutMs", heartbeat.timeoutMs, 60_000, true),
-      intervalMs: positive("heartbeat.intervalMs", heartbeat.intervalMs, 10_000),
+      intervalMs: timer("heartbeat.intervalMs", heartbeat.intervalMs, 10_000),
       signinTimeoutMs: positive("heartbeat.signinTimeoutMs", heartbeat.signinTimeoutMs, 120_000, true),
     },
-    requeueDelayMs: positive("requeueDelayMs", options.requeueDelayMs, 1_000, true),
+    requeueDelayMs: timer("requeueDelayMs", options.requeueDelayMs, 1_000, true),
     defaultExpirationMs: positive("defaultExpirationMs", options.defaultExpirationMs, 60_000),
     validate: options.validate ?? true,
     logger: options.logger ?? silentLogger,

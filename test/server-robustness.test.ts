@@ -275,3 +275,11 @@ describe("compressed uploads", () => {
     }
   });
 });
+
+describe("options", () => {
+  it("refuses timer options beyond the platform timer range (they would fire after 1 ms, intervals would spin)", async () => {
+    for (const options of [{ requeueDelayMs: 3e9 }, { refreshCheckIntervalMs: 3e9 }, { heartbeat: { intervalMs: 3e9 } }]) {
+      await expect(startServer({ users, ...options })).rejects.toThrow(/must be at most 2147483647 ms/);
+    }
+  });
+});
