@@ -69,7 +69,7 @@ export interface ClientOptions {
   /** Liveness probe. Default: `count` of a non-existent `_id` in `users` (indexed, answered by every server). */
   probe?: ProbeRequest;
   rateLimit?: Partial<RateLimitPolicy>;
-  /** Reassembly limits for incoming messages. Defaults: 128 Mi chars, 1 M chunks, 1 000 partial, 60 s. */
+  /** Reassembly limits for incoming messages. Defaults: 128 Mi chars, 1 M chunks, 1 000 partial, 256 Mi chars half-received in total, 60 s. */
   limits?: Partial<ReassemblyLimits>;
   /** Receives redacted log lines. Default: console, warnings and errors only. */
   logger?: Logger;
@@ -145,7 +145,7 @@ function resolveOptions(url: string, options: ClientOptions): Resolved {
     heartbeat,
     probe: options.probe ?? { command: "count", payload: { collectionname: "users", query: { _id: "openflow-spec-liveness-probe" } } },
     rateLimit,
-    limits: { ...defaultReassemblyLimits, maxMessageChars: 128 * 1024 * 1024, ...options.limits },
+    limits: { ...defaultReassemblyLimits, maxMessageChars: 128 * 1024 * 1024, maxPendingChars: 256 * 1024 * 1024, ...options.limits },
     validation,
     WebSocket: options.WebSocket,
     tls: options.tls,

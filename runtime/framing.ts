@@ -152,6 +152,11 @@ export interface ReassemblyLimits {
   maxChunks: number;
   /** Most messages half-received at once. */
   maxPartialMessages: number;
+  /**
+   * Most characters held for half-received messages at once (their data plus id, command and replyto), so
+   * many half-sent messages cannot pin `maxPartialMessages` x `maxMessageChars` of memory.
+   */
+  maxPendingChars: number;
   /** A half-received message older than this (ms since its first chunk) is dropped by `sweep`. */
   partialTimeoutMs: number;
 }
@@ -160,6 +165,8 @@ export const defaultReassemblyLimits: ReassemblyLimits = {
   maxMessageChars: 256 * 1024 * 1024,
   maxChunks: 1_000_000,
   maxPartialMessages: 1_000,
+  // No total cap by default (the capture validator evicts by its own rules); the client and the server set one.
+  maxPendingChars: Number.POSITIVE_INFINITY,
   partialTimeoutMs: 60_000,
 };
 
@@ -173,6 +180,8 @@ interface PartialMessage {
   pieces: (string | undefined)[];
   received: number;
   chars: number;
+  /** Characters this message holds against `maxPendingChars` (data so far plus the header strings). */
+  held: number;
   startedAt: number;
 }
 
@@ -207,6 +216,7 @@ export type ReassemblyResult = { done: true; message: WireMessage } | { done: fa
 export class Reassembler {
   readonly limits: ReassemblyLimits;
   private readonly partials = new Map<string, PartialMessage>();
+  private heldChars = 0;
 
   constructor(limits: Partial<ReassemblyLimits> = {}) {
     this.limits = { ...defaultReassemblyLimits, ...limits };
@@ -217,21 +227,34 @@ export class Reassembler {
     return this.partials.size;
   }
 
+  /** Characters currently held for half-received messages. */
+  get pendingChars(): number {
+    return this.heldChars;
+  }
+
+  private forget(id: string): boolean {
+    const partial = this.partials.get(id);
+    if (!partial) return false;
+    this.partials.delete(id);
+    this.heldChars -= partial.held;
+    return true;
+  }
+
   push(frame: WireFrame, now: number): ReassemblyResult {
     const count = frame.count ?? 1;
     const index = frame.index ?? 0;
     const id = frame.id;
     const data = frame.data;
     if (!Number.isInteger(count) || count < 1) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("count-invalid", id, frame.command, `count must be an integer >= 1, got ${String(count)}`, "/count");
     }
     if (!Number.isInteger(index) || index < 0 || index >= count) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("index-out-of-range", id, frame.command, `index ${String(index)} is outside 0..${count - 1}`, "/index");
     }
     if (count > this.limits.maxChunks) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("too-many-chunks", id, frame.command, `count ${count} exceeds the limit of ${this.limits.maxChunks} chunks`, "/count");
     }
     const length = typeof data === "string" ? data.length : 0;
@@ -246,25 +269,35 @@ export class Reassembler {
       if (this.partials.size >= this.limits.maxPartialMessages) {
         throw protocol("too-many-partial", id, frame.command, `more than ${this.limits.maxPartialMessages} messages half-received at once`);
       }
-      partial = { header: messageOf(frame, undefined), count, pieces: [], received: 0, chars: 0, startedAt: now };
+      const header = messageOf(frame, undefined);
+      const held = id.length + header.command.length + (header.replyto?.length ?? 0);
+      partial = { header, count, pieces: [], received: 0, chars: 0, held: 0, startedAt: now };
       this.partials.set(id, partial);
+      partial.held = held;
+      this.heldChars += held;
     } else if (partial.count !== count || partial.header.command !== frame.command || (partial.header.replyto || null) !== (frame.replyto || null)) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("chunk-mismatch", id, frame.command, `chunk ${index} disagrees with earlier chunks of the same id (count, command or replyto)`, "/count");
     }
     if (partial.pieces[index] !== undefined) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("chunk-duplicate", id, frame.command, `duplicate chunk ${index} of ${count}`, "/index");
     }
     partial.chars += length;
+    partial.held += length;
+    this.heldChars += length;
+    if (this.heldChars > this.limits.maxPendingChars) {
+      this.forget(id);
+      throw protocol("too-many-partial", id, frame.command, `half-received messages exceed ${this.limits.maxPendingChars} characters in total`, "/data");
+    }
     if (partial.chars > this.limits.maxMessageChars) {
-      this.partials.delete(id);
+      this.forget(id);
       throw protocol("too-large", id, frame.command, `message exceeds the limit of ${this.limits.maxMessageChars} characters`, "/data");
     }
     partial.pieces[index] = typeof data === "string" ? data : "";
     partial.received += 1;
     if (partial.received < count) return { done: false };
-    this.partials.delete(id);
+    this.forget(id);
     return { done: true, message: { ...partial.header, data: partial.pieces.join("") } };
   }
 
@@ -276,7 +309,7 @@ export class Reassembler {
     const expired: OpenFlowError[] = [];
     for (const [id, partial] of this.partials) {
       if (now - partial.startedAt >= this.limits.partialTimeoutMs) {
-        this.partials.delete(id);
+        this.forget(id);
         expired.push(
           new OpenFlowError("timeout", `message ${id} (${partial.header.command}) stayed incomplete: ${partial.received} of ${partial.count} chunks after ${this.limits.partialTimeoutMs} ms`, {
             id,
@@ -293,11 +326,12 @@ export class Reassembler {
   /** Forget everything (connection closed). */
   /** Forget one half-received message (a caller that gave up on it). Returns whether it was pending. */
   drop(id: string): boolean {
-    return this.partials.delete(id);
+    return this.forget(id);
   }
 
   clear(): void {
     this.partials.clear();
+    this.heldChars = 0;
   }
 }
 

@@ -40,6 +40,7 @@ export class Connection {
       maxMessageChars: options.limits.maxMessageChars,
       maxChunks: options.limits.maxChunks,
       maxPartialMessages: options.limits.maxPartialMessages,
+      maxPendingChars: options.limits.maxPendingChars,
       partialTimeoutMs: options.limits.partialTimeoutMs,
     });
   }

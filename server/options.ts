@@ -47,6 +47,8 @@ export interface LimitOptions {
   maxFrameBytes?: number;
   /** Most half-received messages per connection. */
   maxPartialMessages?: number;
+  /** Most characters held for one connection's half-received messages together (default 2 x maxMessageChars). */
+  maxPendingChars?: number;
   /** A half-received message is dropped after this long. */
   partialTimeoutMs?: number;
 }
@@ -143,6 +145,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const errorStyle = options.errorStyle ?? "latest";
   if (errorStyle !== "latest" && errorStyle !== "2021") throw new RangeError(`server option errorStyle must be "latest" or "2021", got ${String(errorStyle)}`);
   const limits = options.limits ?? {};
+  const maxMessageChars = positive("limits.maxMessageChars", limits.maxMessageChars, 32 * 1024 * 1024);
   const heartbeat = options.heartbeat ?? {};
   const rate = options.rateLimit;
   const secret = options.jwtSecret;
@@ -159,7 +162,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     refreshBeforeExpiryMs: positive("refreshBeforeExpiryMs", options.refreshBeforeExpiryMs, 60_000, true),
     jwtSecret: typeof secret === "string" ? new TextEncoder().encode(secret) : secret,
     limits: {
-      maxMessageChars: positive("limits.maxMessageChars", limits.maxMessageChars, 32 * 1024 * 1024),
+      maxMessageChars,
+      maxPendingChars: positive("limits.maxPendingChars", limits.maxPendingChars, 2 * maxMessageChars),
       maxChunks: positive("limits.maxChunks", limits.maxChunks, 100_000),
       maxFrameBytes: positive("limits.maxFrameBytes", limits.maxFrameBytes, 32 * 1024 * 1024),
       maxPartialMessages: positive("limits.maxPartialMessages", limits.maxPartialMessages, 1_000),

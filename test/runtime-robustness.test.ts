@@ -179,6 +179,22 @@ describe("reassembly memory", () => {
     expect(grown).toBeLessThan(40 * 1024 * 1024);
   });
 
+  it("counts the characters held by half-received messages and releases them on completion, error, drop and sweep", () => {
+    const r = new Reassembler({ maxPendingChars: 100, partialTimeoutMs: 10 });
+    r.push({ id: "a", command: "c", count: 2, index: 0, data: "x".repeat(40) }, 0);
+    r.push({ id: "b", command: "c", count: 2, index: 0, data: "x".repeat(40) }, 5);
+    expect(r.pendingChars).toBe(84); // data plus id and command
+    expect(() => r.push({ id: "c", command: "c", count: 2, index: 0, data: "x".repeat(40) }, 5)).toThrow(/exceed 100 characters in total/);
+    expect(r.pendingChars).toBe(84);
+    expect(r.push({ id: "a", command: "c", count: 2, index: 1, data: "y" }, 6).done).toBe(true);
+    expect(r.pendingChars).toBe(42);
+    expect(r.sweep(20)).toHaveLength(1);
+    expect(r.pendingChars).toBe(0);
+    r.push({ id: "d", command: "c", count: 2, index: 0, data: "z" }, 30);
+    expect(r.drop("d")).toBe(true);
+    expect(r.pendingChars).toBe(0);
+  });
+
   it("still joins chunks that arrive in any order", () => {
     const r = new Reassembler();
     const order = [3, 0, 4, 1, 2];

@@ -283,3 +283,25 @@ describe("options", () => {
     }
   });
 });
+
+describe("half-received memory", () => {
+  it("all half-received messages of a connection together stay under maxPendingChars; the connection and others go on", async () => {
+    const server = await startServer({ users, limits: { maxMessageChars: 100_000, maxPartialMessages: 1_000 } });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      // 10 messages of 30 000 characters each, each missing its last chunk: 300 000 > 2 x 100 000.
+      const piece = "x".repeat(30_000);
+      for (let i = 0; i < 10; i++) peer.sendText(JSON.stringify({ id: `h${i}`, command: "count", count: 2, index: 0, data: piece }));
+      const refused = await peer.next((f) => f.replyto === "h6");
+      expect(JSON.parse(refused.data as string).message).toMatch(/half-received messages exceed 200000 characters in total/);
+      const conn = [...server.context.connections].find((c) => c.signedIn);
+      expect(conn?.reassembler.pendingChars).toBeLessThanOrEqual(200_000);
+      const ok = await peer.request("count", { collectionname: "entities", query: {} });
+      expect(ok.command).toBe("count");
+      peer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
