@@ -96,7 +96,11 @@ export class Connection {
 
   /** Run `task` after every earlier task of this connection (messages are handled in arrival order). */
   enqueue(task: () => Promise<void>): void {
-    this.chain = this.chain.then(task, task);
+    // Never leave the chain rejected: with no later message to attach a handler, a rejection would be unhandled
+    // and end the process.
+    this.chain = this.chain.then(task).catch((err: unknown) => {
+      this.options.logger.error(`[${this.id}] message handling failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    });
   }
 
   onClose(handler: () => void): void {

@@ -141,8 +141,10 @@ async function processMessage(server: ServerContext, dispatcher: Dispatcher, con
     const reply = await runCommand(server, dispatcher, conn, command, payload, echo);
     conn.reply(message.id, command, reply);
   } catch (err) {
-    const text = errorText(err);
-    if (err instanceof OpenFlowError) server.options.logger.debug?.(`[${conn.id}] ${command} failed: ${text}`);
+    // A payload nested thousands of levels deep overflows the stack in validation, cloning or mingo: bad input.
+    const tooDeep = err instanceof RangeError && /call stack/i.test(err.message);
+    const text = tooDeep ? `${command} payload is nested too deeply to process` : errorText(err);
+    if (err instanceof OpenFlowError || tooDeep) server.options.logger.debug?.(`[${conn.id}] ${command} failed: ${text}`);
     // Anything that is not an OpenFlowError is a defect of this server: answer, and make it visible.
     else server.options.logger.error(`[${conn.id}] ${command} crashed: ${err instanceof Error ? (err.stack ?? err.message) : text}`);
     if (server.options.errorStyle === "2021" && err instanceof OpenFlowError && err.code === "unsupported" && text.startsWith("Unknown command")) {
@@ -150,7 +152,12 @@ async function processMessage(server: ServerContext, dispatcher: Dispatcher, con
       conn.reply(message.id, "error", { message: text });
       return;
     }
-    sendError(server, conn, message.id, command, text, echo);
+    try {
+      sendError(server, conn, message.id, command, text, echo);
+    } catch {
+      // The 2021 style echoes the request, which may be too deep to serialize again: answer without the echo.
+      sendError(server, conn, message.id, command, text, undefined);
+    }
   }
 }
 

@@ -305,3 +305,32 @@ describe("half-received memory", () => {
     }
   });
 });
+
+describe("deeply nested payloads", () => {
+  const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+
+  it("get a clear error in both styles, even before signin, and never take the server down", async () => {
+    for (const errorStyle of ["latest", "2021"] as const) {
+      const crashes: string[] = [];
+      const server = await startServer({ users, errorStyle, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+      try {
+        const stranger = await rawPeer(server.url);
+        stranger.sendText(JSON.stringify({ id: "d0", command: "query", data: `{"collectionname":"entities","query":{"a":${deep}}}` }));
+        const before = await stranger.next((f) => f.replyto === "d0");
+        expect(JSON.parse(before.data as string).error).toBe("Not signed in, and missing jwt");
+        const peer = await rawPeer(server.url);
+        await peer.request("signin", { username: "admin", password: "pw-admin" });
+        peer.sendText(JSON.stringify({ id: "d1", command: "insertone", data: `{"collectionname":"entities","item":{"a":${deep}}}` }));
+        const reply = await peer.next((f) => f.replyto === "d1");
+        expect(JSON.parse(reply.data as string).error).toBe("insertone payload is nested too deeply to process");
+        const count = await peer.request("count", { collectionname: "entities", query: {} });
+        expect(count.payload.result).toBe(0);
+        expect(crashes).toEqual([]);
+        stranger.close();
+        peer.close();
+      } finally {
+        await server.close();
+      }
+    }
+  });
+});
