@@ -52,6 +52,13 @@ export class Connection {
   /** Send one websocket text message as is. */
   sendText(text: string): void {
     if (this.closed || this.ws.readyState !== this.ws.OPEN) return;
+    if (this.ws.bufferedAmount > this.options.limits.maxBufferedBytes) {
+      // The client stopped reading: everything sent to it would stay in this process's memory. terminate()
+      // makes the socket CLOSED at once (so this runs once); the close event then disposes the connection.
+      this.options.logger.warn(`[${this.id}] closing: ${this.ws.bufferedAmount} bytes unsent (the client does not read)`);
+      this.ws.terminate();
+      return;
+    }
     this.options.onFrame?.("out", text, this.id);
     this.ws.send(text);
   }

@@ -49,6 +49,11 @@ export interface LimitOptions {
   maxPartialMessages?: number;
   /** Most characters held for one connection's half-received messages together (default 2 x maxMessageChars). */
   maxPendingChars?: number;
+  /**
+   * Most bytes waiting to be written to one client (it stopped reading; watch events and deliveries pile up in
+   * memory). Beyond this the connection is closed. Default 4 x maxFrameBytes.
+   */
+  maxBufferedBytes?: number;
   /** A half-received message is dropped after this long. */
   partialTimeoutMs?: number;
 }
@@ -146,6 +151,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   if (errorStyle !== "latest" && errorStyle !== "2021") throw new RangeError(`server option errorStyle must be "latest" or "2021", got ${String(errorStyle)}`);
   const limits = options.limits ?? {};
   const maxMessageChars = positive("limits.maxMessageChars", limits.maxMessageChars, 32 * 1024 * 1024);
+  const maxFrameBytes = positive("limits.maxFrameBytes", limits.maxFrameBytes, 32 * 1024 * 1024);
   const heartbeat = options.heartbeat ?? {};
   const rate = options.rateLimit;
   const secret = options.jwtSecret;
@@ -165,7 +171,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxMessageChars,
       maxPendingChars: positive("limits.maxPendingChars", limits.maxPendingChars, 2 * maxMessageChars),
       maxChunks: positive("limits.maxChunks", limits.maxChunks, 100_000),
-      maxFrameBytes: positive("limits.maxFrameBytes", limits.maxFrameBytes, 32 * 1024 * 1024),
+      maxFrameBytes,
+      maxBufferedBytes: positive("limits.maxBufferedBytes", limits.maxBufferedBytes, 4 * maxFrameBytes),
       maxPartialMessages: positive("limits.maxPartialMessages", limits.maxPartialMessages, 1_000),
       partialTimeoutMs: positive("limits.partialTimeoutMs", limits.partialTimeoutMs, 60_000),
     },

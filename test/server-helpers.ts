@@ -16,6 +16,8 @@ export interface RawPeer {
   next(predicate: (f: WireFrame & { raw?: string }) => boolean, timeoutMs?: number): Promise<WireFrame & { raw?: string }>;
   /** Send a request and wait for the reassembled reply (any command) whose replyto is its id. */
   request(command: string, payload: unknown, chunkSize?: number): Promise<{ command: string; payload: any; frames: number }>;
+  /** Stop reading from the socket (a client that no longer reads; the server's writes back up). */
+  pause(): void;
   /** Resolves when the socket closes. */
   readonly closed: Promise<void>;
   close(): void;
@@ -62,6 +64,7 @@ export async function rawPeer(url: string): Promise<RawPeer> {
     frames,
     closed,
     sendText: (text) => ws.send(text),
+    pause: () => ws.pause(),
     send(command, payload, chunkSize = 25_000, id = newFrameId()) {
       const data = payload === undefined ? undefined : JSON.stringify(payload);
       for (const text of encodeMessageText({ id, command, data }, chunkSize)) ws.send(text);

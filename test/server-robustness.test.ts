@@ -336,3 +336,30 @@ describe("deeply nested payloads", () => {
     }
   });
 });
+
+describe("slow readers", () => {
+  it("a client that stops reading is closed once maxBufferedBytes are waiting for it; writers are unaffected", async () => {
+    const warnings: string[] = [];
+    const server = await startServer({ users, limits: { maxBufferedBytes: 1024 * 1024 }, logger: { info() {}, warn: (m) => warnings.push(m), error() {} } });
+    try {
+      const slow = await rawPeer(server.url);
+      await slow.request("signin", { username: "admin", password: "pw-admin" });
+      expect((await slow.request("watch", { collectionname: "entities", paths: [] })).command).toBe("watch");
+      const slowWs = [...server.context.connections].find((c) => c.signedIn);
+      const writer = await rawPeer(server.url);
+      await writer.request("signin", { username: "admin", password: "pw-admin" });
+      slow.pause(); // the server's writes to it now back up into the server's memory
+      const items = Array.from({ length: 50 }, (_, i) => ({ name: `doc${i}`, blob: "x".repeat(20_000) }));
+      for (let batch = 0; batch < 40 && server.connectionCount > 1; batch++) {
+        const r = await writer.request("insertmany", { collectionname: "entities", items });
+        expect(r.command).toBe("insertmany");
+      }
+      expect(server.connectionCount).toBe(1);
+      expect(slowWs?.closed).toBe(true);
+      expect(warnings.some((w) => w.includes("the client does not read"))).toBe(true);
+      writer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
