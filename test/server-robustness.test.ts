@@ -363,3 +363,25 @@ describe("slow readers", () => {
     }
   });
 });
+
+describe("chunking abuse", () => {
+  it("10 000 one-character chunks of one message are joined; an id reused while half-received is refused by name", async () => {
+    const server = await startServer({ users });
+    try {
+      const peer = await rawPeer(server.url);
+      await peer.request("signin", { username: "admin", password: "pw-admin" });
+      const tiny = await peer.request("count", { collectionname: "entities", query: { name: "x".repeat(9_950) } }, 1);
+      expect(tiny.command).toBe("count");
+      expect(tiny.payload.result).toBe(0);
+      peer.sendText(JSON.stringify({ id: "re", command: "count", count: 3, index: 0, data: "{" }));
+      peer.sendText(JSON.stringify({ id: "re", command: "count", count: 2, index: 1, data: "}" }));
+      const refused = await peer.next((f) => f.replyto === "re");
+      expect(refused.command).toBe("error");
+      expect(JSON.parse(refused.data as string).message).toMatch(/message re \(count\): chunk 1 disagrees with earlier chunks of the same id/);
+      expect((await peer.request("count", { collectionname: "entities", query: {} })).command).toBe("count");
+      peer.close();
+    } finally {
+      await server.close();
+    }
+  });
+});
