@@ -171,7 +171,7 @@ describe("data commands", () => {
     const bob = await login("bob", "pw-bob");
     const seen = await bob.request<any>("query", { collectionname: "shared", query: {} });
     expect(seen.result.map((d: any) => d.name)).toEqual(["readable"]);
-    expect((await failure(bob.request("updateone", { collectionname: "shared", item: { ...shared, name: "hacked" } }))).message).toBe("Access denied, no authorization to UpdateOne");
+    expect((await failure(bob.request("updateone", { collectionname: "shared", item: { ...shared, name: "hacked" } }))).message).toBe("Access denied, no authorization to UpdateOne unknown readable to database");
     expect((await failure(bob.request("deleteone", { collectionname: "shared", id: shared._id }))).message).toBe("item not found, or Access Denied");
     expect((await failure(bob.request("updateone", { collectionname: "shared", item: { ...mine, name: "x" } }))).message).toBe("item not found or Access Denied");
     expect((await admin.request<any>("query", { collectionname: "shared", query: {} })).result).toHaveLength(2);
@@ -545,5 +545,16 @@ describe("server output", () => {
     for (const c of ["query (reply)", "queuemessage", "watchevent", "refreshtoken", "queueclosed", "error (reply)", "popworkitem (reply)", "signin (reply)"]) {
       expect(commands).toContain(c);
     }
+  });
+});
+
+describe("error texts as the real server words them", () => {
+  it("a disabled user, and a db-locked user's insert", async () => {
+    await admin.request("insertone", { collectionname: "users", item: { _type: "user", name: "carol", username: "carol", newpassword: "pw-carol", disabled: true } });
+    await admin.request("insertone", { collectionname: "users", item: { _type: "user", name: "dave", username: "dave", newpassword: "pw-dave", dblocked: true } });
+    expect((await failure(login("carol", "pw-carol"))).message).toBe("Disabled user carol failed logging in using local");
+    const dave = await login("dave", "pw-dave");
+    const locked = await failure(dave.request("insertone", { collectionname: "entities", item: { name: "x" } }));
+    expect(locked.message).toBe("Access denied (db locked) could be due to hitting quota limit for dave");
   });
 });

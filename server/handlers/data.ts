@@ -8,6 +8,7 @@ import {
   saveHistory, stampModified,
 } from "../documents.js";
 import { commandError } from "../errors.js";
+import type { OpenFlowError } from "../../runtime/errors.js";
 import { aggregate, compile, decodeRegexps, find, mingoOptions, objectField, parseOrderBy, parseQuery } from "../query.js";
 import { clone, type AnyDoc } from "../store.js";
 
@@ -56,15 +57,20 @@ async function insertItem(ctx: HandlerContext, collection: string, raw: unknown)
   if (collection.endsWith("_hist")) throw commandError(`Access denied, no authorization to InsertOne to ${collection}`);
   if (collection === USERS && !isAdmin(ctx.user)) throw commandError(`Access denied, no authorization to InsertOne ${String(item._type ?? "unknown")} ${String(item.name ?? "")} to database`);
   if (collection === "fs.files") throw commandError("Use savefile to add files");
-  if (ctx.user.dblocked) throw commandError("Access denied (db locked) could be due to hitting quota limit");
+  if (ctx.user.dblocked) throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${ctx.user.username}`);
   const doc = prepareInsert(ctx.server, collection, item, ctx.user);
   await hashNewPassword(collection, doc);
   return publicDoc(collection, ctx.server.store.insert(collection, doc));
 }
 
+/** The text both real servers use when the stored document's ACL refuses an update. */
+function updateDenied(original: AnyDoc): OpenFlowError {
+  return commandError(`Access denied, no authorization to UpdateOne ${String(original._type ?? "unknown")} ${String(original.name ?? "")} to database`);
+}
+
 /** Full replace of the document `item._id` (updateone without query, insertorupdateone match). */
 async function replaceItem(ctx: HandlerContext, collection: string, original: AnyDoc, item: AnyDoc): Promise<AnyDoc> {
-  if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw commandError("Access denied, no authorization to UpdateOne");
+  if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
   const next = clone(item);
   await hashNewPassword(collection, next);
   if (collection === USERS && next.passwordhash === undefined && original.passwordhash !== undefined) next.passwordhash = original.passwordhash;
@@ -226,7 +232,7 @@ export const dataHandlers: Record<string, Handler> = {
       const match = find(readableDocs(ctx.server, collection, ctx.user), query, { top: 1 })[0];
       const original = match ? ctx.server.store.get(collection, String(match._id)) : undefined;
       if (!original) throw commandError("item not found or Access Denied");
-      if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw commandError("Access denied, no authorization to UpdateOne");
+      if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
       result = isUpdateDocument(item)
         ? publicDoc(collection, applyUpdate(ctx.server, collection, original, item, ctx.user))
         : await replaceItem(ctx, collection, original, { ...item, _id: original._id });

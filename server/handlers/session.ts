@@ -38,7 +38,8 @@ export const handleSignin: SessionHandler = async (ctx) => {
   } else {
     throw authError("Unknown username or password");
   }
-  if (user.disabled) throw authError(`Disabled user ${user.username}`);
+  // server-latest names the token type: jwtsignin for a token, local for a password.
+  if (user.disabled) throw authError(`Disabled user ${user.username} failed logging in using ${jwt ? "jwtsignin" : "local"}`);
 
   const impersonate = text(payload.impersonate);
   if (impersonate && impersonate !== "-1" && impersonate !== "false" && impersonate !== user._id) {
