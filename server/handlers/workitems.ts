@@ -174,6 +174,15 @@ function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): void 
   ctx.server.store.insert(WORKITEMS, doc);
 }
 
+/** The work item `_id` names, if the user may read it; otherwise the real server's errors (double space and all). */
+function readableWorkitem(ctx: HandlerContext, rawId: unknown): AnyDoc {
+  const id = str(rawId);
+  if (!id) throw commandError("_id is mandatory");
+  const item = ctx.server.store.get(WORKITEMS, id);
+  if (!item || item._type !== "workitem" || !aclAllows(item._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
+  return item;
+}
+
 function deleteItemFiles(server: ServerContext, item: AnyDoc): void {
   for (const f of (item.files as AnyDoc[] | undefined) ?? []) {
     const doc = server.store.get(FILES, String(f._id));
@@ -358,10 +367,7 @@ export const workitemHandlers: Record<string, Handler> = {
   /** States and retries exactly as server-latest's UpdateWorkitem (COMMANDS.md G). */
   updateworkitem(ctx) {
     const p = ctx.payload;
-    const id = str(p._id);
-    if (!id) throw commandError("_id is mandatory");
-    const original = ctx.server.store.get(WORKITEMS, id);
-    if (!original || original._type !== "workitem" || !aclAllows(original._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
+    const original = readableWorkitem(ctx, p._id);
     const queue = findQueue(ctx.server, ctx.user, original.wiqid, original.wiq);
     if (!queue) throw queueNotFound(original.wiq, original.wiqid);
     const item = clone(original);
@@ -432,15 +438,12 @@ export const workitemHandlers: Record<string, Handler> = {
 
   deleteworkitem(ctx) {
     const p = ctx.payload;
-    const id = str(p._id);
-    if (!id) throw commandError("_id is mandatory");
-    const item = ctx.server.store.get(WORKITEMS, id);
-    if (!item || item._type !== "workitem" || !aclAllows(item._acl, ctx.user, Rights.read)) throw commandError(`Work item  with _id ${id} not found.`);
+    const item = readableWorkitem(ctx, p._id);
     if (!aclAllows(item._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item or  ${ctx.user.username} is missing invoke rights`);
     if (!aclAllows(item._acl, ctx.user, Rights.delete)) throw commandError("Unknown work item or access denied");
     deleteItemFiles(ctx.server, item);
     saveHistory(ctx.server, WORKITEMS, item, ctx.user, true);
-    ctx.server.store.remove(WORKITEMS, id);
+    ctx.server.store.remove(WORKITEMS, String(item._id));
     return { ...p };
   },
 };
