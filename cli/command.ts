@@ -1,0 +1,155 @@
+/**
+ * The one shape every `openflow-spec` subcommand has: a declarative option table (node:util parseArgs options
+ * plus a description each) and a `run` function. `runCommand` parses, prints `--help` from the table, refuses
+ * unknown options with a did-you-mean suggestion, checks `choices`, and turns a UsageError into exit 2.
+ * Parsing is Node's own `util.parseArgs`; help text is derived from the table, never written by hand.
+ */
+import { parseArgs } from "node:util";
+import { UsageError } from "./usage.js";
+
+export interface OptionSpec {
+  type: "string" | "boolean";
+  short?: string;
+  multiple?: boolean;
+  default?: string | boolean | string[];
+  /** One line for the help text. */
+  description: string;
+  /** Placeholder shown in help: `--out DIR`. Default: `VALUE`. */
+  valueName?: string;
+  /** Allowed values of a string option; anything else is a usage error naming them. */
+  choices?: readonly string[];
+}
+
+export type OptionValues = Record<string, string | boolean | string[] | undefined>;
+
+export interface ParsedArgs {
+  values: OptionValues;
+  positionals: string[];
+}
+
+export type Write = (text: string) => void;
+
+export interface CliIo {
+  stdout: Write;
+  stderr: Write;
+}
+
+export interface CommandSpec {
+  name: string;
+  /** One line for the command list of `openflow-spec --help`. */
+  summary: string;
+  /** What follows `openflow-spec <name>` in the usage line, e.g. `<base> [<head>] [options]`. */
+  usage: string;
+  /** Paragraphs shown between the usage line and the options. */
+  description?: string;
+  options: Record<string, OptionSpec>;
+  /** Bounds on the number of positional arguments (default: any). */
+  positionals?: { min?: number; max?: number };
+  /** Text after the options (exit codes, examples). */
+  epilog?: string;
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+/** Levenshtein distance, for did-you-mean suggestions. */
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j] as number;
+      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** The closest candidate within a third of the word's length (at least 2 edits), or undefined. */
+export function suggest(word: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const candidate of candidates) {
+    const d = distance(word, candidate);
+    if (d < bestDistance) {
+      best = candidate;
+      bestDistance = d;
+    }
+  }
+  return best;
+}
+
+export function formatHelp(spec: CommandSpec): string {
+  const rows: Array<[string, string]> = Object.entries(spec.options).map(([name, o]) => {
+    const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""}`;
+    const extra = [o.choices ? `one of ${o.choices.join(", ")}` : "", o.default !== undefined && o.type === "string" ? `default: ${String(o.default)}` : ""].filter(Boolean);
+    return [flag, extra.length > 0 ? `${o.description} (${extra.join("; ")})` : o.description];
+  });
+  rows.push(["-h, --help", "show this help"]);
+  const width = Math.min(32, Math.max(...rows.map(([flag]) => flag.length)));
+  const lines = [`usage: openflow-spec ${spec.name} ${spec.usage}`.trimEnd(), ""];
+  if (spec.description) lines.push(spec.description.trimEnd(), "");
+  lines.push("options:");
+  for (const [flag, text] of rows) lines.push(flag.length > width ? `  ${flag}\n  ${"".padEnd(width)}  ${text}` : `  ${flag.padEnd(width)}  ${text}`);
+  if (spec.epilog) lines.push("", spec.epilog.trimEnd());
+  return `${lines.join("\n")}\n`;
+}
+
+/** Parses `argv` against the spec's table; throws UsageError for anything it cannot accept. */
+export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs & { help: boolean } {
+  const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string | boolean | string[] }> = {};
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}), ...(o.default !== undefined ? { default: o.default } : {}) };
+  }
+  options["help"] = { type: "boolean", short: "h" };
+  let parsed: { values: OptionValues; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as { values: OptionValues; positionals: string[] };
+  } catch (err) {
+    const e = err as Error & { code?: string };
+    const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /Unknown option '([^']+)'/.exec(e.message) : null;
+    if (unknown) {
+      const given = (unknown[1] as string).replace(/^-+/, "");
+      const near = suggest(given, Object.keys(options));
+      throw new UsageError(`unknown option '${unknown[1]}'${near ? ` (did you mean --${near}?)` : " (see --help)"}`);
+    }
+    const missing = e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? /Option '(-\S+)(?:, (-\S+))? <value>' argument missing/.exec(e.message) : null;
+    if (missing) throw new UsageError(`${missing[2] ?? missing[1]} needs a value (see --help)`);
+    throw new UsageError(`${e.message} (see --help)`);
+  }
+  const help = parsed.values["help"] === true;
+  delete parsed.values["help"];
+  if (!help) {
+    for (const [name, o] of Object.entries(spec.options)) {
+      const v = parsed.values[name];
+      if (!o.choices || v === undefined) continue;
+      for (const one of Array.isArray(v) ? v : [v]) {
+        if (typeof one === "string" && !o.choices.includes(one)) {
+          throw new UsageError(`--${name} must be one of ${o.choices.join(", ")}, got ${JSON.stringify(one)}`);
+        }
+      }
+    }
+    const { min, max } = spec.positionals ?? {};
+    if (min !== undefined && parsed.positionals.length < min) throw new UsageError(`needs ${min === 1 ? "an argument" : `${min} arguments`}: ${spec.usage} (see --help)`);
+    if (max !== undefined && parsed.positionals.length > max) throw new UsageError(`takes at most ${max} argument${max === 1 ? "" : "s"}, got ${parsed.positionals.length} (see --help)`);
+  }
+  return { ...parsed, help };
+}
+
+/** Runs one subcommand: help, parsing, usage errors (exit 2, message on stderr). */
+export async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
+  try {
+    const parsed = parseCommandArgs(spec, argv);
+    if (parsed.help) {
+      io.stdout(formatHelp(spec));
+      return 0;
+    }
+    return await spec.run({ values: parsed.values, positionals: parsed.positionals }, io);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      io.stderr(`openflow-spec ${spec.name}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+}
