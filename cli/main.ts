@@ -24,6 +24,7 @@ const subcommands: Record<string, Entry> = {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     legacy: async (argv) => (await import("../server/cli.js")).main(argv),
   },
+  proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
 
 function version(): string {
