@@ -143,10 +143,23 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     res.writeHead(426, { "Content-Type": "text/plain", Upgrade: "websocket" }).end("openflow-spec proxy: connect with a websocket client\n");
   });
 
+  // Recording and checking run after the forwarding of everything that arrived in the same turn of the event
+  // loop (setImmediate), so they add no latency to messages already waiting. Bounded: the queue is emptied every
+  // turn, and a paused side delivers nothing new.
+  let queue: { conn: string; dir: Direction; data: Buffer }[] = [];
+  const drain = (): void => {
+    const batch = queue;
+    queue = [];
+    for (const { conn, dir, data } of batch) {
+      const text = data.toString("utf8");
+      const message = parseWireMessage(text);
+      checker?.push({ conn, dir, frame: message });
+      recorder?.message(conn, dir, message, text);
+    }
+  };
   const record = (conn: string, dir: Direction, data: Buffer): void => {
-    const message = parseWireMessage(data.toString("utf8"));
-    checker?.push({ conn, dir, frame: message });
-    recorder?.message(conn, dir, message);
+    if (queue.length === 0) setImmediate(drain);
+    queue.push({ conn, dir, data });
   };
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
@@ -213,6 +226,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         const entry = { id, stats: pipe.stats, closed: pipe.closed, pipe };
         connections.set(id, entry);
         void pipe.closed.then((info) => {
+          drain();
           connections.delete(id);
           recorder?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
           checker?.close(id);
@@ -256,6 +270,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       clearTimeout(timer);
       // Let the close handlers above (capture event, check) run before finishing.
       await new Promise((resolve) => setImmediate(resolve));
+      drain();
       checker?.finish();
       recorder?.flush();
       wss.close();

@@ -45,6 +45,7 @@ export interface RecorderOptions {
 interface HeldLine {
   ts: string;
   frame: Record<string, unknown>;
+  raw: string | undefined;
 }
 
 interface Held {
@@ -79,24 +80,28 @@ export class CaptureRecorder {
     this.maxHeldChars = options.maxHeldChars ?? 64 * 1024 * 1024;
   }
 
-  /** Record one message of connection `conn`. The message object is never modified. */
-  message(conn: string, dir: Direction, message: RecordedMessage): void {
+  /**
+   * Record one message of connection `conn`. The message object is never modified. `raw`, the message's text when
+   * `message` was parsed from it, is copied into the line as is when nothing in it is redacted (no re-serializing).
+   */
+  message(conn: string, dir: Direction, message: RecordedMessage, raw?: string): void {
     const ts = new Date(this.now()).toISOString();
     if (typeof message === "string" || !this.redact) {
-      this.line({ conn, ts, dir, frame: message });
+      this.frameLine(conn, ts, dir, message, raw);
       return;
     }
     const { id, count, index } = message;
     if (typeof count !== "number" || !Number.isInteger(count) || count <= 1 || typeof id !== "string") {
-      this.line({ conn, ts, dir, frame: redactFrame(message, this.secrets) });
+      const redacted = redactFrame(message, this.secrets);
+      this.frameLine(conn, ts, dir, redacted, redacted === message ? raw : undefined);
       return;
     }
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= count) {
       // A chunk no reassembly will ever use: it may still carry part of a secret.
-      this.line({ conn, ts, dir, frame: blank(message) });
+      this.frameLine(conn, ts, dir, blank(message), undefined);
       return;
     }
-    this.hold(`${conn}\u0000${dir}\u0000${id}`, conn, dir, count, index, { ts, frame: message });
+    this.hold(`${conn}\u0000${dir}\u0000${id}`, conn, dir, count, index, { ts, frame: message, raw });
   }
 
   /** Record a connection event; `close` first writes out the connection's held chunks (blanked: incomplete). */
@@ -149,10 +154,19 @@ export class CaptureRecorder {
       const redacted = redactText(joined, this.secrets);
       cut = redacted === joined ? undefined : split(redacted, h.count);
     }
-    for (const { ts, frame } of h.lines) {
-      const out = !complete ? blank(frame) : cut ? { ...frame, data: cut[frame.index as number] } : frame;
-      this.line({ conn: h.conn, ts, dir: h.dir, frame: out });
+    for (const { ts, frame, raw } of h.lines) {
+      if (complete && !cut) this.frameLine(h.conn, ts, h.dir, frame, raw);
+      else this.frameLine(h.conn, ts, h.dir, complete && cut ? { ...frame, data: cut[frame.index as number] } : blank(frame), undefined);
     }
+  }
+
+  private frameLine(conn: string, ts: string, dir: Direction, frame: RecordedMessage, raw: string | undefined): void {
+    // The raw text of a JSON object goes in verbatim unless it spans lines (a capture line must be one line).
+    if (raw !== undefined && typeof frame !== "string" && !/[\n\r]/.test(raw)) {
+      this.write(`{"conn":${JSON.stringify(conn)},"ts":"${ts}","dir":"${dir}","frame":${raw}}\n`);
+      return;
+    }
+    this.line({ conn, ts, dir, frame });
   }
 
   private line(record: Record<string, unknown>): void {

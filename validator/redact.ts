@@ -41,11 +41,28 @@ export function redactValue(value: unknown, secrets: ReadonlySet<string>, depth 
   return copy ?? value;
 }
 
+const finders = new WeakMap<ReadonlySet<string>, RegExp>();
+
+/**
+ * Cheap pre-check: false only when `text` cannot hold a secret field (no secret name in it, and no `\u` escape
+ * that could spell one), so most messages are never parsed for redaction.
+ */
+export function mayHoldSecret(text: string, secrets: ReadonlySet<string>): boolean {
+  if (secrets.size === 0) return false;
+  let finder = finders.get(secrets);
+  if (!finder) {
+    finder = new RegExp([...secrets].map((name) => name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|"), "i");
+    finders.set(secrets, finder);
+  }
+  return finder.test(text) || text.includes("\\u");
+}
+
 /**
  * JSON text with its secrets replaced (re-serialized only when something changed), or the same string when it
  * holds none or is not JSON.
  */
 export function redactText(text: string, secrets: ReadonlySet<string>, depth = 0): string {
+  if (!mayHoldSecret(text, secrets)) return text;
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
