@@ -207,3 +207,35 @@ describe("a client that stops reading", () => {
     expect(conn?.stats.peakBuffered.s2c).toBeLessThanOrEqual(highWaterBytes + 2 * (size + 200));
   });
 });
+
+describe("a capture that cannot keep up", () => {
+  it("pauses reading until the capture drains, then goes on", async () => {
+    const got: string[] = [];
+    const up = await upstream((ws) => ws.on("message", (m) => got.push(m.toString())));
+    let backedUp = true;
+    const drains: (() => void)[] = [];
+    const written: string[] = [];
+    const proxy = await proxyTo(up.url, {
+      capture: {
+        write: (l) => written.push(l),
+        get backedUp() {
+          return backedUp;
+        },
+        onDrain: (h) => drains.push(h),
+      },
+    });
+    const client = await open(proxy.url);
+    client.send('{"id":"1","command":"ping"}');
+    await until(() => got.length === 1, 5_000, "first message upstream");
+    const conn = [...proxy.connections.values()][0];
+    expect(conn?.stats.pauses.c2s).toBe(1);
+    client.send('{"id":"2","command":"ping"}');
+    // The capture drains: reading resumes and the second message goes through.
+    backedUp = false;
+    for (const h of drains) h();
+    await until(() => got.length === 2, 5_000, "second message upstream");
+    expect(got).toEqual(['{"id":"1","command":"ping"}', '{"id":"2","command":"ping"}']);
+    await until(() => written.length >= 3, 5_000, "capture lines");
+    expect(written.map((l) => JSON.parse(l).frame?.id ?? JSON.parse(l).event)).toEqual(["open", "1", "2"]);
+  });
+});
