@@ -91,9 +91,10 @@ function upstreamUrl(base: URL, req: IncomingMessage): string {
   const url = new URL(base.href);
   const path = req.url ?? "/";
   if (path !== "/" && path !== "") {
-    const [pathname = "", search] = path.split("?", 2);
+    const q = path.indexOf("?");
+    const pathname = q === -1 ? path : path.slice(0, q);
     url.pathname = `${url.pathname.replace(/\/+$/, "")}${pathname.startsWith("/") ? "" : "/"}${pathname}`;
-    if (search !== undefined) url.search = search;
+    if (q !== -1) url.search = path.slice(q + 1);
   }
   return url.href;
 }

@@ -239,3 +239,25 @@ describe("a capture that cannot keep up", () => {
     expect(written.map((l) => JSON.parse(l).frame?.id ?? JSON.parse(l).event)).toEqual(["open", "1", "2"]);
   });
 });
+
+describe("the handshake", () => {
+  it("passes the client's path, query, credentials header and subprotocol on to the upstream", async () => {
+    const seen: { url: string | undefined; auth: string | undefined; protocol: string }[] = [];
+    const up = await upstream((ws) => void ws);
+    up.wss.on("connection", (ws, req) => seen.push({ url: req.url, auth: req.headers.authorization, protocol: ws.protocol }));
+    const proxy = await proxyTo(`${up.url}base/`);
+    const client = new WebSocket(`${proxy.url}ws/v1?agent=robot&x=a?b`, ["openflow"], { headers: { Authorization: "Bearer abc" } });
+    cleanup.push(() => client.terminate());
+    await new Promise<void>((resolve, reject) => {
+      client.once("open", () => resolve());
+      client.once("error", reject);
+    });
+    expect(client.protocol).toBe("openflow");
+    await until(() => seen.length === 1, 5_000, "upstream connection");
+    expect(seen[0]).toEqual({ url: "/base/ws/v1?agent=robot&x=a?b", auth: "Bearer abc", protocol: "openflow" });
+    const plain = await open(proxy.url);
+    await until(() => seen.length === 2, 5_000, "second upstream connection");
+    expect(seen[1]?.url).toBe("/base/");
+    plain.close();
+  });
+});
