@@ -162,7 +162,7 @@ export class CaptureRecorder {
 
   private frameLine(conn: string, ts: string, dir: Direction, frame: RecordedMessage, raw: string | undefined): void {
     // The raw text of a JSON object goes in verbatim unless it spans lines (a capture line must be one line).
-    if (raw !== undefined && typeof frame !== "string" && !/[\n\r]/.test(raw)) {
+    if (raw !== undefined && typeof frame !== "string" && !raw.includes("\n") && !raw.includes("\r")) {
       this.write(`{"conn":${JSON.stringify(conn)},"ts":"${ts}","dir":"${dir}","frame":${raw}}\n`);
       return;
     }
