@@ -4,9 +4,9 @@
  * used, so `validate` in CI does not pay for the generator's dependencies. A subcommand module exports
  * `command: CommandSpec` (see ./command.ts); older ones still export `main(argv)` until they are ported.
  */
-import { readFileSync } from "node:fs";
 import { processIo, runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
 import { UsageError } from "./usage.js";
+import { packageVersion } from "./package.js";
 
 type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { legacy: (argv: string[]) => Promise<number> });
 
@@ -15,6 +15,10 @@ const subcommands: Record<string, Entry> = {
   generate: {
     summary: "generate TypeScript types, validators, client and docs from schemas/ (--check: verify only)",
     load: async () => (await import("./generate.js")).command,
+  },
+  asyncapi: {
+    summary: "write the spec as an AsyncAPI 3.0 document (the generated/asyncapi.json of any schemas directory)",
+    load: async () => (await import("./asyncapi.js")).command,
   },
   lint: {
     summary: "check the spec's rules on a schemas directory (descriptions, examples, marks, ...)",
@@ -30,24 +34,6 @@ const subcommands: Record<string, Entry> = {
   },
 };
 
-function version(): string {
-  return (JSON.parse(readFileSync(findPackageJson(), "utf8")) as { version: string }).version;
-}
-
-/** package.json is one level up from cli/ when run from source (tsx) and two from dist/cli/. */
-function findPackageJson(): URL {
-  for (const rel of ["../package.json", "../../package.json"]) {
-    const url = new URL(rel, import.meta.url);
-    try {
-      const text = readFileSync(url, "utf8");
-      if ((JSON.parse(text) as { name?: string }).name === "openflow-spec") return url;
-    } catch {
-      // try the next candidate
-    }
-  }
-  throw new Error("package.json of openflow-spec not found");
-}
-
 function help(): string {
   const width = Math.max(...Object.keys(subcommands).map((name) => name.length));
   const lines = Object.entries(subcommands).map(([name, sub]) => `  ${name.padEnd(width)}  ${sub.summary}`);
@@ -61,7 +47,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-v") {
-    io.stdout(`${version()}\n`);
+    io.stdout(`${packageVersion()}\n`);
     return 0;
   }
   const sub = subcommands[name];
