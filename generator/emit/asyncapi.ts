@@ -243,7 +243,7 @@ export function emitAsyncApi(model: SpecModel, documents: ReadonlyMap<string, un
     description: `${description} Servers accept the websocket on any of the paths in the \`path\` variable.`,
     variables: {
       host: { default: host, description: "Host and port of the OpenFlow server." },
-      path: { enum: paths, default: paths[0] as string, description: "Websocket path the server accepts." },
+      path: { enum: paths, default: paths[0] as string, description: `Websocket path the server accepts${typeof spec["pathsSource"] === "string" ? ` (${spec["pathsSource"]})` : ""}.` },
     },
     bindings: { ws: { bindingVersion: "0.1.0" } },
   });
