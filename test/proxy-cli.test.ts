@@ -4,7 +4,7 @@
  * key and certificate; wss upstream verified by default, trusted with --ca, unverified only with --insecure),
  * and the README's loop with real processes: `serve --record` plus `proxy --check --out`, stopped by SIGTERM.
  */
-import { spawn, spawnSync, type ChildProcessWithoutNullStreams } from "node:child_process";
+import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +18,7 @@ import { startServer, type RunningServer } from "../server/index.js";
 import type { Finding } from "../validator/findings.js";
 import { validateInput } from "../validator/run.js";
 import { rawPeer } from "./server-helpers.js";
+import { hasOpenssl, selfSignedCertificate } from "./tls-helpers.js";
 
 let dir = "";
 let server: RunningServer;
@@ -109,18 +110,10 @@ describe("proxy --check", () => {
   });
 });
 
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
-
 describe.skipIf(!hasOpenssl)("TLS", () => {
   let cert = "";
   beforeAll(() => {
-    const made = spawnSync(
-      "openssl",
-      ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-      { timeout: 20_000 },
-    );
-    if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr.toString()}`);
-    cert = readFileSync(join(dir, "cert.pem"), "utf8");
+    cert = selfSignedCertificate(dir).cert;
   }, 30_000);
 
   it("serves wss:// with --tls-key/--tls-cert; a wss upstream is verified by default, trusted with --ca, unverified only with --insecure", async () => {

@@ -15,7 +15,7 @@ import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js"
 import type { Finding } from "../validator/findings.js";
 import { REDACTED } from "../validator/redact.js";
 import { validateInput } from "../validator/run.js";
-import { officialQuietLogger, waitFor } from "./server-helpers.js";
+import { officialConnect, waitFor } from "./server-helpers.js";
 
 const require = createRequire(import.meta.url);
 const api = require("@openiap/openflow-api") as any;
@@ -36,16 +36,12 @@ const tokens = new Set<string>();
 /** What the server received, to compare with what the clients sent through the proxy. */
 let serverIn = 0;
 
+/** Some api helpers take the connection from this static field. */
 function use(ws: any): void {
   WebSocketClient.instance = ws;
 }
 
-async function client(): Promise<any> {
-  const ws = new WebSocketClient(officialQuietLogger, proxy.url, true);
-  clients.push(ws);
-  await ws.Connect();
-  return ws;
-}
+const client = (): Promise<any> => officialConnect(WebSocketClient, proxy.url, clients);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "openflow-proxy-"));
