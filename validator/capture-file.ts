@@ -18,7 +18,8 @@ export interface CaptureFile {
 
 /** Create (or truncate) `path`; rejects with a message naming the file when it cannot be opened. */
 export async function openCaptureFile(path: string): Promise<CaptureFile> {
-  const stream = createWriteStream(path, { flags: "w" });
+  // 4 MiB of lines may wait for the disk before the proxy stops reading (backedUp).
+  const stream = createWriteStream(path, { flags: "w", highWaterMark: 4 * 1024 * 1024 });
   await new Promise<void>((resolve, reject) => {
     stream.once("open", () => resolve());
     stream.once("error", (err) => reject(new Error(`cannot write capture ${path}: ${err.message}`)));
@@ -31,10 +32,22 @@ export async function openCaptureFile(path: string): Promise<CaptureFile> {
   stream.on("drain", () => {
     for (const h of drainHandlers) h();
   });
+  // Lines written in one turn of the event loop go to the file in one write (cork until the next turn).
+  let corked = false;
+  const uncork = (): void => {
+    corked = false;
+    stream.uncork();
+  };
   return {
     path,
     write(line) {
-      if (!failure && !stream.destroyed) stream.write(line);
+      if (failure || stream.destroyed) return;
+      if (!corked) {
+        corked = true;
+        stream.cork();
+        setImmediate(uncork);
+      }
+      stream.write(line);
     },
     get backedUp() {
       return !failure && stream.writableNeedDrain;
@@ -46,6 +59,7 @@ export async function openCaptureFile(path: string): Promise<CaptureFile> {
       return new Promise<void>((resolve, reject) => {
         const done = (): void => (failure ? reject(failure) : resolve());
         if (stream.destroyed) return done();
+        if (corked) uncork();
         stream.end(() => done());
         stream.once("error", () => done());
       });
