@@ -137,6 +137,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     noServer: true,
     maxPayload,
     perMessageDeflate: false,
+    // Bytes are forwarded as received; the receiving peer judges the UTF-8 (and closes with 1007, passed back).
+    skipUTF8Validation: true,
     handleProtocols: (_offered, req) => protocols.get(req) ?? false,
   });
   const http: HttpServer = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : createHttpServer();
@@ -177,6 +179,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       headers,
       maxPayload,
       perMessageDeflate: false,
+      skipUTF8Validation: true,
       handshakeTimeout: connectTimeoutMs,
       rejectUnauthorized: verify,
       ...(options.ca ? { ca: options.ca } : {}),

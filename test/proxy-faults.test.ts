@@ -159,6 +159,18 @@ describe("closing", () => {
     await until(() => proxy.connections.size === 0, 5_000, "connections forgotten");
   });
 
+  it("forwards a text message that is not UTF-8 as is: the upstream refuses it (1007) and the client sees that code", async () => {
+    const refused: string[] = [];
+    const up = await upstream((ws) => ws.on("error", (err) => refused.push(err.message)));
+    const proxy = await proxyTo(up.url);
+    const client = await open(proxy.url);
+    const closed = closeOf(client);
+    client.send(Buffer.from([0x7b, 0xff, 0xfe, 0x7d]), { binary: false });
+    await until(() => refused.length === 1, 5_000, "upstream refusal");
+    expect(refused[0]).toMatch(/invalid UTF-8/);
+    expect((await closed).code).toBe(1007);
+  });
+
   it("drops the upstream connection when the client vanishes without a close frame", async () => {
     const seen: number[] = [];
     const up = await upstream((ws) => ws.on("close", (code) => seen.push(code)));
