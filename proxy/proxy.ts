@@ -169,6 +169,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     if (stopping) return refuse(socket, 503, "Service Unavailable");
     socket.on("error", () => {});
     const target = upstreamUrl(base, req);
+    // For logs: no user info or query string (either may carry a credential).
+    const shown = ((u) => `${u.protocol}//${u.host}${u.pathname}`)(new URL(target));
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_HEADERS) {
       const value = req.headers[name];
@@ -191,7 +193,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       if (settled) return;
       settled = true;
       connecting.delete(upstream);
-      logger.warn(`upstream ${target} refused a client: ${message}`);
+      logger.warn(`upstream ${shown} refused a client: ${message}`);
       refuse(socket, status, message);
       upstream.terminate();
     };
@@ -217,7 +219,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
         attached = true;
         const id = `p${nextId++}`;
         accepted++;
-        logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${target}`);
+        logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${shown}`);
         recorder?.event(id, "open");
         const pipe = new Pipe(client, upstream, {
           highWaterBytes,
