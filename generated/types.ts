@@ -3248,7 +3248,7 @@ export type InsertManyRequest = RequestCommon & {
    */
   items: Base[] | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3300,7 +3300,7 @@ export type InsertOneRequest = RequestCommon & {
    */
   item: Base | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3352,7 +3352,7 @@ export type InsertOrUpdateManyRequest = RequestCommon & {
    */
   skipresults?: boolean | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3400,7 +3400,7 @@ export type InsertOrUpdateOneRequest = RequestCommon & {
    */
   uniqeness?: string | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4731,7 +4731,7 @@ export type UpdateManyRequest = RequestCommon & {
       }
     | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4786,7 +4786,7 @@ export type UpdateOneRequest = RequestCommon & {
     | string
     | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -5580,7 +5580,7 @@ export interface ReplyCommon {
  */
 export interface RequestCommon {
   /**
-   * Per-command token: the command runs as this token's user instead of the connection's user (PROTOCOL.md 8.5).
+   * Per-command token: the command runs as this token's user instead of the connection's user (docs/protocol.md#per-command-jwt).
    */
   jwt?: string | null;
   /**

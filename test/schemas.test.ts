@@ -21,7 +21,7 @@ const schemasDir = join(root, "schemas");
 const commandsDir = join(schemasDir, "commands");
 const framesDir = join(root, "test", "fixtures", "frames");
 
-/** The 80 command strings of the COMMANDS.md summary table: the definition of completeness. */
+/** The 80 command strings of the protocol: the definition of completeness. */
 const CATALOG_COMMANDS = [
   "addworkitem", "addworkitemqueue", "addworkitems", "aggregate", "closequeue", "count", "createcollection", "createindex",
   "createworkflowinstance", "customcommand", "deleteagent", "deleteagentpod", "deletemany", "deletenoderedinstance",
