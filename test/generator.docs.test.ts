@@ -27,8 +27,8 @@ describe("generated command docs", () => {
     for (const name of ["QueueMessageBody", "QueueMessageDelivery", "QueueMessagePublish"]) {
       expect(types).toContain(`- \`${name}\` ([\`commands/queuemessage.json\`](../../../schemas/commands/queuemessage.json) \`#/$defs/${name}\`): `);
     }
-    expect(section(page("popworkitem"), "Types")).toContain("- `Workitem` ([`defs/workitem.json`](../../../schemas/defs/workitem.json)): ");
-    expect(section(page("signin"), "Types")).toContain("- `TokenUser` ([`defs/tokenuser.json`]");
+    expect(section(page("popworkitem"), "Types")).toContain("- [`Workitem`](../types/Workitem.md) ([`defs/workitem.json`](../../../schemas/defs/workitem.json)): ");
+    expect(section(page("signin"), "Types")).toContain("- [`TokenUser`](../types/TokenUser.md) ([`defs/tokenuser.json`]");
     expect(page("count")).not.toContain("## Types");
   });
 
