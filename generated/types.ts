@@ -1292,7 +1292,7 @@ export type AddWorkitemRequest = RequestCommon &
      */
     priority?: number;
     /**
-     * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+     * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
      */
     files?: MessageWorkitemFile[] | null;
     /**
@@ -1332,7 +1332,7 @@ export type AddWorkitemReply = ReplyCommon & {
    */
   name?: string | null;
   /**
-   * The stored Workitem (E8).
+   * The stored Workitem.
    */
   result: Workitem;
   [k: string]: unknown;
@@ -1450,7 +1450,7 @@ export type AddWorkitemQueueReply = ReplyCommon & {
    */
   initialdelay?: number;
   /**
-   * The created WorkitemQueue (E9).
+   * The created WorkitemQueue.
    */
   result: WorkitemQueue;
   [k: string]: unknown;
@@ -1526,7 +1526,7 @@ export type AddWorkitemsReply = ReplyCommon & {
    */
   wiq?: string | null;
   /**
-   * The inserted Workitems (E8).
+   * The inserted Workitems.
    */
   items: Workitem[];
   [k: string]: unknown;
@@ -4515,7 +4515,7 @@ export type StripeAddPlanRequest = RequestCommon & {
    */
   userid?: string | null;
   /**
-   * Resource `_id` (E7).
+   * Resource `_id`.
    */
   resourceid?: string | null;
   /**
@@ -4565,7 +4565,7 @@ export type StripeAddPlanReply = ReplyCommon & {
  */
 export type StripeCancelPlanRequest = RequestCommon & {
   /**
-   * ResourceUsage `_id` (E7).
+   * ResourceUsage `_id`.
    */
   resourceusageid: string;
   /**
@@ -4876,7 +4876,7 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   nextrun?: OpenFlowDate | null;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
    */
   files?: MessageWorkitemFile[] | null;
   /**
@@ -6023,7 +6023,7 @@ export interface AddWorkitemItem {
    */
   priority?: number;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
    */
   files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
@@ -6163,7 +6163,7 @@ export interface PongRequest {
   [k: string]: unknown;
 }
 /**
- * An object message body (E11). Application fields plus the sender identity the server adds.
+ * An object message body (docs/protocol.md#server-commands). Application fields plus the sender identity the server adds.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/QueueMessageBody`
  */
