@@ -5,7 +5,7 @@
  * `command: CommandSpec` (see ./command.ts); older ones still export `main(argv)` until they are ported.
  */
 import { readFileSync } from "node:fs";
-import { runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
+import { processIo, runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
 import { UsageError } from "./usage.js";
 
 type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { legacy: (argv: string[]) => Promise<number> });
@@ -14,11 +14,15 @@ type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { leg
 const subcommands: Record<string, Entry> = {
   generate: {
     summary: "generate TypeScript types, validators, client and docs from schemas/ (--check: verify only)",
-    legacy: async (argv) => (await import("../generator/cli.js")).main(argv),
+    load: async () => (await import("./generate.js")).command,
+  },
+  lint: {
+    summary: "check the spec's rules on a schemas directory (descriptions, examples, marks, ...)",
+    load: async () => (await import("./lint.js")).command,
   },
   validate: {
     summary: "validate frames, payloads and captured traffic (see `validate --help`)",
-    legacy: async (argv) => (await import("./validate.js")).main(argv),
+    load: async () => (await import("./validate.js")).command,
   },
   serve: {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
@@ -50,7 +54,7 @@ function help(): string {
   return ["usage: openflow-spec <command> [options]", "", "commands:", ...lines, "", "options:", "  --version  print the version", "  --help     show this help", "", "`openflow-spec <command> --help` describes each command.", ""].join("\n");
 }
 
-export async function main(argv: string[], io: CliIo = { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) }): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(help());

@@ -1,5 +1,5 @@
 /**
- * The generator pipeline, top to bottom: load -> validate -> model (names from naming.ts) -> emit -> write.
+ * The generator pipeline, top to bottom: load -> validate -> lint -> model (names from naming.ts) -> emit -> write.
  * `generateFromLoaded` is pure: it takes the in-memory schemas and templates and returns the complete output as a
  * map of relative path -> contents. `generateFiles` adds the reading. Nothing is cached between runs.
  */
@@ -7,6 +7,7 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { loadSchemas, type LoadedSchemas } from "./load.js";
 import { validateSchemas } from "./validate.js";
+import { lintSchemas } from "./lint.js";
 import { buildModel, type SpecModel } from "./model.js";
 import { emitAll } from "./emit/index.js";
 import { TEMPLATE_FILES, type Templates } from "./emit/docs.js";
@@ -17,6 +18,8 @@ export async function generateFromLoaded(
   templates: Templates,
 ): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
+  const lint = lintSchemas(validated);
+  if (lint.length > 0) throw new GeneratorError("lint", lint);
   const model = buildModel(validated);
   const files = await emitAll(model, validated.files, validated.ajv, templates);
   return { model, files };
