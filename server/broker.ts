@@ -60,6 +60,11 @@ export interface BrokerOptions {
   now: () => number;
   requeueDelayMs: number;
   logger: ServerLogger;
+  /**
+   * Asked before each delivery: may the consumer on `conn` still receive from `queue` (server/authz.ts: its
+   * rights and roles as they are now)? A consumer refused here is dropped from the queue.
+   */
+  mayDeliver?: (conn: Connection, queue: string) => boolean;
 }
 
 /**
@@ -208,6 +213,11 @@ export class Broker {
     }
   }
 
+  /** The connection an auto-named (exclusive) queue belongs to; undefined for shared or unknown names. */
+  ownerOf(name: string): Connection | undefined {
+    return this.queues.get(name.toLowerCase())?.owner;
+  }
+
   queueNames(): string[] {
     return [...this.queues.keys()];
   }
@@ -254,6 +264,8 @@ export class Broker {
   }
 
   private pickConsumer(queue: BrokerQueue): Consumer | undefined {
+    const allowed = this.options.mayDeliver;
+    if (allowed) queue.consumers = queue.consumers.filter((c) => c.conn.closed || allowed(c.conn, queue.name));
     const n = queue.consumers.length;
     for (let i = 0; i < n; i++) {
       const c = queue.consumers[(queue.next + i) % n];

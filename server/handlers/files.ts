@@ -1,13 +1,12 @@
 /** Files (COMMANDS.md D): savefile, getfile, updatefile over `fs.files` documents and stored bytes. */
 import { deflateSync, inflateSync } from "node:zlib";
 import { addRight, aclAllows, Rights, WellknownIds, type Ace } from "../acl.js";
+import { FILES } from "../authz.js";
 import type { Handler } from "../context.js";
 import { assertObject } from "../documents.js";
 import { commandError } from "../errors.js";
 import { newObjectId, randomName } from "../ids.js";
 import type { AnyDoc } from "../store.js";
-
-export const FILES = "fs.files";
 
 const MIME: Record<string, string> = {
   txt: "text/plain", json: "application/json", csv: "text/csv", html: "text/html", htm: "text/html", xml: "application/xml",
