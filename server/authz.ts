@@ -18,7 +18,7 @@ import type { ServerContext } from "./context.js";
 import { prepareInsert, principalFor } from "./documents.js";
 import { authError, commandError } from "./errors.js";
 import type { Query } from "mingo";
-import { publicDoc, SECRET_USER_FIELDS } from "./secrets.js";
+import { publicDoc } from "./secrets.js";
 import type { AnyDoc } from "./store.js";
 
 export const MQ = "mq";
@@ -105,18 +105,28 @@ export function visibleDocs(server: ServerContext, collection: string, user: Pri
   return collection === USERS ? docs.map((d) => publicDoc(collection, d)) : docs;
 }
 
+export interface MatchOptions {
+  /** A right needed besides read (update, delete). */
+  right?: number;
+  /** Stop after this many. */
+  limit?: number;
+  /** Also readable by this principal (the `queryas` field). */
+  queryas?: unknown;
+}
+
 /**
- * Stored documents the user may read and holds `right` on whose public view matches `filter`, in store order,
- * at most `limit`. The ACL is applied first: the filter never runs on a document the caller cannot read (its
- * run time would tell about the content), nor on a secret field.
+ * Stored documents the user may read (and holds `right` on) whose public view matches `filter`, in store order.
+ * The ACL is applied first: the filter never runs on a document the caller cannot read (its run time, or an
+ * error it raises, would tell about the content), nor on a secret field; a filter that fails at run time is a
+ * command error.
  */
-export function matchingDocs(server: ServerContext, collection: string, user: Principal, filter: Query | undefined, right: number = Rights.read, limit = Infinity): AnyDoc[] {
+export function matchingDocs(server: ServerContext, collection: string, user: Principal, filter: Query | undefined, options: MatchOptions = {}): AnyDoc[] {
+  const { right = Rights.read, limit = Infinity, queryas } = options;
   const ids = principalIds(user);
   const out: AnyDoc[] = [];
-  for (const doc of server.store.all(collection)) {
+  for (const doc of readableDocs(server, collection, user, queryas)) {
     if (out.length >= limit) break;
-    const acl = aclOf(collection, doc);
-    if (!aclAllows(acl, user, Rights.read, ids) || !aclAllows(acl, user, right, ids)) continue;
+    if (right !== Rights.read && !aclAllows(aclOf(collection, doc), user, right, ids)) continue;
     if (filter) {
       let hit: boolean;
       try {
@@ -172,7 +182,7 @@ export function assertNameFree(server: ServerContext, name: string, exceptId: st
 /** Fields of a user document only admins may change (the rest: name, email, newpassword and own fields). */
 const ADMIN_ONLY_USER_FIELDS = [
   "_type", "username", "disabled", "dblocked", "dbusage", "validated", "emailvalidated", "formvalidated", "roles", "members",
-  "customerid", "selectedcustomerid", "federationids", "impostor", "_acl", ...SECRET_USER_FIELDS,
+  "customerid", "selectedcustomerid", "federationids", "impostor", "_acl", "passwordhash",
 ];
 /** Fields of a role document only admins may change (members are managed by whoever may update the role). */
 const ADMIN_ONLY_ROLE_FIELDS = ["_type", "username", "passwordhash", "customerid"];

@@ -264,8 +264,6 @@ export class Broker {
   }
 
   private pickConsumer(queue: BrokerQueue): Consumer | undefined {
-    const allowed = this.options.mayDeliver;
-    if (allowed) queue.consumers = queue.consumers.filter((c) => c.conn.closed || allowed(c.conn, queue.name));
     const n = queue.consumers.length;
     for (let i = 0; i < n; i++) {
       const c = queue.consumers[(queue.next + i) % n];
@@ -280,6 +278,8 @@ export class Broker {
   private pump(queue: BrokerQueue): void {
     if (this.closed) return;
     this.dropExpired(queue);
+    const allowed = this.options.mayDeliver;
+    if (allowed && queue.messages.length > 0) queue.consumers = queue.consumers.filter((c) => c.conn.closed || allowed(c.conn, queue.name));
     for (let guard = 0; guard < 10_000 && queue.messages.length > 0; guard++) {
       const consumer = this.pickConsumer(queue);
       if (!consumer) return;

@@ -106,7 +106,7 @@ async function insertOrUpdate(ctx: HandlerContext, collection: string, raw: unkn
     query = { _id: String(item._id) };
   }
   if (!query) return { result: await insertItem(ctx, collection, item), opresult: updateResult(0, 0) };
-  const matches = matchingDocs(ctx.server, collection, ctx.user, compile(decodeRegexps(query) as AnyDoc), Rights.read, 2);
+  const matches = matchingDocs(ctx.server, collection, ctx.user, compile(query), { limit: 2 });
   if (matches.length > 1) throw commandError(`${JSON.stringify(query)} is not uniqe, more than 1 item in collection matches this`);
   const match = matches[0];
   if (!match) {
@@ -148,7 +148,7 @@ export const dataHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
     const query = compile(parseQuery(p.query));
-    const result = visibleDocs(ctx.server, collection, ctx.user, p.queryas).filter((d) => query.test(d)).length;
+    const result = matchingDocs(ctx.server, collection, ctx.user, query, { queryas: p.queryas }).length;
     return { ...removeFields(p, "query"), result };
   },
 
@@ -159,8 +159,8 @@ export const dataHandlers: Record<string, Handler> = {
     if (typeof p.field !== "string" || p.field === "") throw commandError("field is mandatory");
     const query = compile(parseQuery(p.query, false));
     const seen = new Map<string, unknown>();
-    for (const doc of visibleDocs(ctx.server, collection, ctx.user, p.queryas)) {
-      if (!query.test(doc)) continue;
+    for (const stored of matchingDocs(ctx.server, collection, ctx.user, query, { queryas: p.queryas })) {
+      const doc = publicDoc(collection, stored);
       const found = find([doc], {}, { projection: { [p.field]: 1 } })[0];
       let value: unknown = found;
       for (const part of p.field.split(".")) value = value && typeof value === "object" ? (value as AnyDoc)[part] : undefined;
@@ -226,7 +226,7 @@ export const dataHandlers: Record<string, Handler> = {
     let opresult: AnyDoc;
     if (hasQuery || isUpdateDocument(item)) {
       const query = hasQuery ? parseQuery(p.query) : { _id: String(item._id ?? "") };
-      const match = matchingDocs(ctx.server, collection, ctx.user, compile(query), Rights.read, 1)[0];
+      const match = matchingDocs(ctx.server, collection, ctx.user, compile(query), { limit: 1 })[0];
       const original = match ? ctx.server.store.get(collection, String(match._id)) : undefined;
       if (!original) throw commandError("item not found or Access Denied");
       if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
@@ -306,9 +306,9 @@ export const dataHandlers: Record<string, Handler> = {
     let targets: AnyDoc[];
     if (hasIds) {
       const ids = new Set((p.ids as unknown[]).map(String));
-      targets = matchingDocs(ctx.server, collection, ctx.user, undefined, Rights.delete).filter((d) => ids.has(String(d._id)));
+      targets = matchingDocs(ctx.server, collection, ctx.user, undefined, { right: Rights.delete }).filter((d) => ids.has(String(d._id)));
     } else {
-      targets = matchingDocs(ctx.server, collection, ctx.user, compile(parseQuery(p.query)), Rights.delete);
+      targets = matchingDocs(ctx.server, collection, ctx.user, compile(parseQuery(p.query)), { right: Rights.delete });
     }
     for (const doc of targets) checkWrite(ctx.server, ctx.user, collection, "delete", doc, undefined);
     for (const doc of targets) deleteDocument(ctx.server, collection, doc, ctx.user);
