@@ -336,8 +336,9 @@ export function authorizeConsume(server: ServerContext, user: TokenUser, name: s
 export function mayConsume(server: ServerContext, conn: Connection, name: string): boolean {
   if (!conn.user) return false;
   const owner = server.broker.ownerOf(name);
-  if (owner) return owner === conn;
-  return queueAccess(server, conn.user, name) !== "denied";
+  const user = conn.user;
+  if (owner) return owner === conn && server.broker.exchangesOf(name).every((exchange) => exchangeAccess(server, user, exchange));
+  return queueAccess(server, user, name) !== "denied";
 }
 
 /**
@@ -355,9 +356,20 @@ export function authorizePublish(server: ServerContext, user: TokenUser, name: s
 /** registerexchange (`claim`: an unclaimed name is claimed) and queuemessage to an exchange: read on its claim. */
 export function authorizeExchange(server: ServerContext, user: TokenUser, name: string, claim: boolean): void {
   if (isPersonal(user, name)) return;
-  const doc = server.store.all(MQ).find((d) => d._type === "exchange" && d.name === name);
+  const doc = exchangeClaim(server, name);
   if (doc && !aclAllows(doc._acl, user, Rights.read)) throw denied(user, "exchange", name);
   if (!doc && claim) server.store.insert(MQ, prepareInsert(server, MQ, { _type: "exchange", name }, user));
+}
+
+function exchangeClaim(server: ServerContext, name: string): AnyDoc | undefined {
+  return server.store.all(MQ).find((d) => d._type === "exchange" && d.name === name);
+}
+
+/** May `user` still receive from the exchange `name` (read on its claim; an unclaimed exchange is open)? */
+function exchangeAccess(server: ServerContext, user: TokenUser, name: string): boolean {
+  if (isPersonal(user, name)) return true;
+  const doc = exchangeClaim(server, name);
+  return !doc || aclAllows(doc._acl, user, Rights.read);
 }
 
 /**

@@ -218,6 +218,11 @@ export class Broker {
     return this.queues.get(name.toLowerCase())?.owner;
   }
 
+  /** Names of the exchanges `queue` is bound to. */
+  exchangesOf(queue: string): string[] {
+    return [...this.exchanges.values()].filter((e) => e.bindings.some((b) => b.queue === queue)).map((e) => e.name);
+  }
+
   queueNames(): string[] {
     return [...this.queues.keys()];
   }

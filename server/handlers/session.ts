@@ -50,6 +50,7 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (!target || target._type !== "user") throw authError(`Permission denied, ${user.name}/${user._id} view and impersonating ${impersonate}`);
     if (!aclAllows(target._acl, user, Rights.update)) throw authError(`Permission denied, ${user.name}/${user._id} updating and impersonating ${impersonate}`);
     user = auth.tokenUser(target, user.impostor ?? user._id);
+    if (user.disabled) throw authError(`Disabled user ${user.username} cannot be impersonated`);
   }
 
   const issued = await auth.issue(user, longtoken);

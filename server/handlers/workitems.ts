@@ -434,8 +434,9 @@ export const workitemHandlers: Record<string, Handler> = {
       const names = new Set(incoming.map((f) => f.name));
       const kept = ((item.files as AnyDoc[] | undefined) ?? []).filter((f) => {
         if (!names.has(f.name)) return true;
+        // Only a file stored for this item goes; a referenced file of someone else's is just dropped from the list.
         const doc = ctx.server.store.get(FILES, String(f._id));
-        if (doc && !incoming.some((n) => n._id === f._id)) {
+        if (doc && (doc.metadata as AnyDoc | undefined)?.wi === original._id && !incoming.some((n) => n._id === f._id)) {
           ctx.server.store.remove(FILES, String(f._id));
           ctx.server.files.removeContent(String(f._id));
         }

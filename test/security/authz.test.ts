@@ -127,6 +127,12 @@ describe("class 1: account integrity", () => {
     await ok(admin, "updateone", { collectionname: "users", query: { _id: root2.id }, item: { $set: { disabled: true } } });
     await refused(other, "count", { collectionname: "entities", query: {}, jwt: dave.jwt }, /behind this impersonation is gone or disabled/);
     await refused(other, "signin", { jwt: dave.jwt }, /behind this impersonation is gone or disabled/);
+    // Nor can anyone impersonate a disabled user.
+    await refused(admin, "signin", { jwt: admin.jwt, impersonate: carolDoc._id, validate_only: true }, /view and impersonating/);
+    const bobId = (await signin("bob")).id;
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: bobId }, item: { $set: { disabled: true } } });
+    await refused(admin, "signin", { jwt: admin.jwt, impersonate: bobId, validate_only: true }, /Disabled user bob cannot be impersonated/);
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: bobId }, item: { $set: { disabled: false } } });
     await stillServing();
   });
 
@@ -209,9 +215,12 @@ describe("class 2: side doors around the ACL", () => {
     const copies = (await ok(eve, "query", { collectionname: "fs.files", query: {} })).result;
     expect(JSON.stringify(copies)).not.toContain("payroll");
     await refused(eve, "getfile", { filename: "payroll.txt" }, /not found/);
-    // A file the caller may read is fine to reference.
-    const own = await ok(eve, "savefile", { filename: "mine.txt", file: Buffer.from("mine").toString("base64") });
-    await ok(eve, "addworkitem", { wiq: "eve.in", name: "ok", files: [{ filename: "mine.txt", _id: own.id }] });
+    // A file the caller may read is fine to reference; replacing it by name in the item does not delete it.
+    const sharedAcl = [{ _id: eve.id, name: "eve", rights: 2, deny: false }];
+    const shared = await ok(alice, "savefile", { filename: "shared.txt", file: Buffer.from("shared").toString("base64"), metadata: { _acl: sharedAcl } });
+    const ref = (await ok(eve, "addworkitem", { wiq: "eve.in", name: "ok", files: [{ filename: "shared.txt", _id: shared.id }] })).result;
+    await ok(eve, "updateworkitem", { _id: ref._id, files: [{ filename: "shared.txt", file: Buffer.from("mine now").toString("base64") }] });
+    expect(Buffer.from((await ok(alice, "getfile", { id: shared.id })).file, "base64").toString()).toBe("shared");
     await stillServing();
   });
 
@@ -341,6 +350,19 @@ describe("class 2: side doors around the ACL", () => {
     await ok(alice, "registerexchange", { exchangename: "alice.news", algorithm: "fanout" });
     await refused(eve, "registerexchange", { exchangename: "Alice.News", algorithm: "fanout" }, /Unknown exchange alice\.news or access denied/);
     await refused(eve, "queuemessage", { exchangename: "alice.news", data: { x: 1 } }, /Unknown exchange alice\.news or access denied/);
+    // A bound consumer whose read right on the exchange is revoked receives nothing more.
+    const gina = await signin("gina");
+    await ok(alice, "registerexchange", { exchangename: "alice.feed", algorithm: "fanout" });
+    const claim = (await ok(alice, "query", { collectionname: "mq", query: { _type: "exchange", name: "alice.feed" } })).result[0];
+    await ok(alice, "updateone", { collectionname: "mq", query: { _id: claim._id }, item: { $set: { _acl: [...claim._acl, { _id: gina.id, name: "gina", rights: 2, deny: false }] } } });
+    await ok(gina, "registerexchange", { exchangename: "alice.feed", algorithm: "fanout" });
+    await ok(alice, "queuemessage", { exchangename: "alice.feed", data: { n: "before" } });
+    await gina.peer.next((f) => f.command === "queuemessage" && String(f.data).includes("before"));
+    await ok(alice, "updateone", { collectionname: "mq", query: { _id: claim._id }, item: { $set: { _acl: claim._acl } } });
+    await ok(alice, "queuemessage", { exchangename: "alice.feed", data: { n: "after" } });
+    await alice.peer.next((f) => f.command === "queuemessage" && !f.replyto && String(f.data).includes("after"));
+    await ok(gina, "count", { collectionname: "entities", query: {} });
+    expect(gina.peer.frames.some((f) => f.command === "queuemessage" && String(f.data).includes("after"))).toBe(false);
     await refused(eve, "createworkflowinstance", { targetid: eve.id, queue: "robot.q", resultqueue: "eve.results", name: "wf", data: {}, initialrun: true }, /Unknown queue robot\.q or access denied/);
     await stillServing();
   });
