@@ -384,6 +384,8 @@ describe("class 3: side channels", () => {
       expect((await ok(eve, "aggregate", { collectionname: "vault", aggregates: [{ $match: q }] })).result).toEqual([]);
       await ok(eve, "insertone", { collectionname: "mine", item: { name: "m" } });
       expect((await ok(eve, "aggregate", { collectionname: "mine", aggregates: [{ $lookup: { from: "vault", pipeline: [{ $match: q }], as: "v" } }] })).result.every((d: any) => d.v.length === 0)).toBe(true);
+      const unioned = await ok(eve, "aggregate", { collectionname: "mine", aggregates: [{ $unionWith: { coll: "vault", pipeline: [{ $match: q }] } }] });
+      expect(JSON.stringify(unioned.result)).not.toContain("secret");
       expect((await ok(eve, "deletemany", { collectionname: "vault", query: q })).affectedrows).toBe(0);
       expect((await ok(eve, "updatemany", { collectionname: "vault", query: q, item: { $set: { x: 1 } } })).opresult.matchedCount).toBe(0);
       await refused(eve, "updateone", { collectionname: "vault", query: q, item: { $set: { x: 1 } } }, /item not found or Access Denied/);
