@@ -49,6 +49,8 @@ export const messagingHandlers: Record<string, Handler> = {
     let withToken = true;
     if (exchangename !== "") authorizeExchange(ctx.server, ctx.user, exchangename, false);
     else withToken = authorizePublish(ctx.server, ctx.user, queuename).withToken;
+    // Replies and "timeout" dead letters go to `replyto`: a queue the sender could not send to is refused too.
+    if (replyto !== "") authorizePublish(ctx.server, ctx.user, replyto);
     let data: unknown = p.data;
     if (typeof data === "string") {
       try {

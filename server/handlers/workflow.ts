@@ -55,6 +55,7 @@ export const workflowHandlers: Record<string, Handler> = {
     if (str(parent) ?? str(p.parentid)) instance._parentid = str(parent) ?? str(p.parentid);
     // The same check queuemessage makes: read right on the robot queue's claim, no token to an unclaimed name.
     const withToken = p.initialrun === true && authorizePublish(ctx.server, ctx.user, queue.toLowerCase()).withToken;
+    if (p.initialrun === true) authorizePublish(ctx.server, ctx.user, resultqueue.toLowerCase());
     const stored = ctx.server.store.insert("workflow_instances", prepareInsert(ctx.server, "workflow_instances", instance, ctx.user));
     if (p.initialrun === true) {
       ctx.server.broker.publish(

@@ -291,6 +291,8 @@ describe("class 2: side doors around the ACL", () => {
       await refused(eve, "queuemessage", { queuename, data: { hi: 1 } }, /Unknown queue robot\.q or access denied/);
     }
     await refused(eve, "registerqueue", { queuename: alice.id }, /access denied/);
+    // Nor can she aim replies or "timeout" dead letters at it.
+    await refused(eve, "queuemessage", { queuename: eve.id, replyto: "robot.q", data: {}, expiration: 1 }, /Unknown queue robot\.q or access denied/);
     await ok(alice, "addworkitemqueue", { name: "alice.wiq", maxretries: 3, retrydelay: 0, initialdelay: 0 });
     await refused(eve, "registerqueue", { queuename: "ALICE.WIQ" }, /access denied/);
     // A work item queue may not take a name another user's queue already claims.
