@@ -332,11 +332,35 @@ export function authorizeConsume(server: ServerContext, user: TokenUser, name: s
   if (access === "unclaimed") server.store.insert(MQ, prepareInsert(server, MQ, { _type: "queue", name }, user));
 }
 
-/** Delivery-time check: may the consumer on `conn` still receive from `name` (rights and roles as they are now)? */
+/** Who registered each consumer: a request may carry its own `jwt`, so the connection's user is not always it. */
+const consumers = new WeakMap<Connection, Map<string, TokenUser>>();
+
+/** Remember that `user` made `conn` consume `queue` (checked again before each delivery). */
+export function recordConsumer(conn: Connection, queue: string, user: TokenUser): void {
+  let byQueue = consumers.get(conn);
+  if (!byQueue) consumers.set(conn, (byQueue = new Map()));
+  byQueue.set(queue, user);
+}
+
+/**
+ * Delivery-time check: may the consumer on `conn` still receive from `name`, with the rights and roles its
+ * registering user has now (disabled or deleted: no)? Auto-named queues are their connection's, as long as it may
+ * still read the exchanges they are bound to.
+ */
 export function mayConsume(server: ServerContext, conn: Connection, name: string): boolean {
-  if (!conn.user) return false;
+  const registrant = consumers.get(conn)?.get(name) ?? conn.user;
+  if (!registrant) return false;
+  let user: TokenUser;
+  if (conn.user && conn.user._id === registrant._id && conn.user.impostor === registrant.impostor) {
+    user = conn.user;
+  } else {
+    try {
+      user = currentUser(server, registrant);
+    } catch {
+      return false;
+    }
+  }
   const owner = server.broker.ownerOf(name);
-  const user = conn.user;
   if (owner) return owner === conn && server.broker.exchangesOf(name).every((exchange) => exchangeAccess(server, user, exchange));
   return queueAccess(server, user, name) !== "denied";
 }

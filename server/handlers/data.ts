@@ -66,8 +66,9 @@ async function replaceItem(ctx: HandlerContext, collection: string, original: An
   if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
   const next = clone(item);
   if (collection === USERS && next.passwordhash === undefined && original.passwordhash !== undefined) next.passwordhash = original.passwordhash;
+  next._id = original._id;
   keepProtectedFields(ctx.user, collection, original, next);
-  checkWrite(ctx.server, ctx.user, collection, "update", original, { ...next, _id: original._id });
+  checkWrite(ctx.server, ctx.user, collection, "update", original, next);
   await hashNewPassword(collection, next);
   return publicDoc(collection, replaceDocument(ctx.server, collection, original, next, ctx.user));
 }

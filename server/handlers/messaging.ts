@@ -1,6 +1,6 @@
 /** Messaging (COMMANDS.md M): registerqueue, registerexchange, closequeue and publishing with queuemessage. */
 import { newFrameId } from "../../runtime/framing.js";
-import { authorizeConsume, authorizeExchange, authorizePublish } from "../authz.js";
+import { authorizeConsume, authorizeExchange, authorizePublish, recordConsumer } from "../authz.js";
 import type { Handler } from "../context.js";
 import { commandError } from "../errors.js";
 import type { AnyDoc } from "../store.js";
@@ -16,6 +16,7 @@ export const messagingHandlers: Record<string, Handler> = {
     // A named queue: read right on its claims, or claim it (an auto-named queue is the connection's own).
     if (requested !== "" && requested !== "openflow" && !ctx.server.broker.ownerOf(requested)) authorizeConsume(ctx.server, ctx.user, requested);
     const queuename = ctx.server.broker.registerQueue(ctx.conn, requested);
+    recordConsumer(ctx.conn, queuename, ctx.user);
     return { ...p, queuename };
   },
 
@@ -25,6 +26,7 @@ export const messagingHandlers: Record<string, Handler> = {
     const name = str(p.exchangename).toLowerCase();
     if (name !== "" && name !== "openflow" && ["direct", "fanout", "topic"].includes(str(p.algorithm))) authorizeExchange(ctx.server, ctx.user, name, true);
     const registered = ctx.server.broker.registerExchange(ctx.conn, str(p.exchangename), str(p.algorithm), str(p.routingkey), addqueue);
+    if (registered.queuename !== "") recordConsumer(ctx.conn, registered.queuename, ctx.user);
     return { ...p, routingkey: str(p.routingkey), ...registered };
   },
 

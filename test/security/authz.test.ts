@@ -346,6 +346,23 @@ describe("class 2: side doors around the ACL", () => {
     await stillServing();
   });
 
+  it("a consumer registered with a per-request jwt is checked as that user before each delivery", async () => {
+    const dave = await signin("dave");
+    const unsigned = await rawPeer(server.url);
+    peers.push(unsigned);
+    await ok(unsigned, "registerqueue", { queuename: "dave.jobs", jwt: dave.jwt });
+    await ok(dave, "queuemessage", { queuename: "dave.jobs", data: { n: "one" } });
+    await unsigned.next((f) => f.command === "queuemessage" && String(f.data).includes("one"));
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: dave.id }, item: { $set: { disabled: true } } });
+    await ok(admin, "queuemessage", { queuename: "dave.jobs", data: { n: "two" } });
+    await ok(admin, "registerqueue", { queuename: "dave.jobs" });
+    await admin.peer.next((f) => f.command === "queuemessage" && String(f.data).includes("two"));
+    expect(unsigned.frames.some((f) => f.command === "queuemessage" && String(f.data).includes("two"))).toBe(false);
+    await ok(admin, "closequeue", { queuename: "dave.jobs" });
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: dave.id }, item: { $set: { disabled: false } } });
+    await stillServing();
+  });
+
   it("an exchange is bound and fed only with read on its claim", async () => {
     const alice = await signin("alice");
     const eve = await signin("eve");
