@@ -93,9 +93,10 @@ export const fileHandlers: Record<string, Handler> = {
     if (id) {
       doc = ctx.server.store.get(FILES, id);
     } else {
-      const all = ctx.server.store.all(FILES);
+      // Readable files only, before the name is compared: another user's file must not change the answer.
+      const all = ctx.server.store.all(FILES).filter(readable);
       const byUnique = all.filter((d) => (d.metadata as AnyDoc | undefined)?.uniquename === filename);
-      doc = (byUnique.length > 0 ? byUnique : all.filter((d) => d.filename === filename)).filter(readable).at(-1);
+      doc = (byUnique.length > 0 ? byUnique : all.filter((d) => d.filename === filename)).at(-1);
     }
     const bytes = doc ? ctx.server.files.get(String(doc._id)) : undefined;
     if (!doc || !bytes || !readable(doc)) throw commandError(`File ${id ?? filename} not found`);

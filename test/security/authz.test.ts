@@ -410,6 +410,11 @@ describe("class 3: side channels", () => {
       await refused(eve, "updateone", { collectionname: "vault", query: q, item: { $set: { x: 1 } } }, /item not found or Access Denied/);
     }
     expect((await ok(alice, "count", { collectionname: "vault", query: { secret: "abc123" } })).result).toBe(1);
+    // getfile by name: another user's file whose unique name is that name does not hide the caller's own file.
+    const hidden = await ok(alice, "savefile", { filename: "notes.txt", file: Buffer.from("alice").toString("base64"), metadata: { _acl: [] } });
+    await ok(eve, "savefile", { filename: hidden.result.metadata.uniquename, file: Buffer.from("eve").toString("base64") });
+    const got = await ok(eve, "getfile", { filename: hidden.result.metadata.uniquename });
+    expect(Buffer.from(got.file, "base64").toString()).toBe("eve");
     await stillServing();
   });
 
