@@ -168,9 +168,9 @@ function principalNamed(server: ServerContext, name: string, exceptId?: string):
   return server.store.all(USERS).find((d) => String(d._id) !== exceptId && (d._type === "user" || d._type === "role") && (same(d.name, name) || (d._type === "user" && same(d.username, name))));
 }
 
-/** Refuse `name` for a new or renamed principal: taken by another user or role, or reserved (unless `allowReserved`). */
-export function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string, allowReserved = false): void {
-  if (!allowReserved && RESERVED_NAMES.has(name.toLowerCase()) && !(exceptId && wellknownRoleNames[name.toLowerCase()] === exceptId)) {
+/** Refuse `name` for a new or renamed principal: taken by another user or role, or reserved (but for its own built-in role). */
+export function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string): void {
+  if (RESERVED_NAMES.has(name.toLowerCase()) && !(exceptId && wellknownRoleNames[name.toLowerCase()] === exceptId)) {
     throw commandError(`Access denied, ${what} '${name}' is a reserved name`);
   }
   if (principalNamed(server, name, exceptId)) throw commandError(`Access denied, ${what} '${name}' already exists`);
@@ -224,11 +224,11 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
       if (typeof next.username !== "string" || next.username === "") throw commandError("Username is mandatory for users");
       const username = next.username.toLowerCase();
       next.username = username;
-      assertNameFree(server, username, String(next._id), "user", true);
-      if (typeof next.name === "string" && next.name !== "" && !same(next.name, next.username)) assertNameFree(server, next.name, String(next._id), "user", true);
+      assertNameFree(server, username, String(next._id), "user");
+      if (typeof next.name === "string" && next.name !== "" && !same(next.name, next.username)) assertNameFree(server, next.name, String(next._id), "user");
     } else if (type === "role") {
       if (typeof next.name !== "string" || next.name === "") throw commandError("Name is mandatory");
-      assertNameFree(server, next.name, String(next._id), "role", true);
+      assertNameFree(server, next.name, String(next._id), "role");
     }
     return;
   }

@@ -178,7 +178,8 @@ describe("class 1: account integrity", () => {
     }
     await refused(admin, "updateone", { collectionname: "users", query: { _id: gina.id }, item: { $set: { username: "eve" } } }, /user 'eve' already exists/);
     await refused(admin, "insertone", { collectionname: "users", item: { _type: "user", name: "Gina 2", username: "Gina", newpassword: "x" } }, /user 'gina' already exists/);
-    await refused(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "admins" } }, /role 'admins' already exists/);
+    await refused(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "admins" } }, /role 'admins' is a reserved name/);
+    await refused(admin, "insertone", { collectionname: "users", item: { _type: "user", name: "root", username: "root", newpassword: "x" } }, /user 'root' is a reserved name/);
     await refused(admin, "updateone", { collectionname: "users", query: { _id: WellknownIds.users }, item: { $set: { name: "everyone" } } }, /built-in role users cannot be renamed/);
     await refused(admin, "deleteone", { collectionname: "users", id: WellknownIds.admins }, /built in and cannot be deleted/);
     // Both can still sign in with their own names.
