@@ -428,6 +428,8 @@ export const workitemHandlers: Record<string, Handler> = {
       }
       if (oldState !== "processing" && state === "processing") item.lastrun = new Date(ctx.server.now()).toISOString();
     }
+    // Checked before anything is stored, so a refused follow-up queue leaves the item and its files as they were.
+    const followUp = item.state !== oldState ? followUpQueue(ctx, item, queue) : undefined;
     if (p.files !== undefined && p.files !== null) {
       // A file with the same name replaces the item's earlier one.
       const incoming = storeFiles(ctx, p.files, item, queue);
@@ -445,7 +447,6 @@ export const workitemHandlers: Record<string, Handler> = {
       item.files = [...kept, ...incoming];
     }
     if (item.state !== "new") delete item.nextrun;
-    const followUp = item.state !== oldState ? followUpQueue(ctx, item, queue) : undefined;
     const updated = replaceDocument(ctx.server, WORKITEMS, original, item, ctx.user);
     if (followUp) copyToFollowUp(ctx, updated, followUp);
     const reply: AnyDoc = { ...p, result: publicItem(updated) };
