@@ -11,7 +11,7 @@
  *   them (amqp_force_sender_has_read), plus the checks it lacks (listed in the README, "Security model");
  * - sessions: `watchSessions` re-checks open connections whenever a user or role document changes.
  */
-import { aclOf, aclAllows, isAdmin, principalIds, Rights, WellknownIds, wellknownRoleNames, type Principal } from "./acl.js";
+import { aclOf, aclAllows, isAdmin, principalIds, Rights, rightsMask, WellknownIds, wellknownRoleNames, type Principal } from "./acl.js";
 import { USERS, type TokenUser } from "./auth.js";
 import type { Connection } from "./connection.js";
 import type { ServerContext } from "./context.js";
@@ -189,6 +189,26 @@ const ADMIN_ONLY_ROLE_FIELDS = ["_type", "username", "passwordhash", "customerid
 
 export type WriteOp = "insert" | "update" | "delete";
 
+/** JSON text with object keys sorted, so that a client's key order does not count as a change. */
+function canonical(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) =>
+    v !== null && typeof v === "object" && !Array.isArray(v) ? Object.fromEntries(Object.entries(v as AnyDoc).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) : v,
+  );
+}
+
+/** Whether `field` differs between two versions: ACLs by meaning (rights as numbers, entries in any order). */
+function changed(field: string, before: unknown, after: unknown): boolean {
+  if (field === "_acl" && Array.isArray(before) && Array.isArray(after)) {
+    const entry = (a: unknown) => {
+      const e = (a ?? {}) as AnyDoc;
+      return `${String(e._id)}:${rightsMask(e.rights)}:${e.deny === true}`;
+    };
+    const norm = (acl: unknown[]) => acl.map(entry).sort().join(",");
+    return norm(before) !== norm(after);
+  }
+  return canonical(before) !== canonical(after);
+}
+
 const SYSTEM_HANDLERS: Record<string, string> = {
   [WORKITEMS]: "addworkitem, updateworkitem and deleteworkitem",
   [MQ]: "addworkitemqueue, updateworkitemqueue, deleteworkitemqueue, registerqueue and registerexchange",
@@ -238,7 +258,7 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   if (origType === "user" || next._type === "user") {
     if (!admin) {
       for (const field of ADMIN_ONLY_USER_FIELDS) {
-        if (JSON.stringify(next[field]) !== JSON.stringify(original[field])) throw commandError(`Access denied, only admins may change ${field} of user ${String(original.username ?? original.name ?? "")}`);
+        if (changed(field, original[field], next[field])) throw commandError(`Access denied, only admins may change ${field} of user ${String(original.username ?? original.name ?? "")}`);
       }
     }
     if (String(original._id) === user._id && next.disabled === true && original.disabled !== true) throw commandError("Cannot disable yourself");
@@ -252,7 +272,7 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   } else if (origType === "role") {
     if (!admin) {
       for (const field of ADMIN_ONLY_ROLE_FIELDS) {
-        if (JSON.stringify(next[field]) !== JSON.stringify(original[field])) throw commandError(`Access denied, only admins may change ${field} of role ${String(original.name ?? "")}`);
+        if (changed(field, original[field], next[field])) throw commandError(`Access denied, only admins may change ${field} of role ${String(original.name ?? "")}`);
       }
     }
     if (typeof next.name !== "string" || next.name === "") throw commandError("Name is mandatory");

@@ -163,6 +163,9 @@ describe("class 1: account integrity", () => {
     // What a user may change: contact fields, own name, own password (a full replacement keeps the rest).
     await ok(eve, "updateone", { collectionname: "users", query: { _id: eve.id }, item: { $set: { email: "eve@example.test", newpassword: "pw-eve-2" } } });
     await ok(eve, "updateone", { collectionname: "users", item: { _id: eve.id, _type: "user", name: "Eve E.", email: "e@example.test" } });
+    // The same ACL written back in another key order, entry order and rights encoding is no change.
+    const sameAcl = [...mine._acl].reverse().map((a: any) => ({ rights: String(a.rights), deny: a.deny, name: a.name, _id: a._id }));
+    await ok(eve, "updateone", { collectionname: "users", query: { _id: eve.id }, item: { $set: { _acl: sameAcl } } });
     const changed = await userDoc(eve.id);
     expect([changed.name, changed.email, changed.username, changed.disabled]).toEqual(["Eve E.", "e@example.test", "eve", false]);
     expect((await rawPeer(server.url).then((p) => (peers.push(p), p.request("signin", { username: "eve", password: "pw-eve-2" })))).command).toBe("signin");
