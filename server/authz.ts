@@ -223,6 +223,8 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   const admin = isAdmin(user);
   if (collection.endsWith("_hist") && !admin) throw commandError(`Access denied, ${collection} is written by the server only`);
   if (collection === "audit") throw commandError("Access denied");
+  // server-latest refuses a db-locked user's inserts and updates (not deletes), admins excepted.
+  if (user.dblocked && !admin && op !== "delete") throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${user.username}`);
   const handlers = SYSTEM_HANDLERS[collection];
   if (handlers && !admin) {
     // Queue and exchange claims in mq (made by registerqueue/registerexchange) may be shared by their owner

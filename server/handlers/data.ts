@@ -49,7 +49,6 @@ async function insertItem(ctx: HandlerContext, collection: string, raw: unknown)
   const item = assertObject(raw, "item");
   if (collection.endsWith("_hist")) throw commandError(`Access denied, no authorization to InsertOne to ${collection}`);
   if (collection === FILES) throw commandError("Use savefile to add files");
-  if (ctx.user.dblocked) throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${ctx.user.username}`);
   const doc = prepareInsert(ctx.server, collection, item, ctx.user);
   checkWrite(ctx.server, ctx.user, collection, "insert", undefined, doc);
   await hashNewPassword(collection, doc);

@@ -191,6 +191,18 @@ describe("class 1: account integrity", () => {
     await stillServing();
   });
 
+  it("a db-locked user can neither insert nor update (as server-latest), until an admin unlocks him", async () => {
+    const gina = await signin("gina");
+    const doc = (await ok(gina, "insertone", { collectionname: "notes", item: { name: "n" } })).result;
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: gina.id }, item: { $set: { dblocked: true } } });
+    await refused(gina, "updateone", { collectionname: "notes", query: { _id: doc._id }, item: { $set: { name: "m" } } }, /db locked/);
+    await refused(gina, "updatemany", { collectionname: "notes", query: {}, item: { $set: { name: "m" } } }, /db locked/);
+    await refused(gina, "insertorupdateone", { collectionname: "notes", item: { ...doc, name: "m" } }, /db locked/);
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: gina.id }, item: { $set: { dblocked: false } } });
+    await ok(gina, "updateone", { collectionname: "notes", query: { _id: doc._id }, item: { $set: { name: "m" } } });
+    await stillServing();
+  });
+
   it("a user who loses a role loses what it gave on his next command, without signing in again", async () => {
     const hank = await signin("hank");
     const role = (await ok(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "auditors", members: [{ _id: hank.id, name: "hank" }] } })).result;
