@@ -62,7 +62,9 @@ export function watchSessions(server: ServerContext, close: (conn: Connection, w
       const before = JSON.stringify(change.before?.members ?? null);
       const after = JSON.stringify(change.after?.members ?? null);
       if (change.operationType !== "insert" && change.operationType !== "delete" && before === after) return;
-      affected = () => true;
+      // Only the users inside the role, before or after, gain or lose it (nested roles included).
+      const inside = memberClosure(server, [...memberIds(change.before), ...memberIds(change.after)]);
+      affected = (conn) => inside.has(conn.user?._id ?? "");
     } else {
       affected = (conn) => conn.user?._id === id || conn.user?.impostor === id;
     }
@@ -80,6 +82,24 @@ export function watchSessions(server: ServerContext, close: (conn: Connection, w
       }
     }
   });
+}
+
+function memberIds(role: AnyDoc | undefined): string[] {
+  const members = Array.isArray(role?.members) ? (role.members as unknown[]) : [];
+  return members.map((m) => (typeof m === "object" && m !== null ? String((m as AnyDoc)._id) : "")).filter(Boolean);
+}
+
+/** The ids of `ids` and, for the roles among them, of their members, transitively (each visited once). */
+function memberClosure(server: ServerContext, ids: string[]): Set<string> {
+  const seen = new Set<string>();
+  const todo = [...ids];
+  for (let id = todo.pop(); id !== undefined; id = todo.pop()) {
+    if (seen.has(id)) continue;
+    seen.add(id);
+    const doc = server.store.get(USERS, id);
+    if (doc?._type === "role") todo.push(...memberIds(doc));
+  }
+  return seen;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

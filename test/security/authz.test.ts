@@ -456,9 +456,10 @@ describe("class 3: side channels", () => {
     await stillServing();
   });
 
-  it("a watch only sees documents the watcher may read, with its roles as they are now", async () => {
+  it("a watch only sees documents the watcher may read, with its roles (nested ones too) as they are now", async () => {
     const hank = await signin("hank");
-    const role = (await ok(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "watchers", members: [{ _id: hank.id, name: "hank" }] } })).result;
+    const inner = (await ok(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "inner watchers", members: [{ _id: hank.id, name: "hank" }] } })).result;
+    const role = (await ok(admin, "insertone", { collectionname: "users", item: { _type: "role", name: "watchers", members: [{ _id: inner._id, name: "inner watchers" }] } })).result;
     const acl = [{ _id: role._id, name: "watchers", rights: 2, deny: false }];
     const id = (await ok(hank, "watch", { collectionname: "board", paths: [] })).id;
     await ok(admin, "insertone", { collectionname: "board", item: { name: "first", _acl: acl } });
