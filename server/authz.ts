@@ -341,10 +341,45 @@ function queueClaims(server: ServerContext, name: string): AnyDoc[] {
     const principal = server.store.get(USERS, name);
     if (principal) out.push(principal);
   }
-  for (const doc of server.store.all(MQ)) {
+  for (const doc of claimsNamed(server, name)) {
     if ((doc._type === "queue" && doc.name === name) || (doc._type === "workitemqueue" && same(doc.name, name))) out.push(doc);
   }
   return out;
+}
+
+/** mq documents by lower-cased name, kept current from the change feed: a delivery check costs no scan of mq. */
+const claimIndexes = new WeakMap<ServerContext["store"], Map<string, Set<string>>>();
+
+/** The current mq documents (queues, work item queues, exchanges) whose name is `name` in any case. */
+function claimsNamed(server: ServerContext, name: string): AnyDoc[] {
+  let index = claimIndexes.get(server.store);
+  if (!index) {
+    const byName = new Map<string, Set<string>>();
+    const key = (doc: AnyDoc) => (typeof doc.name === "string" ? doc.name.toLowerCase() : undefined);
+    const add = (doc: AnyDoc) => {
+      const k = key(doc);
+      if (k === undefined) return;
+      let ids = byName.get(k);
+      if (!ids) byName.set(k, (ids = new Set()));
+      ids.add(String(doc._id));
+    };
+    const remove = (doc: AnyDoc) => {
+      const k = key(doc);
+      const ids = k === undefined ? undefined : byName.get(k);
+      ids?.delete(String(doc._id));
+      if (k !== undefined && ids?.size === 0) byName.delete(k);
+    };
+    for (const doc of server.store.all(MQ)) add(doc);
+    server.store.onChange((change) => {
+      if (change.collection !== MQ) return;
+      if (change.before) remove(change.before);
+      if (change.after) add(change.after);
+    });
+    claimIndexes.set(server.store, byName);
+    index = byName;
+  }
+  // Ids are looked up again: a dropped collection leaves stale ids, never stale documents.
+  return [...(index.get(name.toLowerCase()) ?? [])].map((id) => server.store.get(MQ, id)).filter((d): d is AnyDoc => d !== undefined);
 }
 
 /** Own id, or the id of one of the user's roles: the user's personal queues. */
@@ -428,7 +463,7 @@ export function authorizeExchange(server: ServerContext, user: TokenUser, name: 
 }
 
 function exchangeClaim(server: ServerContext, name: string): AnyDoc | undefined {
-  return server.store.all(MQ).find((d) => d._type === "exchange" && d.name === name);
+  return claimsNamed(server, name).find((d) => d._type === "exchange" && d.name === name);
 }
 
 /** May `user` still receive from the exchange `name` (read on its claim; an unclaimed exchange is open)? */
@@ -443,6 +478,6 @@ function exchangeAccess(server: ServerContext, user: TokenUser, name: string): b
  * not take a name another user's registered queue already claims: that queue's consumers would lose it.
  */
 export function assertWorkitemQueueName(server: ServerContext, user: TokenUser, name: string): void {
-  const taken = server.store.all(MQ).some((d) => d._type === "queue" && same(d.name, name) && !aclAllows(d._acl, user, Rights.read));
+  const taken = claimsNamed(server, name).some((d) => d._type === "queue" && !aclAllows(d._acl, user, Rights.read));
   if (taken) throw commandError(`Access denied, the queue name ${name} is in use`);
 }
