@@ -106,7 +106,7 @@ function memberClosure(server: ServerContext, ids: string[]): Set<string> {
 // Reads
 
 /** Documents of `collection` that `user` (and `queryas`, when given) may read: stored objects, do not mutate. */
-export function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
+function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
   const as = typeof queryas === "string" && queryas !== "" ? principalFor(server, queryas) : undefined;
   const userIds = principalIds(user);
   const asIds = as ? principalIds(as) : undefined;
@@ -189,7 +189,7 @@ function principalNamed(server: ServerContext, name: string, exceptId?: string):
 }
 
 /** Refuse `name` for a new or renamed principal: taken by another user or role, or reserved (but for its own built-in role). */
-export function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string): void {
+function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string): void {
   if (RESERVED_NAMES.has(name.toLowerCase()) && !(exceptId && wellknownRoleNames[name.toLowerCase()] === exceptId)) {
     throw commandError(`Access denied, ${what} '${name}' is a reserved name`);
   }
@@ -207,7 +207,7 @@ const ADMIN_ONLY_USER_FIELDS = [
 /** Fields of a role document only admins may change (members are managed by whoever may update the role). */
 const ADMIN_ONLY_ROLE_FIELDS = ["_type", "username", "passwordhash", "customerid"];
 
-export type WriteOp = "insert" | "update" | "delete";
+type WriteOp = "insert" | "update" | "delete";
 
 /** JSON text with object keys sorted, so that a client's key order does not count as a change. */
 function canonical(value: unknown): string {
