@@ -164,8 +164,21 @@ export interface Shape {
   deprecated: boolean;
 }
 
+/** Shapes per tree index, keyed by their locations: a shared definition is flattened once per diff. */
+const shapes = new WeakMap<SchemaIndex, Map<string, Shape>>();
+const typesMemo = new WeakMap<Shape, { types: Set<TypeAtom> | undefined }>();
+
 /** Flattens a conjunction of subschemas (one node, or a property defined in several allOf members). */
 export function shapeOf(nodes: readonly SchemaNode[], index: SchemaIndex): Shape {
+  let memo = shapes.get(index);
+  if (memo === undefined) shapes.set(index, (memo = new Map()));
+  const key = nodes.map((n) => formatLoc(n.loc)).join("&");
+  let shape = memo.get(key);
+  if (shape === undefined) memo.set(key, (shape = flatten(nodes, index)));
+  return shape;
+}
+
+function flatten(nodes: readonly SchemaNode[], index: SchemaIndex): Shape {
   const shape: Shape = {
     loc: nodes[0]?.loc ?? { file: "", pointer: "" },
     types: undefined, values: undefined, properties: new Map(), required: new Set(), closed: false, additional: [], items: [],
@@ -274,6 +287,14 @@ function expandVariant(node: SchemaNode, index: SchemaIndex, depth: number): Sch
 
 /** The JSON types a shape can hold, narrowed by its enum/const and by each oneOf/anyOf. */
 export function effectiveTypes(shape: Shape, index: SchemaIndex, depth = 0): Set<TypeAtom> | undefined {
+  const known = typesMemo.get(shape);
+  if (known !== undefined) return known.types;
+  const types = computeTypes(shape, index, depth);
+  if (depth === 0) typesMemo.set(shape, { types });
+  return types;
+}
+
+function computeTypes(shape: Shape, index: SchemaIndex, depth: number): Set<TypeAtom> | undefined {
   let types = shape.types;
   if (depth > 16) return types;
   for (const group of shape.groups) {
