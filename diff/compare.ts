@@ -7,7 +7,7 @@
  */
 import { escapePointerSegment } from "../generator/errors.js";
 import type { RuleId } from "./rules.js";
-import { canonical, effectiveTypes, formatLoc, formatTypes, shapeOf, type Loc, type SchemaIndex, type SchemaNode, type Shape, type TypeAtom } from "./schema.js";
+import { canonical, canonicalSchema, effectiveTypes, formatLoc, formatTypes, shapeOf, type Loc, type SchemaIndex, type SchemaNode, type Shape, type TypeAtom } from "./schema.js";
 
 /** One difference between base and head. */
 export interface Change {
@@ -57,7 +57,7 @@ function walk(a: readonly SchemaNode[], b: readonly SchemaNode[], ctx: CompareCo
   const loc = b.length > 0 ? sb.loc : sa.loc;
   const emit = (rule: RuleId, message: string, at: Loc = loc, where = path): void => ctx.emit({ rule, path: where, loc: at, message });
   if (depth > MAX_DEPTH) {
-    if (canonical(a.map((n) => n.schema)) !== canonical(b.map((n) => n.schema))) emit("KEYWORD_CHANGED", "schema changed below the comparison depth limit");
+    if (canonicalSchema(a.map((n) => n.schema)) !== canonicalSchema(b.map((n) => n.schema))) emit("KEYWORD_CHANGED", "schema changed below the comparison depth limit");
     return;
   }
   stack.add(key);

@@ -122,6 +122,19 @@ export function canonical(value: unknown): string {
   return JSON.stringify(value) ?? "undefined";
 }
 
+/** Keywords whose array value is a set: its order never matters. */
+const SET_KEYWORDS = new Set(["required", "type", "enum"]);
+
+/** Like `canonical`, for schema text: the arrays of required, type and enum are compared as sets. */
+export function canonicalSchema(value: unknown, key = ""): string {
+  if (Array.isArray(value)) {
+    const items = value.map((v) => canonicalSchema(v));
+    return `[${(SET_KEYWORDS.has(key) ? items.sort() : items).join(",")}]`;
+  }
+  if (isObject(value)) return `{${Object.keys(value).sort().map((k) => `${JSON.stringify(k)}:${canonicalSchema(value[k], k)}`).join(",")}}`;
+  return JSON.stringify(value) ?? "undefined";
+}
+
 /** Keywords that never change what validates. */
 const ANNOTATIONS = new Set(["$schema", "$id", "$defs", "definitions", "$comment", "$anchor", "$dynamicAnchor", "title", "description", "examples", "default", "readOnly", "writeOnly", "deprecated"]);
 /** Keywords compared by value, each with a direction (see ./compare.ts). */
@@ -202,11 +215,11 @@ function flatten(nodes: readonly SchemaNode[], index: SchemaIndex): Shape {
       switch (k) {
         case "$ref":
           if (typeof v === "string") add(index.deref(v, node.loc));
-          else push(shape.opaque, k, canonical(v));
+          else push(shape.opaque, k, canonicalSchema(v));
           break;
         case "allOf":
           if (Array.isArray(v)) v.forEach((_, i) => add(child(node, k, i)));
-          else push(shape.opaque, k, canonical(v));
+          else push(shape.opaque, k, canonicalSchema(v, k));
           break;
         case "type": {
           const atoms = new Set((Array.isArray(v) ? v : [v]).flatMap((t) => (typeof t === "string" ? atomsOfType(t) : [])));
@@ -233,7 +246,7 @@ function flatten(nodes: readonly SchemaNode[], index: SchemaIndex): Shape {
           else if (v !== true) shape.additional.push(child(node, k));
           break;
         case "items":
-          if (Array.isArray(v)) push(shape.opaque, k, canonical(v));
+          if (Array.isArray(v)) push(shape.opaque, k, canonicalSchema(v, k));
           else shape.items.push(child(node, k));
           break;
         case "contentSchema":
@@ -242,17 +255,17 @@ function flatten(nodes: readonly SchemaNode[], index: SchemaIndex): Shape {
         case "oneOf":
         case "anyOf":
           if (Array.isArray(v)) shape.groups.push({ kind: k, variants: v.flatMap((_, i) => expandVariant(child(node, k, i), index, 0)), loc: child(node, k).loc });
-          else push(shape.opaque, k, canonical(v));
+          else push(shape.opaque, k, canonicalSchema(v, k));
           break;
         case "if":
-          shape.conditionals.push({ condition: canonical(v), then: "then" in s ? [child(node, "then")] : [], else: "else" in s ? [child(node, "else")] : [], loc: child(node, k).loc });
+          shape.conditionals.push({ condition: canonicalSchema(v), then: "then" in s ? [child(node, "then")] : [], else: "else" in s ? [child(node, "else")] : [], loc: child(node, k).loc });
           break;
         case "then":
         case "else":
-          if (!("if" in s)) push(shape.opaque, k, canonical(v));
+          if (!("if" in s)) push(shape.opaque, k, canonicalSchema(v, k));
           break;
         default:
-          push(CONSTRAINT_KEYWORDS.has(k) ? shape.constraints : shape.opaque, k, canonical(v));
+          push(CONSTRAINT_KEYWORDS.has(k) ? shape.constraints : shape.opaque, k, canonicalSchema(v, k));
       }
     }
   };

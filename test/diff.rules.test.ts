@@ -161,7 +161,7 @@ describe("contentSchema and $ref", () => {
   });
 
   it("wrapping a shape in anyOf with null compares alternative by alternative", () => {
-    const date = { "defs/date.json": { $id: "https://openflow-spec.dev/schemas/defs/date.json", anyOf: [{ type: "string" }, { type: "object", required: ["seconds"] }] } };
+    const date: Record<string, Json> = { "defs/date.json": { $id: "https://openflow-spec.dev/schemas/defs/date.json", anyOf: [{ type: "string" }, { type: "object", required: ["seconds"] }] } };
     const before = { ...date, ...req({ properties: { at: { $ref: "../defs/date.json" } } }) };
     const after = { ...date, ...req({ properties: { at: { anyOf: [{ $ref: "../defs/date.json" }, { type: "null" }] } } }) };
     expect(classify(before, after)).toMatchObject([{ rule: "TYPE_WIDENED", pointer: "/request/at", message: "type object|string → null|object|string" }]);
