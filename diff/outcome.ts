@@ -46,7 +46,7 @@ export function judge(diff: SpecDiff, options: JudgeOptions = {}): Outcome {
   let clients: Severity = "safe";
   let servers: Severity = "safe";
   let bump: Bump | "none" = "none";
-  const rank = { none: 0, patch: 1, minor: 2, major: 3 } as const;
+  const rank = { none: 0, minor: 1, major: 2 } as const;
   for (const f of findings) {
     clients = worse(clients, f.clients);
     servers = worse(servers, f.servers);

@@ -8,8 +8,8 @@
 /** How bad a change is for one side: breaks existing peers, may break them, worth knowing, or harmless. */
 export type Severity = "error" | "warn" | "info" | "safe";
 
-/** Semver part of the spec a change calls for on its own (breaking changes always call for major). */
-export type Bump = "major" | "minor" | "patch";
+/** Semver part of the spec version a change calls for on its own (a breaking change always calls for major). */
+export type Bump = "major" | "minor";
 
 export interface Rule {
   readonly description: string;

@@ -5,7 +5,7 @@
  * x-*) are dropped; every other keyword lands in a slot of the shape, unknown ones in `opaque`, so no validation
  * keyword is ever ignored.
  */
-import { isObject, resolvePointer, resolveRef } from "../generator/walk.js";
+import { isObject, resolvePointer, resolveRef, walkSchema } from "../generator/walk.js";
 import { escapePointerSegment } from "../generator/errors.js";
 import type { SchemaTree } from "./source.js";
 
@@ -55,6 +55,15 @@ export class SchemaIndex {
       this.baseOf.set(file, base);
       this.byUri.set(base, file);
       this.byUri.set(local, file);
+    }
+  }
+
+  /** Resolves every `$ref` of every file once, so a dangling one is an error even where the diff would not look. */
+  checkRefs(): void {
+    for (const [file, json] of this.tree.files) {
+      walkSchema(json, (node, pointer) => {
+        if (typeof node["$ref"] === "string") this.deref(node["$ref"], { file, pointer });
+      });
     }
   }
 

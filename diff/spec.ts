@@ -89,6 +89,8 @@ function payloadText(command: CommandFile): string {
 export function diffSpecs(base: SchemaTree, head: SchemaTree): SpecDiff {
   const before = new SchemaIndex(base);
   const after = new SchemaIndex(head);
+  before.checkRefs();
+  after.checkRefs();
   const findings: Finding[] = [];
   const add = (rule: RuleId, command: string, part: Part, path: string, schema: string, message: string, sending: readonly Side[], receiving: readonly Side[]): void => {
     findings.push({ rule, command, part, pointer: part === "command" ? "" : `/${part}${path}`, schema, message, ...severities(rule, sending, receiving) });
