@@ -22,9 +22,9 @@ export const command: CommandSpec = {
   positionals: { max: 2 },
   options: {
     against: { type: "string", valueName: "REV|DIR", description: "the base to compare against (instead of the first argument)" },
-    format: { type: "string", default: "text", choices: ["text", "json", "junit", "github"], valueName: "FORMAT", description: "report format: text, json, junit or github (default: text)" },
-    "fail-on": { type: "string", default: "error", choices: ["error", "warn"], valueName: "LEVEL", description: "exit 1 at changes of this level or worse: error or warn (default: error)" },
-    schemas: { type: "string", default: "schemas", valueName: "DIR", description: "the schemas directory of the working tree, and its path in git revisions (default: schemas)" },
+    format: { type: "string", default: "text", choices: ["text", "json", "junit", "github"], valueName: "FORMAT", description: "report format" },
+    "fail-on": { type: "string", default: "error", choices: ["error", "warn"], valueName: "LEVEL", description: "exit 1 at changes of this level or worse" },
+    schemas: { type: "string", default: "schemas", valueName: "DIR", description: "the schemas directory of the working tree, and its path in git revisions" },
     acknowledged: { type: "string", valueName: "FILE", description: "JSON list of intended breaking changes: reported, but they do not fail" },
     accept: { type: "boolean", description: "write every change at or above --fail-on into the --acknowledged FILE and list them" },
     output: { type: "string", short: "o", valueName: "FILE", description: "write the report to FILE instead of standard output" },
