@@ -1,16 +1,9 @@
 /**
- * GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` line per finding that is not safe,
- * on the schema file of the head tree, so the change shows on the pull request. Failing findings are errors.
+ * GitHub Actions workflow commands: one `::error`/`::warning`/`::notice` line per finding that is not safe, on the
+ * schema file of the head tree, so the change shows on the pull request. Failing findings are errors.
  */
+import { annotation } from "../../validator/report/github.js";
 import { verdict, worst, type Outcome } from "../outcome.js";
-
-/** Escapes data and property values of a workflow command (GitHub's own rules: %, CR, LF; plus : and , in properties). */
-function escapeData(text: string): string {
-  return text.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
-}
-function escapeProperty(text: string): string {
-  return escapeData(text).replace(/:/g, "%3A").replace(/,/g, "%2C");
-}
 
 /** `root` is the head's schemas directory as GitHub sees it (relative to the repository root). */
 export function githubReport(outcome: Outcome, root: string): string {
@@ -20,7 +13,7 @@ export function githubReport(outcome: Outcome, root: string): string {
     if (level === undefined) continue;
     const file = `${root === "." ? "" : `${root}/`}${f.schema.split("#")[0]}`;
     const title = `${f.rule} (${verdict(f)}${f.acknowledged ? ", acknowledged" : ""})`;
-    lines.push(`::${level} file=${escapeProperty(file)},title=${escapeProperty(title)}::${escapeData(`${f.command} ${f.pointer || "(command)"}: ${f.message}`)}`);
+    lines.push(annotation(level, { file, title }, `${f.command} ${f.pointer || "(command)"}: ${f.message}`));
   }
   const failing = outcome.findings.filter((f) => f.failing).length;
   lines.push(`openflow-spec diff: ${outcome.findings.length} changes, ${failing} failing; suggested spec version bump: ${outcome.bump}; ${outcome.ok ? "OK" : "FAILED"}`);
