@@ -85,7 +85,9 @@ export async function loadRevision(revision: string, options: SourceOptions = {}
   let at = 0;
   for (const blob of blobs) {
     const headerEnd = batch.stdout.indexOf(10, at);
-    const size = Number(/ (\d+)$/.exec(batch.stdout.subarray(at, headerEnd).toString("utf8"))?.[1]);
+    const header = batch.stdout.subarray(at, headerEnd).toString("utf8");
+    const size = Number(/^[0-9a-f]+ blob (\d+)$/.exec(header)?.[1] ?? NaN);
+    if (!Number.isFinite(size)) throw new DiffSourceError(`${label}: cannot read ${prefix}/${blob.path} from git (${header})`);
     texts.set(blob.path, batch.stdout.subarray(headerEnd + 1, headerEnd + 1 + size).toString("utf8"));
     at = headerEnd + 1 + size + 1;
   }
