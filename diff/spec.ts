@@ -115,7 +115,7 @@ export function diffSpecs(base: SchemaTree, head: SchemaTree): SpecDiff {
   for (const name of removed) {
     const old = a.get(name)!;
     const starter = senders(directionOf(old), "request");
-    const answerer = BOTH.filter((s) => !starter.includes(s) || directionOf(old) === "both");
+    const answerer = senders(directionOf(old), "reply");
     const renamed = [...added].find((n) => payloadText(b.get(n)!) === payloadText(old));
     if (renamed !== undefined) {
       added.delete(renamed);
