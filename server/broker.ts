@@ -3,6 +3,8 @@
  * (fanout, direct, topic), delivery as a server-started `queuemessage` that waits for the consumer's reply
  * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
  * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.
+ * Messages waiting in all queues together are capped (limits.maxQueuedMessages): a publish beyond is refused
+ * by name, so publishing to queues nobody consumes cannot exhaust memory.
  */
 import type { Connection } from "./connection.js";
 import { commandError, unsupportedError } from "./errors.js";
@@ -60,6 +62,8 @@ export interface BrokerOptions {
   now: () => number;
   requeueDelayMs: number;
   logger: ServerLogger;
+  /** Most messages waiting in all queues together (default 100 000). */
+  maxQueuedMessages?: number;
 }
 
 /**
@@ -94,6 +98,8 @@ export class Broker {
   private readonly inflight = new Map<Connection, Set<InFlight>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
+  /** Messages waiting in all queues (not in flight). */
+  private queued = 0;
 
   constructor(private readonly options: BrokerOptions) {}
 
@@ -140,6 +146,8 @@ export class Broker {
 
   /** Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange. */
   publish(target: { queuename: string; exchangename: string }, message: BrokerMessage): void {
+    const max = this.options.maxQueuedMessages ?? 100_000;
+    if (this.queued >= max) throw commandError(`Too many queued messages: ${this.queued} wait in the queues of this server (limits.maxQueuedMessages ${max})`);
     if (target.exchangename !== "") {
       const exchange = this.exchanges.get(target.exchangename.toLowerCase());
       if (!exchange) throw commandError(`Unknown exchange ${target.exchangename} or access denied`);
@@ -161,6 +169,7 @@ export class Broker {
     this.inflight.delete(conn);
     for (const flight of flights ?? []) {
       flight.queue.messages.unshift(flight.message);
+      this.queued++;
     }
     for (const exchange of this.exchanges.values()) exchange.bindings = exchange.bindings.filter((b) => b.conn !== conn);
     for (const queue of [...this.queues.values()]) {
@@ -175,6 +184,7 @@ export class Broker {
     const queue = this.queues.get(name);
     if (!queue) return false;
     this.queues.delete(name);
+    this.queued -= queue.messages.length;
     for (const exchange of this.exchanges.values()) {
       const bound = exchange.bindings.filter((b) => b.queue === name);
       exchange.bindings = exchange.bindings.filter((b) => b.queue !== name);
@@ -206,10 +216,19 @@ export class Broker {
       busy ??= new Set([...this.inflight.values()].flatMap((set) => [...set].map((f) => f.queue)));
       if (!busy.has(queue)) this.queues.delete(queue.name);
     }
+    // Recount exactly: the running count is kept at every change, this only corrects drift.
+    let queued = 0;
+    for (const queue of this.queues.values()) queued += queue.messages.length;
+    this.queued = queued;
   }
 
   queueNames(): string[] {
     return [...this.queues.keys()];
+  }
+
+  /** Messages waiting in all queues together. */
+  get queuedMessages(): number {
+    return this.queued;
   }
 
   pendingCount(name: string): number {
@@ -227,6 +246,7 @@ export class Broker {
 
   private enqueue(queue: BrokerQueue, message: BrokerMessage): void {
     queue.messages.push(message);
+    this.queued++;
     this.pump(queue);
   }
 
@@ -237,10 +257,14 @@ export class Broker {
       if (m.expiresAt > now) keep.push(m);
       else if (m.replyto && m.replyto !== queue.name && !(typeof m.data === "object" && m.data !== null && (m.data as { command?: unknown }).command === "timeout")) {
         const target = this.queues.get(m.replyto);
-        if (target) target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
-        if (target) this.pump(target);
+        if (target) {
+          target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
+          this.queued++;
+          this.pump(target);
+        }
       }
     }
+    this.queued -= queue.messages.length - keep.length;
     queue.messages = keep;
   }
 
@@ -272,6 +296,7 @@ export class Broker {
       const consumer = this.pickConsumer(queue);
       if (!consumer) return;
       const message = queue.messages.shift() as BrokerMessage;
+      this.queued--;
       this.deliver(queue, consumer, message);
     }
   }
@@ -299,6 +324,7 @@ export class Broker {
           const current = this.queues.get(queue.name);
           if (!current) return;
           current.messages.unshift(message);
+          this.queued++;
           this.pump(current);
         }, this.options.requeueDelayMs);
         this.timers.add(timer);

@@ -1,5 +1,4 @@
 /** Database commands (COMMANDS.md C) with MongoDB semantics through mingo and OpenFlow's ACL rules. */
-import { update as mingoUpdate } from "mingo";
 import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
@@ -9,7 +8,7 @@ import {
 } from "../documents.js";
 import { commandError } from "../errors.js";
 import type { OpenFlowError } from "../../runtime/errors.js";
-import { aggregate, compile, decodeRegexps, find, mingoOptions, objectField, parseOrderBy, parseQuery } from "../query.js";
+import { aggregate, applyModifier, compile, decodeRegexps, find, objectField, parseOrderBy, parseQuery } from "../query.js";
 import { clone, type AnyDoc } from "../store.js";
 
 /** Collections dropcollection/createcollection refuse (COMMANDS.md C dropcollection). */
@@ -83,11 +82,7 @@ function applyUpdate(server: ServerContext, collection: string, original: AnyDoc
   for (const [op, fields] of Object.entries(modifier)) {
     if (typeof fields === "object" && fields !== null && ("_id" in fields)) throw commandError(`Performing an update on the path '_id' would modify the immutable field '_id' (${op})`);
   }
-  try {
-    mingoUpdate(doc, decodeRegexps(modifier) as AnyDoc, undefined, undefined, { cloneMode: "deep", queryOptions: mingoOptions });
-  } catch (err) {
-    throw commandError(`Invalid update document: ${(err as Error).message}`);
-  }
+  applyModifier(doc, decodeRegexps(modifier) as AnyDoc);
   stampModified(server, doc, original, user);
   saveHistory(server, collection, original, user);
   return server.store.replace(collection, doc, "update");
