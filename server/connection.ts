@@ -64,6 +64,11 @@ export class Connection {
     return this.user !== undefined && this.jwt !== undefined;
   }
 
+  /** Requests received and not yet handled (waiting in the chain). */
+  get pendingRequests(): number {
+    return this.queuedRequests;
+  }
+
   /** Bytes waiting to be written to this client. */
   get bufferedBytes(): number {
     return this.ws.bufferedAmount;
