@@ -1,0 +1,67 @@
+/**
+ * Class 4, "tens of thousands of watches make every insert take seconds": watches are indexed by collection
+ * (a change only visits the watches of its own collection) and capped per connection.
+ */
+import { afterEach, describe, expect, it } from "vitest";
+import type { RunningServer } from "../../server/server.js";
+import type { RawPeer } from "../server-helpers.js";
+import { errorOf, server, signedIn, stillServes } from "./dos-helpers.js";
+
+let peers: RawPeer[] = [];
+let srv: RunningServer | undefined;
+
+afterEach(async () => {
+  for (const p of peers) p.close();
+  peers = [];
+  await srv?.close();
+  srv = undefined;
+});
+
+describe("watches", () => {
+  it("30 000 watches on other collections are never visited by an insert; their connection's close removes them all", async () => {
+    // As if many connections each held their share (one connection is capped at maxWatchesPerConnection).
+    srv = await server({ limits: { maxWatchesPerConnection: 50_000 } });
+    const mallory = await signedIn(srv.url, "mallory");
+    const alice = await signedIn(srv.url, "alice");
+    peers.push(mallory, alice);
+    const attacker = [...srv.context.connections].find((c) => c.user?.username === "mallory");
+    expect(attacker).toBeDefined();
+    let visited = 0;
+    const counting = () => {
+      visited++;
+      return false;
+    };
+    // Added in bulk through the watch registry: 30 000 watch requests over the wire would only slow the test.
+    for (let i = 0; i < 30_000; i++) srv.context.watches.add(attacker!, `noise${i % 100}`, { paths: [counting], stages: [] });
+    const own = await alice.request("watch", { collectionname: "entities", paths: [] });
+    expect(own.command).toBe("watch");
+    expect(srv.context.watches.countOn("entities")).toBe(1);
+    const write = await alice.request("insertone", { collectionname: "entities", item: { name: "x" } });
+    expect(write.command).toBe("insertone");
+    const event = await alice.next((f) => f.command === "watchevent");
+    expect(JSON.parse(event.data ?? "{}").result.fullDocument.name).toBe("x");
+    expect(visited).toBe(0);
+    // A change in a watched noise collection visits exactly that collection's 300 watches.
+    await mallory.request("insertone", { collectionname: "noise7", item: { name: "y" } });
+    expect(visited).toBe(300);
+    mallory.close();
+    await mallory.closed;
+    for (let i = 0; i < 100 && srv.context.watches.size > 1; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(srv.context.watches.size).toBe(1);
+    expect(srv.context.watches.countOn("noise7")).toBe(0);
+    await stillServes(srv.url, alice);
+  });
+
+  it("a connection may hold at most limits.maxWatchesPerConnection watches; unwatch frees a slot", async () => {
+    srv = await server({ limits: { maxWatchesPerConnection: 3 } });
+    const mallory = await signedIn(srv.url, "mallory");
+    peers.push(mallory);
+    const ids: string[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await mallory.request("watch", { collectionname: "entities", paths: [] })).payload.id);
+    const refused = await mallory.request("watch", { collectionname: "entities", paths: [] });
+    expect(errorOf(refused)).toMatch(/Too many watches: this connection holds 3 \(limits\.maxWatchesPerConnection\)/);
+    await mallory.request("unwatch", { id: ids[0] });
+    expect((await mallory.request("watch", { collectionname: "entities", paths: [] })).command).toBe("watch");
+    await stillServes(srv.url);
+  });
+});
