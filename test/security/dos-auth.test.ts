@@ -5,14 +5,13 @@
  * until a role changes, capped at limits.maxRoles.
  */
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { RunningServer } from "../../server/server.js";
 import { hashGate } from "../../server/throttle.js";
 import type { RawPeer } from "../server-helpers.js";
 import { rawPeer } from "../server-helpers.js";
 import { errorOf, server, signedIn, stillServes } from "./dos-helpers.js";
 
 let peers: RawPeer[] = [];
-let srv: RunningServer | undefined;
+let srv: Awaited<ReturnType<typeof server>> | undefined;
 
 afterEach(async () => {
   for (const p of peers) p.close();

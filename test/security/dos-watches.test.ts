@@ -3,12 +3,11 @@
  * (a change only visits the watches of its own collection) and capped per connection.
  */
 import { afterEach, describe, expect, it } from "vitest";
-import type { RunningServer } from "../../server/server.js";
 import type { RawPeer } from "../server-helpers.js";
 import { errorOf, server, signedIn, stillServes } from "./dos-helpers.js";
 
 let peers: RawPeer[] = [];
-let srv: RunningServer | undefined;
+let srv: Awaited<ReturnType<typeof server>> | undefined;
 
 afterEach(async () => {
   for (const p of peers) p.close();
