@@ -224,7 +224,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxPendingRequests: positive("limits.maxPendingRequests", limits.maxPendingRequests, 256),
       maxQueuedMessages: positive("limits.maxQueuedMessages", limits.maxQueuedMessages, 100_000),
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 1_000),
-      maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 2_000_000),
+      maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 500_000),
       maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 1_000),
       maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),
       maxExpressionChars: positive("limits.maxExpressionChars", limits.maxExpressionChars, 4 * 1024 * 1024),

@@ -29,7 +29,7 @@ export interface QueryLimits {
 }
 
 export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
-  maxQueryWork: 2_000_000,
+  maxQueryWork: 500_000,
   maxExpressionItems: 100_000,
   maxExpressionChars: 4 * 1024 * 1024,
   maxRegexChars: 8_192,
