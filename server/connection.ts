@@ -151,7 +151,9 @@ export class Connection {
 
   /**
    * Run `task` after every earlier task of this connection (messages are handled in arrival order), once the
-   * replies already waiting for the client are under the in-flight limit.
+   * replies already waiting for the client are under the in-flight limit. Each task starts on a new turn of
+   * the event loop: without it, ten requests sent at once ran back to back in one turn (their awaits resolve
+   * as microtasks), and every other client waited for all ten.
    */
   enqueue(task: () => Promise<void>): void {
     if (++this.queuedRequests > this.options.limits.maxPendingRequests && !this.ws.isPaused) this.ws.pause();
@@ -159,6 +161,7 @@ export class Connection {
     // and end the process.
     this.chain = this.chain
       .then(() => this.writable())
+      .then(() => new Promise<void>((resolve) => setImmediate(resolve)))
       .then(task)
       .catch((err: unknown) => {
         this.options.logger.error(`[${this.id}] message handling failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);

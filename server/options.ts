@@ -217,7 +217,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       partialTimeoutMs: positive("limits.partialTimeoutMs", limits.partialTimeoutMs, 60_000),
       maxConnections: positive("limits.maxConnections", limits.maxConnections, 1_000),
       maxUnauthenticatedConnections: positive("limits.maxUnauthenticatedConnections", limits.maxUnauthenticatedConnections, 100),
-      maxUnauthenticatedPendingBytes: positive("limits.maxUnauthenticatedPendingBytes", limits.maxUnauthenticatedPendingBytes, 1024 * 1024),
+      maxUnauthenticatedPendingBytes: positive("limits.maxUnauthenticatedPendingBytes", limits.maxUnauthenticatedPendingBytes, 64 * 1024),
       maxTotalPendingBytes: positive("limits.maxTotalPendingBytes", limits.maxTotalPendingBytes, 256 * 1024 * 1024),
       maxInflightReplyBytes: positive("limits.maxInflightReplyBytes", limits.maxInflightReplyBytes, 8 * 1024 * 1024),
       writeStallTimeoutMs: timer("limits.writeStallTimeoutMs", limits.writeStallTimeoutMs, 30_000, true),

@@ -94,7 +94,7 @@ describe("connection caps", () => {
 
 describe("half-received bytes", () => {
   it("an unauthenticated peer that announces a large frame and trickles it is closed at limits.maxUnauthenticatedPendingBytes", async () => {
-    const s = await start({ limits: { maxUnauthenticatedPendingBytes: 64 * 1024 } });
+    const s = await start({}); // the default limit, 64 KiB
     const socket = await rawSocket(s.port);
     const closed = new Promise<void>((resolve) => socket.once("close", () => resolve()));
     // 10 MB announced: under maxFrameBytes (32 MB), so ws alone would buffer all of it for this peer.
@@ -107,7 +107,7 @@ describe("half-received bytes", () => {
   });
 
   it("an unauthenticated peer sending a chunked message beyond the limit is closed", async () => {
-    const s = await start({ limits: { maxUnauthenticatedPendingBytes: 64 * 1024 } });
+    const s = await start({ limits: { maxUnauthenticatedPendingBytes: 32 * 1024 } });
     const p = await peer(s.url);
     const payload = { username: "x".repeat(200_000), password: "y" };
     const text = JSON.stringify(payload);
