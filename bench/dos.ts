@@ -15,6 +15,7 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import WebSocket from "ws";
 import { startServer } from "../server/index.js";
+import type { LimitOptions } from "../server/options.js";
 
 const here = fileURLToPath(import.meta.url);
 const USERS = [
@@ -90,8 +91,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ------------------------------------------------------------------------------------------ server process
 
-async function serverProcess(): Promise<void> {
-  const server = await startServer({ users: USERS });
+async function serverProcess(limits: LimitOptions): Promise<void> {
+  const server = await startServer({ users: USERS, limits });
   let peak = process.memoryUsage.rss();
   setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
@@ -110,6 +111,8 @@ async function serverProcess(): Promise<void> {
 interface Attack {
   name: string;
   what: string;
+  /** Server limits other than the defaults, for this attack only. */
+  limits?: LimitOptions;
   /** Set up (not timed), then attack until `stop()` is true; returns a one-line outcome. */
   run(url: string, port: number, started: () => void, stopped: () => boolean): Promise<string>;
 }
@@ -162,7 +165,7 @@ const attacks: Attack[] = [
   },
   {
     name: "watch-regex",
-    what: "1000 watches with ^(a+)+$ filters; inserts of 28 a's + '!' into the watched collection",
+    what: "one connection asks for 1000 watches with ^(a+)+$ filters (100 granted, maxWatchesPerConnection); inserts of 28 a's + '!' into the watched collection",
     async run(url, _port, started, stopped) {
       const w = await client(url, USERS[2]);
       for (let i = 0; i < 1000; i++) w.send("watch", { collectionname: "entities", aggregates: [{ $match: { "fullDocument.name": { $regex: "^(a+)+$" } } }] });
@@ -271,7 +274,8 @@ const attacks: Attack[] = [
   },
   {
     name: "watches",
-    what: "20 000 watches on 100 other collections; inserts into entities",
+    what: "20 connections hold 20 000 watches on 100 other collections (maxWatchesPerConnection raised to 1000); inserts into entities",
+    limits: { maxWatchesPerConnection: 1_000 },
     async run(url, _port, started, stopped) {
       const ws = await Promise.all(Array.from({ length: 20 }, () => client(url, USERS[2])));
       for (const w of ws) for (let i = 0; i < 1000; i++) w.send("watch", { collectionname: `noise${i % 100}`, paths: [] });
@@ -365,7 +369,7 @@ async function main(): Promise<void> {
   process.stdout.write(`${header}\n|---|---|---|---|---|---|---|---|\n`);
   for (const attack of chosen) {
     // A fresh server per attack: one attack's leftovers (watches, roles) do not weigh on the next.
-    const server = fork(here, ["--server"], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
+    const server = fork(here, ["--server", JSON.stringify(attack.limits ?? {})], { execArgv: ["--import", "tsx"], stdio: ["ignore", "inherit", "inherit", "ipc"] });
     const ready = await once<{ url: string; port: number }>(server, "ready", 60_000);
     const good = await client(ready.url, USERS[1]);
     await good.request("count", { collectionname: "entities", query: {} });
@@ -419,7 +423,7 @@ async function main(): Promise<void> {
 }
 
 const argv = process.argv.slice(2);
-if (argv[0] === "--server") void serverProcess();
+if (argv[0] === "--server") void serverProcess(JSON.parse(argv[1] ?? "{}") as LimitOptions);
 else if (argv[0] === "--attack") void attackerProcess(argv[1] as string, argv[2] as string, Number(argv[3]));
 else
   void main().then(

@@ -77,10 +77,6 @@ type AuthLimits = Pick<
   "maxConcurrentHashes" | "maxQueuedHashes" | "signinFailuresPerUser" | "signinFailuresPerAddress" | "signinFailureWindowMs" | "maxRoles"
 >;
 
-const DEFAULT_AUTH_LIMITS: AuthLimits = {
-  maxConcurrentHashes: 2, maxQueuedHashes: 64, signinFailuresPerUser: 10, signinFailuresPerAddress: 50, signinFailureWindowMs: 60_000, maxRoles: 1_000,
-};
-
 export class Auth {
   private readonly secret: Uint8Array;
   private readonly userFailures: FailureCounter;
@@ -94,8 +90,8 @@ export class Auth {
     private readonly store: Store,
     private readonly now: () => number,
     private readonly lifetimes: { shortSeconds: number; longSeconds: number },
-    secret?: Uint8Array,
-    private readonly limits: AuthLimits = DEFAULT_AUTH_LIMITS,
+    secret: Uint8Array | undefined,
+    private readonly limits: AuthLimits,
     private readonly logger?: ServerLogger,
   ) {
     this.secret = secret ?? randomBytes(32);

@@ -14,6 +14,7 @@
  */
 import { AsyncLocalStorage } from "node:async_hooks";
 import { commandError } from "./errors.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
 
 export interface QueryLimits {
   /** Work units one request's query or pipeline may spend. */
@@ -28,13 +29,14 @@ export interface QueryLimits {
   maxQueryMs: number;
 }
 
-export const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze({
-  maxQueryWork: 500_000,
-  maxExpressionItems: 100_000,
-  maxExpressionChars: 4 * 1024 * 1024,
-  maxRegexChars: 8_192,
-  maxQueryMs: 1_000,
-});
+/** The query limits among a server's resolved limits. */
+export function queryLimitsOf(limits: ResolvedOptions["limits"]): QueryLimits {
+  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs } = limits;
+  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs };
+}
+
+/** Outside any server request (a direct call of query.ts), the defaults of options.ts apply. */
+const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze(queryLimitsOf(resolveOptions().limits));
 
 const storage = new AsyncLocalStorage<QueryLimits>();
 

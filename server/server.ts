@@ -22,7 +22,7 @@ import { handleText } from "./dispatch.js";
 import { FileStore } from "./files.js";
 import { randomName } from "./ids.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions, type UserSpec } from "./options.js";
-import { withQueryLimits, type QueryLimits } from "./querylimits.js";
+import { queryLimitsOf, withQueryLimits } from "./querylimits.js";
 import { Store } from "./store.js";
 import { Watches } from "./watches.js";
 import { dataHandlers } from "./handlers/data.js";
@@ -95,10 +95,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
   const limits = resolved.limits;
-  const queryLimits: QueryLimits = {
-    maxQueryWork: limits.maxQueryWork, maxQueryMs: limits.maxQueryMs, maxExpressionItems: limits.maxExpressionItems,
-    maxExpressionChars: limits.maxExpressionChars, maxRegexChars: limits.maxRegexChars,
-  };
+  const queryLimits = queryLimitsOf(limits);
   // Sockets that never upgrade count too (the HTTP server holds them until its header timeout).
   http.maxConnections = limits.maxConnections + limits.maxUnauthenticatedConnections;
   http.headersTimeout = 10_000;

@@ -50,8 +50,8 @@ export class HashGate {
   }
 }
 
-/** Password hashing is a process-wide resource (one libuv pool), so is its gate. */
-export const hashGate = new HashGate(2, 64);
+/** Password hashing is a process-wide resource (one libuv pool), so is its gate; each server sets its limits. */
+export const hashGate = new HashGate(1, 64);
 
 interface Window {
   start: number;

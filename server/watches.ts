@@ -75,7 +75,7 @@ export class Watches {
   constructor(
     store: Store,
     private readonly now: () => number,
-    private readonly maxPerConnection = 1_000,
+    private readonly maxPerConnection = 100,
   ) {
     store.onChange((change) => this.dispatch(change));
   }
