@@ -136,7 +136,7 @@ function pipelineOp(_name: string, fn: Fn): Fn {
     const out = fn(collection, expr, options) as { map?: Fn };
     if (out && typeof out.map === "function") {
       return out.map((doc: unknown) => {
-        charge(4);
+        charge(2);
         return doc;
       }) as unknown;
     }
