@@ -78,6 +78,10 @@ export interface LimitOptions {
   maxQueryWork?: number;
   /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork. */
   maxQueryMs?: number;
+  /** Work units one watch `$match` filter may spend on one change; beyond, that change does not match it. */
+  maxWatchFilterWork?: number;
+  /** Most characters of one watch request's filters (JSONPath strings and `$match` stages, as JSON). */
+  maxWatchFilterChars?: number;
   /** Most items of one array an expression produces ($range, $map, $concatArrays, $push ...). */
   maxExpressionItems?: number;
   /** Most characters of one string an expression produces. */
@@ -226,6 +230,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
       maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 250_000),
       maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 1_000),
+      maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 5_000),
+      maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
       maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),
       maxExpressionChars: positive("limits.maxExpressionChars", limits.maxExpressionChars, 4 * 1024 * 1024),
       maxRegexChars: positive("limits.maxRegexChars", limits.maxRegexChars, 8_192),

@@ -101,7 +101,7 @@ class BoundedFilter implements Filter {
   }
 
   test(doc: AnyDoc): boolean {
-    return runBudgeted(this.budget ?? newBudget(), () => this.query.test(doc));
+    return runBudgeted(this.budget ?? newBudget(true), () => this.query.test(doc));
   }
 }
 
@@ -112,7 +112,8 @@ function failure(prefix: string, err: unknown): OpenFlowError {
 
 /**
  * Compile a filter, turning mingo's complaints into a command error that names the problem. `perCall`: each
- * `test` gets a fresh budget (watch filters, evaluated once per change for as long as the watch lives).
+ * `test` gets a fresh, small budget (limits.maxWatchFilterWork: watch filters, evaluated inside every write to
+ * their collection for as long as the watch lives).
  */
 export function compile(query: AnyDoc, perCall = false): Filter {
   const budget = newBudget();

@@ -27,12 +27,14 @@ export interface QueryLimits {
   maxRegexChars: number;
   /** Wall-clock backstop: an evaluation still running after this long fails (checked every 256 charges). */
   maxQueryMs: number;
+  /** Work units one watch filter may spend on one change (it runs inside every write to its collection). */
+  maxWatchFilterWork: number;
 }
 
 /** The query limits among a server's resolved limits. */
 export function queryLimitsOf(limits: ResolvedOptions["limits"]): QueryLimits {
-  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs } = limits;
-  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs };
+  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork } = limits;
+  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork };
 }
 
 /** Outside any server request (a direct call of query.ts), the defaults of options.ts apply. */
@@ -56,9 +58,10 @@ export interface Budget {
   readonly deadline: number;
 }
 
-export function newBudget(): Budget {
+/** A budget for one request (or, `watch`, for one watch filter on one change). */
+export function newBudget(watch = false): Budget {
   const limits = currentLimits();
-  return { used: 0, max: limits.maxQueryWork, charges: 0, deadline: performance.now() + limits.maxQueryMs };
+  return { used: 0, max: watch ? limits.maxWatchFilterWork : limits.maxQueryWork, charges: 0, deadline: performance.now() + limits.maxQueryMs };
 }
 
 let active: Budget | undefined;
@@ -87,7 +90,7 @@ export function charge(units: number): void {
   if (!budget) return;
   budget.used += units;
   if (budget.used > budget.max) {
-    throw limitError(`the request needs more than ${budget.max} units of work (limits.maxQueryWork); narrow the filter or the pipeline`);
+    throw limitError(`the evaluation needs more than ${budget.max} units of work (limits.maxQueryWork, or limits.maxWatchFilterWork for a watch filter); narrow the filter or the pipeline`);
   }
   // The wall-clock backstop for work the units undercount (large documents copied between stages).
   if ((++budget.charges & 255) === 0 && performance.now() > budget.deadline) {

@@ -49,7 +49,12 @@ export const watchHandlers: Record<string, Handler> = {
   watch(ctx) {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
-    const filter = filterOf([...listOf(p.aggregates), ...listOf(p.paths)]);
+    const entries = [...listOf(p.aggregates), ...listOf(p.paths)];
+    // A watch filter runs inside every write to its collection: its size is bounded like its work.
+    const max = ctx.server.options.limits.maxWatchFilterChars;
+    const size = JSON.stringify(entries).length;
+    if (size > max) throw commandError(`watch filters of ${size} characters exceed limits.maxWatchFilterChars (${max})`);
+    const filter = filterOf(entries);
     const id = ctx.server.watches.add(ctx.conn, collection, filter);
     return { ...p, id, result: id };
   },

@@ -51,6 +51,35 @@ describe("watches", () => {
     await stillServes(srv.url, alice);
   });
 
+  it("a watch filter that needs more than limits.maxWatchFilterWork on a change does not match it; the write and other watchers go on", async () => {
+    srv = await server();
+    const mallory = await signedIn(srv.url, "mallory");
+    const alice = await signedIn(srv.url, "alice");
+    peers.push(mallory, alice);
+    // Each change would cost this filter 10 000 x 100 steps: inside every write to entities, for every writer.
+    const heavy = { $match: { $expr: { $gt: [{ $size: { $map: { input: { $range: [0, 10_000] }, in: { $size: { $range: [0, 100] } } } } }, 0] } } };
+    expect((await mallory.request("watch", { collectionname: "entities", aggregates: [heavy] })).command).toBe("watch");
+    expect((await alice.request("watch", { collectionname: "entities", aggregates: [{ $match: { "fullDocument.name": "x" } }] })).command).toBe("watch");
+    const write = await alice.request("insertone", { collectionname: "entities", item: { name: "x", _acl: [{ _id: "5a17f157c4815318c8536c21", rights: 65535 }] } });
+    expect(write.command).toBe("insertone");
+    const event = await alice.next((f) => f.command === "watchevent");
+    expect(JSON.parse(event.data ?? "{}").result.fullDocument.name).toBe("x");
+    // An event for mallory would have been pushed during the insert, before this round trip's reply.
+    await stillServes(srv.url, mallory);
+    expect(mallory.frames.filter((f) => f.command === "watchevent")).toEqual([]);
+    await stillServes(srv.url, alice);
+  });
+
+  it("watch filters larger than limits.maxWatchFilterChars are refused", async () => {
+    srv = await server();
+    const mallory = await signedIn(srv.url, "mallory");
+    peers.push(mallory);
+    const clauses = Array.from({ length: 2_000 }, (_, i) => `@.f${i} == 'v'`).join(" || ");
+    const refused = await mallory.request("watch", { collectionname: "entities", paths: [`$.[?(${clauses})]`] });
+    expect(errorOf(refused)).toMatch(/watch filters of \d+ characters exceed limits\.maxWatchFilterChars \(16384\)/);
+    await stillServes(srv.url, mallory);
+  });
+
   it("a connection may hold at most limits.maxWatchesPerConnection watches; unwatch frees a slot", async () => {
     srv = await server({ limits: { maxWatchesPerConnection: 3 } });
     const mallory = await signedIn(srv.url, "mallory");
