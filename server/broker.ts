@@ -4,7 +4,8 @@
  * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
  * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.
  * Messages waiting in all queues together are capped (limits.maxQueuedMessages): a publish beyond is refused
- * by name, so publishing to queues nobody consumes cannot exhaust memory.
+ * by name, so publishing to queues nobody consumes cannot exhaust memory. So are the queues one connection
+ * consumes (limits.maxQueuesPerConnection) and the exchanges (limits.maxExchanges, never swept).
  */
 import type { Connection } from "./connection.js";
 import { commandError, unsupportedError } from "./errors.js";
@@ -64,6 +65,10 @@ export interface BrokerOptions {
   logger: ServerLogger;
   /** Most messages waiting in all queues together (default 100 000). */
   maxQueuedMessages?: number;
+  /** Most queues one connection consumes (default 100). */
+  maxQueuesPerConnection?: number;
+  /** Most exchanges (default 10 000). */
+  maxExchanges?: number;
 }
 
 /**
@@ -107,6 +112,13 @@ export class Broker {
   registerQueue(conn: Connection, requested: string): string {
     const name = requested === "" ? `${conn.clientagent}.${randomName(12)}`.toLowerCase() : requested.toLowerCase();
     if (name === "openflow") throw commandError("Access denied");
+    const existing = this.queues.get(name);
+    if (!existing?.consumers.some((c) => c.conn === conn)) {
+      const max = this.options.maxQueuesPerConnection ?? 100;
+      let consumed = 0;
+      for (const q of this.queues.values()) if (q.consumers.some((c) => c.conn === conn)) consumed++;
+      if (consumed >= max) throw commandError(`Too many queues: this connection consumes ${consumed} (limits.maxQueuesPerConnection); close some first`);
+    }
     const queue = this.ensureQueue(name, requested === "" ? conn : undefined);
     if (queue.owner && queue.owner !== conn) throw commandError(`Access denied, queue ${name} is exclusive to another connection`);
     if (!queue.consumers.some((c) => c.conn === conn)) queue.consumers.push({ conn, tag: `amq.ctag-${randomName(16)}` });
@@ -124,6 +136,8 @@ export class Broker {
     name = name.toLowerCase();
     let exchange = this.exchanges.get(name);
     if (!exchange) {
+      const max = this.options.maxExchanges ?? 10_000;
+      if (this.exchanges.size >= max) throw commandError(`Too many exchanges: ${this.exchanges.size} exist (limits.maxExchanges)`);
       exchange = { name, algorithm, bindings: [] };
       this.exchanges.set(name, exchange);
     } else if (exchange.algorithm !== algorithm) {

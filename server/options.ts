@@ -72,6 +72,10 @@ export interface LimitOptions {
   maxPendingRequests?: number;
   /** Messages waiting in all broker queues together; a publish beyond is refused. */
   maxQueuedMessages?: number;
+  /** Queues one connection may consume (registerqueue, registerexchange with addqueue). */
+  maxQueuesPerConnection?: number;
+  /** Exchanges on the server (they are never removed). */
+  maxExchanges?: number;
   /** Watches one connection may hold. */
   maxWatchesPerConnection?: number;
   /** Work units one query, count, update filter or pipeline may spend (see server/querylimits.ts). */
@@ -227,6 +231,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       writeStallTimeoutMs: timer("limits.writeStallTimeoutMs", limits.writeStallTimeoutMs, 30_000, true),
       maxPendingRequests: positive("limits.maxPendingRequests", limits.maxPendingRequests, 256),
       maxQueuedMessages: positive("limits.maxQueuedMessages", limits.maxQueuedMessages, 100_000),
+      maxQueuesPerConnection: positive("limits.maxQueuesPerConnection", limits.maxQueuesPerConnection, 100),
+      maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
       maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 250_000),
       maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 1_000),

@@ -68,7 +68,9 @@ class LocalServer implements ServerContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret, options.limits, options.logger);
-    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger, maxQueuedMessages: options.limits.maxQueuedMessages });
+    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger,
+      maxQueuedMessages: options.limits.maxQueuedMessages, maxQueuesPerConnection: options.limits.maxQueuesPerConnection, maxExchanges: options.limits.maxExchanges,
+    });
     this.watches = new Watches(this.store, options.now, options.limits.maxWatchesPerConnection);
   }
 

@@ -205,4 +205,18 @@ describe("broker", () => {
     expect(s.context.broker.queuedMessages).toBe(5);
     await stillServes(s.url);
   });
+
+  it("queues consumed per connection and exchanges are capped", async () => {
+    const s = await start({ limits: { maxQueuesPerConnection: 3, maxExchanges: 2 } });
+    const mallory = await signedIn(s.url, "mallory");
+    open.push(mallory);
+    for (let i = 0; i < 3; i++) expect((await mallory.request("registerqueue", { queuename: `q${i}` })).command).toBe("registerqueue");
+    expect((await mallory.request("registerqueue", { queuename: "q1" })).command).toBe("registerqueue"); // already consumed: no new slot
+    expect(errorOf(await mallory.request("registerqueue", { queuename: "q3" }))).toMatch(/Too many queues: this connection consumes 3 \(limits\.maxQueuesPerConnection\)/);
+    await mallory.request("closequeue", { queuename: "q0" });
+    expect((await mallory.request("registerqueue", { queuename: "q3" })).command).toBe("registerqueue");
+    for (const name of ["x1", "x2"]) expect((await mallory.request("registerexchange", { exchangename: name, algorithm: "fanout", addqueue: false })).command).toBe("registerexchange");
+    expect(errorOf(await mallory.request("registerexchange", { exchangename: "x3", algorithm: "fanout", addqueue: false }))).toMatch(/Too many exchanges: 2 exist \(limits\.maxExchanges\)/);
+    await stillServes(s.url);
+  });
 });
