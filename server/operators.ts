@@ -52,7 +52,7 @@ function queryOp(name: string, fn: Fn): Fn {
 
 function expressionOp(name: string, fn: Fn): Fn {
   return (obj: unknown, expr: unknown, options: unknown) => {
-    charge(1);
+    charge(8);
     const value = fn(obj, expr, options) as unknown;
     produced(name, value);
     return value;
@@ -75,7 +75,7 @@ function checkReplace(name: string, obj: unknown, expr: unknown, options: Option
   const { input, find, replacement } = args;
   if (typeof input !== "string" || typeof find !== "string" || typeof replacement !== "string") return;
   if (replacement.length <= find.length) return;
-  charge(1 + (input.length >> 6));
+  charge(1 + (input.length >> 8));
   const occurrences = name === "$replaceOne" ? (input.includes(find) ? 1 : 0) : find === "" ? input.length + 1 : input.split(find).length - 1;
   willProduceChars(name, input.length + occurrences * (replacement.length - find.length));
 }
@@ -146,7 +146,7 @@ function pipelineOp(_name: string, fn: Fn): Fn {
 
 function accumulatorOp(name: string, fn: Fn): Fn {
   return (collection: unknown, expr: unknown, options: unknown) => {
-    charge(1 + (Array.isArray(collection) ? collection.length : 0));
+    charge(1 + (Array.isArray(collection) ? collection.length >> 2 : 0));
     const value = fn(collection, expr, options) as unknown;
     produced(name, value);
     return value;

@@ -80,7 +80,7 @@ export interface LimitOptions {
   maxWatchesPerConnection?: number;
   /** Work units one query, count, update filter or pipeline may spend (see server/querylimits.ts). */
   maxQueryWork?: number;
-  /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork. */
+  /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork (units undercount some work). */
   maxQueryMs?: number;
   /** Work units one watch `$match` filter may spend on one change; beyond, that change does not match it. */
   maxWatchFilterWork?: number;
@@ -235,8 +235,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
       maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 250_000),
-      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 1_000),
-      maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 5_000),
+      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 250),
+      maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 1_000),
       maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
       maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),
       maxExpressionChars: positive("limits.maxExpressionChars", limits.maxExpressionChars, 4 * 1024 * 1024),

@@ -3,9 +3,11 @@
  * evaluates synchronously on the one thread that serves every client, so a request that asks for a huge amount
  * of work (a `$range` of a billion items, `$map` inside `$map`, a string doubled in `$reduce`, thousands of
  * regex matches on long strings) must end with an error for that request instead of stalling everyone. The
- * budget counts work units, not time, so the outcome is the same on a fast and a slow machine: one unit per
- * operator call, document passed between pipeline stages or predicate test, plus the size of every array
- * (items) and string (per 64 characters) an expression produces, plus regex input x program size (regex.ts).
+ * budget counts work units, not time, so the outcome is the same on a fast and a slow machine. A unit is
+ * about a quarter of a microsecond of mingo's work on an idle core (calibrated with bench-style loops): a
+ * predicate test costs 1, a document passed between pipeline stages 2, an expression operator call 8 (mingo
+ * builds evaluation state per call), plus 1 per 8 array items and per 256 string characters an expression
+ * produces, plus regex input x program size (regex.ts).
  *
  * A wall-clock backstop (limits.maxQueryMs) catches what the units undercount.
  *
@@ -103,13 +105,11 @@ export function produced(operator: string, value: unknown): void {
   if (Array.isArray(value)) {
     const max = currentLimits().maxExpressionItems;
     if (value.length > max) throw limitError(`${operator} produced an array of ${value.length} items; the limit (limits.maxExpressionItems) is ${max}`);
-    charge(1 + value.length);
+    charge(1 + (value.length >> 3));
   } else if (typeof value === "string") {
     const max = currentLimits().maxExpressionChars;
     if (value.length > max) throw limitError(`${operator} produced a string of ${value.length} characters; the limit (limits.maxExpressionChars) is ${max}`);
-    charge(1 + (value.length >> 6));
-  } else {
-    charge(1);
+    charge(1 + (value.length >> 8));
   }
 }
 

@@ -3,7 +3,8 @@
  * V8's backtracking engine: `(a+)+$` against a long string of `a` froze the process for minutes. A pattern RE2
  * cannot run in linear time (back-references, look-around) is refused by name. Every match is charged to the
  * request's budget (querylimits.ts) before it runs, in proportion to input length x program size (calibrated
- * on re2js: a test costs about 0.03 us per character, an exec with match positions ten times that), so a match
+ * on re2js: a test costs about 1-3 us plus 0.03 us per character, an exec with match positions ten times that;
+ * a unit is about 0.25 us), so a match
  * on a huge string, or many matches on long ones, end that one request instead of stalling the server.
  */
 import { RE2JS } from "re2js";
@@ -74,13 +75,13 @@ export class LinearRegExp extends RegExp {
   override exec(input: string): RegExpExecArray | null {
     const text = String(input);
     if (!this.test(text)) return null;
-    charge(Math.ceil(text.length * this.#compiled.program * 1.5));
+    charge(Math.ceil((text.length * this.#compiled.program) / 8));
     return this.#compiled.re.exec(text) as RegExpExecArray | null;
   }
 
   override test(input: string): boolean {
     const text = String(input);
-    charge(100 + Math.ceil((text.length * this.#compiled.program) / 8));
+    charge(4 + Math.ceil((text.length * this.#compiled.program) / 80));
     return this.#compiled.re.test(text);
   }
 }

@@ -4,29 +4,20 @@
  * are throttled per username and per address before any hash, and role expansion is one indexed walk cached
  * until a role changes, capped at limits.maxRoles.
  */
-import { afterEach, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { hashGate } from "../../server/throttle.js";
-import type { RawPeer } from "../server-helpers.js";
 import { rawPeer } from "../server-helpers.js";
-import { errorOf, server, signedIn, stillServes } from "./dos-helpers.js";
+import { closeAfterEach, errorOf, server, signedIn, stillServes, track } from "./dos-helpers.js";
 
-let peers: RawPeer[] = [];
-let srv: Awaited<ReturnType<typeof server>> | undefined;
-
-afterEach(async () => {
-  for (const p of peers) p.close();
-  peers = [];
-  await srv?.close();
-  srv = undefined;
-});
+closeAfterEach();
+let srv: Awaited<ReturnType<typeof server>>;
 
 describe("signin flood", () => {
   it("signins beyond the hashing line are refused at once as busy; the line never exceeds its limits", async () => {
     srv = await server({ limits: { maxConcurrentHashes: 1, maxQueuedHashes: 2, signinFailuresPerAddress: 1_000 } });
     const alice = await signedIn(srv.url, "alice");
-    peers.push(alice);
-    const attackers = await Promise.all(Array.from({ length: 12 }, () => rawPeer(srv!.url)));
-    peers.push(...attackers);
+    const attackers = await Promise.all(Array.from({ length: 12 }, () => rawPeer(srv.url)));
+    attackers.forEach((p) => track(p));
     let maxActive = 0;
     let maxQueued = 0;
     const watch = setInterval(() => {
@@ -48,7 +39,7 @@ describe("signin flood", () => {
   it("a username with too many failed signins is refused for the window, before any hash, even with the right password", async () => {
     srv = await server({ limits: { signinFailuresPerUser: 3 } });
     const p = await rawPeer(srv.url);
-    peers.push(p);
+    track(p);
     for (let i = 0; i < 3; i++) expect(errorOf(await p.request("signin", { username: "alice", password: "wrong" }))).toMatch(/alice failed logging in/);
     const gate = vi.spyOn(hashGate, "run");
     const refused = await p.request("signin", { username: "ALICE", password: "pw-alice" });
@@ -57,14 +48,13 @@ describe("signin flood", () => {
     gate.mockRestore();
     // Other users sign in as usual.
     const other = await signedIn(srv.url, "mallory");
-    peers.push(other);
     await stillServes(srv.url, other);
   });
 
   it("an address with too many failed signins (any usernames) is refused for the window", async () => {
     srv = await server({ limits: { signinFailuresPerAddress: 4 } });
     const p = await rawPeer(srv.url);
-    peers.push(p);
+    track(p);
     for (let i = 0; i < 4; i++) errorOf(await p.request("signin", { username: `guess${i}`, password: "wrong" }));
     expect(errorOf(await p.request("signin", { username: "guess9", password: "wrong" }))).toMatch(/Too many failed signins for address 127\.0\.0\.1/);
   });
@@ -96,8 +86,6 @@ describe("role expansion", () => {
     auth.addMember(String(extra._id), { _id: String(mallory?._id), name: "mallory" });
     expect(auth.rolesOf(String(mallory?._id)).map((r) => r.name)).toContain("extra");
     scans.mockRestore();
-    const p = await signedIn(srv.url, "mallory");
-    peers.push(p);
-    await stillServes(srv.url, p);
+    await stillServes(srv.url, await signedIn(srv.url, "mallory"));
   });
 });

@@ -2,10 +2,25 @@
  * Shared pieces of the denial-of-service tests: a server with a given limits block, a signed-in raw peer, and
  * the well-behaved client's check (a small `count` round trip answered normally) run after each attack.
  */
-import { expect } from "vitest";
+import { afterEach, expect } from "vitest";
 import { startServer, type RunningServer } from "../../server/server.js";
 import type { ServerOptions, ServerLogger } from "../../server/options.js";
 import { rawPeer, type RawPeer } from "../server-helpers.js";
+
+const opened: { close(): unknown }[] = [];
+
+/** Remember something to close after the test (`closeAfterEach`); servers and peers of these helpers are. */
+export function track<T extends { close(): unknown }>(resource: T): T {
+  opened.push(resource);
+  return resource;
+}
+
+/** Close everything tracked, newest first (peers before their server), after each test of the calling file. */
+export function closeAfterEach(): void {
+  afterEach(async () => {
+    for (const resource of opened.splice(0).reverse()) await resource.close();
+  });
+}
 
 export const users = [
   { username: "admin", password: "pw-admin", roles: ["admins"] },
@@ -25,11 +40,11 @@ export function logger(): Logged {
 export async function server(options: ServerOptions = {}): Promise<RunningServer & { log: Logged }> {
   const log = logger();
   const running = await startServer({ users, logger: log, ...options });
-  return Object.assign(running, { log });
+  return track(Object.assign(running, { log }));
 }
 
 export async function signedIn(url: string, username = "alice"): Promise<RawPeer> {
-  const peer = await rawPeer(url);
+  const peer = track(await rawPeer(url));
   const reply = await peer.request("signin", { username, password: `pw-${username}` });
   expect(reply.command).toBe("signin");
   return peer;

@@ -2,19 +2,11 @@
  * Class 4, "tens of thousands of watches make every insert take seconds": watches are indexed by collection
  * (a change only visits the watches of its own collection) and capped per connection.
  */
-import { afterEach, describe, expect, it } from "vitest";
-import type { RawPeer } from "../server-helpers.js";
-import { errorOf, server, signedIn, stillServes } from "./dos-helpers.js";
+import { describe, expect, it } from "vitest";
+import { closeAfterEach, errorOf, server, signedIn, stillServes, track } from "./dos-helpers.js";
 
-let peers: RawPeer[] = [];
-let srv: Awaited<ReturnType<typeof server>> | undefined;
-
-afterEach(async () => {
-  for (const p of peers) p.close();
-  peers = [];
-  await srv?.close();
-  srv = undefined;
-});
+closeAfterEach();
+let srv: Awaited<ReturnType<typeof server>>;
 
 describe("watches", () => {
   it("30 000 watches on other collections are never visited by an insert; their connection's close removes them all", async () => {
@@ -22,7 +14,6 @@ describe("watches", () => {
     srv = await server({ limits: { maxWatchesPerConnection: 50_000 } });
     const mallory = await signedIn(srv.url, "mallory");
     const alice = await signedIn(srv.url, "alice");
-    peers.push(mallory, alice);
     const attacker = [...srv.context.connections].find((c) => c.user?.username === "mallory");
     expect(attacker).toBeDefined();
     let visited = 0;
@@ -55,7 +46,6 @@ describe("watches", () => {
     srv = await server();
     const mallory = await signedIn(srv.url, "mallory");
     const alice = await signedIn(srv.url, "alice");
-    peers.push(mallory, alice);
     // Each change would cost this filter 10 000 x 100 steps: inside every write to entities, for every writer.
     const heavy = { $match: { $expr: { $gt: [{ $size: { $map: { input: { $range: [0, 10_000] }, in: { $size: { $range: [0, 100] } } } } }, 0] } } };
     expect((await mallory.request("watch", { collectionname: "entities", aggregates: [heavy] })).command).toBe("watch");
@@ -73,7 +63,6 @@ describe("watches", () => {
   it("watch filters larger than limits.maxWatchFilterChars are refused", async () => {
     srv = await server();
     const mallory = await signedIn(srv.url, "mallory");
-    peers.push(mallory);
     const clauses = Array.from({ length: 2_000 }, (_, i) => `@.f${i} == 'v'`).join(" || ");
     const refused = await mallory.request("watch", { collectionname: "entities", paths: [`$.[?(${clauses})]`] });
     expect(errorOf(refused)).toMatch(/watch filters of \d+ characters exceed limits\.maxWatchFilterChars \(16384\)/);
@@ -83,7 +72,6 @@ describe("watches", () => {
   it("a connection may hold at most limits.maxWatchesPerConnection watches; unwatch frees a slot", async () => {
     srv = await server({ limits: { maxWatchesPerConnection: 3 } });
     const mallory = await signedIn(srv.url, "mallory");
-    peers.push(mallory);
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await mallory.request("watch", { collectionname: "entities", paths: [] })).payload.id);
     const refused = await mallory.request("watch", { collectionname: "entities", paths: [] });
