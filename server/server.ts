@@ -128,14 +128,18 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.broker.removeConnection(conn);
     });
     log.debug?.(`[${conn.id}] connected from ${remote}`);
-    // Bytes of frames still arriving: ws holds them until the frame is complete.
+    // Bytes of frames still arriving: ws holds them until the frame is complete. ws's own data listener runs
+    // first and emits a completed message synchronously, so a chunk that completed one is not counted.
+    let completed = false;
     req.socket.on("data", (chunk: Buffer) => {
       if (conn.closed) return;
-      conn.receivingBytes += chunk.length;
+      if (completed) completed = false;
+      else conn.receivingBytes += chunk.length;
       account(server, conn);
     });
     ws.on("message", (data, isBinary) => {
       conn.receivingBytes = 0;
+      completed = true;
       if (isBinary) {
         conn.sendText(JSON.stringify({ command: "error", data: "binary websocket messages are not part of the protocol", priority: 1 }));
         account(server, conn);
