@@ -234,7 +234,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxQueuesPerConnection: positive("limits.maxQueuesPerConnection", limits.maxQueuesPerConnection, 100),
       maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
-      maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 250_000),
+      maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 100_000),
       maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 250),
       maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 1_000),
       maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
