@@ -176,12 +176,14 @@ export class Auth {
   }
 
   /**
-   * Check a username and password; undefined when either is wrong. A username or an address (`address`, the
-   * client's IP) with too many recent failures is refused before any hash is computed.
+   * Check a username and password; undefined when either is wrong. A username from one address (`address`, the
+   * client's IP), or an address, with too many recent failures is refused before any hash is computed. The
+   * username is counted per address: counted alone, anyone could lock its owner out by failing on purpose.
    */
   async login(username: string, password: string, address = ""): Promise<AnyDoc | undefined> {
-    const key = username.toLowerCase();
-    this.userFailures.check(key);
+    const name = username.toLowerCase();
+    const key = `${name}\u0000${address}`;
+    this.userFailures.check(key, address ? `${name} from ${address}` : name);
     if (address) this.addressFailures.check(address);
     const user = this.findUserByUsername(username);
     // Hash even for unknown users, so the answer time does not reveal which usernames exist.

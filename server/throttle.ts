@@ -2,8 +2,8 @@
  * Keeping password signins from starving everyone else. scrypt runs on libuv's thread pool (4 threads), which
  * token verification and file I/O need too: a flood of signins used to queue hundreds of hashes there and every
  * other client's next command waited seconds. `HashGate` lets a few hashes run at once and a bounded line wait
- * (beyond it a signin is refused as busy at once); `FailureCounter` refuses a username or an address that failed
- * too often within a window before any hash is computed.
+ * (beyond it a signin is refused as busy at once); `FailureCounter` refuses a username from one address, or an
+ * address, that failed too often within a window before any hash is computed.
  */
 import { authError } from "./errors.js";
 
@@ -81,11 +81,12 @@ export class FailureCounter {
   }
 
   /** Throws an auth error naming the key when it is refused for now. */
-  check(key: string): void {
+  /** Refuses a key at its limit; `shown` is how the message names it (default: the key). */
+  check(key: string, shown = key): void {
     const w = this.current(key);
     if (w && w.failures >= this.max) {
       const wait = Math.ceil((w.start + this.windowMs - this.now()) / 1000);
-      throw authError(`Too many failed signins for ${this.what} ${key}; try again in ${wait} s`);
+      throw authError(`Too many failed signins for ${this.what} ${shown}; try again in ${wait} s`);
     }
   }
 

@@ -36,16 +36,18 @@ describe("signin flood", () => {
     await stillServes(srv.url, alice);
   });
 
-  it("a username with too many failed signins is refused for the window, before any hash, even with the right password", async () => {
+  it("a username with too many failed signins from one address is refused there for the window, before any hash, even with the right password; its owner elsewhere is not locked out", async () => {
     srv = await server({ limits: { signinFailuresPerUser: 3 } });
     const p = await rawPeer(srv.url);
     track(p);
     for (let i = 0; i < 3; i++) expect(errorOf(await p.request("signin", { username: "alice", password: "wrong" }))).toMatch(/alice failed logging in/);
     const gate = vi.spyOn(hashGate, "run");
     const refused = await p.request("signin", { username: "ALICE", password: "pw-alice" });
-    expect(errorOf(refused)).toMatch(/Too many failed signins for user alice; try again in \d+ s/);
+    expect(errorOf(refused)).toMatch(/Too many failed signins for user alice from 127\.0\.0\.1; try again in \d+ s/);
     expect(gate).not.toHaveBeenCalled();
     gate.mockRestore();
+    // The failures were counted for that address only: an attacker cannot lock the owner out everywhere.
+    expect((await srv.context.auth.login("alice", "pw-alice", "127.0.0.2"))?.username).toBe("alice");
     // Other users sign in as usual.
     const other = await signedIn(srv.url, "mallory");
     await stillServes(srv.url, other);
