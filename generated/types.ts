@@ -5101,15 +5101,15 @@ export type WatchEventReply = ReplyCommon & {
 };
 
 /**
- * One websocket text message of the OpenFlow legacy protocol (the SocketMessage). A logical message whose `data` is longer than the sender's chunk size is split into `count` frames that repeat `id`, `replyto` and `command` and carry consecutive `index` values; the receiver joins the `data` pieces in index order and parses the result as the command payload.
+ * One websocket text message of the OpenFlow legacy protocol (the SocketMessage). A logical message whose `data` is longer than the sender's chunk size is split into `count` frames that repeat `id`, `replyto` and `command` and carry consecutive `index` values; the receiver joins the `data` pieces in index order and parses the result as the command payload. Every frame carries an `id` except one documented variant: both servers answer text they cannot read as a frame with an uncorrelated `error` frame that has no `id` (`$defs/idlessError`).
  *
  * Schema: `schemas/frame.json`
  */
 export interface Frame {
   /**
-   * Unique id of the logical message; every chunk repeats it. JS implementations use up to 9 base-36 characters, OpenRPA a GUID. Must not be reused while a message with the same id is still half-received.
+   * Unique id of the logical message; every chunk repeats it. Required on every frame except the servers' id-less `error` frame (`$defs/idlessError`). JS implementations use up to 9 base-36 characters, OpenRPA a GUID. Must not be reused while a message with the same id is still half-received.
    */
-  id: string;
+  id?: string;
   /**
    * The `id` of the request this frame answers. Omit it (or send null) on requests: the official JS client treats an empty string as a reply and drops the frame (quirk Q9).
    */

@@ -19,7 +19,184 @@ const __helper_ucs2length = { default: function ucs2length(str) {
 } };
 /** @type {Validator} */
 export const frame = validate477;
-const schema607 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["id","command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]}};
+const schema607 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]},"if":{"properties":{"command":{"const":"error"}},"required":["command"]},"then":{"$ref":"#/$defs/errorFrame"},"else":{"type":"object","properties":{"id":true},"required":["id"]},"$defs":{"errorFrame":{"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}},"idlessError":{"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}}}};
+const schema608 = {"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}};
+const schema609 = {"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}};
+
+function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate478.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs0 = errors;
+let valid0 = true;
+const _errs1 = errors;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.id === undefined) && (missing0 = "id")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+else {
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+var valid1 = _errs3 === errors;
+if(valid1){
+const err2 = {};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs1 === errors;
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command !== undefined){
+if("error" !== data.command){
+const err3 = {instancePath:instancePath+"/command",schemaPath:"#/$defs/idlessError/properties/command/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data1 = data.data;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/$defs/idlessError/properties/data/type",keyword:"type",params:{type: schema609.properties.data.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.replyto !== undefined){
+if(data.replyto !== null){
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/$defs/idlessError/properties/replyto/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.count !== undefined){
+if(1 !== data.count){
+const err6 = {instancePath:instancePath+"/count",schemaPath:"#/$defs/idlessError/properties/count/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+if(0 !== data.index){
+const err7 = {instancePath:instancePath+"/index",schemaPath:"#/$defs/idlessError/properties/index/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/$defs/idlessError/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid0 = _valid0;
+if(valid0){
+var props0 = {};
+props0.command = true;
+props0.data = true;
+props0.replyto = true;
+props0.count = true;
+props0.index = true;
+}
+}
+if(!valid0){
+const err9 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate478.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate478.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
 const func1 = __helper_ucs2length.default;
 
 function validate477(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -33,9 +210,13 @@ evaluated0.props = undefined;
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+let missing0;
+if((data.command === undefined) && (missing0 = "command")){
+const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -44,8 +225,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+else {
+if(data.command !== undefined){
+if("error" !== data.command){
+const err1 = {};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -54,11 +237,44 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.id !== undefined){
-let data0 = data.id;
-if(typeof data0 === "string"){
-if(func1(data0) < 1){
-const err2 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid0){
+const _errs4 = errors;
+if(!(validate478(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate478.errors : vErrors.concat(validate478.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = validate478.evaluated.props;
+}
+var _valid0 = _errs4 === errors;
+valid0 = _valid0;
+if(valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.command = true;
+}
+}
+ifClause0 = "then";
+}
+else {
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err2 = {instancePath,schemaPath:"#/else/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -69,7 +285,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath,schemaPath:"#/else/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -78,11 +294,18 @@ vErrors.push(err3);
 }
 errors++;
 }
+var _valid0 = _errs5 === errors;
+valid0 = _valid0;
+if(valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
 }
-if(data.replyto !== undefined){
-let data1 = data.replyto;
-if((typeof data1 !== "string") && (data1 !== null)){
-const err4 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema607.properties.replyto.type},message:"must be string,null"};
+}
+ifClause0 = "else";
+}
+if(!valid0){
+const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -91,12 +314,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.command !== undefined){
-let data2 = data.command;
-if(typeof data2 === "string"){
-if(func1(data2) < 1){
-const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -105,9 +325,25 @@ vErrors.push(err5);
 }
 errors++;
 }
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
+props0.replyto = true;
+props0.command = true;
+props0.data = true;
+props0.count = true;
+props0.index = true;
+props0.priority = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.clientagent = true;
+props0.clientversion = true;
 }
-else {
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -117,10 +353,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.data !== undefined){
-let data3 = data.data;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err7 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema607.properties.data.type},message:"must be string,null"};
+else {
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -130,10 +364,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.count !== undefined){
-let data4 = data.count;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err8 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.replyto !== undefined){
+let data2 = data.replyto;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err8 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema607.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -142,9 +376,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 1 || isNaN(data4)){
-const err9 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.command !== undefined){
+let data3 = data.command;
+if(typeof data3 === "string"){
+if(func1(data3) < 1){
+const err9 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -154,11 +391,8 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-if(data.index !== undefined){
-let data5 = data.index;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err10 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err10 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -167,9 +401,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-const err11 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema607.properties.data.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -179,11 +415,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-if(data.priority !== undefined){
-let data6 = data.priority;
-if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
-const err12 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema607.properties.priority.type},message:"must be number,null"};
+if(data.count !== undefined){
+let data5 = data.count;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err12 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -192,11 +427,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data.traceId !== undefined){
-let data7 = data.traceId;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err13 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema607.properties.traceId.type},message:"must be string,null"};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -206,10 +439,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.spanId !== undefined){
-let data8 = data.spanId;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err14 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema607.properties.spanId.type},message:"must be string,null"};
+}
+if(data.index !== undefined){
+let data6 = data.index;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -218,11 +452,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.clientagent !== undefined){
-let data9 = data.clientagent;
-if((typeof data9 !== "string") && (data9 !== null)){
-const err15 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema607.properties.clientagent.type},message:"must be string,null"};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -232,10 +464,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.clientversion !== undefined){
-let data10 = data.clientversion;
-if((typeof data10 !== "string") && (data10 !== null)){
-const err16 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema607.properties.clientversion.type},message:"must be string,null"};
+}
+if(data.priority !== undefined){
+let data7 = data.priority;
+if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
+const err16 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema607.properties.priority.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -245,12 +478,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.index !== undefined){
-if(data.count === undefined){
-const err17 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "index",
-    missingProperty: "count",
-    depsCount: 1,
-    deps: "count"},message:"must have property count when property index is present"};
+if(data.traceId !== undefined){
+let data8 = data.traceId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err17 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema607.properties.traceId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -260,9 +491,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.spanId !== undefined){
+let data9 = data.spanId;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err18 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema607.properties.spanId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -271,10 +503,64 @@ vErrors.push(err18);
 }
 errors++;
 }
+}
+if(data.clientagent !== undefined){
+let data10 = data.clientagent;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err19 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema607.properties.clientagent.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.clientversion !== undefined){
+let data11 = data.clientversion;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema607.properties.clientversion.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+if(data.count === undefined){
+const err21 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "index",
+    missingProperty: "count",
+    depsCount: 1,
+    deps: "count"},message:"must have property count when property index is present"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
 validate477.errors = vErrors;
+evaluated0.props = props0;
 return errors === 0;
 }
-validate477.evaluated = {"props":{"id":true,"replyto":true,"command":true,"data":true,"count":true,"index":true,"priority":true,"traceId":true,"spanId":true,"clientagent":true,"clientversion":true},"dynamicProps":false,"dynamicItems":false};
+validate477.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 /** @type {Validator} */
 export const addworkitem_request = validate21;
@@ -4490,13 +4776,13 @@ return errors === 0;
 validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_0 = validate478;
-const schema608 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
+export const guard_0 = validate482;
+const schema613 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
 
-function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate482(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate478.evaluated;
+const evaluated0 = validate482.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4513,10 +4799,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate478.errors = vErrors;
+validate482.errors = vErrors;
 return errors === 0;
 }
-validate478.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate482.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const aggregate_reply = validate43;
@@ -5179,13 +5465,13 @@ return errors === 0;
 validate51.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_1 = validate479;
-const schema609 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_1 = validate483;
+const schema614 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate479.evaluated;
+const evaluated0 = validate483.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5202,10 +5488,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate479.errors = vErrors;
+validate483.errors = vErrors;
 return errors === 0;
 }
-validate479.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate483.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const count_reply = validate50;
@@ -8557,13 +8843,13 @@ return errors === 0;
 validate71.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_2 = validate480;
-const schema610 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
+export const guard_2 = validate484;
+const schema615 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
 
-function validate480(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate480.evaluated;
+const evaluated0 = validate484.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8604,10 +8890,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate480.errors = vErrors;
+validate484.errors = vErrors;
 return errors === 0;
 }
-validate480.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate484.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_3 = validate72;
@@ -8676,13 +8962,13 @@ return errors === 0;
 validate72.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_3 = validate481;
-const schema611 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
+export const guard_3 = validate485;
+const schema616 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
 
-function validate481(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate481.evaluated;
+const evaluated0 = validate485.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8723,10 +9009,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate481.errors = vErrors;
+validate485.errors = vErrors;
 return errors === 0;
 }
-validate481.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_4 = validate73;
@@ -8821,13 +9107,13 @@ return errors === 0;
 validate73.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_4 = validate482;
-const schema612 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
+export const guard_4 = validate486;
+const schema617 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
 
-function validate482(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate482.evaluated;
+const evaluated0 = validate486.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8868,10 +9154,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate482.errors = vErrors;
+validate486.errors = vErrors;
 return errors === 0;
 }
-validate482.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate486.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_5 = validate74;
@@ -8931,13 +9217,13 @@ return errors === 0;
 validate74.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_5 = validate483;
-const schema613 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
+export const guard_5 = validate487;
+const schema618 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
 
-function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate483.evaluated;
+const evaluated0 = validate487.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8978,19 +9264,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate483.errors = vErrors;
+validate487.errors = vErrors;
 return errors === 0;
 }
-validate483.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate487.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_6 = validate484;
-const schema614 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_6 = validate488;
+const schema619 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate484.evaluated;
+const evaluated0 = validate488.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9007,10 +9293,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate484.errors = vErrors;
+validate488.errors = vErrors;
 return errors === 0;
 }
-validate484.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate488.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_6 = validate75;
@@ -9433,13 +9719,13 @@ return errors === 0;
 validate75.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_7 = validate485;
-const schema615 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
+export const guard_7 = validate489;
+const schema620 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
 
-function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate485.evaluated;
+const evaluated0 = validate489.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9480,19 +9766,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate485.errors = vErrors;
+validate489.errors = vErrors;
 return errors === 0;
 }
-validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate489.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_8 = validate486;
-const schema616 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
+export const guard_8 = validate490;
+const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
 
-function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate486.evaluated;
+const evaluated0 = validate490.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9509,10 +9795,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate486.errors = vErrors;
+validate490.errors = vErrors;
 return errors === 0;
 }
-validate486.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate490.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const customcommand_reply = validate66;
@@ -11314,13 +11600,13 @@ return errors === 0;
 validate86.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_9 = validate487;
-const schema617 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_9 = validate491;
+const schema622 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate487.evaluated;
+const evaluated0 = validate491.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11337,10 +11623,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate487.errors = vErrors;
+validate491.errors = vErrors;
 return errors === 0;
 }
-validate487.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const deletemany_reply = validate85;
@@ -13759,13 +14045,13 @@ return errors === 0;
 validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_10 = validate488;
-const schema618 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_10 = validate492;
+const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate488.evaluated;
+const evaluated0 = validate492.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13782,10 +14068,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate488.errors = vErrors;
+validate492.errors = vErrors;
 return errors === 0;
 }
-validate488.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const distinct_reply = validate109;
@@ -25223,13 +25509,13 @@ return errors === 0;
 validate230.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_11 = validate489;
-const schema619 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_11 = validate493;
+const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate489.evaluated;
+const evaluated0 = validate493.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25246,10 +25532,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate489.errors = vErrors;
+validate493.errors = vErrors;
 return errors === 0;
 }
-validate489.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertmany_reply = validate228;
@@ -26331,13 +26617,13 @@ return errors === 0;
 validate236.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_12 = validate490;
-const schema620 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_12 = validate494;
+const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate490.evaluated;
+const evaluated0 = validate494.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26354,10 +26640,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate490.errors = vErrors;
+validate494.errors = vErrors;
 return errors === 0;
 }
-validate490.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertone_reply = validate234;
@@ -26910,13 +27196,13 @@ return errors === 0;
 validate243.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_13 = validate491;
-const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_13 = validate495;
+const schema626 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate491.evaluated;
+const evaluated0 = validate495.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26933,10 +27219,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate491.errors = vErrors;
+validate495.errors = vErrors;
 return errors === 0;
 }
-validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdatemany_reply = validate241;
@@ -28018,13 +28304,13 @@ return errors === 0;
 validate249.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_14 = validate492;
-const schema622 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_14 = validate496;
+const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate492.evaluated;
+const evaluated0 = validate496.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28041,10 +28327,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate492.errors = vErrors;
+validate496.errors = vErrors;
 return errors === 0;
 }
-validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate496.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdateone_reply = validate247;
@@ -28701,13 +28987,13 @@ return errors === 0;
 validate257.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_15 = validate493;
-const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_15 = validate497;
+const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate497(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate493.evaluated;
+const evaluated0 = validate497.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28724,10 +29010,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate493.errors = vErrors;
+validate497.errors = vErrors;
 return errors === 0;
 }
-validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate497.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const issuelicense_reply = validate256;
@@ -30625,13 +30911,13 @@ return errors === 0;
 validate280.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_16 = validate494;
-const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_16 = validate498;
+const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate494.evaluated;
+const evaluated0 = validate498.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30648,10 +30934,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate494.errors = vErrors;
+validate498.errors = vErrors;
 return errors === 0;
 }
-validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_15 = validate279;
@@ -30683,13 +30969,13 @@ return errors === 0;
 validate279.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_17 = validate495;
-const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_17 = validate499;
+const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate495.evaluated;
+const evaluated0 = validate499.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30706,10 +30992,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate495.errors = vErrors;
+validate499.errors = vErrors;
 return errors === 0;
 }
-validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const query_reply = validate277;
@@ -32190,12 +32476,12 @@ return true;
 validate305.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_18 = validate496;
+export const guard_18 = validate500;
 
-function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate496.evaluated;
+const evaluated0 = validate500.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32405,19 +32691,19 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate496.errors = vErrors;
+validate500.errors = vErrors;
 return errors === 0;
 }
-validate496.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate500.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_19 = validate498;
-const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_19 = validate502;
+const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate502(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate498.evaluated;
+const evaluated0 = validate502.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32434,10 +32720,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate498.errors = vErrors;
+validate502.errors = vErrors;
 return errors === 0;
 }
-validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate502.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_17 = validate304;
@@ -32450,13 +32736,13 @@ return true;
 validate304.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_20 = validate499;
-const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_20 = validate503;
+const schema633 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate499.evaluated;
+const evaluated0 = validate503.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32473,10 +32759,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate499.errors = vErrors;
+validate503.errors = vErrors;
 return errors === 0;
 }
-validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const queuemessage_reply = validate295;
@@ -40089,13 +40375,13 @@ return errors === 0;
 validate377.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_21 = validate500;
-const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_21 = validate504;
+const schema634 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate504(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate500.evaluated;
+const evaluated0 = validate504.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40112,10 +40398,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate500.errors = vErrors;
+validate504.errors = vErrors;
 return errors === 0;
 }
-validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate504.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_19 = validate376;
@@ -40147,13 +40433,13 @@ return errors === 0;
 validate376.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_22 = validate501;
-const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_22 = validate505;
+const schema635 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate505(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate501.evaluated;
+const evaluated0 = validate505.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40170,10 +40456,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate501.errors = vErrors;
+validate505.errors = vErrors;
 return errors === 0;
 }
-validate501.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate505.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updatemany_reply = validate375;
@@ -40756,13 +41042,13 @@ return errors === 0;
 validate382.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_23 = validate502;
-const schema631 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_23 = validate506;
+const schema636 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate502(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate506(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate502.evaluated;
+const evaluated0 = validate506.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40779,10 +41065,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate502.errors = vErrors;
+validate506.errors = vErrors;
 return errors === 0;
 }
-validate502.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate506.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_21 = validate383;
@@ -40814,13 +41100,13 @@ return errors === 0;
 validate383.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_24 = validate503;
-const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_24 = validate507;
+const schema637 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate507(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate503.evaluated;
+const evaluated0 = validate507.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40837,10 +41123,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate503.errors = vErrors;
+validate507.errors = vErrors;
 return errors === 0;
 }
-validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate507.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updateone_reply = validate380;

@@ -480,6 +480,14 @@ describe("frame counter-examples", () => {
     expectError(rest, "", "required", "command");
   });
   it("rejects an empty id", () => expectError({ ...good, id: "" }, "/id", "minLength"));
+  it("accepts the servers' id-less error frame (the answer to an unreadable frame), and only that", () => {
+    const idless = { priority: 1, command: "error", data: "Unexpected token o in JSON at position 1" };
+    expect(frame(idless), formatErrors(frame.errors)).toBe(true);
+    expectError({ ...idless, replyto: "x7k2m9q1a" }, "/replyto", "type");
+    expectError({ ...idless, count: 2, index: 0 }, "/count", "const");
+    expect(frame({ ...idless, id: "e1", replyto: "x7k2m9q1a" }), formatErrors(frame.errors)).toBe(true);
+    expectError({ ...idless, command: "query" }, "", "required", "id");
+  });
   it("index >= count is not expressible in JSON Schema: the schema accepts it, runtime/framing.ts Reassembler rejects it", () => {
     const bad = { ...good, count: 1, index: 1 };
     expect(frame(bad)).toBe(true);
