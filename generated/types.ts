@@ -5119,7 +5119,7 @@ export interface Frame {
    */
   command: string;
   /**
-   * The payload as JSON text, or one chunk of it. Missing, null or empty means an empty payload (ping/pong). Plain text that is not JSON occurs only in `error` frames.
+   * The payload as JSON text, or one chunk of it. Missing, null or empty means an empty payload (ping/pong) to the JS peers, but OpenRPA (2021 and latest) silently drops a received frame whose `data` is missing or null, or whose `id` or `command` is empty (https://github.com/open-rpa/openrpa/blob/5d3235727286e46dc7fecb77cb68e76356b12811/OpenRPA.Net/WebSocketClient.cs#L183 , https://github.com/open-rpa/openrpa/blob/f6c2d71b49d2fb374dc0402b9d8de7d1132fba8c/OpenRPA.Net/WebSocketClient.cs#L215): send `""` or `"{}"` to reach it. Plain text that is not JSON occurs only in `error` frames.
    */
   data?: string | null;
   /**
