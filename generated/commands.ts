@@ -174,10 +174,10 @@ export const commands = {
           "yes"
         ],
         "openrpa-2021": [
-          "send"
+          "class"
         ],
         "openrpa-latest": [
-          "send"
+          "class"
         ]
       },
       "requestType": "CloseQueueRequest",

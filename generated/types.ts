@@ -1404,7 +1404,7 @@ export type AddWorkitemQueueRequest = RequestCommon & {
    */
   _acl?: Ace[] | null;
   /**
-   * server-latest alternative: the whole queue definition nested (same fields as above).
+   * Ignored on the websocket: server-latest reads it only when `data` arrives as an object (REST, newer transport), not from the JSON text the websocket carries. There it replaces the top-level fields.
    */
   workitemqueue?: {
     /**
@@ -1762,13 +1762,13 @@ export type CreateCollectionRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt`).
+ * The request echoed without `jwt`, `priority` and `collectionname` (the server deletes them from the payload before creating the collection).
  *
  * Schema: `schemas/commands/createcollection.json#/$defs/reply`
  */
 export type CreateCollectionReply = ReplyCommon & {
   /**
-   * Echoed collection name.
+   * Not echoed by server-latest (deleted before the reply); listed for peers that echo it.
    */
   collectionname?: string;
   [k: string]: unknown;
@@ -2245,7 +2245,7 @@ export type DeleteNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/deletenoderedinstance.json#/$defs/reply`
  *
@@ -2281,7 +2281,7 @@ export type DeleteNoderedPodRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/deletenoderedpod.json#/$defs/reply`
  *
@@ -2666,7 +2666,7 @@ export type EnsureNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/ensurenoderedinstance.json#/$defs/reply`
  *
@@ -3082,7 +3082,7 @@ export type GetNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed plus `result` and `results` (server-2021 includes `jwt`).
+ * The request echoed plus `result` and `results`, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/getnoderedinstance.json#/$defs/reply`
  *
@@ -3126,7 +3126,7 @@ export type GetNoderedInstanceLogRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed plus `result` (server-2021 includes `jwt`).
+ * The request echoed plus `result`; the rest as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/getnoderedinstancelog.json#/$defs/reply`
  *
@@ -4062,7 +4062,7 @@ export type RestartNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/restartnoderedinstance.json#/$defs/reply`
  *
@@ -4435,7 +4435,7 @@ export type StartNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/startnoderedinstance.json#/$defs/reply`
  *
@@ -4487,7 +4487,7 @@ export type StopNoderedInstanceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/stopnoderedinstance.json#/$defs/reply`
  *
@@ -6023,7 +6023,7 @@ export interface AddWorkitemItem {
    */
   priority?: number;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` is skipped (unlike addworkitem, a `filename` + `_id` entry does not reference an existing GridFS file here).
    */
   files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
