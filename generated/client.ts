@@ -785,7 +785,7 @@ export class OpenFlowCommands {
   }
 
   /**
-   * Sent by the server once per matching change of a watched collection, never chunked, not awaited. The api calls the watch callback and answers with an echo (watchevent with replyto), which the server ignores; OpenRPA does not answer.
+   * Sent by the server once per matching change of a watched collection, never chunked, not awaited. The api calls the watch callback and answers with an echo (watchevent with replyto), which the server ignores; OpenRPA calls the watch's delegate and answers only when it cannot read the payload (then it sends the echo back with replyto).
    *
    * Registers a handler for `watchevent` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
    * @see schemas/commands/watchevent.json

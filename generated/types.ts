@@ -2868,7 +2868,7 @@ export type GetDocumentVersionRequest = RequestCommon &
     [k: string]: unknown;
   });
 /**
- * The request echoed plus `result`.
+ * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/getdocumentversion.json#/$defs/reply`
  */
@@ -3530,7 +3530,7 @@ export type ListCollectionsRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed plus `result`.
+ * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/listcollections.json#/$defs/reply`
  */
@@ -3593,7 +3593,7 @@ export type MapReduceRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed without map, reduce and finalize, plus `result`.
+ * The request echoed without map, reduce and finalize, plus `result`; server-2021 (the only server that handles it) also writes the effective token back as `jwt`.
  *
  * Schema: `schemas/commands/mapreduce.json#/$defs/reply`
  *
@@ -4655,7 +4655,7 @@ export type UnWatchRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed with `result: null`.
+ * The request echoed with `result: null`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/unwatch.json#/$defs/reply`
  */
@@ -4988,7 +4988,7 @@ export type UpdateWorkitemQueueRequest = RequestCommon & {
    */
   purge?: boolean;
   /**
-   * server-latest alternative: the whole definition nested.
+   * Ignored on the websocket: server-latest reads it only when `data` arrives as an object (REST, newer transport), where it replaces the top-level fields.
    */
   workitemqueue?: {
     [k: string]: unknown;
