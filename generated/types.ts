@@ -4243,7 +4243,7 @@ export type SigninRequest = RequestCommon &
      */
     agent?: string | null;
     /**
-     * Client version (OpenRPA default 0.0.0.1).
+     * Client version. OpenRPA sends its own version (openrpa-2021: the entry assembly's version; openrpa-latest: `global.version`), or the caller's value; the class default 0.0.0.1 is always overwritten by the constructors.
      */
     clientversion?: string | null;
     /**
@@ -4307,7 +4307,7 @@ export type SigninRequest = RequestCommon &
      */
     otel_metric_url?: string | null;
     /**
-     * OpenRPA class default ""; ignored on input.
+     * openrpa-latest class default "" (the field is new there; openrpa-2021 does not send it); ignored on input.
      */
     otel_log_url?: string | null;
     /**
