@@ -4836,7 +4836,7 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   state?: string | null;
   /**
-   * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
+   * New workitem data; missing or null keeps the stored payload (unlike addworkitem, it is not reset to `{}`). A non-object is wrapped as `{value: ...}`.
    */
   payload?:
     | {
