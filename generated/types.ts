@@ -1602,7 +1602,7 @@ export type CloseQueueRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt` in server-latest).
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload).
  *
  * Schema: `schemas/commands/closequeue.json#/$defs/reply`
  */
@@ -3014,7 +3014,7 @@ export type GetKubeNodeLabelsRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt` in server-latest) plus `result`.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) plus `result`.
  *
  * Schema: `schemas/commands/getkubenodelabels.json#/$defs/reply`
  */
@@ -3214,7 +3214,7 @@ export type HousekeepingRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request unchanged.
+ * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request without `jwt` (its token check strips it).
  *
  * Schema: `schemas/commands/housekeeping.json#/$defs/reply`
  */
@@ -3948,7 +3948,7 @@ export type RegisterExchangeRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with `exchangename` and `queuename` set.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `exchangename` and `queuename` set.
  *
  * Schema: `schemas/commands/registerexchange.json#/$defs/reply`
  */
@@ -3988,7 +3988,7 @@ export type RegisterQueueRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with `queuename` set to the real queue name.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `queuename` set to the real queue name.
  *
  * Schema: `schemas/commands/registerqueue.json#/$defs/reply`
  */
@@ -4144,7 +4144,7 @@ export type SelectCustomerRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with the effective `customerid`.
+ * The request echoed without `jwt` (server-2021's token check strips it and the handler does not write it back; server-latest deletes it) with the effective `customerid`.
  *
  * Schema: `schemas/commands/selectcustomer.json#/$defs/reply`
  */
