@@ -2706,7 +2706,7 @@ export type EnsureStripeCustomerRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
- * The request echoed unchanged. `customer` is declared by api-2021 but never set.
+ * The request echoed: unchanged by server-2021 (which runs no token check for it), without `jwt` from server-latest (its token check removes `jwt` from every guarded payload before dispatch). `customer` is declared by api-2021 but never set.
  *
  * Schema: `schemas/commands/ensurestripecustomer.json#/$defs/reply`
  *
