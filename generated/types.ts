@@ -1292,7 +1292,7 @@ export type AddWorkitemRequest = RequestCommon &
      */
     priority?: number;
     /**
-     * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+     * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
      */
     files?: MessageWorkitemFile[] | null;
     /**
@@ -1332,7 +1332,7 @@ export type AddWorkitemReply = ReplyCommon & {
    */
   name?: string | null;
   /**
-   * The stored Workitem (E8).
+   * The stored Workitem.
    */
   result: Workitem;
   [k: string]: unknown;
@@ -1450,7 +1450,7 @@ export type AddWorkitemQueueReply = ReplyCommon & {
    */
   initialdelay?: number;
   /**
-   * The created WorkitemQueue (E9).
+   * The created WorkitemQueue.
    */
   result: WorkitemQueue;
   [k: string]: unknown;
@@ -1526,7 +1526,7 @@ export type AddWorkitemsReply = ReplyCommon & {
    */
   wiq?: string | null;
   /**
-   * The inserted Workitems (E8).
+   * The inserted Workitems.
    */
   items: Workitem[];
   [k: string]: unknown;
@@ -3248,7 +3248,7 @@ export type InsertManyRequest = RequestCommon & {
    */
   items: Base[] | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3300,7 +3300,7 @@ export type InsertOneRequest = RequestCommon & {
    */
   item: Base | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3352,7 +3352,7 @@ export type InsertOrUpdateManyRequest = RequestCommon & {
    */
   skipresults?: boolean | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3400,7 +3400,7 @@ export type InsertOrUpdateOneRequest = RequestCommon & {
    */
   uniqeness?: string | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4515,7 +4515,7 @@ export type StripeAddPlanRequest = RequestCommon & {
    */
   userid?: string | null;
   /**
-   * Resource `_id` (E7).
+   * Resource `_id`.
    */
   resourceid?: string | null;
   /**
@@ -4565,7 +4565,7 @@ export type StripeAddPlanReply = ReplyCommon & {
  */
 export type StripeCancelPlanRequest = RequestCommon & {
   /**
-   * ResourceUsage `_id` (E7).
+   * ResourceUsage `_id`.
    */
   resourceusageid: string;
   /**
@@ -4731,7 +4731,7 @@ export type UpdateManyRequest = RequestCommon & {
       }
     | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4786,7 +4786,7 @@ export type UpdateOneRequest = RequestCommon & {
     | string
     | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4876,7 +4876,7 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   nextrun?: OpenFlowDate | null;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
    */
   files?: MessageWorkitemFile[] | null;
   /**
@@ -5580,7 +5580,7 @@ export interface ReplyCommon {
  */
 export interface RequestCommon {
   /**
-   * Per-command token: the command runs as this token's user instead of the connection's user (PROTOCOL.md 8.5).
+   * Per-command token: the command runs as this token's user instead of the connection's user (docs/protocol.md#per-command-jwt).
    */
   jwt?: string | null;
   /**
@@ -6023,7 +6023,7 @@ export interface AddWorkitemItem {
    */
   priority?: number;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` is skipped (unlike addworkitem, a `filename` + `_id` entry does not reference an existing GridFS file here).
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` is skipped (unlike addworkitem, a `filename` + `_id` entry does not reference an existing GridFS file here).
    */
   files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
@@ -6163,7 +6163,7 @@ export interface PongRequest {
   [k: string]: unknown;
 }
 /**
- * An object message body (E11). Application fields plus the sender identity the server adds.
+ * An object message body (docs/protocol.md#server-commands). Application fields plus the sender identity the server adds.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/QueueMessageBody`
  */

@@ -1,5 +1,5 @@
 /**
- * An in-memory stand-in for the AMQP bridge (COMMANDS.md M): queues with consumers (round robin), exchanges
+ * An in-memory stand-in for the AMQP bridge (../docs/protocol.md#queues-and-exchanges): queues with consumers (round robin), exchanges
  * (fanout, direct, topic), delivery as a server-started `queuemessage` that waits for the consumer's reply
  * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
  * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.

@@ -1,7 +1,7 @@
 /**
  * How OpenFlow stores a document: `_id` (24-hex), `_type` (default "unknown"), `_created*`/`_modified*`,
  * `_version` (0 at insert, +1 per update, old versions in `<collection>_hist`), and `_acl` with the creator and
- * admins holding full control (COMMANDS.md C, E1). Reads are filtered by the read right.
+ * admins holding full control (../schemas/defs/base.json, ../docs/protocol.md#access-control). Reads are filtered by the read right.
  */
 import { addRight, aclOf, aclAllows, principalIds, Rights, WellknownIds, type Ace, type Principal } from "./acl.js";
 import { USERS, type TokenUser } from "./auth.js";
@@ -10,7 +10,7 @@ import { commandError } from "./errors.js";
 import { newObjectId } from "./ids.js";
 import { clone, type AnyDoc } from "./store.js";
 
-/** `files` is an alias for `fs.files` (COMMANDS.md C query). */
+/** `files` is an alias for `fs.files` (../schemas/commands/query.json). */
 export function resolveCollection(name: unknown): string {
   if (typeof name !== "string" || name === "") throw commandError("collectionname is mandatory");
   return name === "files" ? "fs.files" : name;

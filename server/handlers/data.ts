@@ -1,4 +1,4 @@
-/** Database commands (COMMANDS.md C) with MongoDB semantics through mingo and OpenFlow's ACL rules. */
+/** Database commands with MongoDB semantics through mingo and OpenFlow's ACL rules. */
 import { update as mingoUpdate } from "mingo";
 import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
@@ -12,7 +12,7 @@ import type { OpenFlowError } from "../../runtime/errors.js";
 import { aggregate, compile, decodeRegexps, find, mingoOptions, objectField, parseOrderBy, parseQuery } from "../query.js";
 import { clone, type AnyDoc } from "../store.js";
 
-/** Collections dropcollection/createcollection refuse (COMMANDS.md C dropcollection). */
+/** Collections dropcollection/createcollection refuse (../../schemas/commands/dropcollection.json). */
 const RESERVED = new Set(["workflow", "entities", "config", "audit", "jslog", "openrpa", "nodered", "openrpa_instances", "forms", "workflow_instances", "users", "git"]);
 
 function mayManageCollections(user: TokenUser): boolean {
@@ -293,7 +293,7 @@ export const dataHandlers: Record<string, Handler> = {
     if (collection === "mq" && doc._type === "workitemqueue") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
     deleteDocument(ctx.server, collection, doc, ctx.user);
     const reply: AnyDoc = { ...removeFields(p, "id"), affectedrows: 1 };
-    // server-latest echoes the jwt in this one reply (COMMANDS.md A.2).
+    // server-latest echoes the jwt in this one reply (../../docs/protocol.md#per-command-jwt).
     if (ctx.requestJwt) reply.jwt = ctx.requestJwt;
     return reply;
   },

@@ -1,4 +1,4 @@
-/** Files (COMMANDS.md D): savefile, getfile, updatefile over `fs.files` documents and stored bytes. */
+/** Files: savefile, getfile, updatefile over `fs.files` documents and stored bytes. */
 import { deflateSync, inflateSync } from "node:zlib";
 import { addRight, aclAllows, Rights, WellknownIds, type Ace } from "../acl.js";
 import type { Handler } from "../context.js";
@@ -48,7 +48,7 @@ function decodeBase64(text: string, compressed: boolean, maxBytes: number): Buff
 
 /**
  * Store bytes as an `fs.files` document. Without an `_acl` the metadata gets filestore admins full control,
- * filestore users read and the uploader full control (COMMANDS.md D savefile); admins always have full control.
+ * filestore users read and the uploader full control (../../schemas/commands/savefile.json); admins always have full control.
  */
 export function saveFileDocument(server: Parameters<Handler>[0]["server"], user: Parameters<Handler>[0]["user"], filename: string, bytes: Buffer, mimeType: string | undefined, metadataIn: AnyDoc): AnyDoc {
   const metadata: AnyDoc = { ...metadataIn };

@@ -1,4 +1,4 @@
-/** Messaging (COMMANDS.md M): registerqueue, registerexchange, closequeue and publishing with queuemessage. */
+/** Messaging (../../docs/protocol.md#queues-and-exchanges): registerqueue, registerexchange, closequeue and publishing with queuemessage. */
 import { newFrameId } from "../../runtime/framing.js";
 import type { Handler } from "../context.js";
 import { commandError } from "../errors.js";

@@ -1,4 +1,4 @@
-/** `signin` (PROTOCOL.md 8, COMMANDS.md B): password, token, validate_only, longtoken, impersonate. */
+/** `signin` (../../docs/protocol.md#signin): password, token, validate_only, longtoken, impersonate. */
 import { Rights, aclAllows } from "../acl.js";
 import { USERS, type TokenUser } from "../auth.js";
 import type { SessionHandler } from "../context.js";

@@ -1,5 +1,5 @@
 /**
- * `createworkflowinstance` (COMMANDS.md F): an OpenRPA workflow instance document in `workflow_instances`,
+ * `createworkflowinstance` (../../schemas/commands/createworkflowinstance.json): an OpenRPA workflow instance document in `workflow_instances`,
  * optionally started at once (`initialrun`) by sending `{_id, __jwt, __user}` to the robot queue with the result
  * queue as reply-to. The reply carries a long-lived token (Q10), like server-latest.
  */

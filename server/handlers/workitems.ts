@@ -1,5 +1,5 @@
 /**
- * Work item queues and work items (COMMANDS.md G, E8, E9). Queues live in `mq`, items in `workitems`, files in
+ * Work item queues and work items (../../docs/protocol.md#work-items). Queues live in `mq`, items in `workitems`, files in
  * `fs.files`. Rights: adding and popping need invoke on the queue; items copy the queue's ACL.
  */
 import { addRight, aclAllows, rightsMask, Rights, WellknownIds, type Ace } from "../acl.js";
@@ -106,7 +106,7 @@ function storeFiles(ctx: HandlerContext, files: unknown, item: AnyDoc, queue: An
   return out;
 }
 
-/** Replies omit `nextrun`/`lastrun` when they are null (COMMANDS.md G popworkitem). */
+/** Replies omit `nextrun`/`lastrun` when they are null (../../schemas/commands/popworkitem.json). */
 function publicItem(item: AnyDoc): AnyDoc {
   const out = clone(item);
   if (out.nextrun === null || out.nextrun === undefined) delete out.nextrun;
@@ -364,7 +364,7 @@ export const workitemHandlers: Record<string, Handler> = {
     return reply;
   },
 
-  /** States and retries exactly as server-latest's UpdateWorkitem (COMMANDS.md G). */
+  /** States and retries exactly as server-latest's UpdateWorkitem (../../docs/protocol.md#work-items). */
   updateworkitem(ctx) {
     const p = ctx.payload;
     const original = readableWorkitem(ctx, p._id);
