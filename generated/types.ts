@@ -3791,6 +3791,18 @@ export type QueueClosedRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
+ * OpenRPA's answer (replyto = the notice's id, command `queueclosed`): the notice re-serialised by its QueueClosedMessage class, so the unset SocketCommand fields come as null (openrpa-2021: error, jwt; openrpa-latest also traceId, spanId). When the robot is busy or its handler throws, OpenRPA answers with command `error` and plain text instead (see error). The servers drop any answer.
+ *
+ * Schema: `schemas/commands/queueclosed.json#/$defs/reply`
+ */
+export type QueueClosedReply = ReplyCommon & {
+  /**
+   * Echoed queue name.
+   */
+  queuename?: string | null;
+  [k: string]: unknown;
+};
+/**
  * Either a publish (client to server) or a delivery (server to client); see the two named variants.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/request`
@@ -6416,7 +6428,7 @@ export interface CommandMap {
   /** Find documents (schemas/commands/query.json) */
   "query": { request: QueryRequest; reply: QueryReply };
   /** The server lost AMQP; the queue is gone (schemas/commands/queueclosed.json) */
-  "queueclosed": { request: QueueClosedRequest; reply: never };
+  "queueclosed": { request: QueueClosedRequest; reply: QueueClosedReply };
   /** Publish to, or deliver from, an AMQP queue or exchange (schemas/commands/queuemessage.json) */
   "queuemessage": { request: QueueMessageRequest; reply: QueueMessageReply };
   /** New jwt and user for the connection (schemas/commands/refreshtoken.json) */
