@@ -28,6 +28,7 @@ const subcommands: Record<string, Entry> = {
     summary: "validate frames, payloads and captured traffic (see `validate --help`)",
     load: async () => (await import("./validate.js")).command,
   },
+  diff: { summary: "compare two versions of schemas/: which changes break clients or servers (see `diff --help`)", load: async () => (await import("./diff.js")).command },
   serve: {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     legacy: async (argv) => (await import("../server/cli.js")).main(argv),

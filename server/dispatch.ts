@@ -8,6 +8,7 @@
 import { newFrameId, parseFrame, type WireFrame, type WireMessage } from "../runtime/framing.js";
 import { OpenFlowError } from "../runtime/errors.js";
 import type { TokenUser } from "./auth.js";
+import { currentUser } from "./authz.js";
 import type { Connection } from "./connection.js";
 import type { Handler, ServerContext } from "./context.js";
 import { errorText } from "./errors.js";
@@ -172,9 +173,8 @@ async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: C
   let user: TokenUser;
   try {
     const verified = await server.auth.verify(token);
-    const reloaded = server.auth.reload(verified.user);
-    if (!reloaded) throw new Error(`could not find user by ${verified.user._id}`);
-    user = reloaded;
+    // The token's user as the store holds it now: gone, disabled (or an impostor who is) ends here.
+    user = currentUser(server, verified.user);
   } catch (err) {
     const text = `Discard ${command} due to invalid or expired jwt for client at ${conn.remote}: ${errorText(err)}`;
     throw new OpenFlowError("auth", text, { serverMessage: text });

@@ -12,7 +12,7 @@ const escapeData = (s: string): string => s.replace(/%/g, "%25").replace(/\r/g, 
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
 
 /** One workflow command line: `::error file=a.ndjson,line=3,title=frame-invalid::message`. */
-export function annotation(level: "error" | "warning", properties: Record<string, string | number | undefined>, message: string): string {
+export function annotation(level: "error" | "warning" | "notice", properties: Record<string, string | number | undefined>, message: string): string {
   const props = Object.entries(properties)
     .filter(([, v]) => v !== undefined && v !== "")
     .map(([k, v]) => `${k}=${escapeProperty(String(v))}`)
