@@ -260,6 +260,11 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   }
   if (!next) return;
   const type = next._type;
+  // A principal's name is text: anything else (["root"], {...}, 42) skipped the name rules below and became a
+  // name by String() in its tokens and in every _createdby/_modifiedby it stamps.
+  if ((type === "user" || type === "role" || original?._type === "user" || original?._type === "role") && next.name !== undefined && next.name !== null && typeof next.name !== "string") {
+    throw commandError(`Access denied, name must be a string, not ${Array.isArray(next.name) ? "an array" : typeof next.name}`);
+  }
   if (op === "insert") {
     if (!admin) throw commandError(`Access denied, no authorization to InsertOne ${String(type ?? "unknown")} ${String(next.name ?? "")} to database`);
     if (type === "user") {

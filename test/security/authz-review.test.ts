@@ -1,0 +1,79 @@
+/**
+ * Red-team review of issue 11 classes 1-3: holes found after the first adversarial suite (authz.test.ts), one test
+ * per hole. Each asserts the refusal (or the bounded effect) and that a well-behaved client is still served.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { startServer, type RunningServer } from "../../server/index.js";
+import { rawPeer, type RawPeer } from "../server-helpers.js";
+
+const NAMES = ["admin", "alice", "bob", "carol", "dave", "frank"] as const;
+type Name = (typeof NAMES)[number];
+
+let server: RunningServer;
+const crashes: string[] = [];
+const peers: RawPeer[] = [];
+let admin: Session;
+let witness: Session;
+
+interface Session {
+  peer: RawPeer;
+  id: string;
+  jwt: string;
+}
+
+async function signin(name: Name): Promise<Session> {
+  const peer = await rawPeer(server.url);
+  peers.push(peer);
+  const reply = await peer.request("signin", { username: name, password: `pw-${name}` });
+  expect(reply.command, JSON.stringify(reply.payload)).toBe("signin");
+  return { peer, id: reply.payload.user._id, jwt: reply.payload.jwt };
+}
+
+async function ok(s: Session | RawPeer, command: string, payload: Record<string, unknown>): Promise<any> {
+  const reply = await ("peer" in s ? s.peer : s).request(command, payload);
+  expect(reply.command, `${command}: ${JSON.stringify(reply.payload)}`).toBe(command);
+  return reply.payload;
+}
+
+async function refused(s: Session | RawPeer, command: string, payload: Record<string, unknown>, pattern: RegExp): Promise<void> {
+  const reply = await ("peer" in s ? s.peer : s).request(command, payload);
+  expect(reply.command, `${command} should have been refused: ${JSON.stringify(reply.payload)}`).toBe("error");
+  expect(String(reply.payload?.message ?? reply.payload)).toMatch(pattern);
+}
+
+async function stillServing(): Promise<void> {
+  expect(typeof (await ok(witness, "count", { collectionname: "entities", query: {} })).result).toBe("number");
+  expect(crashes).toEqual([]);
+}
+
+const queue = (name: string, extra: Record<string, unknown> = {}) => ({ name, maxretries: 3, retrydelay: 0, initialdelay: 0, ...extra });
+
+beforeAll(async () => {
+  server = await startServer({
+    users: NAMES.map((n) => ({ username: n, password: `pw-${n}`, ...(n === "admin" ? { roles: ["admins"] } : {}) })),
+    logger: { info() {}, warn() {}, error: (m) => crashes.push(m) },
+  });
+  admin = await signin("admin");
+  witness = await signin("frank");
+});
+
+afterAll(async () => {
+  for (const p of peers) p.close();
+  await server?.close();
+});
+
+describe("class 1: account integrity", () => {
+  it("a name that is not a string cannot slip past the name rules (an array ['root'] became the token name 'root')", async () => {
+    const alice = await signin("alice");
+    for (const name of [["root"], ["bob"], ["admins"], { toString: "root" }, 42]) {
+      await refused(alice, "updateone", { collectionname: "users", query: { _id: alice.id }, item: { $set: { name } } }, /name must be a string/);
+      await refused(alice, "updateone", { collectionname: "users", item: { _id: alice.id, _type: "user", username: "alice", name } }, /name must be a string/);
+    }
+    const me = await ok(alice, "signin", { jwt: alice.jwt, validate_only: true });
+    expect(me.user.name).toBe("alice");
+    // A string rename still works.
+    await ok(alice, "updateone", { collectionname: "users", query: { _id: alice.id }, item: { $set: { name: "Alice A." } } });
+    expect((await ok(alice, "signin", { jwt: alice.jwt, validate_only: true })).user.name).toBe("Alice A.");
+    await stillServing();
+  });
+});
