@@ -40,6 +40,11 @@ export function currentUser(server: ServerContext, user: Pick<TokenUser, "_id" |
   if (user.impostor) {
     const impostor = server.store.get(USERS, user.impostor);
     if (!impostor || impostor._type !== "user" || impostor.disabled === true) throw authError(`The user ${user.impostor} behind this impersonation is gone or disabled`);
+    // Impersonation needs update on the target's user document (signin checks it); a token outlives that check,
+    // so it is made again with the impostor's current roles: a revoked right ends the impersonation at once.
+    const target = server.store.get(USERS, reloaded._id);
+    const behind = server.auth.reload({ _id: user.impostor });
+    if (!behind || !aclAllows(target?._acl, behind, Rights.update)) throw authError(`${behind?.name ?? user.impostor} is no longer allowed to impersonate ${reloaded.name}`);
   }
   return reloaded;
 }

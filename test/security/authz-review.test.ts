@@ -76,4 +76,25 @@ describe("class 1: account integrity", () => {
     expect((await ok(alice, "signin", { jwt: alice.jwt, validate_only: true })).user.name).toBe("Alice A.");
     await stillServing();
   });
+
+  it("an impersonation token dies when the impostor loses the right to impersonate (update on the target)", async () => {
+    const bob = await signin("bob");
+    const carol = await signin("carol");
+    const carolDoc = (await ok(admin, "query", { collectionname: "users", query: { _id: carol.id } })).result[0];
+    const granted = [...carolDoc._acl, { _id: bob.id, name: "bob", rights: 65535, deny: false }];
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: granted } } });
+    const asCarol = await ok(bob, "signin", { jwt: bob.jwt, impersonate: carol.id, validate_only: true });
+    expect(asCarol.user.impostor).toBe(bob.id);
+    const other = await rawPeer(server.url);
+    peers.push(other);
+    expect((await ok(other, "count", { collectionname: "entities", query: {}, jwt: asCarol.jwt })).result).toBeTypeOf("number");
+    // The admin takes the right back: the token (valid for hours) must stop working at once.
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: carolDoc._acl } } });
+    await refused(other, "count", { collectionname: "entities", query: {}, jwt: asCarol.jwt }, /no longer allowed to impersonate/);
+    await refused(other, "signin", { jwt: asCarol.jwt }, /no longer allowed to impersonate/);
+    // Carol herself and bob are unaffected.
+    expect((await ok(carol, "count", { collectionname: "entities", query: {} })).result).toBeTypeOf("number");
+    expect((await ok(bob, "count", { collectionname: "entities", query: {} })).result).toBeTypeOf("number");
+    await stillServing();
+  });
 });
