@@ -98,3 +98,40 @@ describe("class 1: account integrity", () => {
     await stillServing();
   });
 });
+
+describe("class 2: side doors around the ACL", () => {
+  it("a follow-up queue is named only by someone who may add to it: no work planted in another user's queue through a robot", async () => {
+    const alice = await signin("alice");
+    const bob = await signin("bob");
+    const carol = await signin("carol");
+    // carol's private queue, that her robot bob may work on; bob's shared intake queue that alice may feed.
+    const carolQ = (await ok(carol, "addworkitemqueue", queue("carol.private", { skiprole: true, _acl: [{ _id: bob.id, name: "bob", rights: 65535 }] }))).result;
+    await ok(bob, "addworkitemqueue", queue("bob.intake", { skiprole: true, _acl: [{ _id: alice.id, name: "alice", rights: 65535 }] }));
+    await ok(alice, "addworkitemqueue", queue("alice.own"));
+    // alice cannot invoke carol.private, so she may not make bob's completion copy her item there, by any path.
+    const intoCarol = { success_wiq: "carol.private" };
+    await refused(alice, "addworkitem", { wiq: "bob.intake", name: "planted", payload: { evil: true }, ...intoCarol }, /missing invoke rights|not found/);
+    await refused(alice, "addworkitem", { wiq: "bob.intake", name: "planted", payload: {}, failed_wiqid: carolQ._id }, /missing invoke rights|not found/);
+    await refused(alice, "addworkitems", { wiq: "bob.intake", items: [{ name: "planted", payload: {} }], ...intoCarol }, /missing invoke rights|not found/);
+    await refused(alice, "addworkitems", { wiq: "bob.intake", items: [{ name: "planted", payload: {}, ...intoCarol }] }, /missing invoke rights|not found/);
+    const item = (await ok(alice, "addworkitem", { wiq: "bob.intake", name: "fine", payload: {} })).result;
+    await refused(alice, "updateworkitem", { _id: item._id, ...intoCarol }, /missing invoke rights|not found/);
+    // A readable id of her own with carol's queue as the name: bob, who cannot read the id, would fall back to the name.
+    const own = (await ok(alice, "getworkitemqueue", { name: "alice.own" })).result;
+    await refused(alice, "updateworkitem", { _id: item._id, success_wiqid: own._id, ...intoCarol }, /name different work item queues|missing invoke|not found/);
+    await ok(alice, "updateworkitem", { _id: item._id, success_wiq: "alice.own" });
+    await ok(alice, "updateworkitem", { _id: item._id, success_wiq: "", success_wiqid: "" });
+    // Nor as a queue's default follow-up, on creation or update.
+    await refused(alice, "addworkitemqueue", queue("alice.relay", intoCarol), /missing invoke rights|not found/);
+    await refused(alice, "updateworkitemqueue", { name: "alice.own", ...intoCarol }, /missing invoke rights|not found/);
+    // bob works the queue; nothing reaches carol's queue.
+    const popped = (await ok(bob, "popworkitem", { wiq: "bob.intake" })).result;
+    expect(popped.name).toBe("fine");
+    await ok(bob, "updateworkitem", { _id: popped._id, state: "successful" });
+    const inCarol = await ok(admin, "query", { collectionname: "workitems", query: { wiqid: carolQ._id } });
+    expect(inCarol.result).toEqual([]);
+    // Someone who may add to the follow-up queue still names it (bob, carol's robot).
+    await ok(bob, "addworkitem", { wiq: "bob.intake", name: "legit", payload: {}, ...intoCarol });
+    await stillServing();
+  });
+});
