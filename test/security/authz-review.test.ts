@@ -135,3 +135,21 @@ describe("class 2: side doors around the ACL", () => {
     await stillServing();
   });
 });
+
+describe("class 3: side channels", () => {
+  it("selectcustomer answers an unreadable customer like a missing one, and does not select it", async () => {
+    const dave = await signin("dave");
+    const acme = (await ok(admin, "insertone", { collectionname: "users", item: { _type: "customer", name: "acme corp" } })).result;
+    const missing = await ok(dave, "selectcustomer", { customerid: "0123456789abcdef01234567" });
+    const hidden = await ok(dave, "selectcustomer", { customerid: acme._id });
+    expect(missing.customerid).toBeNull();
+    expect(hidden.customerid).toBeNull();
+    const stored = async () => (await ok(admin, "query", { collectionname: "users", query: { _id: dave.id } })).result[0].selectedcustomerid;
+    expect(await stored()).toBeNull();
+    // Shared with dave, it can be selected.
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: acme._id }, item: { $push: { _acl: { _id: dave.id, name: "dave", rights: 2, deny: false } } } });
+    expect((await ok(dave, "selectcustomer", { customerid: acme._id })).customerid).toBe(acme._id);
+    expect(await stored()).toBe(acme._id);
+    await stillServing();
+  });
+});
