@@ -152,4 +152,17 @@ describe("class 3: side channels", () => {
     expect(await stored()).toBe(acme._id);
     await stillServing();
   });
+
+  it("updatefile answers a file the caller cannot read like a missing one", async () => {
+    const carol = await signin("carol");
+    const dave = await signin("dave");
+    const secret = await ok(carol, "savefile", { filename: "secret.txt", file: Buffer.from("s").toString("base64"), metadata: { _acl: [] } });
+    const readOnly = await ok(carol, "savefile", { filename: "shared.txt", file: Buffer.from("r").toString("base64"), metadata: { _acl: [{ _id: dave.id, name: "dave", rights: 2 }] } });
+    await refused(dave, "updatefile", { id: "0123456789abcdef01234567", metadata: { x: 1, _acl: [] } }, /^Cannot update file with id 0123456789abcdef01234567$/);
+    await refused(dave, "updatefile", { id: secret.id, metadata: { x: 1, _acl: [] } }, new RegExp(`^Cannot update file with id ${secret.id}$`));
+    // A file he may read but not update is refused as before.
+    await refused(dave, "updatefile", { id: readOnly.id, metadata: { x: 1, _acl: [] } }, /Access denied/);
+    expect((await ok(carol, "getfile", { id: secret.id })).metadata.x).toBeUndefined();
+    await stillServing();
+  });
 });
