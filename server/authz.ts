@@ -110,9 +110,21 @@ function memberClosure(server: ServerContext, ids: string[]): Set<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Reads
 
+/**
+ * The principal behind `queryas`: the caller himself, or a user or role whose document he may read. Any id
+ * (server-latest looks it up as root) let a user count what another user's roles give and so learn who is in
+ * which role; an id he may not read is answered like one that does not exist.
+ */
+function queryasPrincipal(server: ServerContext, user: Principal, id: string): Principal {
+  if (id === user._id) return user;
+  const doc = server.store.get(USERS, id);
+  if (!doc || !["user", "role", "customer"].includes(String(doc._type)) || !aclAllows(doc._acl, user, Rights.read)) throw commandError(`queryas ${id} not found or access denied`);
+  return principalFor(server, id);
+}
+
 /** Documents of `collection` that `user` (and `queryas`, when given) may read: stored objects, do not mutate. */
 function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
-  const as = typeof queryas === "string" && queryas !== "" ? principalFor(server, queryas) : undefined;
+  const as = typeof queryas === "string" && queryas !== "" ? queryasPrincipal(server, user, queryas) : undefined;
   const userIds = principalIds(user);
   const asIds = as ? principalIds(as) : undefined;
   return server.store.all(collection).filter((doc) => {

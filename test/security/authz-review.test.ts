@@ -165,4 +165,26 @@ describe("class 3: side channels", () => {
     expect((await ok(carol, "getfile", { id: secret.id })).metadata.x).toBeUndefined();
     await stillServing();
   });
+
+  it("queryas needs read on that principal: counting what another user's roles give told who is in which role", async () => {
+    const alice = await signin("alice");
+    const bob = await signin("bob");
+    const carol = await signin("carol");
+    const dave = await signin("dave");
+    const q = (await ok(alice, "addworkitemqueue", queue("teamx"))).result;
+    const role = (await ok(alice, "query", { collectionname: "users", query: { _id: q.usersrole } })).result[0];
+    await ok(alice, "updateone", { collectionname: "users", query: { _id: role._id }, item: { $push: { members: { _id: bob.id, name: "bob" } } } });
+    const doc = (await ok(alice, "insertone", { collectionname: "entities", item: { name: "teamx plan", _acl: [{ _id: carol.id, name: "carol", rights: 2 }, { _id: role._id, name: role.name, rights: 2 }] } })).result;
+    // carol can read the document, but not bob's or dave's user document: she may not query as them.
+    for (const [command, extra] of [["count", { query: { _id: doc._id } }], ["query", { query: { _id: doc._id } }], ["distinct", { field: "name" }], ["aggregate", { aggregates: [] }]] as const) {
+      for (const id of [bob.id, dave.id, "0123456789abcdef01234567"]) {
+        await refused(carol, command, { collectionname: "entities", queryas: id, ...extra }, new RegExp(`^queryas ${id} not found or access denied$`));
+      }
+    }
+    // As herself, as a role she can read, or (alice) as a member of her role, it still works.
+    expect((await ok(carol, "count", { collectionname: "entities", query: { _id: doc._id }, queryas: carol.id })).result).toBe(1);
+    expect((await ok(bob, "count", { collectionname: "entities", query: { _id: doc._id }, queryas: role._id })).result).toBe(1);
+    expect((await ok(admin, "count", { collectionname: "entities", query: { _id: doc._id }, queryas: dave.id })).result).toBe(0);
+    await stillServing();
+  });
 });
