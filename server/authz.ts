@@ -69,7 +69,8 @@ export function watchSessions(server: ServerContext, close: (conn: Connection, w
       if (change.operationType !== "insert" && change.operationType !== "delete" && before === after) return;
       // Only the users inside the role, before or after, gain or lose it (nested roles included).
       const inside = memberClosure(server, [...memberIds(change.before), ...memberIds(change.after)]);
-      affected = (conn) => inside.has(conn.user?._id ?? "");
+      // The impostor behind an impersonated session too: his roles may be what allowed the impersonation.
+      affected = (conn) => inside.has(conn.user?._id ?? "") || inside.has(conn.user?.impostor ?? "");
     } else {
       affected = (conn) => conn.user?._id === id || conn.user?.impostor === id;
     }

@@ -97,6 +97,27 @@ describe("class 1: account integrity", () => {
     expect((await ok(bob, "count", { collectionname: "entities", query: {} })).result).toBeTypeOf("number");
     await stillServing();
   });
+
+  it("an impersonated session closes when the impostor loses the role that let him impersonate (no more watch events)", async () => {
+    const alice = await signin("alice");
+    const dave = await signin("dave");
+    const carol = await signin("carol");
+    const q = (await ok(alice, "addworkitemqueue", queue("helpdesk"))).result;
+    await ok(alice, "updateone", { collectionname: "users", query: { _id: q.usersrole }, item: { $push: { members: { _id: dave.id, name: "dave" } } } });
+    const carolDoc = (await ok(admin, "query", { collectionname: "users", query: { _id: carol.id } })).result[0];
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $push: { _acl: { _id: q.usersrole, name: "helpdesk users", rights: 6, deny: false } } } });
+    // dave's connection becomes carol's, through the helpdesk role.
+    expect((await ok(dave, "signin", { jwt: dave.jwt, impersonate: carol.id })).user.impostor).toBe(dave.id);
+    await ok(dave, "watch", { collectionname: "entities", paths: [] });
+    // alice takes dave out of the role: the impersonated connection closes at once, before any command of his.
+    await ok(alice, "updateone", { collectionname: "users", query: { _id: q.usersrole }, item: { $pull: { members: { _id: dave.id } } } });
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error("the impersonated connection was not closed within 5 s")), 5_000);
+      void dave.peer.closed.then(() => (clearTimeout(timer), resolve()));
+    });
+    await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: carolDoc._acl } } });
+    await stillServing();
+  });
 });
 
 describe("class 2: side doors around the ACL", () => {
