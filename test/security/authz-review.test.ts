@@ -3,63 +3,29 @@
  * per hole. Each asserts the refusal (or the bounded effect) and that a well-behaved client is still served.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startServer, type RunningServer } from "../../server/index.js";
 import { rawPeer, type RawPeer } from "../server-helpers.js";
+import { closedBy, startHarness, type Harness, type Session } from "./authz-harness.js";
 
 const NAMES = ["admin", "alice", "bob", "carol", "dave", "frank"] as const;
 type Name = (typeof NAMES)[number];
 
-let server: RunningServer;
-const crashes: string[] = [];
-const peers: RawPeer[] = [];
+let h: Harness;
 let admin: Session;
-let witness: Session;
-
-interface Session {
-  peer: RawPeer;
-  id: string;
-  jwt: string;
-}
-
-async function signin(name: Name): Promise<Session> {
-  const peer = await rawPeer(server.url);
-  peers.push(peer);
-  const reply = await peer.request("signin", { username: name, password: `pw-${name}` });
-  expect(reply.command, JSON.stringify(reply.payload)).toBe("signin");
-  return { peer, id: reply.payload.user._id, jwt: reply.payload.jwt };
-}
-
-async function ok(s: Session | RawPeer, command: string, payload: Record<string, unknown>): Promise<any> {
-  const reply = await ("peer" in s ? s.peer : s).request(command, payload);
-  expect(reply.command, `${command}: ${JSON.stringify(reply.payload)}`).toBe(command);
-  return reply.payload;
-}
-
-async function refused(s: Session | RawPeer, command: string, payload: Record<string, unknown>, pattern: RegExp): Promise<void> {
-  const reply = await ("peer" in s ? s.peer : s).request(command, payload);
-  expect(reply.command, `${command} should have been refused: ${JSON.stringify(reply.payload)}`).toBe("error");
-  expect(String(reply.payload?.message ?? reply.payload)).toMatch(pattern);
-}
-
-async function stillServing(): Promise<void> {
-  expect(typeof (await ok(witness, "count", { collectionname: "entities", query: {} })).result).toBe("number");
-  expect(crashes).toEqual([]);
-}
+const signin = (name: Name) => h.signin(name);
+const ok = (s: Session | RawPeer, command: string, payload: Record<string, unknown>) => h.ok(s, command, payload);
+const refused = (s: Session | RawPeer, command: string, payload: Record<string, unknown>, pattern: RegExp) => h.refused(s, command, payload, pattern);
+const stillServing = () => h.stillServing();
 
 const queue = (name: string, extra: Record<string, unknown> = {}) => ({ name, maxretries: 3, retrydelay: 0, initialdelay: 0, ...extra });
 
 beforeAll(async () => {
-  server = await startServer({
-    users: NAMES.map((n) => ({ username: n, password: `pw-${n}`, ...(n === "admin" ? { roles: ["admins"] } : {}) })),
-    logger: { info() {}, warn() {}, error: (m) => crashes.push(m) },
-  });
-  admin = await signin("admin");
-  witness = await signin("frank");
+  // frank is the well-behaved client every test checks at the end.
+  h = await startHarness(NAMES, ["admin"], "admin", "frank");
+  ({ admin } = h);
 });
 
 afterAll(async () => {
-  for (const p of peers) p.close();
-  await server?.close();
+  await h?.close();
 });
 
 describe("class 1: account integrity", () => {
@@ -85,8 +51,8 @@ describe("class 1: account integrity", () => {
     await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: granted } } });
     const asCarol = await ok(bob, "signin", { jwt: bob.jwt, impersonate: carol.id, validate_only: true });
     expect(asCarol.user.impostor).toBe(bob.id);
-    const other = await rawPeer(server.url);
-    peers.push(other);
+    const other = await rawPeer(h.server.url);
+    h.peers.push(other);
     expect((await ok(other, "count", { collectionname: "entities", query: {}, jwt: asCarol.jwt })).result).toBeTypeOf("number");
     // The admin takes the right back: the token (valid for hours) must stop working at once.
     await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: carolDoc._acl } } });
@@ -111,10 +77,7 @@ describe("class 1: account integrity", () => {
     await ok(dave, "watch", { collectionname: "entities", paths: [] });
     // alice takes dave out of the role: the impersonated connection closes at once, before any command of his.
     await ok(alice, "updateone", { collectionname: "users", query: { _id: q.usersrole }, item: { $pull: { members: { _id: dave.id } } } });
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error("the impersonated connection was not closed within 5 s")), 5_000);
-      void dave.peer.closed.then(() => (clearTimeout(timer), resolve()));
-    });
+    await closedBy(dave.peer);
     await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: carolDoc._acl } } });
     await stillServing();
   });
