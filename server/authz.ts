@@ -112,7 +112,7 @@ function memberClosure(server: ServerContext, ids: string[]): Set<string> {
 // Reads
 
 /**
- * The principal behind `queryas`: the caller himself, or a user or role whose document he may read. Any id
+ * The principal behind `queryas`: the caller himself, or a user, role or customer whose document he may read. Any id
  * (server-latest looks it up as root) let a user count what another user's roles give and so learn who is in
  * which role; an id he may not read is answered like one that does not exist.
  */

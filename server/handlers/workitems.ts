@@ -97,7 +97,7 @@ function assertFollowUps(ctx: HandlerContext, fields: AnyDoc, kinds: readonly st
   }
 }
 
-/** The follow-up pairs a request writes (either field given as text, or null to clear). */
+/** The follow-up pairs a request writes (either field given as text). */
 function touchedFollowUps(f: AnyDoc): string[] {
   return ["success", "failed"].filter((k) => typeof f[`${k}_wiq`] === "string" || typeof f[`${k}_wiqid`] === "string");
 }
