@@ -81,6 +81,22 @@ describe("class 1: account integrity", () => {
     await ok(admin, "updateone", { collectionname: "users", query: { _id: carol.id }, item: { $set: { _acl: carolDoc._acl } } });
     await stillServing();
   });
+  it("newpassword on a role document someone may update never stores a password hash on the role", async () => {
+    const alice = await signin("alice");
+    const q = (await ok(alice, "addworkitemqueue", queue("rolepw"))).result;
+    await ok(alice, "updateone", { collectionname: "users", query: { _id: q.usersrole }, item: { $set: { newpassword: "letmein" } } });
+    const stored = h.server.context.store.get("users", q.usersrole);
+    expect(stored?.passwordhash).toBeUndefined();
+    expect(stored?.newpassword).toBeUndefined();
+    await stillServing();
+  });
+
+  it("an insert with an _id that exists is a command error with MongoDB's text, not a crash inside the server", async () => {
+    const alice = await signin("alice");
+    const doc = (await ok(alice, "insertone", { collectionname: "entities", item: { name: "first" } })).result;
+    await refused(alice, "insertone", { collectionname: "entities", item: { _id: doc._id, name: "second" } }, /^E11000 duplicate key error collection: entities index: _id_ dup key/);
+    await stillServing();
+  });
 });
 
 describe("class 2: side doors around the ACL", () => {
