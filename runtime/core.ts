@@ -9,7 +9,7 @@ import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { Correlator, parsePayload, serverError } from "./correlation.js";
 import { OpenFlowError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { defaultReassemblyLimits, encodeMessageText, newFrameId, parseFrame, Reassembler, type ReassemblyLimits, type WireMessage } from "./framing.js";
+import { defaultReassemblyLimits, forEachFrameText, newFrameId, parseFrame, Reassembler, type ReassemblyLimits, type WireMessage } from "./framing.js";
 import { defaultHeartbeatOptions, Heartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { consoleLogger, redactText, safeLogger, type Logger, type LogLevel } from "./logger.js";
 import { abortError, defaultOfflinePolicy, OfflineGate, type OfflinePolicy } from "./offline.js";
@@ -18,7 +18,7 @@ import { backoffDelay, defaultReconnectPolicy, shouldRetry, type ReconnectPolicy
 import { checkCredentials, Session, type Credentials, type SessionState, type SigninExtras } from "./session.js";
 import { SubscriptionManager, type ExchangeSpec, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
 import type { CallOptions, PushContext, PushHandler, RequestCore, PushCore } from "./symbols.js";
-import { openSocket, safeUrl, type SocketLike, type TlsOptions, type WebSocketConstructor } from "./transport.js";
+import { onSocketMessage, openSocket, safeUrl, type SocketLike, type TlsOptions, type WebSocketConstructor } from "./transport.js";
 import { loadPayloadCheck, type PayloadCheck, type ValidationMode } from "./validation.js";
 
 /** Connection states. "open" means connected and signed in. */
@@ -191,6 +191,10 @@ export class ClientCore implements RequestCore, PushCore {
   private heartbeatTimer: TimerHandle | undefined;
   private sweepTimer: TimerHandle | undefined;
   private socket: SocketLike | undefined;
+  /** Stops listening to the current socket's messages. */
+  private unlisten: (() => void) | undefined;
+  /** Hands one frame's text to the pacer (bound once: it runs for every outgoing frame). */
+  private readonly sendText = (text: string): void => this.pacer.send(text);
   private currentState: ConnectionState = "connecting";
   private establishing = false;
   /** Cancels the websocket being opened (close() during connect or reconnect). */
@@ -310,10 +314,9 @@ export class ClientCore implements RequestCore, PushCore {
   private attach(socket: SocketLike): void {
     this.socket = socket;
     this.reassembler.clear();
-    socket.onmessage = (event) => {
-      if (this.socket !== socket) return;
-      this.receive(event.data);
-    };
+    this.unlisten = onSocketMessage(socket, (data) => {
+      if (this.socket === socket) this.receive(data);
+    });
     socket.onclose = (event) => {
       this.drop(socket, `closed by peer (code ${event?.code ?? "?"}${event?.reason ? `: ${event.reason}` : ""})`, true);
     };
@@ -331,7 +334,8 @@ export class ClientCore implements RequestCore, PushCore {
   private drop(socket: SocketLike, reason: string, reconnect: boolean): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    socket.onmessage = null;
+    this.unlisten?.();
+    this.unlisten = undefined;
     socket.onclose = null;
     socket.onerror = null;
     forceClose(socket);
@@ -492,7 +496,7 @@ export class ClientCore implements RequestCore, PushCore {
   }
 
   private sendMessage(message: WireMessage): void {
-    for (const text of encodeMessageText(message, this.session.chunkSize)) this.pacer.send(text);
+    forEachFrameText(message, this.session.chunkSize, this.sendText);
   }
 
   /**
