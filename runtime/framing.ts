@@ -76,14 +76,21 @@ function isLowSurrogate(code: number): boolean {
 
 /** Build the frames of one message. An empty or missing payload still gives one frame (as every peer does). */
 export function encodeMessage(message: WireMessage, chunkSize: number): WireFrame[] {
-  const header = frameHeader(message);
   if (message.data === undefined || message.data === null || message.data === "") {
-    const frame: WireFrame = { ...header, count: 1, index: 0 };
+    const frame = frameHeader(message);
     if (message.data !== undefined) frame.data = message.data;
+    frame.count = 1;
+    frame.index = 0;
     return [frame];
   }
   const pieces = chunkString(message.data, chunkSize);
-  return pieces.map((data, index) => ({ ...header, data, count: pieces.length, index }));
+  return pieces.map((data, index) => {
+    const frame = frameHeader(message);
+    frame.data = data;
+    frame.count = pieces.length;
+    frame.index = index;
+    return frame;
+  });
 }
 
 /**
@@ -99,7 +106,11 @@ export function forEachFrameText(message: WireMessage, chunkSize: number, emit: 
     return;
   }
   const ends = chunkEnds(data, chunkSize);
-  const frame: WireFrame = { ...frameHeader(message), data: "", count: ends.length, index: 0 };
+  // Built by assignment, not `{ ...header, data }`: V8 serializes a spread copy about five times slower.
+  const frame = frameHeader(message);
+  frame.data = "";
+  frame.count = ends.length;
+  frame.index = 0;
   let start = 0;
   for (let i = 0; i < ends.length; i++) {
     const end = ends[i] as number;
