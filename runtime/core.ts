@@ -536,7 +536,7 @@ export class ClientCore implements RequestCore, PushCore {
       try {
         const reply = await this.exchangeUntil(command, data, deadline, timeoutMs, options);
         if (this.check) this.validate(command, "reply", reply);
-        if (command.toLowerCase() === "signin") this.adoptSignin(body, reply);
+        if (command.length === 6 && command.toLowerCase() === "signin") this.adoptSignin(body, reply);
         return reply;
       } catch (err) {
         if (!OpenFlowError.is(err, "rate-limited") || attempt >= this.o.rateLimit.retries) throw err;
