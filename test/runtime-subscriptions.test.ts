@@ -7,8 +7,9 @@ import { ManualClock } from "../runtime/clock.js";
 import { ClientCore } from "../runtime/core.js";
 import { OpenFlowClient } from "../runtime/client.js";
 import { OpenFlowError } from "../runtime/errors.js";
-import { encodeMessageText, parseFrame, type WireFrame, type WireMessage } from "../runtime/framing.js";
+import type { WireFrame, WireMessage } from "../runtime/framing.js";
 import { SubscriptionManager, type SubscriptionHost } from "../runtime/subscriptions.js";
+import { fakeSocketClass, type FakeSocket } from "./runtime-fake-socket.js";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const flush = async () => {
@@ -143,43 +144,12 @@ describe("subscription manager (no sockets)", () => {
   });
 });
 
-/** A fake WebSocket: opens on the next microtask, answers signin, watch and registerqueue, records the rest. */
-function fakeSocketClass(sent: WireFrame[], sockets: { onmessage: ((e: { data: unknown }) => void) | null }[]) {
-  return class FakeSocket {
-    readyState = 0;
-    onopen: ((e: unknown) => void) | null = null;
-    onmessage: ((e: { data: unknown }) => void) | null = null;
-    onclose: ((e: { code?: number }) => void) | null = null;
-    onerror: ((e: unknown) => void) | null = null;
-    constructor(_url: string) {
-      sockets.push(this);
-      queueMicrotask(() => {
-        this.readyState = 1;
-        this.onopen?.({});
-      });
-    }
-    send(text: string): void {
-      const frame = parseFrame(text);
-      sent.push(frame);
-      const answers: Record<string, unknown> = { signin: { jwt: "j.w.t", user: { name: "fake" } }, watch: { id: "w1" }, registerqueue: { queuename: "jobs" } };
-      const answer = answers[frame.command];
-      if (answer === undefined) return;
-      for (const reply of encodeMessageText({ id: `r-${frame.id}`, replyto: frame.id, command: frame.command, data: JSON.stringify(answer) }, 25_000)) {
-        queueMicrotask(() => this.onmessage?.({ data: reply }));
-      }
-    }
-    close(): void {
-      this.readyState = 3;
-    }
-  };
-}
-
 describe("client close() releases everything", () => {
   it("a watch with a handler holds no events, and the client no subscription, timer or listener after close()", async () => {
     const clock = new ManualClock(0);
     const sent: WireFrame[] = [];
-    const sockets: { onmessage: ((e: { data: unknown }) => void) | null }[] = [];
-    const core = new ClientCore("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, logger: quiet });
+    const sockets: FakeSocket[] = [];
+    const core = new ClientCore("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets, { watch: { id: "w1" }, registerqueue: { queuename: "jobs" } }), clock, logger: quiet });
     const starting = core.start();
     await flush();
     await starting;
