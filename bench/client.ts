@@ -405,8 +405,9 @@ async function parent(mode: "project" | "echo", quick: boolean, only: string[], 
       ? "\n## Against the project server (startServer, validation off; the server is usually the bottleneck)\n"
       : "\n## Against a minimal server in its own process (precomputed replies; the client is the bottleneck)\n",
   );
-  const seqOps = quick ? 300 : 2000;
-  const parOps = quick ? 500 : 5000;
+  // Long enough (2-3 s per child) that one preemption on a shared box does not decide the ratio.
+  const seqOps = quick ? 300 : 10_000;
+  const parOps = quick ? 500 : 20_000;
   const chunks = onlyChunks.length > 0 ? onlyChunks : only.length > 0 && !only.some((o) => o !== "seq" && o !== "par") ? [25_000] : [25_000, 4096, 500];
   const rows: Row[] = [];
   const started = Date.now();
