@@ -8,6 +8,9 @@
  *   npx tsx bench/client.ts --quick    fewer iterations (smoke)
  *   npx tsx bench/client.ts --only seq,par,reply5,reply20,upload5   a subset of scenarios
  *   npx tsx bench/client.ts --server project|echo|both              which server (default both)
+ *   npx tsx bench/client.ts --rounds 5                              interleaved bare/ours rounds (default 3; medians)
+ *   npx tsx bench/client.ts --no-official                           bare and ours only (while iterating)
+ *   npx tsx bench/client.ts --chunks 500,4096                       package sizes (default 25000,4096,500)
  *
  * Two servers: the project server (what users run against; it is usually the bottleneck, so the clients'
  * differences shrink) and a minimal server in its own process with precomputed replies (the client is the
@@ -39,6 +42,8 @@ interface Job {
 
 interface Result {
   ms: number;
+  /** CPU time of the client process (user + system) for the same work: steadier than wall time on a shared box. */
+  cpuMs: number;
   ops: number;
   bytes: number;
   peakRssMb: number;
@@ -192,13 +197,19 @@ async function child(args: string[]): Promise<void> {
   gc();
   const base = process.memoryUsage.rss();
   let peak = base;
-  // Sample memory only where it is reported (it costs CPU): the 20 MB reply.
+  // Sample memory only where it is reported (it costs a little CPU, the same for every client): large scenarios.
   const sampler = setInterval(() => {
-    if (scenario === "reply20") peak = Math.max(peak, process.memoryUsage.rss());
+    if (scenario !== "seq" && scenario !== "par") peak = Math.max(peak, process.memoryUsage.rss());
   }, 2);
   let bytes = 0;
   let ms: number;
+  let cpuMs: number;
+  const cpuSince = (start: NodeJS.CpuUsage) => {
+    const used = process.cpuUsage(start);
+    return (used.user + used.system) / 1000;
+  };
   if (scenario === "seq" || scenario === "par") {
+    const cpu = process.cpuUsage();
     const start = performance.now();
     if (scenario === "seq") {
       for (let i = 0; i < ops; i++) await driver.small(smallId);
@@ -213,30 +224,36 @@ async function child(args: string[]): Promise<void> {
       await Promise.all(Array.from({ length: 100 }, worker));
     }
     ms = performance.now() - start;
+    cpuMs = cpuSince(cpu);
   } else {
     // Large scenarios: `ops` separate timed operations, the best one counts (GC and server noise only ever add).
     const times: number[] = [];
+    const cpus: number[] = [];
     const want = scenario === "reply20" ? 20 * MB : 5 * MB;
     for (let i = 0; i < ops; i++) {
       gc();
+      const cpu = process.cpuUsage();
       const start = performance.now();
       if (scenario === "upload5") {
         const id = await driver.upload(5 * MB);
         times.push(performance.now() - start);
+        cpus.push(cpuSince(cpu));
         await driver.remove(id);
       } else {
         const length = await driver.fetchBlob(scenario === "reply5" ? blob5 : blob20);
         times.push(performance.now() - start);
+        cpus.push(cpuSince(cpu));
         if (length !== want) throw new Error(`${client}: blob of ${length} chars, want ${want}`);
       }
     }
     bytes = want;
     ms = Math.min(...times);
+    cpuMs = Math.min(...cpus);
   }
   clearInterval(sampler);
   peak = Math.max(peak, process.memoryUsage.rss());
   driver.close();
-  const result: Result = { ms, ops, bytes, peakRssMb: (peak - base) / MB, baseRssMb: base / MB };
+  const result: Result = { ms, cpuMs, ops, bytes, peakRssMb: (peak - base) / MB, baseRssMb: base / MB };
   process.stdout.write(`RESULT ${JSON.stringify(result)}\n`);
   process.exit(0);
 }
@@ -332,16 +349,67 @@ function fmt(n: number, digits = 0): string {
   return n.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits });
 }
 
-async function parent(mode: "project" | "echo", quick: boolean, only: string[]): Promise<void> {
+interface Cell {
+  value: number;
+  /** Client CPU ms for the measured work. */
+  cpuMs: number;
+  note?: string;
+  mem?: number;
+}
+
+interface Row {
+  label: string;
+  unit: string;
+  /** Every measured figure per client, in round order (bare and ours interleaved round by round). */
+  cells: Record<ClientName, Cell[]>;
+  failures: Partial<Record<ClientName, string>>;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
+/** Time ratio client/bare per round (paired: each round runs bare then ours back to back), then the median. */
+function pairedRatio(row: Row, client: ClientName): number | undefined {
+  const bare = row.cells.bare;
+  const other = row.cells[client];
+  const n = Math.min(bare.length, other.length);
+  if (n === 0) return undefined;
+  if (client === "official") return median(bare.map((c) => c.value)) / median(other.map((c) => c.value));
+  return median(Array.from({ length: n }, (_, i) => (bare[i] as Cell).value / (other[i] as Cell).value));
+}
+
+/** Client CPU time ratio ours/bare: median over rounds of the paired ratio. */
+function cpuRatio(row: Row): number | undefined {
+  const n = Math.min(row.cells.bare.length, row.cells.ours.length);
+  if (n === 0) return undefined;
+  return median(Array.from({ length: n }, (_, i) => (row.cells.ours[i] as Cell).cpuMs / (row.cells.bare[i] as Cell).cpuMs));
+}
+
+function memRatio(row: Row): number | undefined {
+  const bare = row.cells.bare.filter((c) => c.mem !== undefined).map((c) => c.mem as number);
+  const ours = row.cells.ours.filter((c) => c.mem !== undefined).map((c) => c.mem as number);
+  if (bare.length === 0 || ours.length === 0) return undefined;
+  return median(ours) / median(bare);
+}
+
+/** Targets for ours against bare (issue 16): time and peak RSS growth. */
+const TIME_TARGET = 1.1;
+const MEM_TARGET = 1.2;
+
+async function parent(mode: "project" | "echo", quick: boolean, only: string[], rounds: number, skipOfficial: boolean, onlyChunks: number[]): Promise<void> {
   process.stdout.write(
     mode === "project"
       ? "\n## Against the project server (startServer, validation off; the server is usually the bottleneck)\n"
       : "\n## Against a minimal server in its own process (precomputed replies; the client is the bottleneck)\n",
   );
-  const seqOps = quick ? 300 : 2000;
-  const parOps = quick ? 500 : 5000;
-  const chunks = only.length > 0 && !only.some((o) => o !== "seq" && o !== "par") ? [25_000] : [25_000, 4096, 500];
-  const rows: { label: string; unit: string; cells: Record<ClientName, { value: number; note?: string; mem?: number } | string> }[] = [];
+  // Long enough (2-3 s per child) that one preemption on a shared box does not decide the ratio.
+  const seqOps = quick ? 300 : 10_000;
+  const parOps = quick ? 500 : 20_000;
+  const chunks = onlyChunks.length > 0 ? onlyChunks : only.length > 0 && !only.some((o) => o !== "seq" && o !== "par") ? [25_000] : [25_000, 4096, 500];
+  const rows: Row[] = [];
   const started = Date.now();
 
   for (const chunk of chunks) {
@@ -359,42 +427,40 @@ async function parent(mode: "project" | "echo", quick: boolean, only: string[]):
       ids = { small: "small", blob5: "blob5", blob20: "blob20" };
     }
     try {
-
       const jobs: Job[] = [];
-      if (chunk === chunks[0]) {
-        // Two interleaved rounds for bare and ours (the best counts), one for the slow official client.
-        for (let round = 0; round < (quick ? 1 : 2); round++) {
-          for (const scenario of ["seq", "par"] as const) {
-            for (const client of ["bare", "ours"] as const) jobs.push({ client, scenario, chunk, ops: scenario === "seq" ? seqOps : parOps, scale: 1 });
-          }
+      const scenarios = (chunk === chunks[0] ? ["seq", "par", "reply5", "reply20", "upload5"] : ["reply5", "reply20", "upload5"]) as ScenarioName[];
+      for (const scenario of scenarios.filter((s) => only.length === 0 || only.includes(s))) {
+        const isSmall = scenario === "seq" || scenario === "par";
+        // More repetitions against the fast minimal server, where one operation takes a fraction of a second.
+        const largeOps = quick ? 1 : mode === "echo" ? (scenario === "reply20" ? 3 : 5) : scenario === "reply20" ? 2 : 3;
+        const ops = scenario === "seq" ? seqOps : scenario === "par" ? parOps : largeOps;
+        // `rounds` interleaved rounds of bare then ours (the median counts), then the slow official client once.
+        for (let round = 0; round < rounds; round++) {
+          for (const client of ["bare", "ours"] as const) jobs.push({ client, scenario, chunk, ops, scale: 1 });
         }
-        jobs.push(
-          { client: "official", scenario: "seq", chunk, ops: Math.min(seqOps, 200), scale: seqOps / Math.min(seqOps, 200), note: `${Math.min(seqOps, 200)} run, scaled` },
-          { client: "official", scenario: "par", chunk, ops: Math.min(parOps, 500), scale: parOps / Math.min(parOps, 500), note: `${Math.min(parOps, 500)} run, scaled` },
-        );
-      }
-      for (const scenario of ["reply5", "reply20", "upload5"] as const) {
-        for (const client of ["bare", "ours", "official"] as const) {
-          // More repetitions against the fast minimal server, where one operation takes a fraction of a second.
-          const job: Job = { client, scenario, chunk, ops: mode === "echo" ? (scenario === "reply20" ? 3 : 5) : scenario === "reply20" ? 2 : 3, scale: 1 };
-          if (quick) job.ops = 1;
-          if (client === "official" && chunk === 500) {
-            // Seconds per operation at 500-char chunks: one timed run, no warm-up.
-            job.ops = 1;
-            job.warm = 0;
-            job.note = "1 run, no warm-up";
-          }
+        if (skipOfficial) continue;
+        if (isSmall) {
+          const capped = Math.min(ops, scenario === "seq" ? 200 : 500);
+          jobs.push({ client: "official", scenario, chunk, ops: capped, scale: ops / capped, note: `${capped} run, scaled` });
+          continue;
+        }
+        const job: Job = { client: "official", scenario, chunk, ops, scale: 1 };
+        if (chunk === 500) {
+          // Seconds per operation at 500-char chunks: one timed run, no warm-up.
+          job.ops = 1;
+          job.warm = 0;
+          job.note = "1 run, no warm-up";
           // 20 MB in 500-char chunks takes the official client about a minute (quadratic): measure 5 MB, scale x4.
-          if (client === "official" && scenario === "reply20" && chunk === 500) {
+          if (scenario === "reply20") {
             job.scenario = "reply5";
             job.scale = 4;
             job.note = "5 MB run, x4; understates its quadratic cost";
           }
-          jobs.push(job);
         }
+        jobs.push(job);
       }
 
-      for (const job of jobs.filter((j) => only.length === 0 || only.includes(j.scenario))) {
+      for (const job of jobs) {
         const result = await runChild(job, server.url, ids, 180_000);
         const isSmall = job.scenario === "seq" || job.scenario === "par";
         const label = isSmall
@@ -404,22 +470,21 @@ async function parent(mode: "project" | "echo", quick: boolean, only: string[]):
           : `${job.scenario === "upload5" ? "5 MB upload" : job.note && job.scale === 4 ? "20 MB reply" : job.scenario === "reply5" ? "5 MB reply" : "20 MB reply"} @ ${chunk}`;
         let row = rows.find((r) => r.label === label);
         if (!row) {
-          row = { label, unit: isSmall ? "req/s" : "MB/s", cells: {} as Record<ClientName, string> };
+          row = { label, unit: isSmall ? "req/s" : "MB/s", cells: { bare: [], ours: [], official: [] }, failures: {} };
           rows.push(row);
         }
         if (typeof result === "string") {
-          row.cells[job.client] = `failed: ${result}`;
+          row.failures[job.client] = `failed: ${result}`;
           process.stdout.write(`  ${label} ${job.client}: FAILED ${result}\n`);
           continue;
         }
         const ms = result.ms * job.scale;
         const value = isSmall ? ((job.ops * job.scale) / ms) * 1000 : ((result.bytes * job.scale) / MB / ms) * 1000;
-        const cell: { value: number; note?: string; mem?: number } = { value };
+        const cell: Cell = { value, cpuMs: result.cpuMs * job.scale };
         if (job.note) cell.note = job.note;
-        if (job.scenario === "reply20") cell.mem = result.peakRssMb;
-        const previous = row.cells[job.client];
-        if (previous === undefined || typeof previous === "string" || previous.value < value) row.cells[job.client] = cell;
-        process.stdout.write(`  ${label.padEnd(34)} ${job.client.padEnd(8)} ${fmt(value, isSmall ? 0 : 1).padStart(9)} ${row.unit}${job.note ? ` (${job.note})` : ""}${cell.mem !== undefined ? `, peak RSS +${fmt(cell.mem)} MB` : ""}\n`);
+        if (!isSmall && job.scale === 1) cell.mem = result.peakRssMb;
+        row.cells[job.client].push(cell);
+        process.stdout.write(`  ${label.padEnd(34)} ${job.client.padEnd(8)} ${fmt(value, isSmall ? 0 : 1).padStart(9)} ${row.unit}${job.note ? ` (${job.note})` : ""}, CPU ${fmt(cell.cpuMs)} ms${cell.mem !== undefined ? `, peak RSS +${fmt(cell.mem)} MB` : ""}\n`);
       }
     } finally {
       await server.close();
@@ -429,42 +494,34 @@ async function parent(mode: "project" | "echo", quick: boolean, only: string[]):
   // ---------------------------------------------------------------- table
   const lines: string[] = [];
   lines.push("");
-  lines.push("| Scenario | bare | ours | official | ours vs bare (time) | official vs bare (time) |");
-  lines.push("|---|---:|---:|---:|---:|---:|");
+  lines.push("| Scenario | bare | ours | official | ours vs bare (time) | ours vs bare (CPU) | ours vs bare (peak RSS) | official vs bare (time) |");
+  lines.push("|---|---:|---:|---:|---:|---:|---:|---:|");
   const misses: string[] = [];
   for (const row of rows) {
     const cell = (c: ClientName) => {
-      const v = row.cells[c];
-      if (v === undefined) return "-";
-      if (typeof v === "string") return v;
-      return `${fmt(v.value, row.unit === "MB/s" ? 1 : 0)} ${row.unit}${v.note ? "*" : ""}`;
+      const values = row.cells[c];
+      if (values.length === 0) return row.failures[c] ?? "-";
+      return `${fmt(median(values.map((v) => v.value)), row.unit === "MB/s" ? 1 : 0)} ${row.unit}${values[0]?.note ? "*" : ""}`;
     };
     const ratio = (c: ClientName) => {
-      const b = row.cells.bare;
-      const v = row.cells[c];
-      if (!b || !v || typeof b === "string" || typeof v === "string") return "-";
-      return `${fmt(b.value / v.value, 2)}x`;
+      const r = pairedRatio(row, c);
+      return r === undefined ? "-" : `${fmt(r, 2)}x`;
     };
-    const ours = row.cells.ours;
-    const bare = row.cells.bare;
-    if (ours && bare && typeof ours !== "string" && typeof bare !== "string" && bare.value / ours.value > 1.3) misses.push(`${row.label}: ${fmt(bare.value / ours.value, 2)}x`);
-    lines.push(`| ${row.label} | ${cell("bare")} | ${cell("ours")} | ${cell("official")} | ${ratio("ours")} | ${ratio("official")} |`);
+    const time = pairedRatio(row, "ours");
+    const mem = memRatio(row);
+    const cpu = cpuRatio(row);
+    if (time !== undefined && time > TIME_TARGET) misses.push(`${row.label}: time ${fmt(time, 2)}x`);
+    if (mem !== undefined && mem > MEM_TARGET) misses.push(`${row.label}: peak RSS ${fmt(mem, 2)}x`);
+    lines.push(`| ${row.label} | ${cell("bare")} | ${cell("ours")} | ${cell("official")} | ${ratio("ours")} | ${cpu === undefined ? "-" : `${fmt(cpu, 2)}x`} | ${mem === undefined ? "-" : `${fmt(mem, 2)}x`} | ${ratio("official")} |`);
   }
   lines.push("");
-  lines.push("Time ratio = bare throughput / client throughput (1.00x = as fast as bare; target for ours: <= 1.30x).");
-  lines.push(`Small scenarios: best of 2 interleaved runs (bare, ours); large ones: best of ${mode === "echo" ? "5 operations (3 for 20 MB)" : "3 operations (2 for 20 MB)"} after one warm-up.`);
-  lines.push("* official client: fewer iterations, figure scaled (its 10 ms send timer and quadratic reassembly make full runs take minutes).");
+  lines.push(`Time ratio = bare throughput / client throughput, median over ${rounds} interleaved round(s) of bare then ours (1.00x = as fast as bare; target for ours: <= ${fmt(TIME_TARGET, 2)}x).`);
+  lines.push("CPU ratio = client process CPU time (user + system) for the same work, ours / bare, median of the paired rounds: steadier than wall time when the box is shared.");
+  lines.push(`Peak RSS ratio = median RSS growth over the idle client, ours / bare (target <= ${fmt(MEM_TARGET, 2)}x).`);
+  lines.push(`Figures are medians of the rounds; within a round, large scenarios take the best of ${mode === "echo" ? "5 operations (3 for 20 MB)" : "3 operations (2 for 20 MB)"} after one warm-up.`);
+  lines.push("* official client: one round, fewer iterations, figure scaled (its 10 ms send timer and quadratic reassembly make full runs take minutes).");
   lines.push("");
-  lines.push("Peak memory, 20 MB reply (RSS growth over the idle client, per child process):");
-  for (const row of rows.filter((r) => r.label.startsWith("20 MB reply"))) {
-    const mem = (c: ClientName) => {
-      const v = row.cells[c];
-      return v && typeof v !== "string" && v.mem !== undefined ? `${fmt(v.mem)} MB (${fmt(v.mem / 20, 1)}x)` : "-";
-    };
-    lines.push(`  ${row.label.padEnd(20)} bare ${mem("bare")}, ours ${mem("ours")}, official ${mem("official")}`);
-  }
-  lines.push("");
-  lines.push(misses.length === 0 ? "All scenarios: ours within 1.3x of bare." : `Above 1.3x of bare: ${misses.join("; ")}`);
+  lines.push(misses.length === 0 ? `All scenarios: ours within ${fmt(TIME_TARGET, 2)}x of bare time and ${fmt(MEM_TARGET, 2)}x of bare peak RSS.` : `Above target: ${misses.join("; ")}`);
   lines.push(
     `Time ${fmt((Date.now() - started) / 1000)} s; server: ${mode === "project" ? "project server (startServer, validation off) in the parent process" : "minimal server (bench/client.ts --echo-server) in its own process"}; one client per child process.`,
   );
@@ -478,8 +535,15 @@ else {
   const onlyAt = argv.indexOf("--only");
   const serverAt = argv.indexOf("--server");
   const only = onlyAt >= 0 ? (argv[onlyAt + 1] ?? "").split(",") : [];
+  const roundsAt = argv.indexOf("--rounds");
   const which = serverAt >= 0 ? argv[serverAt + 1] : "both";
-  if (which === "project" || which === "both") await parent("project", argv.includes("--quick"), only);
-  if (which === "echo" || which === "both") await parent("echo", argv.includes("--quick"), only);
+  const quick = argv.includes("--quick");
+  const rounds = roundsAt >= 0 ? Number(argv[roundsAt + 1]) : quick ? 1 : 3;
+  if (!Number.isInteger(rounds) || rounds < 1) throw new Error(`--rounds must be a positive integer, got ${argv[roundsAt + 1]}`);
+  const skipOfficial = argv.includes("--no-official");
+  const chunksAt = argv.indexOf("--chunks");
+  const chunks = chunksAt >= 0 ? (argv[chunksAt + 1] ?? "").split(",").map(Number) : [];
+  if (which === "project" || which === "both") await parent("project", quick, only, rounds, skipOfficial, chunks);
+  if (which === "echo" || which === "both") await parent("echo", quick, only, rounds, skipOfficial, chunks);
   process.exit(0);
 }

@@ -1,22 +1,24 @@
 /**
  * The connection engine behind `OpenFlowClient`: owns the socket, and wires framing, correlation, heartbeat,
  * session, reconnect, rate limiting, the offline gate and push dispatch together. Each of those concerns lives
- * in its own module as plain state; this file only connects them to the socket and the clock.
+ * in its own module as plain state; this file only connects them to the socket and the clock. Queue and
+ * exchange consumers and watches live in the subscription manager (`subscriptions.ts`), which this file calls
+ * on connect (restore), on push, when the link drops and on close.
  */
 import { systemClock, type Clock, type TimerHandle } from "./clock.js";
 import { Correlator, parsePayload, serverError } from "./correlation.js";
 import { OpenFlowError } from "./errors.js";
 import { Emitter } from "./events.js";
-import { defaultReassemblyLimits, encodeMessageText, newFrameId, parseFrame, Reassembler, type ReassemblyLimits, type WireMessage } from "./framing.js";
+import { defaultReassemblyLimits, forEachFrameText, newFrameId, parseFrame, Reassembler, type ReassemblyLimits, type WireMessage } from "./framing.js";
 import { defaultHeartbeatOptions, Heartbeat, type HeartbeatOptions } from "./heartbeat.js";
 import { consoleLogger, redactText, safeLogger, type Logger, type LogLevel } from "./logger.js";
 import { abortError, defaultOfflinePolicy, OfflineGate, type OfflinePolicy } from "./offline.js";
 import { defaultRateLimitPolicy, isRateLimitText, Pacer, type RateLimitPolicy } from "./ratelimit.js";
 import { backoffDelay, defaultReconnectPolicy, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
 import { checkCredentials, Session, type Credentials, type SessionState, type SigninExtras } from "./session.js";
-import { EventBuffer, type QueueDelivery, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
+import { SubscriptionManager, type ExchangeSpec, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
 import type { CallOptions, PushContext, PushHandler, RequestCore, PushCore } from "./symbols.js";
-import { openSocket, safeUrl, type SocketLike, type TlsOptions, type WebSocketConstructor } from "./transport.js";
+import { onSocketMessage, openSocket, safeUrl, type SocketLike, type TlsOptions, type WebSocketConstructor } from "./transport.js";
 import { loadPayloadCheck, type PayloadCheck, type ValidationMode } from "./validation.js";
 
 /** Connection states. "open" means connected and signed in. */
@@ -106,9 +108,6 @@ interface Resolved {
 /** Server-started commands that never get a reply (x-openflow.replyExpected false in their schemas; ../docs/protocol.md#server-commands). */
 const noReply = new Set(["refreshtoken", "watchevent", "queueclosed", "exchangeclosed", "pong", "error"]);
 
-/** Wait for this long before answering a `queuemessage` whose consumer is gone, so a nack loop stays slow. */
-const MAX_QUEUE_REREGISTER_ATTEMPTS = 10;
-
 function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
   if (value === undefined) return fallback;
   if (typeof value !== "number" || Number.isNaN(value) || value <= 0 || (!allowInfinity && !Number.isFinite(value))) {
@@ -192,6 +191,10 @@ export class ClientCore implements RequestCore, PushCore {
   private heartbeatTimer: TimerHandle | undefined;
   private sweepTimer: TimerHandle | undefined;
   private socket: SocketLike | undefined;
+  /** Stops listening to the current socket's messages. */
+  private unlisten: (() => void) | undefined;
+  /** Hands one frame's text to the pacer (bound once: it runs for every outgoing frame). */
+  private readonly sendText = (text: string): void => this.pacer.send(text);
   private currentState: ConnectionState = "connecting";
   private establishing = false;
   /** Cancels the websocket being opened (close() during connect or reconnect). */
@@ -199,10 +202,8 @@ export class ClientCore implements RequestCore, PushCore {
   /** Backoff sleeps in progress (reconnect, queue re-registration); close() ends them all. */
   private readonly sleepers = new Set<{ timer: TimerHandle; resolve(): void }>();
   private readonly handlers = new Map<string, Set<PushHandler>>();
-  private readonly queues = new Set<QueueSubscription>();
-  private readonly queueByName = new Map<string, QueueSubscription>();
-  private readonly watches = new Set<WatchSubscription>();
-  private readonly watchById = new Map<string, WatchSubscription>();
+  /** Queue and exchange consumers and watches. */
+  readonly subscriptions: SubscriptionManager;
   private check: PayloadCheck | undefined;
 
   constructor(url: string, options: ClientOptions = {}) {
@@ -217,6 +218,16 @@ export class ClientCore implements RequestCore, PushCore {
     this.gate = new OfflineGate(this.clock, this.o.offline);
     this.pacer = new Pacer(this.clock, (text) => this.write(text));
     if (typeof this.o.rateLimit.pacing === "number") this.pacer.enable(this.o.rateLimit.pacing, this.o.rateLimit.burst);
+    this.subscriptions = new SubscriptionManager({
+      request: (command, payload, callOptions) => this.request(command, payload, callOptions),
+      isOpen: () => this.currentState === "open",
+      reply: (to, command, data) => this.replyRaw(to, command, data),
+      replyError: (to, text) => this.replyError(to, text),
+      sleep: (ms) => this.sleep(ms),
+      backoff: (attempt) => backoffDelay(attempt + 2, this.o.reconnect, this.random()),
+      report: (error, context) => this.reportError(error, context),
+      log: this.log,
+    });
     if (this.o.tls?.dangerouslyDisableTlsVerification) {
       this.log.warn("TLS certificate verification is DISABLED (dangerouslyDisableTlsVerification): anyone on the network path can read and change this connection");
     }
@@ -288,7 +299,7 @@ export class ClientCore implements RequestCore, PushCore {
       }
       this.attach(socket);
       await this.signin();
-      if (restore) await this.restore();
+      if (restore) await this.subscriptions.restore((command, payload) => this.exchange(command, payload, {}));
       if (this.socket !== socket) throw new OpenFlowError("closed", "connection lost during sign-in");
     } catch (err) {
       if (this.socket) this.drop(this.socket, "sign-in failed", false);
@@ -303,10 +314,9 @@ export class ClientCore implements RequestCore, PushCore {
   private attach(socket: SocketLike): void {
     this.socket = socket;
     this.reassembler.clear();
-    socket.onmessage = (event) => {
-      if (this.socket !== socket) return;
-      this.receive(event.data);
-    };
+    this.unlisten = onSocketMessage(socket, (data) => {
+      if (this.socket === socket) this.receive(data);
+    });
     socket.onclose = (event) => {
       this.drop(socket, `closed by peer (code ${event?.code ?? "?"}${event?.reason ? `: ${event.reason}` : ""})`, true);
     };
@@ -324,7 +334,8 @@ export class ClientCore implements RequestCore, PushCore {
   private drop(socket: SocketLike, reason: string, reconnect: boolean): void {
     if (this.socket !== socket) return;
     this.socket = undefined;
-    socket.onmessage = null;
+    this.unlisten?.();
+    this.unlisten = undefined;
     socket.onclose = null;
     socket.onerror = null;
     forceClose(socket);
@@ -333,7 +344,7 @@ export class ClientCore implements RequestCore, PushCore {
     this.reassembler.clear();
     this.gate.shut();
     this.correlator.failAll((id, command) => new OpenFlowError("closed", `${command}: connection lost before the reply (${reason})`, { id, command }));
-    for (const sub of this.queues) sub.active = false;
+    this.subscriptions.connectionLost();
     if (this.currentState === "closed") this.log.debug(`connection closed: ${reason}`);
     else this.log.warn(`connection lost: ${reason}`);
     if (!reconnect || this.establishing || this.currentState === "closed") return;
@@ -399,30 +410,6 @@ export class ClientCore implements RequestCore, PushCore {
     this.log.debug("signed in", { chunkSize: this.session.chunkSize });
   }
 
-  /** Register queues, exchanges and watches again after a reconnect; failures are reported, not fatal. */
-  private async restore(): Promise<void> {
-    this.queueByName.clear();
-    for (const sub of [...this.queues]) {
-      if (sub.closed) continue;
-      try {
-        await this.registerSubscription(sub);
-      } catch (err) {
-        this.reportError(OpenFlowError.from(err, "server"), `restoring ${sub.kind} ${sub.requested || "(server-named)"} failed`);
-      }
-    }
-    this.watchById.clear();
-    for (const watch of [...this.watches]) {
-      if (watch.closed) continue;
-      try {
-        const reply = (await this.exchange("watch", { collectionname: watch.collectionname, paths: watch.paths }, {})) as { id?: unknown; result?: unknown };
-        watch.id = watchIdOf(reply);
-        this.watchById.set(watch.id, watch);
-      } catch (err) {
-        this.reportError(OpenFlowError.from(err, "server"), `restoring watch on ${watch.collectionname} failed`);
-      }
-    }
-  }
-
   private reportError(error: OpenFlowError, context: string): void {
     this.log.error(`${context}: ${error.message}`);
     this.events.emit("error", error);
@@ -447,10 +434,9 @@ export class ClientCore implements RequestCore, PushCore {
     this.gate.fail(() => new OpenFlowError("closed", `client closed${reason}`, { cause: error }));
     this.correlator.failAll((id, command) => new OpenFlowError("closed", `${command}: client closed${reason}`, { id, command }));
     this.correlator.disarm();
-    for (const watch of this.watches) {
-      watch.closed = true;
-      watch.stream.end();
-    }
+    this.subscriptions.close();
+    this.handlers.clear();
+    this.events.clear();
   }
 
   // ---------------------------------------------------------------- heartbeat
@@ -510,7 +496,7 @@ export class ClientCore implements RequestCore, PushCore {
   }
 
   private sendMessage(message: WireMessage): void {
-    for (const text of encodeMessageText(message, this.session.chunkSize)) this.pacer.send(text);
+    forEachFrameText(message, this.session.chunkSize, this.sendText);
   }
 
   /**
@@ -550,7 +536,7 @@ export class ClientCore implements RequestCore, PushCore {
       try {
         const reply = await this.exchangeUntil(command, data, deadline, timeoutMs, options);
         if (this.check) this.validate(command, "reply", reply);
-        if (command.toLowerCase() === "signin") this.adoptSignin(body, reply);
+        if (command.length === 6 && command.toLowerCase() === "signin") this.adoptSignin(body, reply);
         return reply;
       } catch (err) {
         if (!OpenFlowError.is(err, "rate-limited") || attempt >= this.o.rateLimit.retries) throw err;
@@ -741,17 +727,19 @@ export class ClientCore implements RequestCore, PushCore {
           handled = true;
           break;
         }
-        case "watchevent":
-          handled = this.onWatchEvent(payload);
-          break;
         case "queueclosed":
-        case "exchangeclosed":
-          handled = this.onQueueClosed(command, payload);
+        case "exchangeclosed": {
+          const p = (payload ?? {}) as { queuename?: unknown; exchangename?: unknown };
+          const queuename = typeof p.queuename === "string" ? p.queuename : "";
+          if (command === "queueclosed") this.events.emit("queueclosed", { queuename });
+          else this.events.emit("exchangeclosed", { exchangename: typeof p.exchangename === "string" ? p.exchangename : "", queuename });
           break;
-        case "queuemessage":
-          if (await this.onQueueMessage(message, payload)) return;
-          break;
+        }
       }
+      let outcome = this.subscriptions.onPush(command, message, payload);
+      if (typeof outcome !== "string") outcome = await outcome;
+      if (outcome === "answered") return;
+      if (outcome === "handled") handled = true;
     } catch (err) {
       this.reportError(OpenFlowError.from(err), `handling ${command} failed`);
     }
@@ -795,181 +783,26 @@ export class ClientCore implements RequestCore, PushCore {
     else this.replyRaw(message, message.command, data);
   }
 
-  // ---------------------------------------------------------------- queues and exchanges
+  // ---------------------------------------------------------------- subscriptions (see subscriptions.ts)
 
-  /** Register a queue (name "" = server-generated) with a handler; it is restored after reconnects. */
-  async consumeQueue(queuename: string, handler: QueueHandler, options: CallOptions = {}): Promise<QueueSubscription> {
-    if (typeof queuename !== "string") throw new OpenFlowError("usage", "consumeQueue: queuename must be a string (\"\" for a server-generated name)");
-    if (typeof handler !== "function") throw new OpenFlowError("usage", "consumeQueue: handler must be a function");
-    const sub: QueueSubscription = { kind: "queue", requested: queuename, queuename: "", handler, active: false, closed: false };
-    await this.registerSubscription(sub, options);
-    this.queues.add(sub);
-    return sub;
+  consumeQueue(queuename: string, handler: QueueHandler, options?: CallOptions): Promise<QueueSubscription> {
+    return this.subscriptions.consumeQueue(queuename, handler, options);
   }
 
-  /** Register an exchange (and its bound queue) with a handler; restored after reconnects. */
-  async consumeExchange(
-    exchange: { exchangename: string; algorithm: "direct" | "fanout" | "topic" | "header"; routingkey?: string; addqueue?: boolean },
-    handler: QueueHandler,
-    options: CallOptions = {},
-  ): Promise<QueueSubscription> {
-    if (!exchange || typeof exchange.exchangename !== "string" || exchange.exchangename === "") {
-      throw new OpenFlowError("usage", "consumeExchange: exchangename must be a non-empty string");
-    }
-    if (typeof handler !== "function") throw new OpenFlowError("usage", "consumeExchange: handler must be a function");
-    const sub: QueueSubscription = {
-      kind: "exchange",
-      requested: "",
-      exchange: { exchangename: exchange.exchangename, algorithm: exchange.algorithm, routingkey: exchange.routingkey ?? "", ...(exchange.addqueue === undefined ? {} : { addqueue: exchange.addqueue }) },
-      queuename: "",
-      handler,
-      active: false,
-      closed: false,
-    };
-    await this.registerSubscription(sub, options);
-    this.queues.add(sub);
-    return sub;
+  consumeExchange(exchange: ExchangeSpec, handler: QueueHandler, options?: CallOptions): Promise<QueueSubscription> {
+    return this.subscriptions.consumeExchange(exchange, handler, options);
   }
 
-  private async registerSubscription(sub: QueueSubscription, options: CallOptions = {}): Promise<void> {
-    // During session restore the gate is shut on purpose; everyone else waits for the session like any request.
-    const viaGate = !this.establishing;
-    const reply = (
-      sub.kind === "queue"
-        ? viaGate
-          ? await this.request("registerqueue", { queuename: sub.requested }, options)
-          : await this.exchange("registerqueue", { queuename: sub.requested }, options)
-        : viaGate
-          ? await this.request("registerexchange", sub.exchange, options)
-          : await this.exchange("registerexchange", sub.exchange, options)
-    ) as { queuename?: unknown } | null;
-    const name = typeof reply?.queuename === "string" ? reply.queuename : sub.requested;
-    if (sub.queuename && this.queueByName.get(sub.queuename) === sub) this.queueByName.delete(sub.queuename);
-    sub.queuename = name;
-    sub.active = true;
-    if (name !== "") this.queueByName.set(name, sub);
+  closeSubscription(sub: QueueSubscription, options?: CallOptions): Promise<void> {
+    return this.subscriptions.closeSubscription(sub, options);
   }
 
-  /** Stop consuming: `closequeue` on the server, forget the handler. */
-  async closeSubscription(sub: QueueSubscription, options: CallOptions = {}): Promise<void> {
-    if (sub.closed) return;
-    sub.closed = true;
-    this.queues.delete(sub);
-    if (this.queueByName.get(sub.queuename) === sub) this.queueByName.delete(sub.queuename);
-    if (sub.queuename !== "" && this.currentState === "open") await this.request("closequeue", { queuename: sub.queuename }, options);
+  watchCollection(collectionname: string, paths: unknown[], handler?: (event: unknown) => void, options?: CallOptions): Promise<WatchSubscription> {
+    return this.subscriptions.watchCollection(collectionname, paths, handler, options);
   }
 
-  private onQueueClosed(command: string, payload: unknown): boolean {
-    const p = (payload ?? {}) as { queuename?: unknown; exchangename?: unknown };
-    const queuename = typeof p.queuename === "string" ? p.queuename : "";
-    if (command === "queueclosed") this.events.emit("queueclosed", { queuename });
-    else this.events.emit("exchangeclosed", { exchangename: typeof p.exchangename === "string" ? p.exchangename : "", queuename });
-    const sub = this.queueByName.get(queuename);
-    if (!sub || sub.closed) return false;
-    sub.active = false;
-    void this.reregister(sub);
-    return true;
-  }
-
-  /** After queueclosed (the server lost AMQP): register again with backoff until it works or the link drops. */
-  private async reregister(sub: QueueSubscription): Promise<void> {
-    for (let attempt = 0; attempt < MAX_QUEUE_REREGISTER_ATTEMPTS; attempt++) {
-      await this.sleep(backoffDelay(attempt + 2, this.o.reconnect, this.random()));
-      if (sub.closed || sub.active || this.currentState !== "open") return; // a reconnect restores it instead
-      try {
-        await this.registerSubscription(sub);
-        this.log.info(`${sub.kind} ${sub.queuename} registered again after it was closed by the server`);
-        return;
-      } catch (err) {
-        this.log.warn(`registering ${sub.kind} ${sub.requested || sub.queuename} again failed: ${OpenFlowError.from(err).message}`);
-      }
-    }
-    this.reportError(new OpenFlowError("server", `gave up registering ${sub.kind} ${sub.requested || sub.queuename} again`), "queue lost");
-  }
-
-  /** Returns true when the delivery was handled (and answered) here. */
-  private async onQueueMessage(message: WireMessage, payload: unknown): Promise<boolean> {
-    const p = (payload && typeof payload === "object" ? payload : {}) as Record<string, unknown>;
-    const queuename = typeof p.queuename === "string" ? p.queuename : "";
-    const sub = this.queueByName.get(queuename);
-    if (!sub || sub.closed) return false;
-    let settled = false;
-    const ack = () => {
-      if (settled) return;
-      settled = true;
-      // A small ack: the server only looks at the command, and echoing a large body back would double traffic.
-      this.replyRaw(message, message.command, JSON.stringify({ queuename, correlationId: p.correlationId ?? null }));
-    };
-    const nack = (reason?: string) => {
-      if (settled) return;
-      settled = true;
-      this.replyError(message, redactText(reason ?? "nack message"));
-    };
-    const replyto = typeof p.replyto === "string" && p.replyto !== "" ? p.replyto : undefined;
-    const correlationId = typeof p.correlationId === "string" ? p.correlationId : undefined;
-    const reply = async (data: unknown) => {
-      if (!replyto) throw new OpenFlowError("usage", `message on ${queuename} has no replyto queue`);
-      await this.request("queuemessage", { queuename: replyto, correlationId, data, striptoken: true, expiration: 10_000 });
-    };
-    const delivery: QueueDelivery = {
-      queuename,
-      data: p.data,
-      replyto,
-      correlationId,
-      routingkey: typeof p.routingkey === "string" ? p.routingkey : undefined,
-      exchangename: typeof p.exchangename === "string" ? p.exchangename : typeof p.exchange === "string" ? p.exchange : undefined,
-      payload: p,
-      ack,
-      nack,
-      reply,
-    };
-    try {
-      const result = await sub.handler(delivery);
-      if (result !== undefined && replyto && !settled) {
-        reply(result).catch((err: unknown) => this.reportError(OpenFlowError.from(err), `reply to ${replyto} failed`));
-      }
-      ack();
-    } catch (err) {
-      nack(err instanceof Error ? err.message : String(err));
-    }
-    return true;
-  }
-
-  // ---------------------------------------------------------------- watches
-
-  /** Watch a collection; events go to `handler` and to the returned subscription's iterator. */
-  async watchCollection(collectionname: string, paths: unknown[], handler?: (event: unknown) => void, options: CallOptions = {}): Promise<WatchSubscription> {
-    if (typeof collectionname !== "string" || collectionname === "") throw new OpenFlowError("usage", "watchCollection: collectionname must be a non-empty string");
-    if (!Array.isArray(paths)) throw new OpenFlowError("usage", "watchCollection: paths must be an array");
-    const reply = (await this.request("watch", { collectionname, paths }, options)) as { id?: unknown; result?: unknown };
-    const watch: WatchSubscription = { collectionname, paths, id: watchIdOf(reply), handler, stream: new EventBuffer(10_000), closed: false };
-    this.watches.add(watch);
-    this.watchById.set(watch.id, watch);
-    return watch;
-  }
-
-  async unwatch(watch: WatchSubscription, options: CallOptions = {}): Promise<void> {
-    if (watch.closed) return;
-    watch.closed = true;
-    this.watches.delete(watch);
-    if (this.watchById.get(watch.id) === watch) this.watchById.delete(watch.id);
-    watch.stream.end();
-    if (this.currentState === "open") await this.request("unwatch", { id: watch.id }, options);
-  }
-
-  private onWatchEvent(payload: unknown): boolean {
-    const p = (payload ?? {}) as { id?: unknown; result?: unknown };
-    const watch = typeof p.id === "string" ? this.watchById.get(p.id) : undefined;
-    if (!watch || watch.closed) return false;
-    watch.stream.push(p.result);
-    if (watch.handler) {
-      try {
-        watch.handler(p.result);
-      } catch (err) {
-        this.reportError(OpenFlowError.from(err, "usage"), `watch handler for ${watch.collectionname} threw`);
-      }
-    }
-    return true;
+  unwatch(watch: WatchSubscription, options?: CallOptions): Promise<void> {
+    return this.subscriptions.unwatch(watch, options);
   }
 }
 
@@ -981,12 +814,6 @@ function replytoOf(text: string): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-function watchIdOf(reply: { id?: unknown; result?: unknown } | null): string {
-  const id = reply?.id ?? reply?.result;
-  if (typeof id !== "string" || id === "") throw new OpenFlowError("protocol", "watch reply carries no watch id", { command: "watch" });
-  return id;
 }
 
 /** Close without waiting for a closing handshake when the platform allows it (`ws.terminate`). */

@@ -67,7 +67,8 @@ export function parsePayload(data: string | null | undefined): { ok: true; value
  */
 export function interpretReply(message: WireMessage, requestCommand: string): ReplyOutcome {
   const parsed = parsePayload(message.data);
-  const isErrorCommand = message.command.toLowerCase() === "error";
+  // The length test first: no lower-cased copy of the command for every reply.
+  const isErrorCommand = message.command.length === 5 && message.command.toLowerCase() === "error";
   if (!parsed.ok) {
     if (isErrorCommand) return { ok: false, error: serverError(parsed.text.slice(0, 10_000), requestCommand, message.replyto ?? undefined) };
     return {

@@ -32,6 +32,11 @@ export class Emitter<E extends { [K in keyof E]: unknown[] }> {
     }
   }
 
+  /** Remove every listener (the client closed: nothing may keep a caller's closures alive). */
+  clear(): void {
+    for (const key of Object.keys(this.listeners) as (keyof E)[]) delete this.listeners[key];
+  }
+
   listenerCount<K extends keyof E>(event: K): number {
     return this.listeners[event]?.size ?? 0;
   }

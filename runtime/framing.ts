@@ -37,21 +37,37 @@ export const DEFAULT_CHUNK_SIZE = 25_000;
  * pair (a piece may then be one unit shorter; with size 1 a pair travels as a piece of 2).
  */
 export function chunkString(text: string, size: number): string[] {
+  const ends = chunkEnds(text, size);
+  const pieces = new Array<string>(ends.length);
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i] as number;
+    pieces[i] = text.slice(start, end);
+    start = end;
+  }
+  return pieces;
+}
+
+/**
+ * Where each piece of `chunkString(text, size)` ends: a first pass that only reads the characters at the
+ * boundaries, so the number of pieces (every frame's `count`) is known before any piece is cut.
+ */
+function chunkEnds(text: string, size: number): number[] {
   if (!Number.isInteger(size) || size < 1) {
     throw new OpenFlowError("usage", `chunk size must be a positive integer, got ${String(size)}`);
   }
-  if (text.length <= size) return [text];
-  const pieces: string[] = [];
+  if (text.length <= size) return [text.length];
+  const ends: number[] = [];
   let start = 0;
   while (start < text.length) {
     let end = Math.min(start + size, text.length);
     if (end < text.length && isHighSurrogate(text.charCodeAt(end - 1)) && isLowSurrogate(text.charCodeAt(end))) {
       end = end - 1 > start ? end - 1 : end + 1;
     }
-    pieces.push(text.slice(start, end));
+    ends.push(end);
     start = end;
   }
-  return pieces;
+  return ends;
 }
 
 function isHighSurrogate(code: number): boolean {
@@ -63,33 +79,55 @@ function isLowSurrogate(code: number): boolean {
 
 /** Build the frames of one message. An empty or missing payload still gives one frame (as every peer does). */
 export function encodeMessage(message: WireMessage, chunkSize: number): WireFrame[] {
-  const header = frameHeader(message);
   if (message.data === undefined || message.data === null || message.data === "") {
-    const frame: WireFrame = { ...header, count: 1, index: 0 };
+    const frame = frameHeader(message);
     if (message.data !== undefined) frame.data = message.data;
+    frame.count = 1;
+    frame.index = 0;
     return [frame];
   }
   const pieces = chunkString(message.data, chunkSize);
-  return pieces.map((data, index) => ({ ...header, data, count: pieces.length, index }));
+  return pieces.map((data, index) => {
+    const frame = frameHeader(message);
+    frame.data = data;
+    frame.count = pieces.length;
+    frame.index = index;
+    return frame;
+  });
 }
 
 /**
- * Like encodeMessage, but returns the websocket text of each frame. Same output as `JSON.stringify` of each
- * frame, built from a header serialized once, so a 20 MB payload is escaped exactly once and never copied
- * into intermediate frame objects.
+ * The websocket text of each frame of one message, handed to `emit` one at a time as it is made (so sending a
+ * 20 MB message never holds all of its frames at once). Same output as `JSON.stringify` of each frame of
+ * `encodeMessage`. Each text is one `JSON.stringify` of one reused frame object: a flat string that `ws` can
+ * measure and copy without first flattening a concatenation, and the payload is escaped exactly once.
  */
-export function encodeMessageText(message: WireMessage, chunkSize: number): string[] {
+export function forEachFrameText(message: WireMessage, chunkSize: number, emit: (text: string) => void): void {
   const data = message.data;
   if (data === undefined || data === null || data === "") {
-    return encodeMessage(message, chunkSize).map((frame) => JSON.stringify(frame));
+    for (const frame of encodeMessage(message, chunkSize)) emit(JSON.stringify(frame));
+    return;
   }
-  const head = JSON.stringify(frameHeader(message));
-  const prefix = `${head.slice(0, -1)},"data":`;
-  if (data.length <= chunkSize) return [`${prefix}${JSON.stringify(data)},"count":1,"index":0}`];
-  const pieces = chunkString(data, chunkSize);
-  const tail = `,"count":${pieces.length},"index":`;
-  const texts = new Array<string>(pieces.length);
-  for (let i = 0; i < pieces.length; i++) texts[i] = `${prefix}${JSON.stringify(pieces[i])}${tail}${i}}`;
+  const ends = chunkEnds(data, chunkSize);
+  // Built by assignment, not `{ ...header, data }`: V8 serializes a spread copy about five times slower.
+  const frame = frameHeader(message);
+  frame.data = "";
+  frame.count = ends.length;
+  frame.index = 0;
+  let start = 0;
+  for (let i = 0; i < ends.length; i++) {
+    const end = ends[i] as number;
+    frame.data = start === 0 && end === data.length ? data : data.slice(start, end);
+    frame.index = i;
+    emit(JSON.stringify(frame));
+    start = end;
+  }
+}
+
+/** Like encodeMessage, but returns the websocket text of each frame (see forEachFrameText). */
+export function encodeMessageText(message: WireMessage, chunkSize: number): string[] {
+  const texts: string[] = [];
+  forEachFrameText(message, chunkSize, (text) => texts.push(text));
   return texts;
 }
 
@@ -211,6 +249,9 @@ export function reassemblyFault(error: unknown): ReassemblyFault | undefined {
 /** Outcome of feeding one frame. */
 export type ReassemblyResult = { done: true; message: WireMessage } | { done: false };
 
+/** One shared "not yet" result: allocated once, not once per chunk. */
+const NOT_DONE: ReassemblyResult = Object.freeze({ done: false });
+
 /**
  * Joins chunked messages, keyed by frame id. Linear: each chunk is stored once in its slot and joined once.
  * Any inconsistency throws a "protocol" OpenFlowError that names the id and drops that message's state
@@ -299,7 +340,7 @@ export class Reassembler {
     }
     partial.pieces[index] = typeof data === "string" ? data : "";
     partial.received += 1;
-    if (partial.received < count) return { done: false };
+    if (partial.received < count) return NOT_DONE;
     this.forget(id);
     return { done: true, message: { ...partial.header, data: partial.pieces.join("") } };
   }

@@ -151,6 +151,35 @@ export async function openSocket(url: string, options: OpenSocketOptions): Promi
   });
 }
 
+/** The `ws` package's own events, which `ws` sockets (Node) have besides the WHATWG handlers. */
+interface WsEvents {
+  on(event: "message", listener: (data: { toString(): string }, isBinary: boolean) => void): unknown;
+  off(event: "message", listener: (data: { toString(): string }, isBinary: boolean) => void): unknown;
+  terminate(): void;
+}
+
+function isWs(socket: SocketLike): socket is SocketLike & WsEvents {
+  const s = socket as Partial<WsEvents>;
+  return typeof s.on === "function" && typeof s.off === "function" && typeof s.terminate === "function";
+}
+
+/**
+ * Receive every message of `socket` (text as a string, binary as whatever the platform gives); returns a
+ * function that stops listening. On a `ws` socket this listens to its own `message` event: `onmessage` would
+ * build a `MessageEvent` for every frame (a 20 MB reply at 500-character chunks is 40 000 frames).
+ */
+export function onSocketMessage(socket: SocketLike, receive: (data: unknown) => void): () => void {
+  if (isWs(socket)) {
+    const listener = (data: { toString(): string }, isBinary: boolean) => receive(isBinary ? data : data.toString());
+    socket.on("message", listener);
+    return () => socket.off("message", listener);
+  }
+  socket.onmessage = (event) => receive(event.data);
+  return () => {
+    socket.onmessage = null;
+  };
+}
+
 /** The URL without user info or query string (which may carry tokens), for messages. */
 export function safeUrl(url: string): string {
   try {

@@ -5,49 +5,18 @@
 import { describe, expect, it } from "vitest";
 import { ManualClock } from "../runtime/clock.js";
 import { connect, type OpenFlowClient } from "../runtime/index.js";
-import { encodeMessageText, parseFrame, type WireFrame } from "../runtime/framing.js";
+import type { WireFrame } from "../runtime/framing.js";
+import { fakeSocketClass, type FakeSocket } from "./runtime-fake-socket.js";
 
 const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 const flush = async () => {
   for (let i = 0; i < 5; i++) await new Promise<void>((r) => queueMicrotask(r));
 };
 
-/** A fake WebSocket: opens on the next microtask, answers signin, records everything else. */
-function fakeSocketClass(sent: WireFrame[], sockets: { close(): void }[]) {
-  return class FakeSocket {
-    readyState = 0;
-    onopen: ((e: unknown) => void) | null = null;
-    onmessage: ((e: { data: unknown }) => void) | null = null;
-    onclose: ((e: { code?: number }) => void) | null = null;
-    onerror: ((e: unknown) => void) | null = null;
-    constructor(_url: string) {
-      sockets.push(this);
-      queueMicrotask(() => {
-        this.readyState = 1;
-        this.onopen?.({});
-      });
-    }
-    send(text: string): void {
-      const frame = parseFrame(text);
-      sent.push(frame);
-      if (frame.command === "signin") {
-        const data = JSON.stringify({ jwt: "j.w.t", user: { name: "fake" }, websocket_package_size: 1000 });
-        for (const reply of encodeMessageText({ id: `r-${frame.id}`, replyto: frame.id, command: "signin", data }, 1000)) {
-          queueMicrotask(() => this.onmessage?.({ data: reply }));
-        }
-      }
-    }
-    close(): void {
-      this.readyState = 3;
-      queueMicrotask(() => this.onclose?.({ code: 1006 }));
-    }
-  };
-}
-
-async function setup(): Promise<{ client: OpenFlowClient; clock: ManualClock; sent: WireFrame[]; sockets: { close(): void }[] }> {
+async function setup(): Promise<{ client: OpenFlowClient; clock: ManualClock; sent: WireFrame[]; sockets: FakeSocket[] }> {
   const clock = new ManualClock(1_000_000);
   const sent: WireFrame[] = [];
-  const sockets: { close(): void }[] = [];
+  const sockets: FakeSocket[] = [];
   const pending = connect("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, random: () => 0.5, logger: quiet, reconnect: { initialDelayMs: 1000, maxDelayMs: 1000 } });
   await flush();
   return { client: await pending, clock, sent, sockets };
@@ -109,7 +78,7 @@ describe("half-received replies", () => {
   it("fail the request they answer after the partial timeout, also without a heartbeat", async () => {
     const clock = new ManualClock(0);
     const sent: WireFrame[] = [];
-    const sockets: { close(): void }[] = [];
+    const sockets: FakeSocket[] = [];
     const pending = connect("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, logger: quiet, heartbeat: false, limits: { partialTimeoutMs: 1000 } });
     await flush();
     const client = await pending;
