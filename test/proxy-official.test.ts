@@ -15,7 +15,7 @@ import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js"
 import type { Finding } from "../validator/findings.js";
 import { REDACTED } from "../validator/redact.js";
 import { validateInput } from "../validator/run.js";
-import { officialConnect, waitFor } from "./server-helpers.js";
+import { officialConnect, officialInbox, waitFor } from "./server-helpers.js";
 
 const require = createRequire(import.meta.url);
 const api = require("@openiap/openflow-api") as any;
@@ -112,18 +112,10 @@ describe("the official client through the proxy", () => {
       callback: (msg: any, ack: (ok: boolean, result?: unknown) => void) => ack(true, { echoed: msg.data.text }),
     });
     use(admin);
-    let deliver: (m: any) => void = () => {};
-    const replyQueue = await NoderedUtil.RegisterQueue({
-      websocket: admin,
-      queuename: "",
-      callback: (msg: any, ack: (ok: boolean) => void) => {
-        ack(true);
-        deliver(msg);
-      },
-    });
-    const reply = waitFor<any>((resolve) => (deliver = resolve), 5_000, "queue reply");
+    const inbox = await officialInbox(NoderedUtil, admin, "");
+    const replyQueue = inbox.queue;
     await NoderedUtil.Queue({ websocket: admin, queuename: "proxy.worker", replyto: replyQueue, data: { text: "ping?" }, correlationId: "c-1" });
-    const msg = await reply;
+    const msg = await inbox.next("queue reply");
     expect(msg.data.echoed).toBe("ping?");
     await NoderedUtil.CloseQueue({ websocket: admin, queuename: replyQueue });
   });

@@ -157,6 +157,30 @@ export function waitFor<T>(register: (resolve: (value: T) => void) => void, ms =
   });
 }
 
+/**
+ * A queue registered through the official client (`NoderedUtil` of @openiap/openflow-api) that acknowledges every
+ * delivery and hands it to `next()`, which waits at most `ms` for the next one. `queue` is the name the server gave.
+ */
+export async function officialInbox(NoderedUtil: any, websocket: any, queuename: string, ms = 5_000): Promise<{ queue: string; next(what?: string): Promise<any> }> {
+  const buffered: any[] = [];
+  let waiting: ((msg: any) => void) | undefined;
+  const queue: string = await NoderedUtil.RegisterQueue({
+    websocket,
+    queuename,
+    callback: (msg: any, ack: (ok: boolean) => void) => {
+      ack(true);
+      const deliver = waiting;
+      waiting = undefined;
+      if (deliver) deliver(msg);
+      else buffered.push(msg);
+    },
+  });
+  return {
+    queue,
+    next: (what = "queue delivery") => (buffered.length > 0 ? Promise.resolve(buffered.shift()) : waitFor((resolve) => (waiting = resolve), ms, what)),
+  };
+}
+
 /** A logger for the official @openiap/openflow-api client that prints nothing. */
 export const officialQuietLogger = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };
 

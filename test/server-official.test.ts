@@ -5,7 +5,7 @@
 import { createRequire } from "node:module";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../server/index.js";
-import { officialQuietLogger, validateRecorded, waitFor } from "./server-helpers.js";
+import { officialInbox, officialQuietLogger, validateRecorded, waitFor } from "./server-helpers.js";
 
 // The api is CommonJS with static state (WebSocketClient.instance, callback tables); each vitest file runs in its
 // own process (pool "forks"), so that state stays inside this file.
@@ -146,19 +146,11 @@ describe("official @openiap/openflow-api client", () => {
     expect(workerQueue).toBe("official.worker");
 
     use(admin);
-    let deliver: (m: any) => void = () => {};
-    const replyQueue = await NoderedUtil.RegisterQueue({
-      websocket: admin,
-      queuename: "",
-      callback: (msg: any, ack: (ok: boolean) => void) => {
-        ack(true);
-        deliver(msg);
-      },
-    });
+    const inbox = await officialInbox(NoderedUtil, admin, "");
+    const replyQueue = inbox.queue;
     expect(replyQueue).toMatch(/^browser\./);
-    const reply = waitFor<any>((resolve) => (deliver = resolve), 5_000, "queue reply");
     await NoderedUtil.Queue({ websocket: admin, queuename: "official.worker", replyto: replyQueue, data: { text: "ping?" }, correlationId: "c-1" });
-    const msg = await reply;
+    const msg = await inbox.next("queue reply");
     expect(msg.correlationId).toBe("c-1");
     expect(msg.data.echoed).toBe("ping?");
     expect(msg.data.by).toBe("admin");

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startServer, type RunningServer } from "../server/index.js";
 import { main } from "../cli/validate.js";
 import { CaptureValidator } from "../validator/capture.js";
-import { officialQuietLogger, waitFor } from "./server-helpers.js";
+import { officialInbox, officialQuietLogger, waitFor } from "./server-helpers.js";
 
 const require = createRequire(import.meta.url);
 const api = require("@openiap/openflow-api") as any;
@@ -73,17 +73,9 @@ describe("captures of the official client against the local server", () => {
     await NoderedUtil.UnWatch({ id: watchId });
 
     // Server-started queuemessage to the worker, acknowledged by the official client's echo reply.
-    let deliver: (m: any) => void = () => {};
-    await NoderedUtil.RegisterQueue({
-      websocket: worker,
-      queuename: "peer.worker",
-      callback: (msg: any, ack: (ok: boolean) => void) => {
-        ack(true);
-        deliver(msg);
-      },
-    });
-    const delivered = waitFor<any>((resolve) => (deliver = resolve), 5_000, "queue delivery");
+    const inbox = await officialInbox(NoderedUtil, worker, "peer.worker");
     await NoderedUtil.Queue({ websocket: admin, queuename: "peer.worker", data: { text: "hello" } });
+    const delivered = inbox.next();
     expect((await delivered).data.text).toBe("hello");
   });
 
