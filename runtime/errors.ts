@@ -36,13 +36,13 @@ export const errorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
 
 export interface OpenFlowErrorOptions {
   /** Wire command the error belongs to, when known. */
-  command?: string;
+  command?: string | undefined;
   /** Frame id of the message concerned, when known. */
-  id?: string;
+  id?: string | undefined;
   /** The server's own error text, kept verbatim for `server`, `auth`, `rate-limited` and `unsupported`. */
-  serverMessage?: string;
+  serverMessage?: string | undefined;
   /** JSON pointer or other location detail (validation and protocol errors). */
-  pointer?: string;
+  pointer?: string | undefined;
   /** Extra structured detail (for example validation issues). */
   details?: unknown;
   cause?: unknown;
