@@ -76,6 +76,8 @@ export interface ClientOptions {
   logLevel?: LogLevel;
   /** Check payloads against the generated validators. Default "off". */
   validation?: ValidationMode;
+  /** The payload check used when validation is on: `validators` from `openflow-spec/validation`. */
+  validators?: PayloadCheck;
   /** WebSocket constructor. Default: the global one in browsers, `ws` in Node. */
   WebSocket?: WebSocketConstructor;
   tls?: TlsOptions;
@@ -98,6 +100,7 @@ interface Resolved {
   rateLimit: RateLimitPolicy;
   limits: ReassemblyLimits;
   validation: ValidationMode;
+  validators: PayloadCheck | undefined;
   WebSocket: WebSocketConstructor | undefined;
   tls: TlsOptions | undefined;
   wsOptions: Record<string, unknown> | undefined;
@@ -147,6 +150,7 @@ function resolveOptions(url: string, options: ClientOptions): Resolved {
     rateLimit,
     limits: { ...defaultReassemblyLimits, maxMessageChars: 128 * 1024 * 1024, maxPendingChars: 256 * 1024 * 1024, ...options.limits },
     validation,
+    validators: options.validators,
     WebSocket: options.WebSocket,
     tls: options.tls,
     wsOptions: options.wsOptions,
@@ -255,7 +259,7 @@ export class ClientCore implements RequestCore, PushCore {
 
   /** Connect and sign in. Rejects (and closes the client) when the first attempt fails. */
   async start(): Promise<void> {
-    if (this.o.validation !== "off") this.check = await loadPayloadCheck();
+    if (this.o.validation !== "off") this.check = await loadPayloadCheck(this.o.validators);
     try {
       await this.establish(false);
     } catch (err) {

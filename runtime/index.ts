@@ -17,4 +17,4 @@ export type { Logger, LogLevel } from "./logger.js";
 export { consoleLogger, silentLogger, redact, redactText } from "./logger.js";
 export type { Clock } from "./clock.js";
 export type { TlsOptions, WebSocketConstructor } from "./transport.js";
-export type { ValidationMode } from "./validation.js";
+export type { PayloadCheck, PayloadKind, ValidationMode } from "./validation.js";

@@ -382,6 +382,26 @@ describe("validation mode", () => {
     expect(await client.requestUntyped("nosuchcommand", { a: 1 })).toMatchObject({ echoed: true });
   });
 
+  it("strict checks requests closed: a misspelt optional field is rejected by name before sending", async () => {
+    const { validators } = await import("../runtime/validate.js");
+    for (const client of [await open({ validation: "strict" }), await open({ validation: "strict", validators })]) {
+      const sentBefore = server.conns.flatMap((c) => c.received).filter((m) => m.command === "query").length;
+      const typo = await settle(client.requestUntyped("query", { collectionname: "entities", query: {}, tpo: 10 }));
+      expect(!typo.ok && typo.error.code).toBe("validation");
+      expect(!typo.ok && typo.error.message).toContain("/tpo is not a field of this request");
+      expect(server.conns.flatMap((c) => c.received).filter((m) => m.command === "query")).toHaveLength(sentBefore);
+      // The same request spelt right goes out; replies stay open (servers echo extra fields).
+      expect(await client.query({ collectionname: "entities", query: {}, top: 10 })).toMatchObject({ echoed: true });
+      client.close();
+    }
+  });
+
+  it("a validators option that is not the validation entry's export is a usage error", async () => {
+    const failed = await settle(open({ validation: "strict", validators: "yes" as never }));
+    expect(!failed.ok && failed.error.code).toBe("usage");
+    expect(!failed.ok && failed.error.message).toContain("openflow-spec/validation");
+  });
+
   it("warn logs and still sends", async () => {
     const warnings: string[] = [];
     const client = await open({ validation: "warn", logger: { ...quiet, warn: (m) => warnings.push(m) } });
