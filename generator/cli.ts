@@ -4,6 +4,7 @@
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { UsageError } from "../cli/usage.js";
 import { GeneratorError } from "./errors.js";
 
@@ -13,9 +14,11 @@ Generates typed client, types, ajv standalone validators and Markdown docs from 
 
 options:
   --check         write nothing; exit 1 if any generated file is changed, missing or extra
-  --schemas DIR   schema directory (default: schemas)
+  --schemas DIR   schema directory (default: schemas, else the schemas this package ships)
   --out DIR       output directory (default: generated)
-  --templates DIR handlebars templates for the docs (default: templates)
+  --templates DIR handlebars templates for the docs (default: templates, else the ones this package ships)
+  --runtime MODULE where the generated client imports the runtime types from (default: ../runtime/symbols.js;
+                  give openflow-spec when generating into an app that installed the client package)
   --help          show this help
 
 exit codes: 0 ok, 1 stale output (--check) or schema errors, 2 bad arguments (a missing or empty --schemas,
@@ -28,16 +31,17 @@ export interface GenerateOptions {
   out: string;
   templates: string;
   help: boolean;
+  runtime: string;
 }
 
 export function parseArgs(argv: readonly string[]): GenerateOptions {
-  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false };
+  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false, runtime: "../runtime/symbols.js" };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
     const value = (): string => {
       const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs a directory`);
+      if (v === undefined || v === "") throw new UsageError(`${flag} needs ${flag === "--runtime" ? "a module specifier" : "a directory"}`);
       return v;
     };
     switch (flag) {
@@ -52,6 +56,9 @@ export function parseArgs(argv: readonly string[]): GenerateOptions {
         break;
       case "--templates":
         opts.templates = value();
+        break;
+      case "--runtime":
+        opts.runtime = value();
         break;
       case "--help":
       case "-h":
@@ -114,6 +121,23 @@ async function checkReplaceable(opts: GenerateOptions, outDir: string): Promise<
   }
 }
 
+/**
+ * A default directory (`schemas`, `templates`) that is missing from the working directory falls back to the one this
+ * package ships (found next to its package.json), so `openflow-spec generate` works from an installed package.
+ */
+async function orPackaged(given: string, name: "schemas" | "templates"): Promise<string> {
+  const local = resolve(given);
+  if (given !== name || (await stat(local).catch(() => undefined)) !== undefined) return local;
+  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
+    const found = await stat(new URL("package.json", dir)).then(() => true, () => false);
+    if (found) {
+      const packaged = new URL(`${name}/`, dir);
+      return (await stat(packaged).catch(() => undefined)) ? fileURLToPath(packaged) : local;
+    }
+    if (dir.pathname === "/") return local;
+  }
+}
+
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -131,16 +155,16 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
     io.stdout(HELP);
     return 0;
   }
-  const schemasDir = resolve(opts.schemas);
+  const schemasDir = await orPackaged(opts.schemas, "schemas");
   const outDir = resolve(opts.out);
-  const templatesDir = resolve(opts.templates);
+  const templatesDir = await orPackaged(opts.templates, "templates");
   await checkDirectories(opts, schemasDir, templatesDir, outDir);
   // Loaded only now: --help and usage errors do not pay for ajv, ts-morph and json-schema-to-typescript.
   const { generateFiles } = await import("./generate.js");
   const { checkOutput, isClean, writeOutput } = await import("./write.js");
   let files: Map<string, string>;
   try {
-    files = await generateFiles({ schemasDir, templatesDir });
+    files = await generateFiles({ schemasDir, templatesDir, runtimeModule: opts.runtime });
   } catch (err) {
     if (err instanceof GeneratorError) {
       io.stderr(`openflow-spec generate: ${err.message}\n`);

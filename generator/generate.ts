@@ -15,10 +15,11 @@ import { GeneratorError } from "./errors.js";
 export async function generateFromLoaded(
   loaded: LoadedSchemas,
   templates: Templates,
+  options: { runtimeModule?: string } = {},
 ): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
   const model = buildModel(validated);
-  const files = await emitAll(model, validated.files, validated.ajv, templates);
+  const files = await emitAll(model, validated.files, validated.ajv, templates, options);
   return { model, files };
 }
 
@@ -38,11 +39,13 @@ export async function loadTemplates(dir: string): Promise<Templates> {
 export interface GenerateInput {
   schemasDir: string;
   templatesDir: string;
+  /** Module the generated client imports the runtime types from (default `../runtime/symbols.js`; `openflow-spec` in an app). */
+  runtimeModule?: string;
 }
 
 /** Reads schemas and templates and returns every generated file (relative path -> contents). */
 export async function generateFiles(input: GenerateInput): Promise<Map<string, string>> {
   const loaded = await loadSchemas(input.schemasDir);
   const templates = await loadTemplates(input.templatesDir);
-  return (await generateFromLoaded(loaded, templates)).files;
+  return (await generateFromLoaded(loaded, templates, input.runtimeModule === undefined ? {} : { runtimeModule: input.runtimeModule })).files;
 }

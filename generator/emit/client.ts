@@ -44,7 +44,10 @@ function docsFor(c: CommandModel, summary: string): { description: string; tags:
   return [{ description: docText(summary), tags }];
 }
 
-export function emitClient(model: SpecModel): Map<string, string> {
+/** Where the generated client imports the runtime's types from: this repository's runtime, or a package name. */
+export const DEFAULT_RUNTIME_MODULE = "../runtime/symbols.js";
+
+export function emitClient(model: SpecModel, runtimeModule: string = DEFAULT_RUNTIME_MODULE): Map<string, string> {
   const usedTypes = new Set<string>();
   const methods: OptionalKind<MethodDeclarationStructure>[] = [];
   const base = baseShape(model);
@@ -100,7 +103,7 @@ export function emitClient(model: SpecModel): Map<string, string> {
     {
       kind: StructureKind.ImportDeclaration,
       isTypeOnly: true,
-      moduleSpecifier: "../runtime/symbols.js",
+      moduleSpecifier: runtimeModule,
       namedImports: ["CallOptions", "PushCore", "PushHandler", "RequestCore"],
     },
     {
