@@ -30,13 +30,14 @@ function version(): string {
   return (JSON.parse(readFileSync(findPackageJson(), "utf8")) as { version: string }).version;
 }
 
-/** package.json is one level up from cli/ when run from source (tsx) and two from dist/cli/. */
+/** package.json is one level up from cli/ when run from source (tsx) and two from dist/cli/ (also in openflow-spec-tools). */
 function findPackageJson(): URL {
   for (const rel of ["../package.json", "../../package.json"]) {
     const url = new URL(rel, import.meta.url);
     try {
       const text = readFileSync(url, "utf8");
-      if ((JSON.parse(text) as { name?: string }).name === "openflow-spec") return url;
+      const name = (JSON.parse(text) as { name?: string }).name;
+      if (name === "openflow-spec" || name === "openflow-spec-tools") return url;
     } catch {
       // try the next candidate
     }
