@@ -12,7 +12,7 @@ import { defaultHeartbeatOptions, Heartbeat, type HeartbeatOptions } from "./hea
 import { consoleLogger, redactText, safeLogger, type Logger, type LogLevel } from "./logger.js";
 import { abortError, defaultOfflinePolicy, OfflineGate, type OfflinePolicy } from "./offline.js";
 import { defaultRateLimitPolicy, isRateLimitText, Pacer, type RateLimitPolicy } from "./ratelimit.js";
-import { backoffDelay, defaultReconnectPolicy, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
+import { backoffDelay, defaultReconnectPolicy, nextReportedFailure, reportReconnectFailure, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
 import { checkCredentials, Session, type Credentials, type SessionState, type SigninExtras } from "./session.js";
 import { EventBuffer, type QueueDelivery, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
 import type { CallOptions, PushContext, PushHandler, RequestCore, PushCore } from "./symbols.js";
@@ -366,7 +366,10 @@ export class ClientCore implements RequestCore, PushCore {
       } catch (err) {
         failures += 1;
         const error = OpenFlowError.from(err, "closed");
-        this.log.warn(`reconnect attempt ${failures} failed: ${error.message}`);
+        if (reportReconnectFailure(failures)) {
+          const next = nextReportedFailure(failures);
+          this.log.warn(`reconnect attempt ${failures} failed: ${error.message}${next > failures + 1 ? ` (still retrying; attempts before ${next} are logged at debug level)` : ""}`);
+        } else this.log.debug(`reconnect attempt ${failures} failed: ${error.message}`);
         if (error.code === "auth") {
           this.shutdown(error);
           return;
