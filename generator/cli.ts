@@ -17,8 +17,9 @@ options:
   --schemas DIR   schema directory (default: schemas, else the schemas this package ships)
   --out DIR       output directory (default: generated)
   --templates DIR handlebars templates for the docs (default: templates, else the ones this package ships)
-  --runtime MODULE where the generated client imports the runtime types from (default: ../runtime/symbols.js;
-                  give openflow-spec when generating into an app that installed the client package)
+  --runtime MODULE where the generated client imports the runtime types from (default: ../runtime/symbols.js
+                  when a runtime/ folder sits beside the output folder, as in this repository; else openflow-spec,
+                  the client package an app installs)
   --help          show this help
 
 exit codes: 0 ok, 1 stale output (--check) or schema errors, 2 bad arguments (a missing or empty --schemas,
@@ -31,11 +32,12 @@ export interface GenerateOptions {
   out: string;
   templates: string;
   help: boolean;
-  runtime: string;
+  /** Undefined: chosen by `defaultRuntime`. */
+  runtime: string | undefined;
 }
 
 export function parseArgs(argv: readonly string[]): GenerateOptions {
-  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false, runtime: "../runtime/symbols.js" };
+  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false, runtime: undefined };
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] ?? "";
     const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
@@ -138,6 +140,12 @@ async function orPackaged(given: string, name: "schemas" | "templates"): Promise
   }
 }
 
+/** This repository's runtime when the output sits next to it (`generated/` beside `runtime/`), else the client package. */
+async function defaultRuntime(outDir: string): Promise<string> {
+  const beside = await stat(join(outDir, "..", "runtime")).catch(() => undefined);
+  return beside?.isDirectory() ? "../runtime/symbols.js" : "openflow-spec";
+}
+
 export interface Io {
   stdout: (text: string) => void;
   stderr: (text: string) => void;
@@ -164,7 +172,7 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   const { checkOutput, isClean, writeOutput } = await import("./write.js");
   let files: Map<string, string>;
   try {
-    files = await generateFiles({ schemasDir, templatesDir, runtimeModule: opts.runtime });
+    files = await generateFiles({ schemasDir, templatesDir, runtimeModule: opts.runtime ?? (await defaultRuntime(outDir)) });
   } catch (err) {
     if (err instanceof GeneratorError) {
       io.stderr(`openflow-spec generate: ${err.message}\n`);
