@@ -124,7 +124,7 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   return { root, shapes };
 }
 
-/** The common request fields and the request of every command a client starts are closed types. */
+/** Type name of the fields every request may carry (`schemas/defs/payload.json#/$defs/RequestCommon`); always closed. */
 export const REQUEST_COMMON = "RequestCommon";
 
 /**
