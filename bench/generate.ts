@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { main } from "../generator/cli.js";
+import { main } from "../cli/generate.js";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
 const runsArg = process.argv.indexOf("--runs");
@@ -51,13 +51,13 @@ try {
   rows.push([
     "generate, fresh process (cold)",
     await timeIt(() => {
-      execFileSync(process.execPath, [tsx, join(root, "generator/cli.ts"), ...base, "--out", join(out, "generated-cold")], { stdio: "ignore", timeout: 60_000 });
+      execFileSync(process.execPath, [tsx, join(root, "cli/main.ts"), "generate", ...base, "--out", join(out, "generated-cold")], { stdio: "ignore", timeout: 60_000 });
     }),
   ]);
   rows.push([
     "check, fresh process (cold)",
     await timeIt(() => {
-      execFileSync(process.execPath, [tsx, join(root, "generator/cli.ts"), ...base, "--out", join(root, "generated"), "--check"], { stdio: "ignore", timeout: 60_000 });
+      execFileSync(process.execPath, [tsx, join(root, "cli/main.ts"), "generate", ...base, "--out", join(root, "generated"), "--check"], { stdio: "ignore", timeout: 60_000 });
     }),
   ]);
 

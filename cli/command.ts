@@ -4,6 +4,7 @@
  * unknown options with a did-you-mean suggestion, checks `choices`, and turns a UsageError into exit 2.
  * Parsing is Node's own `util.parseArgs`; help text is derived from the table, never written by hand.
  */
+import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { UsageError } from "./usage.js";
 
@@ -32,6 +33,30 @@ export type Write = (text: string) => void;
 export interface CliIo {
   stdout: Write;
   stderr: Write;
+  /** Standard input, for commands that read `-`. */
+  stdin?: () => Readable;
+  /** The stream behind `stdout` when it is the process's own (commands that write a lot wait for it to drain). */
+  stdoutStream?: NodeJS.WritableStream;
+  /** Whether stderr is a terminal (progress displays). */
+  stderrIsTTY?: boolean;
+}
+
+/**
+ * The process's standard streams. A closed stdout pipe (`openflow-spec validate ... | head`) ends the output
+ * quietly instead of crashing with EPIPE.
+ */
+export function processIo(): CliIo {
+  let stdoutClosed = false;
+  process.stdout.once("error", () => {
+    stdoutClosed = true;
+  });
+  return {
+    stdout: (t) => void (stdoutClosed || process.stdout.write(t)),
+    stderr: (t) => void process.stderr.write(t),
+    stdin: () => process.stdin,
+    stdoutStream: process.stdout,
+    stderrIsTTY: process.stderr.isTTY === true,
+  };
 }
 
 export interface CommandSpec {

@@ -4,9 +4,9 @@
  * used, so `validate` in CI does not pay for the generator's dependencies. A subcommand module exports
  * `command: CommandSpec` (see ./command.ts); older ones still export `main(argv)` until they are ported.
  */
-import { readFileSync } from "node:fs";
-import { runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
+import { processIo, runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
 import { UsageError } from "./usage.js";
+import { packageVersion } from "./package.js";
 
 type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { legacy: (argv: string[]) => Promise<number> });
 
@@ -14,36 +14,27 @@ type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { leg
 const subcommands: Record<string, Entry> = {
   generate: {
     summary: "generate TypeScript types, validators, client and docs from schemas/ (--check: verify only)",
-    legacy: async (argv) => (await import("../generator/cli.js")).main(argv),
+    load: async () => (await import("./generate.js")).command,
+  },
+  asyncapi: {
+    summary: "write the spec as an AsyncAPI 3.0 document (the generated/asyncapi.json of any schemas directory)",
+    load: async () => (await import("./asyncapi.js")).command,
+  },
+  lint: {
+    summary: "check the spec's rules on a schemas directory (descriptions, examples, marks, ...)",
+    load: async () => (await import("./lint.js")).command,
   },
   validate: {
     summary: "validate frames, payloads and captured traffic (see `validate --help`)",
-    legacy: async (argv) => (await import("./validate.js")).main(argv),
+    load: async () => (await import("./validate.js")).command,
   },
+  diff: { summary: "compare two versions of schemas/: which changes break clients or servers (see `diff --help`)", load: async () => (await import("./diff.js")).command },
   serve: {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     legacy: async (argv) => (await import("../server/cli.js")).main(argv),
   },
+  proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
-
-function version(): string {
-  return (JSON.parse(readFileSync(findPackageJson(), "utf8")) as { version: string }).version;
-}
-
-/** package.json is one level up from cli/ when run from source (tsx) and two from dist/cli/ (also in openflow-spec-tools). */
-function findPackageJson(): URL {
-  for (const rel of ["../package.json", "../../package.json"]) {
-    const url = new URL(rel, import.meta.url);
-    try {
-      const text = readFileSync(url, "utf8");
-      const name = (JSON.parse(text) as { name?: string }).name;
-      if (name === "openflow-spec" || name === "openflow-spec-tools") return url;
-    } catch {
-      // try the next candidate
-    }
-  }
-  throw new Error("package.json of openflow-spec not found");
-}
 
 function help(): string {
   const width = Math.max(...Object.keys(subcommands).map((name) => name.length));
@@ -51,14 +42,14 @@ function help(): string {
   return ["usage: openflow-spec <command> [options]", "", "commands:", ...lines, "", "options:", "  --version  print the version", "  --help     show this help", "", "`openflow-spec <command> --help` describes each command.", ""].join("\n");
 }
 
-export async function main(argv: string[], io: CliIo = { stdout: (t) => void process.stdout.write(t), stderr: (t) => void process.stderr.write(t) }): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.stdout(help());
     return name === undefined ? 2 : 0;
   }
   if (name === "--version" || name === "-v") {
-    io.stdout(`${version()}\n`);
+    io.stdout(`${packageVersion()}\n`);
     return 0;
   }
   const sub = subcommands[name];

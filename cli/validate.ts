@@ -2,9 +2,8 @@
  * `openflow-spec validate [paths...|-]`: check frames, payloads and captured traffic. Exit 0 when everything is
  * valid, 1 when anything is invalid, 2 for bad usage or unreadable input.
  */
-import { parseArgs } from "node:util";
-import type { Readable } from "node:stream";
 import { UsageError } from "./usage.js";
+import { processIo, runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { resolveInputs } from "../validator/inputs.js";
 import { validateInput, type InputSummary } from "../validator/run.js";
 import { defaultCatalog } from "../validator/catalog.js";
@@ -13,10 +12,16 @@ import type { Reporter, Totals, Write } from "../validator/report/reporter.js";
 import { TextReporter } from "../validator/report/text.js";
 import { JsonReporter } from "../validator/report/json.js";
 import { JunitReporter } from "../validator/report/junit.js";
+import { GithubReporter } from "../validator/report/github.js";
 
-export const HELP = `usage: openflow-spec validate [options] [paths...|-]
+const FORMATS = ["text", "json", "junit", "github"] as const;
+type Format = (typeof FORMATS)[number];
 
-Check OpenFlow frames, payloads and captured traffic against the specification.
+export const command: CommandSpec = {
+  name: "validate",
+  summary: "validate frames, payloads and captured traffic (see `validate --help`)",
+  usage: "[options] [paths...|-]",
+  description: `Check OpenFlow frames, payloads and captured traffic against the specification.
 
 inputs:
   file.ndjson, file.jsonl   a capture: one frame per line, or {"dir":"c2s"|"s2c","frame":{...}}
@@ -26,47 +31,37 @@ inputs:
 
 In a capture, frames are reassembled by id and direction, payloads are validated against the command's
 request or reply schema, and replies are paired with requests through replyto (a c2s request is answered
-by an s2c frame). Lines without dir form one undirected stream paired by replyto alone.
-
-options:
-  --command NAME            the inputs are payloads of this command (a .json file is one payload, a capture
-                            one per line) instead of frames
-  --kind request|reply      which payload schema --command uses (default: request)
-  --format text|json|junit  report format (default: text)
-  --output FILE, -o FILE    write the report to FILE instead of standard output
-  --strict                  warnings fail too (exit 1)
-  --max-findings N          show at most N findings per input (default 1000; 0 = all); all are counted
-  --max-pending N           most messages half-received at once before the oldest is evicted (default 1000)
-  --no-pairing              skip request/reply pairing (unanswered-request, unacknowledged-push, unknown-reply,
-                            reply-command-mismatch), for captures that start or end mid-session; replies are
-                            then checked against the reply schema of their own command
-  --quiet, -q               text format: print the summary line only
-  --help, -h                show this help
-
-exit codes: 0 valid, 1 invalid (any error finding; with --strict any finding), 2 bad usage or unreadable input.
-finding codes: ${Object.keys(findingCodes).join(", ")}
-`;
-
-export interface ValidateIo {
-  /** Report output (default: process.stdout, with backpressure). */
-  stdout?: Write;
-  stderr?: Write;
-  stdin?: () => Readable;
-  /** Whether stderr is a terminal (progress display). */
-  stderrIsTTY?: boolean;
-}
+by an s2c frame). Lines without dir form one undirected stream paired by replyto alone.`,
+  options: {
+    command: { type: "string", valueName: "NAME", description: "the inputs are payloads of this command (a .json file is one payload, a capture one per line) instead of frames" },
+    kind: { type: "string", valueName: "KIND", choices: ["request", "reply"], description: "which payload schema --command uses (default: request)" },
+    format: { type: "string", valueName: "FORMAT", choices: FORMATS, default: "text", description: "report format; github writes GitHub Actions annotations (::error file=...,line=...::...)" },
+    output: { type: "string", short: "o", valueName: "FILE", description: "write the report to FILE instead of standard output" },
+    strict: { type: "boolean", description: "warnings fail too (exit 1)" },
+    "max-findings": { type: "string", valueName: "N", description: "show at most N findings per input (default 1000; 0 = all); all are counted" },
+    "max-pending": { type: "string", valueName: "N", description: "most messages half-received at once before the oldest is evicted (default 1000)" },
+    "no-pairing": {
+      type: "boolean",
+      description:
+        "skip request/reply pairing (unanswered-request, unacknowledged-push, unknown-reply, reply-command-mismatch), for captures that start or end mid-session; replies are then checked against the reply schema of their own command",
+    },
+    quiet: { type: "boolean", short: "q", description: "text format: print the summary line only" },
+  },
+  epilog: `exit codes: 0 valid, 1 invalid (any error finding; with --strict any finding), 2 bad usage or unreadable input.
+finding codes: ${Object.keys(findingCodes).join(", ")}`,
+  run: async ({ values, positionals }, io) => validate(toParsed(values, positionals), io),
+};
 
 interface Parsed {
   paths: string[];
   command: string | undefined;
   kind: "request" | "reply";
-  format: "text" | "json" | "junit";
+  format: Format;
   output: string | undefined;
   strict: boolean;
   maxFindings: number;
   maxPending: number | undefined;
   quiet: boolean;
-  help: boolean;
   pairing: boolean;
 }
 
@@ -79,59 +74,30 @@ function positiveInt(name: string, value: string | undefined, allowZero: boolean
   return n;
 }
 
-export function parseValidateArgs(argv: string[]): Parsed {
-  let values: Record<string, string | boolean | undefined>;
-  let positionals: string[];
-  try {
-    ({ values, positionals } = parseArgs({
-      args: argv,
-      allowPositionals: true,
-      strict: true,
-      options: {
-        command: { type: "string" },
-        kind: { type: "string" },
-        format: { type: "string" },
-        output: { type: "string", short: "o" },
-        strict: { type: "boolean" },
-        "max-findings": { type: "string" },
-        "max-pending": { type: "string" },
-        "no-pairing": { type: "boolean" },
-        quiet: { type: "boolean", short: "q" },
-        help: { type: "boolean", short: "h" },
-      },
-    }));
-  } catch (err) {
-    // Node's own texts are long ("... place it at the end of the command after '--' ..."); keep the part naming the option.
-    const e = err as Error & { code?: string };
-    const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /Unknown option '([^']+)'/.exec(e.message) : null;
-    if (unknown) throw new UsageError(`unknown option '${unknown[1]}' (see --help; a file name starting with - goes after --)`);
-    const missing = e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE" ? /Option '(-\S+)(?:, (-\S+))? <value>' argument missing/.exec(e.message) : null;
-    if (missing) throw new UsageError(`${missing[2] ?? missing[1]} needs a value (see --help)`);
-    throw new UsageError(`${e.message} (see --help)`);
-  }
-  const format = (values["format"] as string | undefined) ?? "text";
-  if (format !== "text" && format !== "json" && format !== "junit") throw new UsageError(`--format must be text, json or junit, got ${JSON.stringify(format)}`);
-  const kind = (values["kind"] as string | undefined) ?? "request";
-  if (kind !== "request" && kind !== "reply") throw new UsageError(`--kind must be request or reply, got ${JSON.stringify(kind)}`);
+function toParsed(values: OptionValues, positionals: string[]): Parsed {
   const command = values["command"] as string | undefined;
   if (values["kind"] !== undefined && command === undefined) throw new UsageError("--kind needs --command");
   if (command !== undefined && command.trim() === "") throw new UsageError("--command needs a command name");
-  const help = values["help"] === true;
-  if (!help && positionals.length === 0) throw new UsageError("no input: give files, folders, or - for standard input (see --help)");
+  if (positionals.length === 0) throw new UsageError("no input: give files, folders, or - for standard input (see --help)");
   if (positionals.filter((p) => p === "-").length > 1) throw new UsageError("standard input (-) can be given only once");
   return {
     paths: positionals,
     command,
-    kind,
-    format,
+    kind: (values["kind"] as "request" | "reply" | undefined) ?? "request",
+    format: values["format"] as Format,
     output: values["output"] as string | undefined,
     strict: values["strict"] === true,
     maxFindings: positiveInt("max-findings", values["max-findings"] as string | undefined, true) ?? 1000,
     maxPending: positiveInt("max-pending", values["max-pending"] as string | undefined, false),
     quiet: values["quiet"] === true,
-    help,
     pairing: values["no-pairing"] !== true,
   };
+}
+
+/** In-process entry (tests): the process's streams unless `io` replaces them. */
+export function main(argv: string[], io: Partial<CliIo> = {}): Promise<number> {
+  const base = processIo();
+  return runCommand(command, argv, { ...base, ...io, stdoutStream: io.stdout ? io.stdoutStream : base.stdoutStream });
 }
 
 /** Shows `validate: file 12.3/100.0 MB 1,234 frames` on a terminal, at most twice a second, for inputs over 16 MB. */
@@ -177,22 +143,8 @@ function drained(stream: NodeJS.WritableStream): Promise<void> {
   });
 }
 
-export async function main(argv: string[], io: ValidateIo = {}): Promise<number> {
-  let stdoutClosed = false;
-  if (!io.stdout) {
-    // `validate ... | head`: a closed pipe ends the report quietly instead of crashing with EPIPE.
-    process.stdout.once("error", () => {
-      stdoutClosed = true;
-    });
-  }
-  const stdout: Write = io.stdout ?? ((t) => void (stdoutClosed || process.stdout.write(t)));
-  const stderr: Write = io.stderr ?? ((t) => void process.stderr.write(t));
-  const parsed = parseValidateArgs(argv);
-  if (parsed.help) {
-    stdout(HELP);
-    return 0;
-  }
-
+async function validate(parsed: Parsed, io: CliIo): Promise<number> {
+  const { stdout, stderr } = io;
   const catalog = defaultCatalog();
   if (parsed.command !== undefined && !catalog.get(parsed.command)) {
     throw new UsageError(`--command ${JSON.stringify(parsed.command)} is not a known command`);
@@ -202,7 +154,7 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
   let closeOutput: (() => Promise<void>) | undefined;
   // Backpressure: between read chunks, wait while the report stream's buffer is full, so a flood of findings
   // piped to a slow consumer does not pile up in memory.
-  let sinkStream: NodeJS.WritableStream & { writableNeedDrain?: boolean } | undefined = io.stdout ? undefined : process.stdout;
+  let sinkStream: (NodeJS.WritableStream & { writableNeedDrain?: boolean; destroyed?: boolean }) | undefined = io.stdoutStream;
   if (parsed.output !== undefined) {
     const { createWriteStream } = await import("node:fs");
     const stream = createWriteStream(parsed.output);
@@ -216,7 +168,13 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
   }
 
   const reporter: Reporter =
-    parsed.format === "json" ? new JsonReporter(out, parsed.strict) : parsed.format === "junit" ? new JunitReporter(out, parsed.strict) : new TextReporter(out, parsed.quiet);
+    parsed.format === "json"
+      ? new JsonReporter(out, parsed.strict)
+      : parsed.format === "junit"
+        ? new JunitReporter(out, parsed.strict)
+        : parsed.format === "github"
+          ? new GithubReporter(out, parsed.strict)
+          : new TextReporter(out, parsed.quiet);
   const stdin = io.stdin ?? (() => process.stdin);
   const { inputs, unreadable } = await resolveInputs(parsed.paths, stdin);
   const totals: Totals = { inputs: 0, frames: 0, messages: 0, errors: 0, warnings: 0, suppressed: 0, unreadable: 0, ok: true };
@@ -247,7 +205,7 @@ export async function main(argv: string[], io: ValidateIo = {}): Promise<number>
         payload: parsed.command === undefined ? undefined : { command: parsed.command, kind: parsed.kind },
         onFinding,
         onProgress: (chars) => progress.update(chars),
-        pause: () => (sinkStream?.writableNeedDrain && !stdoutClosed && !(sinkStream as { destroyed?: boolean }).destroyed ? drained(sinkStream) : undefined),
+        pause: () => (sinkStream?.writableNeedDrain && !sinkStream.destroyed ? drained(sinkStream) : undefined),
         limits: parsed.maxPending === undefined ? undefined : { maxPendingMessages: parsed.maxPending },
         correlate: parsed.pairing,
       });

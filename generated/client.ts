@@ -573,7 +573,7 @@ export class OpenFlowCommands {
   }
 
   /**
-   * Authenticate the connection with a username and password, a jwt or a raw assertion, or (validate_only) exchange a credential for a new token without signing the connection in. The reply carries the new jwt, the user and server settings such as websocket_package_size (PROTOCOL.md section 8).
+   * Authenticate the connection with a username and password, a jwt or a raw assertion, or (validate_only) exchange a credential for a new token without signing the connection in. The reply carries the new jwt, the user and server settings such as websocket_package_size (docs/protocol.md#signin).
    *
    * Sends `signin`; resolves with the `signin` reply payload.
    * @see schemas/commands/signin.json

@@ -1290,7 +1290,7 @@ export type AddWorkitemRequest = RequestCommon &
      */
     priority?: number;
     /**
-     * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+     * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
      */
     files?: MessageWorkitemFile[] | null;
     /**
@@ -1329,7 +1329,7 @@ export type AddWorkitemReply = ReplyCommon & {
    */
   name?: string | null;
   /**
-   * The stored Workitem (E8).
+   * The stored Workitem.
    */
   result: Workitem;
   [k: string]: unknown;
@@ -1446,7 +1446,7 @@ export type AddWorkitemQueueReply = ReplyCommon & {
    */
   initialdelay?: number;
   /**
-   * The created WorkitemQueue (E9).
+   * The created WorkitemQueue.
    */
   result: WorkitemQueue;
   [k: string]: unknown;
@@ -1519,7 +1519,7 @@ export type AddWorkitemsReply = ReplyCommon & {
    */
   wiq?: string | null;
   /**
-   * The inserted Workitems (E8).
+   * The inserted Workitems.
    */
   items: Workitem[];
   [k: string]: unknown;
@@ -3191,7 +3191,7 @@ export type InsertManyRequest = RequestCommon & {
    */
   items: Base[] | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3242,7 +3242,7 @@ export type InsertOneRequest = RequestCommon & {
    */
   item: Base | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3293,7 +3293,7 @@ export type InsertOrUpdateManyRequest = RequestCommon & {
    */
   skipresults?: boolean | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3340,7 +3340,7 @@ export type InsertOrUpdateOneRequest = RequestCommon & {
    */
   uniqeness?: string | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4428,7 +4428,7 @@ export type StripeAddPlanRequest = RequestCommon & {
    */
   userid?: string | null;
   /**
-   * Resource `_id` (E7).
+   * Resource `_id`.
    */
   resourceid?: string | null;
   /**
@@ -4477,7 +4477,7 @@ export type StripeAddPlanReply = ReplyCommon & {
  */
 export type StripeCancelPlanRequest = RequestCommon & {
   /**
-   * ResourceUsage `_id` (E7).
+   * ResourceUsage `_id`.
    */
   resourceusageid: string;
   /**
@@ -4639,7 +4639,7 @@ export type UpdateManyRequest = RequestCommon & {
       }
     | string;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4693,7 +4693,7 @@ export type UpdateOneRequest = RequestCommon & {
     | string
     | null;
   /**
-   * Write concern w (COMMANDS.md A.5): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4782,7 +4782,7 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   nextrun?: OpenFlowDate | null;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file. An entry with neither `file` nor `_id` removes the file of that name.
    */
   files?: MessageWorkitemFile[] | null;
   /**
@@ -5483,7 +5483,7 @@ export interface ReplyCommon {
  */
 export interface RequestCommon {
   /**
-   * Per-command token: the command runs as this token's user instead of the connection's user (PROTOCOL.md 8.5).
+   * Per-command token: the command runs as this token's user instead of the connection's user (docs/protocol.md#per-command-jwt).
    */
   jwt?: string | null;
   /**
@@ -5925,7 +5925,7 @@ export interface AddWorkitemItem {
    */
   priority?: number;
   /**
-   * Files to attach (E10): base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
    */
   files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
@@ -6065,7 +6065,7 @@ export interface PongRequest {
   [k: string]: unknown;
 }
 /**
- * An object message body (E11). Application fields plus the sender identity the server adds.
+ * An object message body (docs/protocol.md#server-commands). Application fields plus the sender identity the server adds.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/QueueMessageBody`
  */

@@ -155,12 +155,12 @@ function buildDefs(files: readonly SchemaFile[], issues: SchemaIssue[]): DefMode
   return defs;
 }
 
-interface Resolver {
+export interface Resolver {
   /** Resolves `$ref` from a schema located at (file, base id). */
   resolve(ref: string, fromId: string): { file: SchemaFile; pointer: string; schema: unknown; id: string } | undefined;
 }
 
-function makeResolver(data: ValidatedSchemas): Resolver {
+export function makeResolver(data: Pick<ValidatedSchemas, "byId">): Resolver {
   return {
     resolve(ref, fromId) {
       const target = resolveRef(ref, fromId);
@@ -259,7 +259,7 @@ export function summarizeType(schema: unknown, resolver: Resolver, fromId: strin
   return parts.length > 0 ? parts.join(" \\| ") : "any";
 }
 
-function collectFields(schema: JsonObject, fromId: string, resolver: Resolver): FieldModel[] {
+export function collectFields(schema: JsonObject, fromId: string, resolver: Resolver): FieldModel[] {
   const own = new Map<string, FieldModel>();
   const add = (s: JsonObject, id: string, inheritedFrom: string | undefined): void => {
     const props = isObject(s["properties"]) ? s["properties"] : {};

@@ -4,8 +4,8 @@
  * - `openflow-spec` (packages/openflow-spec/package.json): the client. `dist/runtime` and `dist/generated` (types,
  *   typed client, command table, validators). Depends on `ws` only.
  * - `openflow-spec-tools` (packages/openflow-spec-tools/package.json): the `openflow-spec` command (validate, serve,
- *   generate) and the server/validator libraries: `dist/cli`, `dist/server`, `dist/validator`, `dist/generator`,
- *   `schemas/`, `templates/`. Depends on `openflow-spec` (same version) and the generator's toolchain.
+ *   generate, lint, diff, proxy, ...) and the server/validator/proxy libraries: `dist/cli`, `dist/server`,
+ *   `dist/validator`, `dist/generator`, `dist/diff`, `dist/proxy`, `schemas/`, `templates/`. Depends on `openflow-spec` (same version) and the generator's toolchain.
  *
  * Each package is staged in a temporary directory (its package.json + the build output it lists in `files`), and
  * `npm pack` writes the tarball. In the tools package, the compiled imports that reach into the client
@@ -57,6 +57,8 @@ const PLANS: readonly PackagePlan[] = [
       ["dist/server", "dist/server"],
       ["dist/validator", "dist/validator"],
       ["dist/generator", "dist/generator"],
+      ["dist/diff", "dist/diff"],
+      ["dist/proxy", "dist/proxy"],
       ["schemas", "schemas"],
       ["templates", "templates"],
     ],
@@ -64,7 +66,25 @@ const PLANS: readonly PackagePlan[] = [
   },
 ];
 
-const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator"];
+const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy"];
+
+/**
+ * Only build output whose source still exists is packed: an incremental build never deletes the output of a
+ * source file that was moved or removed, so dist/ may hold stale modules.
+ */
+function hasSource(distFile: string): boolean {
+  const rel = relative(join(REPO, "dist"), distFile);
+  if (rel.startsWith("..")) return true; // not build output (schemas/, templates/)
+  if (statSync(distFile).isDirectory()) return true;
+  const stem = rel.replace(/\.d\.ts$/, "").replace(/\.js$/, "");
+  return [".ts", ".js"].some((ext) => {
+    try {
+      return statSync(join(REPO, stem + ext)).isFile();
+    } catch {
+      return false;
+    }
+  });
+}
 
 function newestMtime(path: string): number {
   const info = statSync(path);
@@ -122,7 +142,7 @@ function stagePackage(plan: PackagePlan, stage: string, version: string): void {
   writeFileSync(join(stage, "package.json"), manifest(plan, version));
   cpSync(join(REPO, "README.md"), join(stage, "README.md"));
   for (const [from, to] of plan.copy) {
-    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter: (src) => !src.endsWith(".tsbuildinfo") });
+    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter: (src) => !src.endsWith(".tsbuildinfo") && hasSource(src) });
   }
   if (!plan.rewriteClientImports) return;
   const dist = join(stage, "dist");

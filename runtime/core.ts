@@ -106,7 +106,7 @@ interface Resolved {
   wsOptions: Record<string, unknown> | undefined;
 }
 
-/** Server-started commands that never get a reply (COMMANDS.md: replyExpected false). */
+/** Server-started commands that never get a reply (x-openflow.replyExpected false in their schemas; ../docs/protocol.md#server-commands). */
 const noReply = new Set(["refreshtoken", "watchevent", "queueclosed", "exchangeclosed", "pong", "error"]);
 
 /** Wait for this long before answering a `queuemessage` whose consumer is gone, so a nack loop stays slow. */
@@ -163,7 +163,7 @@ function credentialsOf(options: ClientOptions): Credentials {
   return checkCredentials({ username: options.username, password: options.password });
 }
 
-/** Copy a caller's payload and add the per-call fields that travel inside it (PROTOCOL.md 5.3, 8.5). */
+/** Copy a caller's payload and add the per-call fields that travel inside it (../docs/protocol.md#payload-fields, ../docs/protocol.md#per-command-jwt). */
 function payloadWith(command: string, payload: unknown, options: CallOptions): unknown {
   const extra = options.jwt !== undefined || options.traceId !== undefined || options.spanId !== undefined;
   if (payload === undefined || payload === null) {
@@ -724,7 +724,7 @@ export class ClientCore implements RequestCore, PushCore {
   }
 
   private replyError(to: WireMessage, text: string): void {
-    // Plain text, as the official client sends it (PROTOCOL.md 6.5); always with replyto (never Q19's loop).
+    // Plain text, as the official client sends it (../docs/protocol.md#error-client); always with replyto (never Q19's loop).
     this.replyRaw(to, "error", text);
   }
 

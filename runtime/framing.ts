@@ -2,7 +2,7 @@
  * Framing: turning one logical message into frames (chunking) and frames back into messages (reassembly).
  * Pure code, no sockets and no timers: the caller passes the clock, so tests feed it directly (ws `Receiver`).
  *
- * Unlike the reference JS implementations (PROTOCOL.md Q3, Q4), chunking here never drops U+2028/U+2029 and
+ * Unlike the reference JS implementations (../docs/protocol.md#q3, ../docs/protocol.md#q4), chunking here never drops U+2028/U+2029 and
  * never splits a surrogate pair, and reassembly is linear in the message size whatever the arrival order.
  */
 import type { Frame } from "../generated/types.js";
@@ -26,7 +26,7 @@ export interface WireMessage {
   spanId?: string | null;
 }
 
-/** Chunk size the latest server announces by default (PROTOCOL.md 4.1); used before signin tells us better. */
+/** Chunk size the latest server announces by default (../docs/protocol.md#chunking); used before signin tells us better. */
 export const DEFAULT_CHUNK_SIZE = 25_000;
 
 /**

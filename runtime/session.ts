@@ -12,7 +12,7 @@ export interface SigninExtras {
   /** Reported to the server as `clientagent`. Default "openflow-spec". */
   clientagent?: string;
   clientversion?: string;
-  /** Ask for a long-lived token (PROTOCOL.md Q11). */
+  /** Ask for a long-lived token (../docs/protocol.md#q11). */
   longtoken?: boolean;
   /** Act as another user (`_id`). */
   impersonate?: string;
@@ -28,7 +28,7 @@ export interface SessionState {
 const MIN_CHUNK = 100;
 const MAX_CHUNK = 16 * 1024 * 1024;
 
-/** The chunk size a signin reply announces, or `current` when missing or invalid (PROTOCOL.md Q5). */
+/** The chunk size a signin reply announces, or `current` when missing or invalid (../docs/protocol.md#q5). */
 export function chunkSizeFrom(value: unknown, current: number): number {
   return typeof value === "number" && Number.isInteger(value) && value >= MIN_CHUNK && value <= MAX_CHUNK ? value : current;
 }

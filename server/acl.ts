@@ -1,5 +1,5 @@
 /**
- * Access control as OpenFlow does it (COMMANDS.md E2, E14): every document carries `_acl`, a list of
+ * Access control as OpenFlow does it (../docs/protocol.md#access-control): every document carries `_acl`, a list of
  * `{_id, name, rights, deny}` entries; a user holds a right on a document when an entry for the user's id or one
  * of its role ids grants the bit and no deny entry for those ids removes it.
  */
@@ -16,7 +16,7 @@ export const Rights = {
 } as const;
 export type RightName = Exclude<keyof typeof Rights, "full">;
 
-/** Fixed ids of the built-in roles (COMMANDS.md E14). */
+/** Fixed ids of the built-in roles (../schemas/defs/wellknownids.json). */
 export const WellknownIds = {
   root: "59f1f6e6f0a22200126638d8",
   admins: "5a1702fa245d9013697656fb",

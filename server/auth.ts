@@ -1,7 +1,7 @@
 /**
  * Users, roles, passwords and tokens. Users and roles live in the `users` collection like in OpenFlow (`_type`
  * "user" / "role", role membership in `members`). Passwords are scrypt hashes; tokens are HS256 JWTs with the
- * payload `{data: TokenUser subset, iat, exp}` (PROTOCOL.md 8.4).
+ * payload `{data: TokenUser subset, iat, exp}` (../docs/protocol.md#tokens).
  */
 import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } from "node:crypto";
 import { SignJWT, jwtVerify } from "jose";
@@ -16,7 +16,7 @@ export interface Rolemember {
   name: string;
 }
 
-/** The user as it travels in signin replies, refreshtoken and inside tokens (COMMANDS.md E4). */
+/** The user as it travels in signin replies, refreshtoken and inside tokens (../schemas/defs/tokenuser.json). */
 export interface TokenUser extends Principal {
   _type: "user";
   username: string;

@@ -1,5 +1,5 @@
 /**
- * An in-memory stand-in for the AMQP bridge (COMMANDS.md M): queues with consumers (round robin), exchanges
+ * An in-memory stand-in for the AMQP bridge (../docs/protocol.md#queues-and-exchanges): queues with consumers (round robin), exchanges
  * (fanout, direct, topic), delivery as a server-started `queuemessage` that waits for the consumer's reply
  * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
  * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.
@@ -60,6 +60,11 @@ export interface BrokerOptions {
   now: () => number;
   requeueDelayMs: number;
   logger: ServerLogger;
+  /**
+   * Asked before each delivery: may the consumer on `conn` still receive from `queue` (server/authz.ts: its
+   * rights and roles as they are now)? A consumer refused here is dropped from the queue.
+   */
+  mayDeliver?: (conn: Connection, queue: string) => boolean;
 }
 
 /**
@@ -208,6 +213,16 @@ export class Broker {
     }
   }
 
+  /** The connection an auto-named (exclusive) queue belongs to; undefined for shared or unknown names. */
+  ownerOf(name: string): Connection | undefined {
+    return this.queues.get(name.toLowerCase())?.owner;
+  }
+
+  /** Names of the exchanges `queue` is bound to. */
+  exchangesOf(queue: string): string[] {
+    return [...this.exchanges.values()].filter((e) => e.bindings.some((b) => b.queue === queue)).map((e) => e.name);
+  }
+
   queueNames(): string[] {
     return [...this.queues.keys()];
   }
@@ -268,6 +283,8 @@ export class Broker {
   private pump(queue: BrokerQueue): void {
     if (this.closed) return;
     this.dropExpired(queue);
+    const allowed = this.options.mayDeliver;
+    if (allowed && queue.messages.length > 0) queue.consumers = queue.consumers.filter((c) => c.conn.closed || allowed(c.conn, queue.name));
     for (let guard = 0; guard < 10_000 && queue.messages.length > 0; guard++) {
       const consumer = this.pickConsumer(queue);
       if (!consumer) return;

@@ -7,6 +7,8 @@ import { UsageError } from "../cli/usage.js";
 import { randomName } from "./ids.js";
 import type { ErrorStyle, ServerLogger, UserSpec } from "./options.js";
 import { startServer } from "./server.js";
+import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
+import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
 
 const HELP = `usage: openflow-spec serve [options]
 
@@ -20,6 +22,7 @@ options:
   --package-size N      websocket_package_size announced and used for replies (default 25000)
   --error-style S       latest (default) or 2021
   --verbose             log connections and failed commands
+  --record FILE         write the traffic to FILE in the capture format \`validate\` reads (secrets redacted)
   -h, --help            show this help
 `;
 
@@ -30,6 +33,7 @@ export interface ServeArgs {
   packageSize: number;
   errorStyle: ErrorStyle;
   verbose: boolean;
+  record: string | undefined;
   help: boolean;
 }
 
@@ -41,7 +45,7 @@ function intArg(flag: string, value: string | undefined, min: number, max: numbe
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const args: ServeArgs = { port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", verbose: false, help: false };
+  const args: ServeArgs = { port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", verbose: false, record: undefined, help: false };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
     const eq = raw.indexOf("=");
@@ -80,6 +84,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
       case "--verbose":
         args.verbose = true;
         break;
+      case "--record": {
+        const file = value();
+        if (!file) throw new UsageError("--record needs a file name");
+        args.record = file;
+        break;
+      }
       default:
         throw new UsageError(`unknown option ${JSON.stringify(raw)} (see serve --help)`);
     }
@@ -137,14 +147,26 @@ export async function main(argv: string[]): Promise<number> {
   }
   const users = args.usersFile ? await loadUsersFile(args.usersFile) : undefined;
   const adminPassword = users ? undefined : randomName(16);
+  let capture: CaptureFile | undefined;
+  if (args.record) {
+    try {
+      capture = await openCaptureFile(args.record);
+    } catch (err) {
+      throw new UsageError(`--record: ${(err as Error).message}`);
+    }
+  }
+  const sink = capture;
+  const recorder = sink ? new CaptureRecorder((line) => sink.write(line)) : undefined;
   let server;
   try {
     server = await startServer({
       port: args.port, host: args.host, packageSize: args.packageSize, errorStyle: args.errorStyle, logger: consoleLogger(args.verbose),
       ...(users ? { users } : { adminPassword }),
+      ...(recorder ? { onFrame: (direction: "in" | "out", text: string, conn: string) => recorder.message(conn, direction === "in" ? "c2s" : "s2c", parseWireMessage(text)) } : {}),
     });
   } catch (err) {
     process.stderr.write(`openflow-spec serve: cannot start: ${(err as Error).message}\n`);
+    await capture?.close().catch(() => {});
     return 1;
   }
   const out = process.stdout;
@@ -156,7 +178,16 @@ export async function main(argv: string[]): Promise<number> {
       process.off("SIGTERM", onTerm);
       out.write(`${signal}: stopping\n`);
       running.close().then(
-        () => resolve(0),
+        async () => {
+          recorder?.flush();
+          try {
+            await capture?.close();
+            resolve(0);
+          } catch (err) {
+            process.stderr.write(`openflow-spec serve: ${(err as Error).message}\n`);
+            resolve(1);
+          }
+        },
         (err: unknown) => {
           process.stderr.write(`openflow-spec serve: error while stopping: ${(err as Error).message}\n`);
           resolve(1);
@@ -172,6 +203,7 @@ export async function main(argv: string[]): Promise<number> {
   if (users) out.write(`users: ${users.map((u) => u.username).join(", ")} (from ${args.usersFile})\n`);
   else out.write(`admin user: username "admin", password "${adminPassword}"\n`);
   out.write(`error style: ${args.errorStyle}, websocket_package_size: ${args.packageSize}\n`);
+  if (capture) out.write(`recording to ${capture.path} (secrets redacted)\n`);
   out.write("ready (Ctrl+C to stop)\n");
   return await stopped;
 }

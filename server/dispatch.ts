@@ -1,5 +1,5 @@
 /**
- * From websocket text to handler and back, in the order server-latest does it (PROTOCOL.md 2-8): unparsable
+ * From websocket text to handler and back, in the order server-latest does it (../docs/protocol.md): unparsable
  * text gets the uncorrelated `error`; ping/pong are dropped (or answered in 2021 style); the rate limit answers
  * before reassembly; replies complete the server's own requests; every command except signin needs a valid
  * token (connection or payload `jwt`); the payload is validated against the schemas; errors use the selected
@@ -8,6 +8,7 @@
 import { newFrameId, parseFrame, type WireFrame, type WireMessage } from "../runtime/framing.js";
 import { OpenFlowError } from "../runtime/errors.js";
 import type { TokenUser } from "./auth.js";
+import { currentUser } from "./authz.js";
 import type { Connection } from "./connection.js";
 import type { Handler, ServerContext } from "./context.js";
 import { errorText } from "./errors.js";
@@ -43,14 +44,14 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
   } catch (err) {
     const id = typeof obj.id === "string" && obj.id !== "" ? obj.id : undefined;
     if (obj.command === undefined && id !== undefined && conn.signedIn) {
-      // Both servers send a frame without a command back unchanged (PROTOCOL.md 2.3).
+      // Both servers send a frame without a command back unchanged (../docs/protocol.md#frames).
       conn.sendText(text);
       return;
     }
     sendProtocolError(conn, id, errorText(err));
     return;
   }
-  // Both servers give a frame without id a random one (PROTOCOL.md 2.1).
+  // Both servers give a frame without id a random one (../docs/protocol.md#frames).
   if (frame.id === "") frame = { ...frame, id: newFrameId() };
   const command = frame.command.toLowerCase();
   if (command === "ping" || command === "pong") {
@@ -80,7 +81,7 @@ export function handleText(server: ServerContext, dispatcher: Dispatcher, conn: 
     return;
   }
   if (message.replyto) {
-    // A reply only ever completes a pending request; an unmatched one is dropped (PROTOCOL.md 5.1).
+    // A reply only ever completes a pending request; an unmatched one is dropped (../docs/protocol.md#correlation).
     conn.settle(message);
     return;
   }
@@ -148,7 +149,7 @@ async function processMessage(server: ServerContext, dispatcher: Dispatcher, con
     // Anything that is not an OpenFlowError is a defect of this server: answer, and make it visible.
     else server.options.logger.error(`[${conn.id}] ${command} crashed: ${err instanceof Error ? (err.stack ?? err.message) : text}`);
     if (server.options.errorStyle === "2021" && err instanceof OpenFlowError && err.code === "unsupported" && text.startsWith("Unknown command")) {
-      // server-2021's unknown-command reply: command error, {message} without `error` (PROTOCOL.md 6.4).
+      // server-2021's unknown-command reply: command error, {message} without `error` (../docs/protocol.md#error-unknown-command).
       conn.reply(message.id, "error", { message: text });
       return;
     }
@@ -172,9 +173,8 @@ async function runCommand(server: ServerContext, dispatcher: Dispatcher, conn: C
   let user: TokenUser;
   try {
     const verified = await server.auth.verify(token);
-    const reloaded = server.auth.reload(verified.user);
-    if (!reloaded) throw new Error(`could not find user by ${verified.user._id}`);
-    user = reloaded;
+    // The token's user as the store holds it now: gone, disabled (or an impostor who is) ends here.
+    user = currentUser(server, verified.user);
   } catch (err) {
     const text = `Discard ${command} due to invalid or expired jwt for client at ${conn.remote}: ${errorText(err)}`;
     throw new OpenFlowError("auth", text, { serverMessage: text });

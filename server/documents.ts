@@ -1,16 +1,18 @@
 /**
  * How OpenFlow stores a document: `_id` (24-hex), `_type` (default "unknown"), `_created*`/`_modified*`,
  * `_version` (0 at insert, +1 per update, old versions in `<collection>_hist`), and `_acl` with the creator and
- * admins holding full control (COMMANDS.md C, E1). Reads are filtered by the read right.
+ * admins holding full control (../schemas/defs/base.json, ../docs/protocol.md#access-control). Who may read or change
+ * them: server/authz.ts.
  */
-import { addRight, aclOf, aclAllows, principalIds, Rights, WellknownIds, type Ace, type Principal } from "./acl.js";
+import { addRight, aclOf, Rights, WellknownIds, type Ace, type Principal } from "./acl.js";
 import { USERS, type TokenUser } from "./auth.js";
 import type { ServerContext } from "./context.js";
 import { commandError } from "./errors.js";
 import { newObjectId } from "./ids.js";
+import { publicDoc } from "./secrets.js";
 import { clone, type AnyDoc } from "./store.js";
 
-/** `files` is an alias for `fs.files` (COMMANDS.md C query). */
+/** `files` is an alias for `fs.files` (../schemas/commands/query.json). */
 export function resolveCollection(name: unknown): string {
   if (typeof name !== "string" || name === "") throw commandError("collectionname is mandatory");
   return name === "files" ? "fs.files" : name;
@@ -20,31 +22,11 @@ export function historyName(collection: string): string {
   return `${collection}_hist`;
 }
 
-/** Fields never sent to clients. */
-export function publicDoc(collection: string, doc: AnyDoc): AnyDoc {
-  if (collection !== USERS) return doc;
-  const out = { ...doc };
-  delete out.passwordhash;
-  delete out.newpassword;
-  return out;
-}
-
 /** The principal behind a `queryas` id: a user (with its roles) or a role (with the roles it is member of). */
 export function principalFor(server: ServerContext, id: string): Principal {
   const doc = server.store.get(USERS, id);
   const name = typeof doc?.name === "string" ? doc.name : id;
   return { _id: id, name, roles: server.auth.rolesOf(id) };
-}
-
-/** Documents of `collection` that `user` (and `queryas`, when given) may read. Live objects: do not mutate. */
-export function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
-  const as = typeof queryas === "string" && queryas !== "" ? principalFor(server, queryas) : undefined;
-  const userIds = principalIds(user);
-  const asIds = as ? principalIds(as) : undefined;
-  return server.store.all(collection).filter((doc) => {
-    const acl = aclOf(collection, doc);
-    return aclAllows(acl, user, Rights.read, userIds) && (!as || aclAllows(acl, as, Rights.read, asIds));
-  });
 }
 
 export function assertObject(value: unknown, what: string): AnyDoc {

@@ -1,6 +1,6 @@
 /**
  * Failures inside handlers are OpenFlowErrors (runtime/errors.ts); the text the client sees is the message,
- * verbatim, like the real server's texts quoted in COMMANDS.md.
+ * verbatim, like the real server's texts listed under `x-openflow.errors` in ../schemas/commands/.
  */
 import { OpenFlowError } from "../runtime/errors.js";
 

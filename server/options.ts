@@ -19,7 +19,7 @@ export interface ServerLogger {
   debug?(message: string): void;
 }
 
-/** Which error reply style the server uses (PROTOCOL.md section 6). */
+/** Which error reply style the server uses (../docs/protocol.md#errors). */
 export type ErrorStyle = "latest" | "2021";
 
 export interface RateLimitOptions {

@@ -1,6 +1,6 @@
 /**
  * MongoDB semantics on in-memory documents through `mingo`, plus the decoding the real server applies to query
- * input (COMMANDS.md A.4): JSON-string queries, `"__REGEXP /p/f"` strings back to RegExp, string `orderby`
+ * input (../docs/protocol.md#query-text): JSON-string queries, `"__REGEXP /p/f"` strings back to RegExp, string `orderby`
  * and `projection`. Scripts (`$where`, `$function`, `$accumulator`) stay disabled.
  */
 import { Aggregator, Query } from "mingo";

@@ -9,6 +9,7 @@ import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type WebSocket } from "ws";
 import { Auth } from "./auth.js";
+import { mayConsume, watchSessions } from "./authz.js";
 import { Broker } from "./broker.js";
 import { Connection } from "./connection.js";
 import type { Handler, ServerContext } from "./context.js";
@@ -59,8 +60,12 @@ class LocalServer implements ServerContext {
 
   constructor(readonly options: ResolvedOptions) {
     this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret);
-    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger });
+    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger, mayDeliver: (conn, queue) => mayConsume(this, conn, queue) });
     this.watches = new Watches(this.store, options.now);
+    watchSessions(this, (conn, why) => {
+      options.logger.info(`[${conn.id}] closing: ${why}`);
+      conn.close(1000, "session ended: user disabled or removed");
+    });
   }
 
   now(): number {

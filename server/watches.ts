@@ -4,7 +4,7 @@
  */
 import { aclOf, aclAllows, Rights } from "./acl.js";
 import type { Connection } from "./connection.js";
-import { publicDoc } from "./documents.js";
+import { publicDoc } from "./secrets.js";
 import { randomName } from "./ids.js";
 import type { DocPredicate } from "./jsonpath.js";
 import type { Query } from "mingo";
@@ -36,13 +36,14 @@ export function changeEvent(change: StoreChange, now: number): AnyDoc {
   };
   if (change.after) event.fullDocument = publicDoc(change.collection, change.after);
   if (change.operationType === "update" && change.before && change.after) {
+    const before = publicDoc(change.collection, change.before);
+    const after = publicDoc(change.collection, change.after);
     const updatedFields: AnyDoc = {};
     const removedFields: string[] = [];
-    for (const [k, v] of Object.entries(change.after)) {
-      if (JSON.stringify(change.before[k]) !== JSON.stringify(v)) updatedFields[k] = v;
+    for (const [k, v] of Object.entries(after)) {
+      if (JSON.stringify(before[k]) !== JSON.stringify(v)) updatedFields[k] = v;
     }
-    for (const k of Object.keys(change.before)) if (!(k in change.after)) removedFields.push(k);
-    delete updatedFields.passwordhash;
+    for (const k of Object.keys(before)) if (!(k in after)) removedFields.push(k);
     event.updateDescription = { updatedFields, removedFields, truncatedArrays: [] };
   }
   return event;
@@ -97,11 +98,13 @@ export class Watches {
     const doc = change.after ?? change.before;
     if (!doc) return;
     const acl = aclOf(change.collection, doc);
+    // Filters see what the watcher may see: only readable documents (checked first), never their secrets.
+    const view = publicDoc(change.collection, doc);
     let event: AnyDoc | undefined;
     for (const watch of this.watches.values()) {
       if (watch.collection !== change.collection || watch.conn.closed || !watch.conn.user) continue;
       if (!aclAllows(acl, watch.conn.user, Rights.read)) continue;
-      if (!matches(watch, doc, () => (event ??= changeEvent(change, this.now())))) continue;
+      if (!matches(watch, view, () => (event ??= changeEvent(change, this.now())))) continue;
       event ??= changeEvent(change, this.now());
       watch.conn.push("watchevent", { id: watch.id, result: event }, true);
     }

@@ -51,7 +51,7 @@ const NEW_COMMAND = {
 describe("generator end to end in a copy of the project", () => {
   it("picks up a new command everywhere, and --check catches a hand edit", { timeout: 60_000 }, async () => {
     const dir = await tempDir("e2e");
-    for (const sub of ["schemas", "generator", "templates", "runtime/symbols.ts", "cli/usage.ts", "package.json", "tsconfig.json"]) {
+    for (const sub of ["schemas", "generator", "templates", "runtime/symbols.ts", "cli", "package.json", "tsconfig.json"]) {
       await mkdir(join(dir, sub, ".."), { recursive: true });
       await cp(join(ROOT, sub), join(dir, sub), { recursive: true });
     }
@@ -59,7 +59,7 @@ describe("generator end to end in a copy of the project", () => {
     await writeFile(join(dir, "schemas/commands/getqueuecount.json"), JSON.stringify(NEW_COMMAND, null, 2));
 
     const tsx = join(ROOT, "node_modules/tsx/dist/cli.mjs");
-    const generated = await run(process.execPath, [tsx, "generator/cli.ts"], { cwd: dir, timeout: 45_000 });
+    const generated = await run(process.execPath, [tsx, "cli/main.ts", "generate"], { cwd: dir, timeout: 45_000 });
     expect(generated.stdout).toMatch(/generated \d+ files in generated/);
 
     const out = join(dir, "generated");
@@ -85,7 +85,7 @@ describe("generator end to end in a copy of the project", () => {
 
     // Up to date right after generating; a hand edit to a generated file makes --check fail and name the file.
     // (In-process through the copied generator, to keep the test fast.)
-    const copy = (await import(pathToFileURL(join(dir, "generator/cli.ts")).href)) as typeof import("../generator/cli.js");
+    const copy = (await import(pathToFileURL(join(dir, "cli/generate.ts")).href)) as typeof import("../cli/generate.js");
     const args = ["--check", "--schemas", join(dir, "schemas"), "--out", out, "--templates", join(dir, "templates")];
     let stderr = "";
     const io = { stdout: () => undefined, stderr: (t: string) => void (stderr += t) };

@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { join } from "node:path";
-import { main } from "../generator/cli.js";
+import { main } from "../cli/generate.js";
 import { GeneratorError } from "../generator/errors.js";
 import { loadFromTexts } from "../generator/load.js";
 import { validateSchemas } from "../generator/validate.js";

@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { main } from "../generator/cli.js";
+import { main } from "../cli/generate.js";
 import { generateFromLoaded } from "../generator/generate.js";
 import { loadFromTexts } from "../generator/load.js";
 import { writeOutput, checkOutput } from "../generator/write.js";
@@ -89,8 +89,16 @@ describe("generator properties", () => {
   });
 
   it("rejects bad arguments with a usage error", async () => {
-    await expect(main(["--nope"], captureIo().io)).rejects.toThrow(/unknown option '--nope'/);
-    await expect(main(["--schemas"], captureIo().io)).rejects.toThrow(/--schemas needs a directory/);
+    for (const [args, want] of [
+      [["--nope"], /unknown option '--nope'/],
+      [["--chek"], /unknown option '--chek' \(did you mean --check\?\)/],
+      [["--schemas"], /--schemas needs a value/],
+      [["--schemas="], /--schemas needs a directory/],
+    ] as const) {
+      const io = captureIo();
+      expect(await main([...args], io.io)).toBe(2);
+      expect(io.err()).toMatch(want);
+    }
     const help = captureIo();
     expect(await main(["--help"], help.io)).toBe(0);
     expect(help.out()).toMatch(/--check/);

@@ -29,14 +29,14 @@ function track<T>(promise: Promise<T>) {
 }
 const flush = () => new Promise((r) => setTimeout(r, 0));
 
-describe("interpretReply: every server error style (PROTOCOL.md 6.6)", () => {
+describe("interpretReply: every server error style (../docs/protocol.md#error-detection)", () => {
   const cases: [string, { command: string; data: string | null | undefined }, { ok: true; payload: unknown } | { code: string; text: string }][] = [
     ["plain success", { command: "query", data: '{"result":[1]}' }, { ok: true, payload: { result: [1] } }],
     ["empty data is null", { command: "query", data: "" }, { ok: true, payload: null }],
     ["2021 error field", { command: "query", data: '{"error":"Access denied"}' }, { code: "server", text: "Access denied" }],
     ["latest error command", { command: "error", data: '{"message":"boom","error":"boom"}' }, { code: "server", text: "boom" }],
     ["latest multi-frame error (message only, Q7)", { command: "error", data: '{"message":"only message"}' }, { code: "server", text: "only message" }],
-    ["non-JSON error text (6.5)", { command: "error", data: "nack message" }, { code: "server", text: "nack message" }],
+    ["non-JSON error text (client error style)", { command: "error", data: "nack message" }, { code: "server", text: "nack message" }],
     ["unknown command latest", { command: "error", data: '{"message":"Unknown command fly","error":"Unknown command fly"}' }, { code: "unsupported", text: "Unknown command fly" }],
     ["unknown command 2021 (no error key, Q8)", { command: "error", data: '{"message":"Unknown command count"}' }, { code: "unsupported", text: "Unknown command count" }],
     ["object error (stripe body)", { command: "query", data: '{"error":{"message":"card declined"}}' }, { code: "server", text: "card declined" }],

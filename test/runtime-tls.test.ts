@@ -2,8 +2,7 @@
  * TLS: verification is on by default, `tls.ca` trusts a private CA, and only the loudly named opt-out accepts
  * an untrusted certificate. Uses a throwaway self-signed certificate for 127.0.0.1 made with openssl.
  */
-import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -12,8 +11,8 @@ import { WebSocketServer } from "ws";
 import { encodeMessageText, parseFrame } from "../runtime/framing.js";
 import { connect, OpenFlowError } from "../runtime/index.js";
 import { fakeJwt } from "./runtime-scripted-server.js";
+import { hasOpenssl, selfSignedCertificate } from "./tls-helpers.js";
 
-const hasOpenssl = spawnSync("openssl", ["version"]).status === 0;
 let dir = "";
 let cert = "";
 let https: Server | undefined;
@@ -23,14 +22,9 @@ const quiet = { debug() {}, info() {}, warn() {}, error() {} };
 beforeAll(async () => {
   if (!hasOpenssl) return;
   dir = mkdtempSync(join(tmpdir(), "openflow-tls-"));
-  const made = spawnSync(
-    "openssl",
-    ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", join(dir, "key.pem"), "-out", join(dir, "cert.pem"), "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
-    { timeout: 20_000 },
-  );
-  if (made.status !== 0) throw new Error(`openssl failed: ${made.stderr.toString()}`);
-  cert = readFileSync(join(dir, "cert.pem"), "utf8");
-  https = createServer({ cert, key: readFileSync(join(dir, "key.pem"), "utf8") });
+  const made = selfSignedCertificate(dir);
+  cert = made.cert;
+  https = createServer({ cert, key: made.key });
   const wss = new WebSocketServer({ server: https });
   wss.on("connection", (ws) => {
     ws.on("message", (raw) => {

@@ -336,6 +336,10 @@ describe("messaging", () => {
       if (fan.length === 2) fanDone.resolve();
     };
     await admin.consumeExchange({ exchangename: "news", algorithm: "fanout" }, onFan("admin"));
+    // The first registrant claims an exchange (an mq document, as server-latest does); others need read on it.
+    const share = (name: string) =>
+      admin.request("updatemany", { collectionname: "mq", query: { _type: "exchange", name }, item: { $push: { _acl: { _id: "5a17f157c4815318c8536c21", name: "users", rights: 2, deny: false } } } });
+    await share("news");
     await alice.consumeExchange({ exchangename: "news", algorithm: "fanout" }, onFan("alice"));
     await admin.request("queuemessage", { exchangename: "news", data: { headline: "x" } });
     await fanDone.promise;
@@ -346,6 +350,7 @@ describe("messaging", () => {
     await admin.consumeExchange({ exchangename: "jobs", algorithm: "direct", routingkey: "red" }, (d) => {
       direct.push(`red:${(d.data as any).v}`);
     });
+    await share("jobs");
     await alice.consumeExchange({ exchangename: "jobs", algorithm: "direct", routingkey: "blue" }, (d) => {
       direct.push(`blue:${(d.data as any).v}`);
       directDone.resolve();

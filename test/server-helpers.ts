@@ -156,3 +156,11 @@ export function waitFor<T>(register: (resolve: (value: T) => void) => void, ms =
 
 /** A logger for the official @openiap/openflow-api client that prints nothing. */
 export const officialQuietLogger = { info() {}, verbose() {}, error() {}, debug() {}, silly() {} };
+
+/** Opens a quiet connection of the official client (its `WebSocketClient` class) to `url` and adds it to `into`. */
+export async function officialConnect(WebSocketClient: any, url: string, into: any[]): Promise<any> {
+  const ws = new WebSocketClient(officialQuietLogger, url, true);
+  into.push(ws);
+  await ws.Connect();
+  return ws;
+}

@@ -19,7 +19,7 @@ const clientFrames: string[] = [];
 let server: RunningServer;
 const clients: any[] = [];
 
-/** Some api helpers serialize the `websocket` option into the payload (COMMANDS.md A.3): select by instance. */
+/** Some api helpers serialize the `websocket` option into the payload (../docs/protocol.md#payload-fields): select by instance. */
 function use(ws: any): void {
   WebSocketClient.instance = ws;
 }

@@ -10,7 +10,6 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, describe, expect, it } from "vitest";
 import { main } from "../cli/validate.js";
-import { UsageError } from "../cli/usage.js";
 import { findingCodes, type Finding } from "../validator/findings.js";
 
 const FIX = "test/fixtures/captures";
@@ -31,6 +30,14 @@ async function run(argv: string[], stdin?: string): Promise<Run> {
     stderrIsTTY: false,
   });
   return { code, stdout, stderr };
+}
+
+/** A usage error: exit 2, nothing on stdout, the message (after the command prefix) on stderr. */
+async function expectUsage(argv: string[], want: RegExp): Promise<void> {
+  const r = await run(argv);
+  expect(r.code).toBe(2);
+  expect(r.stdout).toBe("");
+  expect(r.stderr.replace(/^openflow-spec validate: /, "")).toMatch(want);
 }
 
 interface JsonReport {
@@ -152,7 +159,7 @@ describe("validate payloads (--command)", () => {
   });
 
   it("rejects an unknown --command as usage", async () => {
-    await expect(run(["--command", "frobnicate", "-"])).rejects.toThrow(UsageError);
+    await expectUsage(["--command", "frobnicate", "-"], /--command "frobnicate" is not a known command/);
   });
 });
 
@@ -189,21 +196,22 @@ describe("validate input handling", () => {
     expect(report.summary).toMatchObject({ inputs: 1, unreadable: 1, ok: false });
   });
 
-  it("throws UsageError for bad arguments", async () => {
-    await expect(run([])).rejects.toThrow(UsageError);
-    await expect(run(["--format", "xml", "x"])).rejects.toThrow(/--format must be/);
-    await expect(run(["--bogus", "x"])).rejects.toThrow(UsageError);
-    await expect(run(["--max-findings", "-3", "x"])).rejects.toThrow(UsageError);
-    await expect(run(["--kind", "reply", "x"])).rejects.toThrow(/--kind needs --command/);
+  it("exits 2 with a message for bad arguments", async () => {
+    await expectUsage([], /no input: give files, folders, or -/);
+    await expectUsage(["--format", "xml", "x"], /--format must be one of text, json, junit, github, got "xml"/);
+    await expectUsage(["--bogus", "x"], /unknown option '--bogus'/);
+    await expectUsage(["--max-findings", "-3", "x"], /--max-findings/);
+    await expectUsage(["--kind", "reply", "x"], /--kind needs --command/);
+    await expectUsage(["--strcit", "x"], /unknown option '--strcit' \(did you mean --strict\?\)/);
   });
 
   it("names the option in argument errors instead of Node's long parser text", async () => {
-    await expect(run(["--bogus", "x"])).rejects.toThrow(/^unknown option '--bogus' \(see --help/);
-    await expect(run(["-z", "x"])).rejects.toThrow(/^unknown option '-z'/);
-    await expect(run(["--command"])).rejects.toThrow(/^--command needs a value/);
-    await expect(run(["x", "-o"])).rejects.toThrow(/^--output needs a value/);
-    await expect(run(["--kind", "sideways", "--command", "query", "x"])).rejects.toThrow(/--kind must be request or reply, got "sideways"/);
-    await expect(run(["--command", "nosuch", "x"])).rejects.toThrow(/--command "nosuch" is not a known command/);
+    await expectUsage(["--bogus", "x"], /^unknown option '--bogus' \(see --help/);
+    await expectUsage(["-z", "x"], /^unknown option '-z'/);
+    await expectUsage(["--command"], /^--command needs a value/);
+    await expectUsage(["x", "-o"], /^--output needs a value/);
+    await expectUsage(["--kind", "sideways", "--command", "query", "x"], /--kind must be one of request, reply, got "sideways"/);
+    await expectUsage(["--command", "nosuch", "x"], /--command "nosuch" is not a known command/);
   });
 
   it("exits 2 naming a folder that holds no captures", async () => {
@@ -322,6 +330,25 @@ describe("validate report formats", () => {
     expect(xml).toContain('<failure message="unknown-reply: reply to nope');
     expect(xml).toContain('type="unreadable"');
   });
+
+  it("github: one workflow-command annotation per finding with file and line, escaped, then the summary", async () => {
+    const bad = `${FIX}/bad/bad-unknown-reply.ndjson`;
+    const warn = `${FIX}/warn/warn-command-case.ndjson`;
+    const r = await run(["--format", "github", bad, warn, "/nonexistent/capture.ndjson"]);
+    expect(r.code).toBe(2);
+    const lines = r.stdout.trimEnd().split("\n");
+    const annotations = lines.filter((l) => l.startsWith("::"));
+    expect(annotations.find((l) => l.startsWith(`::error file=${bad},line=`))).toMatch(/^::error file=[^,]+,line=\d+,title=openflow-spec unknown-reply::error unknown-reply: reply to nope/);
+    expect(annotations.find((l) => l.startsWith(`::warning file=${warn},line=`))).toMatch(/title=openflow-spec command-case::warning command-case: /);
+    expect(annotations).toContain("::error file=/nonexistent/capture.ndjson,title=openflow-spec cannot read::no such file or folder");
+    // No raw newline or unescaped property separator can break an annotation line.
+    for (const a of annotations) expect(a).toMatch(/^::(error|warning)( [a-z]+=[^,:]*(,[a-z]+=[^,:]*)*)?::/);
+    expect(lines.at(-1)).toMatch(/^openflow-spec validate: 2 inputs, .*: FAILED$/);
+    // Under --strict a warning fails the run, so it is annotated as an error.
+    const strict = await run(["--format", "github", "--strict", warn]);
+    expect(strict.code).toBe(1);
+    expect(strict.stdout).toMatch(/^::error file=.*title=openflow-spec command-case::/m);
+  });
 });
 
 /** Minimal XML well-formedness: balanced tags, quoted attributes, only the five escapes. */
@@ -354,6 +381,6 @@ describe("validate through the openflow-spec dispatcher", () => {
     expect((JSON.parse(bad.stdout) as JsonReport).findings.map((f) => f.code)).toEqual(["count-string"]);
     const usage = spawnSync(tsx, ["cli/main.ts", "validate", "--format", "xml", "x"], { encoding: "utf8", timeout: 60_000 });
     expect(usage.status).toBe(2);
-    expect(usage.stderr).toContain("--format must be text, json or junit");
+    expect(usage.stderr).toContain("--format must be one of text, json, junit, github");
   });
 });

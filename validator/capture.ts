@@ -53,6 +53,8 @@ export interface PushMeta {
   source?: string | undefined;
   /** 1-based line number. */
   line?: number | undefined;
+  /** Connection id put on findings (captures of several connections: see ./connections.ts). */
+  connection?: string | undefined;
 }
 
 export interface CaptureStats {
@@ -152,6 +154,7 @@ export class CaptureValidator {
     const file = meta.source ?? this.file;
     if (file !== undefined) origin.file = file;
     if (meta.line !== undefined) origin.line = meta.line;
+    if (meta.connection !== undefined) origin.connection = meta.connection;
     let value: unknown = input;
     if (typeof input === "string") {
       try {
@@ -168,26 +171,40 @@ export class CaptureValidator {
         this.emit(finding("envelope-invalid", `capture line /dir must be "c2s" or "s2c", got ${JSON.stringify(envelope.dir)}`, origin, { pointer: "/dir" }));
         return;
       }
-      if (typeof envelope.frame !== "object" || envelope.frame === null || Array.isArray(envelope.frame)) {
-        this.emit(finding("envelope-invalid", "capture line /frame must be a frame object", origin, { pointer: "/frame" }));
+      let frame = envelope.frame;
+      if (typeof frame === "string") {
+        // A recorder writes a websocket message that is not a JSON object as its raw text (proxy/, serve --record);
+        // it is checked as the peer would read it.
+        try {
+          frame = JSON.parse(frame);
+        } catch (err) {
+          if (envelope.dir === "c2s" || envelope.dir === "s2c") origin.dir = envelope.dir;
+          this.emit(finding("not-json", `message is not JSON: ${(err as Error).message}`, origin));
+          return;
+        }
+      } else if (typeof frame !== "object" || frame === null || Array.isArray(frame)) {
+        this.emit(finding("envelope-invalid", "capture line /frame must be a frame object (or the raw text of the message)", origin, { pointer: "/frame" }));
         return;
       }
       if (envelope.dir !== undefined) dir = envelope.dir;
-      value = envelope.frame;
+      value = frame;
     }
     if (dir !== "") origin.dir = dir;
     this.pushFrame(value, dir, origin);
   }
 
-  /** End of input: report half-received messages and unanswered requests. Returns every finding when collecting. */
-  finish(): Finding[] {
+  /**
+   * End of input: report half-received messages and unanswered requests. Returns every finding when collecting.
+   * `end` names the end in those findings (default "the end of the input"; a closed connection's validator says so).
+   */
+  finish(end = "the end of the input"): Finding[] {
     if (this.finished) return this.findings;
     this.finished = true;
-    for (const partial of [...this.partials.values()]) this.closePartial(partial, "at the end of the input");
+    for (const partial of [...this.partials.values()]) this.closePartial(partial, `at ${end}`);
     for (const r of Object.values(this.reassemblers)) r.clear();
     if (this.correlate) {
       // A damaged request was reported already; nobody could have answered it.
-      for (const w of this.waiting.values()) if (!w.broken) this.reportUnanswered(w, "by the end of the input");
+      for (const w of this.waiting.values()) if (!w.broken) this.reportUnanswered(w, `by ${end}`);
     }
     this.waiting.clear();
     this.optional.clear();

@@ -48,6 +48,8 @@ export interface Finding {
   line?: number;
   /** Direction of the frame or message, when the capture says. */
   dir?: Direction;
+  /** Connection id, when the capture line names one (`conn`: several connections in one capture). */
+  connection?: string;
   /** Frame id of the message concerned. */
   id?: string;
   /** Wire command of the message concerned. */
@@ -64,6 +66,7 @@ export interface Origin {
   file?: string;
   line?: number;
   dir?: Direction;
+  connection?: string;
 }
 
 /** Build a finding with the code's severity and the origin's location. Optional fields are omitted when unknown. */
@@ -77,6 +80,7 @@ export function finding(
   if (origin.file !== undefined) out.file = origin.file;
   if (origin.line !== undefined) out.line = origin.line;
   if (origin.dir !== undefined) out.dir = origin.dir;
+  if (origin.connection !== undefined) out.connection = origin.connection;
   if (extra.id !== undefined && extra.id !== "") out.id = extra.id;
   if (extra.command !== undefined && extra.command !== "") out.command = extra.command;
   if (extra.pointer !== undefined) out.pointer = extra.pointer;

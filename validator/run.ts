@@ -4,6 +4,7 @@
  */
 import type { Readable } from "node:stream";
 import { CaptureValidator, type CaptureLimits } from "./capture.js";
+import { ConnectionsValidator } from "./connections.js";
 import { finding, type Finding, type Origin } from "./findings.js";
 import { forEachLine, DEFAULT_MAX_LINE_CHARS } from "./lines.js";
 import { validateCommandPayload, type PayloadKind } from "./payload.js";
@@ -54,7 +55,7 @@ export async function validateInput(stream: Readable, options: InputOptions): Pr
   const base: Origin = { file: options.file };
   const maxLine = options.maxLineChars ?? DEFAULT_MAX_LINE_CHARS;
 
-  let capture: CaptureValidator | undefined;
+  let capture: ConnectionsValidator | undefined;
   const lineHandler = (text: string, line: number): void => {
     if (options.payload) {
       const origin = { ...base, line };
@@ -69,7 +70,7 @@ export async function validateInput(stream: Readable, options: InputOptions): Pr
       for (const f of validateCommandPayload(options.payload.command, options.payload.kind, value, origin)) emit(f);
       return;
     }
-    capture ??= new CaptureValidator({ file: options.file, onFinding: emit, limits: options.limits, correlate: options.correlate ?? true });
+    capture ??= new ConnectionsValidator({ file: options.file, onFinding: emit, limits: options.limits, correlate: options.correlate ?? true });
     capture.push(text, { line });
   };
 

@@ -40,7 +40,7 @@ export function emitCommands(model: SpecModel): Map<string, string> {
       isExported: true,
       name: "ImplementationLabel",
       type: `"api-2021" | "api-latest" | "server-2021" | "server-latest" | "openrpa-2021" | "openrpa-latest"`,
-      docs: ["Implementation labels of PROTOCOL.md §0."],
+      docs: ["Implementation labels (docs/protocol.md#implementations)."],
     },
     {
       kind: StructureKind.Interface,

@@ -1,19 +1,22 @@
-/** Database commands (COMMANDS.md C) with MongoDB semantics through mingo and OpenFlow's ACL rules. */
+/** Database commands with MongoDB semantics through mingo and OpenFlow's ACL rules. */
 import { update as mingoUpdate } from "mingo";
 import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
+import { checkWrite, FILES, keepProtectedFields, matchingDocs, MQ, visibleDocs, WORKITEMS } from "../authz.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
 import {
-  assertObject, historyName, isUpdateDocument, prepareInsert, publicDoc, readableDocs, replaceDocument, resolveCollection,
-  saveHistory, stampModified,
+  assertObject, historyName, isUpdateDocument, prepareInsert, replaceDocument, resolveCollection, saveHistory, stampModified,
 } from "../documents.js";
 import { commandError } from "../errors.js";
 import type { OpenFlowError } from "../../runtime/errors.js";
 import { aggregate, compile, decodeRegexps, find, mingoOptions, objectField, parseOrderBy, parseQuery } from "../query.js";
+import { publicDoc } from "../secrets.js";
 import { clone, type AnyDoc } from "../store.js";
 
-/** Collections dropcollection/createcollection refuse (COMMANDS.md C dropcollection). */
+/** Collections dropcollection/createcollection refuse (../../schemas/commands/dropcollection.json). */
 const RESERVED = new Set(["workflow", "entities", "config", "audit", "jslog", "openrpa", "nodered", "openrpa_instances", "forms", "workflow_instances", "users", "git"]);
+/** System collections server-latest does not list, refused here too: dropping them would bypass their handlers. */
+const SYSTEM = new Set([MQ, WORKITEMS, FILES, "fs.chunks"]);
 
 function mayManageCollections(user: TokenUser): boolean {
   return isAdmin(user) || user.username === "testuser";
@@ -35,16 +38,6 @@ function publicList(collection: string, docs: AnyDoc[]): AnyDoc[] {
   return docs.map((d) => publicDoc(collection, d));
 }
 
-/**
- * What reads (query, count, distinct, aggregate and its `$lookup`) run on: the readable documents without the
- * fields never sent to clients, so `passwordhash` can neither be projected under another name
- * (`{h: "$passwordhash"}`) nor probed with a filter.
- */
-function visibleDocs(server: ServerContext, collection: string, user: TokenUser, queryas?: unknown): AnyDoc[] {
-  const docs = readableDocs(server, collection, user, queryas);
-  return collection === USERS ? publicList(collection, docs) : docs;
-}
-
 async function hashNewPassword(collection: string, item: AnyDoc): Promise<void> {
   if (collection !== USERS) return;
   if (typeof item.newpassword === "string" && item.newpassword !== "") item.passwordhash = await hashPassword(item.newpassword);
@@ -55,10 +48,9 @@ async function insertItem(ctx: HandlerContext, collection: string, raw: unknown)
   if (raw === undefined || raw === null) throw commandError("Cannot create null item");
   const item = assertObject(raw, "item");
   if (collection.endsWith("_hist")) throw commandError(`Access denied, no authorization to InsertOne to ${collection}`);
-  if (collection === USERS && !isAdmin(ctx.user)) throw commandError(`Access denied, no authorization to InsertOne ${String(item._type ?? "unknown")} ${String(item.name ?? "")} to database`);
-  if (collection === "fs.files") throw commandError("Use savefile to add files");
-  if (ctx.user.dblocked) throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${ctx.user.username}`);
+  if (collection === FILES) throw commandError("Use savefile to add files");
   const doc = prepareInsert(ctx.server, collection, item, ctx.user);
+  checkWrite(ctx.server, ctx.user, collection, "insert", undefined, doc);
   await hashNewPassword(collection, doc);
   return publicDoc(collection, ctx.server.store.insert(collection, doc));
 }
@@ -72,13 +64,16 @@ function updateDenied(original: AnyDoc): OpenFlowError {
 async function replaceItem(ctx: HandlerContext, collection: string, original: AnyDoc, item: AnyDoc): Promise<AnyDoc> {
   if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
   const next = clone(item);
-  await hashNewPassword(collection, next);
   if (collection === USERS && next.passwordhash === undefined && original.passwordhash !== undefined) next.passwordhash = original.passwordhash;
+  next._id = original._id;
+  keepProtectedFields(ctx.user, collection, original, next);
+  checkWrite(ctx.server, ctx.user, collection, "update", original, next);
+  await hashNewPassword(collection, next);
   return publicDoc(collection, replaceDocument(ctx.server, collection, original, next, ctx.user));
 }
 
 /** Apply an update document ($set, $inc, ...) to one stored document. */
-function applyUpdate(server: ServerContext, collection: string, original: AnyDoc, modifier: AnyDoc, user: TokenUser): AnyDoc {
+async function applyUpdate(server: ServerContext, collection: string, original: AnyDoc, modifier: AnyDoc, user: TokenUser): Promise<AnyDoc> {
   const doc = clone(original);
   for (const [op, fields] of Object.entries(modifier)) {
     if (typeof fields === "object" && fields !== null && ("_id" in fields)) throw commandError(`Performing an update on the path '_id' would modify the immutable field '_id' (${op})`);
@@ -88,6 +83,8 @@ function applyUpdate(server: ServerContext, collection: string, original: AnyDoc
   } catch (err) {
     throw commandError(`Invalid update document: ${(err as Error).message}`);
   }
+  checkWrite(server, user, collection, "update", original, doc);
+  await hashNewPassword(collection, doc);
   stampModified(server, doc, original, user);
   saveHistory(server, collection, original, user);
   return server.store.replace(collection, doc, "update");
@@ -109,7 +106,7 @@ async function insertOrUpdate(ctx: HandlerContext, collection: string, raw: unkn
     query = { _id: String(item._id) };
   }
   if (!query) return { result: await insertItem(ctx, collection, item), opresult: updateResult(0, 0) };
-  const matches = find(readableDocs(ctx.server, collection, ctx.user), query, { top: 2 });
+  const matches = matchingDocs(ctx.server, collection, ctx.user, compile(query), { limit: 2 });
   if (matches.length > 1) throw commandError(`${JSON.stringify(query)} is not uniqe, more than 1 item in collection matches this`);
   const match = matches[0];
   if (!match) {
@@ -151,7 +148,7 @@ export const dataHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
     const query = compile(parseQuery(p.query));
-    const result = visibleDocs(ctx.server, collection, ctx.user, p.queryas).filter((d) => query.test(d)).length;
+    const result = matchingDocs(ctx.server, collection, ctx.user, query, { queryas: p.queryas }).length;
     return { ...removeFields(p, "query"), result };
   },
 
@@ -162,8 +159,8 @@ export const dataHandlers: Record<string, Handler> = {
     if (typeof p.field !== "string" || p.field === "") throw commandError("field is mandatory");
     const query = compile(parseQuery(p.query, false));
     const seen = new Map<string, unknown>();
-    for (const doc of visibleDocs(ctx.server, collection, ctx.user, p.queryas)) {
-      if (!query.test(doc)) continue;
+    for (const stored of matchingDocs(ctx.server, collection, ctx.user, query, { queryas: p.queryas })) {
+      const doc = publicDoc(collection, stored);
       const found = find([doc], {}, { projection: { [p.field]: 1 } })[0];
       let value: unknown = found;
       for (const part of p.field.split(".")) value = value && typeof value === "object" ? (value as AnyDoc)[part] : undefined;
@@ -229,12 +226,12 @@ export const dataHandlers: Record<string, Handler> = {
     let opresult: AnyDoc;
     if (hasQuery || isUpdateDocument(item)) {
       const query = hasQuery ? parseQuery(p.query) : { _id: String(item._id ?? "") };
-      const match = find(readableDocs(ctx.server, collection, ctx.user), query, { top: 1 })[0];
+      const match = matchingDocs(ctx.server, collection, ctx.user, compile(query), { limit: 1 })[0];
       const original = match ? ctx.server.store.get(collection, String(match._id)) : undefined;
       if (!original) throw commandError("item not found or Access Denied");
       if (!aclAllows(aclOf(collection, original), ctx.user, Rights.update)) throw updateDenied(original);
       result = isUpdateDocument(item)
-        ? publicDoc(collection, applyUpdate(ctx.server, collection, original, item, ctx.user))
+        ? publicDoc(collection, await applyUpdate(ctx.server, collection, original, item, ctx.user))
         : await replaceItem(ctx, collection, original, { ...item, _id: original._id });
       opresult = updateResult(1, 1);
     } else {
@@ -247,7 +244,7 @@ export const dataHandlers: Record<string, Handler> = {
     return { ...removeFields(p, "item", "query"), result, opresult };
   },
 
-  updatemany(ctx) {
+  async updatemany(ctx) {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
     if (p.item === undefined || p.item === null) throw commandError("Cannot update null item");
@@ -258,11 +255,10 @@ export const dataHandlers: Record<string, Handler> = {
     const query = compile(parseQuery(p.query));
     let matched = 0;
     let modified = 0;
-    for (const doc of readableDocs(ctx.server, collection, ctx.user)) {
-      if (!query.test(doc)) continue;
+    for (const doc of matchingDocs(ctx.server, collection, ctx.user, query)) {
       matched++;
       if (!aclAllows(aclOf(collection, doc), ctx.user, Rights.update)) continue;
-      applyUpdate(ctx.server, collection, doc, item, ctx.user);
+      await applyUpdate(ctx.server, collection, doc, item, ctx.user);
       modified++;
     }
     return { ...removeFields(p, "item", "query"), opresult: updateResult(matched, modified) };
@@ -290,10 +286,11 @@ export const dataHandlers: Record<string, Handler> = {
     if (!id) throw commandError("id cannot be null");
     const doc = ctx.server.store.get(collection, id);
     if (!doc || !aclAllows(aclOf(collection, doc), ctx.user, Rights.delete)) throw commandError("item not found, or Access Denied");
-    if (collection === "mq" && doc._type === "workitemqueue") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
+    if (collection === MQ && doc._type === "workitemqueue") throw commandError("Access Denied, you must call DeleteWorkItemQueue to delete");
+    checkWrite(ctx.server, ctx.user, collection, "delete", doc, undefined);
     deleteDocument(ctx.server, collection, doc, ctx.user);
     const reply: AnyDoc = { ...removeFields(p, "id"), affectedrows: 1 };
-    // server-latest echoes the jwt in this one reply (COMMANDS.md A.2).
+    // server-latest echoes the jwt in this one reply (../../docs/protocol.md#per-command-jwt).
     if (ctx.requestJwt) reply.jwt = ctx.requestJwt;
     return reply;
   },
@@ -304,21 +301,18 @@ export const dataHandlers: Record<string, Handler> = {
     const hasIds = Array.isArray(p.ids) && p.ids.length > 0;
     const hasQuery = p.query !== undefined && p.query !== null && p.query !== "";
     if (!hasIds && !hasQuery) throw commandError("id cannot be null");
+    // ACL first: the filter only ever sees documents the caller may read and delete (public view). Run on every
+    // document, its run time told an admin's password hash one character at a time.
     let targets: AnyDoc[];
     if (hasIds) {
       const ids = new Set((p.ids as unknown[]).map(String));
-      targets = ctx.server.store.all(collection).filter((d) => ids.has(String(d._id)));
+      targets = matchingDocs(ctx.server, collection, ctx.user, undefined, { right: Rights.delete }).filter((d) => ids.has(String(d._id)));
     } else {
-      const query = compile(parseQuery(p.query));
-      targets = ctx.server.store.all(collection).filter((d) => query.test(d));
+      targets = matchingDocs(ctx.server, collection, ctx.user, compile(parseQuery(p.query)), { right: Rights.delete });
     }
-    let affectedrows = 0;
-    for (const doc of targets) {
-      if (!aclAllows(aclOf(collection, doc), ctx.user, Rights.delete)) continue;
-      deleteDocument(ctx.server, collection, doc, ctx.user);
-      affectedrows++;
-    }
-    return { ...removeFields(p, "ids", "query"), affectedrows };
+    for (const doc of targets) checkWrite(ctx.server, ctx.user, collection, "delete", doc, undefined);
+    for (const doc of targets) deleteDocument(ctx.server, collection, doc, ctx.user);
+    return { ...removeFields(p, "ids", "query"), affectedrows: targets.length };
   },
 
   listcollections(ctx) {
@@ -351,6 +345,7 @@ export const dataHandlers: Record<string, Handler> = {
     const name = resolveCollection(p.collectionname);
     if (!mayManageCollections(ctx.user)) throw commandError(`Access denied, droppping collection ${name}`);
     if (RESERVED.has(name)) throw commandError(`Access denied, dropping reserved collection ${name}`);
+    if (!isAdmin(ctx.user) && (SYSTEM.has(name) || name.endsWith("_hist"))) throw commandError(`Access denied, dropping system collection ${name}`);
     const store = ctx.server.store;
     store.dropCollection(name);
     store.dropCollection(historyName(name));
@@ -371,5 +366,5 @@ function objectOrArray(text: string): unknown {
 export function deleteDocument(server: ServerContext, collection: string, doc: AnyDoc, user: TokenUser): void {
   saveHistory(server, collection, doc, user, true);
   server.store.remove(collection, String(doc._id));
-  if (collection === "fs.files") server.files.removeContent(String(doc._id));
+  if (collection === FILES) server.files.removeContent(String(doc._id));
 }

@@ -1,13 +1,12 @@
-/** Files (COMMANDS.md D): savefile, getfile, updatefile over `fs.files` documents and stored bytes. */
+/** Files: savefile, getfile, updatefile over `fs.files` documents and stored bytes. */
 import { deflateSync, inflateSync } from "node:zlib";
 import { addRight, aclAllows, Rights, WellknownIds, type Ace } from "../acl.js";
+import { FILES } from "../authz.js";
 import type { Handler } from "../context.js";
 import { assertObject } from "../documents.js";
 import { commandError } from "../errors.js";
 import { newObjectId, randomName } from "../ids.js";
 import type { AnyDoc } from "../store.js";
-
-export const FILES = "fs.files";
 
 const MIME: Record<string, string> = {
   txt: "text/plain", json: "application/json", csv: "text/csv", html: "text/html", htm: "text/html", xml: "application/xml",
@@ -48,7 +47,7 @@ function decodeBase64(text: string, compressed: boolean, maxBytes: number): Buff
 
 /**
  * Store bytes as an `fs.files` document. Without an `_acl` the metadata gets filestore admins full control,
- * filestore users read and the uploader full control (COMMANDS.md D savefile); admins always have full control.
+ * filestore users read and the uploader full control (../../schemas/commands/savefile.json); admins always have full control.
  */
 export function saveFileDocument(server: Parameters<Handler>[0]["server"], user: Parameters<Handler>[0]["user"], filename: string, bytes: Buffer, mimeType: string | undefined, metadataIn: AnyDoc): AnyDoc {
   const metadata: AnyDoc = { ...metadataIn };
@@ -94,9 +93,10 @@ export const fileHandlers: Record<string, Handler> = {
     if (id) {
       doc = ctx.server.store.get(FILES, id);
     } else {
-      const all = ctx.server.store.all(FILES);
+      // Readable files only, before the name is compared: another user's file must not change the answer.
+      const all = ctx.server.store.all(FILES).filter(readable);
       const byUnique = all.filter((d) => (d.metadata as AnyDoc | undefined)?.uniquename === filename);
-      doc = (byUnique.length > 0 ? byUnique : all.filter((d) => d.filename === filename)).filter(readable).at(-1);
+      doc = (byUnique.length > 0 ? byUnique : all.filter((d) => d.filename === filename)).at(-1);
     }
     const bytes = doc ? ctx.server.files.get(String(doc._id)) : undefined;
     if (!doc || !bytes || !readable(doc)) throw commandError(`File ${id ?? filename} not found`);

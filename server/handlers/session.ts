@@ -1,6 +1,7 @@
-/** `signin` (PROTOCOL.md 8, COMMANDS.md B): password, token, validate_only, longtoken, impersonate. */
+/** `signin` (../../docs/protocol.md#signin): password, token, validate_only, longtoken, impersonate. */
 import { Rights, aclAllows } from "../acl.js";
 import { USERS, type TokenUser } from "../auth.js";
+import { currentUser } from "../authz.js";
 import type { SessionHandler } from "../context.js";
 import { authError, unsupportedError } from "../errors.js";
 import type { AnyDoc } from "../store.js";
@@ -40,6 +41,8 @@ export const handleSignin: SessionHandler = async (ctx) => {
   }
   // server-latest names the token type: jwtsignin for a token, local for a password.
   if (user.disabled) throw authError(`Disabled user ${user.username} failed logging in using ${jwt ? "jwtsignin" : "local"}`);
+  // A token made by impersonation is void once the impostor is disabled or gone.
+  if (user.impostor) currentUser(server, user);
 
   const impersonate = text(payload.impersonate);
   if (impersonate && impersonate !== "-1" && impersonate !== "false" && impersonate !== user._id) {
@@ -47,6 +50,7 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (!target || target._type !== "user") throw authError(`Permission denied, ${user.name}/${user._id} view and impersonating ${impersonate}`);
     if (!aclAllows(target._acl, user, Rights.update)) throw authError(`Permission denied, ${user.name}/${user._id} updating and impersonating ${impersonate}`);
     user = auth.tokenUser(target, user.impostor ?? user._id);
+    if (user.disabled) throw authError(`Disabled user ${user.username} cannot be impersonated`);
   }
 
   const issued = await auth.issue(user, longtoken);

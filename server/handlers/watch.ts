@@ -1,5 +1,5 @@
 /**
- * `watch` / `unwatch` (COMMANDS.md C): change watches that push `watchevent`. Like server-latest, `aggregates`
+ * `watch` / `unwatch` (../../docs/protocol.md#watches): change watches that push `watchevent`. Like server-latest, `aggregates`
  * (alias `paths`, also as JSON text) is a list of JSONPath filters on the document (an empty list matches
  * everything); a list whose first element is an object is an old-style `[{$match}]` pipeline on the event.
  */

@@ -1,11 +1,12 @@
 /**
- * `createworkflowinstance` (COMMANDS.md F): an OpenRPA workflow instance document in `workflow_instances`,
+ * `createworkflowinstance` (../../schemas/commands/createworkflowinstance.json): an OpenRPA workflow instance document in `workflow_instances`,
  * optionally started at once (`initialrun`) by sending `{_id, __jwt, __user}` to the robot queue with the result
  * queue as reply-to. The reply carries a long-lived token (Q10), like server-latest.
  */
 import { newFrameId } from "../../runtime/framing.js";
 import { addRight, aclAllows, Rights, type Ace } from "../acl.js";
 import { USERS } from "../auth.js";
+import { authorizePublish } from "../authz.js";
 import type { Handler } from "../context.js";
 import { prepareInsert, principalFor } from "../documents.js";
 import { commandError } from "../errors.js";
@@ -52,11 +53,14 @@ export const workflowHandlers: Record<string, Handler> = {
     };
     const parent = typeof data === "object" && data !== null ? (data as AnyDoc)._parentid : undefined;
     if (str(parent) ?? str(p.parentid)) instance._parentid = str(parent) ?? str(p.parentid);
+    // The same check queuemessage makes: read right on the robot queue's claim, no token to an unclaimed name.
+    const withToken = p.initialrun === true && authorizePublish(ctx.server, ctx.user, queue.toLowerCase()).withToken;
+    if (p.initialrun === true) authorizePublish(ctx.server, ctx.user, resultqueue.toLowerCase());
     const stored = ctx.server.store.insert("workflow_instances", prepareInsert(ctx.server, "workflow_instances", instance, ctx.user));
     if (p.initialrun === true) {
       ctx.server.broker.publish(
         { queuename: queue, exchangename: "" },
-        { data: { _id: stored._id, __jwt: ctx.jwt, __user: ctx.user }, replyto: resultqueue.toLowerCase(), correlationId, routingkey: "", exchangename: "", expiresAt: ctx.server.now() + ctx.server.options.defaultExpirationMs },
+        { data: withToken ? { _id: stored._id, __jwt: ctx.jwt, __user: ctx.user } : { _id: stored._id }, replyto: resultqueue.toLowerCase(), correlationId, routingkey: "", exchangename: "", expiresAt: ctx.server.now() + ctx.server.options.defaultExpirationMs },
       );
     }
     const reply: AnyDoc = { ...p, correlationId, payload: data, newinstanceid: stored._id, jwt: (await ctx.server.auth.issue(ctx.user, true)).jwt };

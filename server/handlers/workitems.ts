@@ -1,17 +1,16 @@
 /**
- * Work item queues and work items (COMMANDS.md G, E8, E9). Queues live in `mq`, items in `workitems`, files in
+ * Work item queues and work items (../../docs/protocol.md#work-items). Queues live in `mq`, items in `workitems`, files in
  * `fs.files`. Rights: adding and popping need invoke on the queue; items copy the queue's ACL.
  */
 import { addRight, aclAllows, rightsMask, Rights, WellknownIds, type Ace } from "../acl.js";
 import { USERS, type TokenUser } from "../auth.js";
+import { assertQueueRoleFree, assertWorkitemQueueName, FILES, isBuiltinPrincipal, MQ, readableFile, WORKITEMS } from "../authz.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
 import { prepareInsert, replaceDocument, saveHistory, stampModified } from "../documents.js";
 import { commandError } from "../errors.js";
 import { clone, type AnyDoc } from "../store.js";
-import { FILES, inflateLimited, saveFileDocument } from "./files.js";
+import { inflateLimited, saveFileDocument } from "./files.js";
 
-const MQ = "mq";
-const WORKITEMS = "workitems";
 const STATES = new Set(["new", "processing", "successful", "failed", "retry"]);
 
 function str(value: unknown): string | undefined {
@@ -88,6 +87,9 @@ function storeFiles(ctx: HandlerContext, files: unknown, item: AnyDoc, queue: An
     if (!filename) throw commandError("files entries need a filename");
     if (!str(f.file)) {
       if (!str(f._id)) throw commandError(`file ${filename} has neither file content nor _id`);
+      // A reference must be to a file the caller may read: completing the item copies the file into the next
+      // queue with that queue's ACL, which handed out readable copies of other users' files.
+      readableFile(ctx.server, ctx.user, String(f._id));
       out.push({ name: filename, filename: filename.replace(/\\/g, "/").split("/").pop(), _id: f._id });
       continue;
     }
@@ -106,7 +108,7 @@ function storeFiles(ctx: HandlerContext, files: unknown, item: AnyDoc, queue: An
   return out;
 }
 
-/** Replies omit `nextrun`/`lastrun` when they are null (COMMANDS.md G popworkitem). */
+/** Replies omit `nextrun`/`lastrun` when they are null (../../schemas/commands/popworkitem.json). */
 function publicItem(item: AnyDoc): AnyDoc {
   const out = clone(item);
   if (out.nextrun === null || out.nextrun === undefined) delete out.nextrun;
@@ -144,20 +146,29 @@ function createItem(ctx: HandlerContext, queue: AnyDoc, input: AnyDoc, defaults:
 }
 
 /**
- * On a change to successful/failed, duplicate the item into the success/failed queue (item fields win over the
- * queue's): a new item in state `new`, retries 0, error fields and worker cleared, the target queue's ACL added,
- * and its files copied (server-latest DuplicateWorkitem).
+ * The success/failed queue an item in state successful/failed moves on to (item fields win over the queue's),
+ * checked before the item changes: adding to it needs invoke there, as addworkitem does.
  */
-function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): void {
+function followUpQueue(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): AnyDoc | undefined {
   const kind = item.state === "successful" ? "success" : item.state === "failed" ? "failed" : undefined;
-  if (!kind) return;
+  if (!kind) return undefined;
   let id = str(item[`${kind}_wiqid`]) ?? str(queue[`${kind}_wiqid`]);
   let name = str(item[`${kind}_wiq`]) ?? str(queue[`${kind}_wiq`]);
   if (str(item[`${kind}_wiq`])) id = str(item[`${kind}_wiqid`]);
   if (str(item[`${kind}_wiqid`])) name = str(item[`${kind}_wiq`]);
-  if (!id && !name) return;
+  if (!id && !name) return undefined;
   const target = findQueue(ctx.server, ctx.user, id, name);
   if (!target) throw queueNotFound(name, id);
+  if (!aclAllows(target._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item queue or ${ctx.user.username} is missing invoke rights`);
+  return target;
+}
+
+/**
+ * Duplicate the item into its follow-up queue: a new item in state `new`, retries 0, error fields and worker
+ * cleared, the target queue's ACL added, and the files the caller may read copied (server-latest
+ * DuplicateWorkitem copies every file; a file the caller cannot read stays a bare reference here).
+ */
+function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, target: AnyDoc): void {
   const copy: AnyDoc = clone(item);
   for (const key of ["_id", "success_wiqid", "success_wiq", "failed_wiqid", "failed_wiq", "errormessage", "errorsource", "errortype", "lastrun", "userid", "username"]) delete copy[key];
   Object.assign(copy, { state: "new", retries: 0, wiq: target.name, wiqid: target._id, nextrun: isoAt(ctx.server.now() + (num(target.initialdelay) ?? 0) * 1000, `initialdelay of queue ${String(target.name)} gives no valid nextrun`) });
@@ -166,8 +177,9 @@ function copyToFollowUp(ctx: HandlerContext, item: AnyDoc, queue: AnyDoc): void 
   copy._acl = acl;
   const doc = prepareInsert(ctx.server, WORKITEMS, copy, ctx.user);
   doc.files = ((item.files as AnyDoc[] | undefined) ?? []).map((f) => {
+    const stored = ctx.server.store.get(FILES, String(f._id));
     const bytes = ctx.server.files.get(String(f._id));
-    if (!bytes) return f;
+    if (!bytes || !stored || !aclAllows((stored.metadata as AnyDoc | undefined)?._acl, ctx.user, Rights.read)) return f;
     const saved = saveFileDocument(ctx.server, ctx.user, String(f.name ?? f.filename), bytes, undefined, { _acl: clone(acl), wi: doc._id, wiq: target.name, wiqid: target._id });
     return { name: f.name, filename: f.filename, _id: saved._id };
   });
@@ -211,6 +223,8 @@ export const workitemHandlers: Record<string, Handler> = {
     if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d.name === name)) {
       throw commandError(`Work item queue with name ${name} already exists`);
     }
+    assertWorkitemQueueName(ctx.server, ctx.user, name);
+    if (f.skiprole !== true) assertQueueRoleFree(ctx.server, `${name} users`);
     let acl: Ace[] = [];
     const queue: AnyDoc = {
       _type: "workitemqueue", name, maxretries: (num(f.maxretries) as number) < 1 ? 3 : num(f.maxretries), retrydelay: num(f.retrydelay),
@@ -259,6 +273,7 @@ export const workitemHandlers: Record<string, Handler> = {
       if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d._id !== original._id && d.name === f.name)) {
         throw commandError(`Work item queue with name ${String(f.name)} already exists`);
       }
+      assertWorkitemQueueName(ctx.server, ctx.user, String(f.name));
       next.name = f.name;
     }
     // Always overwritten, like server-latest: a missing value removes the field.
@@ -310,7 +325,7 @@ export const workitemHandlers: Record<string, Handler> = {
     ctx.server.store.remove(MQ, String(queue._id));
     if (str(queue.usersrole)) {
       const role = ctx.server.store.get(USERS, String(queue.usersrole));
-      if (role && role._type === "role") ctx.server.auth.removeRole(String(role._id));
+      if (role && role._type === "role" && !isBuiltinPrincipal(String(role._id))) ctx.server.auth.removeRole(String(role._id));
     }
     return { ...p };
   },
@@ -364,7 +379,7 @@ export const workitemHandlers: Record<string, Handler> = {
     return reply;
   },
 
-  /** States and retries exactly as server-latest's UpdateWorkitem (COMMANDS.md G). */
+  /** States and retries exactly as server-latest's UpdateWorkitem (../../docs/protocol.md#work-items). */
   updateworkitem(ctx) {
     const p = ctx.payload;
     const original = readableWorkitem(ctx, p._id);
@@ -413,14 +428,17 @@ export const workitemHandlers: Record<string, Handler> = {
       }
       if (oldState !== "processing" && state === "processing") item.lastrun = new Date(ctx.server.now()).toISOString();
     }
+    // Checked before anything is stored, so a refused follow-up queue leaves the item and its files as they were.
+    const followUp = item.state !== oldState ? followUpQueue(ctx, item, queue) : undefined;
     if (p.files !== undefined && p.files !== null) {
       // A file with the same name replaces the item's earlier one.
       const incoming = storeFiles(ctx, p.files, item, queue);
       const names = new Set(incoming.map((f) => f.name));
       const kept = ((item.files as AnyDoc[] | undefined) ?? []).filter((f) => {
         if (!names.has(f.name)) return true;
+        // Only a file stored for this item goes; a referenced file of someone else's is just dropped from the list.
         const doc = ctx.server.store.get(FILES, String(f._id));
-        if (doc && !incoming.some((n) => n._id === f._id)) {
+        if (doc && (doc.metadata as AnyDoc | undefined)?.wi === original._id && !incoming.some((n) => n._id === f._id)) {
           ctx.server.store.remove(FILES, String(f._id));
           ctx.server.files.removeContent(String(f._id));
         }
@@ -430,7 +448,7 @@ export const workitemHandlers: Record<string, Handler> = {
     }
     if (item.state !== "new") delete item.nextrun;
     const updated = replaceDocument(ctx.server, WORKITEMS, original, item, ctx.user);
-    if (updated.state !== oldState) copyToFollowUp(ctx, updated, queue);
+    if (followUp) copyToFollowUp(ctx, updated, followUp);
     const reply: AnyDoc = { ...p, result: publicItem(updated) };
     delete reply.files;
     return reply;

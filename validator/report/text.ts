@@ -6,6 +6,7 @@ import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
 export function formatFinding(f: Finding): string {
   const where = f.file === undefined ? "" : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
   const details: string[] = [];
+  if (f.connection) details.push(`conn ${f.connection}`);
   if (f.dir) details.push(f.dir);
   if (f.id) details.push(`id ${f.id}`);
   if (f.command) details.push(`command ${f.command}`);

@@ -1,76 +1,63 @@
 /**
- * `openflow-spec generate [--check] [--schemas DIR] [--out DIR]`: regenerate `generated/` from `schemas/`, or with
- * `--check` verify that it is up to date (exit 1 listing every changed, missing or extra file).
+ * `openflow-spec generate [--check] [--schemas DIR] [--out DIR] [--templates DIR]`: regenerate `generated/` from
+ * `schemas/`, or with `--check` verify that it is up to date (exit 1 listing every changed, missing or extra file).
+ * The generator itself (generator/) knows nothing of the command line; this module checks the directory arguments.
  */
 import { readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
-import { UsageError } from "../cli/usage.js";
-import { GeneratorError } from "./errors.js";
-
-const HELP = `usage: openflow-spec generate [options]
-
-Generates typed client, types, ajv standalone validators and Markdown docs from the JSON Schemas.
-
-options:
-  --check         write nothing; exit 1 if any generated file is changed, missing or extra
-  --schemas DIR   schema directory (default: schemas, else the schemas this package ships)
-  --out DIR       output directory (default: generated)
-  --templates DIR handlebars templates for the docs (default: templates, else the ones this package ships)
-  --runtime MODULE where the generated client imports the runtime types from (default: ../runtime/symbols.js
-                  when a runtime/ folder sits beside the output folder, as in this repository; else openflow-spec,
-                  the client package an app installs)
-  --help          show this help
-
-exit codes: 0 ok, 1 stale output (--check) or schema errors, 2 bad arguments (a missing or empty --schemas,
-a missing --templates, an --out that is a file, holds files not written by the generator, or overlaps the inputs).
-`;
+import { UsageError } from "./usage.js";
+import { packageRoot } from "./package.js";
+import { GeneratorError } from "../generator/errors.js";
+import { runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 
 export interface GenerateOptions {
   check: boolean;
   schemas: string;
   out: string;
   templates: string;
-  help: boolean;
   /** Undefined: chosen by `defaultRuntime`. */
   runtime: string | undefined;
 }
 
-export function parseArgs(argv: readonly string[]): GenerateOptions {
-  const opts: GenerateOptions = { check: false, schemas: "schemas", out: "generated", templates: "templates", help: false, runtime: undefined };
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? "";
-    const [flag, inline] = arg.startsWith("--") && arg.includes("=") ? [arg.slice(0, arg.indexOf("=")), arg.slice(arg.indexOf("=") + 1)] : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === "") throw new UsageError(`${flag} needs ${flag === "--runtime" ? "a module specifier" : "a directory"}`);
-      return v;
+export const command: CommandSpec = {
+  name: "generate",
+  summary: "generate TypeScript types, validators, client and docs from schemas/ (--check: verify only)",
+  usage: "[options]",
+  description: "Generates the typed client, types, ajv standalone validators and the reference docs from the JSON Schemas.\nThe schemas are linted first (the rules of `openflow-spec lint`); any violation stops the run.",
+  options: {
+    check: { type: "boolean", description: "write nothing; exit 1 if any generated file is changed, missing or extra" },
+    schemas: { type: "string", valueName: "DIR", default: "schemas", description: "schema directory (when the working directory has no schemas/: the schemas this package ships)" },
+    out: { type: "string", valueName: "DIR", default: "generated", description: "output directory (replaced as a whole)" },
+    templates: { type: "string", valueName: "DIR", default: "templates", description: "handlebars templates for the docs (when the working directory has no templates/: the package's own)" },
+    runtime: {
+      type: "string",
+      valueName: "MODULE",
+      description: "where the generated client imports the runtime types from (default: ../runtime/symbols.js when a runtime/ folder sits beside the output, as in this repository; else openflow-spec, the client package an app installs)",
+    },
+  },
+  positionals: { max: 0 },
+  epilog:
+    "exit codes: 0 ok, 1 stale output (--check) or schema errors, 2 bad arguments (a missing or empty --schemas,\na missing --templates, an --out that is a file, holds files not written by the generator, or overlaps the inputs).",
+  run: async ({ values }, io) => {
+    const opts: GenerateOptions = {
+      check: values["check"] === true,
+      schemas: nonEmpty("--schemas", values["schemas"]),
+      out: nonEmpty("--out", values["out"]),
+      templates: nonEmpty("--templates", values["templates"]),
+      runtime: values["runtime"] === undefined ? undefined : nonEmpty("--runtime", values["runtime"]),
     };
-    switch (flag) {
-      case "--check":
-        opts.check = true;
-        break;
-      case "--schemas":
-        opts.schemas = value();
-        break;
-      case "--out":
-        opts.out = value();
-        break;
-      case "--templates":
-        opts.templates = value();
-        break;
-      case "--runtime":
-        opts.runtime = value();
-        break;
-      case "--help":
-      case "-h":
-        opts.help = true;
-        break;
-      default:
-        throw new UsageError(`unknown option '${arg}' (see --help)`);
-    }
-  }
-  return opts;
+    return generate(opts, io);
+  },
+};
+
+function nonEmpty(flag: string, value: OptionValues[string]): string {
+  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs ${flag === "--runtime" ? "a module specifier" : "a directory"}`);
+  return value;
+}
+
+/** In-process entry (tests): parses argv like the CLI and returns the exit code. */
+export function main(argv: string[], io: CliIo = processIo): Promise<number> {
+  return runCommand(command, argv, io);
 }
 
 /** Is `inner` the same path as `outer` or inside it? */
@@ -125,19 +112,13 @@ async function checkReplaceable(opts: GenerateOptions, outDir: string): Promise<
 
 /**
  * A default directory (`schemas`, `templates`) that is missing from the working directory falls back to the one this
- * package ships (found next to its package.json), so `openflow-spec generate` works from an installed package.
+ * package ships next to its package.json, so `openflow-spec generate` works from an installed package.
  */
 async function orPackaged(given: string, name: "schemas" | "templates"): Promise<string> {
   const local = resolve(given);
   if (given !== name || (await stat(local).catch(() => undefined)) !== undefined) return local;
-  for (let dir = new URL(".", import.meta.url); ; dir = new URL("..", dir)) {
-    const found = await stat(new URL("package.json", dir)).then(() => true, () => false);
-    if (found) {
-      const packaged = new URL(`${name}/`, dir);
-      return (await stat(packaged).catch(() => undefined)) ? fileURLToPath(packaged) : local;
-    }
-    if (dir.pathname === "/") return local;
-  }
+  const packaged = join(packageRoot(), name);
+  return (await stat(packaged).catch(() => undefined))?.isDirectory() ? packaged : local;
 }
 
 /** This repository's runtime when the output sits next to it (`generated/` beside `runtime/`), else the client package. */
@@ -146,30 +127,20 @@ async function defaultRuntime(outDir: string): Promise<string> {
   return beside?.isDirectory() ? "../runtime/symbols.js" : "openflow-spec";
 }
 
-export interface Io {
-  stdout: (text: string) => void;
-  stderr: (text: string) => void;
-}
-
-const processIo: Io = {
-  stdout: (t) => process.stdout.write(t),
-  stderr: (t) => process.stderr.write(t),
+const processIo: CliIo = {
+  stdout: (t) => void process.stdout.write(t),
+  stderr: (t) => void process.stderr.write(t),
 };
 
-/** Entry point used by `cli/main.ts`. Returns the exit code: 0 ok, 1 stale output or schema errors, 2 usage. */
-export async function main(argv: string[], io: Io = processIo): Promise<number> {
-  const opts = parseArgs(argv);
-  if (opts.help) {
-    io.stdout(HELP);
-    return 0;
-  }
+/** Runs the generator. Returns the exit code: 0 ok, 1 stale output or schema errors; bad directories throw UsageError. */
+async function generate(opts: GenerateOptions, io: CliIo): Promise<number> {
   const schemasDir = await orPackaged(opts.schemas, "schemas");
   const outDir = resolve(opts.out);
   const templatesDir = await orPackaged(opts.templates, "templates");
   await checkDirectories(opts, schemasDir, templatesDir, outDir);
   // Loaded only now: --help and usage errors do not pay for ajv, ts-morph and json-schema-to-typescript.
-  const { generateFiles } = await import("./generate.js");
-  const { checkOutput, isClean, writeOutput } = await import("./write.js");
+  const { generateFiles } = await import("../generator/generate.js");
+  const { checkOutput, isClean, writeOutput } = await import("../generator/write.js");
   let files: Map<string, string>;
   try {
     files = await generateFiles({ schemasDir, templatesDir, runtimeModule: opts.runtime ?? (await defaultRuntime(outDir)) });
@@ -198,22 +169,4 @@ export async function main(argv: string[], io: Io = processIo): Promise<number> 
   await writeOutput(files, outDir);
   io.stdout(`generated ${files.size} files in ${opts.out}\n`);
   return 0;
-}
-
-// Allow `tsx generator/cli.ts ...` as well as the `openflow-spec generate` dispatcher.
-if (process.argv[1] !== undefined && /generator[\\/]cli\.[cm]?[jt]s$/.test(process.argv[1])) {
-  main(process.argv.slice(2)).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      if (err instanceof UsageError) {
-        process.stderr.write(`openflow-spec generate: ${err.message}\n`);
-        process.exitCode = 2;
-        return;
-      }
-      process.stderr.write(`openflow-spec generate: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
-      process.exitCode = 1;
-    },
-  );
 }

@@ -1,0 +1,130 @@
+/**
+ * One proxied connection: two websockets, every message forwarded unchanged (the received bytes, text or binary
+ * as received) in both directions, with back-pressure and close propagation.
+ *
+ * Back-pressure: after forwarding, when more than `highWaterBytes` wait to be written to the receiving side (or
+ * the capture file is behind), the sending side is paused (ws `pause()`: its socket is not read, so TCP pushes
+ * back on the sender). It resumes once that backlog is written. Memory per direction therefore stays below
+ * `highWaterBytes` plus one message plus one socket read.
+ *
+ * Closing: when one side closes, the other is closed with the same code and reason. 1005 (no code) is passed on
+ * as a close without code and 1006 (the connection dropped without a close frame) as a dropped connection, so
+ * the far peer observes the same code.
+ */
+import type { RawData, WebSocket } from "ws";
+import type { Direction } from "../validator/findings.js";
+
+export type Side = "client" | "upstream";
+
+export interface CloseInfo {
+  /** The side that closed first. */
+  by: Side;
+  code: number;
+  reason: string;
+}
+
+export interface PipeOptions {
+  highWaterBytes: number;
+  /** True while the capture output is behind: both sides stay paused until `resume()` is called. */
+  sinkBackedUp?: () => boolean;
+  /** Every message, after it was handed to the other side. */
+  onMessage?: (dir: Direction, data: Buffer, isBinary: boolean) => void;
+  /** Once, when the first side closes. */
+  onClose?: (info: CloseInfo) => void;
+}
+
+export interface PipeStats {
+  /** Messages forwarded per direction. */
+  messages: Record<Direction, number>;
+  /** Largest backlog seen towards the client (s2c) and towards the upstream (c2s), in bytes. */
+  peakBuffered: Record<Direction, number>;
+  /** How often reading from the sender was paused, per direction of the traffic that was held back. */
+  pauses: Record<Direction, number>;
+}
+
+const OPEN = 1;
+const CLOSED = 3;
+
+function toBuffer(data: RawData): Buffer {
+  if (Buffer.isBuffer(data)) return data;
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return Buffer.from(data);
+}
+
+export class Pipe {
+  readonly stats: PipeStats = { messages: { c2s: 0, s2c: 0 }, peakBuffered: { c2s: 0, s2c: 0 }, pauses: { c2s: 0, s2c: 0 } };
+  /** Resolves with the close information once both sockets are closed. */
+  readonly closed: Promise<CloseInfo>;
+  private first: CloseInfo | undefined;
+
+  constructor(
+    readonly client: WebSocket,
+    readonly upstream: WebSocket,
+    private readonly options: PipeOptions,
+  ) {
+    this.forward(client, upstream, "c2s");
+    this.forward(upstream, client, "s2c");
+    const gone = (ws: WebSocket): Promise<void> => new Promise((resolve) => (ws.readyState === CLOSED ? resolve() : ws.once("close", () => resolve())));
+    client.on("close", (code, reason) => this.closedBy("client", code, reason));
+    upstream.on("close", (code, reason) => this.closedBy("upstream", code, reason));
+    // Errors end in a close event; without a listener they would end the process.
+    client.on("error", () => {});
+    upstream.on("error", () => {});
+    this.closed = Promise.all([gone(client), gone(upstream)]).then(() => this.first as CloseInfo);
+  }
+
+  /** Resume both sides if nothing is backed up any more (called when the capture file drains). */
+  resume(): void {
+    this.maybeResume(this.client, this.upstream);
+    this.maybeResume(this.upstream, this.client);
+  }
+
+  /** Close both sides with this code (proxy shutdown). */
+  close(code: number, reason: string): void {
+    for (const ws of [this.client, this.upstream]) closeWith(ws, code, reason);
+  }
+
+  private forward(from: WebSocket, to: WebSocket, dir: Direction): void {
+    from.on("message", (raw, isBinary) => {
+      if (to.readyState !== OPEN) return; // the other side is closing: nobody can receive it any more
+      const data = toBuffer(raw);
+      to.send(data, { binary: isBinary }, () => this.maybeResume(from, to));
+      this.stats.messages[dir]++;
+      if (to.bufferedAmount > this.stats.peakBuffered[dir]) this.stats.peakBuffered[dir] = to.bufferedAmount;
+      this.options.onMessage?.(dir, data, isBinary);
+      if (!from.isPaused && (to.bufferedAmount > this.options.highWaterBytes || this.options.sinkBackedUp?.())) {
+        from.pause();
+        this.stats.pauses[dir]++;
+      }
+    });
+  }
+
+  private maybeResume(from: WebSocket, to: WebSocket): void {
+    if (!from.isPaused || from.readyState !== OPEN) return;
+    if (to.bufferedAmount > this.options.highWaterBytes / 2 || this.options.sinkBackedUp?.()) return;
+    from.resume();
+  }
+
+  private closedBy(by: Side, code: number, reason: Buffer): void {
+    if (this.first) return;
+    this.first = { by, code, reason: reason.toString() };
+    closeWith(by === "client" ? this.upstream : this.client, code, this.first.reason);
+    this.options.onClose?.(this.first);
+  }
+}
+
+/** Close `ws` so that its peer sees `code` (see the module comment for 1005 and 1006). */
+export function closeWith(ws: WebSocket, code: number, reason: string): void {
+  if (ws.readyState === CLOSED) return;
+  if (ws.isPaused) ws.resume(); // a paused socket would never read the peer's close frame
+  if (code === 1006) {
+    ws.terminate();
+    return;
+  }
+  try {
+    if (code === 1005) ws.close();
+    else ws.close(code, reason);
+  } catch {
+    ws.terminate();
+  }
+}

@@ -1,0 +1,289 @@
+/**
+ * The recording proxy: listens for websocket clients (ws:// or, with a key and certificate, wss://), opens one
+ * upstream connection per client, and forwards every message unchanged both ways (./pipe.ts). Each message can
+ * be written to a capture (validator/recorder.ts, secrets redacted by default) and checked live by the
+ * validator (validator/connections.ts: one CaptureValidator per connection, finished when it closes).
+ *
+ * The client's websocket handshake is completed only once the upstream accepted its own: a refused or failing
+ * upstream answers the client's handshake with an HTTP error (the upstream's status when it sent one, 502 when
+ * it could not be reached, 504 after `connectTimeoutMs`), so a client never sees an open socket to nowhere.
+ */
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
+import type { AddressInfo } from "node:net";
+import type { Duplex } from "node:stream";
+import WebSocket, { WebSocketServer } from "ws";
+import { ConnectionsValidator, type ConnectionsStats } from "../validator/connections.js";
+import type { Direction, Finding } from "../validator/findings.js";
+import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
+import { closeWith, Pipe, type CloseInfo, type PipeStats } from "./pipe.js";
+
+export interface ProxyLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+/** Where capture lines go (validator/capture-file.ts opens a file). */
+export interface CaptureSink {
+  write(line: string): void;
+  readonly backedUp?: boolean;
+  onDrain?(handler: () => void): void;
+}
+
+export interface ProxyOptions {
+  /** `ws://` or `wss://` URL of the server. A client's request path other than `/` is appended to its path. */
+  upstream: string;
+  /** Interface to listen on (default 127.0.0.1). */
+  host?: string;
+  /** Port (default 0: a free one). */
+  port?: number;
+  /** Serve wss:// with this key and certificate (PEM). */
+  tls?: { key: string | Buffer; cert: string | Buffer };
+  /** Certificates to trust for a wss:// upstream instead of the system's (PEM). */
+  ca?: string | Buffer;
+  /** Verify the upstream's certificate (default true). false accepts any certificate: only for a test server. */
+  verifyUpstream?: boolean;
+  /** Capture output; omit to record nothing. */
+  capture?: CaptureSink;
+  /** Redact secrets in the capture (default true). */
+  redact?: boolean;
+  /** Check traffic live; findings go here as they are found. */
+  onFinding?: (finding: Finding) => void;
+  /** Pause reading a side once this many bytes wait to be written to the other (default 1 MiB). */
+  highWaterBytes?: number;
+  /** Largest websocket message accepted from either side (default 100 MiB, as ws). */
+  maxMessageBytes?: number;
+  /** Give up on an upstream handshake after this long (default 10 s). */
+  connectTimeoutMs?: number;
+  logger?: ProxyLogger;
+}
+
+export interface ProxyConnectionInfo {
+  id: string;
+  stats: PipeStats;
+  /** Resolves once both sockets are closed. */
+  closed: Promise<CloseInfo>;
+}
+
+export interface RunningProxy {
+  /** ws:// or wss:// URL clients connect to. */
+  readonly url: string;
+  readonly port: number;
+  /** Connections currently open, by id. */
+  readonly connections: ReadonlyMap<string, ProxyConnectionInfo>;
+  /** Totals of the live check (undefined without `onFinding`). */
+  readonly checkStats: ConnectionsStats | undefined;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /**
+   * Stop: refuse new clients, close every connection (code 1001), finish the live check (unanswered requests
+   * are reported) and write out held capture lines. Does not close the capture sink.
+   */
+  close(): Promise<void>;
+}
+
+const silent: ProxyLogger = { info() {}, warn() {} };
+
+/** Headers of the client's handshake passed on to the upstream (credentials and identification). */
+const FORWARDED_HEADERS = ["authorization", "cookie", "user-agent", "origin"];
+
+function upstreamUrl(base: URL, req: IncomingMessage): string {
+  const url = new URL(base.href);
+  const path = req.url ?? "/";
+  if (path !== "/" && path !== "") {
+    const q = path.indexOf("?");
+    const pathname = q === -1 ? path : path.slice(0, q);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}${pathname.startsWith("/") ? "" : "/"}${pathname}`;
+    if (q !== -1) url.search = path.slice(q + 1);
+  }
+  return url.href;
+}
+
+function refuse(socket: Duplex, status: number, message: string): void {
+  if (socket.destroyed) return;
+  const body = `${message}\n`;
+  socket.end(`HTTP/1.1 ${status} ${message.replace(/[\r\n]/g, " ").slice(0, 200)}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+}
+
+export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
+  let base: URL;
+  try {
+    base = new URL(options.upstream);
+  } catch {
+    throw new TypeError(`proxy upstream must be a ws:// or wss:// URL, got ${JSON.stringify(options.upstream)}`);
+  }
+  if (base.protocol !== "ws:" && base.protocol !== "wss:") throw new TypeError(`proxy upstream must be a ws:// or wss:// URL, got ${JSON.stringify(options.upstream)}`);
+  const logger = options.logger ?? silent;
+  const highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
+  const maxPayload = options.maxMessageBytes ?? 100 * 1024 * 1024;
+  const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const verify = options.verifyUpstream ?? true;
+  const sink = options.capture;
+  const recorder = sink ? new CaptureRecorder((line) => sink.write(line), { redact: options.redact ?? true }) : undefined;
+  const checker = options.onFinding ? new ConnectionsValidator({ onFinding: options.onFinding }) : undefined;
+  const sinkBackedUp = sink && "backedUp" in sink ? () => sink.backedUp === true : undefined;
+
+  const connections = new Map<string, ProxyConnectionInfo & { pipe: Pipe }>();
+  const connecting = new Set<WebSocket>();
+  let nextId = 1;
+  let accepted = 0;
+  let stopping = false;
+  sink?.onDrain?.(() => {
+    for (const c of connections.values()) c.pipe.resume();
+  });
+
+  const protocols = new WeakMap<IncomingMessage, string>();
+  const wss = new WebSocketServer({
+    noServer: true,
+    maxPayload,
+    perMessageDeflate: false,
+    // Bytes are forwarded as received; the receiving peer judges the UTF-8 (and closes with 1007, passed back).
+    skipUTF8Validation: true,
+    handleProtocols: (_offered, req) => protocols.get(req) ?? false,
+  });
+  const http: HttpServer = options.tls ? createHttpsServer({ key: options.tls.key, cert: options.tls.cert }) : createHttpServer();
+  http.on("request", (_req, res) => {
+    res.writeHead(426, { "Content-Type": "text/plain", Upgrade: "websocket" }).end("openflow-spec proxy: connect with a websocket client\n");
+  });
+
+  // Recording and checking run after the forwarding of everything that arrived in the same turn of the event
+  // loop (setImmediate), so they add no latency to messages already waiting. Bounded: the queue is emptied every
+  // turn, and a paused side delivers nothing new.
+  let queue: { conn: string; dir: Direction; data: Buffer }[] = [];
+  const drain = (): void => {
+    const batch = queue;
+    queue = [];
+    for (const { conn, dir, data } of batch) {
+      const text = data.toString("utf8");
+      const message = parseWireMessage(text);
+      checker?.push({ conn, dir, frame: message });
+      recorder?.message(conn, dir, message, text);
+    }
+  };
+  const record = (conn: string, dir: Direction, data: Buffer): void => {
+    if (queue.length === 0) setImmediate(drain);
+    queue.push({ conn, dir, data });
+  };
+
+  http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (stopping) return refuse(socket, 503, "Service Unavailable");
+    socket.on("error", () => {});
+    const target = upstreamUrl(base, req);
+    // For logs: no user info or query string (either may carry a credential).
+    const shown = ((u) => `${u.protocol}//${u.host}${u.pathname}`)(new URL(target));
+    const headers: Record<string, string> = {};
+    for (const name of FORWARDED_HEADERS) {
+      const value = req.headers[name];
+      if (typeof value === "string") headers[name] = value;
+    }
+    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
+    const upstream = new WebSocket(target, offered, {
+      headers,
+      maxPayload,
+      perMessageDeflate: false,
+      skipUTF8Validation: true,
+      handshakeTimeout: connectTimeoutMs,
+      rejectUnauthorized: verify,
+      ...(options.ca ? { ca: options.ca } : {}),
+    });
+    upstream.on("error", () => {}); // reported through the handlers below; a late second error must not throw
+    connecting.add(upstream);
+    let settled = false;
+    const fail = (status: number, message: string): void => {
+      if (settled) return;
+      settled = true;
+      connecting.delete(upstream);
+      logger.warn(`upstream ${shown} refused a client: ${message}`);
+      refuse(socket, status, message);
+      upstream.terminate();
+    };
+    // The client gave up while the upstream handshake was running.
+    const abandoned = (): void => fail(499, "Client Closed Request");
+    socket.once("close", abandoned);
+    upstream.once("unexpected-response", (_r, res) => fail(res.statusCode ?? 502, `upstream answered ${res.statusCode ?? "?"} ${res.statusMessage ?? ""}`.trim()));
+    upstream.once("error", (err) => fail(/timed out/i.test(err.message) ? 504 : 502, `upstream unreachable: ${err.message}`));
+    upstream.once("open", () => {
+      if (settled) return;
+      settled = true;
+      connecting.delete(upstream);
+      socket.off("close", abandoned);
+      if (upstream.protocol) protocols.set(req, upstream.protocol);
+      if (stopping || socket.destroyed) {
+        upstream.terminate();
+        return;
+      }
+      let attached = false;
+      // handleUpgrade answers a malformed client handshake with 400 itself and never calls back.
+      setImmediate(() => attached || upstream.terminate());
+      wss.handleUpgrade(req, socket, head, (client) => {
+        attached = true;
+        const id = `p${nextId++}`;
+        accepted++;
+        logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${shown}`);
+        recorder?.event(id, "open");
+        const pipe = new Pipe(client, upstream, {
+          highWaterBytes,
+          ...(sinkBackedUp ? { sinkBackedUp } : {}),
+          ...(recorder || checker ? { onMessage: (dir: Direction, data: Buffer) => record(id, dir, data) } : {}),
+          onClose: (info) => {
+            logger.info(`[${id}] closed by the ${info.by} with code ${info.code}${info.reason ? ` (${info.reason})` : ""}`);
+          },
+        });
+        const entry = { id, stats: pipe.stats, closed: pipe.closed, pipe };
+        connections.set(id, entry);
+        void pipe.closed.then((info) => {
+          drain();
+          connections.delete(id);
+          recorder?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
+          checker?.close(id);
+        });
+      });
+    });
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    http.once("error", reject);
+    http.listen(options.port ?? 0, options.host ?? "127.0.0.1", () => {
+      http.off("error", reject);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `${options.tls ? "wss" : "ws"}://${host}:${address.port}/`;
+
+  return {
+    url,
+    port: address.port,
+    connections,
+    get checkStats() {
+      return checker?.stats;
+    },
+    get accepted() {
+      return accepted;
+    },
+    async close() {
+      if (stopping) return;
+      stopping = true;
+      for (const ws of connecting) ws.terminate();
+      const all = [...connections.values()];
+      for (const c of all) c.pipe.close(1001, "proxy stopping");
+      // Bounded: a peer that never answers the close frame is dropped.
+      const timer = setTimeout(() => {
+        for (const c of all) for (const ws of [c.pipe.client, c.pipe.upstream]) closeWith(ws, 1006, "");
+      }, 5_000);
+      await Promise.all(all.map((c) => c.closed));
+      clearTimeout(timer);
+      // Let the close handlers above (capture event, check) run before finishing.
+      await new Promise((resolve) => setImmediate(resolve));
+      drain();
+      checker?.finish();
+      recorder?.flush();
+      wss.close();
+      await new Promise<void>((resolve) => {
+        http.close(() => resolve());
+        http.closeAllConnections();
+      });
+    },
+  };
+}
