@@ -15,7 +15,7 @@
  * `npx tsx packages/build.ts [--out DIR]` (default `.tmp/packages`) prints the tarball paths.
  */
 import { execFile } from "node:child_process";
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -106,6 +106,9 @@ export async function ensureBuilt(): Promise<void> {
   const sources = Math.max(...SOURCE_DIRS.map((d) => newestMtime(join(REPO, d))), ...["tsconfig.json", "tsconfig.build.json"].map((f) => statSync(join(REPO, f)).mtimeMs));
   if (built > sources) return;
   await run(process.execPath, [join(REPO, "node_modules", "typescript", "bin", "tsc"), "-p", join(REPO, "tsconfig.build.json")], { cwd: REPO, timeout: 300_000 });
+  // tsc leaves its build info untouched when no output changed (a regenerated but identical file): mark it fresh.
+  const now = new Date();
+  utimesSync(stamp, now, now);
 }
 
 function filesUnder(dir: string): string[] {

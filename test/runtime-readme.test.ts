@@ -11,7 +11,7 @@
  *   bundler).
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -96,10 +96,17 @@ async function serve(): Promise<string> {
 }
 
 describe("the README, followed from the packed packages", () => {
-  it("installs only what a client needs into an app, and the CLI from the tools package", () => {
-    const lock = JSON.parse(readFileSync(join(app, "package-lock.json"), "utf8")) as { packages: Record<string, { dev?: boolean }> };
-    const runtimeDeps = Object.entries(lock.packages).filter(([path, p]) => path.startsWith("node_modules/") && p.dev !== true).map(([path]) => path.slice("node_modules/".length));
-    expect(runtimeDeps.sort()).toEqual(["openflow-spec", "ws"]);
+  it("installs only what a client needs into an app that uses only the client, and the CLI from the tools package", async () => {
+    // An app with only the client package: its node_modules hold the client and ws, nothing of the toolchain.
+    const clientOnly = await mkdtemp(join(tmpdir(), "openflow-spec-client-only-"));
+    try {
+      await writeFile(join(clientOnly, "package.json"), JSON.stringify({ name: "client-only", private: true, type: "module" }));
+      await run("npm", ["install", built.client], { cwd: clientOnly, env: npmEnv, timeout: 120_000 });
+      const installed = readdirSync(join(clientOnly, "node_modules")).filter((name) => !name.startsWith("."));
+      expect(installed.sort()).toEqual(["openflow-spec", "ws"]);
+    } finally {
+      await rm(clientOnly, { recursive: true, force: true });
+    }
     expect(existsSync(bin())).toBe(true);
     // The validators ship once, in the client package.
     expect(existsSync(join(app, "node_modules", "openflow-spec", "dist", "generated", "validators.js"))).toBe(true);
