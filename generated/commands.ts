@@ -174,10 +174,10 @@ export const commands = {
           "yes"
         ],
         "openrpa-2021": [
-          "send"
+          "class"
         ],
         "openrpa-latest": [
-          "send"
+          "class"
         ]
       },
       "requestType": "CloseQueueRequest",
@@ -1683,7 +1683,7 @@ export const commands = {
       "handler": "onQueueClosed",
       "purpose": "The server lost AMQP; the queue is gone",
       "direction": "s2c",
-      "replyCommand": null,
+      "replyCommand": "queueclosed",
       "replyExpected": false,
       "deprecated": false,
       "deprecation": null,
@@ -1702,14 +1702,16 @@ export const commands = {
           "sends"
         ],
         "openrpa-2021": [
-          "recv"
+          "recv",
+          "reply"
         ],
         "openrpa-latest": [
-          "recv"
+          "recv",
+          "reply"
         ]
       },
       "requestType": "QueueClosedRequest",
-      "replyType": null,
+      "replyType": "QueueClosedReply",
       "schema": "schemas/commands/queueclosed.json"
     },
     "queuemessage": {

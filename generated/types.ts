@@ -1401,7 +1401,7 @@ export type AddWorkitemQueueRequest = RequestCommon & {
    */
   _acl?: Ace[] | null;
   /**
-   * server-latest alternative: the whole queue definition nested (same fields as above).
+   * Ignored on the websocket: server-latest reads it only when `data` arrives as an object (REST, newer transport), not from the JSON text the websocket carries. There it replaces the top-level fields.
    */
   workitemqueue?: {
     /**
@@ -1593,7 +1593,7 @@ export type CloseQueueRequest = RequestCommon & {
   queuename: string;
 };
 /**
- * The request echoed (without `jwt` in server-latest).
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload).
  *
  * Schema: `schemas/commands/closequeue.json#/$defs/reply`
  */
@@ -1751,13 +1751,13 @@ export type CreateCollectionRequest = RequestCommon & {
   };
 };
 /**
- * The request echoed (without `jwt`).
+ * The request echoed without `jwt`, `priority` and `collectionname` (the server deletes them from the payload before creating the collection).
  *
  * Schema: `schemas/commands/createcollection.json#/$defs/reply`
  */
 export type CreateCollectionReply = ReplyCommon & {
   /**
-   * Echoed collection name.
+   * Not echoed by server-latest (deleted before the reply); listed for peers that echo it.
    */
   collectionname?: string;
   [k: string]: unknown;
@@ -2225,7 +2225,7 @@ export type DeleteNoderedInstanceRequest = RequestCommon & {
   _id?: string | null;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/deletenoderedinstance.json#/$defs/reply`
  *
@@ -2260,7 +2260,7 @@ export type DeleteNoderedPodRequest = RequestCommon & {
   instancename?: string | null;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/deletenoderedpod.json#/$defs/reply`
  *
@@ -2628,7 +2628,7 @@ export type EnsureNoderedInstanceRequest = RequestCommon & {
   skipcreate?: boolean;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/ensurenoderedinstance.json#/$defs/reply`
  *
@@ -2667,7 +2667,7 @@ export type EnsureStripeCustomerRequest = RequestCommon & {
   customerid?: string | null;
 };
 /**
- * The request echoed unchanged. `customer` is declared by api-2021 but never set.
+ * The request echoed: unchanged by server-2021 (which runs no token check for it), without `jwt` from server-latest (its token check removes `jwt` from every guarded payload before dispatch). `customer` is declared by api-2021 but never set.
  *
  * Schema: `schemas/commands/ensurestripecustomer.json#/$defs/reply`
  *
@@ -2824,7 +2824,7 @@ export type GetDocumentVersionRequest = RequestCommon &
     decrypt?: boolean | null;
   });
 /**
- * The request echoed plus `result`.
+ * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/getdocumentversion.json#/$defs/reply`
  */
@@ -2964,7 +2964,7 @@ export type GetIndexesReply = ReplyCommon & {
  */
 export type GetKubeNodeLabelsRequest = RequestCommon & {};
 /**
- * The request echoed (without `jwt` in server-latest) plus `result`.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) plus `result`.
  *
  * Schema: `schemas/commands/getkubenodelabels.json#/$defs/reply`
  */
@@ -3030,7 +3030,7 @@ export type GetNoderedInstanceRequest = RequestCommon & {
   name?: string | null;
 };
 /**
- * The request echoed plus `result` and `results` (server-2021 includes `jwt`).
+ * The request echoed plus `result` and `results`, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/getnoderedinstance.json#/$defs/reply`
  *
@@ -3073,7 +3073,7 @@ export type GetNoderedInstanceLogRequest = RequestCommon & {
   name?: string | null;
 };
 /**
- * The request echoed plus `result` (server-2021 includes `jwt`).
+ * The request echoed plus `result`; the rest as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/getnoderedinstancelog.json#/$defs/reply`
  *
@@ -3157,7 +3157,7 @@ export type HousekeepingRequest = RequestCommon & {
   skipupdateusersize?: boolean;
 };
 /**
- * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request unchanged.
+ * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request without `jwt` (its token check strips it).
  *
  * Schema: `schemas/commands/housekeeping.json#/$defs/reply`
  */
@@ -3466,7 +3466,7 @@ export type ListCollectionsRequest = RequestCommon & {
   includehist?: boolean | null;
 };
 /**
- * The request echoed plus `result`.
+ * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/listcollections.json#/$defs/reply`
  */
@@ -3528,7 +3528,7 @@ export type MapReduceRequest = RequestCommon & {
   } | null;
 };
 /**
- * The request echoed without map, reduce and finalize, plus `result`.
+ * The request echoed without map, reduce and finalize, plus `result`; server-2021 (the only server that handles it) also writes the effective token back as `jwt`.
  *
  * Schema: `schemas/commands/mapreduce.json#/$defs/reply`
  *
@@ -3721,6 +3721,18 @@ export type QueueClosedRequest = RequestCommon & {
   [k: string]: unknown;
 };
 /**
+ * OpenRPA's answer (replyto = the notice's id, command `queueclosed`): the notice re-serialised by its QueueClosedMessage class, so the unset SocketCommand fields come as null (openrpa-2021: error, jwt; openrpa-latest also traceId, spanId). When the robot is busy or its handler throws, OpenRPA answers with command `error` and plain text instead (see error). The servers drop any answer.
+ *
+ * Schema: `schemas/commands/queueclosed.json#/$defs/reply`
+ */
+export type QueueClosedReply = ReplyCommon & {
+  /**
+   * Echoed queue name.
+   */
+  queuename?: string | null;
+  [k: string]: unknown;
+};
+/**
  * Either a publish (client to server) or a delivery (server to client); see the two named variants.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/request`
@@ -3876,7 +3888,7 @@ export type RegisterExchangeRequest = RequestCommon & {
   addqueue?: boolean;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with `exchangename` and `queuename` set.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `exchangename` and `queuename` set.
  *
  * Schema: `schemas/commands/registerexchange.json#/$defs/reply`
  */
@@ -3915,7 +3927,7 @@ export type RegisterQueueRequest = RequestCommon & {
   queuename?: string | null;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with `queuename` set to the real queue name.
+ * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `queuename` set to the real queue name.
  *
  * Schema: `schemas/commands/registerqueue.json#/$defs/reply`
  */
@@ -3987,7 +3999,7 @@ export type RestartNoderedInstanceRequest = RequestCommon & {
   _id?: string | null;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
  *
  * Schema: `schemas/commands/restartnoderedinstance.json#/$defs/reply`
  *
@@ -4067,7 +4079,7 @@ export type SelectCustomerRequest = RequestCommon & {
   customerid?: string | null;
 };
 /**
- * The request echoed (without `jwt` in server-latest) with the effective `customerid`.
+ * The request echoed without `jwt` (server-2021's token check strips it and the handler does not write it back; server-latest deletes it) with the effective `customerid`.
  *
  * Schema: `schemas/commands/selectcustomer.json#/$defs/reply`
  */
@@ -4161,7 +4173,7 @@ export type SigninRequest = RequestCommon &
      */
     agent?: string | null;
     /**
-     * Client version (OpenRPA default 0.0.0.1).
+     * Client version. OpenRPA sends its own version (openrpa-2021: the entry assembly's version; openrpa-latest: `global.version`), or the caller's value; the class default 0.0.0.1 is always overwritten by the constructors.
      */
     clientversion?: string | null;
     /**
@@ -4225,7 +4237,7 @@ export type SigninRequest = RequestCommon &
      */
     otel_metric_url?: string | null;
     /**
-     * OpenRPA class default ""; ignored on input.
+     * openrpa-latest class default "" (the field is new there; openrpa-2021 does not send it); ignored on input.
      */
     otel_log_url?: string | null;
     /**
@@ -4350,7 +4362,7 @@ export type StartNoderedInstanceRequest = RequestCommon & {
   _id?: string | null;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/startnoderedinstance.json#/$defs/reply`
  *
@@ -4400,7 +4412,7 @@ export type StopNoderedInstanceRequest = RequestCommon & {
   _id?: string | null;
 };
 /**
- * The request echoed (server-2021 includes `jwt`).
+ * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
  *
  * Schema: `schemas/commands/stopnoderedinstance.json#/$defs/reply`
  *
@@ -4564,7 +4576,7 @@ export type UnWatchRequest = RequestCommon & {
   id: string;
 };
 /**
- * The request echoed with `result: null`.
+ * The request echoed with `result: null`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
  *
  * Schema: `schemas/commands/unwatch.json#/$defs/reply`
  */
@@ -4742,7 +4754,7 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   state?: string | null;
   /**
-   * Workitem data. A non-object is wrapped as `{value: ...}`; missing means `{}`.
+   * New workitem data; missing or null keeps the stored payload (unlike addworkitem, it is not reset to `{}`). A non-object is wrapped as `{value: ...}`.
    */
   payload?:
     | {
@@ -4893,7 +4905,7 @@ export type UpdateWorkitemQueueRequest = RequestCommon & {
    */
   purge?: boolean;
   /**
-   * server-latest alternative: the whole definition nested.
+   * Ignored on the websocket: server-latest reads it only when `data` arrives as an object (REST, newer transport), where it replaces the top-level fields.
    */
   workitemqueue?: {
     [k: string]: unknown;
@@ -5004,15 +5016,15 @@ export type WatchEventReply = ReplyCommon & {
 };
 
 /**
- * One websocket text message of the OpenFlow legacy protocol (the SocketMessage). A logical message whose `data` is longer than the sender's chunk size is split into `count` frames that repeat `id`, `replyto` and `command` and carry consecutive `index` values; the receiver joins the `data` pieces in index order and parses the result as the command payload.
+ * One websocket text message of the OpenFlow legacy protocol (the SocketMessage). A logical message whose `data` is longer than the sender's chunk size is split into `count` frames that repeat `id`, `replyto` and `command` and carry consecutive `index` values; the receiver joins the `data` pieces in index order and parses the result as the command payload. Every frame carries an `id` except one documented variant: both servers answer text they cannot read as a frame with an uncorrelated `error` frame that has no `id` (`$defs/idlessError`).
  *
  * Schema: `schemas/frame.json`
  */
 export interface Frame {
   /**
-   * Unique id of the logical message; every chunk repeats it. JS implementations use up to 9 base-36 characters, OpenRPA a GUID. Must not be reused while a message with the same id is still half-received.
+   * Unique id of the logical message; every chunk repeats it. Required on every frame except the servers' id-less `error` frame (`$defs/idlessError`). JS implementations use up to 9 base-36 characters, OpenRPA a GUID. Must not be reused while a message with the same id is still half-received.
    */
-  id: string;
+  id?: string;
   /**
    * The `id` of the request this frame answers. Omit it (or send null) on requests: the official JS client treats an empty string as a reply and drops the frame (quirk Q9).
    */
@@ -5022,7 +5034,7 @@ export interface Frame {
    */
   command: string;
   /**
-   * The payload as JSON text, or one chunk of it. Missing, null or empty means an empty payload (ping/pong). Plain text that is not JSON occurs only in `error` frames.
+   * The payload as JSON text, or one chunk of it. Missing, null or empty means an empty payload (ping/pong) to the JS peers, but OpenRPA (2021 and latest) silently drops a received frame whose `data` is missing or null, or whose `id` or `command` is empty (https://github.com/open-rpa/openrpa/blob/5d3235727286e46dc7fecb77cb68e76356b12811/OpenRPA.Net/WebSocketClient.cs#L183 , https://github.com/open-rpa/openrpa/blob/f6c2d71b49d2fb374dc0402b9d8de7d1132fba8c/OpenRPA.Net/WebSocketClient.cs#L215): send `""` or `"{}"` to reach it. Plain text that is not JSON occurs only in `error` frames.
    */
   data?: string | null;
   /**
@@ -5925,7 +5937,7 @@ export interface AddWorkitemItem {
    */
   priority?: number;
   /**
-   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` but with `filename` and `_id` only references an existing GridFS file.
+   * Files to attach: base64 `file` (zlib-deflated when `compressed`) stored in GridFS; an entry without `file` is skipped (unlike addworkitem, a `filename` + `_id` entry does not reference an existing GridFS file here).
    */
   files?: MessageWorkitemFile[] | null;
   [k: string]: unknown;
@@ -6327,7 +6339,7 @@ export interface CommandMap {
   /** Find documents (schemas/commands/query.json) */
   "query": { request: QueryRequest; reply: QueryReply };
   /** The server lost AMQP; the queue is gone (schemas/commands/queueclosed.json) */
-  "queueclosed": { request: QueueClosedRequest; reply: never };
+  "queueclosed": { request: QueueClosedRequest; reply: QueueClosedReply };
   /** Publish to, or deliver from, an AMQP queue or exchange (schemas/commands/queuemessage.json) */
   "queuemessage": { request: QueueMessageRequest; reply: QueueMessageReply };
   /** New jwt and user for the connection (schemas/commands/refreshtoken.json) */

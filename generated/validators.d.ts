@@ -167,6 +167,7 @@ export declare const content_15: Validator;
 export declare const guard_17: Validator;
 export declare const query_reply: Validator;
 export declare const queueclosed_request: Validator;
+export declare const queueclosed_reply: Validator;
 export declare const queuemessage_request: Validator;
 export declare const content_16: Validator;
 export declare const guard_18: Validator;

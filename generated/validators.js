@@ -18,24 +18,31 @@ const __helper_ucs2length = { default: function ucs2length(str) {
   return length;
 } };
 /** @type {Validator} */
-export const frame = validate477;
-const schema607 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["id","command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]}};
-const func1 = __helper_ucs2length.default;
+export const frame = validate478;
+const schema609 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]},"if":{"properties":{"command":{"const":"error"}},"required":["command"]},"then":{"$ref":"#/$defs/errorFrame"},"else":{"type":"object","properties":{"id":true},"required":["id"]},"$defs":{"errorFrame":{"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}},"idlessError":{"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}}}};
+const schema610 = {"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}};
+const schema611 = {"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}};
 
-function validate477(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-/*# sourceURL="https://openflow-spec.dev/schemas/frame.json" */;
+function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate477.evaluated;
+const evaluated0 = validate479.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
+const _errs0 = errors;
+let valid0 = true;
+const _errs1 = errors;
+const _errs2 = errors;
+const _errs3 = errors;
+if(errors === _errs3){
 if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id === undefined){
-const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
+let missing0;
+if((data.id === undefined) && (missing0 = "id")){
+const err0 = {};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -44,8 +51,9 @@ vErrors.push(err0);
 }
 errors++;
 }
-if(data.command === undefined){
-const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+}
+else {
+const err1 = {};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -54,11 +62,219 @@ vErrors.push(err1);
 }
 errors++;
 }
-if(data.id !== undefined){
-let data0 = data.id;
-if(typeof data0 === "string"){
-if(func1(data0) < 1){
-const err2 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+var valid1 = _errs3 === errors;
+if(valid1){
+const err2 = {};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+else {
+errors = _errs2;
+if(vErrors !== null){
+if(_errs2){
+vErrors.length = _errs2;
+}
+else {
+vErrors = null;
+}
+}
+}
+var _valid0 = _errs1 === errors;
+errors = _errs0;
+if(vErrors !== null){
+if(_errs0){
+vErrors.length = _errs0;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command !== undefined){
+if("error" !== data.command){
+const err3 = {instancePath:instancePath+"/command",schemaPath:"#/$defs/idlessError/properties/command/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data1 = data.data;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/$defs/idlessError/properties/data/type",keyword:"type",params:{type: schema611.properties.data.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.replyto !== undefined){
+if(data.replyto !== null){
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/$defs/idlessError/properties/replyto/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.count !== undefined){
+if(1 !== data.count){
+const err6 = {instancePath:instancePath+"/count",schemaPath:"#/$defs/idlessError/properties/count/const",keyword:"const",params:{allowedValue: 1},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+if(0 !== data.index){
+const err7 = {instancePath:instancePath+"/index",schemaPath:"#/$defs/idlessError/properties/index/const",keyword:"const",params:{allowedValue: 0},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+}
+else {
+const err8 = {instancePath,schemaPath:"#/$defs/idlessError/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+var _valid0 = _errs5 === errors;
+valid0 = _valid0;
+if(valid0){
+var props0 = {};
+props0.command = true;
+props0.data = true;
+props0.replyto = true;
+props0.count = true;
+props0.index = true;
+}
+}
+if(!valid0){
+const err9 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+validate479.errors = vErrors;
+evaluated0.props = props0;
+return errors === 0;
+}
+validate479.evaluated = {"dynamicProps":true,"dynamicItems":false};
+
+const func1 = __helper_ucs2length.default;
+
+function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/frame.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate478.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+const _errs1 = errors;
+let valid0 = true;
+const _errs2 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.command === undefined) && (missing0 = "command")){
+const err0 = {};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("error" !== data.command){
+const err1 = {};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+}
+}
+var _valid0 = _errs2 === errors;
+errors = _errs1;
+if(vErrors !== null){
+if(_errs1){
+vErrors.length = _errs1;
+}
+else {
+vErrors = null;
+}
+}
+let ifClause0;
+if(_valid0){
+const _errs4 = errors;
+if(!(validate479(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate479.errors : vErrors.concat(validate479.errors);
+errors = vErrors.length;
+}
+else {
+var props0 = validate479.evaluated.props;
+}
+var _valid0 = _errs4 === errors;
+valid0 = _valid0;
+if(valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.command = true;
+}
+}
+ifClause0 = "then";
+}
+else {
+const _errs5 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id === undefined){
+const err2 = {instancePath,schemaPath:"#/else/required",keyword:"required",params:{missingProperty: "id"},message:"must have required property '"+"id"+"'"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -69,7 +285,7 @@ errors++;
 }
 }
 else {
-const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+const err3 = {instancePath,schemaPath:"#/else/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -78,11 +294,18 @@ vErrors.push(err3);
 }
 errors++;
 }
+var _valid0 = _errs5 === errors;
+valid0 = _valid0;
+if(valid0){
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
 }
-if(data.replyto !== undefined){
-let data1 = data.replyto;
-if((typeof data1 !== "string") && (data1 !== null)){
-const err4 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema607.properties.replyto.type},message:"must be string,null"};
+}
+ifClause0 = "else";
+}
+if(!valid0){
+const err4 = {instancePath,schemaPath:"#/if",keyword:"if",params:{failingKeyword: ifClause0},message:"must match \""+ifClause0+"\" schema"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -91,12 +314,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-if(data.command !== undefined){
-let data2 = data.command;
-if(typeof data2 === "string"){
-if(func1(data2) < 1){
-const err5 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err5 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -105,9 +325,25 @@ vErrors.push(err5);
 }
 errors++;
 }
+if(props0 !== true){
+props0 = props0 || {};
+props0.id = true;
+props0.replyto = true;
+props0.command = true;
+props0.data = true;
+props0.count = true;
+props0.index = true;
+props0.priority = true;
+props0.traceId = true;
+props0.spanId = true;
+props0.clientagent = true;
+props0.clientversion = true;
 }
-else {
-const err6 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.id !== undefined){
+let data1 = data.id;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -117,10 +353,8 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.data !== undefined){
-let data3 = data.data;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err7 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema607.properties.data.type},message:"must be string,null"};
+else {
+const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -130,10 +364,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.count !== undefined){
-let data4 = data.count;
-if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
-const err8 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.replyto !== undefined){
+let data2 = data.replyto;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err8 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema609.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -142,9 +376,12 @@ vErrors.push(err8);
 }
 errors++;
 }
-if((typeof data4 == "number") && (isFinite(data4))){
-if(data4 < 1 || isNaN(data4)){
-const err9 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.command !== undefined){
+let data3 = data.command;
+if(typeof data3 === "string"){
+if(func1(data3) < 1){
+const err9 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -154,11 +391,8 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-if(data.index !== undefined){
-let data5 = data.index;
-if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
-const err10 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err10 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -167,9 +401,11 @@ vErrors.push(err10);
 }
 errors++;
 }
-if((typeof data5 == "number") && (isFinite(data5))){
-if(data5 < 0 || isNaN(data5)){
-const err11 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+if(data.data !== undefined){
+let data4 = data.data;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema609.properties.data.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -179,11 +415,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-}
-if(data.priority !== undefined){
-let data6 = data.priority;
-if((!((typeof data6 == "number") && (isFinite(data6)))) && (data6 !== null)){
-const err12 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema607.properties.priority.type},message:"must be number,null"};
+if(data.count !== undefined){
+let data5 = data.count;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err12 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -192,11 +427,9 @@ vErrors.push(err12);
 }
 errors++;
 }
-}
-if(data.traceId !== undefined){
-let data7 = data.traceId;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err13 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema607.properties.traceId.type},message:"must be string,null"};
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err13 = {instancePath:instancePath+"/count",schemaPath:"#/properties/count/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -206,10 +439,11 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.spanId !== undefined){
-let data8 = data.spanId;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err14 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema607.properties.spanId.type},message:"must be string,null"};
+}
+if(data.index !== undefined){
+let data6 = data.index;
+if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
+const err14 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -218,11 +452,9 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.clientagent !== undefined){
-let data9 = data.clientagent;
-if((typeof data9 !== "string") && (data9 !== null)){
-const err15 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema607.properties.clientagent.type},message:"must be string,null"};
+if((typeof data6 == "number") && (isFinite(data6))){
+if(data6 < 0 || isNaN(data6)){
+const err15 = {instancePath:instancePath+"/index",schemaPath:"#/properties/index/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -232,10 +464,11 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.clientversion !== undefined){
-let data10 = data.clientversion;
-if((typeof data10 !== "string") && (data10 !== null)){
-const err16 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema607.properties.clientversion.type},message:"must be string,null"};
+}
+if(data.priority !== undefined){
+let data7 = data.priority;
+if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
+const err16 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema609.properties.priority.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -245,12 +478,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.index !== undefined){
-if(data.count === undefined){
-const err17 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "index",
-    missingProperty: "count",
-    depsCount: 1,
-    deps: "count"},message:"must have property count when property index is present"};
+if(data.traceId !== undefined){
+let data8 = data.traceId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err17 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema609.properties.traceId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -260,9 +491,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.spanId !== undefined){
+let data9 = data.spanId;
+if((typeof data9 !== "string") && (data9 !== null)){
+const err18 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema609.properties.spanId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -271,10 +503,64 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate477.errors = vErrors;
+}
+if(data.clientagent !== undefined){
+let data10 = data.clientagent;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err19 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema609.properties.clientagent.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err19];
+}
+else {
+vErrors.push(err19);
+}
+errors++;
+}
+}
+if(data.clientversion !== undefined){
+let data11 = data.clientversion;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err20 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema609.properties.clientversion.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+}
+if(data.index !== undefined){
+if(data.count === undefined){
+const err21 = {instancePath,schemaPath:"#/dependentRequired",keyword:"dependentRequired",params:{property: "index",
+    missingProperty: "count",
+    depsCount: 1,
+    deps: "count"},message:"must have property count when property index is present"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+validate478.errors = vErrors;
+evaluated0.props = props0;
 return errors === 0;
 }
-validate477.evaluated = {"props":{"id":true,"replyto":true,"command":true,"data":true,"count":true,"index":true,"priority":true,"traceId":true,"spanId":true,"clientagent":true,"clientversion":true},"dynamicProps":false,"dynamicItems":false};
+validate478.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 /** @type {Validator} */
 export const addworkitem_request = validate21;
@@ -4490,13 +4776,13 @@ return errors === 0;
 validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_0 = validate478;
-const schema608 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
+export const guard_0 = validate483;
+const schema615 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
 
-function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate478.evaluated;
+const evaluated0 = validate483.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4513,10 +4799,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate478.errors = vErrors;
+validate483.errors = vErrors;
 return errors === 0;
 }
-validate478.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate483.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const aggregate_reply = validate43;
@@ -5179,13 +5465,13 @@ return errors === 0;
 validate51.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_1 = validate479;
-const schema609 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_1 = validate484;
+const schema616 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate479.evaluated;
+const evaluated0 = validate484.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5202,10 +5488,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate479.errors = vErrors;
+validate484.errors = vErrors;
 return errors === 0;
 }
-validate479.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate484.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const count_reply = validate50;
@@ -8557,13 +8843,13 @@ return errors === 0;
 validate71.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_2 = validate480;
-const schema610 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
+export const guard_2 = validate485;
+const schema617 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
 
-function validate480(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate480.evaluated;
+const evaluated0 = validate485.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8604,10 +8890,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate480.errors = vErrors;
+validate485.errors = vErrors;
 return errors === 0;
 }
-validate480.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_3 = validate72;
@@ -8676,13 +8962,13 @@ return errors === 0;
 validate72.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_3 = validate481;
-const schema611 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
+export const guard_3 = validate486;
+const schema618 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
 
-function validate481(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate481.evaluated;
+const evaluated0 = validate486.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8723,10 +9009,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate481.errors = vErrors;
+validate486.errors = vErrors;
 return errors === 0;
 }
-validate481.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate486.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_4 = validate73;
@@ -8821,13 +9107,13 @@ return errors === 0;
 validate73.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_4 = validate482;
-const schema612 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
+export const guard_4 = validate487;
+const schema619 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
 
-function validate482(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate482.evaluated;
+const evaluated0 = validate487.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8868,10 +9154,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate482.errors = vErrors;
+validate487.errors = vErrors;
 return errors === 0;
 }
-validate482.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate487.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_5 = validate74;
@@ -8931,13 +9217,13 @@ return errors === 0;
 validate74.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_5 = validate483;
-const schema613 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
+export const guard_5 = validate488;
+const schema620 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
 
-function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate483.evaluated;
+const evaluated0 = validate488.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8978,19 +9264,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate483.errors = vErrors;
+validate488.errors = vErrors;
 return errors === 0;
 }
-validate483.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate488.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_6 = validate484;
-const schema614 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_6 = validate489;
+const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate484.evaluated;
+const evaluated0 = validate489.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9007,10 +9293,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate484.errors = vErrors;
+validate489.errors = vErrors;
 return errors === 0;
 }
-validate484.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate489.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_6 = validate75;
@@ -9433,13 +9719,13 @@ return errors === 0;
 validate75.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_7 = validate485;
-const schema615 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
+export const guard_7 = validate490;
+const schema622 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
 
-function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate485.evaluated;
+const evaluated0 = validate490.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9480,19 +9766,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate485.errors = vErrors;
+validate490.errors = vErrors;
 return errors === 0;
 }
-validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate490.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_8 = validate486;
-const schema616 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
+export const guard_8 = validate491;
+const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
 
-function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate486.evaluated;
+const evaluated0 = validate491.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9509,10 +9795,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate486.errors = vErrors;
+validate491.errors = vErrors;
 return errors === 0;
 }
-validate486.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const customcommand_reply = validate66;
@@ -11314,13 +11600,13 @@ return errors === 0;
 validate86.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_9 = validate487;
-const schema617 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_9 = validate492;
+const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate487.evaluated;
+const evaluated0 = validate492.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11337,10 +11623,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate487.errors = vErrors;
+validate492.errors = vErrors;
 return errors === 0;
 }
-validate487.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const deletemany_reply = validate85;
@@ -13759,13 +14045,13 @@ return errors === 0;
 validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_10 = validate488;
-const schema618 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_10 = validate493;
+const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate488.evaluated;
+const evaluated0 = validate493.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -13782,10 +14068,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate488.errors = vErrors;
+validate493.errors = vErrors;
 return errors === 0;
 }
-validate488.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const distinct_reply = validate109;
@@ -25223,13 +25509,13 @@ return errors === 0;
 validate230.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_11 = validate489;
-const schema619 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_11 = validate494;
+const schema626 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate489.evaluated;
+const evaluated0 = validate494.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25246,10 +25532,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate489.errors = vErrors;
+validate494.errors = vErrors;
 return errors === 0;
 }
-validate489.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertmany_reply = validate228;
@@ -26331,13 +26617,13 @@ return errors === 0;
 validate236.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_12 = validate490;
-const schema620 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_12 = validate495;
+const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate490.evaluated;
+const evaluated0 = validate495.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26354,10 +26640,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate490.errors = vErrors;
+validate495.errors = vErrors;
 return errors === 0;
 }
-validate490.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertone_reply = validate234;
@@ -26910,13 +27196,13 @@ return errors === 0;
 validate243.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_13 = validate491;
-const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_13 = validate496;
+const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate491.evaluated;
+const evaluated0 = validate496.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26933,10 +27219,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate491.errors = vErrors;
+validate496.errors = vErrors;
 return errors === 0;
 }
-validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate496.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdatemany_reply = validate241;
@@ -28018,13 +28304,13 @@ return errors === 0;
 validate249.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_14 = validate492;
-const schema622 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_14 = validate497;
+const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate497(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate492.evaluated;
+const evaluated0 = validate497.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28041,10 +28327,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate492.errors = vErrors;
+validate497.errors = vErrors;
 return errors === 0;
 }
-validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate497.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdateone_reply = validate247;
@@ -28701,13 +28987,13 @@ return errors === 0;
 validate257.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_15 = validate493;
-const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_15 = validate498;
+const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate493.evaluated;
+const evaluated0 = validate498.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28724,10 +29010,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate493.errors = vErrors;
+validate498.errors = vErrors;
 return errors === 0;
 }
-validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const issuelicense_reply = validate256;
@@ -30625,13 +30911,13 @@ return errors === 0;
 validate280.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_16 = validate494;
-const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_16 = validate499;
+const schema631 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate494.evaluated;
+const evaluated0 = validate499.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30648,10 +30934,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate494.errors = vErrors;
+validate499.errors = vErrors;
 return errors === 0;
 }
-validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_15 = validate279;
@@ -30683,13 +30969,13 @@ return errors === 0;
 validate279.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_17 = validate495;
-const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_17 = validate500;
+const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate495.evaluated;
+const evaluated0 = validate500.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30706,10 +30992,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate495.errors = vErrors;
+validate500.errors = vErrors;
 return errors === 0;
 }
-validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const query_reply = validate277;
@@ -31034,18 +31320,139 @@ return errors === 0;
 validate282.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const queuemessage_request = validate284;
-const schema382 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"},"consumerTag":{"type":["string","null"]}},"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
-const schema383 = {"type":"object","required":["data"],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
-const schema384 = {"type":"object","properties":{"__jwt":{"type":["string","null"]},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":["string","null"]},"command":{"type":["string","null"]}}};
-const schema385 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
-const schema386 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+export const queueclosed_reply = validate283;
+const schema381 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate287(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate283(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate283.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema38.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema38.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema381.properties.queuename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate283.errors = vErrors;
+return errors === 0;
+}
+validate283.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const queuemessage_request = validate285;
+const schema384 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"},"consumerTag":{"type":["string","null"]}},"anyOf":[{"$ref":"#/$defs/QueueMessagePublish"},{"$ref":"#/$defs/QueueMessageDelivery"}]};
+const schema385 = {"type":"object","required":["data"],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"data":{"anyOf":[{"type":"string","contentMediaType":"application/json","contentSchema":{}},{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","number","boolean"]}]},"expiration":{"type":"integer","minimum":0},"striptoken":{"type":"boolean"}}};
+const schema386 = {"type":"object","properties":{"__jwt":{"type":["string","null"]},"__user":{"$ref":"../defs/tokenuser.json"},"jwt":{"type":["string","null"]},"command":{"type":["string","null"]}}};
+const schema387 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/tokenuser.json","type":"object","properties":{"_type":{"type":"string"},"_id":{"type":"string"},"name":{"type":"string"},"username":{"type":"string"},"roles":{"type":"array","items":{"$ref":"rolemember.json"}},"role":{"type":["string","null"]},"email":{"type":["string","null"]},"impostor":{"type":["string","null"]},"disabled":{"type":["boolean","null"]},"validated":{"type":"boolean"},"emailvalidated":{"type":"boolean"},"formvalidated":{"type":"boolean"},"customerid":{"type":["string","null"]},"selectedcustomerid":{"type":["string","null"]},"dblocked":{"type":["boolean","null"]}}};
+const schema388 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/rolemember.json","type":"object","properties":{"_id":{"type":"string"},"name":{"type":"string"}}};
+
+function validate288(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/tokenuser.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate287.evaluated;
+const evaluated0 = validate288.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31159,7 +31566,7 @@ errors++;
 if(data.role !== undefined){
 let data8 = data.role;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema385.properties.role.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/role",schemaPath:"#/properties/role/type",keyword:"type",params:{type: schema387.properties.role.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31172,7 +31579,7 @@ errors++;
 if(data.email !== undefined){
 let data9 = data.email;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema385.properties.email.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/email",schemaPath:"#/properties/email/type",keyword:"type",params:{type: schema387.properties.email.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -31185,7 +31592,7 @@ errors++;
 if(data.impostor !== undefined){
 let data10 = data.impostor;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema385.properties.impostor.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/impostor",schemaPath:"#/properties/impostor/type",keyword:"type",params:{type: schema387.properties.impostor.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -31198,7 +31605,7 @@ errors++;
 if(data.disabled !== undefined){
 let data11 = data.disabled;
 if((typeof data11 !== "boolean") && (data11 !== null)){
-const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema385.properties.disabled.type},message:"must be boolean,null"};
+const err11 = {instancePath:instancePath+"/disabled",schemaPath:"#/properties/disabled/type",keyword:"type",params:{type: schema387.properties.disabled.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -31247,7 +31654,7 @@ errors++;
 if(data.customerid !== undefined){
 let data15 = data.customerid;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema385.properties.customerid.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema387.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -31260,7 +31667,7 @@ errors++;
 if(data.selectedcustomerid !== undefined){
 let data16 = data.selectedcustomerid;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema385.properties.selectedcustomerid.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/selectedcustomerid",schemaPath:"#/properties/selectedcustomerid/type",keyword:"type",params:{type: schema387.properties.selectedcustomerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -31273,7 +31680,7 @@ errors++;
 if(data.dblocked !== undefined){
 let data17 = data.dblocked;
 if((typeof data17 !== "boolean") && (data17 !== null)){
-const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema385.properties.dblocked.type},message:"must be boolean,null"};
+const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema387.properties.dblocked.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -31294,16 +31701,16 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate287.errors = vErrors;
+validate288.errors = vErrors;
 return errors === 0;
 }
-validate287.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
+validate288.evaluated = {"props":{"_type":true,"_id":true,"name":true,"username":true,"roles":true,"role":true,"email":true,"impostor":true,"disabled":true,"validated":true,"emailvalidated":true,"formvalidated":true,"customerid":true,"selectedcustomerid":true,"dblocked":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate286(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate287(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate286.evaluated;
+const evaluated0 = validate287.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31314,7 +31721,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.__jwt !== undefined){
 let data0 = data.__jwt;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err0 = {instancePath:instancePath+"/__jwt",schemaPath:"#/properties/__jwt/type",keyword:"type",params:{type: schema384.properties.__jwt.type},message:"must be string,null"};
+const err0 = {instancePath:instancePath+"/__jwt",schemaPath:"#/properties/__jwt/type",keyword:"type",params:{type: schema386.properties.__jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err0];
 }
@@ -31325,15 +31732,15 @@ errors++;
 }
 }
 if(data.__user !== undefined){
-if(!(validate287(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data.__user, {instancePath:instancePath+"/__user",parentData:data,parentDataProperty:"__user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 }
 if(data.jwt !== undefined){
 let data2 = data.jwt;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err1 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema384.properties.jwt.type},message:"must be string,null"};
+const err1 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema386.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -31346,7 +31753,7 @@ errors++;
 if(data.command !== undefined){
 let data3 = data.command;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema384.properties.command.type},message:"must be string,null"};
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema386.properties.command.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -31367,16 +31774,16 @@ vErrors.push(err3);
 }
 errors++;
 }
-validate286.errors = vErrors;
+validate287.errors = vErrors;
 return errors === 0;
 }
-validate286.evaluated = {"props":{"__jwt":true,"__user":true,"jwt":true,"command":true},"dynamicProps":false,"dynamicItems":false};
+validate287.evaluated = {"props":{"__jwt":true,"__user":true,"jwt":true,"command":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate285(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate286(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate285.evaluated;
+const evaluated0 = validate286.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31397,7 +31804,7 @@ errors++;
 if(data.queuename !== undefined){
 let data0 = data.queuename;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema383.properties.queuename.type},message:"must be string,null"};
+const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema385.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -31410,7 +31817,7 @@ errors++;
 if(data.exchange !== undefined){
 let data1 = data.exchange;
 if((typeof data1 !== "string") && (data1 !== null)){
-const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema383.properties.exchange.type},message:"must be string,null"};
+const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema385.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -31423,7 +31830,7 @@ errors++;
 if(data.exchangename !== undefined){
 let data2 = data.exchangename;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema383.properties.exchangename.type},message:"must be string,null"};
+const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema385.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -31436,7 +31843,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data3 = data.routingkey;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema383.properties.routingkey.type},message:"must be string,null"};
+const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema385.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -31449,7 +31856,7 @@ errors++;
 if(data.replyto !== undefined){
 let data4 = data.replyto;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema383.properties.replyto.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema385.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -31462,7 +31869,7 @@ errors++;
 if(data.correlationId !== undefined){
 let data5 = data.correlationId;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema383.properties.correlationId.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema385.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31490,8 +31897,8 @@ errors++;
 var _valid0 = _errs15 === errors;
 valid1 = valid1 || _valid0;
 const _errs17 = errors;
-if(!(validate286(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+if(!(validate287(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs17 === errors;
@@ -31505,7 +31912,7 @@ props0.command = true;
 }
 const _errs18 = errors;
 if(((!(Array.isArray(data6))) && (!((typeof data6 == "number") && (isFinite(data6))))) && (typeof data6 !== "boolean")){
-const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema383.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema385.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31586,17 +31993,17 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate285.errors = vErrors;
+validate286.errors = vErrors;
 return errors === 0;
 }
-validate285.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate286.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema387 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"error":{"type":["string","object","null"]}}};
+const schema389 = {"type":"object","required":["queuename","correlationId"],"properties":{"queuename":{"type":"string"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"replyto":{"type":["string","null"]},"correlationId":{"type":"string"},"consumerTag":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"error":{"type":["string","object","null"]}}};
 
-function validate291(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate292(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate291.evaluated;
+const evaluated0 = validate292.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31641,8 +32048,8 @@ let data1 = data.data;
 const _errs4 = errors;
 let valid1 = false;
 const _errs5 = errors;
-if(!(validate286(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+if(!(validate287(data1, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs5 === errors;
@@ -31656,7 +32063,7 @@ props0.command = true;
 }
 const _errs6 = errors;
 if(((((!(Array.isArray(data1))) && (typeof data1 !== "string")) && (!((typeof data1 == "number") && (isFinite(data1))))) && (typeof data1 !== "boolean")) && (data1 !== null)){
-const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema387.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err3 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema389.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -31692,7 +32099,7 @@ vErrors = null;
 if(data.replyto !== undefined){
 let data2 = data.replyto;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema387.properties.replyto.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema389.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -31717,7 +32124,7 @@ errors++;
 if(data.consumerTag !== undefined){
 let data4 = data.consumerTag;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err7 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema387.properties.consumerTag.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema389.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31730,7 +32137,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data5 = data.routingkey;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema387.properties.routingkey.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema389.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31743,7 +32150,7 @@ errors++;
 if(data.exchange !== undefined){
 let data6 = data.exchange;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err9 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema387.properties.exchange.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema389.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -31756,7 +32163,7 @@ errors++;
 if(data.exchangename !== undefined){
 let data7 = data.exchangename;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err10 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema387.properties.exchangename.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema389.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -31769,7 +32176,7 @@ errors++;
 if(data.error !== undefined){
 let data8 = data.error;
 if(((typeof data8 !== "string") && (!(data8 && typeof data8 == "object" && !Array.isArray(data8)))) && (data8 !== null)){
-const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema387.properties.error.type},message:"must be string,object,null"};
+const err11 = {instancePath:instancePath+"/error",schemaPath:"#/properties/error/type",keyword:"type",params:{type: schema389.properties.error.type},message:"must be string,object,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -31790,16 +32197,16 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate291.errors = vErrors;
+validate292.errors = vErrors;
 return errors === 0;
 }
-validate291.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate292.evaluated = {"props":{"queuename":true,"data":true,"replyto":true,"correlationId":true,"consumerTag":true,"routingkey":true,"exchange":true,"exchangename":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate284(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate285(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate284.evaluated;
+const evaluated0 = validate285.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -31809,8 +32216,8 @@ evaluated0.items = undefined;
 const _errs1 = errors;
 let valid0 = false;
 const _errs2 = errors;
-if(!(validate285(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate285.errors : vErrors.concat(validate285.errors);
+if(!(validate286(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs2 === errors;
@@ -31828,8 +32235,8 @@ props0.expiration = true;
 props0.striptoken = true;
 }
 const _errs3 = errors;
-if(!(validate291(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate291.errors : vErrors.concat(validate291.errors);
+if(!(validate292(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate292.errors : vErrors.concat(validate292.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs3 === errors;
@@ -31971,7 +32378,7 @@ props0.consumerTag = true;
 if(data.queuename !== undefined){
 let data5 = data.queuename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema382.properties.queuename.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema384.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31984,7 +32391,7 @@ errors++;
 if(data.exchange !== undefined){
 let data6 = data.exchange;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema382.properties.exchange.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema384.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31997,7 +32404,7 @@ errors++;
 if(data.exchangename !== undefined){
 let data7 = data.exchangename;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema382.properties.exchangename.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema384.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -32010,7 +32417,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data8 = data.routingkey;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err10 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema382.properties.routingkey.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema384.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -32023,7 +32430,7 @@ errors++;
 if(data.replyto !== undefined){
 let data9 = data.replyto;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err11 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema382.properties.replyto.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema384.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -32036,7 +32443,7 @@ errors++;
 if(data.correlationId !== undefined){
 let data10 = data.correlationId;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema382.properties.correlationId.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema384.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -32064,8 +32471,8 @@ errors++;
 var _valid1 = _errs31 === errors;
 valid5 = valid5 || _valid1;
 const _errs33 = errors;
-if(!(validate286(data11, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+if(!(validate287(data11, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs33 === errors;
@@ -32079,7 +32486,7 @@ props1.command = true;
 }
 const _errs34 = errors;
 if(((((!(Array.isArray(data11))) && (typeof data11 !== "string")) && (!((typeof data11 == "number") && (isFinite(data11))))) && (typeof data11 !== "boolean")) && (data11 !== null)){
-const err14 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema382.properties.data.anyOf[2].type},message:"must be array,string,number,boolean,null"};
+const err14 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema384.properties.data.anyOf[2].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -32152,7 +32559,7 @@ errors++;
 if(data.consumerTag !== undefined){
 let data14 = data.consumerTag;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err19 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema382.properties.consumerTag.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema384.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -32173,29 +32580,29 @@ vErrors.push(err20);
 }
 errors++;
 }
-validate284.errors = vErrors;
+validate285.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate284.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate285.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 /** @type {Validator} */
-export const content_16 = validate305;
-const schema395 = {};
+export const content_16 = validate306;
+const schema397 = {};
 
-function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate305.errors = null;
+function validate306(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate306.errors = null;
 return true;
 }
-validate305.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate306.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_18 = validate496;
+export const guard_18 = validate501;
 
-function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate496.evaluated;
+const evaluated0 = validate501.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32216,7 +32623,7 @@ errors++;
 if(data.queuename !== undefined){
 let data0 = data.queuename;
 if((typeof data0 !== "string") && (data0 !== null)){
-const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema383.properties.queuename.type},message:"must be string,null"};
+const err1 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema385.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err1];
 }
@@ -32229,7 +32636,7 @@ errors++;
 if(data.exchange !== undefined){
 let data1 = data.exchange;
 if((typeof data1 !== "string") && (data1 !== null)){
-const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema383.properties.exchange.type},message:"must be string,null"};
+const err2 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema385.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -32242,7 +32649,7 @@ errors++;
 if(data.exchangename !== undefined){
 let data2 = data.exchangename;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema383.properties.exchangename.type},message:"must be string,null"};
+const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema385.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -32255,7 +32662,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data3 = data.routingkey;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema383.properties.routingkey.type},message:"must be string,null"};
+const err4 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema385.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -32268,7 +32675,7 @@ errors++;
 if(data.replyto !== undefined){
 let data4 = data.replyto;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema383.properties.replyto.type},message:"must be string,null"};
+const err5 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema385.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -32281,7 +32688,7 @@ errors++;
 if(data.correlationId !== undefined){
 let data5 = data.correlationId;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema383.properties.correlationId.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema385.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32309,8 +32716,8 @@ errors++;
 var _valid0 = _errs15 === errors;
 valid1 = valid1 || _valid0;
 const _errs17 = errors;
-if(!(validate286(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+if(!(validate287(data6, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs17 === errors;
@@ -32324,7 +32731,7 @@ props0.command = true;
 }
 const _errs18 = errors;
 if(((!(Array.isArray(data6))) && (!((typeof data6 == "number") && (isFinite(data6))))) && (typeof data6 !== "boolean")){
-const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema383.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
+const err8 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: schema385.properties.data.anyOf[2].type},message:"must be array,number,boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -32405,19 +32812,19 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate496.errors = vErrors;
+validate501.errors = vErrors;
 return errors === 0;
 }
-validate496.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate501.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_19 = validate498;
-const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_19 = validate503;
+const schema634 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate498.evaluated;
+const evaluated0 = validate503.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32434,29 +32841,29 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate498.errors = vErrors;
+validate503.errors = vErrors;
 return errors === 0;
 }
-validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const content_17 = validate304;
-const schema394 = {};
+export const content_17 = validate305;
+const schema396 = {};
 
-function validate304(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-validate304.errors = null;
+function validate305(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+validate305.errors = null;
 return true;
 }
-validate304.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate305.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_20 = validate499;
-const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_20 = validate504;
+const schema635 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate504(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate499.evaluated;
+const evaluated0 = validate504.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32473,19 +32880,19 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate499.errors = vErrors;
+validate504.errors = vErrors;
 return errors === 0;
 }
-validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate504.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const queuemessage_reply = validate295;
-const schema389 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"consumerTag":{"type":["string","null"]},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const queuemessage_reply = validate296;
+const schema391 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]},"exchange":{"type":["string","null"]},"exchangename":{"type":["string","null"]},"routingkey":{"type":["string","null"]},"replyto":{"type":["string","null"]},"correlationId":{"type":["string","null"]},"consumerTag":{"type":["string","null"]},"expiration":{"type":"number"},"striptoken":{"type":"boolean"},"data":{"anyOf":[{"$ref":"#/$defs/QueueMessageBody"},{"type":["array","string","number","boolean","null"]}]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
-function validate295(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate296(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate295.evaluated;
+const evaluated0 = validate296.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32573,7 +32980,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.queuename !== undefined){
 let data5 = data.queuename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema389.properties.queuename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema391.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -32586,7 +32993,7 @@ errors++;
 if(data.exchange !== undefined){
 let data6 = data.exchange;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema389.properties.exchange.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema391.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -32599,7 +33006,7 @@ errors++;
 if(data.exchangename !== undefined){
 let data7 = data.exchangename;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema389.properties.exchangename.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema391.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -32612,7 +33019,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data8 = data.routingkey;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema389.properties.routingkey.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema391.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -32625,7 +33032,7 @@ errors++;
 if(data.replyto !== undefined){
 let data9 = data.replyto;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err10 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema389.properties.replyto.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema391.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -32638,7 +33045,7 @@ errors++;
 if(data.correlationId !== undefined){
 let data10 = data.correlationId;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err11 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema389.properties.correlationId.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema391.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -32651,7 +33058,7 @@ errors++;
 if(data.consumerTag !== undefined){
 let data11 = data.consumerTag;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err12 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema389.properties.consumerTag.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema391.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -32691,8 +33098,8 @@ let data14 = data.data;
 const _errs33 = errors;
 let valid4 = false;
 const _errs34 = errors;
-if(!(validate286(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate286.errors : vErrors.concat(validate286.errors);
+if(!(validate287(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs34 === errors;
@@ -32706,7 +33113,7 @@ props0.command = true;
 }
 const _errs35 = errors;
 if(((((!(Array.isArray(data14))) && (typeof data14 !== "string")) && (!((typeof data14 == "number") && (isFinite(data14))))) && (typeof data14 !== "boolean")) && (data14 !== null)){
-const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema389.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema391.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -32740,8 +33147,8 @@ vErrors = null;
 }
 }
 if(data.user !== undefined){
-if(!(validate287(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 }
@@ -32756,19 +33163,19 @@ vErrors.push(err17);
 }
 errors++;
 }
-validate295.errors = vErrors;
+validate296.errors = vErrors;
 return errors === 0;
 }
-validate295.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate296.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"consumerTag":true,"expiration":true,"striptoken":true,"data":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const refreshtoken_request = validate307;
-const schema397 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
+export const refreshtoken_request = validate308;
+const schema399 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["jwt","user"],"properties":{"jwt":{"type":"string","minLength":1},"user":{"$ref":"../defs/tokenuser.json"},"validate_only":{"type":"boolean"},"longtoken":{"type":"boolean"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":0}}};
 
-function validate307(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate308(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate307.evaluated;
+const evaluated0 = validate308.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32899,8 +33306,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate287(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 }
@@ -32976,19 +33383,19 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate307.errors = vErrors;
+validate308.errors = vErrors;
 return errors === 0;
 }
-validate307.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate308.evaluated = {"props":{"jwt":true,"user":true,"validate_only":true,"longtoken":true,"supports_watch":true,"websocket_package_size":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerexchange_request = validate310;
-const schema400 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
+export const registerexchange_request = validate311;
+const schema402 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"exchangename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
 
-function validate310(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate311(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate310.evaluated;
+const evaluated0 = validate311.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33076,7 +33483,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.exchangename !== undefined){
 let data5 = data.exchangename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema400.properties.exchangename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema402.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33089,7 +33496,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data6 = data.algorithm;
 if(!(((((data6 === "direct") || (data6 === "fanout")) || (data6 === "topic")) || (data6 === "header")) || (data6 === null))){
-const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema400.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema402.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33102,7 +33509,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data7 = data.routingkey;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema400.properties.routingkey.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema402.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -33135,19 +33542,19 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate310.errors = vErrors;
+validate311.errors = vErrors;
 return errors === 0;
 }
-validate310.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate311.evaluated = {"props":{"exchangename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerexchange_reply = validate311;
-const schema402 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":["string","null"]},"queuename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
+export const registerexchange_reply = validate312;
+const schema404 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"exchangename":{"type":["string","null"]},"queuename":{"type":["string","null"]},"algorithm":{"enum":["direct","fanout","topic","header",null]},"routingkey":{"type":["string","null"]},"addqueue":{"type":"boolean"}}};
 
-function validate311(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate312(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate311.evaluated;
+const evaluated0 = validate312.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33235,7 +33642,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.exchangename !== undefined){
 let data5 = data.exchangename;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema402.properties.exchangename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema404.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33248,7 +33655,7 @@ errors++;
 if(data.queuename !== undefined){
 let data6 = data.queuename;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema402.properties.queuename.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema404.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33261,7 +33668,7 @@ errors++;
 if(data.algorithm !== undefined){
 let data7 = data.algorithm;
 if(!(((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header")) || (data7 === null))){
-const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema402.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema404.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -33274,7 +33681,7 @@ errors++;
 if(data.routingkey !== undefined){
 let data8 = data.routingkey;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema402.properties.routingkey.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema404.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -33307,19 +33714,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate311.errors = vErrors;
+validate312.errors = vErrors;
 return errors === 0;
 }
-validate311.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate312.evaluated = {"props":{"exchangename":true,"queuename":true,"algorithm":true,"routingkey":true,"addqueue":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerqueue_request = validate313;
-const schema405 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
+export const registerqueue_request = validate314;
+const schema407 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate313(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate314(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate313.evaluated;
+const evaluated0 = validate314.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33395,127 +33802,6 @@ errors++;
 }
 else {
 const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.queuename !== undefined){
-let data5 = data.queuename;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema405.properties.queuename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-validate313.errors = vErrors;
-return errors === 0;
-}
-validate313.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const registerqueue_reply = validate314;
-const schema407 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
-
-function validate314(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate314.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.jwt !== undefined){
-let data0 = data.jwt;
-if((typeof data0 !== "string") && (data0 !== null)){
-const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema38.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-if(data.error !== undefined){
-let data1 = data.error;
-if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema38.properties.error.type},message:"must be string,object,null"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -33552,16 +33838,137 @@ errors++;
 validate314.errors = vErrors;
 return errors === 0;
 }
-validate314.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate314.evaluated = {"props":{"queuename":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registeruser_request = validate316;
-const schema410 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","username","password"],"properties":{"name":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}};
+export const registerqueue_reply = validate315;
+const schema409 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"queuename":{"type":["string","null"]}}};
 
-function validate316(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate315(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate316.evaluated;
+const evaluated0 = validate315.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema38.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema38.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data5 = data.queuename;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema409.properties.queuename.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate315.errors = vErrors;
+return errors === 0;
+}
+validate315.evaluated = {"props":{"queuename":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const registeruser_request = validate317;
+const schema412 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["name","username","password"],"properties":{"name":{"type":"string","minLength":1},"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}};
+
+function validate317(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate317.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33762,19 +34169,19 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate316.errors = vErrors;
+validate317.errors = vErrors;
 return errors === 0;
 }
-validate316.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate317.evaluated = {"props":{"name":true,"username":true,"password":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registeruser_reply = validate317;
-const schema412 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"}}};
+export const registeruser_reply = validate318;
+const schema414 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"name":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"}}};
 
-function validate317(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate318(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate317.evaluated;
+const evaluated0 = validate318.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -33862,7 +34269,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.name !== undefined){
 let data5 = data.name;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema412.properties.name.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema414.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33875,7 +34282,7 @@ errors++;
 if(data.username !== undefined){
 let data6 = data.username;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema412.properties.username.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema414.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33888,7 +34295,7 @@ errors++;
 if(data.password !== undefined){
 let data7 = data.password;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema412.properties.password.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema414.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -33899,8 +34306,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate287(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 }
@@ -33915,19 +34322,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate317.errors = vErrors;
+validate318.errors = vErrors;
 return errors === 0;
 }
-validate317.evaluated = {"props":{"name":true,"username":true,"password":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate318.evaluated = {"props":{"name":true,"username":true,"password":true,"user":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const restartnoderedinstance_request = validate320;
-const schema415 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_request = validate321;
+const schema417 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate320(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate321(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate320.evaluated;
+const evaluated0 = validate321.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34015,7 +34422,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema415.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema417.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -34036,19 +34443,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate320.errors = vErrors;
+validate321.errors = vErrors;
 return errors === 0;
 }
-validate320.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate321.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const restartnoderedinstance_reply = validate321;
-const schema417 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const restartnoderedinstance_reply = validate322;
+const schema419 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate321(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate322(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate321.evaluated;
+const evaluated0 = validate322.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34136,7 +34543,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema417.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema419.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -34157,19 +34564,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate321.errors = vErrors;
+validate322.errors = vErrors;
 return errors === 0;
 }
-validate321.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate322.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const savefile_request = validate323;
-const schema420 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
+export const savefile_request = validate324;
+const schema422 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["filename","file"],"properties":{"filename":{"type":"string","minLength":1},"file":{"type":"string","contentEncoding":"base64"},"mimeType":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"../defs/filemetadata.json"},{"type":"null"}]},"compressed":{"type":["boolean","null"]},"id":{"type":["string","null"]}}};
 
-function validate323(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate324(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate323.evaluated;
+const evaluated0 = validate324.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34314,7 +34721,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data7 = data.mimeType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema420.properties.mimeType.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema422.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -34396,7 +34803,7 @@ vErrors = null;
 if(data.compressed !== undefined){
 let data9 = data.compressed;
 if((typeof data9 !== "boolean") && (data9 !== null)){
-const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema420.properties.compressed.type},message:"must be boolean,null"};
+const err14 = {instancePath:instancePath+"/compressed",schemaPath:"#/properties/compressed/type",keyword:"type",params:{type: schema422.properties.compressed.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -34409,7 +34816,7 @@ errors++;
 if(data.id !== undefined){
 let data10 = data.id;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema420.properties.id.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema422.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -34430,21 +34837,21 @@ vErrors.push(err16);
 }
 errors++;
 }
-validate323.errors = vErrors;
+validate324.errors = vErrors;
 return errors === 0;
 }
-validate323.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate324.evaluated = {"props":{"filename":true,"file":true,"mimeType":true,"metadata":true,"compressed":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const savefile_reply = validate325;
-const schema422 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
-const schema424 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
+export const savefile_reply = validate326;
+const schema424 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"filename":{"type":"string"},"mimeType":{"type":["string","null"]},"id":{"type":"string","minLength":1},"result":{"anyOf":[{"$ref":"../defs/gridfsfile.json"},{"type":"null"}]}}};
+const schema426 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/gridfsfile.json","type":"object","properties":{"_id":{"type":"string"},"length":{"type":"integer","minimum":0},"chunkSize":{"type":"integer","minimum":1},"uploadDate":{"$ref":"date.json"},"filename":{"type":"string"},"contentType":{"type":["string","null"]},"md5":{"type":["string","null"]},"metadata":{"anyOf":[{"$ref":"filemetadata.json"},{"type":"null"}]}}};
 
-function validate326(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate327(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/gridfsfile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate326.evaluated;
+const evaluated0 = validate327.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34658,7 +35065,7 @@ errors++;
 if(data.contentType !== undefined){
 let data7 = data.contentType;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema424.properties.contentType.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/contentType",schemaPath:"#/properties/contentType/type",keyword:"type",params:{type: schema426.properties.contentType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -34671,7 +35078,7 @@ errors++;
 if(data.md5 !== undefined){
 let data8 = data.md5;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema424.properties.md5.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/md5",schemaPath:"#/properties/md5/type",keyword:"type",params:{type: schema426.properties.md5.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -34761,16 +35168,16 @@ vErrors.push(err19);
 }
 errors++;
 }
-validate326.errors = vErrors;
+validate327.errors = vErrors;
 return errors === 0;
 }
-validate326.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+validate327.evaluated = {"props":{"_id":true,"length":true,"chunkSize":true,"uploadDate":true,"filename":true,"contentType":true,"md5":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate325(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate326(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate325.evaluated;
+const evaluated0 = validate326.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -34870,7 +35277,7 @@ errors++;
 if(data.mimeType !== undefined){
 let data6 = data.mimeType;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema422.properties.mimeType.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema424.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -34910,8 +35317,8 @@ let data8 = data.result;
 const _errs21 = errors;
 let valid4 = false;
 const _errs22 = errors;
-if(!(validate326(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate326.errors : vErrors.concat(validate326.errors);
+if(!(validate327(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate327.errors : vErrors.concat(validate327.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs22 === errors;
@@ -34973,19 +35380,19 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate325.errors = vErrors;
+validate326.errors = vErrors;
 return errors === 0;
 }
-validate325.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate326.evaluated = {"props":{"filename":true,"mimeType":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const selectcustomer_request = validate330;
-const schema427 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
+export const selectcustomer_request = validate331;
+const schema429 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
 
-function validate330(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate331(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate330.evaluated;
+const evaluated0 = validate331.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35073,7 +35480,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.customerid !== undefined){
 let data5 = data.customerid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema427.properties.customerid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema429.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35094,19 +35501,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate330.errors = vErrors;
+validate331.errors = vErrors;
 return errors === 0;
 }
-validate330.evaluated = {"props":{"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate331.evaluated = {"props":{"customerid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const selectcustomer_reply = validate331;
-const schema429 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
+export const selectcustomer_reply = validate332;
+const schema431 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"customerid":{"type":["string","null"]}}};
 
-function validate331(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate332(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate331.evaluated;
+const evaluated0 = validate332.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35194,7 +35601,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.customerid !== undefined){
 let data5 = data.customerid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema429.properties.customerid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema431.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35215,19 +35622,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate331.errors = vErrors;
+validate332.errors = vErrors;
 return errors === 0;
 }
-validate331.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate332.evaluated = {"props":{"customerid":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const signin_request = validate333;
-const schema432 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}},{"type":"object","required":["validateonly"],"properties":{"validateonly":{"const":true}}}]};
+export const signin_request = validate334;
+const schema434 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"username":{"type":["string","null"]},"password":{"type":["string","null"]},"jwt":{"type":["string","null"]},"rawAssertion":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"validateonly":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"impersonate":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"agent":{"type":["string","null"]},"clientversion":{"type":["string","null"]},"version":{"type":["string","null"]},"realm":{"type":["string","null"]},"onesignalid":{"type":["string","null"]},"firebasetoken":{"type":["string","null"]},"device":{},"gpslocation":{},"ping":{"type":["boolean","null"]},"supports_watch":{"type":["boolean","null"]},"user":{"anyOf":[{"$ref":"../defs/tokenuser.json"},{"type":"null"}]},"websocket_package_size":{"type":["integer","null"]},"openflow_uniqueid":{"type":["string","null"]},"enable_analytics":{"type":["boolean","null"]},"otel_trace_url":{"type":["string","null"]},"otel_metric_url":{"type":["string","null"]},"otel_log_url":{"type":["string","null"]},"otel_trace_interval":{"type":["integer","null"]},"otel_metric_interval":{"type":["integer","null"]}},"anyOf":[{"type":"object","required":["username","password"],"properties":{"username":{"type":"string","minLength":1},"password":{"type":"string","minLength":1}}},{"type":"object","required":["jwt"],"properties":{"jwt":{"type":"string","minLength":1}}},{"type":"object","required":["rawAssertion"],"properties":{"rawAssertion":{"type":"string","minLength":1}}},{"type":"object","required":["validate_only"],"properties":{"validate_only":{"const":true}}},{"type":"object","required":["validateonly"],"properties":{"validateonly":{"const":true}}}]};
 
-function validate333(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate334(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate333.evaluated;
+const evaluated0 = validate334.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -35665,7 +36072,7 @@ props0.otel_metric_interval = true;
 if(data.username !== undefined){
 let data11 = data.username;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err28 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema432.properties.username.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema434.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -35678,7 +36085,7 @@ errors++;
 if(data.password !== undefined){
 let data12 = data.password;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err29 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema432.properties.password.type},message:"must be string,null"};
+const err29 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema434.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -35691,7 +36098,7 @@ errors++;
 if(data.jwt !== undefined){
 let data13 = data.jwt;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err30 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema432.properties.jwt.type},message:"must be string,null"};
+const err30 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema434.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -35704,7 +36111,7 @@ errors++;
 if(data.rawAssertion !== undefined){
 let data14 = data.rawAssertion;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err31 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema432.properties.rawAssertion.type},message:"must be string,null"};
+const err31 = {instancePath:instancePath+"/rawAssertion",schemaPath:"#/properties/rawAssertion/type",keyword:"type",params:{type: schema434.properties.rawAssertion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -35717,7 +36124,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data15 = data.validate_only;
 if((typeof data15 !== "boolean") && (data15 !== null)){
-const err32 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema432.properties.validate_only.type},message:"must be boolean,null"};
+const err32 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema434.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -35730,7 +36137,7 @@ errors++;
 if(data.validateonly !== undefined){
 let data16 = data.validateonly;
 if((typeof data16 !== "boolean") && (data16 !== null)){
-const err33 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema432.properties.validateonly.type},message:"must be boolean,null"};
+const err33 = {instancePath:instancePath+"/validateonly",schemaPath:"#/properties/validateonly/type",keyword:"type",params:{type: schema434.properties.validateonly.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -35743,7 +36150,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data17 = data.longtoken;
 if((typeof data17 !== "boolean") && (data17 !== null)){
-const err34 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema432.properties.longtoken.type},message:"must be boolean,null"};
+const err34 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema434.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -35756,7 +36163,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data18 = data.impersonate;
 if((typeof data18 !== "string") && (data18 !== null)){
-const err35 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema432.properties.impersonate.type},message:"must be string,null"};
+const err35 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema434.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err35];
 }
@@ -35769,7 +36176,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data19 = data.clientagent;
 if((typeof data19 !== "string") && (data19 !== null)){
-const err36 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema432.properties.clientagent.type},message:"must be string,null"};
+const err36 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema434.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -35782,7 +36189,7 @@ errors++;
 if(data.agent !== undefined){
 let data20 = data.agent;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err37 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema432.properties.agent.type},message:"must be string,null"};
+const err37 = {instancePath:instancePath+"/agent",schemaPath:"#/properties/agent/type",keyword:"type",params:{type: schema434.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -35795,7 +36202,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data21 = data.clientversion;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err38 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema432.properties.clientversion.type},message:"must be string,null"};
+const err38 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema434.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -35808,7 +36215,7 @@ errors++;
 if(data.version !== undefined){
 let data22 = data.version;
 if((typeof data22 !== "string") && (data22 !== null)){
-const err39 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema432.properties.version.type},message:"must be string,null"};
+const err39 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: schema434.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -35821,7 +36228,7 @@ errors++;
 if(data.realm !== undefined){
 let data23 = data.realm;
 if((typeof data23 !== "string") && (data23 !== null)){
-const err40 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema432.properties.realm.type},message:"must be string,null"};
+const err40 = {instancePath:instancePath+"/realm",schemaPath:"#/properties/realm/type",keyword:"type",params:{type: schema434.properties.realm.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err40];
 }
@@ -35834,7 +36241,7 @@ errors++;
 if(data.onesignalid !== undefined){
 let data24 = data.onesignalid;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err41 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema432.properties.onesignalid.type},message:"must be string,null"};
+const err41 = {instancePath:instancePath+"/onesignalid",schemaPath:"#/properties/onesignalid/type",keyword:"type",params:{type: schema434.properties.onesignalid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err41];
 }
@@ -35847,7 +36254,7 @@ errors++;
 if(data.firebasetoken !== undefined){
 let data25 = data.firebasetoken;
 if((typeof data25 !== "string") && (data25 !== null)){
-const err42 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema432.properties.firebasetoken.type},message:"must be string,null"};
+const err42 = {instancePath:instancePath+"/firebasetoken",schemaPath:"#/properties/firebasetoken/type",keyword:"type",params:{type: schema434.properties.firebasetoken.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -35860,7 +36267,7 @@ errors++;
 if(data.ping !== undefined){
 let data26 = data.ping;
 if((typeof data26 !== "boolean") && (data26 !== null)){
-const err43 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema432.properties.ping.type},message:"must be boolean,null"};
+const err43 = {instancePath:instancePath+"/ping",schemaPath:"#/properties/ping/type",keyword:"type",params:{type: schema434.properties.ping.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -35873,7 +36280,7 @@ errors++;
 if(data.supports_watch !== undefined){
 let data27 = data.supports_watch;
 if((typeof data27 !== "boolean") && (data27 !== null)){
-const err44 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema432.properties.supports_watch.type},message:"must be boolean,null"};
+const err44 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: schema434.properties.supports_watch.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err44];
 }
@@ -35888,8 +36295,8 @@ let data28 = data.user;
 const _errs70 = errors;
 let valid10 = false;
 const _errs71 = errors;
-if(!(validate287(data28, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data28, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 var _valid1 = _errs71 === errors;
@@ -35950,7 +36357,7 @@ vErrors = null;
 if(data.websocket_package_size !== undefined){
 let data29 = data.websocket_package_size;
 if((!(((typeof data29 == "number") && (!(data29 % 1) && !isNaN(data29))) && (isFinite(data29)))) && (data29 !== null)){
-const err47 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema432.properties.websocket_package_size.type},message:"must be integer,null"};
+const err47 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: schema434.properties.websocket_package_size.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err47];
 }
@@ -35963,7 +36370,7 @@ errors++;
 if(data.openflow_uniqueid !== undefined){
 let data30 = data.openflow_uniqueid;
 if((typeof data30 !== "string") && (data30 !== null)){
-const err48 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema432.properties.openflow_uniqueid.type},message:"must be string,null"};
+const err48 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: schema434.properties.openflow_uniqueid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -35976,7 +36383,7 @@ errors++;
 if(data.enable_analytics !== undefined){
 let data31 = data.enable_analytics;
 if((typeof data31 !== "boolean") && (data31 !== null)){
-const err49 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema432.properties.enable_analytics.type},message:"must be boolean,null"};
+const err49 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: schema434.properties.enable_analytics.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -35989,7 +36396,7 @@ errors++;
 if(data.otel_trace_url !== undefined){
 let data32 = data.otel_trace_url;
 if((typeof data32 !== "string") && (data32 !== null)){
-const err50 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema432.properties.otel_trace_url.type},message:"must be string,null"};
+const err50 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: schema434.properties.otel_trace_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err50];
 }
@@ -36002,7 +36409,7 @@ errors++;
 if(data.otel_metric_url !== undefined){
 let data33 = data.otel_metric_url;
 if((typeof data33 !== "string") && (data33 !== null)){
-const err51 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema432.properties.otel_metric_url.type},message:"must be string,null"};
+const err51 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: schema434.properties.otel_metric_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err51];
 }
@@ -36015,7 +36422,7 @@ errors++;
 if(data.otel_log_url !== undefined){
 let data34 = data.otel_log_url;
 if((typeof data34 !== "string") && (data34 !== null)){
-const err52 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema432.properties.otel_log_url.type},message:"must be string,null"};
+const err52 = {instancePath:instancePath+"/otel_log_url",schemaPath:"#/properties/otel_log_url/type",keyword:"type",params:{type: schema434.properties.otel_log_url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err52];
 }
@@ -36028,7 +36435,7 @@ errors++;
 if(data.otel_trace_interval !== undefined){
 let data35 = data.otel_trace_interval;
 if((!(((typeof data35 == "number") && (!(data35 % 1) && !isNaN(data35))) && (isFinite(data35)))) && (data35 !== null)){
-const err53 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema432.properties.otel_trace_interval.type},message:"must be integer,null"};
+const err53 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: schema434.properties.otel_trace_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err53];
 }
@@ -36041,7 +36448,7 @@ errors++;
 if(data.otel_metric_interval !== undefined){
 let data36 = data.otel_metric_interval;
 if((!(((typeof data36 == "number") && (!(data36 % 1) && !isNaN(data36))) && (isFinite(data36)))) && (data36 !== null)){
-const err54 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema432.properties.otel_metric_interval.type},message:"must be integer,null"};
+const err54 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: schema434.properties.otel_metric_interval.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err54];
 }
@@ -36062,20 +36469,20 @@ vErrors.push(err55);
 }
 errors++;
 }
-validate333.errors = vErrors;
+validate334.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate333.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate334.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 /** @type {Validator} */
-export const signin_reply = validate335;
-const schema434 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
+export const signin_reply = validate336;
+const schema436 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"jwt":{"type":["string","null"]},"user":{"$ref":"../defs/tokenuser.json"},"supports_watch":{"type":"boolean"},"websocket_package_size":{"type":"integer","minimum":1},"openflow_uniqueid":{"type":"string"},"enable_analytics":{"type":"boolean"},"otel_trace_url":{"type":"string"},"otel_metric_url":{"type":"string"},"otel_trace_interval":{"type":"number","exclusiveMinimum":0},"otel_metric_interval":{"type":"number","exclusiveMinimum":0},"impersonate":{"type":["string","null"]},"username":{"type":["string","null"]},"password":{"type":["string","null"]},"validate_only":{"type":["boolean","null"]},"longtoken":{"type":["boolean","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}}};
 
-function validate335(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate336(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate335.evaluated;
+const evaluated0 = validate336.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36163,7 +36570,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.jwt !== undefined){
 let data5 = data.jwt;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema434.properties.jwt.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema436.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -36174,8 +36581,8 @@ errors++;
 }
 }
 if(data.user !== undefined){
-if(!(validate287(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate287.errors : vErrors.concat(validate287.errors);
+if(!(validate288(data.user, {instancePath:instancePath+"/user",parentData:data,parentDataProperty:"user",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate288.errors : vErrors.concat(validate288.errors);
 errors = vErrors.length;
 }
 }
@@ -36317,7 +36724,7 @@ errors++;
 if(data.impersonate !== undefined){
 let data15 = data.impersonate;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema434.properties.impersonate.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema436.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -36330,7 +36737,7 @@ errors++;
 if(data.username !== undefined){
 let data16 = data.username;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema434.properties.username.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema436.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -36343,7 +36750,7 @@ errors++;
 if(data.password !== undefined){
 let data17 = data.password;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema434.properties.password.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema436.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -36356,7 +36763,7 @@ errors++;
 if(data.validate_only !== undefined){
 let data18 = data.validate_only;
 if((typeof data18 !== "boolean") && (data18 !== null)){
-const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema434.properties.validate_only.type},message:"must be boolean,null"};
+const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema436.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -36369,7 +36776,7 @@ errors++;
 if(data.longtoken !== undefined){
 let data19 = data.longtoken;
 if((typeof data19 !== "boolean") && (data19 !== null)){
-const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema434.properties.longtoken.type},message:"must be boolean,null"};
+const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema436.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -36382,7 +36789,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data20 = data.clientagent;
 if((typeof data20 !== "string") && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema434.properties.clientagent.type},message:"must be string,null"};
+const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema436.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -36395,7 +36802,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data21 = data.clientversion;
 if((typeof data21 !== "string") && (data21 !== null)){
-const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema434.properties.clientversion.type},message:"must be string,null"};
+const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema436.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -36416,19 +36823,19 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate335.errors = vErrors;
+validate336.errors = vErrors;
 return errors === 0;
 }
-validate335.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate336.evaluated = {"props":{"jwt":true,"user":true,"supports_watch":true,"websocket_package_size":true,"openflow_uniqueid":true,"enable_analytics":true,"otel_trace_url":true,"otel_metric_url":true,"otel_trace_interval":true,"otel_metric_interval":true,"impersonate":true,"username":true,"password":true,"validate_only":true,"longtoken":true,"clientagent":true,"clientversion":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startagent_request = validate338;
-const schema437 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
+export const startagent_request = validate339;
+const schema439 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
 
-function validate338(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate339(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate338.evaluated;
+const evaluated0 = validate339.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36516,7 +36923,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
 let data5 = data.agentid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema437.properties.agentid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema439.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -36537,19 +36944,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate338.errors = vErrors;
+validate339.errors = vErrors;
 return errors === 0;
 }
-validate338.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate339.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startagent_reply = validate339;
-const schema439 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const startagent_reply = validate340;
+const schema441 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate339(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate340(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate339.evaluated;
+const evaluated0 = validate340.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36643,19 +37050,19 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate339.errors = vErrors;
+validate340.errors = vErrors;
 return errors === 0;
 }
-validate339.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate340.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startnoderedinstance_request = validate341;
-const schema442 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const startnoderedinstance_request = validate342;
+const schema444 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate341(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate342(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate341.evaluated;
+const evaluated0 = validate342.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36731,127 +37138,6 @@ errors++;
 }
 else {
 const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/RequestCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema442.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-validate341.errors = vErrors;
-return errors === 0;
-}
-validate341.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const startnoderedinstance_reply = validate342;
-const schema444 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
-
-function validate342(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate342.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.jwt !== undefined){
-let data0 = data.jwt;
-if((typeof data0 !== "string") && (data0 !== null)){
-const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema38.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-}
-if(data.error !== undefined){
-let data1 = data.error;
-if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
-const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema38.properties.error.type},message:"must be string,object,null"};
-if(vErrors === null){
-vErrors = [err1];
-}
-else {
-vErrors.push(err1);
-}
-errors++;
-}
-}
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err2];
-}
-else {
-vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -36888,16 +37174,137 @@ errors++;
 validate342.errors = vErrors;
 return errors === 0;
 }
-validate342.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate342.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopagent_request = validate344;
-const schema447 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
+export const startnoderedinstance_reply = validate343;
+const schema446 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate344(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate343(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate344.evaluated;
+const evaluated0 = validate343.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data0 = data.jwt;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/jwt",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/jwt/type",keyword:"type",params:{type: schema38.properties.jwt.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.error !== undefined){
+let data1 = data.error;
+if(((typeof data1 !== "string") && (!(data1 && typeof data1 == "object" && !Array.isArray(data1)))) && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/error",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/error/type",keyword:"type",params:{type: schema38.properties.error.type},message:"must be string,object,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data2 = data.traceId;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data3 = data.spanId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.priority !== undefined){
+let data4 = data.priority;
+if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+}
+else {
+const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data5 = data._id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema446.properties._id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+validate343.errors = vErrors;
+return errors === 0;
+}
+validate343.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const stopagent_request = validate345;
+const schema449 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"agentid":{"type":["string","null"]}}};
+
+function validate345(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate345.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -36985,7 +37392,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.agentid !== undefined){
 let data5 = data.agentid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema447.properties.agentid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/agentid",schemaPath:"#/properties/agentid/type",keyword:"type",params:{type: schema449.properties.agentid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -37006,19 +37413,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate344.errors = vErrors;
+validate345.errors = vErrors;
 return errors === 0;
 }
-validate344.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate345.evaluated = {"props":{"agentid":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopagent_reply = validate345;
-const schema449 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
+export const stopagent_reply = validate346;
+const schema451 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{}};
 
-function validate345(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate346(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate345.evaluated;
+const evaluated0 = validate346.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37112,19 +37519,19 @@ vErrors.push(err6);
 }
 errors++;
 }
-validate345.errors = vErrors;
+validate346.errors = vErrors;
 return errors === 0;
 }
-validate345.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate346.evaluated = {"props":{"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopnoderedinstance_request = validate347;
-const schema452 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_request = validate348;
+const schema454 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate347(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate348(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate347.evaluated;
+const evaluated0 = validate348.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37212,7 +37619,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema452.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema454.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -37233,19 +37640,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate347.errors = vErrors;
+validate348.errors = vErrors;
 return errors === 0;
 }
-validate347.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate348.evaluated = {"props":{"_id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopnoderedinstance_reply = validate348;
-const schema454 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
+export const stopnoderedinstance_reply = validate349;
+const schema456 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"_id":{"type":["string","null"]}}};
 
-function validate348(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate349(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate348.evaluated;
+const evaluated0 = validate349.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37333,7 +37740,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema454.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema456.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -37354,19 +37761,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate348.errors = vErrors;
+validate349.errors = vErrors;
 return errors === 0;
 }
-validate348.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate349.evaluated = {"props":{"_id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripeaddplan_request = validate350;
-const schema457 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":["string","null"]},"resourceid":{"type":["string","null"]},"stripeprice":{"type":["string","null"]},"quantity":{"type":"integer","minimum":1}}};
+export const stripeaddplan_request = validate351;
+const schema459 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["customerid"],"properties":{"customerid":{"type":"string","minLength":1},"userid":{"type":["string","null"]},"resourceid":{"type":["string","null"]},"stripeprice":{"type":["string","null"]},"quantity":{"type":"integer","minimum":1}}};
 
-function validate350(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate351(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate350.evaluated;
+const evaluated0 = validate351.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37489,7 +37896,7 @@ errors++;
 if(data.userid !== undefined){
 let data6 = data.userid;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err9 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema457.properties.userid.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/userid",schemaPath:"#/properties/userid/type",keyword:"type",params:{type: schema459.properties.userid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -37502,7 +37909,7 @@ errors++;
 if(data.resourceid !== undefined){
 let data7 = data.resourceid;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err10 = {instancePath:instancePath+"/resourceid",schemaPath:"#/properties/resourceid/type",keyword:"type",params:{type: schema457.properties.resourceid.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/resourceid",schemaPath:"#/properties/resourceid/type",keyword:"type",params:{type: schema459.properties.resourceid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -37515,7 +37922,7 @@ errors++;
 if(data.stripeprice !== undefined){
 let data8 = data.stripeprice;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err11 = {instancePath:instancePath+"/stripeprice",schemaPath:"#/properties/stripeprice/type",keyword:"type",params:{type: schema457.properties.stripeprice.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/stripeprice",schemaPath:"#/properties/stripeprice/type",keyword:"type",params:{type: schema459.properties.stripeprice.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -37561,19 +37968,19 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate350.errors = vErrors;
+validate351.errors = vErrors;
 return errors === 0;
 }
-validate350.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate351.evaluated = {"props":{"customerid":true,"userid":true,"resourceid":true,"stripeprice":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripeaddplan_reply = validate351;
-const schema459 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":["string","null"]},"object":{"type":["string","null"]},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
+export const stripeaddplan_reply = validate352;
+const schema461 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"checkout":{"type":["object","null"],"properties":{"id":{"type":["string","null"]},"object":{"type":["string","null"]},"url":{"type":["string","null"]}}},"stripecustomer":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_customer"},{"type":"null"}]}}};
 
-function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate353(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate352.evaluated;
+const evaluated0 = validate353.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37866,16 +38273,16 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate352.errors = vErrors;
+validate353.errors = vErrors;
 return errors === 0;
 }
-validate352.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
+validate353.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate351(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate352(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate351.evaluated;
+const evaluated0 = validate352.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -37963,7 +38370,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.checkout !== undefined){
 let data5 = data.checkout;
 if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema459.properties.checkout.type},message:"must be object,null"};
+const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema461.properties.checkout.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -37976,7 +38383,7 @@ if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
 if(data5.id !== undefined){
 let data6 = data5.id;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: schema459.properties.checkout.properties.id.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: schema461.properties.checkout.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -37989,7 +38396,7 @@ errors++;
 if(data5.object !== undefined){
 let data7 = data5.object;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: schema459.properties.checkout.properties.object.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: schema461.properties.checkout.properties.object.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -38002,7 +38409,7 @@ errors++;
 if(data5.url !== undefined){
 let data8 = data5.url;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema459.properties.checkout.properties.url.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema461.properties.checkout.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -38019,8 +38426,8 @@ let data9 = data.stripecustomer;
 const _errs23 = errors;
 let valid5 = false;
 const _errs24 = errors;
-if(!(validate352(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate352.errors : vErrors.concat(validate352.errors);
+if(!(validate353(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate353.errors : vErrors.concat(validate353.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs24 === errors;
@@ -38086,19 +38493,19 @@ vErrors.push(err12);
 }
 errors++;
 }
-validate351.errors = vErrors;
+validate352.errors = vErrors;
 return errors === 0;
 }
-validate351.evaluated = {"props":{"checkout":true,"stripecustomer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate352.evaluated = {"props":{"checkout":true,"stripecustomer":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripecancelplan_request = validate358;
-const schema465 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["resourceusageid"],"properties":{"resourceusageid":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}};
+export const stripecancelplan_request = validate359;
+const schema467 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["resourceusageid"],"properties":{"resourceusageid":{"type":"string","minLength":1},"quantity":{"type":"integer","minimum":1}}};
 
-function validate358(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate359(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate358.evaluated;
+const evaluated0 = validate359.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38254,19 +38661,19 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate358.errors = vErrors;
+validate359.errors = vErrors;
 return errors === 0;
 }
-validate358.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate359.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripecancelplan_reply = validate359;
-const schema467 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":["string","null"]},"quantity":{"type":"number"}}};
+export const stripecancelplan_reply = validate360;
+const schema469 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"resourceusageid":{"type":["string","null"]},"quantity":{"type":"number"}}};
 
-function validate359(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate360(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate359.evaluated;
+const evaluated0 = validate360.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38354,7 +38761,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.resourceusageid !== undefined){
 let data5 = data.resourceusageid;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: schema467.properties.resourceusageid.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: schema469.properties.resourceusageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -38388,19 +38795,19 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate359.errors = vErrors;
+validate360.errors = vErrors;
 return errors === 0;
 }
-validate359.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate360.evaluated = {"props":{"resourceusageid":true,"quantity":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripemessage_request = validate361;
-const schema470 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT",null]},"object":{"type":"string","minLength":1},"id":{"type":["string","null"]},"customerid":{"type":["string","null"]},"payload":{"type":["object","null"]},"url":{"type":["string","null"]}}};
+export const stripemessage_request = validate362;
+const schema472 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["object"],"properties":{"method":{"enum":["GET","POST","DELETE","PUT",null]},"object":{"type":"string","minLength":1},"id":{"type":["string","null"]},"customerid":{"type":["string","null"]},"payload":{"type":["object","null"]},"url":{"type":["string","null"]}}};
 
-function validate361(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate362(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate361.evaluated;
+const evaluated0 = validate362.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38498,7 +38905,7 @@ errors++;
 if(data.method !== undefined){
 let data5 = data.method;
 if(!(((((data5 === "GET") || (data5 === "POST")) || (data5 === "DELETE")) || (data5 === "PUT")) || (data5 === null))){
-const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema470.properties.method.enum},message:"must be equal to one of the allowed values"};
+const err7 = {instancePath:instancePath+"/method",schemaPath:"#/properties/method/enum",keyword:"enum",params:{allowedValues: schema472.properties.method.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -38536,7 +38943,7 @@ errors++;
 if(data.id !== undefined){
 let data7 = data.id;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema470.properties.id.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema472.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -38549,7 +38956,7 @@ errors++;
 if(data.customerid !== undefined){
 let data8 = data.customerid;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err11 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema470.properties.customerid.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema472.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -38562,7 +38969,7 @@ errors++;
 if(data.payload !== undefined){
 let data9 = data.payload;
 if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema470.properties.payload.type},message:"must be object,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema472.properties.payload.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -38575,7 +38982,7 @@ errors++;
 if(data.url !== undefined){
 let data10 = data.url;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err13 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema470.properties.url.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema472.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -38596,20 +39003,20 @@ vErrors.push(err14);
 }
 errors++;
 }
-validate361.errors = vErrors;
+validate362.errors = vErrors;
 return errors === 0;
 }
-validate361.evaluated = {"props":{"method":true,"object":true,"id":true,"customerid":true,"payload":true,"url":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate362.evaluated = {"props":{"method":true,"object":true,"id":true,"customerid":true,"payload":true,"url":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripemessage_reply = validate362;
-const schema472 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"payload":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_list"},{"$ref":"../defs/stripe.json#/$defs/stripe_base"},{"type":"object"},{"type":"null"}]}}};
-const schema474 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_base"}}}};
+export const stripemessage_reply = validate363;
+const schema474 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"payload":{"anyOf":[{"$ref":"../defs/stripe.json#/$defs/stripe_list"},{"$ref":"../defs/stripe.json#/$defs/stripe_base"},{"type":"object"},{"type":"null"}]}}};
+const schema476 = {"type":"object","properties":{"object":{"type":"string"},"has_more":{"type":"boolean"},"total_count":{"type":["number","null"]},"url":{"type":["string","null"]},"data":{"type":"array","items":{"$ref":"#/$defs/stripe_base"}}}};
 
-function validate363(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate364(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate363.evaluated;
+const evaluated0 = validate364.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38644,7 +39051,7 @@ errors++;
 if(data.total_count !== undefined){
 let data2 = data.total_count;
 if((!((typeof data2 == "number") && (isFinite(data2)))) && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema474.properties.total_count.type},message:"must be number,null"};
+const err2 = {instancePath:instancePath+"/total_count",schemaPath:"#/properties/total_count/type",keyword:"type",params:{type: schema476.properties.total_count.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -38657,7 +39064,7 @@ errors++;
 if(data.url !== undefined){
 let data3 = data.url;
 if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema474.properties.url.type},message:"must be string,null"};
+const err3 = {instancePath:instancePath+"/url",schemaPath:"#/properties/url/type",keyword:"type",params:{type: schema476.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -38774,16 +39181,16 @@ vErrors.push(err11);
 }
 errors++;
 }
-validate363.errors = vErrors;
+validate364.errors = vErrors;
 return errors === 0;
 }
-validate363.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+validate364.evaluated = {"props":{"object":true,"has_more":true,"total_count":true,"url":true,"data":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate362(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate363(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate362.evaluated;
+const evaluated0 = validate363.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -38873,8 +39280,8 @@ let data5 = data.payload;
 const _errs15 = errors;
 let valid4 = false;
 const _errs16 = errors;
-if(!(validate363(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate363.errors : vErrors.concat(validate363.errors);
+if(!(validate364(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate364.errors : vErrors.concat(validate364.errors);
 errors = vErrors.length;
 }
 var _valid0 = _errs16 === errors;
@@ -39036,19 +39443,19 @@ vErrors.push(err15);
 }
 errors++;
 }
-validate362.errors = vErrors;
+validate363.errors = vErrors;
 return errors === 0;
 }
-validate362.evaluated = {"props":{"payload":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate363.evaluated = {"props":{"payload":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const unwatch_request = validate366;
-const schema478 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
+export const unwatch_request = validate367;
+const schema480 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id"],"properties":{"id":{"type":"string","minLength":1}}};
 
-function validate366(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate367(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate366.evaluated;
+const evaluated0 = validate367.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39179,19 +39586,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate366.errors = vErrors;
+validate367.errors = vErrors;
 return errors === 0;
 }
-validate366.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate367.evaluated = {"props":{"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const unwatch_reply = validate367;
-const schema480 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
+export const unwatch_reply = validate368;
+const schema482 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"type":"null"}}};
 
-function validate367(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate368(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate367.evaluated;
+const evaluated0 = validate368.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39311,19 +39718,19 @@ vErrors.push(err8);
 }
 errors++;
 }
-validate367.errors = vErrors;
+validate368.errors = vErrors;
 return errors === 0;
 }
-validate367.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate368.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatefile_request = validate369;
-const schema483 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"type":"object","allOf":[{"$ref":"../defs/filemetadata.json"}],"required":["_acl"],"properties":{"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}}}}}};
+export const updatefile_request = validate370;
+const schema485 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","metadata"],"properties":{"id":{"type":"string","minLength":1},"metadata":{"type":"object","allOf":[{"$ref":"../defs/filemetadata.json"}],"required":["_acl"],"properties":{"_acl":{"type":"array","items":{"$ref":"../defs/ace.json"}}}}}};
 
-function validate369(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate370(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate369.evaluated;
+const evaluated0 = validate370.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39515,19 +39922,19 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate369.errors = vErrors;
+validate370.errors = vErrors;
 return errors === 0;
 }
-validate369.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate370.evaluated = {"props":{"id":true,"metadata":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatefile_reply = validate372;
-const schema485 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
+export const updatefile_reply = validate373;
+const schema487 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"}}};
 
-function validate372(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate373(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate372.evaluated;
+const evaluated0 = validate373.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -39635,19 +40042,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate372.errors = vErrors;
+validate373.errors = vErrors;
 return errors === 0;
 }
-validate372.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate373.evaluated = {"props":{"id":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatemany_request = validate374;
-const schema488 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updatemany_request = validate375;
+const schema490 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","query","item"],"properties":{"collectionname":{"type":"string","minLength":1},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate374(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate375(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate374.evaluated;
+const evaluated0 = validate375.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40010,7 +40417,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema488.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema490.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -40054,14 +40461,72 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate374.errors = vErrors;
+validate375.errors = vErrors;
 return errors === 0;
 }
-validate374.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate375.evaluated = {"props":{"collectionname":true,"query":true,"item":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const content_18 = validate377;
-const schema493 = {"type":"object"};
+export const content_18 = validate378;
+const schema495 = {"type":"object"};
+
+function validate378(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate378.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate378.errors = vErrors;
+return errors === 0;
+}
+validate378.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_21 = validate505;
+const schema636 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate505(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate505.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate505.errors = vErrors;
+return errors === 0;
+}
+validate505.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const content_19 = validate377;
+const schema494 = {"type":"object"};
 
 function validate377(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -40089,13 +40554,13 @@ return errors === 0;
 validate377.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_21 = validate500;
-const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_22 = validate506;
+const schema637 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate506(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate500.evaluated;
+const evaluated0 = validate506.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40112,77 +40577,19 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate500.errors = vErrors;
+validate506.errors = vErrors;
 return errors === 0;
 }
-validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate506.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const content_19 = validate376;
-const schema492 = {"type":"object"};
+export const updatemany_reply = validate376;
+const schema492 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
 
 function validate376(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
 const evaluated0 = validate376.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate376.errors = vErrors;
-return errors === 0;
-}
-validate376.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const guard_22 = validate501;
-const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
-
-function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate501.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate501.errors = vErrors;
-return errors === 0;
-}
-validate501.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const updatemany_reply = validate375;
-const schema490 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"opresult":{}}};
-
-function validate375(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate375.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40290,19 +40697,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate375.errors = vErrors;
+validate376.errors = vErrors;
 return errors === 0;
 }
-validate375.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate376.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateone_request = validate379;
-const schema495 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+export const updateone_request = validate380;
+const schema497 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
 
-function validate379(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate380(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate379.evaluated;
+const evaluated0 = validate380.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40677,7 +41084,7 @@ vErrors.push(err22);
 errors++;
 }
 if(!((data9 === "true") || (data9 === "false"))){
-const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema495.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
+const err23 = {instancePath:instancePath+"/j",schemaPath:"#/properties/j/anyOf/1/enum",keyword:"enum",params:{allowedValues: schema497.properties.j.anyOf[1].enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -40721,72 +41128,14 @@ vErrors.push(err25);
 }
 errors++;
 }
-validate379.errors = vErrors;
+validate380.errors = vErrors;
 return errors === 0;
 }
-validate379.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate380.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const content_20 = validate382;
-const schema499 = {"type":"object"};
-
-function validate382(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate382.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate382.errors = vErrors;
-return errors === 0;
-}
-validate382.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const guard_23 = validate502;
-const schema631 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
-
-function validate502(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
-let vErrors = null;
-let errors = 0;
-const evaluated0 = validate502.evaluated;
-if(evaluated0.dynamicProps){
-evaluated0.props = undefined;
-}
-if(evaluated0.dynamicItems){
-evaluated0.items = undefined;
-}
-if(typeof data !== "string"){
-const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err0];
-}
-else {
-vErrors.push(err0);
-}
-errors++;
-}
-validate502.errors = vErrors;
-return errors === 0;
-}
-validate502.evaluated = {"dynamicProps":false,"dynamicItems":false};
-
-/** @type {Validator} */
-export const content_21 = validate383;
-const schema500 = {"type":"object"};
+export const content_20 = validate383;
+const schema501 = {"type":"object"};
 
 function validate383(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -40814,13 +41163,13 @@ return errors === 0;
 validate383.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_24 = validate503;
-const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_23 = validate507;
+const schema638 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate507(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate503.evaluated;
+const evaluated0 = validate507.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40837,19 +41186,77 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate503.errors = vErrors;
+validate507.errors = vErrors;
 return errors === 0;
 }
-validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate507.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateone_reply = validate380;
-const schema497 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+export const content_21 = validate384;
+const schema502 = {"type":"object"};
 
-function validate380(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate384(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate380.evaluated;
+const evaluated0 = validate384.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate384.errors = vErrors;
+return errors === 0;
+}
+validate384.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const guard_24 = validate508;
+const schema639 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+
+function validate508(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate508.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(typeof data !== "string"){
+const err0 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+validate508.errors = vErrors;
+return errors === 0;
+}
+validate508.evaluated = {"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const updateone_reply = validate381;
+const schema499 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"result":{"anyOf":[{"$ref":"../defs/base.json"},{"type":"null"}]},"opresult":{}}};
+
+function validate381(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate381.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41020,20 +41427,20 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate380.errors = vErrors;
+validate381.errors = vErrors;
 return errors === 0;
 }
-validate380.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate381.evaluated = {"props":{"collectionname":true,"result":true,"opresult":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitem_request = validate385;
-const schema502 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":["string","null"]},"state":{"type":["string","null"],"pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":["string","null"]},"errorsource":{"type":["string","null"]},"errortype":{"enum":["application","business",null]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}}};
+export const updateworkitem_request = validate386;
+const schema504 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["_id"],"properties":{"_id":{"type":"string","minLength":1},"name":{"type":["string","null"]},"state":{"type":["string","null"],"pattern":"^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$"},"payload":{"type":["object","array","string","number","boolean","null"]},"errormessage":{"type":["string","null"]},"errorsource":{"type":["string","null"]},"errortype":{"enum":["application","business",null]},"ignoremaxretries":{"type":"boolean"},"wipriority":{"type":"number"},"priority":{"type":"number"},"nextrun":{"anyOf":[{"$ref":"../defs/date.json"},{"type":"null"}]},"files":{"type":["array","null"],"items":{"$ref":"../defs/messageworkitemfile.json"}},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]}}};
 const pattern21 = new RegExp("^([nN][eE][wW]|[pP][rR][oO][cC][eE][sS][sS][iI][nN][gG]|[sS][uU][cC][cC][eE][sS][sS][fF][uU][lL]|[fF][aA][iI][lL][eE][dD]|[rR][eE][tT][rR][yY])$", "u");
 
-function validate385(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate386(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate385.evaluated;
+const evaluated0 = validate386.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41156,7 +41563,7 @@ errors++;
 if(data.name !== undefined){
 let data6 = data.name;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema502.properties.name.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema504.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -41169,7 +41576,7 @@ errors++;
 if(data.state !== undefined){
 let data7 = data.state;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema502.properties.state.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema504.properties.state.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -41194,7 +41601,7 @@ errors++;
 if(data.payload !== undefined){
 let data8 = data.payload;
 if((((typeof data8 != "object") && (typeof data8 !== "string")) && (!((typeof data8 == "number") && (isFinite(data8))))) && (typeof data8 !== "boolean")){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema502.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema504.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -41207,7 +41614,7 @@ errors++;
 if(data.errormessage !== undefined){
 let data9 = data.errormessage;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err13 = {instancePath:instancePath+"/errormessage",schemaPath:"#/properties/errormessage/type",keyword:"type",params:{type: schema502.properties.errormessage.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/errormessage",schemaPath:"#/properties/errormessage/type",keyword:"type",params:{type: schema504.properties.errormessage.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -41220,7 +41627,7 @@ errors++;
 if(data.errorsource !== undefined){
 let data10 = data.errorsource;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err14 = {instancePath:instancePath+"/errorsource",schemaPath:"#/properties/errorsource/type",keyword:"type",params:{type: schema502.properties.errorsource.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/errorsource",schemaPath:"#/properties/errorsource/type",keyword:"type",params:{type: schema504.properties.errorsource.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -41233,7 +41640,7 @@ errors++;
 if(data.errortype !== undefined){
 let data11 = data.errortype;
 if(!(((data11 === "application") || (data11 === "business")) || (data11 === null))){
-const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema502.properties.errortype.enum},message:"must be equal to one of the allowed values"};
+const err15 = {instancePath:instancePath+"/errortype",schemaPath:"#/properties/errortype/enum",keyword:"enum",params:{allowedValues: schema504.properties.errortype.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -41452,7 +41859,7 @@ vErrors = null;
 if(data.files !== undefined){
 let data18 = data.files;
 if((!(Array.isArray(data18))) && (data18 !== null)){
-const err30 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: schema502.properties.files.type},message:"must be array,null"};
+const err30 = {instancePath:instancePath+"/files",schemaPath:"#/properties/files/type",keyword:"type",params:{type: schema504.properties.files.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -41534,7 +41941,7 @@ errors++;
 if(data.success_wiq !== undefined){
 let data24 = data.success_wiq;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err36 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema502.properties.success_wiq.type},message:"must be string,null"};
+const err36 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema504.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err36];
 }
@@ -41547,7 +41954,7 @@ errors++;
 if(data.success_wiqid !== undefined){
 let data25 = data.success_wiqid;
 if((typeof data25 !== "string") && (data25 !== null)){
-const err37 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema502.properties.success_wiqid.type},message:"must be string,null"};
+const err37 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema504.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err37];
 }
@@ -41560,7 +41967,7 @@ errors++;
 if(data.failed_wiq !== undefined){
 let data26 = data.failed_wiq;
 if((typeof data26 !== "string") && (data26 !== null)){
-const err38 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema502.properties.failed_wiq.type},message:"must be string,null"};
+const err38 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema504.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err38];
 }
@@ -41573,7 +41980,7 @@ errors++;
 if(data.failed_wiqid !== undefined){
 let data27 = data.failed_wiqid;
 if((typeof data27 !== "string") && (data27 !== null)){
-const err39 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema502.properties.failed_wiqid.type},message:"must be string,null"};
+const err39 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema504.properties.failed_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err39];
 }
@@ -41594,19 +42001,19 @@ vErrors.push(err40);
 }
 errors++;
 }
-validate385.errors = vErrors;
+validate386.errors = vErrors;
 return errors === 0;
 }
-validate385.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate386.evaluated = {"props":{"_id":true,"name":true,"state":true,"payload":true,"errormessage":true,"errorsource":true,"errortype":true,"ignoremaxretries":true,"wipriority":true,"priority":true,"nextrun":true,"files":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"jwt":true,"traceId":true,"spanId":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitem_reply = validate386;
-const schema506 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":["string","null"]},"state":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json"}}};
+export const updateworkitem_reply = validate387;
+const schema508 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"_id":{"type":["string","null"]},"state":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json"}}};
 
-function validate386(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate387(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate386.evaluated;
+const evaluated0 = validate387.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41704,7 +42111,7 @@ errors++;
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema506.properties._id.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema508.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -41717,7 +42124,7 @@ errors++;
 if(data.state !== undefined){
 let data6 = data.state;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema506.properties.state.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema508.properties.state.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -41744,19 +42151,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate386.errors = vErrors;
+validate387.errors = vErrors;
 return errors === 0;
 }
-validate386.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate387.evaluated = {"props":{"_id":true,"state":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitemqueue_request = validate389;
-const schema509 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"packageid":{"type":["string","null"]},"_acl":{"type":["array","null"],"items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
+export const updateworkitemqueue_request = validate390;
+const schema511 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"maxretries":{"type":"number","minimum":0},"retrydelay":{"type":"number","minimum":0},"initialdelay":{"type":"number","minimum":0},"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"packageid":{"type":["string","null"]},"_acl":{"type":["array","null"],"items":{"$ref":"../defs/ace.json"}},"purge":{"type":"boolean"},"workitemqueue":{"type":"object"}}};
 
-function validate389(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate390(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate389.evaluated;
+const evaluated0 = validate390.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41844,7 +42251,7 @@ if(data && typeof data == "object" && !Array.isArray(data)){
 if(data._id !== undefined){
 let data5 = data._id;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema509.properties._id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema511.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -41857,7 +42264,7 @@ errors++;
 if(data.name !== undefined){
 let data6 = data.name;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema509.properties.name.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema511.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -41945,7 +42352,7 @@ errors++;
 if(data.workflowid !== undefined){
 let data10 = data.workflowid;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err14 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema509.properties.workflowid.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema511.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -41958,7 +42365,7 @@ errors++;
 if(data.robotqueue !== undefined){
 let data11 = data.robotqueue;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err15 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: schema509.properties.robotqueue.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/robotqueue",schemaPath:"#/properties/robotqueue/type",keyword:"type",params:{type: schema511.properties.robotqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -41971,7 +42378,7 @@ errors++;
 if(data.amqpqueue !== undefined){
 let data12 = data.amqpqueue;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err16 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: schema509.properties.amqpqueue.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/amqpqueue",schemaPath:"#/properties/amqpqueue/type",keyword:"type",params:{type: schema511.properties.amqpqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -41984,7 +42391,7 @@ errors++;
 if(data.projectid !== undefined){
 let data13 = data.projectid;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err17 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: schema509.properties.projectid.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/projectid",schemaPath:"#/properties/projectid/type",keyword:"type",params:{type: schema511.properties.projectid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -41997,7 +42404,7 @@ errors++;
 if(data.success_wiq !== undefined){
 let data14 = data.success_wiq;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema509.properties.success_wiq.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/success_wiq",schemaPath:"#/properties/success_wiq/type",keyword:"type",params:{type: schema511.properties.success_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -42010,7 +42417,7 @@ errors++;
 if(data.success_wiqid !== undefined){
 let data15 = data.success_wiqid;
 if((typeof data15 !== "string") && (data15 !== null)){
-const err19 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema509.properties.success_wiqid.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/success_wiqid",schemaPath:"#/properties/success_wiqid/type",keyword:"type",params:{type: schema511.properties.success_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -42023,7 +42430,7 @@ errors++;
 if(data.failed_wiq !== undefined){
 let data16 = data.failed_wiq;
 if((typeof data16 !== "string") && (data16 !== null)){
-const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema509.properties.failed_wiq.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/failed_wiq",schemaPath:"#/properties/failed_wiq/type",keyword:"type",params:{type: schema511.properties.failed_wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -42036,7 +42443,7 @@ errors++;
 if(data.failed_wiqid !== undefined){
 let data17 = data.failed_wiqid;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err21 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema509.properties.failed_wiqid.type},message:"must be string,null"};
+const err21 = {instancePath:instancePath+"/failed_wiqid",schemaPath:"#/properties/failed_wiqid/type",keyword:"type",params:{type: schema511.properties.failed_wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -42049,7 +42456,7 @@ errors++;
 if(data.packageid !== undefined){
 let data18 = data.packageid;
 if((typeof data18 !== "string") && (data18 !== null)){
-const err22 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: schema509.properties.packageid.type},message:"must be string,null"};
+const err22 = {instancePath:instancePath+"/packageid",schemaPath:"#/properties/packageid/type",keyword:"type",params:{type: schema511.properties.packageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -42062,7 +42469,7 @@ errors++;
 if(data._acl !== undefined){
 let data19 = data._acl;
 if((!(Array.isArray(data19))) && (data19 !== null)){
-const err23 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema509.properties._acl.type},message:"must be array,null"};
+const err23 = {instancePath:instancePath+"/_acl",schemaPath:"#/properties/_acl/type",keyword:"type",params:{type: schema511.properties._acl.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -42117,19 +42524,19 @@ vErrors.push(err26);
 }
 errors++;
 }
-validate389.errors = vErrors;
+validate390.errors = vErrors;
 return errors === 0;
 }
-validate389.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate390.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"workflowid":true,"robotqueue":true,"amqpqueue":true,"projectid":true,"success_wiq":true,"success_wiqid":true,"failed_wiq":true,"failed_wiqid":true,"packageid":true,"_acl":true,"purge":true,"workitemqueue":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitemqueue_reply = validate391;
-const schema511 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
+export const updateworkitemqueue_reply = validate392;
+const schema513 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"result":{"$ref":"../defs/workitemqueue.json"},"purge":{"type":"boolean"}}};
 
-function validate391(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate392(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate391.evaluated;
+const evaluated0 = validate392.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -42243,19 +42650,19 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate391.errors = vErrors;
+validate392.errors = vErrors;
 return errors === 0;
 }
-validate391.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate392.evaluated = {"props":{"result":true,"purge":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watch_request = validate394;
-const schema514 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
+export const watch_request = validate395;
+const schema516 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"aggregates":{"oneOf":[{"type":"array","items":{"type":["object","string"]}},{"type":"string"},{"type":"null"}]},"paths":{"type":["array","string","null"],"items":{"type":"string"}},"callback":{"type":["string","null"]},"id":{"type":["string","null"]}}};
 
-function validate394(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate395(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate394.evaluated;
+const evaluated0 = validate395.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -42386,7 +42793,7 @@ const len0 = data6.length;
 for(let i0=0; i0<len0; i0++){
 let data7 = data6[i0];
 if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (typeof data7 !== "string")){
-const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema514.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
+const err9 = {instancePath:instancePath+"/aggregates/" + i0,schemaPath:"#/properties/aggregates/oneOf/0/items/type",keyword:"type",params:{type: schema516.properties.aggregates.oneOf[0].items.type},message:"must be object,string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -42481,7 +42888,7 @@ vErrors = null;
 if(data.paths !== undefined){
 let data8 = data.paths;
 if(((!(Array.isArray(data8))) && (typeof data8 !== "string")) && (data8 !== null)){
-const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema514.properties.paths.type},message:"must be array,string,null"};
+const err14 = {instancePath:instancePath+"/paths",schemaPath:"#/properties/paths/type",keyword:"type",params:{type: schema516.properties.paths.type},message:"must be array,string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -42509,7 +42916,7 @@ errors++;
 if(data.callback !== undefined){
 let data10 = data.callback;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema514.properties.callback.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/callback",schemaPath:"#/properties/callback/type",keyword:"type",params:{type: schema516.properties.callback.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -42522,7 +42929,7 @@ errors++;
 if(data.id !== undefined){
 let data11 = data.id;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema514.properties.id.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema516.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -42543,19 +42950,19 @@ vErrors.push(err18);
 }
 errors++;
 }
-validate394.errors = vErrors;
+validate395.errors = vErrors;
 return errors === 0;
 }
-validate394.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate395.evaluated = {"props":{"collectionname":true,"aggregates":true,"paths":true,"callback":true,"id":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watch_reply = validate395;
-const schema516 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
+export const watch_reply = validate396;
+const schema518 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"collectionname":{"type":"string"},"id":{"type":"string","minLength":1},"result":{"type":["string","null"]}}};
 
-function validate395(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate396(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate395.evaluated;
+const evaluated0 = validate396.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -42680,7 +43087,7 @@ errors++;
 if(data.result !== undefined){
 let data7 = data.result;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema516.properties.result.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema518.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -42701,21 +43108,21 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate395.errors = vErrors;
+validate396.errors = vErrors;
 return errors === 0;
 }
-validate395.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate396.evaluated = {"props":{"collectionname":true,"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watchevent_request = validate397;
-const schema519 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
-const schema521 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
+export const watchevent_request = validate398;
+const schema521 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["id","result"],"properties":{"id":{"type":"string","minLength":1},"result":{"$ref":"../defs/changeevent.json"}}};
+const schema523 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/changeevent.json","type":"object","properties":{"_id":{},"operationType":{"type":"string"},"documentKey":{"type":"object","properties":{"_id":{}}},"fullDocument":{"anyOf":[{"$ref":"base.json"},{"type":"null"}]},"ns":{"type":"object","properties":{"db":{"type":"string"},"coll":{"type":"string"}}},"updateDescription":{"type":"object","properties":{"updatedFields":{"type":"object"},"removedFields":{"type":"array","items":{"type":"string"}},"truncatedArrays":{"type":"array"}}},"clusterTime":{},"wallTime":{"$ref":"date.json"},"txnNumber":{},"lsid":{}}};
 
-function validate398(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate399(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/changeevent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate398.evaluated;
+const evaluated0 = validate399.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43058,16 +43465,16 @@ vErrors.push(err21);
 }
 errors++;
 }
-validate398.errors = vErrors;
+validate399.errors = vErrors;
 return errors === 0;
 }
-validate398.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
+validate399.evaluated = {"props":{"_id":true,"operationType":true,"documentKey":true,"fullDocument":true,"ns":true,"updateDescription":true,"clusterTime":true,"wallTime":true,"txnNumber":true,"lsid":true},"dynamicProps":false,"dynamicItems":false};
 
 
-function validate397(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate398(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate397.evaluated;
+const evaluated0 = validate398.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43198,8 +43605,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate398(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate398.errors : vErrors.concat(validate398.errors);
+if(!(validate399(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate399.errors : vErrors.concat(validate399.errors);
 errors = vErrors.length;
 }
 }
@@ -43214,19 +43621,19 @@ vErrors.push(err10);
 }
 errors++;
 }
-validate397.errors = vErrors;
+validate398.errors = vErrors;
 return errors === 0;
 }
-validate397.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate398.evaluated = {"props":{"id":true,"result":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watchevent_reply = validate401;
-const schema523 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
+export const watchevent_reply = validate402;
+const schema525 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"properties":{"id":{"type":"string"},"result":{"$ref":"../defs/changeevent.json"}}};
 
-function validate401(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate402(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate401.evaluated;
+const evaluated0 = validate402.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43324,8 +43731,8 @@ errors++;
 }
 }
 if(data.result !== undefined){
-if(!(validate398(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate398.errors : vErrors.concat(validate398.errors);
+if(!(validate399(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate399.errors : vErrors.concat(validate399.errors);
 errors = vErrors.length;
 }
 }
@@ -43340,20 +43747,20 @@ vErrors.push(err7);
 }
 errors++;
 }
-validate401.errors = vErrors;
+validate402.errors = vErrors;
 return errors === 0;
 }
-validate401.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
+validate402.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitem_request_closed = validate504;
-const schema633 = {"$id":"https://openflow-spec.dev/closed/addworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const addworkitem_request_closed = validate509;
+const schema640 = {"$id":"https://openflow-spec.dev/closed/addworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate504(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate509(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate504.evaluated;
+const evaluated0 = validate509.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43393,20 +43800,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate504.errors = vErrors;
+validate509.errors = vErrors;
 return errors === 0;
 }
-validate504.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate509.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitemqueue_request_closed = validate506;
-const schema634 = {"$id":"https://openflow-spec.dev/closed/addworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const addworkitemqueue_request_closed = validate511;
+const schema641 = {"$id":"https://openflow-spec.dev/closed/addworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate506(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate511(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate506.evaluated;
+const evaluated0 = validate511.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43441,20 +43848,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate506.errors = vErrors;
+validate511.errors = vErrors;
 return errors === 0;
 }
-validate506.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate511.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitems_request_closed = validate508;
-const schema635 = {"$id":"https://openflow-spec.dev/closed/addworkitems.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitems.json#/$defs/request","unevaluatedProperties":false};
+export const addworkitems_request_closed = validate513;
+const schema642 = {"$id":"https://openflow-spec.dev/closed/addworkitems.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitems.json#/$defs/request","unevaluatedProperties":false};
 
-function validate508(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate513(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitems.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate508.evaluated;
+const evaluated0 = validate513.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43494,20 +43901,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate508.errors = vErrors;
+validate513.errors = vErrors;
 return errors === 0;
 }
-validate508.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate513.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const aggregate_request_closed = validate510;
-const schema636 = {"$id":"https://openflow-spec.dev/closed/aggregate.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/aggregate.json#/$defs/request","unevaluatedProperties":false};
+export const aggregate_request_closed = validate515;
+const schema643 = {"$id":"https://openflow-spec.dev/closed/aggregate.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/aggregate.json#/$defs/request","unevaluatedProperties":false};
 
-function validate510(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate515(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/aggregate.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate510.evaluated;
+const evaluated0 = validate515.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43542,20 +43949,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate510.errors = vErrors;
+validate515.errors = vErrors;
 return errors === 0;
 }
-validate510.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate515.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const closequeue_request_closed = validate512;
-const schema637 = {"$id":"https://openflow-spec.dev/closed/closequeue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/closequeue.json#/$defs/request","unevaluatedProperties":false};
+export const closequeue_request_closed = validate517;
+const schema644 = {"$id":"https://openflow-spec.dev/closed/closequeue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/closequeue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate512(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate517(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/closequeue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate512.evaluated;
+const evaluated0 = validate517.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43590,20 +43997,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate512.errors = vErrors;
+validate517.errors = vErrors;
 return errors === 0;
 }
-validate512.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate517.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const count_request_closed = validate514;
-const schema638 = {"$id":"https://openflow-spec.dev/closed/count.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/count.json#/$defs/request","unevaluatedProperties":false};
+export const count_request_closed = validate519;
+const schema645 = {"$id":"https://openflow-spec.dev/closed/count.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/count.json#/$defs/request","unevaluatedProperties":false};
 
-function validate514(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate519(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/count.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate514.evaluated;
+const evaluated0 = validate519.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43638,20 +44045,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate514.errors = vErrors;
+validate519.errors = vErrors;
 return errors === 0;
 }
-validate514.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate519.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createcollection_request_closed = validate516;
-const schema639 = {"$id":"https://openflow-spec.dev/closed/createcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createcollection.json#/$defs/request","unevaluatedProperties":false};
+export const createcollection_request_closed = validate521;
+const schema646 = {"$id":"https://openflow-spec.dev/closed/createcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createcollection.json#/$defs/request","unevaluatedProperties":false};
 
-function validate516(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate521(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createcollection.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate516.evaluated;
+const evaluated0 = validate521.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43686,20 +44093,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate516.errors = vErrors;
+validate521.errors = vErrors;
 return errors === 0;
 }
-validate516.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate521.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createindex_request_closed = validate518;
-const schema640 = {"$id":"https://openflow-spec.dev/closed/createindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createindex.json#/$defs/request","unevaluatedProperties":false};
+export const createindex_request_closed = validate523;
+const schema647 = {"$id":"https://openflow-spec.dev/closed/createindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createindex.json#/$defs/request","unevaluatedProperties":false};
 
-function validate518(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate523(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createindex.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate518.evaluated;
+const evaluated0 = validate523.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43734,20 +44141,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate518.errors = vErrors;
+validate523.errors = vErrors;
 return errors === 0;
 }
-validate518.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate523.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createworkflowinstance_request_closed = validate520;
-const schema641 = {"$id":"https://openflow-spec.dev/closed/createworkflowinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createworkflowinstance.json#/$defs/request","unevaluatedProperties":false};
+export const createworkflowinstance_request_closed = validate525;
+const schema648 = {"$id":"https://openflow-spec.dev/closed/createworkflowinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createworkflowinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate520(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate525(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createworkflowinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate520.evaluated;
+const evaluated0 = validate525.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43782,20 +44189,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate520.errors = vErrors;
+validate525.errors = vErrors;
 return errors === 0;
 }
-validate520.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate525.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const customcommand_request_closed = validate522;
-const schema642 = {"$id":"https://openflow-spec.dev/closed/customcommand.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/customcommand.json#/$defs/request","unevaluatedProperties":false};
+export const customcommand_request_closed = validate527;
+const schema649 = {"$id":"https://openflow-spec.dev/closed/customcommand.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/customcommand.json#/$defs/request","unevaluatedProperties":false};
 
-function validate522(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate527(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/customcommand.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate522.evaluated;
+const evaluated0 = validate527.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43835,20 +44242,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate522.errors = vErrors;
+validate527.errors = vErrors;
 return errors === 0;
 }
-validate522.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate527.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteagent_request_closed = validate524;
-const schema643 = {"$id":"https://openflow-spec.dev/closed/deleteagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagent.json#/$defs/request","unevaluatedProperties":false};
+export const deleteagent_request_closed = validate529;
+const schema650 = {"$id":"https://openflow-spec.dev/closed/deleteagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate524(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate529(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate524.evaluated;
+const evaluated0 = validate529.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43883,20 +44290,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate524.errors = vErrors;
+validate529.errors = vErrors;
 return errors === 0;
 }
-validate524.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate529.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteagentpod_request_closed = validate526;
-const schema644 = {"$id":"https://openflow-spec.dev/closed/deleteagentpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagentpod.json#/$defs/request","unevaluatedProperties":false};
+export const deleteagentpod_request_closed = validate531;
+const schema651 = {"$id":"https://openflow-spec.dev/closed/deleteagentpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagentpod.json#/$defs/request","unevaluatedProperties":false};
 
-function validate526(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate531(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteagentpod.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate526.evaluated;
+const evaluated0 = validate531.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43931,20 +44338,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate526.errors = vErrors;
+validate531.errors = vErrors;
 return errors === 0;
 }
-validate526.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate531.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletemany_request_closed = validate528;
-const schema645 = {"$id":"https://openflow-spec.dev/closed/deletemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletemany.json#/$defs/request","unevaluatedProperties":false};
+export const deletemany_request_closed = validate533;
+const schema652 = {"$id":"https://openflow-spec.dev/closed/deletemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate528(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate533(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate528.evaluated;
+const evaluated0 = validate533.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43984,20 +44391,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate528.errors = vErrors;
+validate533.errors = vErrors;
 return errors === 0;
 }
-validate528.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate533.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletenoderedinstance_request_closed = validate530;
-const schema646 = {"$id":"https://openflow-spec.dev/closed/deletenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const deletenoderedinstance_request_closed = validate535;
+const schema653 = {"$id":"https://openflow-spec.dev/closed/deletenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate530(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate535(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletenoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate530.evaluated;
+const evaluated0 = validate535.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44032,20 +44439,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate530.errors = vErrors;
+validate535.errors = vErrors;
 return errors === 0;
 }
-validate530.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate535.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletenoderedpod_request_closed = validate532;
-const schema647 = {"$id":"https://openflow-spec.dev/closed/deletenoderedpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedpod.json#/$defs/request","unevaluatedProperties":false};
+export const deletenoderedpod_request_closed = validate537;
+const schema654 = {"$id":"https://openflow-spec.dev/closed/deletenoderedpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedpod.json#/$defs/request","unevaluatedProperties":false};
 
-function validate532(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate537(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletenoderedpod.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate532.evaluated;
+const evaluated0 = validate537.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44080,20 +44487,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate532.errors = vErrors;
+validate537.errors = vErrors;
 return errors === 0;
 }
-validate532.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate537.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteone_request_closed = validate534;
-const schema648 = {"$id":"https://openflow-spec.dev/closed/deleteone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteone.json#/$defs/request","unevaluatedProperties":false};
+export const deleteone_request_closed = validate539;
+const schema655 = {"$id":"https://openflow-spec.dev/closed/deleteone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate534(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate539(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate534.evaluated;
+const evaluated0 = validate539.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44133,20 +44540,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate534.errors = vErrors;
+validate539.errors = vErrors;
 return errors === 0;
 }
-validate534.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate539.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletepackage_request_closed = validate536;
-const schema649 = {"$id":"https://openflow-spec.dev/closed/deletepackage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletepackage.json#/$defs/request","unevaluatedProperties":false};
+export const deletepackage_request_closed = validate541;
+const schema656 = {"$id":"https://openflow-spec.dev/closed/deletepackage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletepackage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate536(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate541(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletepackage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate536.evaluated;
+const evaluated0 = validate541.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44181,20 +44588,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate536.errors = vErrors;
+validate541.errors = vErrors;
 return errors === 0;
 }
-validate536.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate541.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleterabbitmqqueue_request_closed = validate538;
-const schema650 = {"$id":"https://openflow-spec.dev/closed/deleterabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleterabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
+export const deleterabbitmqqueue_request_closed = validate543;
+const schema657 = {"$id":"https://openflow-spec.dev/closed/deleterabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleterabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate538(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate543(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleterabbitmqqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate538.evaluated;
+const evaluated0 = validate543.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44229,20 +44636,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate538.errors = vErrors;
+validate543.errors = vErrors;
 return errors === 0;
 }
-validate538.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate543.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteworkitem_request_closed = validate540;
-const schema651 = {"$id":"https://openflow-spec.dev/closed/deleteworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const deleteworkitem_request_closed = validate545;
+const schema658 = {"$id":"https://openflow-spec.dev/closed/deleteworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate540(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate545(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate540.evaluated;
+const evaluated0 = validate545.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44277,20 +44684,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate540.errors = vErrors;
+validate545.errors = vErrors;
 return errors === 0;
 }
-validate540.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate545.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteworkitemqueue_request_closed = validate542;
-const schema652 = {"$id":"https://openflow-spec.dev/closed/deleteworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const deleteworkitemqueue_request_closed = validate547;
+const schema659 = {"$id":"https://openflow-spec.dev/closed/deleteworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate542(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate547(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate542.evaluated;
+const evaluated0 = validate547.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44325,20 +44732,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate542.errors = vErrors;
+validate547.errors = vErrors;
 return errors === 0;
 }
-validate542.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate547.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const distinct_request_closed = validate544;
-const schema653 = {"$id":"https://openflow-spec.dev/closed/distinct.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/distinct.json#/$defs/request","unevaluatedProperties":false};
+export const distinct_request_closed = validate549;
+const schema660 = {"$id":"https://openflow-spec.dev/closed/distinct.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/distinct.json#/$defs/request","unevaluatedProperties":false};
 
-function validate544(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate549(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/distinct.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate544.evaluated;
+const evaluated0 = validate549.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44373,20 +44780,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate544.errors = vErrors;
+validate549.errors = vErrors;
 return errors === 0;
 }
-validate544.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate549.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dropcollection_request_closed = validate546;
-const schema654 = {"$id":"https://openflow-spec.dev/closed/dropcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropcollection.json#/$defs/request","unevaluatedProperties":false};
+export const dropcollection_request_closed = validate551;
+const schema661 = {"$id":"https://openflow-spec.dev/closed/dropcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropcollection.json#/$defs/request","unevaluatedProperties":false};
 
-function validate546(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate551(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dropcollection.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate546.evaluated;
+const evaluated0 = validate551.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44421,20 +44828,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate546.errors = vErrors;
+validate551.errors = vErrors;
 return errors === 0;
 }
-validate546.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate551.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dropindex_request_closed = validate548;
-const schema655 = {"$id":"https://openflow-spec.dev/closed/dropindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropindex.json#/$defs/request","unevaluatedProperties":false};
+export const dropindex_request_closed = validate553;
+const schema662 = {"$id":"https://openflow-spec.dev/closed/dropindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropindex.json#/$defs/request","unevaluatedProperties":false};
 
-function validate548(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate553(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dropindex.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate548.evaluated;
+const evaluated0 = validate553.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44469,20 +44876,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate548.errors = vErrors;
+validate553.errors = vErrors;
 return errors === 0;
 }
-validate548.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate553.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dumpclients_request_closed = validate550;
-const schema656 = {"$id":"https://openflow-spec.dev/closed/dumpclients.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumpclients.json#/$defs/request","unevaluatedProperties":false};
+export const dumpclients_request_closed = validate555;
+const schema663 = {"$id":"https://openflow-spec.dev/closed/dumpclients.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumpclients.json#/$defs/request","unevaluatedProperties":false};
 
-function validate550(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate555(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dumpclients.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate550.evaluated;
+const evaluated0 = validate555.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44517,20 +44924,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate550.errors = vErrors;
+validate555.errors = vErrors;
 return errors === 0;
 }
-validate550.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate555.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dumprabbitmq_request_closed = validate552;
-const schema657 = {"$id":"https://openflow-spec.dev/closed/dumprabbitmq.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumprabbitmq.json#/$defs/request","unevaluatedProperties":false};
+export const dumprabbitmq_request_closed = validate557;
+const schema664 = {"$id":"https://openflow-spec.dev/closed/dumprabbitmq.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumprabbitmq.json#/$defs/request","unevaluatedProperties":false};
 
-function validate552(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate557(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dumprabbitmq.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate552.evaluated;
+const evaluated0 = validate557.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44565,20 +44972,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate552.errors = vErrors;
+validate557.errors = vErrors;
 return errors === 0;
 }
-validate552.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate557.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurecustomer_request_closed = validate554;
-const schema658 = {"$id":"https://openflow-spec.dev/closed/ensurecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurecustomer.json#/$defs/request","unevaluatedProperties":false};
+export const ensurecustomer_request_closed = validate559;
+const schema665 = {"$id":"https://openflow-spec.dev/closed/ensurecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurecustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate554(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate559(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurecustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate554.evaluated;
+const evaluated0 = validate559.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44613,20 +45020,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate554.errors = vErrors;
+validate559.errors = vErrors;
 return errors === 0;
 }
-validate554.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate559.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurenoderedinstance_request_closed = validate556;
-const schema659 = {"$id":"https://openflow-spec.dev/closed/ensurenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const ensurenoderedinstance_request_closed = validate561;
+const schema666 = {"$id":"https://openflow-spec.dev/closed/ensurenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate556(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate561(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurenoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate556.evaluated;
+const evaluated0 = validate561.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44661,20 +45068,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate556.errors = vErrors;
+validate561.errors = vErrors;
 return errors === 0;
 }
-validate556.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate561.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurestripecustomer_request_closed = validate558;
-const schema660 = {"$id":"https://openflow-spec.dev/closed/ensurestripecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurestripecustomer.json#/$defs/request","unevaluatedProperties":false};
+export const ensurestripecustomer_request_closed = validate563;
+const schema667 = {"$id":"https://openflow-spec.dev/closed/ensurestripecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurestripecustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate558(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate563(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurestripecustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate558.evaluated;
+const evaluated0 = validate563.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44709,20 +45116,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate558.errors = vErrors;
+validate563.errors = vErrors;
 return errors === 0;
 }
-validate558.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate563.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const error_request_closed = validate560;
-const schema661 = {"$id":"https://openflow-spec.dev/closed/error.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/error.json#/$defs/request","unevaluatedProperties":false};
+export const error_request_closed = validate565;
+const schema668 = {"$id":"https://openflow-spec.dev/closed/error.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/error.json#/$defs/request","unevaluatedProperties":false};
 
-function validate560(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate565(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/error.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate560.evaluated;
+const evaluated0 = validate565.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44762,20 +45169,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate560.errors = vErrors;
+validate565.errors = vErrors;
 return errors === 0;
 }
-validate560.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate565.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getagentlog_request_closed = validate562;
-const schema662 = {"$id":"https://openflow-spec.dev/closed/getagentlog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentlog.json#/$defs/request","unevaluatedProperties":false};
+export const getagentlog_request_closed = validate567;
+const schema669 = {"$id":"https://openflow-spec.dev/closed/getagentlog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentlog.json#/$defs/request","unevaluatedProperties":false};
 
-function validate562(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate567(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getagentlog.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate562.evaluated;
+const evaluated0 = validate567.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44810,20 +45217,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate562.errors = vErrors;
+validate567.errors = vErrors;
 return errors === 0;
 }
-validate562.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate567.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getagentpods_request_closed = validate564;
-const schema663 = {"$id":"https://openflow-spec.dev/closed/getagentpods.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentpods.json#/$defs/request","unevaluatedProperties":false};
+export const getagentpods_request_closed = validate569;
+const schema670 = {"$id":"https://openflow-spec.dev/closed/getagentpods.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentpods.json#/$defs/request","unevaluatedProperties":false};
 
-function validate564(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate569(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getagentpods.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate564.evaluated;
+const evaluated0 = validate569.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44858,20 +45265,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate564.errors = vErrors;
+validate569.errors = vErrors;
 return errors === 0;
 }
-validate564.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate569.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getdocumentversion_request_closed = validate566;
-const schema664 = {"$id":"https://openflow-spec.dev/closed/getdocumentversion.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getdocumentversion.json#/$defs/request","unevaluatedProperties":false};
+export const getdocumentversion_request_closed = validate571;
+const schema671 = {"$id":"https://openflow-spec.dev/closed/getdocumentversion.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getdocumentversion.json#/$defs/request","unevaluatedProperties":false};
 
-function validate566(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate571(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getdocumentversion.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate566.evaluated;
+const evaluated0 = validate571.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44911,20 +45318,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate566.errors = vErrors;
+validate571.errors = vErrors;
 return errors === 0;
 }
-validate566.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate571.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getfile_request_closed = validate568;
-const schema665 = {"$id":"https://openflow-spec.dev/closed/getfile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getfile.json#/$defs/request","unevaluatedProperties":false};
+export const getfile_request_closed = validate573;
+const schema672 = {"$id":"https://openflow-spec.dev/closed/getfile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getfile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate568(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate573(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getfile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate568.evaluated;
+const evaluated0 = validate573.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44964,20 +45371,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate568.errors = vErrors;
+validate573.errors = vErrors;
 return errors === 0;
 }
-validate568.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate573.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getindexes_request_closed = validate570;
-const schema666 = {"$id":"https://openflow-spec.dev/closed/getindexes.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getindexes.json#/$defs/request","unevaluatedProperties":false};
+export const getindexes_request_closed = validate575;
+const schema673 = {"$id":"https://openflow-spec.dev/closed/getindexes.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getindexes.json#/$defs/request","unevaluatedProperties":false};
 
-function validate570(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate575(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getindexes.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate570.evaluated;
+const evaluated0 = validate575.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45012,20 +45419,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate570.errors = vErrors;
+validate575.errors = vErrors;
 return errors === 0;
 }
-validate570.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate575.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getkubenodelabels_request_closed = validate572;
-const schema667 = {"$id":"https://openflow-spec.dev/closed/getkubenodelabels.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getkubenodelabels.json#/$defs/request","unevaluatedProperties":false};
+export const getkubenodelabels_request_closed = validate577;
+const schema674 = {"$id":"https://openflow-spec.dev/closed/getkubenodelabels.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getkubenodelabels.json#/$defs/request","unevaluatedProperties":false};
 
-function validate572(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate577(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getkubenodelabels.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate572.evaluated;
+const evaluated0 = validate577.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45060,20 +45467,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate572.errors = vErrors;
+validate577.errors = vErrors;
 return errors === 0;
 }
-validate572.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate577.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnextinvoice_request_closed = validate574;
-const schema668 = {"$id":"https://openflow-spec.dev/closed/getnextinvoice.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnextinvoice.json#/$defs/request","unevaluatedProperties":false};
+export const getnextinvoice_request_closed = validate579;
+const schema675 = {"$id":"https://openflow-spec.dev/closed/getnextinvoice.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnextinvoice.json#/$defs/request","unevaluatedProperties":false};
 
-function validate574(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate579(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnextinvoice.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate574.evaluated;
+const evaluated0 = validate579.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45108,20 +45515,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate574.errors = vErrors;
+validate579.errors = vErrors;
 return errors === 0;
 }
-validate574.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate579.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnoderedinstance_request_closed = validate576;
-const schema669 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const getnoderedinstance_request_closed = validate581;
+const schema676 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate576(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate581(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate576.evaluated;
+const evaluated0 = validate581.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45156,20 +45563,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate576.errors = vErrors;
+validate581.errors = vErrors;
 return errors === 0;
 }
-validate576.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate581.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnoderedinstancelog_request_closed = validate578;
-const schema670 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstancelog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstancelog.json#/$defs/request","unevaluatedProperties":false};
+export const getnoderedinstancelog_request_closed = validate583;
+const schema677 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstancelog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstancelog.json#/$defs/request","unevaluatedProperties":false};
 
-function validate578(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate583(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnoderedinstancelog.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate578.evaluated;
+const evaluated0 = validate583.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45204,20 +45611,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate578.errors = vErrors;
+validate583.errors = vErrors;
 return errors === 0;
 }
-validate578.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate583.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getrabbitmqqueue_request_closed = validate580;
-const schema671 = {"$id":"https://openflow-spec.dev/closed/getrabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getrabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
+export const getrabbitmqqueue_request_closed = validate585;
+const schema678 = {"$id":"https://openflow-spec.dev/closed/getrabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getrabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate580(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate585(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getrabbitmqqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate580.evaluated;
+const evaluated0 = validate585.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45252,20 +45659,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate580.errors = vErrors;
+validate585.errors = vErrors;
 return errors === 0;
 }
-validate580.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate585.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getworkitemqueue_request_closed = validate582;
-const schema672 = {"$id":"https://openflow-spec.dev/closed/getworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const getworkitemqueue_request_closed = validate587;
+const schema679 = {"$id":"https://openflow-spec.dev/closed/getworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate582(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate587(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate582.evaluated;
+const evaluated0 = validate587.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45300,20 +45707,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate582.errors = vErrors;
+validate587.errors = vErrors;
 return errors === 0;
 }
-validate582.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate587.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const housekeeping_request_closed = validate584;
-const schema673 = {"$id":"https://openflow-spec.dev/closed/housekeeping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/housekeeping.json#/$defs/request","unevaluatedProperties":false};
+export const housekeeping_request_closed = validate589;
+const schema680 = {"$id":"https://openflow-spec.dev/closed/housekeeping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/housekeeping.json#/$defs/request","unevaluatedProperties":false};
 
-function validate584(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate589(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/housekeeping.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate584.evaluated;
+const evaluated0 = validate589.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45348,20 +45755,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate584.errors = vErrors;
+validate589.errors = vErrors;
 return errors === 0;
 }
-validate584.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate589.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertmany_request_closed = validate586;
-const schema674 = {"$id":"https://openflow-spec.dev/closed/insertmany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertmany.json#/$defs/request","unevaluatedProperties":false};
+export const insertmany_request_closed = validate591;
+const schema681 = {"$id":"https://openflow-spec.dev/closed/insertmany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertmany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate586(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate591(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertmany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate586.evaluated;
+const evaluated0 = validate591.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45396,20 +45803,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate586.errors = vErrors;
+validate591.errors = vErrors;
 return errors === 0;
 }
-validate586.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate591.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertone_request_closed = validate588;
-const schema675 = {"$id":"https://openflow-spec.dev/closed/insertone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertone.json#/$defs/request","unevaluatedProperties":false};
+export const insertone_request_closed = validate593;
+const schema682 = {"$id":"https://openflow-spec.dev/closed/insertone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate588(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate593(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate588.evaluated;
+const evaluated0 = validate593.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45444,20 +45851,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate588.errors = vErrors;
+validate593.errors = vErrors;
 return errors === 0;
 }
-validate588.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate593.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertorupdatemany_request_closed = validate590;
-const schema676 = {"$id":"https://openflow-spec.dev/closed/insertorupdatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdatemany.json#/$defs/request","unevaluatedProperties":false};
+export const insertorupdatemany_request_closed = validate595;
+const schema683 = {"$id":"https://openflow-spec.dev/closed/insertorupdatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdatemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate590(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate595(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertorupdatemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate590.evaluated;
+const evaluated0 = validate595.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45492,20 +45899,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate590.errors = vErrors;
+validate595.errors = vErrors;
 return errors === 0;
 }
-validate590.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate595.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertorupdateone_request_closed = validate592;
-const schema677 = {"$id":"https://openflow-spec.dev/closed/insertorupdateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdateone.json#/$defs/request","unevaluatedProperties":false};
+export const insertorupdateone_request_closed = validate597;
+const schema684 = {"$id":"https://openflow-spec.dev/closed/insertorupdateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdateone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate592(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate597(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertorupdateone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate592.evaluated;
+const evaluated0 = validate597.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45540,20 +45947,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate592.errors = vErrors;
+validate597.errors = vErrors;
 return errors === 0;
 }
-validate592.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate597.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const invokeopenrpa_request_closed = validate594;
-const schema678 = {"$id":"https://openflow-spec.dev/closed/invokeopenrpa.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/invokeopenrpa.json#/$defs/request","unevaluatedProperties":false};
+export const invokeopenrpa_request_closed = validate599;
+const schema685 = {"$id":"https://openflow-spec.dev/closed/invokeopenrpa.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/invokeopenrpa.json#/$defs/request","unevaluatedProperties":false};
 
-function validate594(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate599(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/invokeopenrpa.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate594.evaluated;
+const evaluated0 = validate599.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45588,20 +45995,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate594.errors = vErrors;
+validate599.errors = vErrors;
 return errors === 0;
 }
-validate594.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate599.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const issuelicense_request_closed = validate596;
-const schema679 = {"$id":"https://openflow-spec.dev/closed/issuelicense.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/issuelicense.json#/$defs/request","unevaluatedProperties":false};
+export const issuelicense_request_closed = validate601;
+const schema686 = {"$id":"https://openflow-spec.dev/closed/issuelicense.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/issuelicense.json#/$defs/request","unevaluatedProperties":false};
 
-function validate596(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate601(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/issuelicense.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate596.evaluated;
+const evaluated0 = validate601.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45636,20 +46043,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate596.errors = vErrors;
+validate601.errors = vErrors;
 return errors === 0;
 }
-validate596.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate601.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const listcollections_request_closed = validate598;
-const schema680 = {"$id":"https://openflow-spec.dev/closed/listcollections.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/listcollections.json#/$defs/request","unevaluatedProperties":false};
+export const listcollections_request_closed = validate603;
+const schema687 = {"$id":"https://openflow-spec.dev/closed/listcollections.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/listcollections.json#/$defs/request","unevaluatedProperties":false};
 
-function validate598(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate603(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/listcollections.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate598.evaluated;
+const evaluated0 = validate603.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45684,20 +46091,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate598.errors = vErrors;
+validate603.errors = vErrors;
 return errors === 0;
 }
-validate598.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate603.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const mapreduce_request_closed = validate600;
-const schema681 = {"$id":"https://openflow-spec.dev/closed/mapreduce.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/mapreduce.json#/$defs/request","unevaluatedProperties":false};
+export const mapreduce_request_closed = validate605;
+const schema688 = {"$id":"https://openflow-spec.dev/closed/mapreduce.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/mapreduce.json#/$defs/request","unevaluatedProperties":false};
 
-function validate600(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate605(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/mapreduce.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate600.evaluated;
+const evaluated0 = validate605.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45732,20 +46139,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate600.errors = vErrors;
+validate605.errors = vErrors;
 return errors === 0;
 }
-validate600.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate605.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ping_request_closed = validate602;
-const schema682 = {"$id":"https://openflow-spec.dev/closed/ping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ping.json#/$defs/request","unevaluatedProperties":false};
+export const ping_request_closed = validate607;
+const schema689 = {"$id":"https://openflow-spec.dev/closed/ping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ping.json#/$defs/request","unevaluatedProperties":false};
 
-function validate602(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate607(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ping.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate602.evaluated;
+const evaluated0 = validate607.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45784,20 +46191,20 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate602.errors = vErrors;
+validate607.errors = vErrors;
 return errors === 0;
 }
-validate602.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate607.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const pong_request_closed = validate603;
-const schema684 = {"$id":"https://openflow-spec.dev/closed/pong.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pong.json#/$defs/request","unevaluatedProperties":false};
+export const pong_request_closed = validate608;
+const schema691 = {"$id":"https://openflow-spec.dev/closed/pong.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pong.json#/$defs/request","unevaluatedProperties":false};
 
-function validate603(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate608(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/pong.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate603.evaluated;
+const evaluated0 = validate608.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45826,20 +46233,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate603.errors = vErrors;
+validate608.errors = vErrors;
 return errors === 0;
 }
-validate603.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate608.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const popworkitem_request_closed = validate604;
-const schema686 = {"$id":"https://openflow-spec.dev/closed/popworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/popworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const popworkitem_request_closed = validate609;
+const schema693 = {"$id":"https://openflow-spec.dev/closed/popworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/popworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate604(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate609(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/popworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate604.evaluated;
+const evaluated0 = validate609.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45879,20 +46286,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate604.errors = vErrors;
+validate609.errors = vErrors;
 return errors === 0;
 }
-validate604.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate609.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const pushmetrics_request_closed = validate606;
-const schema687 = {"$id":"https://openflow-spec.dev/closed/pushmetrics.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pushmetrics.json#/$defs/request","unevaluatedProperties":false};
+export const pushmetrics_request_closed = validate611;
+const schema694 = {"$id":"https://openflow-spec.dev/closed/pushmetrics.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pushmetrics.json#/$defs/request","unevaluatedProperties":false};
 
-function validate606(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate611(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/pushmetrics.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate606.evaluated;
+const evaluated0 = validate611.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45927,20 +46334,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate606.errors = vErrors;
+validate611.errors = vErrors;
 return errors === 0;
 }
-validate606.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate611.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const query_request_closed = validate608;
-const schema688 = {"$id":"https://openflow-spec.dev/closed/query.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/query.json#/$defs/request","unevaluatedProperties":false};
+export const query_request_closed = validate613;
+const schema695 = {"$id":"https://openflow-spec.dev/closed/query.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/query.json#/$defs/request","unevaluatedProperties":false};
 
-function validate608(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate613(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/query.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate608.evaluated;
+const evaluated0 = validate613.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45975,32 +46382,32 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate608.errors = vErrors;
+validate613.errors = vErrors;
 return errors === 0;
 }
-validate608.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate613.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const queuemessage_request_closed = validate610;
-const schema689 = {"$id":"https://openflow-spec.dev/closed/queuemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/queuemessage.json#/$defs/request","unevaluatedProperties":false};
+export const queuemessage_request_closed = validate615;
+const schema696 = {"$id":"https://openflow-spec.dev/closed/queuemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/queuemessage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate610(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate615(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/queuemessage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate610.evaluated;
+const evaluated0 = validate615.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate284(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate284.errors : vErrors.concat(validate284.errors);
+if(!(validate285(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate285.errors : vErrors.concat(validate285.errors);
 errors = vErrors.length;
 }
 else {
-var props0 = validate284.evaluated.props;
+var props0 = validate285.evaluated.props;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(props0 !== true){
@@ -46028,28 +46435,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate610.errors = vErrors;
+validate615.errors = vErrors;
 return errors === 0;
 }
-validate610.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate615.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerexchange_request_closed = validate612;
-const schema690 = {"$id":"https://openflow-spec.dev/closed/registerexchange.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerexchange.json#/$defs/request","unevaluatedProperties":false};
+export const registerexchange_request_closed = validate617;
+const schema697 = {"$id":"https://openflow-spec.dev/closed/registerexchange.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerexchange.json#/$defs/request","unevaluatedProperties":false};
 
-function validate612(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate617(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registerexchange.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate612.evaluated;
+const evaluated0 = validate617.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate310(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate310.errors : vErrors.concat(validate310.errors);
+if(!(validate311(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate311.errors : vErrors.concat(validate311.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46076,28 +46483,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate612.errors = vErrors;
+validate617.errors = vErrors;
 return errors === 0;
 }
-validate612.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate617.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerqueue_request_closed = validate614;
-const schema691 = {"$id":"https://openflow-spec.dev/closed/registerqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerqueue.json#/$defs/request","unevaluatedProperties":false};
+export const registerqueue_request_closed = validate619;
+const schema698 = {"$id":"https://openflow-spec.dev/closed/registerqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate614(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate619(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registerqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate614.evaluated;
+const evaluated0 = validate619.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate313(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate313.errors : vErrors.concat(validate313.errors);
+if(!(validate314(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate314.errors : vErrors.concat(validate314.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46124,28 +46531,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate614.errors = vErrors;
+validate619.errors = vErrors;
 return errors === 0;
 }
-validate614.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate619.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registeruser_request_closed = validate616;
-const schema692 = {"$id":"https://openflow-spec.dev/closed/registeruser.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registeruser.json#/$defs/request","unevaluatedProperties":false};
+export const registeruser_request_closed = validate621;
+const schema699 = {"$id":"https://openflow-spec.dev/closed/registeruser.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registeruser.json#/$defs/request","unevaluatedProperties":false};
 
-function validate616(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate621(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registeruser.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate616.evaluated;
+const evaluated0 = validate621.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate316(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate316.errors : vErrors.concat(validate316.errors);
+if(!(validate317(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate317.errors : vErrors.concat(validate317.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46172,28 +46579,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate616.errors = vErrors;
+validate621.errors = vErrors;
 return errors === 0;
 }
-validate616.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate621.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const restartnoderedinstance_request_closed = validate618;
-const schema693 = {"$id":"https://openflow-spec.dev/closed/restartnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/restartnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const restartnoderedinstance_request_closed = validate623;
+const schema700 = {"$id":"https://openflow-spec.dev/closed/restartnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/restartnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate618(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate623(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/restartnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate618.evaluated;
+const evaluated0 = validate623.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate320(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate320.errors : vErrors.concat(validate320.errors);
+if(!(validate321(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate321.errors : vErrors.concat(validate321.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46220,28 +46627,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate618.errors = vErrors;
+validate623.errors = vErrors;
 return errors === 0;
 }
-validate618.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate623.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const savefile_request_closed = validate620;
-const schema694 = {"$id":"https://openflow-spec.dev/closed/savefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/savefile.json#/$defs/request","unevaluatedProperties":false};
+export const savefile_request_closed = validate625;
+const schema701 = {"$id":"https://openflow-spec.dev/closed/savefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/savefile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate620(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate625(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/savefile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate620.evaluated;
+const evaluated0 = validate625.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate323(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate323.errors : vErrors.concat(validate323.errors);
+if(!(validate324(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate324.errors : vErrors.concat(validate324.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46268,28 +46675,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate620.errors = vErrors;
+validate625.errors = vErrors;
 return errors === 0;
 }
-validate620.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate625.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const selectcustomer_request_closed = validate622;
-const schema695 = {"$id":"https://openflow-spec.dev/closed/selectcustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/selectcustomer.json#/$defs/request","unevaluatedProperties":false};
+export const selectcustomer_request_closed = validate627;
+const schema702 = {"$id":"https://openflow-spec.dev/closed/selectcustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/selectcustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate622(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate627(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/selectcustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate622.evaluated;
+const evaluated0 = validate627.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate330(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate330.errors : vErrors.concat(validate330.errors);
+if(!(validate331(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate331.errors : vErrors.concat(validate331.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46316,32 +46723,32 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate622.errors = vErrors;
+validate627.errors = vErrors;
 return errors === 0;
 }
-validate622.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate627.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const signin_request_closed = validate624;
-const schema696 = {"$id":"https://openflow-spec.dev/closed/signin.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/signin.json#/$defs/request","unevaluatedProperties":false};
+export const signin_request_closed = validate629;
+const schema703 = {"$id":"https://openflow-spec.dev/closed/signin.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/signin.json#/$defs/request","unevaluatedProperties":false};
 
-function validate624(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate629(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/signin.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate624.evaluated;
+const evaluated0 = validate629.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate333(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate333.errors : vErrors.concat(validate333.errors);
+if(!(validate334(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate334.errors : vErrors.concat(validate334.errors);
 errors = vErrors.length;
 }
 else {
-var props0 = validate333.evaluated.props;
+var props0 = validate334.evaluated.props;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(props0 !== true){
@@ -46369,28 +46776,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate624.errors = vErrors;
+validate629.errors = vErrors;
 return errors === 0;
 }
-validate624.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate629.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startagent_request_closed = validate626;
-const schema697 = {"$id":"https://openflow-spec.dev/closed/startagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startagent.json#/$defs/request","unevaluatedProperties":false};
+export const startagent_request_closed = validate631;
+const schema704 = {"$id":"https://openflow-spec.dev/closed/startagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate626(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate631(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/startagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate626.evaluated;
+const evaluated0 = validate631.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate338(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate338.errors : vErrors.concat(validate338.errors);
+if(!(validate339(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate339.errors : vErrors.concat(validate339.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46417,28 +46824,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate626.errors = vErrors;
+validate631.errors = vErrors;
 return errors === 0;
 }
-validate626.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate631.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startnoderedinstance_request_closed = validate628;
-const schema698 = {"$id":"https://openflow-spec.dev/closed/startnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const startnoderedinstance_request_closed = validate633;
+const schema705 = {"$id":"https://openflow-spec.dev/closed/startnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate628(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate633(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/startnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate628.evaluated;
+const evaluated0 = validate633.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate341(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate341.errors : vErrors.concat(validate341.errors);
+if(!(validate342(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate342.errors : vErrors.concat(validate342.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46465,28 +46872,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate628.errors = vErrors;
+validate633.errors = vErrors;
 return errors === 0;
 }
-validate628.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate633.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopagent_request_closed = validate630;
-const schema699 = {"$id":"https://openflow-spec.dev/closed/stopagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopagent.json#/$defs/request","unevaluatedProperties":false};
+export const stopagent_request_closed = validate635;
+const schema706 = {"$id":"https://openflow-spec.dev/closed/stopagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate630(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate635(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stopagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate630.evaluated;
+const evaluated0 = validate635.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate344(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate344.errors : vErrors.concat(validate344.errors);
+if(!(validate345(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate345.errors : vErrors.concat(validate345.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46513,28 +46920,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate630.errors = vErrors;
+validate635.errors = vErrors;
 return errors === 0;
 }
-validate630.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate635.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopnoderedinstance_request_closed = validate632;
-const schema700 = {"$id":"https://openflow-spec.dev/closed/stopnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const stopnoderedinstance_request_closed = validate637;
+const schema707 = {"$id":"https://openflow-spec.dev/closed/stopnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate632(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate637(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stopnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate632.evaluated;
+const evaluated0 = validate637.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate347(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate347.errors : vErrors.concat(validate347.errors);
+if(!(validate348(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate348.errors : vErrors.concat(validate348.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46561,28 +46968,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate632.errors = vErrors;
+validate637.errors = vErrors;
 return errors === 0;
 }
-validate632.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate637.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripeaddplan_request_closed = validate634;
-const schema701 = {"$id":"https://openflow-spec.dev/closed/stripeaddplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripeaddplan.json#/$defs/request","unevaluatedProperties":false};
+export const stripeaddplan_request_closed = validate639;
+const schema708 = {"$id":"https://openflow-spec.dev/closed/stripeaddplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripeaddplan.json#/$defs/request","unevaluatedProperties":false};
 
-function validate634(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate639(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripeaddplan.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate634.evaluated;
+const evaluated0 = validate639.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate350(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate350.errors : vErrors.concat(validate350.errors);
+if(!(validate351(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate351.errors : vErrors.concat(validate351.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46609,28 +47016,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate634.errors = vErrors;
+validate639.errors = vErrors;
 return errors === 0;
 }
-validate634.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate639.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripecancelplan_request_closed = validate636;
-const schema702 = {"$id":"https://openflow-spec.dev/closed/stripecancelplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripecancelplan.json#/$defs/request","unevaluatedProperties":false};
+export const stripecancelplan_request_closed = validate641;
+const schema709 = {"$id":"https://openflow-spec.dev/closed/stripecancelplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripecancelplan.json#/$defs/request","unevaluatedProperties":false};
 
-function validate636(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate641(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripecancelplan.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate636.evaluated;
+const evaluated0 = validate641.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate358(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate358.errors : vErrors.concat(validate358.errors);
+if(!(validate359(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate359.errors : vErrors.concat(validate359.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46657,28 +47064,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate636.errors = vErrors;
+validate641.errors = vErrors;
 return errors === 0;
 }
-validate636.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate641.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripemessage_request_closed = validate638;
-const schema703 = {"$id":"https://openflow-spec.dev/closed/stripemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripemessage.json#/$defs/request","unevaluatedProperties":false};
+export const stripemessage_request_closed = validate643;
+const schema710 = {"$id":"https://openflow-spec.dev/closed/stripemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripemessage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate638(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate643(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripemessage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate638.evaluated;
+const evaluated0 = validate643.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate361(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate361.errors : vErrors.concat(validate361.errors);
+if(!(validate362(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate362.errors : vErrors.concat(validate362.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46705,28 +47112,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate638.errors = vErrors;
+validate643.errors = vErrors;
 return errors === 0;
 }
-validate638.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate643.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const unwatch_request_closed = validate640;
-const schema704 = {"$id":"https://openflow-spec.dev/closed/unwatch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/unwatch.json#/$defs/request","unevaluatedProperties":false};
+export const unwatch_request_closed = validate645;
+const schema711 = {"$id":"https://openflow-spec.dev/closed/unwatch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/unwatch.json#/$defs/request","unevaluatedProperties":false};
 
-function validate640(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate645(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/unwatch.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate640.evaluated;
+const evaluated0 = validate645.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate366(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate366.errors : vErrors.concat(validate366.errors);
+if(!(validate367(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate367.errors : vErrors.concat(validate367.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46753,28 +47160,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate640.errors = vErrors;
+validate645.errors = vErrors;
 return errors === 0;
 }
-validate640.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate645.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatefile_request_closed = validate642;
-const schema705 = {"$id":"https://openflow-spec.dev/closed/updatefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatefile.json#/$defs/request","unevaluatedProperties":false};
+export const updatefile_request_closed = validate647;
+const schema712 = {"$id":"https://openflow-spec.dev/closed/updatefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatefile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate642(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate647(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updatefile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate642.evaluated;
+const evaluated0 = validate647.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate369(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate369.errors : vErrors.concat(validate369.errors);
+if(!(validate370(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate370.errors : vErrors.concat(validate370.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46801,28 +47208,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate642.errors = vErrors;
+validate647.errors = vErrors;
 return errors === 0;
 }
-validate642.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate647.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatemany_request_closed = validate644;
-const schema706 = {"$id":"https://openflow-spec.dev/closed/updatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatemany.json#/$defs/request","unevaluatedProperties":false};
+export const updatemany_request_closed = validate649;
+const schema713 = {"$id":"https://openflow-spec.dev/closed/updatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate644(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate649(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updatemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate644.evaluated;
+const evaluated0 = validate649.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate374(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate374.errors : vErrors.concat(validate374.errors);
+if(!(validate375(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate375.errors : vErrors.concat(validate375.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46849,28 +47256,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate644.errors = vErrors;
+validate649.errors = vErrors;
 return errors === 0;
 }
-validate644.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate649.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateone_request_closed = validate646;
-const schema707 = {"$id":"https://openflow-spec.dev/closed/updateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateone.json#/$defs/request","unevaluatedProperties":false};
+export const updateone_request_closed = validate651;
+const schema714 = {"$id":"https://openflow-spec.dev/closed/updateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate646(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate651(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate646.evaluated;
+const evaluated0 = validate651.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate379(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate379.errors : vErrors.concat(validate379.errors);
+if(!(validate380(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate380.errors : vErrors.concat(validate380.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46897,28 +47304,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate646.errors = vErrors;
+validate651.errors = vErrors;
 return errors === 0;
 }
-validate646.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate651.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitem_request_closed = validate648;
-const schema708 = {"$id":"https://openflow-spec.dev/closed/updateworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const updateworkitem_request_closed = validate653;
+const schema715 = {"$id":"https://openflow-spec.dev/closed/updateworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate648(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate653(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate648.evaluated;
+const evaluated0 = validate653.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate385(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate385.errors : vErrors.concat(validate385.errors);
+if(!(validate386(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate386.errors : vErrors.concat(validate386.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46945,28 +47352,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate648.errors = vErrors;
+validate653.errors = vErrors;
 return errors === 0;
 }
-validate648.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate653.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitemqueue_request_closed = validate650;
-const schema709 = {"$id":"https://openflow-spec.dev/closed/updateworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const updateworkitemqueue_request_closed = validate655;
+const schema716 = {"$id":"https://openflow-spec.dev/closed/updateworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate650(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate655(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate650.evaluated;
+const evaluated0 = validate655.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate389(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate389.errors : vErrors.concat(validate389.errors);
+if(!(validate390(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate390.errors : vErrors.concat(validate390.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -46993,28 +47400,28 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate650.errors = vErrors;
+validate655.errors = vErrors;
 return errors === 0;
 }
-validate650.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate655.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watch_request_closed = validate652;
-const schema710 = {"$id":"https://openflow-spec.dev/closed/watch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/watch.json#/$defs/request","unevaluatedProperties":false};
+export const watch_request_closed = validate657;
+const schema717 = {"$id":"https://openflow-spec.dev/closed/watch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/watch.json#/$defs/request","unevaluatedProperties":false};
 
-function validate652(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate657(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/watch.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate652.evaluated;
+const evaluated0 = validate657.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
 if(evaluated0.dynamicItems){
 evaluated0.items = undefined;
 }
-if(!(validate394(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate394.errors : vErrors.concat(validate394.errors);
+if(!(validate395(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate395.errors : vErrors.concat(validate395.errors);
 errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
@@ -47041,10 +47448,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate652.errors = vErrors;
+validate657.errors = vErrors;
 return errors === 0;
 }
-validate652.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate657.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 /** Request payload validators by wire command string. */
 /** @type {Readonly<Record<string, Validator>>} */
 export const requestValidators = Object.freeze({
@@ -47260,6 +47667,7 @@ export const replyValidators = Object.freeze({
   "ping": ping_reply,
   "popworkitem": popworkitem_reply,
   "query": query_reply,
+  "queueclosed": queueclosed_reply,
   "queuemessage": queuemessage_reply,
   "registerexchange": registerexchange_reply,
   "registerqueue": registerqueue_reply,

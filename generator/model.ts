@@ -78,6 +78,12 @@ export interface PayloadModel {
   readonly schema: JsonObject;
 }
 
+/** One code location an implementation's behaviour was read from (x-openflow.sources entry). */
+export interface SourceLink {
+  readonly url: string;
+  readonly what: string;
+}
+
 export interface CommandModel {
   /** Wire command string. */
   readonly name: string;
@@ -95,6 +101,8 @@ export interface CommandModel {
   readonly implementations: Readonly<Record<ImplementationLabel, readonly string[]>>;
   readonly errors: readonly string[];
   readonly notes: readonly string[];
+  /** Where each implementation's behaviour was read (x-openflow.sources): GitHub URLs at a fixed commit with line ranges. */
+  readonly sources: Readonly<Partial<Record<ImplementationLabel, readonly SourceLink[]>>>;
   readonly requestRole?: string;
   readonly methodName: string;
   readonly handlerName: string;
@@ -299,6 +307,19 @@ export function collectFields(schema: JsonObject, fromId: string, resolver: Reso
   return [...own.values()];
 }
 
+/** x-openflow.sources, in label order (the meta-schema has checked its shape). */
+function sourceLinks(value: unknown): Partial<Record<ImplementationLabel, SourceLink[]>> {
+  const out: Partial<Record<ImplementationLabel, SourceLink[]>> = {};
+  if (typeof value !== "object" || value === null) return out;
+  const byLabel = value as Record<string, unknown>;
+  for (const label of IMPLEMENTATION_LABELS) {
+    const links = byLabel[label];
+    if (!Array.isArray(links)) continue;
+    out[label] = links.map((l) => ({ url: String((l as JsonObject)["url"]), what: String((l as JsonObject)["what"]) }));
+  }
+  return out;
+}
+
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
 }
@@ -355,6 +376,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
     const reply = payload("reply");
     const impl = meta["implementations"] as JsonObject;
     const implementations = Object.fromEntries(IMPLEMENTATION_LABELS.map((l) => [l, strings(impl[l])])) as Record<ImplementationLabel, string[]>;
+    const sources = sourceLinks(meta["sources"]);
     commands.push({
       name,
       file: file.path,
@@ -370,6 +392,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       implementations,
       errors: strings(meta["errors"]),
       notes: strings(meta["notes"]),
+      sources,
       ...(typeof meta["requestRole"] === "string" ? { requestRole: meta["requestRole"] } : {}),
       methodName: methodName(name),
       handlerName: handlerName(name),

@@ -132,6 +132,26 @@ export function rewriteClientImports(text: string, fileInDist: string, file: str
   });
 }
 
+/**
+ * Every bare import in the staged JavaScript must name a dependency the package declares (or a Node built-in):
+ * a library another branch adds to the tools would otherwise install here but crash where users install them.
+ */
+function checkDependencies(stage: string): void {
+  const pkg = JSON.parse(readFileSync(join(stage, "package.json"), "utf8")) as Record<string, Record<string, string> | undefined>;
+  const declared = new Set([String(pkg["name"]), ...Object.keys(pkg["dependencies"] ?? {}), ...Object.keys(pkg["optionalDependencies"] ?? {}), ...Object.keys(pkg["peerDependencies"] ?? {})]);
+  const missing: string[] = [];
+  for (const file of filesUnder(join(stage, "dist"))) {
+    if (!file.endsWith(".js")) continue;
+    for (const m of readFileSync(file, "utf8").matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\bimport\s+)["']([^"'./][^"']*)["']/g)) {
+      const spec = m[1] ?? "";
+      if (spec.startsWith("node:")) continue;
+      const name = spec.startsWith("@") ? spec.split("/").slice(0, 2).join("/") : (spec.split("/")[0] ?? spec);
+      if (!declared.has(name)) missing.push(`${relative(stage, file)} imports ${spec}`);
+    }
+  }
+  if (missing.length > 0) throw new Error(`undeclared dependencies in the ${String(pkg["name"])} package (add them to its package.json under packages/):\n  ${missing.join("\n  ")}`);
+}
+
 /** The package.json to publish: the committed one, with the version (and the tools' client dependency) of the repository. */
 function manifest(plan: PackagePlan, version: string): string {
   const pkg = JSON.parse(readFileSync(join(REPO, plan.dir, "package.json"), "utf8")) as { version: string; dependencies?: Record<string, string> };
@@ -147,7 +167,11 @@ function stagePackage(plan: PackagePlan, stage: string, version: string): void {
   for (const [from, to] of plan.copy) {
     cpSync(join(REPO, from), join(stage, to), { recursive: true, filter: (src) => !src.endsWith(".tsbuildinfo") && hasSource(src) });
   }
-  if (!plan.rewriteClientImports) return;
+  if (plan.rewriteClientImports) rewriteAll(stage);
+  checkDependencies(stage);
+}
+
+function rewriteAll(stage: string): void {
   const dist = join(stage, "dist");
   for (const file of filesUnder(dist)) {
     if (!/\.(js|d\.ts)$/.test(file)) continue;

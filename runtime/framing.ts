@@ -12,7 +12,10 @@ import { OpenFlowError } from "./errors.js";
  * One websocket text message of the protocol: the type generated from schemas/frame.json, so the wire shape is
  * declared in one place (a type-only import: nothing generated is loaded at run time).
  */
-export type WireFrame = Frame;
+export type WireFrame = Frame & {
+  /** Always a string here: parseFrame reads a missing id (the servers' id-less error frame, frame.json#/$defs/idlessError) as "". */
+  id: string;
+};
 
 /** A logical message: the frames' common header plus the joined `data`. */
 export interface WireMessage {

@@ -8,8 +8,9 @@ import { SignJWT, jwtVerify } from "jose";
 import { addRight, Rights, WellknownIds, wellknownRoleNames, type Ace, type Principal } from "./acl.js";
 import { authError } from "./errors.js";
 import { newObjectId } from "./ids.js";
-import type { UserSpec } from "./options.js";
-import type { AnyDoc, Store } from "./store.js";
+import type { LimitOptions, ServerLogger, UserSpec } from "./options.js";
+import type { AnyDoc, Store, StoreChange } from "./store.js";
+import { FailureCounter, hashGate } from "./throttle.js";
 
 export interface Rolemember {
   _id: string;
@@ -34,10 +35,14 @@ export const USERS = "users";
 
 const SCRYPT: ScryptOptions = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
+/** scrypt through the process-wide hashing gate (throttle.ts): a few at once, a bounded line. */
 function scrypt(password: string, salt: Buffer): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    scryptCb(password, salt, 64, SCRYPT, (err, key) => (err ? reject(err) : resolve(key)));
-  });
+  return hashGate.run(
+    () =>
+      new Promise((resolve, reject) => {
+        scryptCb(password, salt, 64, SCRYPT, (err, key) => (err ? reject(err) : resolve(key)));
+      }),
+  );
 }
 
 /** `scrypt$<salt hex>$<key hex>` */
@@ -67,16 +72,40 @@ export interface VerifiedToken {
   expiresAt: number;
 }
 
+type AuthLimits = Pick<
+  Required<LimitOptions>,
+  "maxConcurrentHashes" | "maxQueuedHashes" | "signinFailuresPerUser" | "signinFailuresPerAddress" | "signinFailureWindowMs" | "maxRoles"
+>;
+
 export class Auth {
   private readonly secret: Uint8Array;
+  private readonly userFailures: FailureCounter;
+  private readonly addressFailures: FailureCounter;
+  /** Expanded roles per principal id, valid until a role document changes. */
+  private readonly roleCache = new Map<string, Rolemember[]>();
+  /** member id -> the roles that list it, built on demand from the role documents. */
+  private memberIndex: Map<string, AnyDoc[]> | undefined;
 
   constructor(
     private readonly store: Store,
     private readonly now: () => number,
     private readonly lifetimes: { shortSeconds: number; longSeconds: number },
-    secret?: Uint8Array,
+    secret: Uint8Array | undefined,
+    private readonly limits: AuthLimits,
+    private readonly logger?: ServerLogger,
   ) {
     this.secret = secret ?? randomBytes(32);
+    hashGate.configure(limits.maxConcurrentHashes, limits.maxQueuedHashes);
+    this.userFailures = new FailureCounter("user", limits.signinFailuresPerUser, limits.signinFailureWindowMs, now);
+    this.addressFailures = new FailureCounter("address", limits.signinFailuresPerAddress, limits.signinFailureWindowMs, now);
+    store.onChange((change) => this.rolesChanged(change));
+  }
+
+  private rolesChanged(change: StoreChange): void {
+    if (change.collection !== USERS) return;
+    if (change.before?._type !== "role" && change.after?._type !== "role") return;
+    this.roleCache.clear();
+    this.memberIndex = undefined;
   }
 
   /** Create the built-in roles and the given users (passwords hashed). */
@@ -146,33 +175,70 @@ export class Auth {
     return this.store.all(USERS).find((d) => d._type === "user" && typeof d.username === "string" && d.username.toLowerCase() === wanted);
   }
 
-  /** Check a username and password; undefined when either is wrong. */
-  async login(username: string, password: string): Promise<AnyDoc | undefined> {
+  /**
+   * Check a username and password; undefined when either is wrong. A username from one address (`address`, the
+   * client's IP), or an address, with too many recent failures is refused before any hash is computed. The
+   * username is counted per address: counted alone, anyone could lock its owner out by failing on purpose.
+   */
+  async login(username: string, password: string, address = ""): Promise<AnyDoc | undefined> {
+    const name = username.toLowerCase();
+    const key = `${name}\u0000${address}`;
+    this.userFailures.check(key, address ? `${name} from ${address}` : name);
+    if (address) this.addressFailures.check(address);
     const user = this.findUserByUsername(username);
     // Hash even for unknown users, so the answer time does not reveal which usernames exist.
     const ok = await verifyPassword(password, user?.passwordhash ?? "scrypt$00$00");
-    return ok && user ? user : undefined;
+    if (ok && user) return user;
+    this.userFailures.fail(key);
+    if (address) this.addressFailures.fail(address);
+    return undefined;
   }
 
-  /** Expand a user's roles, nested roles included, from current role membership. */
-  rolesOf(id: string): Rolemember[] {
-    const roles = this.store.all(USERS).filter((d) => d._type === "role");
-    const found = new Map<string, Rolemember>();
-    const holders = new Set([id]);
-    for (let changed = true; changed; ) {
-      changed = false;
-      for (const role of roles) {
-        const rid = String(role._id);
-        if (found.has(rid)) continue;
-        const members = Array.isArray(role.members) ? (role.members as Rolemember[]) : [];
-        if (members.some((m) => holders.has(m._id))) {
-          found.set(rid, { _id: rid, name: String(role.name ?? "") });
-          holders.add(rid);
-          changed = true;
-        }
+  private membersIndex(): Map<string, AnyDoc[]> {
+    if (this.memberIndex) return this.memberIndex;
+    const index = new Map<string, AnyDoc[]>();
+    for (const role of this.store.all(USERS)) {
+      if (role._type !== "role" || !Array.isArray(role.members)) continue;
+      for (const m of role.members as unknown[]) {
+        const mid = typeof m === "object" && m !== null ? (m as Rolemember)._id : undefined;
+        if (typeof mid !== "string") continue;
+        const list = index.get(mid);
+        if (list) list.push(role);
+        else index.set(mid, [role]);
       }
     }
-    return [...found.values()];
+    this.memberIndex = index;
+    return index;
+  }
+
+  /**
+   * Expand a user's roles, nested roles included, from current role membership: a walk over a member -> roles
+   * index, cached until a role document changes, and cut at limits.maxRoles (a long chain of roles costs one
+   * walk, not one per command).
+   */
+  rolesOf(id: string): Rolemember[] {
+    const cached = this.roleCache.get(id);
+    if (cached) return cached.slice();
+    const index = this.membersIndex();
+    const found = new Map<string, Rolemember>();
+    const queue = [id];
+    for (let i = 0; i < queue.length; i++) {
+      for (const role of index.get(queue[i] as string) ?? []) {
+        const rid = String(role._id);
+        if (found.has(rid) || rid === id) continue;
+        if (found.size >= this.limits.maxRoles) {
+          this.logger?.warn(`roles of ${id}: more than ${this.limits.maxRoles} roles (limits.maxRoles); the rest are ignored`);
+          queue.length = 0;
+          break;
+        }
+        found.set(rid, { _id: rid, name: String(role.name ?? "") });
+        queue.push(rid);
+      }
+    }
+    const roles = [...found.values()];
+    if (this.roleCache.size >= 10_000) this.roleCache.clear();
+    this.roleCache.set(id, roles);
+    return roles.slice();
   }
 
   /** The TokenUser for a stored user document, roles reloaded. */

@@ -17,7 +17,7 @@ import type { Connection } from "./connection.js";
 import type { ServerContext } from "./context.js";
 import { prepareInsert, principalFor } from "./documents.js";
 import { authError, commandError } from "./errors.js";
-import type { Query } from "mingo";
+import type { Filter } from "./query.js";
 import { publicDoc } from "./secrets.js";
 import type { AnyDoc } from "./store.js";
 
@@ -140,7 +140,7 @@ export interface MatchOptions {
  * error it raises, would tell about the content), nor on a secret field; a filter that fails at run time is a
  * command error.
  */
-export function matchingDocs(server: ServerContext, collection: string, user: Principal, filter: Query | undefined, options: MatchOptions = {}): AnyDoc[] {
+export function matchingDocs(server: ServerContext, collection: string, user: Principal, filter: Filter | undefined, options: MatchOptions = {}): AnyDoc[] {
   const { right = Rights.read, limit = Infinity, queryas } = options;
   const ids = principalIds(user);
   const out: AnyDoc[] = [];

@@ -3,6 +3,9 @@
  * (fanout, direct, topic), delivery as a server-started `queuemessage` that waits for the consumer's reply
  * (reply `queuemessage` = ack, reply `error` = nack and re-queue after a delay), message expiration with a
  * "timeout" dead letter to the reply queue, and `queueclosed`/`exchangeclosed` when a queue goes away.
+ * Messages waiting in all queues together are capped (limits.maxQueuedMessages): a publish beyond is refused
+ * by name, so publishing to queues nobody consumes cannot exhaust memory. So are the queues one connection
+ * consumes (limits.maxQueuesPerConnection) and the exchanges (limits.maxExchanges, never swept).
  */
 import type { Connection } from "./connection.js";
 import { commandError, unsupportedError } from "./errors.js";
@@ -65,6 +68,12 @@ export interface BrokerOptions {
    * rights and roles as they are now)? A consumer refused here is dropped from the queue.
    */
   mayDeliver?: (conn: Connection, queue: string) => boolean;
+  /** Most messages waiting in all queues together (default 100 000). */
+  maxQueuedMessages?: number;
+  /** Most queues one connection consumes (default 100). */
+  maxQueuesPerConnection?: number;
+  /** Most exchanges (default 10 000). */
+  maxExchanges?: number;
 }
 
 /**
@@ -99,6 +108,8 @@ export class Broker {
   private readonly inflight = new Map<Connection, Set<InFlight>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
+  /** Messages waiting in all queues (not in flight). */
+  private queued = 0;
 
   constructor(private readonly options: BrokerOptions) {}
 
@@ -106,6 +117,13 @@ export class Broker {
   registerQueue(conn: Connection, requested: string): string {
     const name = requested === "" ? `${conn.clientagent}.${randomName(12)}`.toLowerCase() : requested.toLowerCase();
     if (name === "openflow") throw commandError("Access denied");
+    const existing = this.queues.get(name);
+    if (!existing?.consumers.some((c) => c.conn === conn)) {
+      const max = this.options.maxQueuesPerConnection ?? 100;
+      let consumed = 0;
+      for (const q of this.queues.values()) if (q.consumers.some((c) => c.conn === conn)) consumed++;
+      if (consumed >= max) throw commandError(`Too many queues: this connection consumes ${consumed} (limits.maxQueuesPerConnection); close some first`);
+    }
     const queue = this.ensureQueue(name, requested === "" ? conn : undefined);
     if (queue.owner && queue.owner !== conn) throw commandError(`Access denied, queue ${name} is exclusive to another connection`);
     if (!queue.consumers.some((c) => c.conn === conn)) queue.consumers.push({ conn, tag: `amq.ctag-${randomName(16)}` });
@@ -123,6 +141,8 @@ export class Broker {
     name = name.toLowerCase();
     let exchange = this.exchanges.get(name);
     if (!exchange) {
+      const max = this.options.maxExchanges ?? 10_000;
+      if (this.exchanges.size >= max) throw commandError(`Too many exchanges: ${this.exchanges.size} exist (limits.maxExchanges)`);
       exchange = { name, algorithm, bindings: [] };
       this.exchanges.set(name, exchange);
     } else if (exchange.algorithm !== algorithm) {
@@ -145,6 +165,8 @@ export class Broker {
 
   /** Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange. */
   publish(target: { queuename: string; exchangename: string }, message: BrokerMessage): void {
+    const max = this.options.maxQueuedMessages ?? 100_000;
+    if (this.queued >= max) throw commandError(`Too many queued messages: ${this.queued} wait in the queues of this server (limits.maxQueuedMessages ${max})`);
     if (target.exchangename !== "") {
       const exchange = this.exchanges.get(target.exchangename.toLowerCase());
       if (!exchange) throw commandError(`Unknown exchange ${target.exchangename} or access denied`);
@@ -166,6 +188,7 @@ export class Broker {
     this.inflight.delete(conn);
     for (const flight of flights ?? []) {
       flight.queue.messages.unshift(flight.message);
+      this.queued++;
     }
     for (const exchange of this.exchanges.values()) exchange.bindings = exchange.bindings.filter((b) => b.conn !== conn);
     for (const queue of [...this.queues.values()]) {
@@ -180,6 +203,7 @@ export class Broker {
     const queue = this.queues.get(name);
     if (!queue) return false;
     this.queues.delete(name);
+    this.queued -= queue.messages.length;
     for (const exchange of this.exchanges.values()) {
       const bound = exchange.bindings.filter((b) => b.queue === name);
       exchange.bindings = exchange.bindings.filter((b) => b.queue !== name);
@@ -211,6 +235,10 @@ export class Broker {
       busy ??= new Set([...this.inflight.values()].flatMap((set) => [...set].map((f) => f.queue)));
       if (!busy.has(queue)) this.queues.delete(queue.name);
     }
+    // Recount exactly: the running count is kept at every change, this only corrects drift.
+    let queued = 0;
+    for (const queue of this.queues.values()) queued += queue.messages.length;
+    this.queued = queued;
   }
 
   /** The connection an auto-named (exclusive) queue belongs to; undefined for shared or unknown names. */
@@ -225,6 +253,11 @@ export class Broker {
 
   queueNames(): string[] {
     return [...this.queues.keys()];
+  }
+
+  /** Messages waiting in all queues together. */
+  get queuedMessages(): number {
+    return this.queued;
   }
 
   pendingCount(name: string): number {
@@ -242,6 +275,7 @@ export class Broker {
 
   private enqueue(queue: BrokerQueue, message: BrokerMessage): void {
     queue.messages.push(message);
+    this.queued++;
     this.pump(queue);
   }
 
@@ -252,10 +286,14 @@ export class Broker {
       if (m.expiresAt > now) keep.push(m);
       else if (m.replyto && m.replyto !== queue.name && !(typeof m.data === "object" && m.data !== null && (m.data as { command?: unknown }).command === "timeout")) {
         const target = this.queues.get(m.replyto);
-        if (target) target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
-        if (target) this.pump(target);
+        if (target) {
+          target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
+          this.queued++;
+          this.pump(target);
+        }
       }
     }
+    this.queued -= queue.messages.length - keep.length;
     queue.messages = keep;
   }
 
@@ -289,6 +327,7 @@ export class Broker {
       const consumer = this.pickConsumer(queue);
       if (!consumer) return;
       const message = queue.messages.shift() as BrokerMessage;
+      this.queued--;
       this.deliver(queue, consumer, message);
     }
   }
@@ -316,6 +355,7 @@ export class Broker {
           const current = this.queues.get(queue.name);
           if (!current) return;
           current.messages.unshift(message);
+          this.queued++;
           this.pump(current);
         }, this.options.requeueDelayMs);
         this.timers.add(timer);

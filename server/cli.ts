@@ -1,11 +1,12 @@
 /**
- * `openflow-spec serve [--port N] [--host H] [--users FILE] [--package-size N] [--error-style 2021|latest]`:
+ * `openflow-spec serve [--port N] [--host H] [--users FILE] [--package-size N] [--error-style 2021|latest]
+ * [--rate-limit P[/MS]] [--limit NAME=VALUE]...`:
  * runs the local server until SIGINT/SIGTERM. Bad arguments or a bad users file: UsageError (exit 2).
  */
 import { readFile } from "node:fs/promises";
 import { UsageError } from "../cli/usage.js";
 import { randomName } from "./ids.js";
-import type { ErrorStyle, ServerLogger, UserSpec } from "./options.js";
+import { resolveOptions, type ErrorStyle, type LimitOptions, type RateLimitOptions, type ServerLogger, type UserSpec } from "./options.js";
 import { startServer } from "./server.js";
 import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
 import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
@@ -21,6 +22,10 @@ options:
                         (default: one admin user, credentials printed at start)
   --package-size N      websocket_package_size announced and used for replies (default 25000)
   --error-style S       latest (default) or 2021
+  --rate-limit P[/MS]   per-connection rate limit like the real server's: P messages per
+                        window of MS milliseconds (default window 1000); off unless given
+  --limit NAME=VALUE    set one server limit (repeatable), e.g. --limit maxConnections=200;
+                        names and defaults: README "Security model" > "Limits"
   --verbose             log connections and failed commands
   --record FILE         write the traffic to FILE in the capture format \`validate\` reads (secrets redacted)
   -h, --help            show this help
@@ -32,9 +37,43 @@ export interface ServeArgs {
   usersFile: string | undefined;
   packageSize: number;
   errorStyle: ErrorStyle;
+  rateLimit: Required<RateLimitOptions> | undefined;
+  limits: LimitOptions;
   verbose: boolean;
   record: string | undefined;
   help: boolean;
+}
+
+const LIMIT_NAMES = Object.keys(resolveOptions().limits) as (keyof LimitOptions)[];
+
+function rateLimitArg(value: string | undefined): Required<RateLimitOptions> {
+  const m = /^(\d+)(?:\/(\d+))?$/.exec(value ?? "");
+  if (!m) throw new UsageError(`--rate-limit needs POINTS or POINTS/MS (e.g. 30 or 30/1000), got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+  const points = Number(m[1]);
+  const durationMs = m[2] === undefined ? 1000 : Number(m[2]);
+  if (points < 1 || points > 1_000_000) throw new UsageError(`--rate-limit points must be between 1 and 1000000, got ${points}`);
+  if (durationMs < 1 || durationMs > 3_600_000) throw new UsageError(`--rate-limit window must be between 1 and 3600000 ms, got ${durationMs}`);
+  return { points, durationMs };
+}
+
+function limitArg(limits: LimitOptions, value: string | undefined): void {
+  const eq = value?.indexOf("=") ?? -1;
+  if (value === undefined || eq <= 0) throw new UsageError(`--limit needs NAME=VALUE, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
+  const name = value.slice(0, eq);
+  const raw = value.slice(eq + 1);
+  if (!(LIMIT_NAMES as string[]).includes(name)) {
+    const lower = name.toLowerCase();
+    const near = LIMIT_NAMES.filter((n) => n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase()));
+    throw new UsageError(`--limit: unknown limit ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; known: ${LIMIT_NAMES.join(", ")}`);
+  }
+  if (!/^\d+$/.test(raw)) throw new UsageError(`--limit ${name} needs a non-negative integer, got ${JSON.stringify(raw)}`);
+  const candidate = { ...limits, [name]: Number(raw) };
+  try {
+    resolveOptions({ limits: candidate });
+  } catch (err) {
+    throw new UsageError(`--limit ${name}: ${(err as Error).message}`);
+  }
+  limits[name as keyof LimitOptions] = Number(raw);
 }
 
 function intArg(flag: string, value: string | undefined, min: number, max: number): number {
@@ -45,7 +84,9 @@ function intArg(flag: string, value: string | undefined, min: number, max: numbe
 }
 
 export function parseServeArgs(argv: string[]): ServeArgs {
-  const args: ServeArgs = { port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", verbose: false, record: undefined, help: false };
+  const args: ServeArgs = {
+    port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", rateLimit: undefined, limits: {}, verbose: false, record: undefined, help: false,
+  };
   for (let i = 0; i < argv.length; i++) {
     const raw = argv[i] as string;
     const eq = raw.indexOf("=");
@@ -81,6 +122,12 @@ export function parseServeArgs(argv: string[]): ServeArgs {
         args.errorStyle = style;
         break;
       }
+      case "--rate-limit":
+        args.rateLimit = rateLimitArg(value());
+        break;
+      case "--limit":
+        limitArg(args.limits, value());
+        break;
       case "--verbose":
         args.verbose = true;
         break;
@@ -160,7 +207,8 @@ export async function main(argv: string[]): Promise<number> {
   let server;
   try {
     server = await startServer({
-      port: args.port, host: args.host, packageSize: args.packageSize, errorStyle: args.errorStyle, logger: consoleLogger(args.verbose),
+      port: args.port, host: args.host, packageSize: args.packageSize, errorStyle: args.errorStyle, logger: consoleLogger(args.verbose), limits: args.limits,
+      ...(args.rateLimit ? { rateLimit: args.rateLimit } : {}),
       ...(users ? { users } : { adminPassword }),
       ...(recorder ? { onFrame: (direction: "in" | "out", text: string, conn: string) => recorder.message(conn, direction === "in" ? "c2s" : "s2c", parseWireMessage(text)) } : {}),
     });
@@ -204,6 +252,7 @@ export async function main(argv: string[]): Promise<number> {
   else out.write(`admin user: username "admin", password "${adminPassword}"\n`);
   out.write(`error style: ${args.errorStyle}, websocket_package_size: ${args.packageSize}\n`);
   if (capture) out.write(`recording to ${capture.path} (secrets redacted)\n`);
+  if (args.rateLimit) out.write(`rate limit: ${args.rateLimit.points} messages per ${args.rateLimit.durationMs} ms per connection\n`);
   out.write("ready (Ctrl+C to stop)\n");
   return await stopped;
 }

@@ -56,6 +56,54 @@ export interface LimitOptions {
   maxBufferedBytes?: number;
   /** A half-received message is dropped after this long. */
   partialTimeoutMs?: number;
+  /** Most open websocket connections (signed in or not); more are refused at the upgrade with 503. */
+  maxConnections?: number;
+  /** Most connections that have not signed in yet; more are refused at the upgrade with 503. */
+  maxUnauthenticatedConnections?: number;
+  /** Most bytes a connection that has not signed in may have half-received (socket and reassembly); beyond it is closed. */
+  maxUnauthenticatedPendingBytes?: number;
+  /** Most bytes half-received by all connections together (socket frames and chunked messages); beyond, the connection that adds more is closed. */
+  maxTotalPendingBytes?: number;
+  /** Reply bytes waiting to be written to one client above which its next request waits (back-pressure, never a disconnect). */
+  maxInflightReplyBytes?: number;
+  /** A client with bytes waiting that reads none of them for this long is closed as not reading. 0 disables. */
+  writeStallTimeoutMs?: number;
+  /** Requests of one connection received but not yet handled; beyond, the server stops reading that socket until they are. */
+  maxPendingRequests?: number;
+  /** Messages waiting in all broker queues together; a publish beyond is refused. */
+  maxQueuedMessages?: number;
+  /** Queues one connection may consume (registerqueue, registerexchange with addqueue). */
+  maxQueuesPerConnection?: number;
+  /** Exchanges on the server (they are never removed). */
+  maxExchanges?: number;
+  /** Watches one connection may hold. */
+  maxWatchesPerConnection?: number;
+  /** Work units one query, count, update filter or pipeline may spend (see server/querylimits.ts). */
+  maxQueryWork?: number;
+  /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork (units undercount some work). */
+  maxQueryMs?: number;
+  /** Work units one watch `$match` filter may spend on one change; beyond, that change does not match it. */
+  maxWatchFilterWork?: number;
+  /** Most characters of one watch request's filters (JSONPath strings and `$match` stages, as JSON). */
+  maxWatchFilterChars?: number;
+  /** Most items of one array an expression produces ($range, $map, $concatArrays, $push ...). */
+  maxExpressionItems?: number;
+  /** Most characters of one string an expression produces. */
+  maxExpressionChars?: number;
+  /** Longest regular expression source accepted (they run on RE2, in linear time). */
+  maxRegexChars?: number;
+  /** Password hashes (scrypt) computed at once; further signins wait in line. */
+  maxConcurrentHashes?: number;
+  /** Signins waiting for a hashing slot; beyond, a signin is refused at once as busy. */
+  maxQueuedHashes?: number;
+  /** Failed password signins per username within signinFailureWindowMs before that username is refused for the window. */
+  signinFailuresPerUser?: number;
+  /** Failed password signins per client address within signinFailureWindowMs before that address is refused for the window. */
+  signinFailuresPerAddress?: number;
+  /** Window of the failed-signin counters. */
+  signinFailureWindowMs?: number;
+  /** Most roles one user's role expansion (nested roles) yields; the rest are ignored and logged. */
+  maxRoles?: number;
 }
 
 /** Observe every websocket text message the server receives ("in") or sends ("out"). For tests and tracing. */
@@ -175,6 +223,30 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxBufferedBytes: positive("limits.maxBufferedBytes", limits.maxBufferedBytes, 4 * maxFrameBytes),
       maxPartialMessages: positive("limits.maxPartialMessages", limits.maxPartialMessages, 1_000),
       partialTimeoutMs: positive("limits.partialTimeoutMs", limits.partialTimeoutMs, 60_000),
+      maxConnections: positive("limits.maxConnections", limits.maxConnections, 1_000),
+      maxUnauthenticatedConnections: positive("limits.maxUnauthenticatedConnections", limits.maxUnauthenticatedConnections, 100),
+      maxUnauthenticatedPendingBytes: positive("limits.maxUnauthenticatedPendingBytes", limits.maxUnauthenticatedPendingBytes, 64 * 1024),
+      maxTotalPendingBytes: positive("limits.maxTotalPendingBytes", limits.maxTotalPendingBytes, 128 * 1024 * 1024),
+      maxInflightReplyBytes: positive("limits.maxInflightReplyBytes", limits.maxInflightReplyBytes, 8 * 1024 * 1024),
+      writeStallTimeoutMs: timer("limits.writeStallTimeoutMs", limits.writeStallTimeoutMs, 30_000, true),
+      maxPendingRequests: positive("limits.maxPendingRequests", limits.maxPendingRequests, 256),
+      maxQueuedMessages: positive("limits.maxQueuedMessages", limits.maxQueuedMessages, 100_000),
+      maxQueuesPerConnection: positive("limits.maxQueuesPerConnection", limits.maxQueuesPerConnection, 100),
+      maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
+      maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
+      maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 100_000),
+      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 250),
+      maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 1_000),
+      maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
+      maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),
+      maxExpressionChars: positive("limits.maxExpressionChars", limits.maxExpressionChars, 4 * 1024 * 1024),
+      maxRegexChars: positive("limits.maxRegexChars", limits.maxRegexChars, 8_192),
+      maxConcurrentHashes: positive("limits.maxConcurrentHashes", limits.maxConcurrentHashes, 1),
+      maxQueuedHashes: positive("limits.maxQueuedHashes", limits.maxQueuedHashes, 64),
+      signinFailuresPerUser: positive("limits.signinFailuresPerUser", limits.signinFailuresPerUser, 10),
+      signinFailuresPerAddress: positive("limits.signinFailuresPerAddress", limits.signinFailuresPerAddress, 50),
+      signinFailureWindowMs: positive("limits.signinFailureWindowMs", limits.signinFailureWindowMs, 60_000),
+      maxRoles: positive("limits.maxRoles", limits.maxRoles, 1_000),
     },
     rateLimit:
       rate === undefined || rate === false

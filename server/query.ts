@@ -1,11 +1,18 @@
 /**
  * MongoDB semantics on in-memory documents through `mingo`, plus the decoding the real server applies to query
  * input (../docs/protocol.md#query-text): JSON-string queries, `"__REGEXP /p/f"` strings back to RegExp, string `orderby`
- * and `projection`. Scripts (`$where`, `$function`, `$accumulator`) stay disabled.
+ * and `projection`. Scripts (`$where`, `$function`, `$accumulator`) stay disabled. Every evaluation runs with
+ * the bounded operator set (operators.ts: regular expressions on RE2, array and string sizes capped) and spends
+ * one request's work budget (querylimits.ts), so no single request can stall or exhaust the server.
  */
-import { Aggregator, Query } from "mingo";
+import { Aggregator } from "mingo/aggregator";
+import { Query } from "mingo/query";
 import type { Options } from "mingo/types";
+import { update as mingoUpdate } from "mingo/updater";
+import { OpenFlowError } from "../runtime/errors.js";
 import { commandError } from "./errors.js";
+import { boundedContext } from "./operators.js";
+import { newBudget, runBudgeted, type Budget } from "./querylimits.js";
 import type { AnyDoc } from "./store.js";
 
 const REGEXP_PREFIX = "__REGEXP ";
@@ -76,14 +83,44 @@ export function parseOrderBy(value: unknown): Record<string, 1 | -1> | undefined
   return out;
 }
 
-export const mingoOptions: Partial<Options> = { scriptEnabled: false };
+export const mingoOptions: Partial<Options> = { scriptEnabled: false, context: boundedContext };
 
-/** Compile a filter, turning mingo's complaints into a command error that names the problem. */
-export function compile(query: AnyDoc): Query {
+/** A compiled filter. `test` charges one budget across all its calls (one request testing many documents). */
+export interface Filter {
+  test(doc: AnyDoc): boolean;
+}
+
+class BoundedFilter implements Filter {
+  private readonly budget: Budget | undefined;
+
+  constructor(
+    private readonly query: Query,
+    perCall: boolean,
+  ) {
+    this.budget = perCall ? undefined : newBudget();
+  }
+
+  test(doc: AnyDoc): boolean {
+    return runBudgeted(this.budget ?? newBudget(true), () => this.query.test(doc));
+  }
+}
+
+function failure(prefix: string, err: unknown): OpenFlowError {
+  if (err instanceof OpenFlowError) return err;
+  return commandError(`${prefix}: ${(err as Error).message}`);
+}
+
+/**
+ * Compile a filter, turning mingo's complaints into a command error that names the problem. `perCall`: each
+ * `test` gets a fresh, small budget (limits.maxWatchFilterWork: watch filters, evaluated inside every write to
+ * their collection for as long as the watch lives).
+ */
+export function compile(query: AnyDoc, perCall = false): Filter {
+  const budget = newBudget();
   try {
-    return new Query(query, mingoOptions);
+    return new BoundedFilter(runBudgeted(budget, () => new Query(query, mingoOptions)), perCall);
   } catch (err) {
-    throw commandError(`Invalid query: ${(err as Error).message}`);
+    throw failure("Invalid query", err);
   }
 }
 
@@ -96,14 +133,15 @@ export interface FindOptions {
 
 export function find(docs: AnyDoc[], query: AnyDoc, options: FindOptions = {}): AnyDoc[] {
   try {
-    let cursor = compile(query).find<AnyDoc>(docs, options.projection && Object.keys(options.projection).length ? options.projection : undefined);
-    if (options.orderby && Object.keys(options.orderby).length) cursor = cursor.sort(options.orderby);
-    if (options.skip) cursor = cursor.skip(options.skip);
-    if (options.top) cursor = cursor.limit(options.top);
-    return structuredClone(cursor.all());
+    return runBudgeted(newBudget(), () => {
+      let cursor = new Query(query, mingoOptions).find<AnyDoc>(docs, options.projection && Object.keys(options.projection).length ? options.projection : undefined);
+      if (options.orderby && Object.keys(options.orderby).length) cursor = cursor.sort(options.orderby);
+      if (options.skip) cursor = cursor.skip(options.skip);
+      if (options.top) cursor = cursor.limit(options.top);
+      return structuredClone(cursor.all());
+    });
   } catch (err) {
-    if (err instanceof Error && err.name === "OpenFlowError") throw err;
-    throw commandError(`Invalid query: ${(err as Error).message}`);
+    throw failure("Invalid query", err);
   }
 }
 
@@ -116,9 +154,20 @@ export function aggregate(docs: AnyDoc[], pipeline: AnyDoc[], resolve: (collecti
     }
   }
   try {
-    const aggregator = new Aggregator(pipeline, { ...mingoOptions, collectionResolver: resolve });
-    return structuredClone(aggregator.run(docs)) as AnyDoc[];
+    return runBudgeted(newBudget(), () => {
+      const aggregator = new Aggregator(pipeline, { ...mingoOptions, collectionResolver: resolve });
+      return structuredClone(aggregator.run(docs)) as AnyDoc[];
+    });
   } catch (err) {
-    throw commandError(`Aggregate failed: ${(err as Error).message}`);
+    throw failure("Aggregate failed", err);
+  }
+}
+
+/** Apply an update document (`$set`, `$pull` with a condition, ...) to `doc` in place, within a budget. */
+export function applyModifier(doc: AnyDoc, modifier: AnyDoc): void {
+  try {
+    runBudgeted(newBudget(), () => mingoUpdate(doc, modifier, undefined, undefined, { cloneMode: "deep", queryOptions: mingoOptions }));
+  } catch (err) {
+    throw failure("Invalid update document", err);
   }
 }

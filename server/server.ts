@@ -3,6 +3,12 @@
  * speaks the legacy OpenFlow protocol, with the state in memory. Timers: heartbeat (silent and unsigned
  * clients), token refresh (`refreshtoken` before expiry), sweeps for half-received messages and expired queue
  * messages. `close()` tells consumers their queues are gone, closes every socket and stops every timer.
+ *
+ * Limits across connections (options.ts `limits`): total connections and connections not signed in are capped
+ * at the upgrade (503); the bytes half-received (websocket frames still arriving, chunked messages not yet
+ * complete) are capped per unauthenticated connection and for all connections together, so many peers that
+ * each stay under the per-connection limits cannot exhaust memory together; a client that reads nothing for
+ * limits.writeStallTimeoutMs while bytes wait for it is closed.
  */
 import { createServer, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -17,6 +23,7 @@ import { handleText } from "./dispatch.js";
 import { FileStore } from "./files.js";
 import { randomName } from "./ids.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions, type UserSpec } from "./options.js";
+import { queryLimitsOf, withQueryLimits } from "./querylimits.js";
 import { Store } from "./store.js";
 import { Watches } from "./watches.js";
 import { dataHandlers } from "./handlers/data.js";
@@ -57,11 +64,21 @@ class LocalServer implements ServerContext {
   readonly broker: Broker;
   readonly watches: Watches;
   readonly connections = new Set<Connection>();
+  /** Bytes half-received by all connections together (frames arriving plus chunked messages). */
+  pendingBytes = 0;
 
   constructor(readonly options: ResolvedOptions) {
-    this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret);
-    this.broker = new Broker({ now: options.now, requeueDelayMs: options.requeueDelayMs, logger: options.logger, mayDeliver: (conn, queue) => mayConsume(this, conn, queue) });
-    this.watches = new Watches(this.store, options.now);
+    this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret, options.limits, options.logger);
+    this.broker = new Broker({
+      now: options.now,
+      requeueDelayMs: options.requeueDelayMs,
+      logger: options.logger,
+      mayDeliver: (conn, queue) => mayConsume(this, conn, queue),
+      maxQueuedMessages: options.limits.maxQueuedMessages,
+      maxQueuesPerConnection: options.limits.maxQueuesPerConnection,
+      maxExchanges: options.limits.maxExchanges,
+    });
+    this.watches = new Watches(this.store, options.now, options.limits.maxWatchesPerConnection);
     watchSessions(this, (conn, why) => {
       options.logger.info(`[${conn.id}] closing: ${why}`);
       conn.close(1000, "session ended: user disabled or removed");
@@ -90,11 +107,23 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     res.end("OpenFlow-compatible websocket server: connect with ws:// on /, /ws or /ws/v1\n");
   });
   const wss = new WebSocketServer({ noServer: true, maxPayload: resolved.limits.maxFrameBytes });
+  const limits = resolved.limits;
+  const queryLimits = queryLimitsOf(limits);
+  // Sockets that never upgrade count too (the HTTP server holds them until its header timeout).
+  http.maxConnections = limits.maxConnections + limits.maxUnauthenticatedConnections;
+  http.headersTimeout = 10_000;
+  http.requestTimeout = 10_000;
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const path = (req.url ?? "/").split("?")[0] ?? "/";
     if (!PATHS.has(path)) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    const refusal = admission(server);
+    if (refusal) {
+      log.warn(`refusing a connection from ${req.socket.remoteAddress ?? "?"}: ${refusal}`);
+      socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal}\n`);
       return;
     }
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit("connection", ws, req));
@@ -110,23 +139,38 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.broker.removeConnection(conn);
     });
     log.debug?.(`[${conn.id}] connected from ${remote}`);
+    // Bytes of frames still arriving: ws holds them until the frame is complete. ws's own data listener runs
+    // first and emits a completed message synchronously, so a chunk that completed one is not counted.
+    let completed = false;
+    req.socket.on("data", (chunk: Buffer) => {
+      if (conn.closed) return;
+      if (completed) completed = false;
+      else conn.receivingBytes += chunk.length;
+      account(server, conn);
+    });
     ws.on("message", (data, isBinary) => {
+      conn.receivingBytes = 0;
+      completed = true;
       if (isBinary) {
         conn.sendText(JSON.stringify({ command: "error", data: "binary websocket messages are not part of the protocol", priority: 1 }));
+        account(server, conn);
         return;
       }
       const text = data.toString();
       resolved.onFrame?.("in", text, conn.id);
       try {
-        handleText(server, dispatcher, conn, text);
+        withQueryLimits(queryLimits, () => handleText(server, dispatcher, conn, text));
       } catch (err) {
         // Defensive: handleText reports its own failures; anything else must not take the server down.
         log.error(`[${conn.id}] unexpected failure: ${(err as Error).stack ?? String(err)}`);
       }
+      account(server, conn);
     });
     ws.on("close", () => {
       log.debug?.(`[${conn.id}] closed`);
       conn.disposed();
+      conn.receivingBytes = 0;
+      account(server, conn);
     });
     ws.on("error", (err) => log.warn(`[${conn.id}] socket error: ${err.message}`));
   });
@@ -148,7 +192,12 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
     const hb = resolved.heartbeat;
     for (const conn of server.connections) {
       for (const expired of conn.reassembler.sweep(now)) log.debug?.(`[${conn.id}] ${expired.message}`);
-      if (hb.timeoutMs > 0 && now - conn.lastSeen >= hb.timeoutMs) {
+      account(server, conn);
+      const stalled = conn.writeStalledFor(now);
+      if (limits.writeStallTimeoutMs > 0 && stalled >= limits.writeStallTimeoutMs) {
+        log.warn(`[${conn.id}] closing: ${conn.bufferedBytes} bytes waited ${stalled} ms and the client read none (not reading)`);
+        conn.terminate();
+      } else if (hb.timeoutMs > 0 && now - conn.lastSeen >= hb.timeoutMs) {
         log.info(`[${conn.id}] closing: silent for ${now - conn.lastSeen} ms`);
         conn.close(1000, "heartbeat timeout");
         conn.terminate();
@@ -204,6 +253,39 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       return closing;
     },
   };
+}
+
+/** Why a new connection is refused now, or undefined when it may come in. */
+function admission(server: LocalServer): string | undefined {
+  const { maxConnections, maxUnauthenticatedConnections } = server.options.limits;
+  if (server.connections.size >= maxConnections) return `too many connections (limits.maxConnections ${maxConnections})`;
+  let unauthenticated = 0;
+  for (const conn of server.connections) if (!conn.signedIn) unauthenticated++;
+  if (unauthenticated >= maxUnauthenticatedConnections) return `too many connections that have not signed in (limits.maxUnauthenticatedConnections ${maxUnauthenticatedConnections})`;
+  return undefined;
+}
+
+/**
+ * Bring the server's total of half-received bytes up to date with this connection's, and close the connection
+ * when it goes over its own limit (not signed in) or the total limit (it is the one adding bytes).
+ */
+function account(server: LocalServer, conn: Connection): void {
+  const now = conn.closed ? 0 : conn.receivingBytes + conn.reassembler.pendingChars;
+  server.pendingBytes += now - conn.accountedPendingBytes;
+  conn.accountedPendingBytes = now;
+  if (conn.closed || now === 0) return;
+  const { maxUnauthenticatedPendingBytes, maxTotalPendingBytes } = server.options.limits;
+  let reason: string | undefined;
+  if (!conn.signedIn && now > maxUnauthenticatedPendingBytes) reason = `${now} bytes half-received before signin (limits.maxUnauthenticatedPendingBytes ${maxUnauthenticatedPendingBytes})`;
+  else if (server.pendingBytes > maxTotalPendingBytes) reason = `half-received bytes of all connections reached ${server.pendingBytes} (limits.maxTotalPendingBytes ${maxTotalPendingBytes})`;
+  if (!reason) return;
+  server.options.logger.warn(`[${conn.id}] closing: ${reason}`);
+  conn.reassembler.clear();
+  conn.receivingBytes = 0;
+  server.pendingBytes -= conn.accountedPendingBytes;
+  conn.accountedPendingBytes = 0;
+  conn.close(1009, "too much half-received data");
+  conn.terminate();
 }
 
 /** Push `refreshtoken` to every connection whose token expires soon; close those whose user is gone. */

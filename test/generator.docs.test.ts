@@ -136,16 +136,17 @@ describe("generated command docs", () => {
 
   it("lists x-openflow.sources per implementation when a command file has them, and nothing when it has none", async () => {
     const texts = await fixtureTexts("basic");
-    // Until the meta-schema describes `sources`, let the fixture's copy accept it.
-    const meta = JSON.parse(texts.get("meta/command.schema.json")!) as { $defs: { metadata: { properties: Record<string, unknown> } } };
-    meta.$defs.metadata.properties["sources"] ??= { type: "object" };
-    texts.set("meta/command.schema.json", JSON.stringify(meta));
-    const spec = JSON.parse(texts.get("commands/getthing.json")!) as { "x-openflow": Record<string, unknown> };
-    const url = "https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/Messages/Message.ts#L1303-L1326";
-    spec["x-openflow"]["sources"] = { "server-latest": [{ url, what: "handler" }] };
-    texts.set("commands/getthing.json", JSON.stringify(spec));
+    const spec = JSON.parse(texts.get("commands/getthing.json")!) as { "x-openflow": { sources: Record<string, { url: string; what: string }[]> } };
+    const links = Object.entries(spec["x-openflow"].sources);
+    expect(links.length).toBeGreaterThan(1);
+    // A command no implementation knows needs no sources (the meta-schema requires one per non-empty mark).
+    const old = JSON.parse(texts.get("commands/oldthing.json")!) as { "x-openflow": Record<string, unknown> };
+    old["x-openflow"]["implementations"] = Object.fromEntries(Object.keys(old["x-openflow"]["implementations"] as object).map((l) => [l, []]));
+    delete old["x-openflow"]["sources"];
+    texts.set("commands/oldthing.json", JSON.stringify(old));
     const out = await generateTexts(texts);
-    expect(section(out.get("docs/commands/getthing.md")!, "Implementations")).toContain(`- server-latest: [handler](${url})`);
+    const implementations = section(out.get("docs/commands/getthing.md")!, "Implementations");
+    for (const [label, list] of links) for (const { url, what } of list) expect(implementations).toContain(`- ${label}: [${what}](${url})`);
     expect(out.get("docs/commands/oldthing.md")).not.toContain("Where each implementation handles it");
   });
 

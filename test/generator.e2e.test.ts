@@ -26,6 +26,10 @@ const NEW_COMMAND = {
     replyExpected: true,
     implementations: { "api-2021": [], "api-latest": ["send"], "server-2021": [], "server-latest": ["yes"], "openrpa-2021": [], "openrpa-latest": [] },
     errors: ["Queue not found"],
+    sources: {
+      "api-latest": [{ url: "https://github.com/open-rpa/openflow-api/blob/a1c80a7a41fbd6678c6ebf55e52bb4a734ccb513/src/nodeclient/NoderedUtil.ts#L201-L221", what: "test command; shape example: the Count helper" }],
+      "server-latest": [{ url: "https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/Messages/Message.ts#L1354-L1374", what: "test command; shape example: the Count handler" }],
+    },
   },
   $defs: {
     request: {

@@ -212,6 +212,54 @@ describe("command files", () => {
 
 
 
+  // The six reference implementations: label -> repository and the one commit every source link of that label must use.
+  const SOURCE_COMMITS: Record<string, string> = {
+    "api-2021": "open-rpa/openflow-api/blob/fa4064e57dec0cd1a8c30ed0de46ade0580ec065/",
+    "api-latest": "open-rpa/openflow-api/blob/a1c80a7a41fbd6678c6ebf55e52bb4a734ccb513/",
+    "server-2021": "open-rpa/openflow/blob/78a29b8d6c5a85c992390826db9d5d05e17dd820/",
+    "server-latest": "open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/",
+    "openrpa-2021": "open-rpa/openrpa/blob/5d3235727286e46dc7fecb77cb68e76356b12811/",
+    "openrpa-latest": "open-rpa/openrpa/blob/f6c2d71b49d2fb374dc0402b9d8de7d1132fba8c/",
+  };
+
+  it("cite, for every non-empty implementation mark and only for those, the code it was read from: that label's repository and commit, a line range", () => {
+    const failures: string[] = [];
+    for (const f of commandFiles) {
+      const meta = f.schema["x-openflow"];
+      if (!isObject(meta)) continue;
+      const impl = isObject(meta["implementations"]) ? meta["implementations"] : {};
+      const sources = isObject(meta["sources"]) ? meta["sources"] : {};
+      for (const label of Object.keys(SOURCE_COMMITS)) {
+        const marked = Array.isArray(impl[label]) && (impl[label] as Json[]).length > 0;
+        const links = sources[label];
+        if (marked !== Array.isArray(links)) failures.push(`${f.file}: ${label} mark ${JSON.stringify(impl[label])} but ${Array.isArray(links) ? "" : "no "}sources`);
+        for (const link of Array.isArray(links) ? links : []) {
+          const url = isObject(link) ? String(link["url"]) : "";
+          const range = /#L(\d+)(?:-L(\d+))?$/.exec(url);
+          if (!url.startsWith(`https://github.com/${SOURCE_COMMITS[label]}`)) failures.push(`${f.file}: ${label} source ${url} is not at ${SOURCE_COMMITS[label]}`);
+          if (!range || (range[2] !== undefined && Number(range[2]) < Number(range[1]))) failures.push(`${f.file}: ${label} source ${url} has no valid line range`);
+        }
+      }
+      for (const label of Object.keys(sources)) if (!(label in SOURCE_COMMITS)) failures.push(`${f.file}: sources for unknown label ${label}`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it("the meta-schema refuses a non-empty mark without a source, and a source at another commit", () => {
+    expect(meta).toBeDefined();
+    const file = commandFiles.find((f) => f.file === "schemas/commands/query.json");
+    expect(file).toBeDefined();
+    const copy = JSON.parse(JSON.stringify(file?.schema)) as JsonObject;
+    const xo = copy["x-openflow"] as JsonObject;
+    const sources = xo["sources"] as JsonObject;
+    expect(meta?.(copy)).toBe(true);
+    delete sources["openrpa-latest"];
+    expect(meta?.(copy)).toBe(false);
+    expect((meta?.errors ?? []).some((e) => e.instancePath === "/x-openflow/sources" && e.params["missingProperty"] === "openrpa-latest")).toBe(true);
+    sources["openrpa-latest"] = [{ url: String(((sources["api-2021"] as JsonObject[])[0] as JsonObject)["url"]), what: "handler" }];
+    expect(meta?.(copy)).toBe(false);
+    expect((meta?.errors ?? []).some((e) => e.instancePath === "/x-openflow/sources/openrpa-latest/0/url" && e.keyword === "pattern")).toBe(true);
+  });
 });
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -386,6 +434,14 @@ describe("frame counter-examples", () => {
     expectError(rest, "", "required", "command");
   });
   it("rejects an empty id", () => expectError({ ...good, id: "" }, "/id", "minLength"));
+  it("accepts the servers' id-less error frame (the answer to an unreadable frame), and only that", () => {
+    const idless = { priority: 1, command: "error", data: "Unexpected token o in JSON at position 1" };
+    expect(frame(idless), formatErrors(frame.errors)).toBe(true);
+    expectError({ ...idless, replyto: "x7k2m9q1a" }, "/replyto", "type");
+    expectError({ ...idless, count: 2, index: 0 }, "/count", "const");
+    expect(frame({ ...idless, id: "e1", replyto: "x7k2m9q1a" }), formatErrors(frame.errors)).toBe(true);
+    expectError({ ...idless, command: "query" }, "", "required", "id");
+  });
   it("index >= count is not expressible in JSON Schema: the schema accepts it, runtime/framing.ts Reassembler rejects it", () => {
     const bad = { ...good, count: 1, index: 1 };
     expect(frame(bad)).toBe(true);

@@ -5,6 +5,7 @@
  */
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { validateFrame } from "../runtime/validate.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { rawPeer, type RawPeer } from "./server-helpers.js";
 
@@ -53,6 +54,7 @@ describe("latest style", () => {
     expect(frame.replyto).toBeUndefined();
     expect(typeof frame.data).toBe("string");
     expect(() => JSON.parse(frame.data as string)).toThrow();
+    expect(validateFrame(frame)).toEqual([]);
     bad.sendText("[1,2,3]");
     bad.sendText("42");
     await bad.next((f) => f.command === "error" && f.data === "frame must be a JSON object");

@@ -18,6 +18,8 @@ export interface RawPeer {
   request(command: string, payload: unknown, chunkSize?: number): Promise<{ command: string; payload: any; frames: number }>;
   /** Stop reading from the socket (a client that no longer reads; the server's writes back up). */
   pause(): void;
+  /** Read again after pause(). */
+  resume(): void;
   /** Resolves when the socket closes. */
   readonly closed: Promise<void>;
   close(): void;
@@ -65,6 +67,7 @@ export async function rawPeer(url: string): Promise<RawPeer> {
     closed,
     sendText: (text) => ws.send(text),
     pause: () => ws.pause(),
+    resume: () => ws.resume(),
     send(command, payload, chunkSize = 25_000, id = newFrameId()) {
       const data = payload === undefined ? undefined : JSON.stringify(payload);
       for (const text of encodeMessageText({ id, command, data }, chunkSize)) ws.send(text);

@@ -312,7 +312,9 @@ describe("deeply nested payloads", () => {
   it("get a clear error in both styles, even before signin, and never take the server down", async () => {
     for (const errorStyle of ["latest", "2021"] as const) {
       const crashes: string[] = [];
-      const server = await startServer({ users, errorStyle, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
+      // The stranger's deep payloads are larger than the default 64 KiB an unauthenticated peer may send.
+      const limits = { maxUnauthenticatedPendingBytes: 1024 * 1024 };
+      const server = await startServer({ users, errorStyle, limits, logger: { info() {}, warn() {}, error: (m) => crashes.push(m) } });
       try {
         const stranger = await rawPeer(server.url);
         // Echoed back as server-latest does (Q19): re-serializing it overflows; that must not end the process.

@@ -159,6 +159,17 @@ describe("single frames and payloads", () => {
     expect(validateFrame({ id: "a", command: "query", data: "{}", count: 1, index: 0 })).toEqual([]);
   });
 
+  it("accepts the servers' id-less error frame by the schema; any other id-less frame is one finding naming id", () => {
+    const idless = { priority: 1, command: "error", data: "Unexpected token o in JSON at position 1" };
+    expect(validateFrame(idless)).toEqual([]);
+    expect(validateFrame({ command: "query", data: "{}" }).map((f) => [f.code, f.message])).toEqual([["frame-invalid", "frame must have required property 'id'"]]);
+    const withReplyto = validateFrame({ ...idless, replyto: "r" });
+    expect(withReplyto.map((f) => f.pointer)).toEqual(["/replyto"]);
+    expect(withReplyto[0]?.message).toMatch(/idlessError/);
+    // In a capture: two of them in a row are two whole messages, not chunks of one.
+    expect(check([["c2s", { id: "q", command: "query", data: JSON.stringify(queryRequest) }], ["s2c", JSON.stringify(idless)], ["s2c", JSON.stringify(idless)], ["s2c", { id: "r", replyto: "q", command: "query", data: JSON.stringify(queryReply) }]])).toEqual([]);
+  });
+
   it("validateCommandPayload uses the request or reply schema", () => {
     expect(validateCommandPayload("query", "request", queryRequest)).toEqual([]);
     expect(validateCommandPayload("QUERY", "reply", { result: "no" }).map((f) => [f.code, f.pointer])).toEqual([["payload-invalid", "/result"]]);

@@ -4,8 +4,9 @@
  * pairs replies with requests through `replyto` (a c2s request is answered by an s2c frame) to pick the reply
  * schema, and at `finish()` reports what never completed or was never answered.
  *
- * Memory is bounded: half-received messages, waiting requests and broken-message markers each have a cap; when a
- * cap is hit the oldest entry is evicted (with a finding when that loses a check).
+ * Memory is bounded: half-received messages (their number and the characters they hold together), waiting
+ * requests and broken-message markers each have a cap; when a cap is hit the oldest entry is evicted (with a
+ * finding when that loses a check), never an abort, so memory stays flat on any capture.
  */
 import { Reassembler, reassemblyFault, type ReassemblyFault, type WireFrame, type WireMessage } from "../runtime/framing.js";
 import { OpenFlowError } from "../runtime/errors.js";
@@ -19,6 +20,11 @@ export interface CaptureLimits {
   maxPendingMessages: number;
   /** A half-received message whose first chunk is this many frames back is evicted (incomplete-message). */
   pendingWindowFrames: number;
+  /**
+   * Most characters half-received messages hold together (chunk data plus one per expected chunk); beyond it
+   * the oldest are evicted (incomplete-message) and their remaining chunks skipped.
+   */
+  maxPendingChars: number;
   /** Largest joined `data` of one message, in UTF-16 code units (message-too-large). */
   maxMessageChars: number;
   /** Largest `count` accepted (message-too-large). */
@@ -30,6 +36,7 @@ export interface CaptureLimits {
 export const defaultCaptureLimits: CaptureLimits = {
   maxPendingMessages: 1_000,
   pendingWindowFrames: 1_000_000,
+  maxPendingChars: 64 * 1024 * 1024,
   maxMessageChars: 64 * 1024 * 1024,
   maxChunks: 100_000,
   maxWaitingRequests: 100_000,
@@ -118,6 +125,8 @@ export class CaptureValidator {
   private readonly reassemblers: Record<DirKey, Reassembler>;
   /** Half-received messages by dir+id, in arrival order of their first chunk (oldest first). */
   private readonly partials = new Map<string, PendingMessage>();
+  /** Bytes of the partials' chunk bitmaps (`got`), counted against maxPendingChars with the chunk data. */
+  private partialSlots = 0;
   /** Messages dropped after a chunk error: their remaining chunks are swallowed instead of cascading. */
   private readonly broken = new Map<string, Broken>();
   /** Requests that expect a reply, by dir+id, oldest first. */
@@ -291,15 +300,17 @@ export class CaptureValidator {
         origin,
       };
       this.partials.set(key, partial);
+      this.partialSlots += count;
     }
     const message = this.pushReassembler(reassembler, frame, ordinal, key, dir, origin);
     if (partial && this.partials.get(key) === partial) {
       if (message) {
-        this.partials.delete(key);
+        this.deletePartial(key);
       } else {
         partial.got[index] = 1;
         partial.received++;
         if (index > partial.maxIndex) partial.maxIndex = index;
+        this.capPendingChars();
         return;
       }
     }
@@ -328,7 +339,7 @@ export class CaptureValidator {
     const key = keyOf(dir, id);
     const partial = this.partials.get(key);
     if (partial) {
-      this.partials.delete(key);
+      this.deletePartial(key);
       this.reassemblers[dir].drop(id);
     }
     const original = partial?.count ?? count;
@@ -474,6 +485,29 @@ export class CaptureValidator {
     }
   }
 
+  private deletePartial(key: string): void {
+    const partial = this.partials.get(key);
+    if (!partial) return;
+    this.partials.delete(key);
+    this.partialSlots -= partial.count;
+  }
+
+  /** Characters held by half-received messages: chunk data in the reassemblers plus the chunk bitmaps. */
+  private pendingChars(): number {
+    return this.reassemblers.c2s.pendingChars + this.reassemblers.s2c.pendingChars + this.reassemblers[""].pendingChars + this.partialSlots;
+  }
+
+  /** Evict the oldest half-received messages until they hold at most maxPendingChars; skip their later chunks. */
+  private capPendingChars(): void {
+    const max = this.limits.maxPendingChars;
+    while (this.partials.size > 0 && this.pendingChars() > max) {
+      const partial = this.partials.values().next().value as PendingMessage;
+      this.reassemblers[partial.dir].drop(partial.id);
+      this.closePartial(partial, `because half-received messages held more than ${max} characters (evicted; its later chunks are skipped)`);
+      this.markBroken(keyOf(partial.dir, partial.id), partial.count, partial.count);
+    }
+  }
+
   private evictOldest(): void {
     const oldest = this.partials.values().next();
     if (oldest.done) return;
@@ -485,7 +519,7 @@ export class CaptureValidator {
 
   /** Report a message that will never complete, and forget it. */
   private closePartial(partial: PendingMessage, when: string): void {
-    this.partials.delete(keyOf(partial.dir, partial.id));
+    this.deletePartial(keyOf(partial.dir, partial.id));
     const missing: number[] = [];
     for (let i = 0; i < partial.count && missing.length < 10; i++) if (partial.got[i] !== 1) missing.push(i);
     const more = partial.count - partial.received - missing.length;

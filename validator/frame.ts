@@ -21,11 +21,16 @@ export function checkFrame(value: unknown, origin: Origin = {}): FrameCheck {
   if (issues.length > 0) {
     const raw = value as Record<string, unknown>;
     const extra = { id: typeof raw["id"] === "string" ? raw["id"] : undefined, command: typeof raw["command"] === "string" ? raw["command"] : undefined };
+    const idless = typeof raw["id"] !== "string";
     for (const issue of issues) {
+      // "must match then/else": the failing branch's own issue says what is wrong.
+      if (issue.keyword === "if") continue;
       const required = issue.pointer === "" && issue.keyword === "required" ? /property '([^']+)'/.exec(issue.message) : null;
       const field = required ? (required[1] as string) : (issue.pointer.split("/")[1] ?? "");
       if (result.reported.has(field)) continue;
-      result.findings.push(finding("frame-invalid", `frame ${issue.message}`, origin, { ...extra, pointer: issue.pointer }));
+      // Only the servers' uncorrelated error frame may lack an id (frame.json#/$defs/idlessError): say so when it is the rule broken.
+      const why = idless && (issue.schemaPath ?? "").includes("idlessError") ? " (a frame without id is valid only as the servers' one-frame error answer, schemas/frame.json#/$defs/idlessError)" : "";
+      result.findings.push(finding("frame-invalid", `frame ${issue.message}${why}`, origin, { ...extra, pointer: issue.pointer }));
     }
   }
   return { frame: result.frame, findings: result.findings };

@@ -8,7 +8,7 @@ import type { WireFrame } from "../runtime/framing.js";
 import { finding, type Finding, type Origin } from "./findings.js";
 
 export interface StructureResult {
-  /** The frame, normalized for reassembly (numeric-string count/index coerced, missing id = ""), or undefined when it cannot be processed. */
+  /** The frame, normalized for reassembly (numeric-string count/index coerced, missing id = ""; frame.json allows a missing id only on the servers' one-frame error answer), or undefined when it cannot be processed. */
   frame: WireFrame | undefined;
   findings: Finding[];
   /** Top-level frame fields already reported here, so schema issues under them are not reported twice. */

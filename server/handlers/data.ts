@@ -1,5 +1,4 @@
 /** Database commands with MongoDB semantics through mingo and OpenFlow's ACL rules. */
-import { update as mingoUpdate } from "mingo";
 import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
 import { checkWrite, FILES, keepProtectedFields, matchingDocs, MQ, visibleDocs, WORKITEMS } from "../authz.js";
@@ -9,7 +8,7 @@ import {
 } from "../documents.js";
 import { commandError } from "../errors.js";
 import type { OpenFlowError } from "../../runtime/errors.js";
-import { aggregate, compile, decodeRegexps, find, mingoOptions, objectField, parseOrderBy, parseQuery } from "../query.js";
+import { aggregate, applyModifier, compile, decodeRegexps, find, objectField, parseOrderBy, parseQuery } from "../query.js";
 import { publicDoc } from "../secrets.js";
 import { clone, type AnyDoc } from "../store.js";
 
@@ -78,11 +77,7 @@ async function applyUpdate(server: ServerContext, collection: string, original: 
   for (const [op, fields] of Object.entries(modifier)) {
     if (typeof fields === "object" && fields !== null && ("_id" in fields)) throw commandError(`Performing an update on the path '_id' would modify the immutable field '_id' (${op})`);
   }
-  try {
-    mingoUpdate(doc, decodeRegexps(modifier) as AnyDoc, undefined, undefined, { cloneMode: "deep", queryOptions: mingoOptions });
-  } catch (err) {
-    throw commandError(`Invalid update document: ${(err as Error).message}`);
-  }
+  applyModifier(doc, decodeRegexps(modifier) as AnyDoc);
   checkWrite(server, user, collection, "update", original, doc);
   await hashNewPassword(collection, doc);
   stampModified(server, doc, original, user);

@@ -33,7 +33,7 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (!reloaded) throw authError(`Failed resolving token, could not find user by ${tokenUser._id}`);
     user = reloaded;
   } else if (username !== undefined && password !== undefined) {
-    const doc = await auth.login(username, password);
+    const doc = await auth.login(username, password, conn.remote.slice(0, conn.remote.lastIndexOf(":")));
     if (!doc) throw authError(`${username} failed logging in using local`);
     user = auth.tokenUser(doc);
   } else {

@@ -3,12 +3,11 @@
  * (alias `paths`, also as JSON text) is a list of JSONPath filters on the document (an empty list matches
  * everything); a list whose first element is an object is an old-style `[{$match}]` pipeline on the event.
  */
-import type { Query } from "mingo";
 import type { Handler } from "../context.js";
 import { resolveCollection } from "../documents.js";
 import { commandError } from "../errors.js";
 import { compileJsonPath, type DocPredicate } from "../jsonpath.js";
-import { compile, decodeRegexps } from "../query.js";
+import { compile, decodeRegexps, type Filter } from "../query.js";
 import type { AnyDoc } from "../store.js";
 import type { WatchFilter } from "../watches.js";
 
@@ -28,7 +27,7 @@ function listOf(value: unknown): unknown[] {
 
 function filterOf(entries: unknown[]): WatchFilter {
   const paths: DocPredicate[] = [];
-  const stages: Query[] = [];
+  const stages: Filter[] = [];
   for (const entry of entries) {
     if (typeof entry === "string") {
       paths.push(compileJsonPath(entry));
@@ -38,7 +37,7 @@ function filterOf(entries: unknown[]): WatchFilter {
       if (keys.length !== 1 || keys[0] !== "$match" || typeof stage.$match !== "object" || stage.$match === null) {
         throw commandError(`watch pipeline stage ${keys.join(",") || "{}"} is not supported by this server (only $match)`);
       }
-      stages.push(compile(stage.$match as AnyDoc));
+      stages.push(compile(stage.$match as AnyDoc, true));
     } else {
       throw commandError("aggregates entries must be JSONPath strings or {$match} objects");
     }
@@ -50,7 +49,12 @@ export const watchHandlers: Record<string, Handler> = {
   watch(ctx) {
     const p = ctx.payload;
     const collection = resolveCollection(p.collectionname);
-    const filter = filterOf([...listOf(p.aggregates), ...listOf(p.paths)]);
+    const entries = [...listOf(p.aggregates), ...listOf(p.paths)];
+    // A watch filter runs inside every write to its collection: its size is bounded like its work.
+    const max = ctx.server.options.limits.maxWatchFilterChars;
+    const size = JSON.stringify(entries).length;
+    if (size > max) throw commandError(`watch filters of ${size} characters exceed limits.maxWatchFilterChars (${max})`);
+    const filter = filterOf(entries);
     const id = ctx.server.watches.add(ctx.conn, collection, filter);
     return { ...p, id, result: id };
   },

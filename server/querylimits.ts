@@ -1,0 +1,126 @@
+/**
+ * The work budget of one request's query, count, update filter, aggregation or watch-filter evaluation. mingo
+ * evaluates synchronously on the one thread that serves every client, so a request that asks for a huge amount
+ * of work (a `$range` of a billion items, `$map` inside `$map`, a string doubled in `$reduce`, thousands of
+ * regex matches on long strings) must end with an error for that request instead of stalling everyone. The
+ * budget counts work units, not time, so the outcome is the same on a fast and a slow machine. A unit is
+ * about a quarter of a microsecond of mingo's work on an idle core (calibrated with bench-style loops): a
+ * predicate test costs 1, a document passed between pipeline stages 2, an expression operator call 8 (mingo
+ * builds evaluation state per call), plus 1 per 8 array items and per 256 string characters an expression
+ * produces, plus regex input x program size (regex.ts).
+ *
+ * A wall-clock backstop (limits.maxQueryMs) catches what the units undercount.
+ *
+ * The limits come from the server's options through AsyncLocalStorage (`withQueryLimits`, set per incoming
+ * message by server.ts), so handlers need not pass them along.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { commandError } from "./errors.js";
+import { resolveOptions, type ResolvedOptions } from "./options.js";
+
+export interface QueryLimits {
+  /** Work units one request's query or pipeline may spend. */
+  maxQueryWork: number;
+  /** Most items in one array an expression produces ($range, $concatArrays, $map, $push ...). */
+  maxExpressionItems: number;
+  /** Most characters in one string an expression produces ($concat, $replaceAll, ...). */
+  maxExpressionChars: number;
+  /** Longest regular expression source accepted. */
+  maxRegexChars: number;
+  /** Wall-clock backstop: an evaluation still running after this long fails (checked every 256 charges). */
+  maxQueryMs: number;
+  /** Work units one watch filter may spend on one change (it runs inside every write to its collection). */
+  maxWatchFilterWork: number;
+}
+
+/** The query limits among a server's resolved limits. */
+export function queryLimitsOf(limits: ResolvedOptions["limits"]): QueryLimits {
+  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork } = limits;
+  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork };
+}
+
+/** Outside any server request (a direct call of query.ts), the defaults of options.ts apply. */
+const DEFAULT_QUERY_LIMITS: Readonly<QueryLimits> = Object.freeze(queryLimitsOf(resolveOptions().limits));
+
+const storage = new AsyncLocalStorage<QueryLimits>();
+
+/** Run `fn` (and everything it starts asynchronously) with these limits. */
+export function withQueryLimits<T>(limits: QueryLimits, fn: () => T): T {
+  return storage.run(limits, fn);
+}
+
+export function currentLimits(): QueryLimits {
+  return storage.getStore() ?? DEFAULT_QUERY_LIMITS;
+}
+
+export interface Budget {
+  used: number;
+  readonly max: number;
+  charges: number;
+  readonly deadline: number;
+}
+
+/** A budget for one request (or, `watch`, for one watch filter on one change). */
+export function newBudget(watch = false): Budget {
+  const limits = currentLimits();
+  return { used: 0, max: watch ? limits.maxWatchFilterWork : limits.maxQueryWork, charges: 0, deadline: performance.now() + limits.maxQueryMs };
+}
+
+let active: Budget | undefined;
+
+/** Run `fn` with `budget` charged by every operator it evaluates. */
+export function runBudgeted<T>(budget: Budget, fn: () => T): T {
+  const previous = active;
+  active = budget;
+  try {
+    return fn();
+  } finally {
+    active = previous;
+  }
+}
+
+/** Name of the error every limit of this module raises (a test or a client can tell it apart). */
+export const QUERY_LIMIT = "query limit exceeded";
+
+export function limitError(detail: string): Error {
+  return commandError(`${QUERY_LIMIT}: ${detail}`);
+}
+
+/** Spend `units` of the active budget; throws once the request has spent more than its limit. */
+export function charge(units: number): void {
+  const budget = active;
+  if (!budget) return;
+  budget.used += units;
+  if (budget.used > budget.max) {
+    throw limitError(`the evaluation needs more than ${budget.max} units of work (limits.maxQueryWork, or limits.maxWatchFilterWork for a watch filter); narrow the filter or the pipeline`);
+  }
+  // The wall-clock backstop for work the units undercount (large documents copied between stages).
+  if ((++budget.charges & 255) === 0 && performance.now() > budget.deadline) {
+    throw limitError(`the evaluation ran longer than limits.maxQueryMs; narrow the filter or the pipeline`);
+  }
+}
+
+/** Check and charge a value an operator produced: arrays and strings above the limits fail the request. */
+export function produced(operator: string, value: unknown): void {
+  if (Array.isArray(value)) {
+    const max = currentLimits().maxExpressionItems;
+    if (value.length > max) throw limitError(`${operator} produced an array of ${value.length} items; the limit (limits.maxExpressionItems) is ${max}`);
+    charge(1 + (value.length >> 3));
+  } else if (typeof value === "string") {
+    const max = currentLimits().maxExpressionChars;
+    if (value.length > max) throw limitError(`${operator} produced a string of ${value.length} characters; the limit (limits.maxExpressionChars) is ${max}`);
+    charge(1 + (value.length >> 8));
+  }
+}
+
+/** Refuse before building an array of `count` items (`$range` would allocate it all first). */
+export function willProduceItems(operator: string, count: number): void {
+  const max = currentLimits().maxExpressionItems;
+  if (count > max) throw limitError(`${operator} would produce ${count} items; the limit (limits.maxExpressionItems) is ${max}`);
+}
+
+/** Refuse before building a string of `length` characters. */
+export function willProduceChars(operator: string, length: number): void {
+  const max = currentLimits().maxExpressionChars;
+  if (length > max) throw limitError(`${operator} would produce a string of ${length} characters; the limit (limits.maxExpressionChars) is ${max}`);
+}
