@@ -31,7 +31,7 @@ const subcommands: Record<string, Entry> = {
   diff: { summary: "compare two versions of schemas/: which changes break clients or servers (see `diff --help`)", load: async () => (await import("./diff.js")).command },
   serve: {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
-    legacy: async (argv) => (await import("../server/cli.js")).main(argv),
+    load: async () => (await import("./serve.js")).command,
   },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };

@@ -40,6 +40,11 @@ export function currentUser(server: ServerContext, user: Pick<TokenUser, "_id" |
   if (user.impostor) {
     const impostor = server.store.get(USERS, user.impostor);
     if (!impostor || impostor._type !== "user" || impostor.disabled === true) throw authError(`The user ${user.impostor} behind this impersonation is gone or disabled`);
+    // Impersonation needs update on the target's user document (signin checks it); a token outlives that check,
+    // so it is made again with the impostor's current roles: a revoked right ends the impersonation at once.
+    const target = server.store.get(USERS, reloaded._id);
+    const behind = server.auth.reload({ _id: user.impostor });
+    if (!behind || !aclAllows(target?._acl, behind, Rights.update)) throw authError(`${behind?.name ?? user.impostor} is no longer allowed to impersonate ${reloaded.name}`);
   }
   return reloaded;
 }
@@ -64,7 +69,8 @@ export function watchSessions(server: ServerContext, close: (conn: Connection, w
       if (change.operationType !== "insert" && change.operationType !== "delete" && before === after) return;
       // Only the users inside the role, before or after, gain or lose it (nested roles included).
       const inside = memberClosure(server, [...memberIds(change.before), ...memberIds(change.after)]);
-      affected = (conn) => inside.has(conn.user?._id ?? "");
+      // The impostor behind an impersonated session too: his roles may be what allowed the impersonation.
+      affected = (conn) => inside.has(conn.user?._id ?? "") || inside.has(conn.user?.impostor ?? "");
     } else {
       affected = (conn) => conn.user?._id === id || conn.user?.impostor === id;
     }
@@ -105,9 +111,21 @@ function memberClosure(server: ServerContext, ids: string[]): Set<string> {
 // ---------------------------------------------------------------------------------------------------------------
 // Reads
 
+/**
+ * The principal behind `queryas`: the caller himself, or a user, role or customer whose document he may read. Any id
+ * (server-latest looks it up as root) let a user count what another user's roles give and so learn who is in
+ * which role; an id he may not read is answered like one that does not exist.
+ */
+function queryasPrincipal(server: ServerContext, user: Principal, id: string): Principal {
+  if (id === user._id) return user;
+  const doc = server.store.get(USERS, id);
+  if (!doc || !["user", "role", "customer"].includes(String(doc._type)) || !aclAllows(doc._acl, user, Rights.read)) throw commandError(`queryas ${id} not found or access denied`);
+  return principalFor(server, id);
+}
+
 /** Documents of `collection` that `user` (and `queryas`, when given) may read: stored objects, do not mutate. */
 function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
-  const as = typeof queryas === "string" && queryas !== "" ? principalFor(server, queryas) : undefined;
+  const as = typeof queryas === "string" && queryas !== "" ? queryasPrincipal(server, user, queryas) : undefined;
   const userIds = principalIds(user);
   const asIds = as ? principalIds(as) : undefined;
   return server.store.all(collection).filter((doc) => {
@@ -260,6 +278,11 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   }
   if (!next) return;
   const type = next._type;
+  // A principal's name is text: anything else (["root"], {...}, 42) skipped the name rules below and became a
+  // name by String() in its tokens and in every _createdby/_modifiedby it stamps.
+  if ((type === "user" || type === "role" || original?._type === "user" || original?._type === "role") && next.name !== undefined && next.name !== null && typeof next.name !== "string") {
+    throw commandError(`Access denied, name must be a string, not ${Array.isArray(next.name) ? "an array" : typeof next.name}`);
+  }
   if (op === "insert") {
     if (!admin) throw commandError(`Access denied, no authorization to InsertOne ${String(type ?? "unknown")} ${String(next.name ?? "")} to database`);
     if (type === "user") {

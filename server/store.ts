@@ -3,6 +3,7 @@
  * watch dispatcher subscribes to. Documents are stored and returned as copies, so no caller can change stored
  * state by accident. Dates are stored as ISO strings, exactly as they travel on the wire.
  */
+import { commandError } from "./errors.js";
 
 export type AnyDoc = Record<string, unknown>;
 
@@ -81,12 +82,15 @@ export class Store {
     return this.collections.get(name)?.docs.get(id);
   }
 
-  /** Insert a copy; throws a MongoDB-like duplicate key error when the `_id` exists. */
+  /**
+   * Insert a copy; a duplicate `_id` is a command error with MongoDB's text (the caller's mistake, answered as the
+   * real server answers it, not a crash).
+   */
   insert(name: string, doc: AnyDoc): AnyDoc {
     const coll = this.collection(name, true);
     const id = String(doc._id);
     if (coll.docs.has(id)) {
-      throw new Error(`E11000 duplicate key error collection: ${name} index: _id_ dup key: { _id: ${JSON.stringify(id)} }`);
+      throw commandError(`E11000 duplicate key error collection: ${name} index: _id_ dup key: { _id: ${JSON.stringify(id)} }`);
     }
     const stored = clone(doc);
     coll.docs.set(id, stored);

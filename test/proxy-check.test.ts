@@ -79,10 +79,10 @@ describe("live checks", () => {
     } finally {
       await proxy.close();
     }
-    // Nothing else the client sent was wrong. (The local server answers the unreadable frame with an error frame
-    // that has no id, which the check reports too, as it should: that is the server's answer, seen s2c.)
+    // Nothing else the client sent was wrong. The local server answers the unreadable frame as both real servers do,
+    // with an error frame that has no id: a documented variant of the frame schema (frame.json $defs/idlessError).
     expect(c.findings.filter((f) => f.dir === "c2s").map((f) => f.code).sort()).toEqual(["not-json", "payload-invalid"]);
-    expect(c.findings.filter((f) => f.dir === "s2c").map((f) => `${f.code} ${f.command}`)).toEqual(["frame-invalid error"]);
+    expect(c.findings.filter((f) => f.dir === "s2c")).toEqual([]);
   });
 
   it("reports a request left unanswered when its connection closes", async () => {

@@ -21,7 +21,7 @@ describe("secret fields", () => {
     for (const name of ["longtoken", "striptoken", "validate_only", "username"]) expect(names.has(name)).toBe(false);
   });
 
-  it("follow the schemas: a new field described as a token is secret with no code change", () => {
+  it("follow the schemas: a new field marked secret is redacted with no code change; prose that mentions a token is not a mark", () => {
     const dir = mkdtempSync(join(tmpdir(), "openflow-secrets-"));
     try {
       mkdirSync(join(dir, "commands"));
@@ -30,9 +30,10 @@ describe("secret fields", () => {
           request: {
             type: "object",
             properties: {
-              apikey: { type: "string", description: "Access token of the billing API." },
+              apikey: { type: "string", description: "Access token of the billing API.", "x-openflow": { secret: true } },
               usetoken: { type: "boolean", description: "Send a token." },
-              nested: { type: "object", properties: { secret: { type: ["string", "null"], description: "A refresh token." } } },
+              message: { type: "string", description: "The parser's text, e.g. `Unexpected token o in JSON`." },
+              nested: { type: "object", properties: { secret: { type: ["string", "null"], description: "A refresh token.", "x-openflow": { secret: true } } } },
             },
           },
         },

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { UsageError } from "../cli/usage.js";
 import { aclAllows, rightsMask, Rights, WellknownIds } from "../server/acl.js";
 import { topicMatches } from "../server/broker.js";
-import { loadUsersFile, parseServeArgs } from "../server/cli.js";
+import { loadUsersFile, parseServeArgs } from "../cli/serve.js";
 import { compileJsonPath } from "../server/jsonpath.js";
 import { resolveOptions } from "../server/options.js";
 

@@ -1,7 +1,9 @@
 /**
  * Which payload fields hold secrets, read from the specification itself: every property named `password` or
- * `jwt`, and every string property whose description calls it a token (`__jwt`, `rawAssertion`, `firebasetoken`,
- * ...), anywhere in schemas/. A field added to the schemas with such a description is redacted with no code change.
+ * `jwt`, and every property the schemas mark `"x-openflow": {"secret": true}` (`__jwt`, `rawAssertion`,
+ * `firebasetoken`, `newpassword`, `passwordhash`, ...), anywhere in schemas/. A field added to the schemas with
+ * that mark is redacted with no code change. (An explicit mark, not prose: a description that merely mentions a
+ * token, such as "Unexpected token o in JSON", must not turn a field into a secret.)
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,7 +11,6 @@ import { fileURLToPath } from "node:url";
 
 /** Always secret, whatever the description says. */
 const ALWAYS = ["password", "jwt"];
-const TOKEN_WORD = /\btoken\b/i;
 
 /** schemas/ of this package: one level up from validator/ in a clone, two from dist/validator/. */
 export function packageSchemasDir(): string {
@@ -29,9 +30,9 @@ function listJson(dir: string, out: string[] = []): string[] {
   return out;
 }
 
-function isStringTyped(schema: Record<string, unknown>): boolean {
-  const type = schema.type;
-  return type === "string" || (Array.isArray(type) && type.includes("string"));
+function markedSecret(schema: Record<string, unknown>): boolean {
+  const meta = schema["x-openflow"];
+  return typeof meta === "object" && meta !== null && (meta as { secret?: unknown }).secret === true;
 }
 
 function collect(node: unknown, names: Set<string>): void {
@@ -45,7 +46,7 @@ function collect(node: unknown, names: Set<string>): void {
     for (const [name, schema] of Object.entries(properties as Record<string, unknown>)) {
       if (typeof schema !== "object" || schema === null) continue;
       const s = schema as Record<string, unknown>;
-      if (ALWAYS.includes(name.toLowerCase()) || (isStringTyped(s) && typeof s.description === "string" && TOKEN_WORD.test(s.description))) names.add(name.toLowerCase());
+      if (ALWAYS.includes(name.toLowerCase()) || markedSecret(s)) names.add(name.toLowerCase());
     }
   }
   for (const value of Object.values(node)) collect(value, names);

@@ -37,9 +37,10 @@ function publicList(collection: string, docs: AnyDoc[]): AnyDoc[] {
   return docs.map((d) => publicDoc(collection, d));
 }
 
+/** `newpassword` on a user document becomes its `passwordhash`; anything else (a role) never gets a hash. */
 async function hashNewPassword(collection: string, item: AnyDoc): Promise<void> {
   if (collection !== USERS) return;
-  if (typeof item.newpassword === "string" && item.newpassword !== "") item.passwordhash = await hashPassword(item.newpassword);
+  if (item._type === "user" && typeof item.newpassword === "string" && item.newpassword !== "") item.passwordhash = await hashPassword(item.newpassword);
   delete item.newpassword;
 }
 

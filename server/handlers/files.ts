@@ -108,8 +108,9 @@ export const fileHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     const id = typeof p.id === "string" ? p.id : "";
     const doc = id ? ctx.server.store.get(FILES, id) : undefined;
-    if (!doc) throw commandError(`Cannot update file with id ${id}`);
-    const old = (doc.metadata ?? {}) as AnyDoc;
+    const old = (doc?.metadata ?? {}) as AnyDoc;
+    // An unreadable file is answered like a missing one (server-latest tells them apart: an existence oracle).
+    if (!doc || !aclAllows(old._acl, ctx.user, Rights.read)) throw commandError(`Cannot update file with id ${id}`);
     if (!aclAllows(old._acl, ctx.user, Rights.update)) throw commandError("Access denied, no authorization to update file");
     const metadata = assertObject(p.metadata ?? {}, "metadata");
     for (const key of ["name", "filename", "path", "uniquename", "_created", "_createdby", "_createdbyid"]) if (old[key] !== undefined) metadata[key] = old[key];

@@ -4,7 +4,7 @@
  * "not supported by this server" error. Commands server-latest does not know fall through to the dispatcher's
  * "Unknown command <cmd>", exactly like the real one.
  */
-import { isAdmin } from "../acl.js";
+import { aclAllows, isAdmin, Rights } from "../acl.js";
 import { USERS } from "../auth.js";
 import type { Handler } from "../context.js";
 import { commandError, unsupportedError } from "../errors.js";
@@ -61,7 +61,9 @@ export const otherHandlers: Record<string, Handler> = {
     const p = ctx.payload;
     const id = typeof p.customerid === "string" && p.customerid !== "" ? p.customerid : null;
     const customer = id ? ctx.server.store.get(USERS, id) : undefined;
-    const customerid = customer && customer._type === "customer" ? id : null;
+    // Read on the customer, as server-latest looks it up with the caller's token: an unreadable customer is
+    // answered like a missing one (it was selected, and told that the id exists).
+    const customerid = customer && customer._type === "customer" && aclAllows(customer._acl, ctx.user, Rights.read) ? id : null;
     const user = ctx.server.store.get(USERS, ctx.user._id);
     if (user) ctx.server.store.replace(USERS, { ...user, selectedcustomerid: customerid }, "update");
     return { ...p, customerid };

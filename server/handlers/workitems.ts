@@ -76,6 +76,32 @@ function queueForItem(ctx: HandlerContext, wiqid: unknown, wiq: unknown, right =
   return queue;
 }
 
+/**
+ * The success/failed queues named in `fields` (an item's or a queue's `<kind>_wiq`/`<kind>_wiqid`) must be queues
+ * the writer may add to: completing an item copies it there with the completer's rights, so naming a queue one
+ * cannot invoke made a robot plant work (and files) in it. Each given reference must resolve to such a queue, and
+ * a name and an id together must be the same queue (the completer falls back to the name when he cannot read the
+ * id). `kinds` limits the check to the pairs the writer touched.
+ */
+function assertFollowUps(ctx: HandlerContext, fields: AnyDoc, kinds: readonly string[] = ["success", "failed"]): void {
+  for (const kind of kinds) {
+    const id = str(fields[`${kind}_wiqid`]);
+    const name = str(fields[`${kind}_wiq`]);
+    const byId = id ? findQueue(ctx.server, ctx.user, id, undefined) : undefined;
+    const byName = name ? findQueue(ctx.server, ctx.user, undefined, name) : undefined;
+    if ((id && !byId) || (name && !byName)) throw queueNotFound(name, id);
+    if (byId && byName && byId._id !== byName._id) throw commandError(`${kind}_wiq ${String(name)} and ${kind}_wiqid ${String(id)} name different work item queues`);
+    for (const target of [byId, byName]) {
+      if (target && !aclAllows(target._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item queue or ${ctx.user.username} is missing invoke rights`);
+    }
+  }
+}
+
+/** The follow-up pairs a request writes (either field given as text). */
+function touchedFollowUps(f: AnyDoc): string[] {
+  return ["success", "failed"].filter((k) => typeof f[`${k}_wiq`] === "string" || typeof f[`${k}_wiqid`] === "string");
+}
+
 /** Store the files of a work item (MessageWorkitemFile -> WorkitemFile references). */
 function storeFiles(ctx: HandlerContext, files: unknown, item: AnyDoc, queue: AnyDoc): AnyDoc[] {
   if (files === undefined || files === null) return [];
@@ -140,6 +166,7 @@ function createItem(ctx: HandlerContext, queue: AnyDoc, input: AnyDoc, defaults:
     const v = str(input[key]) ?? str(defaults[key]);
     if (v) item[key] = v;
   }
+  assertFollowUps(ctx, item);
   const doc = prepareInsert(ctx.server, WORKITEMS, item, ctx.user);
   doc.files = storeFiles(ctx, input.files, doc, queue);
   return ctx.server.store.insert(WORKITEMS, doc);
@@ -233,6 +260,7 @@ export const workitemHandlers: Record<string, Handler> = {
     for (const key of ["workflowid", "robotqueue", "amqpqueue", "projectid", "success_wiq", "success_wiqid", "failed_wiq", "failed_wiqid", "packageid"]) {
       if (typeof f[key] === "string" && !(key === "workflowid" && f[key] === "")) queue[key] = f[key];
     }
+    assertFollowUps(ctx, queue);
     ctx.server.auth.ensureRole("workitem queue admins", WellknownIds.workitem_queue_admins);
     if (f.skiprole !== true) {
       // The "<name> users" role: admins and the creator may manage it; the creator and the workitem queue admins
@@ -291,6 +319,7 @@ export const workitemHandlers: Record<string, Handler> = {
       }
       for (const key of [`${pair}_wiq`, `${pair}_wiqid`]) if (typeof f[key] === "string") next[key] = f[key];
     }
+    assertFollowUps(ctx, next, touchedFollowUps(f));
     if (typeof f.packageid === "string") next.packageid = f.packageid;
     if (Array.isArray(f._acl)) next._acl = f._acl;
     if (f.purge === true) {
@@ -387,6 +416,7 @@ export const workitemHandlers: Record<string, Handler> = {
     if (!queue) throw queueNotFound(original.wiq, original.wiqid);
     const item = clone(original);
     for (const key of ["failed_wiq", "failed_wiqid", "success_wiq", "success_wiqid"]) if (typeof p[key] === "string") item[key] = p[key];
+    assertFollowUps(ctx, item, touchedFollowUps(p));
     // The item is checked against (and takes) the queue's ACL.
     item._acl = clone(queue._acl);
     if (!aclAllows(item._acl, ctx.user, Rights.invoke)) throw commandError(`Unknown work item or  ${ctx.user.username} is missing invoke rights`);

@@ -6,7 +6,7 @@
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { UsageError } from "../../cli/usage.js";
-import { parseServeArgs } from "../../server/cli.js";
+import { parseServeArgs } from "../../cli/serve.js";
 import { startServer } from "../../server/server.js";
 import { CaptureValidator } from "../../validator/capture.js";
 import { validateInput } from "../../validator/run.js";

@@ -1,35 +1,38 @@
 /**
  * `openflow-spec serve [--port N] [--host H] [--users FILE] [--package-size N] [--error-style 2021|latest]
  * [--rate-limit P[/MS]] [--limit NAME=VALUE]...`:
- * runs the local server until SIGINT/SIGTERM. Bad arguments or a bad users file: UsageError (exit 2).
+ * runs the local server until SIGINT/SIGTERM. Bad arguments or a bad users file: UsageError (exit 2). The server
+ * itself (server/) knows nothing of the command line.
  */
 import { readFile } from "node:fs/promises";
-import { UsageError } from "../cli/usage.js";
-import { randomName } from "./ids.js";
-import { resolveOptions, type ErrorStyle, type LimitOptions, type RateLimitOptions, type ServerLogger, type UserSpec } from "./options.js";
-import { startServer } from "./server.js";
+import { UsageError } from "./usage.js";
+import { parseCommandArgs, suggest, type CommandSpec, type OptionValues } from "./command.js";
+import { randomName } from "../server/ids.js";
+import { resolveOptions, type ErrorStyle, type LimitOptions, type RateLimitOptions, type ServerLogger, type UserSpec } from "../server/options.js";
+import { startServer } from "../server/server.js";
 import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
 import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
 
-const HELP = `usage: openflow-spec serve [options]
-
-Run a local OpenFlow-compatible server (legacy JSON websocket protocol, in memory).
-
-options:
-  --port N              TCP port (default 3000; 0 picks a free port)
-  --host H              interface to bind (default 127.0.0.1)
-  --users FILE          JSON array of {"username", "password", "roles"?: [role names]}
-                        (default: one admin user, credentials printed at start)
-  --package-size N      websocket_package_size announced and used for replies (default 25000)
-  --error-style S       latest (default) or 2021
-  --rate-limit P[/MS]   per-connection rate limit like the real server's: P messages per
-                        window of MS milliseconds (default window 1000); off unless given
-  --limit NAME=VALUE    set one server limit (repeatable), e.g. --limit maxConnections=200;
-                        names and defaults: README "Security model" > "Limits"
-  --verbose             log connections and failed commands
-  --record FILE         write the traffic to FILE in the capture format \`validate\` reads (secrets redacted)
-  -h, --help            show this help
-`;
+export const command: CommandSpec = {
+  name: "serve",
+  summary: "run a local OpenFlow-compatible server (see `serve --help`)",
+  usage: "[options]",
+  description: "Run a local OpenFlow-compatible server (legacy JSON websocket protocol, in memory) until SIGINT or SIGTERM.",
+  options: {
+    port: { type: "string", valueName: "N", default: "3000", description: "TCP port (0 picks a free port)" },
+    host: { type: "string", valueName: "H", default: "127.0.0.1", description: "interface to bind" },
+    users: { type: "string", valueName: "FILE", description: 'JSON array of {"username", "password", "roles"?: [role names]} (default: one admin user, credentials printed at start)' },
+    "package-size": { type: "string", valueName: "N", default: "25000", description: "websocket_package_size announced and used for replies" },
+    "error-style": { type: "string", valueName: "S", choices: ["latest", "2021"], default: "latest", description: "how failures are reported" },
+    "rate-limit": { type: "string", valueName: "P[/MS]", description: "per-connection rate limit like the real server's: P messages per window of MS milliseconds (default window 1000); off unless given" },
+    limit: { type: "string", multiple: true, valueName: "NAME=VALUE", description: 'set one server limit (repeatable), e.g. --limit maxConnections=200; names and defaults: README "Security model" > "Limits"' },
+    record: { type: "string", valueName: "FILE", description: "write the traffic to FILE in the capture format `validate` reads (secrets redacted)" },
+    verbose: { type: "boolean", description: "log connections and failed commands" },
+  },
+  positionals: { max: 0 },
+  epilog: "exit codes: 0 stopped by a signal, 1 cannot start or stop cleanly, 2 bad arguments or users file.",
+  run: async ({ values }) => serve(toServeArgs(values)),
+};
 
 export interface ServeArgs {
   port: number;
@@ -41,7 +44,6 @@ export interface ServeArgs {
   limits: LimitOptions;
   verbose: boolean;
   record: string | undefined;
-  help: boolean;
 }
 
 const LIMIT_NAMES = Object.keys(resolveOptions().limits) as (keyof LimitOptions)[];
@@ -63,7 +65,9 @@ function limitArg(limits: LimitOptions, value: string | undefined): void {
   const raw = value.slice(eq + 1);
   if (!(LIMIT_NAMES as string[]).includes(name)) {
     const lower = name.toLowerCase();
-    const near = LIMIT_NAMES.filter((n) => n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase()));
+    const near: string[] = LIMIT_NAMES.filter((n) => n.toLowerCase().includes(lower) || lower.includes(n.toLowerCase()));
+    const close = suggest(name, LIMIT_NAMES);
+    if (close && !near.includes(close)) near.unshift(close);
     throw new UsageError(`--limit: unknown limit ${JSON.stringify(name)}${near.length ? ` (did you mean ${near.join(", ")}?)` : ""}; known: ${LIMIT_NAMES.join(", ")}`);
   }
   if (!/^\d+$/.test(raw)) throw new UsageError(`--limit ${name} needs a non-negative integer, got ${JSON.stringify(raw)}`);
@@ -83,65 +87,33 @@ function intArg(flag: string, value: string | undefined, min: number, max: numbe
   return n;
 }
 
-export function parseServeArgs(argv: string[]): ServeArgs {
-  const args: ServeArgs = {
-    port: 3000, host: "127.0.0.1", usersFile: undefined, packageSize: 25_000, errorStyle: "latest", rateLimit: undefined, limits: {}, verbose: false, record: undefined, help: false,
+function nonEmpty(flag: string, value: unknown, what: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs ${what}`);
+  return value;
+}
+
+function toServeArgs(values: OptionValues): ServeArgs {
+  const limits: LimitOptions = {};
+  for (const item of (values["limit"] as string[] | undefined) ?? []) limitArg(limits, item);
+  const rate = values["rate-limit"] as string | undefined;
+  return {
+    port: intArg("--port", values["port"] as string, 0, 65535),
+    host: nonEmpty("--host", values["host"], "a value") ?? "127.0.0.1",
+    usersFile: nonEmpty("--users", values["users"], "a file name"),
+    packageSize: intArg("--package-size", values["package-size"] as string, 1, 100_000_000),
+    errorStyle: values["error-style"] as ErrorStyle,
+    rateLimit: rate === undefined ? undefined : rateLimitArg(rate),
+    limits,
+    verbose: values["verbose"] === true,
+    record: nonEmpty("--record", values["record"], "a file name"),
   };
-  for (let i = 0; i < argv.length; i++) {
-    const raw = argv[i] as string;
-    const eq = raw.indexOf("=");
-    const flag = raw.startsWith("--") && eq > 0 ? raw.slice(0, eq) : raw;
-    const inline = raw.startsWith("--") && eq > 0 ? raw.slice(eq + 1) : undefined;
-    const value = (): string | undefined => inline ?? argv[++i];
-    switch (flag) {
-      case "-h":
-      case "--help":
-        args.help = true;
-        break;
-      case "--port":
-        args.port = intArg(flag, value(), 0, 65535);
-        break;
-      case "--host": {
-        const host = value();
-        if (!host) throw new UsageError("--host needs a value");
-        args.host = host;
-        break;
-      }
-      case "--users": {
-        const file = value();
-        if (!file) throw new UsageError("--users needs a file name");
-        args.usersFile = file;
-        break;
-      }
-      case "--package-size":
-        args.packageSize = intArg(flag, value(), 1, 100_000_000);
-        break;
-      case "--error-style": {
-        const style = value();
-        if (style !== "latest" && style !== "2021") throw new UsageError(`--error-style must be latest or 2021, got ${JSON.stringify(style ?? "")}`);
-        args.errorStyle = style;
-        break;
-      }
-      case "--rate-limit":
-        args.rateLimit = rateLimitArg(value());
-        break;
-      case "--limit":
-        limitArg(args.limits, value());
-        break;
-      case "--verbose":
-        args.verbose = true;
-        break;
-      case "--record": {
-        const file = value();
-        if (!file) throw new UsageError("--record needs a file name");
-        args.record = file;
-        break;
-      }
-      default:
-        throw new UsageError(`unknown option ${JSON.stringify(raw)} (see serve --help)`);
-    }
-  }
-  return args;
+}
+
+/** Parses `serve` arguments (tests); throws UsageError like the command does. */
+export function parseServeArgs(argv: string[]): ServeArgs & { help: boolean } {
+  const parsed = parseCommandArgs(command, argv);
+  return { ...toServeArgs(parsed.values), help: parsed.help };
 }
 
 /** Read and check a users file: a JSON array of {username, password, roles?}. Errors name the entry and field. */
@@ -186,12 +158,7 @@ function consoleLogger(verbose: boolean): ServerLogger {
   };
 }
 
-export async function main(argv: string[]): Promise<number> {
-  const args = parseServeArgs(argv);
-  if (args.help) {
-    process.stdout.write(HELP);
-    return 0;
-  }
+async function serve(args: ServeArgs): Promise<number> {
   const users = args.usersFile ? await loadUsersFile(args.usersFile) : undefined;
   const adminPassword = users ? undefined : randomName(16);
   let capture: CaptureFile | undefined;
