@@ -6,6 +6,7 @@
 import { readdir, readFile, stat } from "node:fs/promises";
 import { isAbsolute, join, relative, resolve } from "node:path";
 import { UsageError } from "./usage.js";
+import { packageRoot } from "./package.js";
 import { GeneratorError } from "../generator/errors.js";
 import { runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 
@@ -14,6 +15,8 @@ export interface GenerateOptions {
   schemas: string;
   out: string;
   templates: string;
+  /** Undefined: chosen by `defaultRuntime`. */
+  runtime: string | undefined;
 }
 
 export const command: CommandSpec = {
@@ -23,9 +26,14 @@ export const command: CommandSpec = {
   description: "Generates the typed client, types, ajv standalone validators and the reference docs from the JSON Schemas.\nThe schemas are linted first (the rules of `openflow-spec lint`); any violation stops the run.",
   options: {
     check: { type: "boolean", description: "write nothing; exit 1 if any generated file is changed, missing or extra" },
-    schemas: { type: "string", valueName: "DIR", default: "schemas", description: "schema directory" },
+    schemas: { type: "string", valueName: "DIR", default: "schemas", description: "schema directory (when the working directory has no schemas/: the schemas this package ships)" },
     out: { type: "string", valueName: "DIR", default: "generated", description: "output directory (replaced as a whole)" },
-    templates: { type: "string", valueName: "DIR", default: "templates", description: "handlebars templates for the docs" },
+    templates: { type: "string", valueName: "DIR", default: "templates", description: "handlebars templates for the docs (when the working directory has no templates/: the package's own)" },
+    runtime: {
+      type: "string",
+      valueName: "MODULE",
+      description: "where the generated client imports the runtime types from (default: ../runtime/symbols.js when a runtime/ folder sits beside the output, as in this repository; else openflow-spec, the client package an app installs)",
+    },
   },
   positionals: { max: 0 },
   epilog:
@@ -36,13 +44,14 @@ export const command: CommandSpec = {
       schemas: nonEmpty("--schemas", values["schemas"]),
       out: nonEmpty("--out", values["out"]),
       templates: nonEmpty("--templates", values["templates"]),
+      runtime: values["runtime"] === undefined ? undefined : nonEmpty("--runtime", values["runtime"]),
     };
     return generate(opts, io);
   },
 };
 
 function nonEmpty(flag: string, value: OptionValues[string]): string {
-  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs a directory`);
+  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs ${flag === "--runtime" ? "a module specifier" : "a directory"}`);
   return value;
 }
 
@@ -101,6 +110,23 @@ async function checkReplaceable(opts: GenerateOptions, outDir: string): Promise<
   }
 }
 
+/**
+ * A default directory (`schemas`, `templates`) that is missing from the working directory falls back to the one this
+ * package ships next to its package.json, so `openflow-spec generate` works from an installed package.
+ */
+async function orPackaged(given: string, name: "schemas" | "templates"): Promise<string> {
+  const local = resolve(given);
+  if (given !== name || (await stat(local).catch(() => undefined)) !== undefined) return local;
+  const packaged = join(packageRoot(), name);
+  return (await stat(packaged).catch(() => undefined))?.isDirectory() ? packaged : local;
+}
+
+/** This repository's runtime when the output sits next to it (`generated/` beside `runtime/`), else the client package. */
+async function defaultRuntime(outDir: string): Promise<string> {
+  const beside = await stat(join(outDir, "..", "runtime")).catch(() => undefined);
+  return beside?.isDirectory() ? "../runtime/symbols.js" : "openflow-spec";
+}
+
 const processIo: CliIo = {
   stdout: (t) => void process.stdout.write(t),
   stderr: (t) => void process.stderr.write(t),
@@ -108,16 +134,16 @@ const processIo: CliIo = {
 
 /** Runs the generator. Returns the exit code: 0 ok, 1 stale output or schema errors; bad directories throw UsageError. */
 async function generate(opts: GenerateOptions, io: CliIo): Promise<number> {
-  const schemasDir = resolve(opts.schemas);
+  const schemasDir = await orPackaged(opts.schemas, "schemas");
   const outDir = resolve(opts.out);
-  const templatesDir = resolve(opts.templates);
+  const templatesDir = await orPackaged(opts.templates, "templates");
   await checkDirectories(opts, schemasDir, templatesDir, outDir);
   // Loaded only now: --help and usage errors do not pay for ajv, ts-morph and json-schema-to-typescript.
   const { generateFiles } = await import("../generator/generate.js");
   const { checkOutput, isClean, writeOutput } = await import("../generator/write.js");
   let files: Map<string, string>;
   try {
-    files = await generateFiles({ schemasDir, templatesDir });
+    files = await generateFiles({ schemasDir, templatesDir, runtimeModule: opts.runtime ?? (await defaultRuntime(outDir)) });
   } catch (err) {
     if (err instanceof GeneratorError) {
       io.stderr(`openflow-spec generate: ${err.message}\n`);

@@ -13,7 +13,8 @@ function find(): { root: string; version: string } {
     const url = new URL(rel, import.meta.url);
     try {
       const pkg = JSON.parse(readFileSync(url, "utf8")) as { name?: string; version?: string };
-      if (pkg.name === "openflow-spec") return { root: dirname(fileURLToPath(url)), version: pkg.version ?? "0.0.0" };
+      // openflow-spec in this repository; openflow-spec-tools once packed (packages/build.ts).
+      if (pkg.name === "openflow-spec" || pkg.name === "openflow-spec-tools") return { root: dirname(fileURLToPath(url)), version: pkg.version ?? "0.0.0" };
     } catch {
       // try the next candidate
     }

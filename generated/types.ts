@@ -1245,14 +1245,12 @@ export type AddWorkitemRequest = RequestCommon &
          * Non-empty queue id.
          */
         wiqid: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Non-empty queue name.
          */
         wiq: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -1311,7 +1309,6 @@ export type AddWorkitemRequest = RequestCommon &
      * Id of the queue a copy goes to when the item fails.
      */
     failed_wiqid?: string | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed without `files` and `jwt`, plus `result`.
@@ -1425,7 +1422,6 @@ export type AddWorkitemQueueRequest = RequestCommon & {
     initialdelay?: number;
     [k: string]: unknown;
   };
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`) plus `result`, the created queue.
@@ -1467,14 +1463,12 @@ export type AddWorkitemsRequest = RequestCommon &
          * Non-empty queue id.
          */
         wiqid: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Non-empty queue name.
          */
         wiq: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -1509,7 +1503,6 @@ export type AddWorkitemsRequest = RequestCommon &
      * Id of the queue a copy goes to when the item fails (applies to all items).
      */
     failed_wiqid?: string | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed (without `jwt`) with `items` replaced by the stored workitems.
@@ -1569,7 +1562,6 @@ export type AggregateRequest = RequestCommon & {
    * server-latest only: return the query plan.
    */
   explain?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `aggregates` (and `jwt` in server-latest), plus `result`.
@@ -1599,7 +1591,6 @@ export type CloseQueueRequest = RequestCommon & {
    * The queue name returned by registerqueue or registerexchange.
    */
   queuename: string;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload).
@@ -1635,7 +1626,6 @@ export type CountRequest = RequestCommon & {
    * A user or role _id; results are further restricted to what that id can read.
    */
   queryas?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `query` and `jwt`, plus `result`.
@@ -1759,7 +1749,6 @@ export type CreateCollectionRequest = RequestCommon & {
     backwards?: boolean;
     [k: string]: unknown;
   };
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `jwt`, `priority` and `collectionname` (the server deletes them from the payload before creating the collection).
@@ -1801,7 +1790,6 @@ export type CreateIndexRequest = RequestCommon & {
    * Index name.
    */
   name?: string | null;
-  [k: string]: unknown;
 };
 /**
  * Intended reply: the request echoed plus `result` (the index name).
@@ -1880,7 +1868,6 @@ export type CreateWorkflowInstanceRequest = RequestCommon & {
    * api-2021 and openrpa: id of a parent instance (stored as sent).
    */
   parentid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed plus `newinstanceid` and a new long-lived `jwt`. server-latest returns the arguments as `payload` (not `data`) and adds `workflow`; server-2021 also adds `state`, `form` and `workflow`.
@@ -2071,7 +2058,6 @@ export type CustomCommandRequest = RequestCommon & {
         [k: string]: unknown;
       }
     | string;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`) plus `result` for the sub-commands that produce one. An unknown sub-command comes back as this reply with `error` set.
@@ -2123,7 +2109,6 @@ export type DeleteAgentRequest = RequestCommon & {
    * The agent `_id` (collection `agents`).
    */
   agentid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
@@ -2151,7 +2136,6 @@ export type DeleteAgentPodRequest = RequestCommon & {
    * The pod to delete.
    */
   podname?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
@@ -2177,7 +2161,6 @@ export type DeleteManyRequest = RequestCommon &
          * @minItems 1
          */
         ids: [string, ...string[]];
-        [k: string]: unknown;
       }
     | {
         /**
@@ -2188,7 +2171,6 @@ export type DeleteManyRequest = RequestCommon &
               [k: string]: unknown;
             }
           | string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -2212,7 +2194,6 @@ export type DeleteManyRequest = RequestCommon &
      * server-latest: also delete dependents of users and customers. api-latest default false.
      */
     recursive?: boolean | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed without `ids` (server-latest also without `query` and `jwt`), plus `affectedrows`.
@@ -2242,7 +2223,6 @@ export type DeleteNoderedInstanceRequest = RequestCommon & {
    * The user whose Node-RED instance is meant; empty means the caller.
    */
   _id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
@@ -2278,7 +2258,6 @@ export type DeleteNoderedPodRequest = RequestCommon & {
    * api-latest spelling of the pod name; no server reads it (Q14).
    */
   instancename?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
@@ -2314,14 +2293,12 @@ export type DeleteOneRequest = RequestCommon &
          * Document id.
          */
         id: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Document id.
          */
         _id: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -2340,7 +2317,6 @@ export type DeleteOneRequest = RequestCommon &
      * server-latest: also delete dependent documents of a user or customer. api-latest default false.
      */
     recursive?: boolean | null;
-    [k: string]: unknown;
   });
 /**
  * server-2021: the request echoed (with jwt). server-latest: the request echoed without `id`, with `jwt`, plus `affectedrows`.
@@ -2374,7 +2350,6 @@ export type DeletePackageRequest = RequestCommon & {
    * The package `_id`.
    */
   id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
@@ -2393,9 +2368,7 @@ export type DeletePackageReply = ReplyCommon & {
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command deleterabbitmqqueue`). There is no replacement over the websocket.
  */
-export type DeleteRabbitmqQueueRequest = RequestCommon & {
-  [k: string]: unknown;
-};
+export type DeleteRabbitmqQueueRequest = RequestCommon & {};
 /**
  * Payload of a deleteworkitem request.
  *
@@ -2406,7 +2379,6 @@ export type DeleteWorkitemRequest = RequestCommon & {
    * The workitem id.
    */
   _id: string;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`).
@@ -2446,7 +2418,6 @@ export type DeleteWorkitemQueueRequest = RequestCommon & {
    * Delete the queue's items and files; without it a non-empty queue is not deleted.
    */
   purge?: boolean;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`); `name`/`_id` are filled from `wiq`/`wiqid`.
@@ -2497,7 +2468,6 @@ export type DistinctRequest = RequestCommon & {
    * A user or role _id; results are further restricted to what that id can read.
    */
   queryas?: string | null;
-  [k: string]: unknown;
 };
 /**
  * Intended reply: the request echoed without `query` and `jwt`, plus `results`.
@@ -2535,7 +2505,6 @@ export type DropCollectionRequest = RequestCommon & {
    * api-latest class default (false); ignored.
    */
   includehist?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest).
@@ -2565,7 +2534,6 @@ export type DropIndexRequest = RequestCommon & {
    * Index name.
    */
   name: string;
-  [k: string]: unknown;
 };
 /**
  * Intended reply: the request echoed plus `result`.
@@ -2590,9 +2558,7 @@ export type DropIndexReply = ReplyCommon & {
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumpclients`). Use `customcommand` with getclients or dumpwebsocketclients instead.
  */
-export type DumpClientsRequest = RequestCommon & {
-  [k: string]: unknown;
-};
+export type DumpClientsRequest = RequestCommon & {};
 /**
  * Payload of a dumprabbitmq request (no fields are read).
  *
@@ -2600,9 +2566,7 @@ export type DumpClientsRequest = RequestCommon & {
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumprabbitmq`). There is no replacement over the websocket.
  */
-export type DumpRabbitmqRequest = RequestCommon & {
-  [k: string]: unknown;
-};
+export type DumpRabbitmqRequest = RequestCommon & {};
 /**
  * Payload of an ensurecustomer request.
  *
@@ -2625,7 +2589,6 @@ export type EnsureCustomerRequest = RequestCommon & {
    * server-latest: create the customer for this user `_id` (needs update rights on that user).
    */
   ensureas?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest) with the stored `customer` (with `admins`, `users` and `stripeid` set) and `stripecustomer`.
@@ -2663,7 +2626,6 @@ export type EnsureNoderedInstanceRequest = RequestCommon & {
    * Ignored on the websocket path. api-latest default false.
    */
   skipcreate?: boolean;
-  [k: string]: unknown;
 };
 /**
  * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
@@ -2703,7 +2665,6 @@ export type EnsureStripeCustomerRequest = RequestCommon & {
    * Customer id.
    */
   customerid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed: unchanged by server-2021 (which runs no token check for it), without `jwt` from server-latest (its token check removes `jwt` from every guarded payload before dispatch). `customer` is declared by api-2021 but never set.
@@ -2767,7 +2728,6 @@ export type GetAgentLogRequest = RequestCommon & {
    * The pod whose log is read.
    */
   podname?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `result`. Over the legacy websocket only `error` replies occur.
@@ -2803,7 +2763,6 @@ export type GetAgentPodsRequest = RequestCommon & {
    * Intended: include resource statistics (read but not passed to the driver).
    */
   stats?: boolean;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `results`. Over the legacy websocket only `error` replies occur.
@@ -2835,14 +2794,12 @@ export type GetDocumentVersionRequest = RequestCommon &
          * Document id.
          */
         id: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Document id.
          */
         _id: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -2865,7 +2822,6 @@ export type GetDocumentVersionRequest = RequestCommon &
      * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
      */
     decrypt?: boolean | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
@@ -2907,14 +2863,12 @@ export type GetFileRequest = RequestCommon &
          * GridFS id.
          */
         id: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * File name.
          */
         filename: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -2941,7 +2895,6 @@ export type GetFileRequest = RequestCommon &
      * OpenRPA sends null (class field).
      */
     metadata?: FileMetadata | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed plus the content, `mimeType` and `metadata`; `id` is filled in when the file was found by filename. server-latest removes `jwt`; server-2021 writes the effective token back.
@@ -2987,7 +2940,6 @@ export type GetIndexesRequest = RequestCommon & {
    * Collection name.
    */
   collectionname: string;
-  [k: string]: unknown;
 };
 /**
  * Intended reply: the request echoed plus `results`.
@@ -3010,9 +2962,7 @@ export type GetIndexesReply = ReplyCommon & {
  *
  * Schema: `schemas/commands/getkubenodelabels.json#/$defs/request`
  */
-export type GetKubeNodeLabelsRequest = RequestCommon & {
-  [k: string]: unknown;
-};
+export type GetKubeNodeLabelsRequest = RequestCommon & {};
 /**
  * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) plus `result`.
  *
@@ -3049,7 +2999,6 @@ export type GetNextInvoiceRequest = RequestCommon & {
    * Proration time in Unix seconds.
    */
   proration_date?: number;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest) plus `invoice`.
@@ -3079,7 +3028,6 @@ export type GetNoderedInstanceRequest = RequestCommon & {
    * An exact pod name (admins only).
    */
   name?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed plus `result` and `results`, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
@@ -3123,7 +3071,6 @@ export type GetNoderedInstanceLogRequest = RequestCommon & {
    * Any pod name (admins only).
    */
   name?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed plus `result`; the rest as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
@@ -3154,9 +3101,7 @@ export type GetNoderedInstanceLogReply = ReplyCommon & {
  *
  * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command getrabbitmqqueue`). There is no replacement over the websocket.
  */
-export type GetRabbitmqQueueRequest = RequestCommon & {
-  [k: string]: unknown;
-};
+export type GetRabbitmqQueueRequest = RequestCommon & {};
 /**
  * Payload of a getworkitemqueue request: `_id` or `name`.
  *
@@ -3171,7 +3116,6 @@ export type GetWorkitemQueueRequest = RequestCommon & {
    * Queue name (used when `_id` is empty).
    */
   name?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`) plus `result`.
@@ -3211,7 +3155,6 @@ export type HousekeepingRequest = RequestCommon & {
    * Skip updating users' `dbusage`. Default false.
    */
   skipupdateusersize?: boolean;
-  [k: string]: unknown;
 };
 /**
  * The flags echoed (defaults filled in; without `jwt` in server-latest). server-2021 echoes the request without `jwt` (its token check strips it).
@@ -3263,7 +3206,6 @@ export type InsertManyRequest = RequestCommon & {
    * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
    */
   decrypt?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `items` (and `jwt` in server-latest), plus `results`.
@@ -3311,7 +3253,6 @@ export type InsertOneRequest = RequestCommon & {
    * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
    */
   decrypt?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `item` (and `jwt` in server-latest), plus `result`.
@@ -3359,7 +3300,6 @@ export type InsertOrUpdateManyRequest = RequestCommon & {
    * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
    */
   j?: boolean | ("true" | "false");
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `items` and `jwt`, plus `results`.
@@ -3407,7 +3347,6 @@ export type InsertOrUpdateOneRequest = RequestCommon & {
    * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
    */
   j?: boolean | ("true" | "false");
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `item` (and `jwt` in server-latest), plus `result` and `opresult`.
@@ -3461,7 +3400,6 @@ export type InvokeOpenRPARequest = RequestCommon & {
    * Wait for the robot's answer.
    */
   rpc?: boolean;
-  [k: string]: unknown;
 };
 /**
  * Never sent over the websocket: the handler always throws, so the answer is an `error` reply. Declared for completeness as the request echo.
@@ -3497,7 +3435,6 @@ export type IssueLicenseRequest = RequestCommon & {
         [k: string]: unknown;
       }
     | string;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed plus `result`. Over the legacy websocket only `error` replies occur.
@@ -3527,7 +3464,6 @@ export type ListCollectionsRequest = RequestCommon & {
    * Include the <name>_hist history collections (default false).
    */
   includehist?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed plus `result`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
@@ -3590,7 +3526,6 @@ export type MapReduceRequest = RequestCommon & {
   scope?: {
     [k: string]: unknown;
   } | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without map, reduce and finalize, plus `result`; server-2021 (the only server that handles it) also writes the effective token back as `jwt`.
@@ -3633,14 +3568,12 @@ export type PopWorkitemRequest = RequestCommon &
          * Non-empty queue id.
          */
         wiqid: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Non-empty queue name.
          */
         wiq: string;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -3651,7 +3584,6 @@ export type PopWorkitemRequest = RequestCommon &
      * Workitem queue name, used when `wiqid` is empty or not found.
      */
     wiq?: string | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed (without `jwt`) plus `result` when an item was taken.
@@ -3685,7 +3617,6 @@ export type PushMetricsRequest = RequestCommon & {
    * Metrics in Prometheus text format.
    */
   metrics?: string | null;
-  [k: string]: unknown;
 };
 /**
  * Payload of a query request.
@@ -3752,7 +3683,6 @@ export type QueryRequest = RequestCommon & {
    * server-latest only: ask the database for the query plan.
    */
   explain?: boolean | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `query` (and without `jwt` in server-latest), plus `result`.
@@ -3849,7 +3779,6 @@ export type QueueMessageRequest = RequestCommon &
      * Delivery only: AMQP consumer tag.
      */
     consumerTag?: string | null;
-    [k: string]: unknown;
   });
 /**
  * Ack of either direction. Server to a publisher: the request echoed, with `data` carrying the added `__jwt`/`__user`, plus `user` and `jwt` (server-2021; server-latest drops both when `data` is an object and always drops `jwt`). Client to the server (delivery ack): any payload; the api echoes the delivery unchanged and openrpa returns the (possibly modified) message. A reply whose command is `error` is a nack instead.
@@ -3957,7 +3886,6 @@ export type RegisterExchangeRequest = RequestCommon & {
    * server-latest only, default true: also declare a temporary queue, bind it and consume it. Must be a real boolean (strings go through parseBoolean).
    */
   addqueue?: boolean;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `exchangename` and `queuename` set.
@@ -3997,7 +3925,6 @@ export type RegisterQueueRequest = RequestCommon & {
    * Queue to declare and consume. Empty, null or missing: the server creates a temporary exclusive, auto-delete queue and returns its name.
    */
   queuename?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (server-latest deletes `jwt`; server-2021 runs no token check for this command and echoes a `jwt` only when the client put one in the payload) with `queuename` set to the real queue name.
@@ -4031,7 +3958,6 @@ export type RegisterUserRequest = RequestCommon & {
    * Password.
    */
   password: string;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (including `password`) plus `user`.
@@ -4071,7 +3997,6 @@ export type RestartNoderedInstanceRequest = RequestCommon & {
    * The user whose Node-RED instance is meant; empty means the caller.
    */
   _id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed, without `jwt`: server-2021's token check removes it from the payload and this handler does not write it back.
@@ -4117,7 +4042,6 @@ export type SaveFileRequest = RequestCommon & {
    * OpenRPA sends null (class field); set by the server in the reply.
    */
   id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `file` (and `jwt` in server-latest), plus `id` and `result`.
@@ -4153,7 +4077,6 @@ export type SelectCustomerRequest = RequestCommon & {
    * Customer `_id` to select; empty or null clears the selection.
    */
   customerid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `jwt` (server-2021's token check strips it and the handler does not write it back; server-latest deletes it) with the effective `customerid`.
@@ -4183,35 +4106,30 @@ export type SigninRequest = RequestCommon &
          * Password.
          */
         password: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Token.
          */
         jwt: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * OIDC or SAML assertion.
          */
         rawAssertion: string;
-        [k: string]: unknown;
       }
     | {
         /**
          * Must be true.
          */
         validate_only: true;
-        [k: string]: unknown;
       }
     | {
         /**
          * Must be true (alias of validate_only accepted by server-latest).
          */
         validateonly: true;
-        [k: string]: unknown;
       }
   ) & {
     /**
@@ -4330,7 +4248,6 @@ export type SigninRequest = RequestCommon &
      * OpenRPA class default 0; ignored on input.
      */
     otel_metric_interval?: number | null;
-    [k: string]: unknown;
   });
 /**
  * The request echoed (without rawAssertion) plus the new token, the user and server settings. On a server-2021 failure only `error` is added.
@@ -4420,7 +4337,6 @@ export type StartAgentRequest = RequestCommon & {
    * The agent `_id` (collection `agents`).
    */
   agentid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
@@ -4444,7 +4360,6 @@ export type StartNoderedInstanceRequest = RequestCommon & {
    * Target user (not read by server-2021).
    */
   _id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
@@ -4472,7 +4387,6 @@ export type StopAgentRequest = RequestCommon & {
    * The agent `_id` (collection `agents`).
    */
   agentid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * What the handler would answer when the payload reaches it as an object (REST/v2): the request echoed. Over the legacy websocket only `error` replies occur.
@@ -4496,7 +4410,6 @@ export type StopNoderedInstanceRequest = RequestCommon & {
    * Target user (not read by server-2021).
    */
   _id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed as sent: server-2021 does not run its token check for this command, so a `jwt` in the payload is echoed back; none is added.
@@ -4538,7 +4451,6 @@ export type StripeAddPlanRequest = RequestCommon & {
    * Quantity. api default 1.
    */
   quantity?: number;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest) plus `checkout`.
@@ -4584,7 +4496,6 @@ export type StripeCancelPlanRequest = RequestCommon & {
    * How many to cancel. api default 1.
    */
   quantity?: number;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest).
@@ -4634,7 +4545,6 @@ export type StripeMessageRequest = RequestCommon & {
    * Full custom URL (admins only).
    */
   url?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest) with `payload` replaced by the Stripe response.
@@ -4664,7 +4574,6 @@ export type UnWatchRequest = RequestCommon & {
    * The watch id from the watch reply.
    */
   id: string;
-  [k: string]: unknown;
 };
 /**
  * The request echoed with `result: null`. server-2021 also writes the effective token back as `jwt` (the payload's own, or the connection's); server-latest removes it.
@@ -4702,7 +4611,6 @@ export type UpdateFileRequest = RequestCommon & {
     _acl: Ace[];
     [k: string]: unknown;
   };
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `metadata`.
@@ -4750,7 +4658,6 @@ export type UpdateManyRequest = RequestCommon & {
    * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
    */
   j?: boolean | ("true" | "false");
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `item` and `query` (and `jwt` in server-latest), plus `opresult`; `result` is not set.
@@ -4805,7 +4712,6 @@ export type UpdateOneRequest = RequestCommon & {
    * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
    */
   j?: boolean | ("true" | "false");
-  [k: string]: unknown;
 };
 /**
  * The request echoed without `item` and `query` (and `jwt` in server-latest), plus `result` and `opresult`.
@@ -4907,7 +4813,6 @@ export type UpdateWorkitemRequest = RequestCommon & {
    * Id of the queue a copy goes to when the item fails ("" clears).
    */
   failed_wiqid?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `files` and `jwt`) plus `result`.
@@ -5005,7 +4910,6 @@ export type UpdateWorkitemQueueRequest = RequestCommon & {
   workitemqueue?: {
     [k: string]: unknown;
   };
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt`) plus `result`, the updated queue.
@@ -5057,7 +4961,6 @@ export type WatchRequest = RequestCommon & {
    * OpenRPA sends null (class field); the server sets it in the reply.
    */
   id?: string | null;
-  [k: string]: unknown;
 };
 /**
  * The request echoed (without `jwt` in server-latest) plus the watch id.
@@ -5616,7 +5519,6 @@ export interface RequestCommon {
         [k: string]: unknown;
       }
     | null;
-  [k: string]: unknown;
 }
 /**
  * One purchasable variant (Stripe product/price) of a Resource.
@@ -6245,7 +6147,6 @@ export interface QueueMessageDelivery {
         [k: string]: unknown;
       }
     | null;
-  [k: string]: unknown;
 }
 /**
  * Client to server: publish `data` to `queuename` and/or an exchange. One of `queuename` or `exchange`/`exchangename` must be non-empty.
@@ -6289,8 +6190,18 @@ export interface QueueMessagePublish {
    * When true the server does not add the sender's token to the body. Default false. server-latest then adds neither `__jwt` nor `__user`; server-2021 removes `__jwt` and `jwt` but still adds `__user`.
    */
   striptoken?: boolean;
-  [k: string]: unknown;
 }
+
+/** The known fields of `Base` (the stored-document fields), without its index signature. */
+export type BaseFields = { [K in keyof Base as string extends K ? never : number extends K ? never : K]: Base[K] };
+/** A stored document of your type `T` (MongoDB's `WithId<T>`): `T` plus the base entity fields, `_id` always set. */
+export type Entity<T extends object = Base> = T & BaseFields & { _id: string };
+/** A document you send: `T` plus the optional base entity fields (`_type`, `name`, `_acl`, ...). */
+export type EntityInput<T extends object = Base> = T & BaseFields;
+/** `Base` (or an array of it) replaced by `D` in each member of a union; other members stay. */
+export type SwapDocument<V, D> = V extends Base[] ? D[] : V extends Base ? D : V;
+/** Payload `P` with the document-holding fields `F` typed by `D` instead of `Base` (optionality kept). */
+export type WithDocuments<P, F extends PropertyKey, D> = { [K in keyof P]: K extends F ? SwapDocument<P[K], D> : P[K] };
 
 /** Request and reply payload types of every command, by wire command string. */
 export interface CommandMap {

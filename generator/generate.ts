@@ -17,12 +17,13 @@ import { emitAsyncApi, ASYNCAPI_FILE } from "./emit/asyncapi.js";
 export async function generateFromLoaded(
   loaded: LoadedSchemas,
   templates: Templates,
+  options: { runtimeModule?: string } = {},
 ): Promise<{ model: SpecModel; files: Map<string, string> }> {
   const validated = validateSchemas(loaded);
   const lint = lintSchemas(validated);
   if (lint.length > 0) throw new GeneratorError("lint", lint);
   const model = buildModel(validated);
-  const files = await emitAll(model, validated.files, validated.ajv, templates);
+  const files = await emitAll(model, validated.files, validated.ajv, templates, options);
   return { model, files };
 }
 
@@ -42,13 +43,15 @@ export async function loadTemplates(dir: string): Promise<Templates> {
 export interface GenerateInput {
   schemasDir: string;
   templatesDir: string;
+  /** Module the generated client imports the runtime types from (default `../runtime/symbols.js`; `openflow-spec` in an app). */
+  runtimeModule?: string;
 }
 
 /** Reads schemas and templates and returns every generated file (relative path -> contents). */
 export async function generateFiles(input: GenerateInput): Promise<Map<string, string>> {
   const loaded = await loadSchemas(input.schemasDir);
   const templates = await loadTemplates(input.templatesDir);
-  return (await generateFromLoaded(loaded, templates)).files;
+  return (await generateFromLoaded(loaded, templates, input.runtimeModule === undefined ? {} : { runtimeModule: input.runtimeModule })).files;
 }
 
 /**

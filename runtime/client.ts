@@ -9,6 +9,18 @@ import type { SessionState } from "./session.js";
 import type { QueueHandler, QueueSubscription, WatchSubscription } from "./subscriptions.js";
 import type { CallOptions, PushCore, PushHandler, RequestCore } from "./symbols.js";
 import { OpenFlowCommands } from "./commands.js";
+import type { Base, ChangeEvent, ClientCommandName, Entity, ReplyOf, RequestOf, TokenUser, WithDocuments } from "../generated/types.js";
+
+/** The arguments of `client.request(command, ...)`: the payload may be left out when its type requires nothing. */
+export type RequestArgs<K extends ClientCommandName> = {} extends RequestOf<K>
+  ? [payload?: RequestOf<K>, options?: CallOptions]
+  : [payload: RequestOf<K>, options?: CallOptions];
+
+/** What `client.request(command)` resolves with: the command's reply payload (`void` for commands nobody answers). */
+export type RequestResult<K extends ClientCommandName> = [ReplyOf<K>] extends [never] ? void : ReplyOf<K>;
+
+/** A watch event whose `fullDocument` is your document type `T` (with the base entity fields). */
+export type DocumentChangeEvent<T extends object = Base> = WithDocuments<ChangeEvent, "fullDocument", Entity<T>>;
 
 /** A registered queue or exchange consumer. */
 export interface QueueConsumer {
@@ -23,7 +35,7 @@ export interface QueueConsumer {
 }
 
 /** A collection watch: events arrive at the handler and through async iteration. */
-export interface Watch<E = unknown> extends AsyncIterable<E> {
+export interface Watch<E = ChangeEvent> extends AsyncIterable<E> {
   /** Current server-side watch id (changes after a reconnect). */
   readonly id: string;
   readonly collectionname: string;
@@ -47,9 +59,9 @@ export class OpenFlowClient extends OpenFlowCommands {
     return this.#core.state;
   }
 
-  /** The signed-in user (TokenUser), updated on `refreshtoken`. */
-  get user(): unknown {
-    return this.#core.sessionState?.user;
+  /** The signed-in user (the token's user), updated on `refreshtoken`; undefined before the first signin. */
+  get user(): TokenUser | undefined {
+    return this.#core.sessionState?.user as TokenUser | undefined;
   }
 
   /** The newest jwt of this connection. Keep it secret: it is never logged. */
@@ -57,9 +69,22 @@ export class OpenFlowClient extends OpenFlowCommands {
     return this.#core.sessionState?.jwt;
   }
 
-  /** Send any command; resolves with the reply payload. */
-  request<R = unknown>(command: string, payload?: unknown, options?: CallOptions): Promise<R> {
-    return this.#core.request(command, payload, options) as Promise<R>;
+  /**
+   * Send a command the spec knows, by its wire name: the payload is checked against its request type and the
+   * promise resolves with its reply type (`request("query", {...})` gives a `QueryReply`). A misspelt command name
+   * is a compile error; use `requestUntyped` for commands the spec does not know.
+   */
+  request<K extends ClientCommandName>(command: K, ...args: RequestArgs<K>): Promise<RequestResult<K>> {
+    const [payload, options] = args;
+    return this.#core.request(command, payload, options) as Promise<RequestResult<K>>;
+  }
+
+  /**
+   * Send any command string with any payload, unchecked by the type system (custom commands of your server, or
+   * commands newer than this spec). Resolves with the reply payload as `unknown`: narrow it yourself.
+   */
+  requestUntyped(command: string, payload?: unknown, options?: CallOptions): Promise<unknown> {
+    return this.#core.request(command, payload, options);
   }
 
   /** Handle a command the server starts. The handler's return value is the reply; throwing replies `error`. */
@@ -100,12 +125,18 @@ export class OpenFlowClient extends OpenFlowCommands {
   }
 
   /**
-   * Watch a collection for changes (`paths`: match paths, server-latest style). Events go to `handler` if
-   * given, and can be read with `for await`; breaking out of the loop unwatches. Restored after reconnects.
+   * Watch a collection for changes (`paths`: match paths, server-latest style). Events (MongoDB change events,
+   * `fullDocument` typed by your document type `T`) go to `handler` if given, and can be read with `for await`;
+   * breaking out of the loop unwatches. Restored after reconnects.
    */
-  async watchCollection<E = unknown>(collectionname: string, paths: unknown[] = [], handler?: (event: E) => void, options?: CallOptions): Promise<Watch<E>> {
+  async watchCollection<T extends object = Base>(
+    collectionname: string,
+    paths: unknown[] = [],
+    handler?: (event: DocumentChangeEvent<T>) => void,
+    options?: CallOptions,
+  ): Promise<Watch<DocumentChangeEvent<T>>> {
     const sub = await this.#core.watchCollection(collectionname, paths, handler as ((event: unknown) => void) | undefined, options);
-    return watchOf<E>(this.#core, sub);
+    return watchOf<DocumentChangeEvent<T>>(this.#core, sub);
   }
 
   /** Close: pending and waiting requests fail with "closed"; no reconnect. */

@@ -14,7 +14,7 @@ import { defaultHeartbeatOptions, Heartbeat, type HeartbeatOptions } from "./hea
 import { consoleLogger, redactText, safeLogger, type Logger, type LogLevel } from "./logger.js";
 import { abortError, defaultOfflinePolicy, OfflineGate, type OfflinePolicy } from "./offline.js";
 import { defaultRateLimitPolicy, isRateLimitText, Pacer, type RateLimitPolicy } from "./ratelimit.js";
-import { backoffDelay, defaultReconnectPolicy, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
+import { backoffDelay, defaultReconnectPolicy, nextReportedFailure, reportReconnectFailure, shouldRetry, type ReconnectPolicy } from "./reconnect.js";
 import { checkCredentials, Session, type Credentials, type SessionState, type SigninExtras } from "./session.js";
 import { SubscriptionManager, type ExchangeSpec, type QueueHandler, type QueueSubscription, type WatchSubscription } from "./subscriptions.js";
 import type { CallOptions, PushContext, PushHandler, RequestCore, PushCore } from "./symbols.js";
@@ -78,6 +78,8 @@ export interface ClientOptions {
   logLevel?: LogLevel;
   /** Check payloads against the generated validators. Default "off". */
   validation?: ValidationMode;
+  /** The payload check used when validation is on: `validators` from `openflow-spec/validation`. */
+  validators?: PayloadCheck;
   /** WebSocket constructor. Default: the global one in browsers, `ws` in Node. */
   WebSocket?: WebSocketConstructor;
   tls?: TlsOptions;
@@ -100,6 +102,7 @@ interface Resolved {
   rateLimit: RateLimitPolicy;
   limits: ReassemblyLimits;
   validation: ValidationMode;
+  validators: PayloadCheck | undefined;
   WebSocket: WebSocketConstructor | undefined;
   tls: TlsOptions | undefined;
   wsOptions: Record<string, unknown> | undefined;
@@ -146,6 +149,7 @@ function resolveOptions(url: string, options: ClientOptions): Resolved {
     rateLimit,
     limits: { ...defaultReassemblyLimits, maxMessageChars: 128 * 1024 * 1024, maxPendingChars: 256 * 1024 * 1024, ...options.limits },
     validation,
+    validators: options.validators,
     WebSocket: options.WebSocket,
     tls: options.tls,
     wsOptions: options.wsOptions,
@@ -266,7 +270,7 @@ export class ClientCore implements RequestCore, PushCore {
 
   /** Connect and sign in. Rejects (and closes the client) when the first attempt fails. */
   async start(): Promise<void> {
-    if (this.o.validation !== "off") this.check = await loadPayloadCheck();
+    if (this.o.validation !== "off") this.check = await loadPayloadCheck(this.o.validators);
     try {
       await this.establish(false);
     } catch (err) {
@@ -373,7 +377,10 @@ export class ClientCore implements RequestCore, PushCore {
       } catch (err) {
         failures += 1;
         const error = OpenFlowError.from(err, "closed");
-        this.log.warn(`reconnect attempt ${failures} failed: ${error.message}`);
+        if (reportReconnectFailure(failures)) {
+          const next = nextReportedFailure(failures);
+          this.log.warn(`reconnect attempt ${failures} failed: ${error.message}${next > failures + 1 ? ` (still retrying; attempts before ${next} are logged at debug level)` : ""}`);
+        } else this.log.debug(`reconnect attempt ${failures} failed: ${error.message}`);
         if (error.code === "auth") {
           this.shutdown(error);
           return;

@@ -24,7 +24,7 @@ export const errorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   timeout: "No reply arrived within the call's timeoutMs (or the message stayed half-received too long).",
   aborted: "The caller's AbortSignal fired before the reply arrived.",
   closed: "The connection closed (or the client was closed) while the request was pending.",
-  offline: "The client is disconnected and the offline policy rejected the request (fail fast, queue full, or wait timed out).",
+  offline: "The client is disconnected and the request was not sent: offline mode \"fail\", too many requests waiting, or no connection within offline.maxWaitMs (or the request's timeoutMs, when shorter). Safe to retry.",
   server: "The server answered with an error: an `error` command (server-latest) or an `error` field in the reply (server-2021).",
   auth: "Sign-in was refused or the token was rejected.",
   "rate-limited": "The server answered \"Rate limit exceeded\" and the retry policy gave up.",
@@ -36,13 +36,13 @@ export const errorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
 
 export interface OpenFlowErrorOptions {
   /** Wire command the error belongs to, when known. */
-  command?: string;
+  command?: string | undefined;
   /** Frame id of the message concerned, when known. */
-  id?: string;
+  id?: string | undefined;
   /** The server's own error text, kept verbatim for `server`, `auth`, `rate-limited` and `unsupported`. */
-  serverMessage?: string;
+  serverMessage?: string | undefined;
   /** JSON pointer or other location detail (validation and protocol errors). */
-  pointer?: string;
+  pointer?: string | undefined;
   /** Extra structured detail (for example validation issues). */
   details?: unknown;
   cause?: unknown;

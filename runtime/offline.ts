@@ -1,7 +1,8 @@
 /**
  * Offline policy: what a request does while the client is not connected and signed in (initial connect,
  * reconnect backoff, session restore). "wait" parks it, bounded in count and time, until the session is back;
- * "fail" rejects at once with code "offline". Requests already sent when a connection drops are not replayed
+ * "fail" rejects at once with code "offline". A wait that ends (offline.maxWaitMs, or the request's own timeout when
+ * shorter) also rejects with "offline": the request was not sent. Requests already sent when a connection drops are not replayed
  * (the server may have run them); they fail with code "closed".
  */
 import type { Clock, TimerHandle } from "./clock.js";
@@ -74,12 +75,11 @@ export class OfflineGate {
         reject(error);
       };
       waiter.timer = this.clock.setTimeout(() => {
-        const capped = deadline !== undefined && deadline - now <= this.policy.maxWaitMs;
-        waiter.reject(
-          capped
-            ? new OpenFlowError("timeout", `${command} timed out while waiting for the connection`, { command })
-            : new OpenFlowError("offline", `not connected after waiting ${this.policy.maxWaitMs} ms: ${command} not sent`, { command }),
-        );
+        // Always "offline": the request was never sent (safe to retry), whichever limit ended the wait. "timeout" is
+        // kept for requests that were sent and got no reply.
+        const callerFirst = deadline !== undefined && deadline - now < this.policy.maxWaitMs;
+        const limit = callerFirst ? `the request's timeout (${Math.round(deadline - now)} ms)` : `${this.policy.maxWaitMs} ms (offline.maxWaitMs)`;
+        waiter.reject(new OpenFlowError("offline", `not connected within ${limit}: ${command} not sent`, { command }));
       }, wait);
       if (signal) {
         const onAbort = () => waiter.reject(abortError(command));

@@ -42,3 +42,19 @@ export function backoffDelay(attempt: number, policy: ReconnectPolicy, random: n
 export function shouldRetry(failures: number, policy: ReconnectPolicy): boolean {
   return policy.enabled && failures < policy.maxAttempts;
 }
+
+/**
+ * Whether failed reconnect attempt number `failures` (1-based) is worth a warning: the first three, then attempts
+ * 4, 8, 16, 32, ... A server that stays down for a day costs a handful of lines instead of thousands; the attempts
+ * in between are logged at debug level.
+ */
+export function reportReconnectFailure(failures: number): boolean {
+  return failures <= 3 || (Number.isInteger(failures) && (failures & (failures - 1)) === 0);
+}
+
+/** The next attempt number `reportReconnectFailure` reports after `failures`. */
+export function nextReportedFailure(failures: number): number {
+  let next = failures + 1;
+  while (!reportReconnectFailure(next)) next += 1;
+  return next;
+}

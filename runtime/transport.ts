@@ -143,8 +143,7 @@ export async function openSocket(url: string, options: OpenSocketOptions): Promi
       done = true;
       options.clock.clearTimeout(timer);
       detach();
-      const detail = (event as { message?: string; error?: Error; reason?: string } | undefined)?.error?.message ?? (event as { message?: string })?.message ?? (event as { reason?: string })?.reason ?? "";
-      reject(new OpenFlowError("closed", `websocket to ${safeUrl(url)} failed to open${detail ? `: ${detail}` : ""}`, { cause: event }));
+      reject(new OpenFlowError("closed", `websocket to ${safeUrl(url)} failed to open: ${describeOpenFailure(event, url)}`, { cause: event }));
     };
     socket.onerror = fail;
     socket.onclose = fail;
@@ -178,6 +177,49 @@ export function onSocketMessage(socket: SocketLike, receive: (data: unknown) => 
   return () => {
     socket.onmessage = null;
   };
+}
+
+/**
+ * Why a websocket did not open, in words that name the cause: refused connection, unknown host, an HTTP answer
+ * instead of the upgrade, TLS. `ws` gives the Node error (code and text); browsers give no detail at all.
+ */
+export function describeOpenFailure(event: unknown, url: string): string {
+  const e = event as { error?: { message?: string; code?: string }; message?: string; reason?: string; code?: number } | undefined;
+  const message = e?.error?.message ?? e?.message ?? e?.reason ?? "";
+  const code = e?.error?.code ?? /\b(E[A-Z_]{3,}|[A-Z_]*CERT[A-Z_]*|DEPTH_ZERO_SELF_SIGNED_CERT)\b/.exec(message)?.[1];
+  let host = "";
+  try {
+    host = new URL(url).host;
+  } catch {
+    // the URL was checked before; keep the message generic
+  }
+  const status = /Unexpected server response: (\d{3})/.exec(message)?.[1];
+  if (status !== undefined) {
+    return `the server answered the websocket upgrade with HTTP ${status} instead of switching protocols (is ${safeUrl(url)} an OpenFlow websocket endpoint? paths /, /ws or /ws/v1)`;
+  }
+  switch (code) {
+    case "ECONNREFUSED":
+      return `connection refused by ${host} (nothing listens on that port: is the server running?) [${message}]`;
+    case "ENOTFOUND":
+    case "EAI_NONAME":
+      return `unknown host: the name in ${host} does not resolve (DNS lookup failed) [${message}]`;
+    case "EAI_AGAIN":
+      return `the host name in ${host} could not be resolved right now (temporary DNS failure) [${message}]`;
+    case "ETIMEDOUT":
+    case "EHOSTUNREACH":
+    case "ENETUNREACH":
+      return `${host} is not reachable over the network [${message}]`;
+    case "ECONNRESET":
+      return `${host} reset the connection during the websocket handshake (a proxy, or TLS to a plain port?) [${message}]`;
+    default:
+      break;
+  }
+  if (code !== undefined && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY/.test(code)) {
+    return `the TLS certificate of ${host} was not accepted (${code}; see the tls option) [${message}]`;
+  }
+  if (message !== "") return message;
+  if (typeof e?.code === "number") return `closed with code ${e.code} before opening`;
+  return "no detail from the WebSocket implementation (browsers hide the cause: refused connection, unknown host, TLS or HTTP error; the browser console shows it)";
 }
 
 /** The URL without user info or query string (which may carry tokens), for messages. */

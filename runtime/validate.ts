@@ -8,9 +8,14 @@
  *   (`contentMediaType: application/json` + `contentSchema`), which are decoded and checked too.
  * - `decodeData(data)`: frame `data` -> payload (missing/null/"" -> null).
  * - `isKnownCommand(name)`.
+ * - `validators`: the payload check to pass to `connect(url, { validation: "strict", validators })`; requests are
+ *   checked closed (an unknown top-level field is an error), replies open (servers echo extras).
+ * This module is the package entry `openflow-spec/validation`: the validators (about 1.5 MB of generated code) reach
+ * an app bundle only when the app imports it.
  * Command names are lower-cased before lookup, as servers do.
  */
 import {
+  closedRequestValidators,
   contentFields,
   frame as frameValidator,
   replyValidators,
@@ -19,6 +24,7 @@ import {
   type Validator,
   type ValidatorError,
 } from "../generated/validators.js";
+import { describeResult, type PayloadCheck } from "./validation.js";
 
 /** One problem found in a frame or payload. */
 export interface ValidationIssue {
@@ -43,6 +49,9 @@ function paramsText(e: ValidatorError): string {
   if (e.keyword === "additionalProperties" && typeof p["additionalProperty"] === "string") {
     return ` '${p["additionalProperty"]}'`;
   }
+  if (e.keyword === "unevaluatedProperties" && typeof p["unevaluatedProperty"] === "string") {
+    return ` '${p["unevaluatedProperty"]}'`;
+  }
   if (e.keyword === "enum" && Array.isArray(p["allowedValues"])) {
     return `: ${p["allowedValues"].map((v) => JSON.stringify(v)).join(", ")}`;
   }
@@ -60,6 +69,12 @@ function schemaLocation(schemaPath: string, base: string | undefined): string {
 export function toIssues(errors: readonly ValidatorError[] | null | undefined, options: { prefix?: string; schemaBase?: string } = {}): ValidationIssue[] {
   const prefix = options.prefix ?? "";
   return (errors ?? []).map((e) => {
+    const unknownField = e.keyword === "unevaluatedProperties" && typeof e.params["unevaluatedProperty"] === "string" ? e.params["unevaluatedProperty"] : undefined;
+    if (unknownField !== undefined) {
+      // A closed request's unknown field: point at the field itself.
+      const pointer = `${prefix}${e.instancePath}/${unknownField.replace(/~/g, "~0").replace(/\//g, "~1")}`;
+      return { pointer, message: `${pointer} is not a field of this request (unknown or misspelt)`, keyword: e.keyword, schemaPath: schemaLocation(e.schemaPath, options.schemaBase) };
+    }
     const pointer = prefix + e.instancePath;
     const text = `${e.message ?? `must pass "${e.keyword}"`}${paramsText(e)}`;
     return {
@@ -147,11 +162,24 @@ function guardsHold(guards: readonly ContentGuard[], payload: unknown, concrete:
   return true;
 }
 
+/** True when the command has a closed request validator (every command a client starts). */
+export function hasClosedRequestSchema(name: string): boolean {
+  return lookup(closedRequestValidators, String(name).toLowerCase()) !== undefined;
+}
+
+export interface PayloadValidationOptions {
+  /**
+   * Check a request closed: a top-level field that no part of the request schema declares is an issue (keyword
+   * `unevaluatedProperties`, pointer at the field). Replies and server-started commands are always checked open.
+   */
+  closed?: boolean;
+}
+
 /**
  * Validates a command payload against `schemas/commands/<command>.json#/$defs/<kind>`. JSON-in-string fields are
  * decoded and checked against their contentSchema; their issues point at the string field and say so.
  */
-export function validatePayload(command: string, kind: PayloadKind, payload: unknown): ValidationIssue[] {
+export function validatePayload(command: string, kind: PayloadKind, payload: unknown, options: PayloadValidationOptions = {}): ValidationIssue[] {
   const name = String(command).toLowerCase();
   if (kind !== "request" && kind !== "reply") {
     return [{ pointer: "", message: `unknown payload kind '${String(kind)}' (expected request or reply)` }];
@@ -159,7 +187,8 @@ export function validatePayload(command: string, kind: PayloadKind, payload: unk
   if (!isKnownCommand(name)) {
     return [{ pointer: "", message: `unknown command '${command}': no schema in schemas/commands/`, keyword: "command" }];
   }
-  const validate = lookup(kind === "request" ? requestValidators : replyValidators, name);
+  const closed = options.closed === true && kind === "request" ? lookup(closedRequestValidators, name) : undefined;
+  const validate = closed ?? lookup(kind === "request" ? requestValidators : replyValidators, name);
   if (!validate) {
     return [{ pointer: "", message: `command '${name}' has no ${kind} payload schema (it is never answered)`, keyword: "command" }];
   }
@@ -219,3 +248,13 @@ export function decodeData(data: unknown, options: { allowPlainText?: boolean } 
     };
   }
 }
+
+/**
+ * The payload check for `connect(url, { validation: "warn" | "strict", validators })`: requests closed (a misspelt
+ * field such as `tpo` is reported), replies open. Commands without a schema (custom ones) pass unchecked.
+ */
+export const validators: PayloadCheck = (command, kind, payload) => {
+  if (!isKnownCommand(command)) return undefined;
+  if (kind === "reply" && !hasReplySchema(command)) return undefined;
+  return describeResult(validatePayload(command, kind, payload, { closed: kind === "request" }));
+};

@@ -1,7 +1,9 @@
 /**
- * Validation mode: check outgoing request payloads and incoming reply payloads against the generated
- * validators (`runtime/validate.ts`, emitted from the schemas). "off" (default) costs nothing; "warn" logs;
- * "strict" rejects with code "validation". The validators are loaded lazily, so "off" never loads them.
+ * Validation mode: check outgoing request payloads (closed: unknown fields are reported) and incoming reply payloads
+ * against the generated validators. "off" (default) costs nothing; "warn" logs; "strict" rejects with code
+ * "validation". The validators live in the entry `openflow-spec/validation` (`runtime/validate.ts`): pass its
+ * `validators` to `connect`, so a bundle holds them only when the app asks for them. Without them, Node loads that
+ * module by itself (the import below is not a string literal, so bundlers do not follow it).
  */
 import { OpenFlowError } from "./errors.js";
 
@@ -35,18 +37,23 @@ function describeIssue(issue: unknown): string {
   return where !== "" && message.startsWith(where) ? message : `${where || "/"} ${message}`;
 }
 
-/** Load the generated validators (lazily: mode "off" never loads them). */
-export async function loadPayloadCheck(): Promise<PayloadCheck> {
-  let mod: typeof import("./validate.js");
-  try {
-    mod = await import("./validate.js");
-  } catch (err) {
-    throw new OpenFlowError("usage", `validation needs runtime/validate.js, which could not be loaded: ${(err as Error).message}`, { cause: err });
+/** The validators module, named through a variable so that bundlers leave it out of the core client. */
+const VALIDATION_MODULE = "./validate.js";
+
+/** The payload check: the one given (`options.validators`), else the validation entry loaded at run time. */
+export async function loadPayloadCheck(given?: PayloadCheck): Promise<PayloadCheck> {
+  if (given !== undefined) {
+    if (typeof given !== "function") throw new OpenFlowError("usage", "option validators must be the validators export of openflow-spec/validation");
+    return given;
   }
-  return (command, kind, payload) => {
-    // Commands without a schema (custom, or never answered) have nothing to check against.
-    if (!mod.isKnownCommand(command)) return undefined;
-    if (kind === "reply" && !mod.hasReplySchema(command)) return undefined;
-    return describeResult(mod.validatePayload(command, kind, payload));
-  };
+  try {
+    const mod = (await import(/* @vite-ignore */ VALIDATION_MODULE)) as { validators: PayloadCheck };
+    return mod.validators;
+  } catch (err) {
+    throw new OpenFlowError(
+      "usage",
+      `validation needs the validators: import { validators } from "openflow-spec/validation" and pass connect(url, { validation, validators }) (loading them by path failed: ${(err as Error).message})`,
+      { cause: err },
+    );
+  }
 }

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import ts from "typescript";
 import { OpenFlowCommands } from "../generated/client.js";
 import { commands } from "../generated/commands.js";
-import type { AnyRequest, ClientCommandName, CommandMap, QueryReply, QueryRequest, RequestOf, ServerCommandName } from "../generated/types.js";
+import type { AnyRequest, Base, ClientCommandName, CommandMap, Entity, QueryReply, QueryRequest, RequestOf, ServerCommandName, WithDocuments } from "../generated/types.js";
 import type { PushContext, PushHandler } from "../runtime/symbols.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
 
 export function typeTests(client: OpenFlowCommands): void {
   expectTypeOf(client.query).parameter(0).toEqualTypeOf<QueryRequest>();
-  expectTypeOf(client.query({ collectionname: "entities", query: {} })).resolves.toEqualTypeOf<QueryReply>();
+  expectTypeOf(client.query({ collectionname: "entities", query: {} })).resolves.toEqualTypeOf<WithDocuments<QueryReply, "result", Entity<Base>>>();
   expectTypeOf<RequestOf<"query">>().toEqualTypeOf<QueryRequest>();
   expectTypeOf<CommandMap["query"]["reply"]>().toEqualTypeOf<QueryReply>();
   expectTypeOf<"query">().toMatchTypeOf<ClientCommandName>();
@@ -104,6 +104,9 @@ describe("generated/ typechecks under the strictest settings", () => {
     const dir = join(ROOT, "generated");
     const roots = (await readdir(dir)).filter((f) => f.endsWith(".ts")).map((f) => join(dir, f));
     roots.push(join(ROOT, "test/generator.types.test.ts"));
+    // The app developer's view of the client (closed requests, typed request/user/watch, document types).
+    const typeTests = join(ROOT, "test/types");
+    for (const f of (await readdir(typeTests)).filter((f) => f.endsWith(".ts")).sort()) roots.push(join(typeTests, f));
     const program = ts.createProgram(roots, {
       target: ts.ScriptTarget.ES2022,
       module: ts.ModuleKind.NodeNext,

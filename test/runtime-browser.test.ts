@@ -28,8 +28,9 @@ describe.skipIf(!haveChromium && process.env["CI"] !== "true")("runtime in a bro
 
   beforeAll(async () => {
     expect(haveChromium, `Chromium not found at ${executablePath} (install the Debian package chromium)`).toBe(true);
+    // The client plus the validation entry, as an app that turns validation on imports them.
     const result = await build({
-      entryPoints: [join(ROOT, "runtime", "index.ts")],
+      stdin: { contents: 'export * from "./runtime/index.ts";\nexport { validators } from "./runtime/validate.ts";\n', resolveDir: ROOT, loader: "ts" },
       bundle: true,
       platform: "browser",
       format: "esm",
@@ -76,8 +77,9 @@ describe.skipIf(!haveChromium && process.env["CI"] !== "true")("runtime in a bro
     await tab.goto(pageUrl);
     // Plain text, not a function: vitest would rewrite a dynamic import inside a function body.
     const script = `
-      const { connect } = await import(${JSON.stringify(`${pageUrl}runtime.js`)});
-      const client = await connect(${JSON.stringify(server.url)}, { username: "web", password: "web-pw", logLevel: "error", validation: "strict" });
+      const { connect, validators } = await import(${JSON.stringify(`${pageUrl}runtime.js`)});
+      const client = await connect(${JSON.stringify(server.url)}, { username: "web", password: "web-pw", logLevel: "error", validation: "strict", validators });
+      const typo = await client.query({ collectionname: "entities", query: {}, tpo: 1 }).then(() => "sent", (e) => e.code);
       const events = [];
       let seen;
       const arrived = new Promise((resolve) => (seen = resolve));
@@ -85,11 +87,11 @@ describe.skipIf(!haveChromium && process.env["CI"] !== "true")("runtime in a bro
       await client.insertOne({ collectionname: "entities", item: { _type: "browser", name: "from chromium" } });
       const found = await client.query({ collectionname: "entities", query: { _type: "browser" } });
       await Promise.race([arrived, new Promise((_r, reject) => setTimeout(() => reject(new Error("no watch event within 5 s")), 5000))]);
-      const out = { user: client.user && client.user.username, names: (found.result || []).map((d) => d.name), events, native: typeof WebSocket };
+      const out = { user: client.user && client.user.username, names: (found.result || []).map((d) => d.name), events, native: typeof WebSocket, typo };
       client.close();
       return out;`;
     const result = await tab.evaluate(`(async () => {${script}})()`);
     expect(errors).toEqual([]);
-    expect(result).toEqual({ user: "web", names: ["from chromium"], events: ["insert"], native: "function" });
+    expect(result).toEqual({ user: "web", names: ["from chromium"], events: ["insert"], native: "function", typo: "validation" });
   }, 30_000);
 });

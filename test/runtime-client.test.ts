@@ -63,7 +63,7 @@ describe("connect and request", () => {
       if (message.command !== "query") return "default";
       conn.reply(message, { ...(payload as object), result: big }, { chunkSize: 777 });
     };
-    const reply = (await client.request("query", { text: big })) as { text: string; result: string };
+    const reply = (await client.requestUntyped("query", { text: big })) as { text: string; result: string };
     expect(reply.text).toBe(big);
     expect(reply.result).toBe(big);
     expect(frames.length).toBe(Math.ceil(JSON.stringify({ text: big }).length / 4096));
@@ -71,7 +71,7 @@ describe("connect and request", () => {
 
   it("puts jwt, traceId and spanId inside the payload, priority on the frame", async () => {
     const client = await open();
-    await client.request("query", { q: 1 }, { jwt: "other-user-token", traceId: "t1", spanId: "s1", priority: 3 });
+    await client.requestUntyped("query", { q: 1 }, { jwt: "other-user-token", traceId: "t1", spanId: "s1", priority: 3 });
     const sent = server.conns[0]?.received.find((m) => m.command === "query");
     expect(JSON.parse(sent?.data ?? "{}")).toEqual({ q: 1, jwt: "other-user-token", traceId: "t1", spanId: "s1" });
     expect(sent?.priority).toBe(3);
@@ -100,7 +100,7 @@ describe("faults: every pending request settles", () => {
       else if (message.command === "text") conn.reply(message, "Sorry, I'm bussy", { command: "error", raw: true });
       else return "default";
     };
-    const results = await Promise.all(["style2021", "stylelatest", "nope", "text"].map((c) => settle(client.request(c, {}))));
+    const results = await Promise.all(["style2021", "stylelatest", "nope", "text"].map((c) => settle(client.requestUntyped(c, {}))));
     expect(results.map((r) => (r.ok ? "ok" : `${r.error.code}:${r.error.serverMessage}:${r.error.command}`))).toEqual([
       "server:Access denied:style2021",
       "server:boom:stylelatest",
@@ -120,16 +120,16 @@ describe("faults: every pending request settles", () => {
       }
       return "default";
     };
-    const silent = settle(client.request("silent", {}, { timeoutMs: 150 }));
-    const twice = await client.request("twice", {});
+    const silent = settle(client.requestUntyped("silent", {}, { timeoutMs: 150 }));
+    const twice = await client.requestUntyped("twice", {});
     expect(twice).toEqual({ n: 1 });
     const ac = new AbortController();
-    const aborted = settle(client.request("silent", {}, { signal: ac.signal, timeoutMs: 5000 }));
+    const aborted = settle(client.requestUntyped("silent", {}, { signal: ac.signal, timeoutMs: 5000 }));
     ac.abort();
     expect((await aborted).ok === false && (await aborted as { error: OpenFlowError }).error.code).toBe("aborted");
     const s = await silent;
     expect(!s.ok && s.error.code).toBe("timeout");
-    const after = await client.request("query", {});
+    const after = await client.requestUntyped("query", {});
     expect(after).toMatchObject({ echoed: true });
   });
 
@@ -141,14 +141,14 @@ describe("faults: every pending request settles", () => {
       conn.sendText(JSON.stringify({ id: "half", replyto: message.id, command: "bigquery", data: texts.slice(0, 500), count: 3, index: 0 }));
       setTimeout(() => conn.ws.terminate(), 20);
     };
-    const other = settle(client.request("silentother", {}, { timeoutMs: 5000 }));
+    const other = settle(client.requestUntyped("silentother", {}, { timeoutMs: 5000 }));
     server.script = ((prev) => (conn, message, payload) => (message.command === "silentother" ? undefined : prev(conn, message, payload)))(server.script);
-    const r = await settle(client.request("bigquery", {}));
+    const r = await settle(client.requestUntyped("bigquery", {}));
     expect(!r.ok && r.error.code).toBe("closed");
     const o = await other;
     expect(!o.ok && o.error.code).toBe("closed");
     await until(() => client.state === "open" && server.signins === 2, 3000, "reconnect");
-    expect(await client.request("query", {})).toMatchObject({ echoed: true });
+    expect(await client.requestUntyped("query", {})).toMatchObject({ echoed: true });
   });
 
   it("garbage frames, a bad chunk for one request and unknown server commands do not kill other requests", async () => {
@@ -165,8 +165,8 @@ describe("faults: every pending request settles", () => {
       return "default";
     };
     const conn = server.conns[0];
-    const ok = client.request("query", {});
-    const victim = await settle(client.request("victim", {}, { timeoutMs: 1000 }));
+    const ok = client.requestUntyped("query", {});
+    const victim = await settle(client.requestUntyped("victim", {}, { timeoutMs: 1000 }));
     expect(await ok).toMatchObject({ echoed: true });
     // the malformed chunk names the request it answers, so that request fails at once (not by timeout)
     expect(!victim.ok && victim.error.code).toBe("protocol");
@@ -199,10 +199,10 @@ describe("faults: every pending request settles", () => {
       }
       return "default";
     };
-    const r = await settle(client.request("limited", {}));
+    const r = await settle(client.requestUntyped("limited", {}));
     expect(!r.ok && r.error.code).toBe("rate-limited");
     expect(attempts).toBe(3);
-    expect(await client.request("flaky", {})).toMatchObject({ echoed: true });
+    expect(await client.requestUntyped("flaky", {})).toMatchObject({ echoed: true });
     // the client never answers server `error` frames (server-latest would echo them back forever, Q19)
     expect(server.conns[0]?.received.some((m) => m.command === "error")).toBe(false);
   });
@@ -236,7 +236,7 @@ describe("push handlers", () => {
   it("watch events reach the handler and the async iterator; watchevent and refreshtoken get no reply", async () => {
     const client = await open();
     const seen: unknown[] = [];
-    const watch = await client.watchCollection<{ operationType: string }>("entities", ["$.[?(@._type == 'x')]"], (e) => seen.push(e));
+    const watch = await client.watchCollection("entities", ["$.[?(@._type == 'x')]"], (e) => seen.push(e));
     expect(watch.id).toBe("w1");
     const conn = server.conns[0];
     conn?.push("watchevent", { id: "w1", result: { operationType: "insert" } });
@@ -246,7 +246,7 @@ describe("push handlers", () => {
     conn?.push("refreshtoken", { jwt: fakeJwt(99), user: { name: "tester2" } });
     const got: string[] = [];
     for await (const event of watch) {
-      got.push(event.operationType);
+      got.push(String(event.operationType));
       if (got.length === 2) break;
     }
     expect(got).toEqual(["insert", "update"]);
@@ -275,13 +275,13 @@ describe("reconnect and session restore", () => {
     server.conns[0]?.push("refreshtoken", { jwt: fakeJwt(77), user: { name: "tester" } });
     await until(() => client.jwt === fakeJwt(77), 2000, "refresh");
     server.script = (conn, message) => (message.command === "hang" ? undefined : "default");
-    const inflight = settle(client.request("hang", {}, { timeoutMs: 10_000 }));
+    const inflight = settle(client.requestUntyped("hang", {}, { timeoutMs: 10_000 }));
     const port = server.port;
     await server.stop();
     const r = await inflight;
     expect(!r.ok && r.error.code).toBe("closed");
     await until(() => client.state === "reconnecting", 2000, "reconnecting");
-    const waiting = client.request("query", { while: "offline" });
+    const waiting = client.requestUntyped("query", { while: "offline" });
     const restarted = new ScriptedServer();
     server = restarted;
     await restarted.start(port);
@@ -316,10 +316,10 @@ describe("reconnect and session restore", () => {
     const client = await open({ offline: { mode: "fail" }, reconnect: { initialDelayMs: 10, maxDelayMs: 20, maxAttempts: 2 } });
     await server.stop();
     await until(() => client.state !== "open", 2000, "drop");
-    const r = await settle(client.request("query", {}));
+    const r = await settle(client.requestUntyped("query", {}));
     expect(!r.ok && ["offline", "closed"].includes(r.error.code)).toBe(true);
     await until(() => client.state === "closed", 3000, "give up");
-    const after = await settle(client.request("query", {}));
+    const after = await settle(client.requestUntyped("query", {}));
     expect(!after.ok && after.error.code).toBe("closed");
   });
 
@@ -340,12 +340,12 @@ describe("reconnect and session restore", () => {
   it("close() settles everything and is final", async () => {
     const client = await open();
     server.script = () => undefined;
-    const pending = settle(client.request("query", {}, { timeoutMs: 10_000 }));
+    const pending = settle(client.requestUntyped("query", {}, { timeoutMs: 10_000 }));
     client.close();
     const r = await pending;
     expect(!r.ok && r.error.code).toBe("closed");
     expect(client.state).toBe("closed");
-    await expect(client.request("query", {})).rejects.toMatchObject({ code: "closed" });
+    await expect(client.requestUntyped("query", {})).rejects.toMatchObject({ code: "closed" });
   });
 });
 
@@ -379,7 +379,27 @@ describe("validation mode", () => {
     const badReply = await settle(client.query({ collectionname: "entities", query: {} }));
     expect(!badReply.ok && badReply.error.message).toContain("reply payload is invalid");
     // custom commands without a schema pass through
-    expect(await client.request("nosuchcommand", { a: 1 })).toMatchObject({ echoed: true });
+    expect(await client.requestUntyped("nosuchcommand", { a: 1 })).toMatchObject({ echoed: true });
+  });
+
+  it("strict checks requests closed: a misspelt optional field is rejected by name before sending", async () => {
+    const { validators } = await import("../runtime/validate.js");
+    for (const client of [await open({ validation: "strict" }), await open({ validation: "strict", validators })]) {
+      const sentBefore = server.conns.flatMap((c) => c.received).filter((m) => m.command === "query").length;
+      const typo = await settle(client.requestUntyped("query", { collectionname: "entities", query: {}, tpo: 10 }));
+      expect(!typo.ok && typo.error.code).toBe("validation");
+      expect(!typo.ok && typo.error.message).toContain("/tpo is not a field of this request");
+      expect(server.conns.flatMap((c) => c.received).filter((m) => m.command === "query")).toHaveLength(sentBefore);
+      // The same request spelt right goes out; replies stay open (servers echo extra fields).
+      expect(await client.query({ collectionname: "entities", query: {}, top: 10 })).toMatchObject({ echoed: true });
+      client.close();
+    }
+  });
+
+  it("a validators option that is not the validation entry's export is a usage error", async () => {
+    const failed = await settle(open({ validation: "strict", validators: "yes" as never }));
+    expect(!failed.ok && failed.error.code).toBe("usage");
+    expect(!failed.ok && failed.error.message).toContain("openflow-spec/validation");
   });
 
   it("warn logs and still sends", async () => {

@@ -25,7 +25,7 @@ async function setup(): Promise<{ client: OpenFlowClient; clock: ManualClock; se
 describe("client core with a manual clock", () => {
   it("100 pending requests use one timeout timer, plus the heartbeat's", async () => {
     const { client, clock } = await setup();
-    const results = Array.from({ length: 100 }, (_, i) => client.request("query", { i }, { timeoutMs: 5000 + i }).catch((e: Error & { code: string }) => e.code));
+    const results = Array.from({ length: 100 }, (_, i) => client.requestUntyped("query", { i }, { timeoutMs: 5000 + i }).catch((e: Error & { code: string }) => e.code));
     await flush();
     expect(clock.pendingTimers).toBe(2);
     clock.advance(5000);
@@ -82,7 +82,7 @@ describe("half-received replies", () => {
     const pending = connect("ws://fake/", { jwt: "start", WebSocket: fakeSocketClass(sent, sockets), clock, logger: quiet, heartbeat: false, limits: { partialTimeoutMs: 1000 } });
     await flush();
     const client = await pending;
-    const result = client.request("query", {}, { timeoutMs: 60_000 }).catch((e: Error & { code: string }) => `${e.code}: ${e.message}`);
+    const result = client.requestUntyped("query", {}, { timeoutMs: 60_000 }).catch((e: Error & { code: string }) => `${e.code}: ${e.message}`);
     await flush();
     const request = sent.at(-1) as WireFrame;
     const socket = sockets[0] as unknown as { onmessage: (e: { data: unknown }) => void };

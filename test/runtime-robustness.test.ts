@@ -42,7 +42,7 @@ describe("client robustness", () => {
       if (message.command !== "limited") return "default";
       conn.sendText(JSON.stringify({ id: message.id, command: "error", data: JSON.stringify({ error: "Rate limit exceeded consumedPoints: 31" }), count: 1, index: 0 }));
     };
-    const pending = client.request("limited", {}).then(
+    const pending = client.requestUntyped("limited", {}).then(
       () => undefined,
       (error: unknown) => error,
     );
@@ -164,7 +164,7 @@ describe("long timeouts", () => {
       if (message.command !== "slow") return "default";
       setTimeout(() => conn.reply(message, { done: true }), 50);
     };
-    expect(await client.request("slow", {})).toEqual({ done: true });
+    expect(await client.requestUntyped("slow", {})).toEqual({ done: true });
   });
 });
 

@@ -228,7 +228,9 @@ describe("offline gate", () => {
     const e = track(gate.wait("e", undefined, clock.now() + 100));
     clock.advance(100);
     await flush();
-    expect(e.error?.code).toBe("timeout");
+    // The request's own (shorter) deadline ended the wait: still "offline", since nothing was sent.
+    expect(e.error?.code).toBe("offline");
+    expect(e.error?.message).toBe("not connected within the request's timeout (100 ms): e not sent");
   });
 });
 

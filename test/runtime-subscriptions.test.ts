@@ -157,8 +157,8 @@ describe("client close() releases everything", () => {
     const states: string[] = [];
     client.onStateChange((s) => states.push(s.state));
     client.on("error", () => {});
-    const seen: number[] = [];
-    const watch = await client.watchCollection<number>("entities", [], (e) => seen.push(e));
+    const seen: unknown[] = [];
+    const watch = await client.watchCollection("entities", [], (e) => seen.push(e));
     const consumer = await client.consumeQueue("jobs", () => undefined);
     const socket = sockets[0] as { onmessage: (e: { data: unknown }) => void };
     for (let i = 0; i < 200; i++) socket.onmessage({ data: JSON.stringify({ id: `e${i}`, command: "watchevent", data: JSON.stringify({ id: "w1", result: i }) }) });

@@ -360,7 +360,7 @@ describe("messaging", () => {
     await directDone.promise;
     await new Promise((r) => setTimeout(r, 50));
     expect(direct.sort()).toEqual(["blue:2", "red:1"]);
-    expect((await failure(admin.request("registerexchange", { exchangename: "x", algorithm: "bogus" }))).message).toMatch(/^invalid registerexchange payload: \/algorithm must be equal to one of the allowed values/);
+    expect((await failure(admin.requestUntyped("registerexchange", { exchangename: "x", algorithm: "bogus" }))).message).toMatch(/^invalid registerexchange payload: \/algorithm must be equal to one of the allowed values/);
   });
 
   it("queueclosed when a queue goes away; closequeue stops consumption", async () => {
@@ -509,7 +509,7 @@ describe("other commands", () => {
   it("answers honestly or says not supported", async () => {
     const clientsReply = await admin.request<any>("customcommand", { command: "getclients" });
     expect(clientsReply.result.length).toBeGreaterThanOrEqual(2);
-    const unknownSub = await failure(admin.request("customcommand", { command: "nope" }));
+    const unknownSub = await failure(admin.requestUntyped("customcommand", { command: "nope" }));
     expect(unknownSub.message).toMatch(/^invalid customcommand payload: \/command must be equal to one of the allowed values/);
     expect(await admin.request<any>("housekeeping", { skipnodered: true })).toMatchObject({ skipnodered: true });
     expect((await failure(admin.request("getkubenodelabels", {}))).message).toBe("No agentdriver is loaded");

@@ -43,7 +43,7 @@ describe("CaptureValidator", () => {
   });
 
   it("rejoins a surrogate pair split across chunks by a JS sender (quirk Q4)", () => {
-    const data = JSON.stringify({ ...queryRequest, note: "robot 😀 done" });
+    const data = JSON.stringify({ ...queryRequest, query: { note: "robot 😀 done" } });
     const cut = data.indexOf("😀") + 1; // between the two halves of the pair
     const lines = [data.slice(0, cut), data.slice(cut)].map((piece, index) => JSON.stringify({ dir: "c2s", frame: { id: "s", command: "query", data: piece, count: 2, index } }));
     expect(lines[0]).toContain("\\ud83d");

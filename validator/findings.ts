@@ -29,6 +29,7 @@ export const findingCodes = {
   "replyto-empty": { severity: "warning", description: "`replyto` is \"\": servers read it as a request, the official JS client as a reply it then drops (quirk Q9)." },
   "command-case": { severity: "warning", description: "The command is not lower case; servers lower-case it, case-sensitive peers reject it (quirk Q13)." },
   "deprecated-command": { severity: "warning", description: "The command is deprecated: the latest server no longer handles it." },
+  "unknown-request-field": { severity: "warning", description: "A request carries a top-level field its command's schema does not declare (a typo such as `tpo` for `top`, or a private extension); servers ignore it. Checked with the closed request validators; fails under `--strict`." },
   "id-reused": { severity: "warning", description: "A request id was reused while the earlier request was still unanswered (OpenRPA resends, quirk Q18)." },
 } as const satisfies Record<string, { severity: Severity; description: string }>;
 

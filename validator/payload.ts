@@ -2,7 +2,7 @@
  * Payloads: decoding a message's `data` and validating it against its command's request or reply schema
  * (runtime/validate.ts, which also decodes and checks JSON-in-string fields against their contentSchema).
  */
-import { decodeData, isKnownCommand, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
+import { decodeData, hasClosedRequestSchema, isKnownCommand, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
 import { finding, type Finding, type Origin } from "./findings.js";
 
 export type { PayloadKind };
@@ -21,16 +21,28 @@ export function decodeMessageData(command: string, data: string | null | undefin
 
 /**
  * Validate a payload (the decoded `data`) against the command's request or reply schema, JSON-in-string fields
- * included. An unknown command gives `unknown-command`.
+ * included. An unknown command gives `unknown-command`. A request is checked closed first (one pass when it is
+ * valid); fields no part of its schema declares give `unknown-request-field` (a warning), reported once the payload
+ * is otherwise valid (a failing branch would make its own fields look unknown too).
  */
 export function validateCommandPayload(command: string, kind: PayloadKind, payload: unknown, origin: Origin = {}, extra: { id?: string | undefined } = {}): Finding[] {
   if (!isKnownCommand(command)) {
     return [finding("unknown-command", `unknown command ${JSON.stringify(command)}`, origin, { ...extra, command })];
   }
   const name = command.toLowerCase();
+  let closedIssues: ValidationIssue[] = [];
+  if (kind === "request" && hasClosedRequestSchema(name)) {
+    closedIssues = validatePayload(name, kind, payload, { closed: true });
+    if (closedIssues.length === 0) return [];
+  }
   const seen = new Set<string>();
   // Branches of an anyOf often repeat the same complaint about a shared field: report it once.
   const issues = foldAlternatives(validatePayload(name, kind, payload)).filter((i) => !seen.has(i.message) && seen.add(i.message));
+  if (issues.length === 0) {
+    return closedIssues
+      .filter((issue) => issue.keyword === "unevaluatedProperties")
+      .map((issue) => finding("unknown-request-field", `${name} request payload: ${issue.message}`, origin, { ...extra, command, pointer: issue.pointer }));
+  }
   return issues.map((issue) =>
     finding("payload-invalid", `${name} ${kind} payload: ${issue.message}`, origin, { ...extra, command, pointer: issue.pointer }),
   );

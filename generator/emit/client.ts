@@ -12,6 +12,7 @@ import {
 } from "ts-morph";
 import type { CommandModel, SpecModel } from "../model.js";
 import { isObject } from "../walk.js";
+import { baseShape, documentFields } from "./types.js";
 import { codeHeader } from "./header.js";
 import { docText, printStatements } from "./tsmorph.js";
 
@@ -43,23 +44,41 @@ function docsFor(c: CommandModel, summary: string): { description: string; tags:
   return [{ description: docText(summary), tags }];
 }
 
-export function emitClient(model: SpecModel): Map<string, string> {
+/** Where the generated client imports the runtime's types from: this repository's runtime, or a package name. */
+export const DEFAULT_RUNTIME_MODULE = "../runtime/symbols.js";
+
+export function emitClient(model: SpecModel, runtimeModule: string = DEFAULT_RUNTIME_MODULE): Map<string, string> {
   const usedTypes = new Set<string>();
   const methods: OptionalKind<MethodDeclarationStructure>[] = [];
+  const base = baseShape(model);
   for (const c of model.commands) {
     if (!hasMethod(c) || !c.reply) continue;
     usedTypes.add(c.request.typeName);
     usedTypes.add(c.reply.typeName);
     const optional = payloadOptional(c);
+    // Commands that carry stored documents take the document type as a parameter (MongoDB's Collection<T>).
+    const docsIn = base ? documentFields(c.request.schema, c.request.schemaUri, base.schemaUri) : [];
+    const docsOut = base ? documentFields(c.reply.schema, c.reply.schemaUri, base.schemaUri) : [];
+    const generic = base !== undefined && docsIn.length + docsOut.length > 0;
+    const fields = (list: readonly string[]): string => list.map((f) => JSON.stringify(f)).join(" | ");
+    const payloadType = generic && docsIn.length > 0 ? `WithDocuments<${c.request.typeName}, ${fields(docsIn)}, EntityInput<T>>` : c.request.typeName;
+    const replyType = generic && docsOut.length > 0 ? `WithDocuments<${c.reply.typeName}, ${fields(docsOut)}, Entity<T>>` : c.reply.typeName;
+    if (generic) {
+      usedTypes.add(base.typeName);
+      if (docsIn.length > 0) ["WithDocuments", "EntityInput"].forEach((t) => usedTypes.add(t));
+      if (docsOut.length > 0) ["WithDocuments", "Entity"].forEach((t) => usedTypes.add(t));
+    }
+    const docNote = generic ? `\n\n\`T\` is your document type: ${[...docsIn, ...docsOut].map((f) => `\`${f}\``).join(", ")} ${docsIn.length + docsOut.length > 1 ? "are" : "is"} typed by it.` : "";
     methods.push({
       name: c.methodName,
-      docs: docsFor(c, `${c.description}\n\nSends \`${c.name}\`; resolves with the \`${c.replyCommand ?? c.name}\` reply payload.`),
+      docs: docsFor(c, `${c.description}\n\nSends \`${c.name}\`; resolves with the \`${c.replyCommand ?? c.name}\` reply payload.${docNote}`),
+      typeParameters: generic ? [{ name: "T", constraint: "object", default: base.typeName }] : [],
       parameters: [
-        { name: "payload", type: c.request.typeName, ...(optional ? { initializer: "{}" } : {}) },
+        { name: "payload", type: payloadType, ...(optional ? { initializer: "{}" } : {}) },
         { name: "options", type: "CallOptions", hasQuestionToken: true },
       ],
-      returnType: `Promise<${c.reply.typeName}>`,
-      statements: [`return this.core.request(${JSON.stringify(c.name)}, payload, options) as Promise<${c.reply.typeName}>;`],
+      returnType: `Promise<${replyType}>`,
+      statements: [`return this.core.request(${JSON.stringify(c.name)}, payload, options) as Promise<${replyType}>;`],
     });
   }
   for (const c of model.commands) {
@@ -84,7 +103,7 @@ export function emitClient(model: SpecModel): Map<string, string> {
     {
       kind: StructureKind.ImportDeclaration,
       isTypeOnly: true,
-      moduleSpecifier: "../runtime/symbols.js",
+      moduleSpecifier: runtimeModule,
       namedImports: ["CallOptions", "PushCore", "PushHandler", "RequestCore"],
     },
     {

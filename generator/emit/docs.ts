@@ -159,6 +159,16 @@ function firstExample(p: PayloadModel | undefined): unknown {
   return p?.examples[0];
 }
 
+/**
+ * The example a Usage snippet shows: the first one whose top-level keys are all fields of the payload. Examples may
+ * also record the extras a real peer sends (api-latest adds queue defaults to getworkitemqueue), which the closed
+ * request types of the client refuse, so such an example would not compile in a snippet.
+ */
+function usageExample(p: PayloadModel): unknown {
+  const known = new Set(p.fields.map((f) => f.name.split(/[.[]/)[0]));
+  return p.examples.find((e) => isObject(e) && Object.keys(e).every((k) => known.has(k))) ?? p.examples[0];
+}
+
 /** A payload example as a TypeScript object literal: JSON with identifier keys unquoted. */
 function tsLiteral(value: unknown): string {
   return JSON.stringify(value ?? {}, null, 2).replace(/^(\s*)"([A-Za-z_$][\w$]*)": /gm, "$1$2: ");
@@ -171,7 +181,7 @@ function exampleString(example: unknown, key: string, fallback: string): string 
 
 /** A TypeScript call through the generated client (the high-level helper where one exists), or a sentence. */
 function usageView(c: CommandModel): { code?: string; text?: string } {
-  const request = firstExample(c.request);
+  const request = usageExample(c.request);
   const collection = exampleString(request, "collectionname", "entities");
   switch (c.name) {
     case "signin":

@@ -16,6 +16,7 @@ export async function emitAll(
   files: readonly SchemaFile[],
   ajv: Ajv2020,
   templates: Templates,
+  options: { runtimeModule?: string } = {},
 ): Promise<Map<string, string>> {
   const documents = new Map(files.map((f) => [ID_BASE + f.path, f.json] as const));
   const out = new Map<string, string>();
@@ -28,7 +29,7 @@ export async function emitAll(
   add(emitValidators(model, ajv));
   add(await emitTypes(model, documents));
   add(emitCommands(model));
-  add(emitClient(model));
+  add(emitClient(model, options.runtimeModule));
   const docs = emitDocs(model, templates, files);
   add(docs);
   add(emitHtml(docs, templates));

@@ -106,9 +106,13 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   };
 
   const definitions: Record<string, unknown> = {};
+  const rewritten = new Map(shapes.map((s) => [s.typeName, liftOwnFields(rewrite(s.schema, (s.schemaUri.split("#")[0] ?? s.schemaUri), [s.schemaUri], true) as Record<string, unknown>)]));
+  for (const name of closedTypeNames(model, rewritten)) {
+    const schema = rewritten.get(name);
+    if (schema) closeTopLevel(schema);
+  }
   for (const s of shapes) {
-    const baseId = s.schemaUri.split("#")[0] ?? s.schemaUri;
-    const copy = liftOwnFields(rewrite(s.schema, baseId, [s.schemaUri], true) as Record<string, unknown>);
+    const copy = rewritten.get(s.typeName) ?? {};
     copy["title"] = s.typeName;
     const where = `Schema: \`schemas/${s.file}${s.pointer === "" ? "" : `#${s.pointer}`}\``;
     const description = typeof copy["description"] === "string" ? `${copy["description"]}\n\n${where}` : where;
@@ -118,6 +122,51 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   const root = { title: "OpenFlowSpecRoot", type: "object", additionalProperties: false, definitions } as JsonObject;
   void ID_BASE;
   return { root, shapes };
+}
+
+/** Type name of the fields every request may carry (`schemas/defs/payload.json#/$defs/RequestCommon`); always closed. */
+export const REQUEST_COMMON = "RequestCommon";
+
+/**
+ * Names of the shapes whose TypeScript type gets no index signature: `RequestCommon`, the request payload of every
+ * command a client starts (direction c2s or both), and the named shapes such a request is made of at its top level
+ * (`QueueMessageRequest = ... & (QueueMessagePublish | QueueMessageDelivery)`). An unknown or misspelt field in a
+ * request an app writes is then a compile error. The schemas stay open (peers send extras); replies, shared
+ * entities (documents) and server-started payloads keep their index signature.
+ */
+export function closedTypeNames(model: SpecModel, rewritten: ReadonlyMap<string, Record<string, unknown>>): Set<string> {
+  const closed = new Set<string>([REQUEST_COMMON]);
+  const localNames = new Set(model.commands.flatMap((c) => c.localDefs.map((d) => d.typeName)));
+  const visit = (schema: unknown): void => {
+    if (!isObject(schema)) return;
+    if (typeof schema["tsType"] === "string" && localNames.has(schema["tsType"]) && !closed.has(schema["tsType"])) {
+      closed.add(schema["tsType"]);
+      visit(rewritten.get(schema["tsType"]));
+    }
+    for (const key of ["allOf", "anyOf", "oneOf"]) {
+      const list = schema[key];
+      if (Array.isArray(list)) list.forEach(visit);
+    }
+  };
+  for (const c of model.commands) {
+    if (c.direction === "s2c") continue;
+    closed.add(c.request.typeName);
+    visit(rewritten.get(c.request.typeName));
+  }
+  return closed;
+}
+
+/**
+ * Sets `additionalProperties: false` (for json-schema-to-typescript only) on an object schema and on the members of
+ * its top-level allOf/anyOf/oneOf that do not say otherwise. Nested values (filters, documents) stay open.
+ */
+function closeTopLevel(schema: Record<string, unknown>): void {
+  const objectLike = schema["type"] === "object" || "properties" in schema || "required" in schema;
+  if (objectLike && !("additionalProperties" in schema) && !("patternProperties" in schema)) schema["additionalProperties"] = false;
+  for (const key of ["allOf", "anyOf", "oneOf"]) {
+    const list = schema[key];
+    if (Array.isArray(list)) for (const member of list) if (isObject(member) && typeof member["tsType"] !== "string") closeTopLevel(member);
+  }
 }
 
 /**
@@ -141,8 +190,50 @@ function liftOwnFields(schema: Record<string, unknown>): Record<string, unknown>
   return out;
 }
 
+/** The stored-document shape (`schemas/defs/base.json`), when the spec has one. */
+export function baseShape(model: SpecModel): { readonly typeName: string; readonly schemaUri: string } | undefined {
+  return model.defs.find((d) => d.file === "defs/base.json" && d.pointer === "");
+}
+
+/**
+ * Top-level fields of a payload that hold stored documents: a `$ref` to the base shape, an array of them, or a
+ * union with such a member (`item: Base | string`). The client methods type them by a document type parameter.
+ */
+export function documentFields(schema: JsonObject, schemaUri: string, baseUri: string): string[] {
+  const baseId = schemaUri.split("#")[0] ?? schemaUri;
+  const holds = (s: unknown, depth: number): boolean => {
+    if (!isObject(s) || depth > 3) return false;
+    if (typeof s["$ref"] === "string") {
+      const target = resolveRef(s["$ref"], baseId);
+      if (target.uri === baseUri && target.fragment === "") return true;
+    }
+    if (holds(s["items"], depth + 1)) return true;
+    return ["anyOf", "oneOf"].some((k) => Array.isArray(s[k]) && (s[k] as unknown[]).some((m) => holds(m, depth + 1)));
+  };
+  const properties = isObject(schema["properties"]) ? schema["properties"] : {};
+  return Object.keys(properties).filter((name) => holds(properties[name], 0));
+}
+
+function documentTypes(base: string): string[] {
+  return [
+    `/** The known fields of \`${base}\` (the stored-document fields), without its index signature. */`,
+    `export type ${base}Fields = { [K in keyof ${base} as string extends K ? never : number extends K ? never : K]: ${base}[K] };`,
+    "/** A stored document of your type `T` (MongoDB's `WithId<T>`): `T` plus the base entity fields, `_id` always set. */",
+    `export type Entity<T extends object = ${base}> = T & ${base}Fields & { _id: string };`,
+    "/** A document you send: `T` plus the optional base entity fields (`_type`, `name`, `_acl`, ...). */",
+    `export type EntityInput<T extends object = ${base}> = T & ${base}Fields;`,
+    `/** \`${base}\` (or an array of it) replaced by \`D\` in each member of a union; other members stay. */`,
+    `export type SwapDocument<V, D> = V extends ${base}[] ? D[] : V extends ${base} ? D : V;`,
+    `/** Payload \`P\` with the document-holding fields \`F\` typed by \`D\` instead of \`${base}\` (optionality kept). */`,
+    "export type WithDocuments<P, F extends PropertyKey, D> = { [K in keyof P]: K extends F ? SwapDocument<P[K], D> : P[K] };",
+    "",
+  ];
+}
+
 function commandTypes(model: SpecModel): string {
   const lines: string[] = [];
+  const base = baseShape(model);
+  if (base) lines.push(...documentTypes(base.typeName));
   const replyOf = (c: CommandModel): string => (c.reply ? c.reply.typeName : "never");
   lines.push("/** Request and reply payload types of every command, by wire command string. */");
   lines.push("export interface CommandMap {");

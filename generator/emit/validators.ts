@@ -72,6 +72,13 @@ export function inlineRequires(code: string): { helpers: string; code: string } 
   return { helpers, code: rewritten };
 }
 
+/** `$id` prefix of the closed request schemas the emitter adds (they exist only inside the generated validators). */
+export const CLOSED_ID_BASE = "https://openflow-spec.dev/closed/";
+
+function closedValidatorName(requestValidatorName: string): string {
+  return `${requestValidatorName}_closed`;
+}
+
 function contentExportName(index: number): string {
   return `content_${index}`;
 }
@@ -101,6 +108,18 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
         }
       }
     }
+  }
+  // Closed request validators: the request schema plus `unevaluatedProperties: false` at its top level, so a field
+  // no branch of the schema knows (a typo such as `tpo`) is reported. Added here, not in the schema files: on the wire
+  // the schemas stay open (peers send extras); the closed mode is for what a developer writes.
+  const closed: { command: string; name: string }[] = [];
+  for (const c of model.commands) {
+    if (c.direction === "s2c") continue;
+    const name = closedValidatorName(c.request.validatorName);
+    const $id = `${CLOSED_ID_BASE}${c.name}.json`;
+    if (ajv.getSchema($id) === undefined) ajv.addSchema({ $id, type: "object", $ref: c.request.schemaUri, unevaluatedProperties: false });
+    refs[name] = $id;
+    closed.push({ command: c.name, name });
   }
   const raw = standaloneCode(ajv, refs);
   const { helpers, code: plain } = inlineRequires(raw.replace(/^"use strict";\n?/, ""));
@@ -144,6 +163,9 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "/** Request payload validators by wire command string. */",
     "/** @type {Readonly<Record<string, Validator>>} */",
     `export const requestValidators = Object.freeze({\n${table("request")}\n});`,
+    "/** Closed request validators (unknown top-level fields are errors) of every command a client starts. */",
+    "/** @type {Readonly<Record<string, Validator>>} */",
+    `export const closedRequestValidators = Object.freeze({\n${closed.map((c) => `  ${JSON.stringify(c.command)}: ${c.name},`).join("\n")}\n});`,
     "/** Reply payload validators by wire command string (commands that are never answered have none). */",
     "/** @type {Readonly<Record<string, Validator>>} */",
     `export const replyValidators = Object.freeze({\n${table("reply")}\n});`,
@@ -188,6 +210,7 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "}",
     ...exportNames.map((n) => `export declare const ${n}: Validator;`),
     "export declare const requestValidators: Readonly<Record<string, Validator>>;",
+    "export declare const closedRequestValidators: Readonly<Record<string, Validator>>;",
     "export declare const replyValidators: Readonly<Record<string, Validator>>;",
     "export declare const contentFields: Readonly<Record<string, { readonly request: readonly ContentField[]; readonly reply: readonly ContentField[] }>>;",
     "",
