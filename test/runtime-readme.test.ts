@@ -12,7 +12,7 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { mkdir, mkdtemp, rm, writeFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -43,15 +43,17 @@ let server: ChildProcess | undefined;
 beforeAll(async () => {
   built = await buildPackages(join(ROOT, ".tmp", "packages")); // what `npm run packages` does
   app = await mkdtemp(join(tmpdir(), "openflow-spec-app-"));
-  await writeFile(join(app, "package.json"), JSON.stringify({ name: "readme-app", private: true, type: "module" }, null, 2));
+  // A project as `npm init -y` makes it (CommonJS); the README's commands make it ESM.
+  await writeFile(join(app, "package.json"), JSON.stringify({ name: "readme-app", private: true, type: "commonjs" }, null, 2));
   // The README's install commands, as written, with the clone's path filled in.
   const install = block("## Install", "sh", "npm install path/to/openflow-spec").trim().split("\n");
-  expect(install).toHaveLength(2);
+  expect(install).toHaveLength(3);
   for (const line of install) {
     const argv = line.replaceAll("path/to/openflow-spec", ROOT).split(/\s+/);
     expect(argv[0]).toBe("npm");
     await run("npm", argv.slice(1), { cwd: app, env: npmEnv, timeout: 150_000 });
   }
+  expect(JSON.parse(await readFile(join(app, "package.json"), "utf8")).type).toBe("module");
 }, 300_000);
 
 afterAll(async () => {
