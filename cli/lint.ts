@@ -25,13 +25,17 @@ ${Object.entries(LINT_RULES)
   .join("\n")}
 
 exit codes: 0 no problems, 1 problems found, 2 bad arguments.`,
-  run: async ({ values, positionals }, io) => lint(positionals[0] ?? "schemas", values["format"] === "json", io),
+  run: async ({ values, positionals }, io) => lint(positionals[0], values["format"] === "json", io),
 };
 
-async function lint(dir: string, json: boolean, io: CliIo): Promise<number> {
+async function lint(given: string | undefined, json: boolean, io: CliIo): Promise<number> {
+  const dir = given ?? "schemas";
   const schemasDir = resolve(dir);
   const info = await stat(schemasDir).catch(() => undefined);
-  if (!info?.isDirectory()) throw new UsageError(`${dir}: ${info ? "not a directory" : "no such directory"}`);
+  if (!info?.isDirectory()) {
+    const hint = given === undefined ? " here (run it where schemas/ is, or name the folder: openflow-spec lint path/to/schemas)" : "";
+    throw new UsageError(`${dir}: ${info ? "not a directory" : "no such directory"}${hint}`);
+  }
   // Loaded only now: --help and usage errors do not pay for ajv.
   const { loadSchemas } = await import("../generator/load.js");
   const { validateSchemas } = await import("../generator/validate.js");

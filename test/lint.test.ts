@@ -85,7 +85,17 @@ describe("openflow-spec lint", () => {
     expect(io.out()).toMatch(/getthing\.json#\/x-openflow\/direction: /);
     const usage = captureIo();
     expect(await lintMain([join(dir, "nope")], usage.io)).toBe(2);
-    expect(usage.err()).toMatch(/openflow-spec lint: .*nope: no such directory/);
+    expect(usage.err()).toMatch(/openflow-spec lint: .*nope: no such directory\n/);
+    // No argument, run where there is no schemas/ (an app that installed the tools): the message says what to do.
+    const cwd = process.cwd();
+    const noArg = captureIo();
+    try {
+      process.chdir(await tempDir("lint-no-schemas"));
+      expect(await lintMain([], noArg.io)).toBe(2);
+    } finally {
+      process.chdir(cwd);
+    }
+    expect(noArg.err()).toMatch(/openflow-spec lint: schemas: no such directory here \(run it where schemas\/ is, or name the folder: openflow-spec lint path\/to\/schemas\)/);
     expect(await lintMain(["a", "b"], captureIo().io)).toBe(2);
   });
 });
