@@ -101,7 +101,7 @@ describe("latest style", () => {
     expect(errorOf(await peer.request("signin", { jwt: "garbage" }))).toMatch(/^Discard signin due to invalid or expired jwt/);
     expect(errorOf(await peer.request("signin", { rawAssertion: "abc" }))).toMatch(/not supported by this server/);
     await peer.request("signin", { username: "eve", password: "pw-eve" });
-    expect(errorOf(await peer.request("frobnicate", { a: 1 }))).toBe("Unknown command frobnicate");
+    expect(errorOf(await peer.request("nosuchcommand", { a: 1 }))).toBe("Unknown command nosuchcommand");
     expect(errorOf(await peer.request("query", { collectionname: "entities", query: {}, top: "ten" }))).toMatch(/^invalid query payload: \/top must be integer/);
     expect(errorOf(await peer.request("insertone", { collectionname: 5, item: {} }))).toMatch(/\/collectionname must be string/);
     expect(errorOf(await peer.request("insertone", { collectionname: "x" }))).toMatch(/must have required property 'item'/);
@@ -200,8 +200,8 @@ describe("2021 style", () => {
     expect(bad.payload.error).toBe("admin failed logging in using local");
     expect(bad.payload.password).toBeUndefined();
     await peer.request("signin", { username: "admin", password: "pw-admin" });
-    const unknown = await peer.request("frobnicate", {});
-    expect(unknown).toMatchObject({ command: "error", payload: { message: "Unknown command frobnicate" } });
+    const unknown = await peer.request("nosuchcommand", {});
+    expect(unknown).toMatchObject({ command: "error", payload: { message: "Unknown command nosuchcommand" } });
     expect(unknown.payload.error).toBeUndefined();
     const pong = await peer.request("ping", undefined);
     expect(pong.command).toBe("pong");

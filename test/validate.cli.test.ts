@@ -159,7 +159,7 @@ describe("validate payloads (--command)", () => {
   });
 
   it("rejects an unknown --command as usage", async () => {
-    await expectUsage(["--command", "frobnicate", "-"], /--command "frobnicate" is not a known command/);
+    await expectUsage(["--command", "nosuchcommand", "-"], /--command "nosuchcommand" is not a known command/);
   });
 });
 
