@@ -11,7 +11,6 @@ import { GeneratorError } from "../generator/errors.js";
 
 export const command: CommandSpec = {
   name: "asyncapi",
-  summary: "write the spec as an AsyncAPI 3.0 document (the generated/asyncapi.json of any schemas directory)",
   usage: "[options]",
   description:
     "Exports the command catalogue as AsyncAPI 3.0 (one operation per command and direction, with replies, the frame as\nmessage headers, the payload schemas converted to AsyncAPI's Schema Object), for AsyncAPI tools such as Modelina.",

@@ -61,8 +61,6 @@ export function processIo(): CliIo {
 
 export interface CommandSpec {
   name: string;
-  /** One line for the command list of `openflow-spec --help`. */
-  summary: string;
   /** What follows `openflow-spec <name>` in the usage line, e.g. `<base> [<head>] [options]`. */
   usage: string;
   /** Paragraphs shown between the usage line and the options. */

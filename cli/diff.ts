@@ -14,7 +14,6 @@ import {
 
 export const command: CommandSpec = {
   name: "diff",
-  summary: "compare two versions of schemas/ and say which changes break clients or servers",
   usage: "[options] <base> [<head>]",
   description:
     "Compare two versions of the spec and classify every change for clients and for servers (breaking, may break, info, safe).\n" +

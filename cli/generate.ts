@@ -21,7 +21,6 @@ export interface GenerateOptions {
 
 export const command: CommandSpec = {
   name: "generate",
-  summary: "generate TypeScript types, validators, client and docs from schemas/ (--check: verify only)",
   usage: "[options]",
   description: "Generates the typed client, types, ajv standalone validators and the reference docs from the JSON Schemas.\nThe schemas are linted first (the rules of `openflow-spec lint`); any violation stops the run.",
   options: {

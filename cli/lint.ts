@@ -12,7 +12,6 @@ import { LINT_RULES, type LintIssue } from "../generator/lint.js";
 
 export const command: CommandSpec = {
   name: "lint",
-  summary: "check the spec's rules on a schemas directory (descriptions, examples, marks, ...)",
   usage: "[options] [schemas-dir]",
   description: "Checks a schemas directory (default: schemas) the way `generate` does before it writes anything.",
   options: {

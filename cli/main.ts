@@ -2,13 +2,13 @@
 /**
  * `openflow-spec` command-line entry point. Each subcommand lives in its own module and is loaded only when
  * used, so `validate` in CI does not pay for the generator's dependencies. A subcommand module exports
- * `command: CommandSpec` (see ./command.ts); older ones still export `main(argv)` until they are ported.
+ * `command: CommandSpec` (see ./command.ts); its one-line summary lives in the table below, so `--help` and the
+ * did-you-mean list need no module loaded.
  */
 import { processIo, runCommand, suggest, type CliIo, type CommandSpec } from "./command.js";
-import { UsageError } from "./usage.js";
 import { packageVersion } from "./package.js";
 
-type Entry = { summary: string } & ({ load: () => Promise<CommandSpec> } | { legacy: (argv: string[]) => Promise<number> });
+type Entry = { summary: string; load: () => Promise<CommandSpec> };
 
 /** The command list. Add a subcommand here: one line, its module loaded lazily. */
 const subcommands: Record<string, Entry> = {
@@ -58,16 +58,7 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
     io.stderr(`openflow-spec: unknown command '${name}'${near ? ` (did you mean '${near}'?)` : ""}\n\n${help()}`);
     return 2;
   }
-  if ("load" in sub) return runCommand(await sub.load(), rest, io);
-  try {
-    return await sub.legacy(rest);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      io.stderr(`openflow-spec ${name}: ${err.message}\n`);
-      return 2;
-    }
-    throw err;
-  }
+  return runCommand(await sub.load(), rest, io);
 }
 
 main(process.argv.slice(2)).then(

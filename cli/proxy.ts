@@ -124,7 +124,6 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
 
 export const command: CommandSpec = {
   name: "proxy",
-  summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)",
   usage: "--upstream ws(s)://HOST:PORT/ [options]",
   description: [
     "A websocket proxy: every message is forwarded unchanged both ways. With --out it writes the capture format",

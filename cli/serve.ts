@@ -15,7 +15,6 @@ import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
 
 export const command: CommandSpec = {
   name: "serve",
-  summary: "run a local OpenFlow-compatible server (see `serve --help`)",
   usage: "[options]",
   description: "Run a local OpenFlow-compatible server (legacy JSON websocket protocol, in memory) until SIGINT or SIGTERM.",
   options: {

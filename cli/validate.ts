@@ -19,7 +19,6 @@ type Format = (typeof FORMATS)[number];
 
 export const command: CommandSpec = {
   name: "validate",
-  summary: "validate frames, payloads and captured traffic (see `validate --help`)",
   usage: "[options] [paths...|-]",
   description: `Check OpenFlow frames, payloads and captured traffic against the specification.
 

@@ -20,7 +20,6 @@ function capture() {
 
 const demo: CommandSpec = {
   name: "demo",
-  summary: "a demo",
   usage: "<file> [options]",
   options: {
     format: { type: "string", choices: ["text", "json"], default: "text", valueName: "FORMAT", description: "report format" },
