@@ -338,8 +338,8 @@ describe("validate report formats", () => {
     expect(r.code).toBe(2);
     const lines = r.stdout.trimEnd().split("\n");
     const annotations = lines.filter((l) => l.startsWith("::"));
-    expect(annotations.find((l) => l.startsWith(`::error file=${bad},line=`))).toMatch(/^::error file=[^,]+,line=\d+,title=openflow-spec unknown-reply::error unknown-reply: reply to nope/);
-    expect(annotations.find((l) => l.startsWith(`::warning file=${warn},line=`))).toMatch(/title=openflow-spec command-case::warning command-case: /);
+    expect(annotations.find((l) => l.startsWith(`::error file=${bad},line=`))).toMatch(/^::error file=[^,]+,line=\d+,title=openflow-spec unknown-reply::reply to nope/);
+    expect(annotations.find((l) => l.startsWith(`::warning file=${warn},line=`))).toMatch(/title=openflow-spec command-case::command "Query" is not lower case/);
     expect(annotations).toContain("::error file=/nonexistent/capture.ndjson,title=openflow-spec cannot read::no such file or folder");
     // No raw newline or unescaped property separator can break an annotation line.
     for (const a of annotations) expect(a).toMatch(/^::(error|warning)( [a-z]+=[^,:]*(,[a-z]+=[^,:]*)*)?::/);

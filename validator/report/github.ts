@@ -6,7 +6,7 @@
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
-import { formatFinding, summaryLine } from "./text.js";
+import { findingText, summaryLine } from "./text.js";
 
 const escapeData = (s: string): string => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
@@ -26,7 +26,8 @@ export class GithubReporter implements Reporter {
   finding(f: Finding): void {
     // Under --strict a warning fails the run, so it is shown as an error.
     const level = f.severity === "error" || this.strict ? "error" : "warning";
-    this.out(`${annotation(level, { file: f.file === "-" ? undefined : f.file, line: f.line, title: `openflow-spec ${f.code}` }, formatFinding({ ...f, file: undefined }))}\n`);
+    // The title carries the code and the level the severity: the text is the message and its context.
+    this.out(`${annotation(level, { file: f.file === "-" ? undefined : f.file, line: f.line, title: `openflow-spec ${f.code}` }, findingText(f))}\n`);
   }
   endInput(summary: InputSummary, suppressed: number): void {
     if (suppressed > 0) this.out(`${summary.file}: ${suppressed} more findings not shown (--max-findings)\n`);

@@ -3,15 +3,20 @@ import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
 
-export function formatFinding(f: Finding): string {
-  const where = f.file === undefined ? "" : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
+/** The finding's message and its context (` [conn p1, c2s, id 7, command query, at /top]`). */
+export function findingText(f: Finding): string {
   const details: string[] = [];
   if (f.connection) details.push(`conn ${f.connection}`);
   if (f.dir) details.push(f.dir);
   if (f.id) details.push(`id ${f.id}`);
   if (f.command) details.push(`command ${f.command}`);
   if (f.pointer !== undefined && f.pointer !== "") details.push(`at ${f.pointer}`);
-  return `${where}${f.severity} ${f.code}: ${f.message}${details.length > 0 ? ` [${details.join(", ")}]` : ""}`;
+  return `${f.message}${details.length > 0 ? ` [${details.join(", ")}]` : ""}`;
+}
+
+export function formatFinding(f: Finding): string {
+  const where = f.file === undefined ? "" : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
+  return `${where}${f.severity} ${f.code}: ${findingText(f)}`;
 }
 
 function plural(n: number, word: string): string {
