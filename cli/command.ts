@@ -159,6 +159,26 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   return { ...parsed, help };
 }
 
+/** A string option's value: undefined when absent; an empty value is a usage error saying what it needs. */
+export function textOption(values: OptionValues, name: string, what: string): string | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  if (typeof value !== "string" || value === "") throw new UsageError(`--${name} needs ${what}`);
+  return value;
+}
+
+/** An integer option's value: undefined when absent; anything but a whole number in [min, max] is a usage error. */
+export function integerOption(values: OptionValues, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+  const value = values[name];
+  if (value === undefined) return undefined;
+  const n = typeof value === "string" && /^\d+$/.test(value) ? Number(value) : NaN;
+  if (!(n >= min && n <= max)) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min}` : `from ${min} to ${max}`;
+    throw new UsageError(`--${name} must be a whole number ${range}, got ${JSON.stringify(value)}`);
+  }
+  return n;
+}
+
 /** Runs one subcommand: help, parsing, usage errors (exit 2, message on stderr). */
 export async function runCommand(spec: CommandSpec, argv: readonly string[], io: CliIo): Promise<number> {
   try {

@@ -8,7 +8,7 @@ import { isAbsolute, join, relative, resolve } from "node:path";
 import { UsageError } from "./usage.js";
 import { packageRoot } from "./package.js";
 import { GeneratorError } from "../generator/errors.js";
-import { runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
+import { runCommand, type CliIo, type CommandSpec, textOption, type OptionValues } from "./command.js";
 
 export interface GenerateOptions {
   check: boolean;
@@ -40,18 +40,18 @@ export const command: CommandSpec = {
   run: async ({ values }, io) => {
     const opts: GenerateOptions = {
       check: values["check"] === true,
-      schemas: nonEmpty("--schemas", values["schemas"]),
-      out: nonEmpty("--out", values["out"]),
-      templates: nonEmpty("--templates", values["templates"]),
-      runtime: values["runtime"] === undefined ? undefined : nonEmpty("--runtime", values["runtime"]),
+      schemas: directory(values, "schemas"),
+      out: directory(values, "out"),
+      templates: directory(values, "templates"),
+      runtime: textOption(values, "runtime", "a module specifier"),
     };
     return generate(opts, io);
   },
 };
 
-function nonEmpty(flag: string, value: OptionValues[string]): string {
-  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs ${flag === "--runtime" ? "a module specifier" : "a directory"}`);
-  return value;
+/** A directory option (each has a default, so it is present unless given empty). */
+function directory(values: OptionValues, name: string): string {
+  return textOption(values, name, "a directory") ?? "";
 }
 
 /** In-process entry (tests): parses argv like the CLI and returns the exit code. */

@@ -7,7 +7,7 @@ import { readFile } from "node:fs/promises";
 import { startProxy, type ProxyOptions } from "../proxy/proxy.js";
 import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
 import { formatFinding } from "../validator/report/text.js";
-import type { CliIo, CommandSpec, OptionValues } from "./command.js";
+import { integerOption, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
 
 function listenAddress(value: string): { host: string; port: number } {
@@ -57,8 +57,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
   const caFile = str(values, "ca");
   const insecure = values["insecure"] === true;
   if (insecure && caFile !== undefined) throw new UsageError("--insecure and --ca contradict each other: --ca verifies against those certificates, --insecure verifies nothing");
-  const highWater = str(values, "high-water");
-  if (highWater !== undefined && (!/^\d+$/.test(highWater) || Number(highWater) < 1024)) throw new UsageError(`--high-water must be a number of bytes (at least 1024), got ${JSON.stringify(highWater)}`);
+  const highWater = integerOption(values, "high-water", 1024);
   const check = values["check"] === true;
   const strict = values["fail-on"] === "warn";
   const verbose = values["verbose"] === true;
@@ -72,7 +71,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     logger: { info: (m) => verbose && io.stderr(`${new Date().toISOString()} ${m}\n`), warn: (m) => io.stderr(`${new Date().toISOString()} ${m}\n`) },
     ...(keyFile && certFile ? { tls: { key: await readPem("--tls-key", keyFile), cert: await readPem("--tls-cert", certFile) } } : {}),
     ...(caFile ? { ca: await readPem("--ca", caFile) } : {}),
-    ...(highWater ? { highWaterBytes: Number(highWater) } : {}),
+    ...(highWater !== undefined ? { highWaterBytes: highWater } : {}),
     ...(check ? { onFinding: (f) => io.stdout(`${formatFinding(f)}\n`) } : {}),
   };
   const out = str(values, "out");

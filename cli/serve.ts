@@ -6,7 +6,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { UsageError } from "./usage.js";
-import { parseCommandArgs, suggest, type CommandSpec, type OptionValues } from "./command.js";
+import { integerOption, parseCommandArgs, suggest, textOption, type CommandSpec, type OptionValues } from "./command.js";
 import { randomName } from "../server/ids.js";
 import { resolveOptions, type ErrorStyle, type LimitOptions, type RateLimitOptions, type ServerLogger, type UserSpec } from "../server/options.js";
 import { startServer } from "../server/server.js";
@@ -79,33 +79,20 @@ function limitArg(limits: LimitOptions, value: string | undefined): void {
   limits[name as keyof LimitOptions] = Number(raw);
 }
 
-function intArg(flag: string, value: string | undefined, min: number, max: number): number {
-  if (value === undefined || !/^\d+$/.test(value)) throw new UsageError(`${flag} needs an integer, got ${value === undefined ? "nothing" : JSON.stringify(value)}`);
-  const n = Number(value);
-  if (n < min || n > max) throw new UsageError(`${flag} must be between ${min} and ${max}, got ${n}`);
-  return n;
-}
-
-function nonEmpty(flag: string, value: unknown, what: string): string | undefined {
-  if (value === undefined) return undefined;
-  if (typeof value !== "string" || value === "") throw new UsageError(`${flag} needs ${what}`);
-  return value;
-}
-
 function toServeArgs(values: OptionValues): ServeArgs {
   const limits: LimitOptions = {};
   for (const item of (values["limit"] as string[] | undefined) ?? []) limitArg(limits, item);
   const rate = values["rate-limit"] as string | undefined;
   return {
-    port: intArg("--port", values["port"] as string, 0, 65535),
-    host: nonEmpty("--host", values["host"], "a value") ?? "127.0.0.1",
-    usersFile: nonEmpty("--users", values["users"], "a file name"),
-    packageSize: intArg("--package-size", values["package-size"] as string, 1, 100_000_000),
+    port: integerOption(values, "port", 0, 65535) ?? 3000,
+    host: textOption(values, "host", "a value") ?? "127.0.0.1",
+    usersFile: textOption(values, "users", "a file name"),
+    packageSize: integerOption(values, "package-size", 1, 100_000_000) ?? 25_000,
     errorStyle: values["error-style"] as ErrorStyle,
     rateLimit: rate === undefined ? undefined : rateLimitArg(rate),
     limits,
     verbose: values["verbose"] === true,
-    record: nonEmpty("--record", values["record"], "a file name"),
+    record: textOption(values, "record", "a file name"),
   };
 }
 

@@ -3,7 +3,7 @@
  * valid, 1 when anything is invalid, 2 for bad usage or unreadable input.
  */
 import { UsageError } from "./usage.js";
-import { processIo, runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
+import { integerOption, processIo, runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { resolveInputs } from "../validator/inputs.js";
 import { validateInput, type InputSummary } from "../validator/run.js";
 import { defaultCatalog } from "../validator/catalog.js";
@@ -64,15 +64,6 @@ interface Parsed {
   pairing: boolean;
 }
 
-function positiveInt(name: string, value: string | undefined, allowZero: boolean): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^\d+$/.test(value) || !Number.isSafeInteger(n) || (!allowZero && n === 0)) {
-    throw new UsageError(`--${name} must be a ${allowZero ? "non-negative" : "positive"} integer, got ${JSON.stringify(value)}`);
-  }
-  return n;
-}
-
 function toParsed(values: OptionValues, positionals: string[]): Parsed {
   const command = values["command"] as string | undefined;
   if (values["kind"] !== undefined && command === undefined) throw new UsageError("--kind needs --command");
@@ -86,8 +77,8 @@ function toParsed(values: OptionValues, positionals: string[]): Parsed {
     format: values["format"] as Format,
     output: values["output"] as string | undefined,
     strict: values["strict"] === true,
-    maxFindings: positiveInt("max-findings", values["max-findings"] as string | undefined, true) ?? 1000,
-    maxPending: positiveInt("max-pending", values["max-pending"] as string | undefined, false),
+    maxFindings: integerOption(values, "max-findings", 0) ?? 1000,
+    maxPending: integerOption(values, "max-pending", 1),
     quiet: values["quiet"] === true,
     pairing: values["no-pairing"] !== true,
   };

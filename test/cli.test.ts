@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { formatHelp, parseCommandArgs, runCommand, suggest, type CommandSpec } from "../cli/command.js";
+import { formatHelp, integerOption, parseCommandArgs, runCommand, suggest, textOption, type CommandSpec } from "../cli/command.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
 
 const tsx = join(ROOT, "node_modules/.bin/tsx");
@@ -61,6 +61,18 @@ describe("command shape", () => {
     expect(c.out()).toMatch(/^usage: openflow-spec demo <file> \[options\]\n/);
     expect(c.out()).toMatch(/--format FORMAT +report format \(one of text, json; default: text\)/);
     expect(c.out()).toMatch(/-t, --tag VALUE +a tag/);
+  });
+
+  it("reads text and integer option values, naming the option and what it needs", () => {
+    expect(textOption({ out: "dir" }, "out", "a directory")).toBe("dir");
+    expect(textOption({}, "out", "a directory")).toBeUndefined();
+    expect(() => textOption({ out: "" }, "out", "a directory")).toThrow(/^--out needs a directory$/);
+    expect(integerOption({ port: "0" }, "port", 0, 65535)).toBe(0);
+    expect(integerOption({}, "port", 0, 65535)).toBeUndefined();
+    expect(() => integerOption({ port: "70000" }, "port", 0, 65535)).toThrow(/^--port must be a whole number from 0 to 65535, got "70000"$/);
+    expect(() => integerOption({ n: "-3" }, "n", 0)).toThrow(/^--n must be a whole number at least 0, got "-3"$/);
+    expect(() => integerOption({ n: "1.5" }, "n", 0)).toThrow(/whole number/);
+    expect(() => integerOption({ n: "0" }, "n", 1)).toThrow(/at least 1/);
   });
 
   it("suggests only close words", () => {
