@@ -82,6 +82,18 @@ export interface PayloadModel {
 export interface SourceLink {
   readonly url: string;
   readonly what: string;
+  /** A name the cited range must contain (checked by `sources verify`). */
+  readonly symbol?: string;
+}
+
+export type Effect = "read" | "write" | "admin";
+
+/** One error text or note of a command file, with the links it was read from (empty when the file gives none). */
+export interface Claim {
+  readonly text: string;
+  readonly labels?: readonly ImplementationLabel[];
+  readonly sources: readonly SourceLink[];
+  readonly proposed: boolean;
 }
 
 export interface CommandModel {
@@ -99,8 +111,18 @@ export interface CommandModel {
   readonly deprecation?: string;
   readonly aliases: readonly string[];
   readonly implementations: Readonly<Record<ImplementationLabel, readonly string[]>>;
+  /** What the command does to the server (x-openflow.effect): read, write or admin. */
+  readonly effect: Effect;
+  /** A command no implementation has yet (x-openflow.proposed). */
+  readonly proposed: boolean;
+  /** The error texts (the `text` of claim objects). */
   readonly errors: readonly string[];
+  /** The notes (the `text` of claim objects). */
   readonly notes: readonly string[];
+  /** The error texts with their own source links, where the file gives them. */
+  readonly errorClaims: readonly Claim[];
+  /** The notes with their own source links, where the file gives them. */
+  readonly noteClaims: readonly Claim[];
   /** Where each implementation's behaviour was read (x-openflow.sources): GitHub URLs at a fixed commit with line ranges. */
   readonly sources: Readonly<Partial<Record<ImplementationLabel, readonly SourceLink[]>>>;
   readonly requestRole?: string;
@@ -315,13 +337,36 @@ function sourceLinks(value: unknown): Partial<Record<ImplementationLabel, Source
   for (const label of IMPLEMENTATION_LABELS) {
     const links = byLabel[label];
     if (!Array.isArray(links)) continue;
-    out[label] = links.map((l) => ({ url: String((l as JsonObject)["url"]), what: String((l as JsonObject)["what"]) }));
+    out[label] = sourceLinkList(links);
   }
   return out;
 }
 
+function sourceLinkList(links: unknown): SourceLink[] {
+  if (!Array.isArray(links)) return [];
+  return links.map((l) => {
+    const o = l as JsonObject;
+    return { url: String(o["url"]), what: String(o["what"]), ...(typeof o["symbol"] === "string" ? { symbol: o["symbol"] } : {}) };
+  });
+}
+
 function strings(value: unknown): string[] {
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === "string") : [];
+}
+
+/** errors/notes entries: a plain string, or a claim object {text, labels?, sources?, proposed?}. */
+function claims(value: unknown): Claim[] {
+  if (!Array.isArray(value)) return [];
+  const out: Claim[] = [];
+  for (const v of value) {
+    if (typeof v === "string") out.push({ text: v, sources: [], proposed: false });
+    else if (v && typeof v === "object" && typeof (v as JsonObject)["text"] === "string") {
+      const o = v as JsonObject;
+      const labels = Array.isArray(o["labels"]) ? (o["labels"] as ImplementationLabel[]) : undefined;
+      out.push({ text: o["text"] as string, ...(labels ? { labels } : {}), sources: sourceLinkList(o["sources"]), proposed: o["proposed"] === true });
+    }
+  }
+  return out;
 }
 
 export function buildModel(data: ValidatedSchemas): SpecModel {
@@ -390,8 +435,12 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       ...(typeof meta["deprecation"] === "string" ? { deprecation: meta["deprecation"] } : {}),
       aliases: strings(meta["aliases"]),
       implementations,
-      errors: strings(meta["errors"]),
-      notes: strings(meta["notes"]),
+      effect: meta["effect"] as Effect,
+      proposed: meta["proposed"] === true,
+      errors: claims(meta["errors"]).map((c) => c.text),
+      notes: claims(meta["notes"]).map((c) => c.text),
+      errorClaims: claims(meta["errors"]),
+      noteClaims: claims(meta["notes"]),
       sources,
       ...(typeof meta["requestRole"] === "string" ? { requestRole: meta["requestRole"] } : {}),
       methodName: methodName(name),

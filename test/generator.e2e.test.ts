@@ -24,6 +24,7 @@ const NEW_COMMAND = {
     direction: "c2s",
     replyCommand: "getqueuecount",
     replyExpected: true,
+    effect: "read",
     implementations: { "api-2021": [], "api-latest": ["send"], "server-2021": [], "server-latest": ["yes"], "openrpa-2021": [], "openrpa-latest": [] },
     errors: ["Queue not found"],
     sources: {
