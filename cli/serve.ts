@@ -24,7 +24,7 @@ export const command: CommandSpec = {
     "package-size": { type: "string", valueName: "N", default: "25000", description: "websocket_package_size announced and used for replies" },
     "error-style": { type: "string", valueName: "S", choices: ["latest", "2021"], default: "latest", description: "how failures are reported" },
     "rate-limit": { type: "string", valueName: "P[/MS]", description: "per-connection rate limit like the real server's: P messages per window of MS milliseconds (default window 1000); off unless given" },
-    limit: { type: "string", multiple: true, valueName: "NAME=VALUE", description: 'set one server limit (repeatable), e.g. --limit maxConnections=200; names and defaults: README "Security model" > "Limits"' },
+    limit: { type: "string", multiple: true, valueName: "NAME=VALUE", description: 'set one server limit (repeatable), e.g. --limit maxConnections=200; names and defaults: docs/security.md, Limits' },
     record: { type: "string", valueName: "FILE", description: "write the traffic to FILE in the capture format `validate` reads (secrets redacted)" },
     verbose: { type: "boolean", description: "log connections and failed commands" },
   },

@@ -2,7 +2,7 @@
  * The rule table of `openflow-spec diff`: every kind of change it reports, with a stable id, a one-line
  * description, and what it means for the side that *sends* the payload (or starts the command) and for the side
  * that *receives* it. Which side is "clients" and which is "servers" follows from the command's direction (see
- * ./sides.ts). The README table is generated from this list (`npm run docs:diff-rules`).
+ * ./sides.ts). The table in docs/ci.md is generated from this list (`npm run docs:diff-rules`).
  */
 
 /** How bad a change is for one side: breaks existing peers, may break them, worth knowing, or harmless. */
@@ -22,7 +22,7 @@ export interface Rule {
 
 const rule = (sender: Severity, receiver: Severity, bump: Bump, description: string): Rule => ({ sender, receiver, bump, description });
 
-/** Every rule, in the order the README lists them. Ids are stable: never rename one, add a new id instead. */
+/** Every rule, in the order docs/ci.md lists them. Ids are stable: never rename one, add a new id instead. */
 export const rules = {
   // Commands
   COMMAND_REMOVED: rule("error", "safe", "major", "A command is gone from the spec: peers that still send it get 'Unknown command'."),

@@ -1,6 +1,6 @@
 /**
  * One error class for everything the runtime, the server and the tools report, with a closed set of codes
- * (connect-es ConnectError). The README's error table documents every code; keep them in sync.
+ * (connect-es ConnectError). The error table of docs/client.md documents every code; keep them in sync.
  */
 
 export const errorCodes = [
@@ -19,7 +19,7 @@ export const errorCodes = [
 
 export type ErrorCode = (typeof errorCodes)[number];
 
-/** One line per code: what happened and what the caller can do. Rendered into the README table. */
+/** One line per code: what happened and what the caller can do. Listed in the table of docs/client.md. */
 export const errorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   timeout: "No reply arrived within the call's timeoutMs (or the message stayed half-received too long).",
   aborted: "The caller's AbortSignal fired before the reply arrived.",

@@ -8,7 +8,7 @@
  * - writes: `checkWrite` holds the invariants of the system collections (users, mq, workitems, history) for
  *   insert, update and delete, whatever command does the write;
  * - queues and exchanges: `authorizeConsume` / `authorizePublish` / `authorizeExchange` as server-latest checks
- *   them (amqp_force_sender_has_read), plus the checks it lacks (listed in the README, "Security model");
+ *   them (amqp_force_sender_has_read), plus the checks it lacks (listed in docs/security.md);
  * - sessions: `watchSessions` re-checks open connections whenever a user or role document changes.
  */
 import { aclOf, aclAllows, isAdmin, principalIds, Rights, rightsMask, WellknownIds, wellknownRoleNames, type Principal } from "./acl.js";

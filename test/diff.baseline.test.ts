@@ -1,6 +1,6 @@
 /**
  * The spec check CI runs: the working tree's schemas/ against the released baseline (spec/baseline/), with the
- * maintainer's acknowledged breaks; and the README's rule table against diff/rules.ts.
+ * maintainer's acknowledged breaks; and the rule table of docs/ci.md against diff/rules.ts.
  */
 import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
@@ -11,7 +11,7 @@ import { withRulesTable } from "../diff/rules-markdown.js";
 const root = resolve(import.meta.dirname, "..");
 
 describe("spec compatibility with the baseline", () => {
-  it("schemas/ has no unacknowledged breaking change since spec/baseline/ (npm run diff:accept acknowledges one, see README)", async () => {
+  it("schemas/ has no unacknowledged breaking change since spec/baseline/ (npm run diff:accept acknowledges one, see docs/ci.md)", async () => {
     const acknowledged = readAcknowledged(join(root, "spec", "acknowledged-breaks.json"));
     const outcome = judge(diffSpecs(await loadDirectory(join(root, "spec", "baseline")), await loadDirectory(join(root, "schemas"))), {
       acknowledged: acknowledgedBy(acknowledged),
@@ -21,9 +21,9 @@ describe("spec compatibility with the baseline", () => {
   });
 });
 
-describe("README", () => {
+describe("docs/ci.md", () => {
   it("holds the rule table generated from diff/rules.ts (npm run docs:diff-rules)", () => {
-    const readme = readFileSync(join(root, "README.md"), "utf8");
-    expect(withRulesTable(readme) === readme, "README rule table is stale: run npm run docs:diff-rules").toBe(true);
+    const guide = readFileSync(join(root, "docs/ci.md"), "utf8");
+    expect(withRulesTable(guide) === guide, "docs/ci.md rule table is stale: run npm run docs:diff-rules").toBe(true);
   });
 });

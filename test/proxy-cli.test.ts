@@ -2,7 +2,7 @@
  * `openflow-spec proxy` as a CI job runs it: in process through the command's body (findings printed live with
  * connection and command, summary, exit codes as `validate`), usage errors, TLS on both sides (wss listen with a
  * key and certificate; wss upstream verified by default, trusted with --ca, unverified only with --insecure),
- * and the README's loop with real processes: `serve --record` plus `proxy --check --out`, stopped by SIGTERM.
+ * and the loop of docs/ci.md with real processes: `serve --record` plus `proxy --check --out`, stopped by SIGTERM.
  */
 import { spawn, type ChildProcessWithoutNullStreams } from "node:child_process";
 import { createReadStream, mkdtempSync, readFileSync, rmSync } from "node:fs";

@@ -1,5 +1,5 @@
 /**
- * Errors as the README documents them: a request made while disconnected fails with `offline` when the wait for the
+ * Errors as docs/client.md documents them: a request made while disconnected fails with `offline` when the wait for the
  * connection ends (offline.maxWaitMs, or its own shorter timeout: it was not sent either way); a refused connection, an HTTP
  * answer to the upgrade and an unknown host each give a message naming the cause; a server that stays down does
  * not cost one warning per reconnect attempt.

@@ -79,7 +79,7 @@ describe("client robustness", () => {
 });
 
 describe("connect", () => {
-  it("rejects with protocol when the signin reply is unreadable (README: auth, closed, timeout, usage or protocol)", async () => {
+  it("rejects with protocol when the signin reply is unreadable (docs/client.md: auth, closed, timeout, usage or protocol)", async () => {
     server.script = (conn, message) => {
       if (message.command !== "signin") return "default";
       conn.reply(message, "not json{", { raw: true });

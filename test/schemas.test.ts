@@ -27,7 +27,7 @@ const framesDir = join(root, "test", "fixtures", "frames");
 
 /**
  * The command strings of the first release. Removed commands are deprecated, never dropped, so each must stay; new
- * commands need no entry here (adding one is a schema file, see the README).
+ * commands need no entry here (adding one is a schema file, see docs/maintainers.md).
  */
 const CATALOG_COMMANDS = [
   "addworkitem", "addworkitemqueue", "addworkitems", "aggregate", "closequeue", "count", "createcollection", "createindex",

@@ -1,11 +1,11 @@
 /**
- * What the validator reports: one Finding per problem, with a code from a closed set. The README's finding table
+ * What the validator reports: one Finding per problem, with a code from a closed set. The finding table of docs/ci.md
  * is rendered from `findingCodes`; keep the two in sync.
  */
 
 export type Severity = "error" | "warning";
 
-/** Every finding code, its severity and one line saying what it means. Closed set: add here and in the README. */
+/** Every finding code, its severity and one line saying what it means. Closed set: add here and in docs/ci.md. */
 export const findingCodes = {
   "not-json": { severity: "error", description: "An input line or file is not valid JSON." },
   "line-too-long": { severity: "error", description: "A capture line is longer than the line limit; it was skipped unread." },
