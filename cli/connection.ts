@@ -10,11 +10,8 @@
  *
  * Secrets (passwords, tokens) are never echoed: messages name the user, never the password or the jwt.
  */
-import { connect, type OpenFlowClient } from "../runtime/client.js";
-import type { ClientOptions } from "../runtime/core.js";
-import { OpenFlowError } from "../runtime/errors.js";
-import { silentLogger } from "../runtime/logger.js";
-import type { Credentials } from "../runtime/session.js";
+// The client package's main entry: in the tools package these imports resolve to `openflow-spec` (packages/build.ts).
+import { connect, OpenFlowError, silentLogger, type ClientOptions, type Credentials, type OpenFlowClient } from "../runtime/index.js";
 import type { OptionSpec, OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
 

@@ -21,15 +21,19 @@ import { buildPackages, type BuiltPackages } from "../packages/build.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
 
 const run = promisify(execFile);
-const README = readFileSync(join(ROOT, "README.md"), "utf8");
+const DOCS: Record<string, string> = {
+  "README.md": readFileSync(join(ROOT, "README.md"), "utf8"),
+  "docs/client.md": readFileSync(join(ROOT, "docs/client.md"), "utf8"),
+};
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const npmEnv = { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
 
-/** The first code block of `lang` after `heading` (a whole README line). */
-function block(heading: string, lang: "ts" | "sh", containing?: string): string {
-  const at = README.split("\n").indexOf(heading);
-  expect(at, `README.md has a '${heading}' line`).toBeGreaterThan(0);
-  const rest = README.split("\n").slice(at + 1).join("\n");
+/** The first code block of `lang` after `heading` (a whole line of `file`: the README or a guide). */
+function block(heading: string, lang: "ts" | "sh", containing?: string, file = "README.md"): string {
+  const lines = (DOCS[file] ?? "").split("\n");
+  const at = lines.indexOf(heading);
+  expect(at, `${file} has a '${heading}' line`).toBeGreaterThan(0);
+  const rest = lines.slice(at + 1).join("\n");
   for (const match of rest.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))) {
     if (containing === undefined || (match[1] ?? "").includes(containing)) return match[1] ?? "";
   }
@@ -132,7 +136,7 @@ describe("the README, followed from the packed packages", () => {
   it("type-checks the Quick start, the Example and the generated client under NodeNext and bundler, skipLibCheck off", async () => {
     await mkdir(join(app, "src"), { recursive: true });
     await writeFile(join(app, "src", "app.ts"), block("## Quick start", "ts"));
-    await writeFile(join(app, "src", "example.ts"), block("#### Example", "ts"));
+    await writeFile(join(app, "src", "example.ts"), block("#### Example", "ts", undefined, "docs/client.md"));
     await writeFile(
       join(app, "src", "generated-use.ts"),
       [
