@@ -33,6 +33,10 @@ const subcommands: Record<string, Entry> = {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     load: async () => (await import("./serve.js")).command,
   },
+  "migrate-report": {
+    summary: "what moving a captured app to the OpenIAP protobuf protocol costs, command by command (see `migrate-report --help`)",
+    load: async () => (await import("./migrate-report.js")).command,
+  },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
 

@@ -6,6 +6,7 @@
  */
 import { type SchemaIssue } from "./errors.js";
 import { ID_BASE, isCommandFile, META_PATH, type ValidatedSchemas } from "./validate.js";
+import { lintProtobuf } from "./lint-protobuf.js";
 import { isObject, walkSchema, type JsonObject } from "./walk.js";
 
 export interface LintIssue extends SchemaIssue {
@@ -22,6 +23,8 @@ export const LINT_RULES = {
   "example-valid": "Every example validates against the schema it stands in.",
   "deprecation-consistent":
     "A client-started command is deprecated exactly when server-latest does not handle it (no yes/sends mark).",
+  "protobuf-consistent":
+    "x-openflow.protobuf names the messages protowrap looks up, its status follows from its changes, and it cites the request message.",
 } as const;
 
 export type LintRuleId = keyof typeof LINT_RULES;
@@ -116,4 +119,5 @@ function lintCommand(path: string, doc: JsonObject, add: (rule: LintRuleId, file
   // Server-started and two-way commands (ping/pong, notices) stay part of the protocol whatever server-latest answers.
   if (meta["direction"] === "c2s" && !handles && !deprecated) add("deprecation-consistent", path, "/deprecated", `server-latest marks ${JSON.stringify(latest)}: the command must be deprecated`);
   if (deprecated && handles && !latest.includes("fails")) add("deprecation-consistent", path, "/deprecated", `deprecated, but server-latest handles it (${JSON.stringify(latest)})`);
+  lintProtobuf(path, doc, (file, pointer, message) => add("protobuf-consistent", file, pointer, message));
 }

@@ -88,6 +88,29 @@ export interface SourceLink {
 
 export type Effect = "read" | "write" | "admin";
 
+/** One field-level difference between the legacy payload and its protobuf message (x-openflow.protobuf.changes). */
+export interface ProtobufChange {
+  readonly kind: "renamed" | "moved" | "json-text" | "retyped" | "dropped" | "added" | "not-echoed" | "note";
+  readonly direction: "request" | "reply";
+  readonly field?: string;
+  readonly to?: string;
+  readonly text?: string;
+}
+
+/** What the command becomes in the OpenIAP protobuf protocol (x-openflow.protobuf). */
+export type ProtobufMap =
+  | { readonly status: "none"; readonly instead: string }
+  | {
+      readonly status: "direct" | "renamed" | "reshaped";
+      readonly command: string;
+      readonly rpc?: string;
+      readonly request: string;
+      readonly reply: string | null;
+      readonly replyCommand: string | null;
+      readonly changes: readonly ProtobufChange[];
+      readonly sources: readonly SourceLink[];
+    };
+
 /** One error text or note of a command file, with the links it was read from (empty when the file gives none). */
 export interface Claim {
   readonly text: string;
@@ -113,6 +136,8 @@ export interface CommandModel {
   readonly implementations: Readonly<Record<ImplementationLabel, readonly string[]>>;
   /** What the command does to the server (x-openflow.effect): read, write or admin. */
   readonly effect: Effect;
+  /** Its counterpart in the OpenIAP protobuf protocol, or none (x-openflow.protobuf; required by the meta-schema). */
+  readonly protobuf: ProtobufMap;
   /** A command no implementation has yet (x-openflow.proposed). */
   readonly proposed: boolean;
   /** The error texts (the `text` of claim objects). */
@@ -436,6 +461,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       aliases: strings(meta["aliases"]),
       implementations,
       effect: meta["effect"] as Effect,
+      protobuf: meta["protobuf"] as unknown as ProtobufMap,
       proposed: meta["proposed"] === true,
       errors: claims(meta["errors"]).map((c) => c.text),
       notes: claims(meta["notes"]).map((c) => c.text),

@@ -25,6 +25,7 @@ const NEW_COMMAND = {
     replyCommand: "getqueuecount",
     replyExpected: true,
     effect: "read",
+    protobuf: { status: "none", instead: "No protobuf message: an end-to-end test command." },
     implementations: { "api-2021": [], "api-latest": ["send"], "server-2021": [], "server-latest": ["yes"], "openrpa-2021": [], "openrpa-latest": [] },
     errors: ["Queue not found"],
     sources: {

@@ -45,6 +45,7 @@ describe("golden output of the basic fixture", () => {
       "docs/commands/oldthing.md",
       "docs/commands/thingchanged.md",
       "docs/html/index.html",
+      "docs/migration.md",
       "docs/types/ReplyCommon.md",
       "docs/types/RequestCommon.md",
       "docs/types/Thing.md",

@@ -23,6 +23,17 @@ async function edited(path: string, edit: (doc: Doc) => void): Promise<Map<strin
   return texts;
 }
 
+/** A well-formed protobuf entry for the fixture's getthing (direct: same command, no field changes). */
+const MAPPED = {
+  status: "direct",
+  command: "getthing",
+  request: "GetThingRequest",
+  reply: "GetThingResponse",
+  replyCommand: "getthingreply",
+  changes: [],
+  sources: [{ url: "https://github.com/openiap/proto/blob/537c781eaef53642dd032e3f64638f71173b7528/base.proto#L1-L2", what: "message", symbol: "GetThingRequest" }],
+};
+
 const lintOf = (texts: ReadonlyMap<string, string>) => lintSchemas(validateSchemas(loadFromTexts(texts)));
 
 const CASES: Array<[LintRuleId, string, (doc: Doc) => void, string]> = [
@@ -32,6 +43,8 @@ const CASES: Array<[LintRuleId, string, (doc: Doc) => void, string]> = [
   ["property-description", "commands/getthing.json", (d) => void delete d.$defs.request.properties.filter.oneOf[1].contentSchema.properties.kind.description, "/$defs/request/properties/filter/oneOf/1/contentSchema/properties/kind"],
   ["example-valid", "commands/getthing.json", (d) => void d.$defs.request.examples.push({ name: "" }), "/$defs/request/examples/1"],
   ["deprecation-consistent", "commands/getthing.json", (d) => void (d["x-openflow"].implementations["server-latest"] = []), "/deprecated"],
+  // A renamed field makes the command reshaped, not direct.
+  ["protobuf-consistent", "commands/getthing.json", (d) => void (d["x-openflow"].protobuf = { ...MAPPED, changes: [{ kind: "renamed", direction: "request", field: "name", to: "title" }] }), "/x-openflow/protobuf/status"],
 ];
 
 describe("lint rules", () => {

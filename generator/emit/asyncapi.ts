@@ -179,6 +179,7 @@ function operationFor(command: CommandModel, action: "send" | "receive", errorMe
         ...(isObject(meta["sources"]) ? { sources: meta["sources"] as Json } : {}),
         errors: [...command.errors],
         notes: [...command.notes],
+        protobuf: command.protobuf as unknown as Json,
       },
     },
   ];

@@ -5,6 +5,7 @@
  * are escaped for Markdown by the `cell` helper. Shared type names in field types link to their page, and
  * `docs/protocol.md#<anchor>` citations in schema text become links to the protocol guide.
  */
+import { migrationPage, protobufView } from "./protobuf.js";
 import Handlebars from "handlebars";
 import type { SchemaFile } from "../load.js";
 import { collectFields, makeResolver, summarizeType, type CommandModel, type DefModel, type FieldModel, type PayloadModel, type SpecModel } from "../model.js";
@@ -265,6 +266,7 @@ function commandView(c: CommandModel, defs: readonly DefModel[], files: Readonly
     errorStyles: errorStyles(c, request),
     sources: sourcesView(files.get(c.file)),
     types: typesView(c, defs, ctx),
+    protobuf: protobufView(c),
   };
 }
 
@@ -335,6 +337,7 @@ export function emitDocs(model: SpecModel, templates: Templates, schemaFiles: re
     ),
   );
   for (const c of model.commands) out.set(commandPage(c.name), tidy(page(commandView(c, model.defs, files, inPage))));
+  out.set("docs/migration.md", tidy(migrationPage(model, markdownHeader("schemas/commands/*.json (x-openflow.protobuf)").trimEnd())));
   for (const d of model.defs) {
     const shape = summarizeType(d.schema, resolver, ID_BASE + d.file);
     const used = usedBy.get(d.typeName);
