@@ -3116,6 +3116,18 @@ export type GetWorkitemQueueRequest = RequestCommon & {
    * Queue name (used when `_id` is empty).
    */
   name?: string | null;
+  /**
+   * Not read by the servers. api-latest sends it anyway: `GetWorkitemQueueMessage.parse` starts from `new AddWorkitemQueueDefaults()` (the add-queue defaults: maxretries 3, retrydelay 0, initialdelay 0), so every api-latest getworkitemqueue carries the three fields. Seen in the real-server captures (test/fixtures/real-server-latest/).
+   */
+  maxretries?: number | null;
+  /**
+   * Not read by the servers. api-latest sends it anyway: `GetWorkitemQueueMessage.parse` starts from `new AddWorkitemQueueDefaults()` (the add-queue defaults: maxretries 3, retrydelay 0, initialdelay 0), so every api-latest getworkitemqueue carries the three fields. Seen in the real-server captures (test/fixtures/real-server-latest/).
+   */
+  retrydelay?: number | null;
+  /**
+   * Not read by the servers. api-latest sends it anyway: `GetWorkitemQueueMessage.parse` starts from `new AddWorkitemQueueDefaults()` (the add-queue defaults: maxretries 3, retrydelay 0, initialdelay 0), so every api-latest getworkitemqueue carries the three fields. Seen in the real-server captures (test/fixtures/real-server-latest/).
+   */
+  initialdelay?: number | null;
 };
 /**
  * The request echoed (without `jwt`) plus `result`.

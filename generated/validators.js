@@ -24454,7 +24454,7 @@ validate217.evaluated = {"props":{"jwt":true,"traceId":true,"spanId":true,"prior
 
 /** @type {Validator} */
 export const getworkitemqueue_request = validate219;
-const schema299 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]}}};
+const schema299 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"properties":{"_id":{"type":["string","null"]},"name":{"type":["string","null"]},"maxretries":{"type":["integer","null"]},"retrydelay":{"type":["integer","null"]},"initialdelay":{"type":["integer","null"]}}};
 
 function validate219(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -24570,9 +24570,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.maxretries !== undefined){
+let data7 = data.maxretries;
+if((!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))) && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/maxretries",schemaPath:"#/properties/maxretries/type",keyword:"type",params:{type: schema299.properties.maxretries.type},message:"must be integer,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -24581,10 +24582,48 @@ vErrors.push(err8);
 }
 errors++;
 }
+}
+if(data.retrydelay !== undefined){
+let data8 = data.retrydelay;
+if((!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))) && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/retrydelay",schemaPath:"#/properties/retrydelay/type",keyword:"type",params:{type: schema299.properties.retrydelay.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.initialdelay !== undefined){
+let data9 = data.initialdelay;
+if((!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/initialdelay",schemaPath:"#/properties/initialdelay/type",keyword:"type",params:{type: schema299.properties.initialdelay.type},message:"must be integer,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
 validate219.errors = vErrors;
 return errors === 0;
 }
-validate219.evaluated = {"props":{"_id":true,"name":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate219.evaluated = {"props":{"_id":true,"name":true,"maxretries":true,"retrydelay":true,"initialdelay":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const getworkitemqueue_reply = validate220;
@@ -45685,7 +45724,7 @@ errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if(((((((key0 !== "_id") && (key0 !== "name")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
+if((((((((((key0 !== "_id") && (key0 !== "name")) && (key0 !== "maxretries")) && (key0 !== "retrydelay")) && (key0 !== "initialdelay")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
 const err0 = {instancePath,schemaPath:"#/unevaluatedProperties",keyword:"unevaluatedProperties",params:{unevaluatedProperty: key0},message:"must NOT have unevaluated properties"};
 if(vErrors === null){
 vErrors = [err0];
