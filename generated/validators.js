@@ -18,15 +18,15 @@ const __helper_ucs2length = { default: function ucs2length(str) {
   return length;
 } };
 /** @type {Validator} */
-export const frame = validate478;
-const schema609 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]},"if":{"properties":{"command":{"const":"error"}},"required":["command"]},"then":{"$ref":"#/$defs/errorFrame"},"else":{"type":"object","properties":{"id":true},"required":["id"]},"$defs":{"errorFrame":{"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}},"idlessError":{"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}}}};
-const schema610 = {"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}};
-const schema611 = {"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}};
+export const frame = validate479;
+const schema610 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/frame.json","type":"object","required":["command"],"properties":{"id":{"type":"string","minLength":1},"replyto":{"type":["string","null"]},"command":{"type":"string","minLength":1},"data":{"type":["string","null"],"contentMediaType":"application/json"},"count":{"type":"integer","minimum":1},"index":{"type":"integer","minimum":0},"priority":{"type":["number","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"clientagent":{"type":["string","null"]},"clientversion":{"type":["string","null"]}},"dependentRequired":{"index":["count"]},"if":{"properties":{"command":{"const":"error"}},"required":["command"]},"then":{"$ref":"#/$defs/errorFrame"},"else":{"type":"object","properties":{"id":true},"required":["id"]},"$defs":{"errorFrame":{"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}},"idlessError":{"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}}}};
+const schema611 = {"if":{"not":{"type":"object","properties":{"id":true},"required":["id"]}},"then":{"$ref":"#/$defs/idlessError"}};
+const schema612 = {"type":"object","properties":{"command":{"const":"error"},"data":{"type":["string","null"]},"replyto":{"type":"null"},"count":{"const":1},"index":{"const":0}}};
 
-function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate480(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate479.evaluated;
+const evaluated0 = validate480.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -113,7 +113,7 @@ errors++;
 if(data.data !== undefined){
 let data1 = data.data;
 if((typeof data1 !== "string") && (data1 !== null)){
-const err4 = {instancePath:instancePath+"/data",schemaPath:"#/$defs/idlessError/properties/data/type",keyword:"type",params:{type: schema611.properties.data.type},message:"must be string,null"};
+const err4 = {instancePath:instancePath+"/data",schemaPath:"#/$defs/idlessError/properties/data/type",keyword:"type",params:{type: schema612.properties.data.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -191,19 +191,19 @@ vErrors.push(err9);
 }
 errors++;
 }
-validate479.errors = vErrors;
+validate480.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate479.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate480.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 const func1 = __helper_ucs2length.default;
 
-function validate478(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate479(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/frame.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate478.evaluated;
+const evaluated0 = validate479.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -253,12 +253,12 @@ vErrors = null;
 let ifClause0;
 if(_valid0){
 const _errs4 = errors;
-if(!(validate479(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate479.errors : vErrors.concat(validate479.errors);
+if(!(validate480(data, {instancePath,parentData,parentDataProperty,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate480.errors : vErrors.concat(validate480.errors);
 errors = vErrors.length;
 }
 else {
-var props0 = validate479.evaluated.props;
+var props0 = validate480.evaluated.props;
 }
 var _valid0 = _errs4 === errors;
 valid0 = _valid0;
@@ -367,7 +367,7 @@ errors++;
 if(data.replyto !== undefined){
 let data2 = data.replyto;
 if((typeof data2 !== "string") && (data2 !== null)){
-const err8 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema609.properties.replyto.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema610.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -405,7 +405,7 @@ errors++;
 if(data.data !== undefined){
 let data4 = data.data;
 if((typeof data4 !== "string") && (data4 !== null)){
-const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema609.properties.data.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema610.properties.data.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -468,7 +468,7 @@ errors++;
 if(data.priority !== undefined){
 let data7 = data.priority;
 if((!((typeof data7 == "number") && (isFinite(data7)))) && (data7 !== null)){
-const err16 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema609.properties.priority.type},message:"must be number,null"};
+const err16 = {instancePath:instancePath+"/priority",schemaPath:"#/properties/priority/type",keyword:"type",params:{type: schema610.properties.priority.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -481,7 +481,7 @@ errors++;
 if(data.traceId !== undefined){
 let data8 = data.traceId;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err17 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema609.properties.traceId.type},message:"must be string,null"};
+const err17 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema610.properties.traceId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -494,7 +494,7 @@ errors++;
 if(data.spanId !== undefined){
 let data9 = data.spanId;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err18 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema609.properties.spanId.type},message:"must be string,null"};
+const err18 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema610.properties.spanId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -507,7 +507,7 @@ errors++;
 if(data.clientagent !== undefined){
 let data10 = data.clientagent;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err19 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema609.properties.clientagent.type},message:"must be string,null"};
+const err19 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema610.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -520,7 +520,7 @@ errors++;
 if(data.clientversion !== undefined){
 let data11 = data.clientversion;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err20 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema609.properties.clientversion.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema610.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -556,11 +556,11 @@ vErrors.push(err22);
 }
 errors++;
 }
-validate478.errors = vErrors;
+validate479.errors = vErrors;
 evaluated0.props = props0;
 return errors === 0;
 }
-validate478.evaluated = {"dynamicProps":true,"dynamicItems":false};
+validate479.evaluated = {"dynamicProps":true,"dynamicItems":false};
 
 /** @type {Validator} */
 export const addworkitem_request = validate21;
@@ -4776,13 +4776,13 @@ return errors === 0;
 validate44.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_0 = validate483;
-const schema615 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
+export const guard_0 = validate500;
+const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":["array","object"]}};
 
-function validate483(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate483.evaluated;
+const evaluated0 = validate500.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -4799,10 +4799,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate483.errors = vErrors;
+validate500.errors = vErrors;
 return errors === 0;
 }
-validate483.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const aggregate_reply = validate43;
@@ -5465,13 +5465,13 @@ return errors === 0;
 validate51.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_1 = validate484;
-const schema616 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_1 = validate501;
+const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate484.evaluated;
+const evaluated0 = validate501.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -5488,10 +5488,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate484.errors = vErrors;
+validate501.errors = vErrors;
 return errors === 0;
 }
-validate484.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate501.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const count_reply = validate50;
@@ -8843,13 +8843,13 @@ return errors === 0;
 validate71.evaluated = {"props":{"collection":true,"collectionname":true,"name":true,"index":true,"options":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_2 = validate485;
-const schema617 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
+export const guard_2 = validate502;
+const schema631 = {"type":"object","properties":{"command":{"const":"createindex"}},"required":["command"]};
 
-function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate502(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate485.evaluated;
+const evaluated0 = validate502.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -8890,10 +8890,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate485.errors = vErrors;
+validate502.errors = vErrors;
 return errors === 0;
 }
-validate485.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate502.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_3 = validate72;
@@ -8962,13 +8962,13 @@ return errors === 0;
 validate72.evaluated = {"props":{"repo":true,"branch":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_3 = validate486;
-const schema618 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
+export const guard_3 = validate503;
+const schema632 = {"type":"object","properties":{"command":{"const":"snapshotcreate"}},"required":["command"]};
 
-function validate486(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate486.evaluated;
+const evaluated0 = validate503.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9009,10 +9009,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate486.errors = vErrors;
+validate503.errors = vErrors;
 return errors === 0;
 }
-validate486.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate503.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_4 = validate73;
@@ -9107,13 +9107,13 @@ return errors === 0;
 validate73.evaluated = {"props":{"repo":true,"branch":true,"tree":true,"commit":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_4 = validate487;
-const schema619 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
+export const guard_4 = validate504;
+const schema633 = {"type":"object","properties":{"command":{"const":"snapshotrestore"}},"required":["command"]};
 
-function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate504(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate487.evaluated;
+const evaluated0 = validate504.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9154,10 +9154,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate487.errors = vErrors;
+validate504.errors = vErrors;
 return errors === 0;
 }
-validate487.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate504.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_5 = validate74;
@@ -9217,13 +9217,13 @@ return errors === 0;
 validate74.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_5 = validate488;
-const schema620 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
+export const guard_5 = validate505;
+const schema634 = {"type":"object","properties":{"command":{"const":"issuelicense"}},"required":["command"]};
 
-function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate505(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate488.evaluated;
+const evaluated0 = validate505.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9264,19 +9264,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate488.errors = vErrors;
+validate505.errors = vErrors;
 return errors === 0;
 }
-validate488.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate505.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_6 = validate489;
-const schema621 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_6 = validate506;
+const schema635 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate489(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate506(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate489.evaluated;
+const evaluated0 = validate506.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9293,10 +9293,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate489.errors = vErrors;
+validate506.errors = vErrors;
 return errors === 0;
 }
-validate489.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate506.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_6 = validate75;
@@ -9719,13 +9719,13 @@ return errors === 0;
 validate75.evaluated = {"props":{"slug":true,"hostname":true,"username":true,"os":true,"arch":true,"version":true,"chrome":true,"chromium":true,"docker":true,"assistant":true,"daemon":true,"languages":true,"runas":true,"runasname":true,"image":true,"lastseen":true,"jwt":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_7 = validate490;
-const schema622 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
+export const guard_7 = validate507;
+const schema636 = {"type":"object","properties":{"command":{"const":"registeragent"}},"required":["command"]};
 
-function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate507(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate490.evaluated;
+const evaluated0 = validate507.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9766,19 +9766,19 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate490.errors = vErrors;
+validate507.errors = vErrors;
 return errors === 0;
 }
-validate490.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
+validate507.evaluated = {"props":{"command":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_8 = validate491;
-const schema623 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
+export const guard_8 = validate508;
+const schema637 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"#/$defs/Agent"}};
 
-function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate508(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate491.evaluated;
+const evaluated0 = validate508.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -9795,10 +9795,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate491.errors = vErrors;
+validate508.errors = vErrors;
 return errors === 0;
 }
-validate491.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate508.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const customcommand_reply = validate66;
@@ -11600,13 +11600,13 @@ return errors === 0;
 validate86.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_9 = validate492;
-const schema624 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_9 = validate509;
+const schema638 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate492(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate509(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate492.evaluated;
+const evaluated0 = validate509.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -11623,10 +11623,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate492.errors = vErrors;
+validate509.errors = vErrors;
 return errors === 0;
 }
-validate492.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate509.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const deletemany_reply = validate85;
@@ -14045,13 +14045,13 @@ return errors === 0;
 validate110.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_10 = validate493;
-const schema625 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_10 = validate510;
+const schema639 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate510(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate493.evaluated;
+const evaluated0 = validate510.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -14068,10 +14068,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate493.errors = vErrors;
+validate510.errors = vErrors;
 return errors === 0;
 }
-validate493.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate510.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const distinct_reply = validate109;
@@ -25509,13 +25509,13 @@ return errors === 0;
 validate230.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_11 = validate494;
-const schema626 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_11 = validate511;
+const schema640 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate511(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate494.evaluated;
+const evaluated0 = validate511.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -25532,10 +25532,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate494.errors = vErrors;
+validate511.errors = vErrors;
 return errors === 0;
 }
-validate494.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate511.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertmany_reply = validate228;
@@ -26617,13 +26617,13 @@ return errors === 0;
 validate236.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_12 = validate495;
-const schema627 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_12 = validate512;
+const schema641 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate512(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate495.evaluated;
+const evaluated0 = validate512.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -26640,10 +26640,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate495.errors = vErrors;
+validate512.errors = vErrors;
 return errors === 0;
 }
-validate495.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate512.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertone_reply = validate234;
@@ -27196,13 +27196,13 @@ return errors === 0;
 validate243.evaluated = {"items":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_13 = validate496;
-const schema628 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
+export const guard_13 = validate513;
+const schema642 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"array","items":{"type":"object"}}};
 
-function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate513(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate496.evaluated;
+const evaluated0 = validate513.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -27219,10 +27219,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate496.errors = vErrors;
+validate513.errors = vErrors;
 return errors === 0;
 }
-validate496.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate513.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdatemany_reply = validate241;
@@ -28304,13 +28304,13 @@ return errors === 0;
 validate249.evaluated = {"props":{"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_14 = validate497;
-const schema629 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
+export const guard_14 = validate514;
+const schema643 = {"type":"string","contentMediaType":"application/json","contentSchema":{"$ref":"../defs/base.json"}};
 
-function validate497(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate514(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate497.evaluated;
+const evaluated0 = validate514.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -28327,10 +28327,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate497.errors = vErrors;
+validate514.errors = vErrors;
 return errors === 0;
 }
-validate497.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate514.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const insertorupdateone_reply = validate247;
@@ -28987,13 +28987,13 @@ return errors === 0;
 validate257.evaluated = {"props":{"domain":true,"months":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_15 = validate498;
-const schema630 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
+export const guard_15 = validate515;
+const schema644 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object","properties":{"domain":{"type":["string","null"]},"months":{"type":"number"}}}};
 
-function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate515(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate498.evaluated;
+const evaluated0 = validate515.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -29010,10 +29010,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate498.errors = vErrors;
+validate515.errors = vErrors;
 return errors === 0;
 }
-validate498.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate515.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const issuelicense_reply = validate256;
@@ -30911,13 +30911,13 @@ return errors === 0;
 validate280.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_16 = validate499;
-const schema631 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_16 = validate516;
+const schema645 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate516(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate499.evaluated;
+const evaluated0 = validate516.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30934,10 +30934,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate499.errors = vErrors;
+validate516.errors = vErrors;
 return errors === 0;
 }
-validate499.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate516.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_15 = validate279;
@@ -30969,13 +30969,13 @@ return errors === 0;
 validate279.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_17 = validate500;
-const schema632 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_17 = validate517;
+const schema646 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate500(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate517(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate500.evaluated;
+const evaluated0 = validate517.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -30992,10 +30992,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate500.errors = vErrors;
+validate517.errors = vErrors;
 return errors === 0;
 }
-validate500.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate517.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const query_reply = validate277;
@@ -32597,12 +32597,12 @@ return true;
 validate306.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_18 = validate501;
+export const guard_18 = validate518;
 
-function validate501(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate518(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate501.evaluated;
+const evaluated0 = validate518.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32812,19 +32812,19 @@ vErrors.push(err13);
 }
 errors++;
 }
-validate501.errors = vErrors;
+validate518.errors = vErrors;
 return errors === 0;
 }
-validate501.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
+validate518.evaluated = {"props":{"queuename":true,"exchange":true,"exchangename":true,"routingkey":true,"replyto":true,"correlationId":true,"data":true,"expiration":true,"striptoken":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_19 = validate503;
-const schema634 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_19 = validate520;
+const schema648 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate503(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate520(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate503.evaluated;
+const evaluated0 = validate520.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32841,10 +32841,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate503.errors = vErrors;
+validate520.errors = vErrors;
 return errors === 0;
 }
-validate503.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate520.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_17 = validate305;
@@ -32857,13 +32857,13 @@ return true;
 validate305.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_20 = validate504;
-const schema635 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
+export const guard_20 = validate521;
+const schema649 = {"type":"string","contentMediaType":"application/json","contentSchema":{}};
 
-function validate504(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate521(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate504.evaluated;
+const evaluated0 = validate521.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -32880,10 +32880,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate504.errors = vErrors;
+validate521.errors = vErrors;
 return errors === 0;
 }
-validate504.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate521.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const queuemessage_reply = validate296;
@@ -40496,13 +40496,13 @@ return errors === 0;
 validate378.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_21 = validate505;
-const schema636 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_21 = validate522;
+const schema650 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate505(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate522(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate505.evaluated;
+const evaluated0 = validate522.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40519,10 +40519,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate505.errors = vErrors;
+validate522.errors = vErrors;
 return errors === 0;
 }
-validate505.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate522.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_19 = validate377;
@@ -40554,13 +40554,13 @@ return errors === 0;
 validate377.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_22 = validate506;
-const schema637 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_22 = validate523;
+const schema651 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate506(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate523(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate506.evaluated;
+const evaluated0 = validate523.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -40577,10 +40577,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate506.errors = vErrors;
+validate523.errors = vErrors;
 return errors === 0;
 }
-validate506.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate523.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updatemany_reply = validate376;
@@ -41163,13 +41163,13 @@ return errors === 0;
 validate383.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_23 = validate507;
-const schema638 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_23 = validate524;
+const schema652 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate507(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate524(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate507.evaluated;
+const evaluated0 = validate524.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41186,10 +41186,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate507.errors = vErrors;
+validate524.errors = vErrors;
 return errors === 0;
 }
-validate507.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate524.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_21 = validate384;
@@ -41221,13 +41221,13 @@ return errors === 0;
 validate384.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const guard_24 = validate508;
-const schema639 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
+export const guard_24 = validate525;
+const schema653 = {"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}};
 
-function validate508(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate525(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate508.evaluated;
+const evaluated0 = validate525.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -41244,10 +41244,10 @@ vErrors.push(err0);
 }
 errors++;
 }
-validate508.errors = vErrors;
+validate525.errors = vErrors;
 return errors === 0;
 }
-validate508.evaluated = {"dynamicProps":false,"dynamicItems":false};
+validate525.evaluated = {"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const updateone_reply = validate381;
@@ -43753,14 +43753,2744 @@ return errors === 0;
 validate402.evaluated = {"props":{"id":true,"result":true,"jwt":true,"error":true,"traceId":true,"spanId":true,"priority":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitem_request_closed = validate509;
-const schema640 = {"$id":"https://openflow-spec.dev/closed/addworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const robot_detector = validate484;
+const schema616 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/detector.json","type":"object","required":["command","detectorid"],"properties":{"command":{"const":"detector"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":"string","minLength":1},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
 
-function validate509(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate484(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/detector.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate484.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.detectorid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "detectorid"},message:"must have required property '"+"detectorid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("detector" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "detector"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema616.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema616.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema616.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if(typeof data4 === "string"){
+if(func1(data4) < 1){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+else {
+const err7 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err9 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema616.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema616.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema616.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate484.errors = vErrors;
+return errors === 0;
+}
+validate484.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_error = validate485;
+const schema617 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/error.json","type":"object","required":["command"],"properties":{"command":{"const":"error"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"anyOf":[{"$ref":"../defs/dotnetexception.json"},{"type":"object"},{"type":"null"}]}}};
+const schema529 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/dotnetexception.json","type":"object","properties":{"ClassName":{"type":["string","null"]},"Message":{"type":["string","null"]},"Data":{"type":["object","null"]},"InnerException":{"anyOf":[{"$ref":"#"},{"type":"null"}]},"HelpURL":{"type":["string","null"]},"StackTraceString":{"type":["string","null"]},"RemoteStackTraceString":{"type":["string","null"]},"RemoteStackIndex":{"type":"integer"},"ExceptionMethod":{"type":["string","null"]},"HResult":{"type":"integer"},"Source":{"type":["string","null"]},"WatsonBuckets":{"type":["string","null"]}}};
+
+function validate406(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/defs/dotnetexception.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate406.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.ClassName !== undefined){
+let data0 = data.ClassName;
+if((typeof data0 !== "string") && (data0 !== null)){
+const err0 = {instancePath:instancePath+"/ClassName",schemaPath:"#/properties/ClassName/type",keyword:"type",params:{type: schema529.properties.ClassName.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+}
+if(data.Message !== undefined){
+let data1 = data.Message;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err1 = {instancePath:instancePath+"/Message",schemaPath:"#/properties/Message/type",keyword:"type",params:{type: schema529.properties.Message.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.Data !== undefined){
+let data2 = data.Data;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+const err2 = {instancePath:instancePath+"/Data",schemaPath:"#/properties/Data/type",keyword:"type",params:{type: schema529.properties.Data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.InnerException !== undefined){
+let data3 = data.InnerException;
+const _errs8 = errors;
+let valid1 = false;
+const _errs9 = errors;
+if(!(validate406(data3, {instancePath:instancePath+"/InnerException",parentData:data,parentDataProperty:"InnerException",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate406.errors : vErrors.concat(validate406.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs9 === errors;
+valid1 = valid1 || _valid0;
+const _errs10 = errors;
+if(data3 !== null){
+const err3 = {instancePath:instancePath+"/InnerException",schemaPath:"#/properties/InnerException/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+var _valid0 = _errs10 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err4 = {instancePath:instancePath+"/InnerException",schemaPath:"#/properties/InnerException/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+else {
+errors = _errs8;
+if(vErrors !== null){
+if(_errs8){
+vErrors.length = _errs8;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+if(data.HelpURL !== undefined){
+let data4 = data.HelpURL;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/HelpURL",schemaPath:"#/properties/HelpURL/type",keyword:"type",params:{type: schema529.properties.HelpURL.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.StackTraceString !== undefined){
+let data5 = data.StackTraceString;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/StackTraceString",schemaPath:"#/properties/StackTraceString/type",keyword:"type",params:{type: schema529.properties.StackTraceString.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.RemoteStackTraceString !== undefined){
+let data6 = data.RemoteStackTraceString;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err7 = {instancePath:instancePath+"/RemoteStackTraceString",schemaPath:"#/properties/RemoteStackTraceString/type",keyword:"type",params:{type: schema529.properties.RemoteStackTraceString.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.RemoteStackIndex !== undefined){
+let data7 = data.RemoteStackIndex;
+if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
+const err8 = {instancePath:instancePath+"/RemoteStackIndex",schemaPath:"#/properties/RemoteStackIndex/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.ExceptionMethod !== undefined){
+let data8 = data.ExceptionMethod;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/ExceptionMethod",schemaPath:"#/properties/ExceptionMethod/type",keyword:"type",params:{type: schema529.properties.ExceptionMethod.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.HResult !== undefined){
+let data9 = data.HResult;
+if(!(((typeof data9 == "number") && (!(data9 % 1) && !isNaN(data9))) && (isFinite(data9)))){
+const err10 = {instancePath:instancePath+"/HResult",schemaPath:"#/properties/HResult/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.Source !== undefined){
+let data10 = data.Source;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err11 = {instancePath:instancePath+"/Source",schemaPath:"#/properties/Source/type",keyword:"type",params:{type: schema529.properties.Source.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.WatsonBuckets !== undefined){
+let data11 = data.WatsonBuckets;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/WatsonBuckets",schemaPath:"#/properties/WatsonBuckets/type",keyword:"type",params:{type: schema529.properties.WatsonBuckets.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate406.errors = vErrors;
+return errors === 0;
+}
+validate406.evaluated = {"props":{"ClassName":true,"Message":true,"Data":true,"InnerException":true,"HelpURL":true,"StackTraceString":true,"RemoteStackTraceString":true,"RemoteStackIndex":true,"ExceptionMethod":true,"HResult":true,"Source":true,"WatsonBuckets":true},"dynamicProps":false,"dynamicItems":false};
+
+
+function validate485(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/error.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate485.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("error" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "error"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema617.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema617.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema617.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema617.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err6 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema617.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema617.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+const _errs19 = errors;
+let valid1 = false;
+const _errs20 = errors;
+if(!(validate406(data9, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate406.errors : vErrors.concat(validate406.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs20 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.ClassName = true;
+props0.Message = true;
+props0.Data = true;
+props0.InnerException = true;
+props0.HelpURL = true;
+props0.StackTraceString = true;
+props0.RemoteStackTraceString = true;
+props0.RemoteStackIndex = true;
+props0.ExceptionMethod = true;
+props0.HResult = true;
+props0.Source = true;
+props0.WatsonBuckets = true;
+}
+const _errs21 = errors;
+if(!(data9 && typeof data9 == "object" && !Array.isArray(data9))){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+valid1 = valid1 || _valid0;
+const _errs23 = errors;
+if(data9 !== null){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate485.errors = vErrors;
+return errors === 0;
+}
+validate485.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invoke = validate487;
+const schema618 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invoke.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invoke"},"workflowid":{"type":"string","minLength":1},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate487(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invoke.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate487.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invoke" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invoke"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err5 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema618.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema618.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema618.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err9 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema618.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema618.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema618.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+}
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+validate487.errors = vErrors;
+return errors === 0;
+}
+validate487.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invokeaborted = validate488;
+const schema619 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invokeaborted.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invokeaborted"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"anyOf":[{"$ref":"../defs/dotnetexception.json"},{"type":"object"},{"type":"null"}]}}};
+
+function validate488(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invokeaborted.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate488.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invokeaborted" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invokeaborted"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema619.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema619.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema619.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema619.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema619.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema619.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+const _errs19 = errors;
+let valid1 = false;
+const _errs20 = errors;
+if(!(validate406(data9, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate406.errors : vErrors.concat(validate406.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs20 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.ClassName = true;
+props0.Message = true;
+props0.Data = true;
+props0.InnerException = true;
+props0.HelpURL = true;
+props0.StackTraceString = true;
+props0.RemoteStackTraceString = true;
+props0.RemoteStackIndex = true;
+props0.ExceptionMethod = true;
+props0.HResult = true;
+props0.Source = true;
+props0.WatsonBuckets = true;
+}
+const _errs21 = errors;
+if(!(data9 && typeof data9 == "object" && !Array.isArray(data9))){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+valid1 = valid1 || _valid0;
+const _errs23 = errors;
+if(data9 !== null){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err13 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate488.errors = vErrors;
+return errors === 0;
+}
+validate488.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invokecompleted = validate490;
+const schema620 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invokecompleted.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invokecompleted"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate490(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invokecompleted.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate490.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invokecompleted" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invokecompleted"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema620.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema620.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema620.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema620.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema620.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema620.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema620.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate490.errors = vErrors;
+return errors === 0;
+}
+validate490.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invokefailed = validate491;
+const schema621 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invokefailed.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invokefailed"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"anyOf":[{"$ref":"../defs/dotnetexception.json"},{"type":"object"},{"type":"null"}]}}};
+
+function validate491(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invokefailed.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate491.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invokefailed" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invokefailed"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema621.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema621.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema621.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema621.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema621.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema621.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+const _errs19 = errors;
+let valid1 = false;
+const _errs20 = errors;
+if(!(validate406(data9, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate406.errors : vErrors.concat(validate406.errors);
+errors = vErrors.length;
+}
+var _valid0 = _errs20 === errors;
+valid1 = valid1 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.ClassName = true;
+props0.Message = true;
+props0.Data = true;
+props0.InnerException = true;
+props0.HelpURL = true;
+props0.StackTraceString = true;
+props0.RemoteStackTraceString = true;
+props0.RemoteStackIndex = true;
+props0.ExceptionMethod = true;
+props0.HResult = true;
+props0.Source = true;
+props0.WatsonBuckets = true;
+}
+const _errs21 = errors;
+if(!(data9 && typeof data9 == "object" && !Array.isArray(data9))){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+var _valid0 = _errs21 === errors;
+valid1 = valid1 || _valid0;
+const _errs23 = errors;
+if(data9 !== null){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/2/type",keyword:"type",params:{type: "null"},message:"must be null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+var _valid0 = _errs23 === errors;
+valid1 = valid1 || _valid0;
+if(!valid1){
+const err13 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+else {
+errors = _errs19;
+if(vErrors !== null){
+if(_errs19){
+vErrors.length = _errs19;
+}
+else {
+vErrors = null;
+}
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate491.errors = vErrors;
+return errors === 0;
+}
+validate491.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invokeidle = validate493;
+const schema622 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invokeidle.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invokeidle"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate493(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invokeidle.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate493.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invokeidle" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invokeidle"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema622.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema622.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema622.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema622.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema622.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema622.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema622.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate493.errors = vErrors;
+return errors === 0;
+}
+validate493.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_invokesuccess = validate494;
+const schema623 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/invokesuccess.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"invokesuccess"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate494(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/invokesuccess.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate494.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("invokesuccess" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "invokesuccess"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema623.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema623.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema623.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema623.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema623.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err10 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema623.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err11 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema623.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+}
+else {
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+validate494.errors = vErrors;
+return errors === 0;
+}
+validate494.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_killallworkflows = validate495;
+const schema624 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/killallworkflows.json","type":"object","required":["command"],"properties":{"command":{"const":"killallworkflows"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate495(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/killallworkflows.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate495.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("killallworkflows" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "killallworkflows"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema624.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema624.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema624.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema624.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err6 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema624.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema624.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema624.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate495.errors = vErrors;
+return errors === 0;
+}
+validate495.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_killallworkflowssuccess = validate496;
+const schema625 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/killallworkflowssuccess.json","type":"object","required":["command"],"properties":{"command":{"const":"killallworkflowssuccess"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate496(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/killallworkflowssuccess.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate496.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("killallworkflowssuccess" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "killallworkflowssuccess"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema625.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema625.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema625.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema625.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err6 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema625.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema625.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema625.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate496.errors = vErrors;
+return errors === 0;
+}
+validate496.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_killworkflow = validate497;
+const schema626 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/killworkflow.json","type":"object","required":["command","workflowid"],"properties":{"command":{"const":"killworkflow"},"workflowid":{"type":"string","minLength":1},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"],"properties":{"instanceid":{"type":["string","null"]}}}}};
+
+function validate497(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/killworkflow.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate497.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.workflowid === undefined){
+const err1 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "workflowid"},message:"must have required property '"+"workflowid"+"'"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("killworkflow" !== data.command){
+const err2 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "killworkflow"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if(typeof data1 === "string"){
+if(func1(data1) < 1){
+const err3 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+else {
+const err4 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err5 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema626.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema626.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err7 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema626.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err8 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err9 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err10 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema626.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err11 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema626.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema626.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err12];
+}
+else {
+vErrors.push(err12);
+}
+errors++;
+}
+if(data9 && typeof data9 == "object" && !Array.isArray(data9)){
+if(data9.instanceid !== undefined){
+let data10 = data9.instanceid;
+if((typeof data10 !== "string") && (data10 !== null)){
+const err13 = {instancePath:instancePath+"/data/instanceid",schemaPath:"#/properties/data/properties/instanceid/type",keyword:"type",params:{type: schema626.properties.data.properties.instanceid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err13];
+}
+else {
+vErrors.push(err13);
+}
+errors++;
+}
+}
+}
+}
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err14];
+}
+else {
+vErrors.push(err14);
+}
+errors++;
+}
+validate497.errors = vErrors;
+return errors === 0;
+}
+validate497.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_killworkflowsuccess = validate498;
+const schema627 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/killworkflowsuccess.json","type":"object","required":["command"],"properties":{"command":{"const":"killworkflowsuccess"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate498(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/killworkflowsuccess.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate498.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("killworkflowsuccess" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "killworkflowsuccess"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema627.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema627.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema627.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema627.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err6 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema627.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema627.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema627.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate498.errors = vErrors;
+return errors === 0;
+}
+validate498.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const robot_timeout = validate499;
+const schema628 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/robot/timeout.json","type":"object","required":["command"],"properties":{"command":{"const":"timeout"},"workflowid":{"type":["string","null"]},"flowid":{"type":["string","null"]},"nodeId":{"type":["string","null"]},"detectorid":{"type":["string","null"]},"killexisting":{"type":"boolean"},"killallexisting":{"type":"boolean"},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"data":{"type":["object","null"]}}};
+
+function validate499(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+/*# sourceURL="https://openflow-spec.dev/schemas/robot/timeout.json" */;
+let vErrors = null;
+let errors = 0;
+const evaluated0 = validate499.evaluated;
+if(evaluated0.dynamicProps){
+evaluated0.props = undefined;
+}
+if(evaluated0.dynamicItems){
+evaluated0.items = undefined;
+}
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.command === undefined){
+const err0 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "command"},message:"must have required property '"+"command"+"'"};
+if(vErrors === null){
+vErrors = [err0];
+}
+else {
+vErrors.push(err0);
+}
+errors++;
+}
+if(data.command !== undefined){
+if("timeout" !== data.command){
+const err1 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/const",keyword:"const",params:{allowedValue: "timeout"},message:"must be equal to constant"};
+if(vErrors === null){
+vErrors = [err1];
+}
+else {
+vErrors.push(err1);
+}
+errors++;
+}
+}
+if(data.workflowid !== undefined){
+let data1 = data.workflowid;
+if((typeof data1 !== "string") && (data1 !== null)){
+const err2 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema628.properties.workflowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err2];
+}
+else {
+vErrors.push(err2);
+}
+errors++;
+}
+}
+if(data.flowid !== undefined){
+let data2 = data.flowid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/flowid",schemaPath:"#/properties/flowid/type",keyword:"type",params:{type: schema628.properties.flowid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data.nodeId !== undefined){
+let data3 = data.nodeId;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/nodeId",schemaPath:"#/properties/nodeId/type",keyword:"type",params:{type: schema628.properties.nodeId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.detectorid !== undefined){
+let data4 = data.detectorid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/detectorid",schemaPath:"#/properties/detectorid/type",keyword:"type",params:{type: schema628.properties.detectorid.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data.killexisting !== undefined){
+if(typeof data.killexisting !== "boolean"){
+const err6 = {instancePath:instancePath+"/killexisting",schemaPath:"#/properties/killexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+if(data.killallexisting !== undefined){
+if(typeof data.killallexisting !== "boolean"){
+const err7 = {instancePath:instancePath+"/killallexisting",schemaPath:"#/properties/killallexisting/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err7];
+}
+else {
+vErrors.push(err7);
+}
+errors++;
+}
+}
+if(data.traceId !== undefined){
+let data7 = data.traceId;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err8 = {instancePath:instancePath+"/traceId",schemaPath:"#/properties/traceId/type",keyword:"type",params:{type: schema628.properties.traceId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err8];
+}
+else {
+vErrors.push(err8);
+}
+errors++;
+}
+}
+if(data.spanId !== undefined){
+let data8 = data.spanId;
+if((typeof data8 !== "string") && (data8 !== null)){
+const err9 = {instancePath:instancePath+"/spanId",schemaPath:"#/properties/spanId/type",keyword:"type",params:{type: schema628.properties.spanId.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err9];
+}
+else {
+vErrors.push(err9);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data9 = data.data;
+if((!(data9 && typeof data9 == "object" && !Array.isArray(data9))) && (data9 !== null)){
+const err10 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema628.properties.data.type},message:"must be object,null"};
+if(vErrors === null){
+vErrors = [err10];
+}
+else {
+vErrors.push(err10);
+}
+errors++;
+}
+}
+}
+else {
+const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err11];
+}
+else {
+vErrors.push(err11);
+}
+errors++;
+}
+validate499.errors = vErrors;
+return errors === 0;
+}
+validate499.evaluated = {"props":{"command":true,"workflowid":true,"flowid":true,"nodeId":true,"detectorid":true,"killexisting":true,"killallexisting":true,"traceId":true,"spanId":true,"data":true},"dynamicProps":false,"dynamicItems":false};
+
+/** @type {Validator} */
+export const addworkitem_request_closed = validate526;
+const schema654 = {"$id":"https://openflow-spec.dev/closed/addworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitem.json#/$defs/request","unevaluatedProperties":false};
+
+function validate526(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate509.evaluated;
+const evaluated0 = validate526.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43800,20 +46530,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate509.errors = vErrors;
+validate526.errors = vErrors;
 return errors === 0;
 }
-validate509.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate526.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitemqueue_request_closed = validate511;
-const schema641 = {"$id":"https://openflow-spec.dev/closed/addworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const addworkitemqueue_request_closed = validate528;
+const schema655 = {"$id":"https://openflow-spec.dev/closed/addworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate511(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate528(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate511.evaluated;
+const evaluated0 = validate528.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43848,20 +46578,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate511.errors = vErrors;
+validate528.errors = vErrors;
 return errors === 0;
 }
-validate511.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate528.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const addworkitems_request_closed = validate513;
-const schema642 = {"$id":"https://openflow-spec.dev/closed/addworkitems.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitems.json#/$defs/request","unevaluatedProperties":false};
+export const addworkitems_request_closed = validate530;
+const schema656 = {"$id":"https://openflow-spec.dev/closed/addworkitems.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/addworkitems.json#/$defs/request","unevaluatedProperties":false};
 
-function validate513(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate530(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/addworkitems.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate513.evaluated;
+const evaluated0 = validate530.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43901,20 +46631,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate513.errors = vErrors;
+validate530.errors = vErrors;
 return errors === 0;
 }
-validate513.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate530.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const aggregate_request_closed = validate515;
-const schema643 = {"$id":"https://openflow-spec.dev/closed/aggregate.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/aggregate.json#/$defs/request","unevaluatedProperties":false};
+export const aggregate_request_closed = validate532;
+const schema657 = {"$id":"https://openflow-spec.dev/closed/aggregate.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/aggregate.json#/$defs/request","unevaluatedProperties":false};
 
-function validate515(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate532(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/aggregate.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate515.evaluated;
+const evaluated0 = validate532.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43949,20 +46679,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate515.errors = vErrors;
+validate532.errors = vErrors;
 return errors === 0;
 }
-validate515.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate532.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const closequeue_request_closed = validate517;
-const schema644 = {"$id":"https://openflow-spec.dev/closed/closequeue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/closequeue.json#/$defs/request","unevaluatedProperties":false};
+export const closequeue_request_closed = validate534;
+const schema658 = {"$id":"https://openflow-spec.dev/closed/closequeue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/closequeue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate517(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate534(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/closequeue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate517.evaluated;
+const evaluated0 = validate534.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -43997,20 +46727,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate517.errors = vErrors;
+validate534.errors = vErrors;
 return errors === 0;
 }
-validate517.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate534.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const count_request_closed = validate519;
-const schema645 = {"$id":"https://openflow-spec.dev/closed/count.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/count.json#/$defs/request","unevaluatedProperties":false};
+export const count_request_closed = validate536;
+const schema659 = {"$id":"https://openflow-spec.dev/closed/count.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/count.json#/$defs/request","unevaluatedProperties":false};
 
-function validate519(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate536(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/count.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate519.evaluated;
+const evaluated0 = validate536.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44045,20 +46775,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate519.errors = vErrors;
+validate536.errors = vErrors;
 return errors === 0;
 }
-validate519.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate536.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createcollection_request_closed = validate521;
-const schema646 = {"$id":"https://openflow-spec.dev/closed/createcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createcollection.json#/$defs/request","unevaluatedProperties":false};
+export const createcollection_request_closed = validate538;
+const schema660 = {"$id":"https://openflow-spec.dev/closed/createcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createcollection.json#/$defs/request","unevaluatedProperties":false};
 
-function validate521(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate538(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createcollection.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate521.evaluated;
+const evaluated0 = validate538.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44093,20 +46823,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate521.errors = vErrors;
+validate538.errors = vErrors;
 return errors === 0;
 }
-validate521.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate538.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createindex_request_closed = validate523;
-const schema647 = {"$id":"https://openflow-spec.dev/closed/createindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createindex.json#/$defs/request","unevaluatedProperties":false};
+export const createindex_request_closed = validate540;
+const schema661 = {"$id":"https://openflow-spec.dev/closed/createindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createindex.json#/$defs/request","unevaluatedProperties":false};
 
-function validate523(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate540(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createindex.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate523.evaluated;
+const evaluated0 = validate540.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44141,20 +46871,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate523.errors = vErrors;
+validate540.errors = vErrors;
 return errors === 0;
 }
-validate523.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate540.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const createworkflowinstance_request_closed = validate525;
-const schema648 = {"$id":"https://openflow-spec.dev/closed/createworkflowinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createworkflowinstance.json#/$defs/request","unevaluatedProperties":false};
+export const createworkflowinstance_request_closed = validate542;
+const schema662 = {"$id":"https://openflow-spec.dev/closed/createworkflowinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/createworkflowinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate525(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate542(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/createworkflowinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate525.evaluated;
+const evaluated0 = validate542.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44189,20 +46919,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate525.errors = vErrors;
+validate542.errors = vErrors;
 return errors === 0;
 }
-validate525.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate542.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const customcommand_request_closed = validate527;
-const schema649 = {"$id":"https://openflow-spec.dev/closed/customcommand.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/customcommand.json#/$defs/request","unevaluatedProperties":false};
+export const customcommand_request_closed = validate544;
+const schema663 = {"$id":"https://openflow-spec.dev/closed/customcommand.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/customcommand.json#/$defs/request","unevaluatedProperties":false};
 
-function validate527(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate544(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/customcommand.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate527.evaluated;
+const evaluated0 = validate544.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44242,20 +46972,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate527.errors = vErrors;
+validate544.errors = vErrors;
 return errors === 0;
 }
-validate527.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate544.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteagent_request_closed = validate529;
-const schema650 = {"$id":"https://openflow-spec.dev/closed/deleteagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagent.json#/$defs/request","unevaluatedProperties":false};
+export const deleteagent_request_closed = validate546;
+const schema664 = {"$id":"https://openflow-spec.dev/closed/deleteagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate529(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate546(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate529.evaluated;
+const evaluated0 = validate546.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44290,20 +47020,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate529.errors = vErrors;
+validate546.errors = vErrors;
 return errors === 0;
 }
-validate529.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate546.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteagentpod_request_closed = validate531;
-const schema651 = {"$id":"https://openflow-spec.dev/closed/deleteagentpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagentpod.json#/$defs/request","unevaluatedProperties":false};
+export const deleteagentpod_request_closed = validate548;
+const schema665 = {"$id":"https://openflow-spec.dev/closed/deleteagentpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteagentpod.json#/$defs/request","unevaluatedProperties":false};
 
-function validate531(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate548(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteagentpod.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate531.evaluated;
+const evaluated0 = validate548.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44338,20 +47068,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate531.errors = vErrors;
+validate548.errors = vErrors;
 return errors === 0;
 }
-validate531.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate548.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletemany_request_closed = validate533;
-const schema652 = {"$id":"https://openflow-spec.dev/closed/deletemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletemany.json#/$defs/request","unevaluatedProperties":false};
+export const deletemany_request_closed = validate550;
+const schema666 = {"$id":"https://openflow-spec.dev/closed/deletemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate533(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate550(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate533.evaluated;
+const evaluated0 = validate550.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44391,20 +47121,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate533.errors = vErrors;
+validate550.errors = vErrors;
 return errors === 0;
 }
-validate533.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate550.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletenoderedinstance_request_closed = validate535;
-const schema653 = {"$id":"https://openflow-spec.dev/closed/deletenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const deletenoderedinstance_request_closed = validate552;
+const schema667 = {"$id":"https://openflow-spec.dev/closed/deletenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate535(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate552(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletenoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate535.evaluated;
+const evaluated0 = validate552.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44439,20 +47169,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate535.errors = vErrors;
+validate552.errors = vErrors;
 return errors === 0;
 }
-validate535.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate552.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletenoderedpod_request_closed = validate537;
-const schema654 = {"$id":"https://openflow-spec.dev/closed/deletenoderedpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedpod.json#/$defs/request","unevaluatedProperties":false};
+export const deletenoderedpod_request_closed = validate554;
+const schema668 = {"$id":"https://openflow-spec.dev/closed/deletenoderedpod.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletenoderedpod.json#/$defs/request","unevaluatedProperties":false};
 
-function validate537(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate554(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletenoderedpod.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate537.evaluated;
+const evaluated0 = validate554.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44487,20 +47217,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate537.errors = vErrors;
+validate554.errors = vErrors;
 return errors === 0;
 }
-validate537.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate554.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteone_request_closed = validate539;
-const schema655 = {"$id":"https://openflow-spec.dev/closed/deleteone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteone.json#/$defs/request","unevaluatedProperties":false};
+export const deleteone_request_closed = validate556;
+const schema669 = {"$id":"https://openflow-spec.dev/closed/deleteone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate539(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate556(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate539.evaluated;
+const evaluated0 = validate556.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44540,20 +47270,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate539.errors = vErrors;
+validate556.errors = vErrors;
 return errors === 0;
 }
-validate539.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate556.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deletepackage_request_closed = validate541;
-const schema656 = {"$id":"https://openflow-spec.dev/closed/deletepackage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletepackage.json#/$defs/request","unevaluatedProperties":false};
+export const deletepackage_request_closed = validate558;
+const schema670 = {"$id":"https://openflow-spec.dev/closed/deletepackage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deletepackage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate541(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate558(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deletepackage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate541.evaluated;
+const evaluated0 = validate558.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44588,20 +47318,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate541.errors = vErrors;
+validate558.errors = vErrors;
 return errors === 0;
 }
-validate541.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate558.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleterabbitmqqueue_request_closed = validate543;
-const schema657 = {"$id":"https://openflow-spec.dev/closed/deleterabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleterabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
+export const deleterabbitmqqueue_request_closed = validate560;
+const schema671 = {"$id":"https://openflow-spec.dev/closed/deleterabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleterabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate543(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate560(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleterabbitmqqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate543.evaluated;
+const evaluated0 = validate560.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44636,20 +47366,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate543.errors = vErrors;
+validate560.errors = vErrors;
 return errors === 0;
 }
-validate543.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate560.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteworkitem_request_closed = validate545;
-const schema658 = {"$id":"https://openflow-spec.dev/closed/deleteworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const deleteworkitem_request_closed = validate562;
+const schema672 = {"$id":"https://openflow-spec.dev/closed/deleteworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate545(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate562(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate545.evaluated;
+const evaluated0 = validate562.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44684,20 +47414,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate545.errors = vErrors;
+validate562.errors = vErrors;
 return errors === 0;
 }
-validate545.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate562.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const deleteworkitemqueue_request_closed = validate547;
-const schema659 = {"$id":"https://openflow-spec.dev/closed/deleteworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const deleteworkitemqueue_request_closed = validate564;
+const schema673 = {"$id":"https://openflow-spec.dev/closed/deleteworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/deleteworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate547(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate564(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/deleteworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate547.evaluated;
+const evaluated0 = validate564.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44732,20 +47462,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate547.errors = vErrors;
+validate564.errors = vErrors;
 return errors === 0;
 }
-validate547.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate564.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const distinct_request_closed = validate549;
-const schema660 = {"$id":"https://openflow-spec.dev/closed/distinct.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/distinct.json#/$defs/request","unevaluatedProperties":false};
+export const distinct_request_closed = validate566;
+const schema674 = {"$id":"https://openflow-spec.dev/closed/distinct.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/distinct.json#/$defs/request","unevaluatedProperties":false};
 
-function validate549(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate566(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/distinct.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate549.evaluated;
+const evaluated0 = validate566.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44780,20 +47510,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate549.errors = vErrors;
+validate566.errors = vErrors;
 return errors === 0;
 }
-validate549.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate566.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dropcollection_request_closed = validate551;
-const schema661 = {"$id":"https://openflow-spec.dev/closed/dropcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropcollection.json#/$defs/request","unevaluatedProperties":false};
+export const dropcollection_request_closed = validate568;
+const schema675 = {"$id":"https://openflow-spec.dev/closed/dropcollection.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropcollection.json#/$defs/request","unevaluatedProperties":false};
 
-function validate551(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate568(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dropcollection.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate551.evaluated;
+const evaluated0 = validate568.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44828,20 +47558,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate551.errors = vErrors;
+validate568.errors = vErrors;
 return errors === 0;
 }
-validate551.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate568.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dropindex_request_closed = validate553;
-const schema662 = {"$id":"https://openflow-spec.dev/closed/dropindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropindex.json#/$defs/request","unevaluatedProperties":false};
+export const dropindex_request_closed = validate570;
+const schema676 = {"$id":"https://openflow-spec.dev/closed/dropindex.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dropindex.json#/$defs/request","unevaluatedProperties":false};
 
-function validate553(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate570(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dropindex.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate553.evaluated;
+const evaluated0 = validate570.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44876,20 +47606,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate553.errors = vErrors;
+validate570.errors = vErrors;
 return errors === 0;
 }
-validate553.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate570.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dumpclients_request_closed = validate555;
-const schema663 = {"$id":"https://openflow-spec.dev/closed/dumpclients.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumpclients.json#/$defs/request","unevaluatedProperties":false};
+export const dumpclients_request_closed = validate572;
+const schema677 = {"$id":"https://openflow-spec.dev/closed/dumpclients.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumpclients.json#/$defs/request","unevaluatedProperties":false};
 
-function validate555(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate572(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dumpclients.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate555.evaluated;
+const evaluated0 = validate572.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44924,20 +47654,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate555.errors = vErrors;
+validate572.errors = vErrors;
 return errors === 0;
 }
-validate555.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate572.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const dumprabbitmq_request_closed = validate557;
-const schema664 = {"$id":"https://openflow-spec.dev/closed/dumprabbitmq.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumprabbitmq.json#/$defs/request","unevaluatedProperties":false};
+export const dumprabbitmq_request_closed = validate574;
+const schema678 = {"$id":"https://openflow-spec.dev/closed/dumprabbitmq.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/dumprabbitmq.json#/$defs/request","unevaluatedProperties":false};
 
-function validate557(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate574(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/dumprabbitmq.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate557.evaluated;
+const evaluated0 = validate574.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -44972,20 +47702,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate557.errors = vErrors;
+validate574.errors = vErrors;
 return errors === 0;
 }
-validate557.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate574.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurecustomer_request_closed = validate559;
-const schema665 = {"$id":"https://openflow-spec.dev/closed/ensurecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurecustomer.json#/$defs/request","unevaluatedProperties":false};
+export const ensurecustomer_request_closed = validate576;
+const schema679 = {"$id":"https://openflow-spec.dev/closed/ensurecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurecustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate559(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate576(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurecustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate559.evaluated;
+const evaluated0 = validate576.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45020,20 +47750,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate559.errors = vErrors;
+validate576.errors = vErrors;
 return errors === 0;
 }
-validate559.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate576.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurenoderedinstance_request_closed = validate561;
-const schema666 = {"$id":"https://openflow-spec.dev/closed/ensurenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const ensurenoderedinstance_request_closed = validate578;
+const schema680 = {"$id":"https://openflow-spec.dev/closed/ensurenoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurenoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate561(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate578(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurenoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate561.evaluated;
+const evaluated0 = validate578.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45068,20 +47798,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate561.errors = vErrors;
+validate578.errors = vErrors;
 return errors === 0;
 }
-validate561.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate578.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ensurestripecustomer_request_closed = validate563;
-const schema667 = {"$id":"https://openflow-spec.dev/closed/ensurestripecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurestripecustomer.json#/$defs/request","unevaluatedProperties":false};
+export const ensurestripecustomer_request_closed = validate580;
+const schema681 = {"$id":"https://openflow-spec.dev/closed/ensurestripecustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ensurestripecustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate563(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate580(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ensurestripecustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate563.evaluated;
+const evaluated0 = validate580.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45116,20 +47846,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate563.errors = vErrors;
+validate580.errors = vErrors;
 return errors === 0;
 }
-validate563.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate580.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const error_request_closed = validate565;
-const schema668 = {"$id":"https://openflow-spec.dev/closed/error.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/error.json#/$defs/request","unevaluatedProperties":false};
+export const error_request_closed = validate582;
+const schema682 = {"$id":"https://openflow-spec.dev/closed/error.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/error.json#/$defs/request","unevaluatedProperties":false};
 
-function validate565(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate582(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/error.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate565.evaluated;
+const evaluated0 = validate582.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45169,20 +47899,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate565.errors = vErrors;
+validate582.errors = vErrors;
 return errors === 0;
 }
-validate565.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate582.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getagentlog_request_closed = validate567;
-const schema669 = {"$id":"https://openflow-spec.dev/closed/getagentlog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentlog.json#/$defs/request","unevaluatedProperties":false};
+export const getagentlog_request_closed = validate584;
+const schema683 = {"$id":"https://openflow-spec.dev/closed/getagentlog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentlog.json#/$defs/request","unevaluatedProperties":false};
 
-function validate567(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate584(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getagentlog.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate567.evaluated;
+const evaluated0 = validate584.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45217,20 +47947,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate567.errors = vErrors;
+validate584.errors = vErrors;
 return errors === 0;
 }
-validate567.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate584.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getagentpods_request_closed = validate569;
-const schema670 = {"$id":"https://openflow-spec.dev/closed/getagentpods.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentpods.json#/$defs/request","unevaluatedProperties":false};
+export const getagentpods_request_closed = validate586;
+const schema684 = {"$id":"https://openflow-spec.dev/closed/getagentpods.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getagentpods.json#/$defs/request","unevaluatedProperties":false};
 
-function validate569(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate586(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getagentpods.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate569.evaluated;
+const evaluated0 = validate586.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45265,20 +47995,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate569.errors = vErrors;
+validate586.errors = vErrors;
 return errors === 0;
 }
-validate569.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate586.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getdocumentversion_request_closed = validate571;
-const schema671 = {"$id":"https://openflow-spec.dev/closed/getdocumentversion.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getdocumentversion.json#/$defs/request","unevaluatedProperties":false};
+export const getdocumentversion_request_closed = validate588;
+const schema685 = {"$id":"https://openflow-spec.dev/closed/getdocumentversion.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getdocumentversion.json#/$defs/request","unevaluatedProperties":false};
 
-function validate571(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate588(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getdocumentversion.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate571.evaluated;
+const evaluated0 = validate588.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45318,20 +48048,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate571.errors = vErrors;
+validate588.errors = vErrors;
 return errors === 0;
 }
-validate571.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate588.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getfile_request_closed = validate573;
-const schema672 = {"$id":"https://openflow-spec.dev/closed/getfile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getfile.json#/$defs/request","unevaluatedProperties":false};
+export const getfile_request_closed = validate590;
+const schema686 = {"$id":"https://openflow-spec.dev/closed/getfile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getfile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate573(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate590(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getfile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate573.evaluated;
+const evaluated0 = validate590.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45371,20 +48101,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate573.errors = vErrors;
+validate590.errors = vErrors;
 return errors === 0;
 }
-validate573.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate590.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getindexes_request_closed = validate575;
-const schema673 = {"$id":"https://openflow-spec.dev/closed/getindexes.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getindexes.json#/$defs/request","unevaluatedProperties":false};
+export const getindexes_request_closed = validate592;
+const schema687 = {"$id":"https://openflow-spec.dev/closed/getindexes.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getindexes.json#/$defs/request","unevaluatedProperties":false};
 
-function validate575(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate592(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getindexes.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate575.evaluated;
+const evaluated0 = validate592.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45419,20 +48149,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate575.errors = vErrors;
+validate592.errors = vErrors;
 return errors === 0;
 }
-validate575.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate592.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getkubenodelabels_request_closed = validate577;
-const schema674 = {"$id":"https://openflow-spec.dev/closed/getkubenodelabels.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getkubenodelabels.json#/$defs/request","unevaluatedProperties":false};
+export const getkubenodelabels_request_closed = validate594;
+const schema688 = {"$id":"https://openflow-spec.dev/closed/getkubenodelabels.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getkubenodelabels.json#/$defs/request","unevaluatedProperties":false};
 
-function validate577(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate594(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getkubenodelabels.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate577.evaluated;
+const evaluated0 = validate594.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45467,20 +48197,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate577.errors = vErrors;
+validate594.errors = vErrors;
 return errors === 0;
 }
-validate577.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate594.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnextinvoice_request_closed = validate579;
-const schema675 = {"$id":"https://openflow-spec.dev/closed/getnextinvoice.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnextinvoice.json#/$defs/request","unevaluatedProperties":false};
+export const getnextinvoice_request_closed = validate596;
+const schema689 = {"$id":"https://openflow-spec.dev/closed/getnextinvoice.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnextinvoice.json#/$defs/request","unevaluatedProperties":false};
 
-function validate579(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate596(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnextinvoice.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate579.evaluated;
+const evaluated0 = validate596.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45515,20 +48245,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate579.errors = vErrors;
+validate596.errors = vErrors;
 return errors === 0;
 }
-validate579.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate596.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnoderedinstance_request_closed = validate581;
-const schema676 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const getnoderedinstance_request_closed = validate598;
+const schema690 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate581(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate598(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate581.evaluated;
+const evaluated0 = validate598.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45563,20 +48293,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate581.errors = vErrors;
+validate598.errors = vErrors;
 return errors === 0;
 }
-validate581.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate598.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getnoderedinstancelog_request_closed = validate583;
-const schema677 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstancelog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstancelog.json#/$defs/request","unevaluatedProperties":false};
+export const getnoderedinstancelog_request_closed = validate600;
+const schema691 = {"$id":"https://openflow-spec.dev/closed/getnoderedinstancelog.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getnoderedinstancelog.json#/$defs/request","unevaluatedProperties":false};
 
-function validate583(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate600(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getnoderedinstancelog.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate583.evaluated;
+const evaluated0 = validate600.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45611,20 +48341,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate583.errors = vErrors;
+validate600.errors = vErrors;
 return errors === 0;
 }
-validate583.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate600.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getrabbitmqqueue_request_closed = validate585;
-const schema678 = {"$id":"https://openflow-spec.dev/closed/getrabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getrabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
+export const getrabbitmqqueue_request_closed = validate602;
+const schema692 = {"$id":"https://openflow-spec.dev/closed/getrabbitmqqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getrabbitmqqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate585(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate602(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getrabbitmqqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate585.evaluated;
+const evaluated0 = validate602.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45659,20 +48389,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate585.errors = vErrors;
+validate602.errors = vErrors;
 return errors === 0;
 }
-validate585.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate602.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const getworkitemqueue_request_closed = validate587;
-const schema679 = {"$id":"https://openflow-spec.dev/closed/getworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const getworkitemqueue_request_closed = validate604;
+const schema693 = {"$id":"https://openflow-spec.dev/closed/getworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/getworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate587(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate604(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/getworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate587.evaluated;
+const evaluated0 = validate604.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45707,20 +48437,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate587.errors = vErrors;
+validate604.errors = vErrors;
 return errors === 0;
 }
-validate587.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate604.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const housekeeping_request_closed = validate589;
-const schema680 = {"$id":"https://openflow-spec.dev/closed/housekeeping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/housekeeping.json#/$defs/request","unevaluatedProperties":false};
+export const housekeeping_request_closed = validate606;
+const schema694 = {"$id":"https://openflow-spec.dev/closed/housekeeping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/housekeeping.json#/$defs/request","unevaluatedProperties":false};
 
-function validate589(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate606(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/housekeeping.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate589.evaluated;
+const evaluated0 = validate606.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45755,20 +48485,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate589.errors = vErrors;
+validate606.errors = vErrors;
 return errors === 0;
 }
-validate589.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate606.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertmany_request_closed = validate591;
-const schema681 = {"$id":"https://openflow-spec.dev/closed/insertmany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertmany.json#/$defs/request","unevaluatedProperties":false};
+export const insertmany_request_closed = validate608;
+const schema695 = {"$id":"https://openflow-spec.dev/closed/insertmany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertmany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate591(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate608(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertmany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate591.evaluated;
+const evaluated0 = validate608.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45803,20 +48533,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate591.errors = vErrors;
+validate608.errors = vErrors;
 return errors === 0;
 }
-validate591.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate608.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertone_request_closed = validate593;
-const schema682 = {"$id":"https://openflow-spec.dev/closed/insertone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertone.json#/$defs/request","unevaluatedProperties":false};
+export const insertone_request_closed = validate610;
+const schema696 = {"$id":"https://openflow-spec.dev/closed/insertone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate593(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate610(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate593.evaluated;
+const evaluated0 = validate610.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45851,20 +48581,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate593.errors = vErrors;
+validate610.errors = vErrors;
 return errors === 0;
 }
-validate593.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate610.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertorupdatemany_request_closed = validate595;
-const schema683 = {"$id":"https://openflow-spec.dev/closed/insertorupdatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdatemany.json#/$defs/request","unevaluatedProperties":false};
+export const insertorupdatemany_request_closed = validate612;
+const schema697 = {"$id":"https://openflow-spec.dev/closed/insertorupdatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdatemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate595(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate612(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertorupdatemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate595.evaluated;
+const evaluated0 = validate612.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45899,20 +48629,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate595.errors = vErrors;
+validate612.errors = vErrors;
 return errors === 0;
 }
-validate595.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate612.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const insertorupdateone_request_closed = validate597;
-const schema684 = {"$id":"https://openflow-spec.dev/closed/insertorupdateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdateone.json#/$defs/request","unevaluatedProperties":false};
+export const insertorupdateone_request_closed = validate614;
+const schema698 = {"$id":"https://openflow-spec.dev/closed/insertorupdateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/insertorupdateone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate597(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate614(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/insertorupdateone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate597.evaluated;
+const evaluated0 = validate614.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45947,20 +48677,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate597.errors = vErrors;
+validate614.errors = vErrors;
 return errors === 0;
 }
-validate597.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate614.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const invokeopenrpa_request_closed = validate599;
-const schema685 = {"$id":"https://openflow-spec.dev/closed/invokeopenrpa.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/invokeopenrpa.json#/$defs/request","unevaluatedProperties":false};
+export const invokeopenrpa_request_closed = validate616;
+const schema699 = {"$id":"https://openflow-spec.dev/closed/invokeopenrpa.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/invokeopenrpa.json#/$defs/request","unevaluatedProperties":false};
 
-function validate599(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate616(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/invokeopenrpa.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate599.evaluated;
+const evaluated0 = validate616.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -45995,20 +48725,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate599.errors = vErrors;
+validate616.errors = vErrors;
 return errors === 0;
 }
-validate599.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate616.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const issuelicense_request_closed = validate601;
-const schema686 = {"$id":"https://openflow-spec.dev/closed/issuelicense.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/issuelicense.json#/$defs/request","unevaluatedProperties":false};
+export const issuelicense_request_closed = validate618;
+const schema700 = {"$id":"https://openflow-spec.dev/closed/issuelicense.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/issuelicense.json#/$defs/request","unevaluatedProperties":false};
 
-function validate601(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate618(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/issuelicense.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate601.evaluated;
+const evaluated0 = validate618.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46043,20 +48773,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate601.errors = vErrors;
+validate618.errors = vErrors;
 return errors === 0;
 }
-validate601.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate618.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const listcollections_request_closed = validate603;
-const schema687 = {"$id":"https://openflow-spec.dev/closed/listcollections.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/listcollections.json#/$defs/request","unevaluatedProperties":false};
+export const listcollections_request_closed = validate620;
+const schema701 = {"$id":"https://openflow-spec.dev/closed/listcollections.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/listcollections.json#/$defs/request","unevaluatedProperties":false};
 
-function validate603(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate620(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/listcollections.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate603.evaluated;
+const evaluated0 = validate620.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46091,20 +48821,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate603.errors = vErrors;
+validate620.errors = vErrors;
 return errors === 0;
 }
-validate603.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate620.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const mapreduce_request_closed = validate605;
-const schema688 = {"$id":"https://openflow-spec.dev/closed/mapreduce.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/mapreduce.json#/$defs/request","unevaluatedProperties":false};
+export const mapreduce_request_closed = validate622;
+const schema702 = {"$id":"https://openflow-spec.dev/closed/mapreduce.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/mapreduce.json#/$defs/request","unevaluatedProperties":false};
 
-function validate605(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate622(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/mapreduce.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate605.evaluated;
+const evaluated0 = validate622.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46139,20 +48869,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate605.errors = vErrors;
+validate622.errors = vErrors;
 return errors === 0;
 }
-validate605.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate622.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const ping_request_closed = validate607;
-const schema689 = {"$id":"https://openflow-spec.dev/closed/ping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ping.json#/$defs/request","unevaluatedProperties":false};
+export const ping_request_closed = validate624;
+const schema703 = {"$id":"https://openflow-spec.dev/closed/ping.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/ping.json#/$defs/request","unevaluatedProperties":false};
 
-function validate607(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate624(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/ping.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate607.evaluated;
+const evaluated0 = validate624.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46191,20 +48921,20 @@ vErrors.push(err2);
 }
 errors++;
 }
-validate607.errors = vErrors;
+validate624.errors = vErrors;
 return errors === 0;
 }
-validate607.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate624.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const pong_request_closed = validate608;
-const schema691 = {"$id":"https://openflow-spec.dev/closed/pong.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pong.json#/$defs/request","unevaluatedProperties":false};
+export const pong_request_closed = validate625;
+const schema705 = {"$id":"https://openflow-spec.dev/closed/pong.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pong.json#/$defs/request","unevaluatedProperties":false};
 
-function validate608(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate625(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/pong.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate608.evaluated;
+const evaluated0 = validate625.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46233,20 +48963,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate608.errors = vErrors;
+validate625.errors = vErrors;
 return errors === 0;
 }
-validate608.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate625.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const popworkitem_request_closed = validate609;
-const schema693 = {"$id":"https://openflow-spec.dev/closed/popworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/popworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const popworkitem_request_closed = validate626;
+const schema707 = {"$id":"https://openflow-spec.dev/closed/popworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/popworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate609(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate626(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/popworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate609.evaluated;
+const evaluated0 = validate626.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46286,20 +49016,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate609.errors = vErrors;
+validate626.errors = vErrors;
 return errors === 0;
 }
-validate609.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate626.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const pushmetrics_request_closed = validate611;
-const schema694 = {"$id":"https://openflow-spec.dev/closed/pushmetrics.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pushmetrics.json#/$defs/request","unevaluatedProperties":false};
+export const pushmetrics_request_closed = validate628;
+const schema708 = {"$id":"https://openflow-spec.dev/closed/pushmetrics.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/pushmetrics.json#/$defs/request","unevaluatedProperties":false};
 
-function validate611(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate628(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/pushmetrics.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate611.evaluated;
+const evaluated0 = validate628.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46334,20 +49064,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate611.errors = vErrors;
+validate628.errors = vErrors;
 return errors === 0;
 }
-validate611.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate628.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const query_request_closed = validate613;
-const schema695 = {"$id":"https://openflow-spec.dev/closed/query.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/query.json#/$defs/request","unevaluatedProperties":false};
+export const query_request_closed = validate630;
+const schema709 = {"$id":"https://openflow-spec.dev/closed/query.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/query.json#/$defs/request","unevaluatedProperties":false};
 
-function validate613(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate630(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/query.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate613.evaluated;
+const evaluated0 = validate630.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46382,20 +49112,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate613.errors = vErrors;
+validate630.errors = vErrors;
 return errors === 0;
 }
-validate613.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate630.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const queuemessage_request_closed = validate615;
-const schema696 = {"$id":"https://openflow-spec.dev/closed/queuemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/queuemessage.json#/$defs/request","unevaluatedProperties":false};
+export const queuemessage_request_closed = validate632;
+const schema710 = {"$id":"https://openflow-spec.dev/closed/queuemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/queuemessage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate615(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate632(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/queuemessage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate615.evaluated;
+const evaluated0 = validate632.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46435,20 +49165,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate615.errors = vErrors;
+validate632.errors = vErrors;
 return errors === 0;
 }
-validate615.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate632.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerexchange_request_closed = validate617;
-const schema697 = {"$id":"https://openflow-spec.dev/closed/registerexchange.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerexchange.json#/$defs/request","unevaluatedProperties":false};
+export const registerexchange_request_closed = validate634;
+const schema711 = {"$id":"https://openflow-spec.dev/closed/registerexchange.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerexchange.json#/$defs/request","unevaluatedProperties":false};
 
-function validate617(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate634(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registerexchange.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate617.evaluated;
+const evaluated0 = validate634.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46483,20 +49213,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate617.errors = vErrors;
+validate634.errors = vErrors;
 return errors === 0;
 }
-validate617.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate634.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registerqueue_request_closed = validate619;
-const schema698 = {"$id":"https://openflow-spec.dev/closed/registerqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerqueue.json#/$defs/request","unevaluatedProperties":false};
+export const registerqueue_request_closed = validate636;
+const schema712 = {"$id":"https://openflow-spec.dev/closed/registerqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registerqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate619(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate636(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registerqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate619.evaluated;
+const evaluated0 = validate636.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46531,20 +49261,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate619.errors = vErrors;
+validate636.errors = vErrors;
 return errors === 0;
 }
-validate619.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate636.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const registeruser_request_closed = validate621;
-const schema699 = {"$id":"https://openflow-spec.dev/closed/registeruser.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registeruser.json#/$defs/request","unevaluatedProperties":false};
+export const registeruser_request_closed = validate638;
+const schema713 = {"$id":"https://openflow-spec.dev/closed/registeruser.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/registeruser.json#/$defs/request","unevaluatedProperties":false};
 
-function validate621(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate638(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/registeruser.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate621.evaluated;
+const evaluated0 = validate638.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46579,20 +49309,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate621.errors = vErrors;
+validate638.errors = vErrors;
 return errors === 0;
 }
-validate621.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate638.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const restartnoderedinstance_request_closed = validate623;
-const schema700 = {"$id":"https://openflow-spec.dev/closed/restartnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/restartnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const restartnoderedinstance_request_closed = validate640;
+const schema714 = {"$id":"https://openflow-spec.dev/closed/restartnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/restartnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate623(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate640(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/restartnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate623.evaluated;
+const evaluated0 = validate640.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46627,20 +49357,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate623.errors = vErrors;
+validate640.errors = vErrors;
 return errors === 0;
 }
-validate623.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate640.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const savefile_request_closed = validate625;
-const schema701 = {"$id":"https://openflow-spec.dev/closed/savefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/savefile.json#/$defs/request","unevaluatedProperties":false};
+export const savefile_request_closed = validate642;
+const schema715 = {"$id":"https://openflow-spec.dev/closed/savefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/savefile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate625(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate642(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/savefile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate625.evaluated;
+const evaluated0 = validate642.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46675,20 +49405,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate625.errors = vErrors;
+validate642.errors = vErrors;
 return errors === 0;
 }
-validate625.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate642.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const selectcustomer_request_closed = validate627;
-const schema702 = {"$id":"https://openflow-spec.dev/closed/selectcustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/selectcustomer.json#/$defs/request","unevaluatedProperties":false};
+export const selectcustomer_request_closed = validate644;
+const schema716 = {"$id":"https://openflow-spec.dev/closed/selectcustomer.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/selectcustomer.json#/$defs/request","unevaluatedProperties":false};
 
-function validate627(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate644(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/selectcustomer.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate627.evaluated;
+const evaluated0 = validate644.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46723,20 +49453,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate627.errors = vErrors;
+validate644.errors = vErrors;
 return errors === 0;
 }
-validate627.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate644.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const signin_request_closed = validate629;
-const schema703 = {"$id":"https://openflow-spec.dev/closed/signin.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/signin.json#/$defs/request","unevaluatedProperties":false};
+export const signin_request_closed = validate646;
+const schema717 = {"$id":"https://openflow-spec.dev/closed/signin.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/signin.json#/$defs/request","unevaluatedProperties":false};
 
-function validate629(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate646(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/signin.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate629.evaluated;
+const evaluated0 = validate646.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46776,20 +49506,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate629.errors = vErrors;
+validate646.errors = vErrors;
 return errors === 0;
 }
-validate629.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate646.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startagent_request_closed = validate631;
-const schema704 = {"$id":"https://openflow-spec.dev/closed/startagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startagent.json#/$defs/request","unevaluatedProperties":false};
+export const startagent_request_closed = validate648;
+const schema718 = {"$id":"https://openflow-spec.dev/closed/startagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate631(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate648(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/startagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate631.evaluated;
+const evaluated0 = validate648.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46824,20 +49554,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate631.errors = vErrors;
+validate648.errors = vErrors;
 return errors === 0;
 }
-validate631.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate648.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const startnoderedinstance_request_closed = validate633;
-const schema705 = {"$id":"https://openflow-spec.dev/closed/startnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const startnoderedinstance_request_closed = validate650;
+const schema719 = {"$id":"https://openflow-spec.dev/closed/startnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/startnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate633(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate650(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/startnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate633.evaluated;
+const evaluated0 = validate650.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46872,20 +49602,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate633.errors = vErrors;
+validate650.errors = vErrors;
 return errors === 0;
 }
-validate633.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate650.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopagent_request_closed = validate635;
-const schema706 = {"$id":"https://openflow-spec.dev/closed/stopagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopagent.json#/$defs/request","unevaluatedProperties":false};
+export const stopagent_request_closed = validate652;
+const schema720 = {"$id":"https://openflow-spec.dev/closed/stopagent.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopagent.json#/$defs/request","unevaluatedProperties":false};
 
-function validate635(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate652(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stopagent.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate635.evaluated;
+const evaluated0 = validate652.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46920,20 +49650,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate635.errors = vErrors;
+validate652.errors = vErrors;
 return errors === 0;
 }
-validate635.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate652.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stopnoderedinstance_request_closed = validate637;
-const schema707 = {"$id":"https://openflow-spec.dev/closed/stopnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
+export const stopnoderedinstance_request_closed = validate654;
+const schema721 = {"$id":"https://openflow-spec.dev/closed/stopnoderedinstance.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stopnoderedinstance.json#/$defs/request","unevaluatedProperties":false};
 
-function validate637(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate654(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stopnoderedinstance.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate637.evaluated;
+const evaluated0 = validate654.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -46968,20 +49698,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate637.errors = vErrors;
+validate654.errors = vErrors;
 return errors === 0;
 }
-validate637.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate654.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripeaddplan_request_closed = validate639;
-const schema708 = {"$id":"https://openflow-spec.dev/closed/stripeaddplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripeaddplan.json#/$defs/request","unevaluatedProperties":false};
+export const stripeaddplan_request_closed = validate656;
+const schema722 = {"$id":"https://openflow-spec.dev/closed/stripeaddplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripeaddplan.json#/$defs/request","unevaluatedProperties":false};
 
-function validate639(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate656(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripeaddplan.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate639.evaluated;
+const evaluated0 = validate656.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47016,20 +49746,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate639.errors = vErrors;
+validate656.errors = vErrors;
 return errors === 0;
 }
-validate639.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate656.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripecancelplan_request_closed = validate641;
-const schema709 = {"$id":"https://openflow-spec.dev/closed/stripecancelplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripecancelplan.json#/$defs/request","unevaluatedProperties":false};
+export const stripecancelplan_request_closed = validate658;
+const schema723 = {"$id":"https://openflow-spec.dev/closed/stripecancelplan.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripecancelplan.json#/$defs/request","unevaluatedProperties":false};
 
-function validate641(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate658(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripecancelplan.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate641.evaluated;
+const evaluated0 = validate658.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47064,20 +49794,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate641.errors = vErrors;
+validate658.errors = vErrors;
 return errors === 0;
 }
-validate641.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate658.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const stripemessage_request_closed = validate643;
-const schema710 = {"$id":"https://openflow-spec.dev/closed/stripemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripemessage.json#/$defs/request","unevaluatedProperties":false};
+export const stripemessage_request_closed = validate660;
+const schema724 = {"$id":"https://openflow-spec.dev/closed/stripemessage.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/stripemessage.json#/$defs/request","unevaluatedProperties":false};
 
-function validate643(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate660(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/stripemessage.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate643.evaluated;
+const evaluated0 = validate660.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47112,20 +49842,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate643.errors = vErrors;
+validate660.errors = vErrors;
 return errors === 0;
 }
-validate643.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate660.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const unwatch_request_closed = validate645;
-const schema711 = {"$id":"https://openflow-spec.dev/closed/unwatch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/unwatch.json#/$defs/request","unevaluatedProperties":false};
+export const unwatch_request_closed = validate662;
+const schema725 = {"$id":"https://openflow-spec.dev/closed/unwatch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/unwatch.json#/$defs/request","unevaluatedProperties":false};
 
-function validate645(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate662(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/unwatch.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate645.evaluated;
+const evaluated0 = validate662.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47160,20 +49890,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate645.errors = vErrors;
+validate662.errors = vErrors;
 return errors === 0;
 }
-validate645.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate662.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatefile_request_closed = validate647;
-const schema712 = {"$id":"https://openflow-spec.dev/closed/updatefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatefile.json#/$defs/request","unevaluatedProperties":false};
+export const updatefile_request_closed = validate664;
+const schema726 = {"$id":"https://openflow-spec.dev/closed/updatefile.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatefile.json#/$defs/request","unevaluatedProperties":false};
 
-function validate647(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate664(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updatefile.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate647.evaluated;
+const evaluated0 = validate664.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47208,20 +49938,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate647.errors = vErrors;
+validate664.errors = vErrors;
 return errors === 0;
 }
-validate647.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate664.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updatemany_request_closed = validate649;
-const schema713 = {"$id":"https://openflow-spec.dev/closed/updatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatemany.json#/$defs/request","unevaluatedProperties":false};
+export const updatemany_request_closed = validate666;
+const schema727 = {"$id":"https://openflow-spec.dev/closed/updatemany.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updatemany.json#/$defs/request","unevaluatedProperties":false};
 
-function validate649(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate666(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updatemany.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate649.evaluated;
+const evaluated0 = validate666.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47256,20 +49986,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate649.errors = vErrors;
+validate666.errors = vErrors;
 return errors === 0;
 }
-validate649.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate666.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateone_request_closed = validate651;
-const schema714 = {"$id":"https://openflow-spec.dev/closed/updateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateone.json#/$defs/request","unevaluatedProperties":false};
+export const updateone_request_closed = validate668;
+const schema728 = {"$id":"https://openflow-spec.dev/closed/updateone.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateone.json#/$defs/request","unevaluatedProperties":false};
 
-function validate651(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate668(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateone.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate651.evaluated;
+const evaluated0 = validate668.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47304,20 +50034,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate651.errors = vErrors;
+validate668.errors = vErrors;
 return errors === 0;
 }
-validate651.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate668.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitem_request_closed = validate653;
-const schema715 = {"$id":"https://openflow-spec.dev/closed/updateworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitem.json#/$defs/request","unevaluatedProperties":false};
+export const updateworkitem_request_closed = validate670;
+const schema729 = {"$id":"https://openflow-spec.dev/closed/updateworkitem.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitem.json#/$defs/request","unevaluatedProperties":false};
 
-function validate653(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate670(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateworkitem.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate653.evaluated;
+const evaluated0 = validate670.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47352,20 +50082,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate653.errors = vErrors;
+validate670.errors = vErrors;
 return errors === 0;
 }
-validate653.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate670.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const updateworkitemqueue_request_closed = validate655;
-const schema716 = {"$id":"https://openflow-spec.dev/closed/updateworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
+export const updateworkitemqueue_request_closed = validate672;
+const schema730 = {"$id":"https://openflow-spec.dev/closed/updateworkitemqueue.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/updateworkitemqueue.json#/$defs/request","unevaluatedProperties":false};
 
-function validate655(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate672(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/updateworkitemqueue.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate655.evaluated;
+const evaluated0 = validate672.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47400,20 +50130,20 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate655.errors = vErrors;
+validate672.errors = vErrors;
 return errors === 0;
 }
-validate655.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate672.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
-export const watch_request_closed = validate657;
-const schema717 = {"$id":"https://openflow-spec.dev/closed/watch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/watch.json#/$defs/request","unevaluatedProperties":false};
+export const watch_request_closed = validate674;
+const schema731 = {"$id":"https://openflow-spec.dev/closed/watch.json","type":"object","$ref":"https://openflow-spec.dev/schemas/commands/watch.json#/$defs/request","unevaluatedProperties":false};
 
-function validate657(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
+function validate674(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/closed/watch.json" */;
 let vErrors = null;
 let errors = 0;
-const evaluated0 = validate657.evaluated;
+const evaluated0 = validate674.evaluated;
 if(evaluated0.dynamicProps){
 evaluated0.props = undefined;
 }
@@ -47448,10 +50178,10 @@ vErrors.push(err1);
 }
 errors++;
 }
-validate657.errors = vErrors;
+validate674.errors = vErrors;
 return errors === 0;
 }
-validate657.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
+validate674.evaluated = {"props":true,"dynamicProps":false,"dynamicItems":false};
 /** Request payload validators by wire command string. */
 /** @type {Readonly<Record<string, Validator>>} */
 export const requestValidators = Object.freeze({
@@ -47691,6 +50421,23 @@ export const replyValidators = Object.freeze({
   "updateworkitemqueue": updateworkitemqueue_reply,
   "watch": watch_reply,
   "watchevent": watchevent_reply,
+});
+/** Robot command validators (bodies inside queuemessage data, schemas/robot/) by their `command` value. */
+/** @type {Readonly<Record<string, Validator>>} */
+export const robotValidators = Object.freeze({
+  "detector": robot_detector,
+  "error": robot_error,
+  "invoke": robot_invoke,
+  "invokeaborted": robot_invokeaborted,
+  "invokecompleted": robot_invokecompleted,
+  "invokefailed": robot_invokefailed,
+  "invokeidle": robot_invokeidle,
+  "invokesuccess": robot_invokesuccess,
+  "killallworkflows": robot_killallworkflows,
+  "killallworkflowssuccess": robot_killallworkflowssuccess,
+  "killworkflow": robot_killworkflow,
+  "killworkflowsuccess": robot_killworkflowsuccess,
+  "timeout": robot_timeout,
 });
 /** JSON-in-string fields (contentMediaType application/json + contentSchema) by command and payload kind. */
 /** @type {Readonly<Record<string, { readonly request: readonly ContentField[]; readonly reply: readonly ContentField[] }>>} */

@@ -2,7 +2,7 @@
  * Phase 3: a small typed model of the validated schemas. Emitters read only this model (and, for validators, the
  * compiled ajv instance); they never look at raw schema files except through the pointers recorded here.
  */
-import { isCommandFile, ID_BASE, META_PATH, type ValidatedSchemas } from "./validate.js";
+import { isCommandFile, isRobotFile, ID_BASE, META_PATH, type ValidatedSchemas } from "./validate.js";
 import { defaultTypeName, handlerName, methodName, typeNameFromTitle, validatorExportName } from "./naming.js";
 import { isObject, resolvePointer, resolveRef, type JsonObject } from "./walk.js";
 import type { SchemaFile } from "./load.js";
@@ -143,10 +143,45 @@ export interface DefModel {
   readonly schema: JsonObject;
 }
 
+/** Who publishes a robot command (x-openflow.sender of schemas/robot/<command>.json). */
+export type RobotSender = "caller" | "robot" | "server";
+/** Where a robot command sits in one correlation id's sequence (x-openflow.stage). */
+export type RobotStage = "start" | "accepted" | "progress" | "terminal" | "control" | "control-reply" | "event";
+
+/**
+ * A robot command: a JSON body carried inside `queuemessage.data` between OpenRPA robots and their callers
+ * (schemas/robot/<command>.json, docs/protocol.md#robot-commands). Not a wire command.
+ */
+export interface RobotCommandModel {
+  /** The value of the body's `command` field. */
+  readonly name: string;
+  /** `robot/invoke.json` */
+  readonly file: string;
+  readonly schemaUri: string;
+  /** TypeScript type name (from the title, e.g. `RobotInvoke`). */
+  readonly typeName: string;
+  /** ESM export name of the standalone validator. */
+  readonly validatorName: string;
+  readonly description: string;
+  readonly purpose: string;
+  readonly sender: RobotSender;
+  readonly stage: RobotStage;
+  readonly labels: readonly ImplementationLabel[];
+  /** Fields the body must have besides `command`. */
+  readonly required: readonly string[];
+  readonly sources: readonly SourceLink[];
+  readonly notes: readonly string[];
+  readonly examples: readonly unknown[];
+  readonly fields: readonly FieldModel[];
+  readonly schema: JsonObject;
+}
+
 export interface SpecModel {
   readonly frame?: { readonly file: string; readonly schemaUri: string; readonly schema: JsonObject };
   readonly defs: readonly DefModel[];
   readonly commands: readonly CommandModel[];
+  /** Robot commands (bodies inside queuemessage data), sorted by name; empty when the spec has none. */
+  readonly robotCommands: readonly RobotCommandModel[];
 }
 
 /** A def file's root is a shape of its own when it says anything beyond `$defs` and annotations. */
@@ -450,11 +485,44 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       localDefs,
     });
   }
+  const robotCommands: RobotCommandModel[] = [];
+  for (const file of data.files.filter((f) => isRobotFile(f.path))) {
+    const doc = file.json as JsonObject;
+    const id = ID_BASE + file.path;
+    const meta = doc["x-openflow"] as JsonObject;
+    const name = String(meta["robotCommand"]);
+    const typeName = typeNameFromTitle(String(doc["title"]));
+    if (defNames.has(typeName)) {
+      issues.push({ file: file.path, pointer: "/title", message: `type name "${typeName}" is already used elsewhere` });
+      continue;
+    }
+    defNames.add(typeName);
+    robotCommands.push({
+      name,
+      file: file.path,
+      schemaUri: id,
+      typeName,
+      validatorName: `robot_${name.replace(/[^A-Za-z0-9_]/g, "_")}`,
+      description: String(doc["description"]),
+      purpose: String(meta["purpose"]),
+      sender: meta["sender"] as RobotSender,
+      stage: meta["stage"] as RobotStage,
+      labels: strings(meta["labels"]) as ImplementationLabel[],
+      required: strings(doc["required"]).filter((r) => r !== "command"),
+      sources: sourceLinkList(meta["sources"]),
+      notes: strings(meta["notes"]),
+      examples: Array.isArray(doc["examples"]) ? doc["examples"] : [],
+      fields: collectFields(doc, id, resolver),
+      schema: doc,
+    });
+  }
+  robotCommands.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (issues.length > 0) throw new GeneratorError("model", issues);
   return {
     ...(frameFile ? { frame: { file: frameFile.path, schemaUri: ID_BASE + frameFile.path, schema: frameFile.json as JsonObject } } : {}),
     defs,
     commands,
+    robotCommands,
   };
 }
 

@@ -32,6 +32,7 @@ export function shapesOf(model: SpecModel): Shape[] {
       if (p) shapes.push({ typeName: p.typeName, file: c.file, pointer: p.pointer, schemaUri: p.schemaUri, schema: p.schema, deprecated: c.deprecated ? (c.deprecation ?? "deprecated") : undefined });
     }
   }
+  for (const r of model.robotCommands ?? []) shapes.push({ typeName: r.typeName, file: r.file, pointer: "", schemaUri: r.schemaUri, schema: r.schema });
   return shapes;
 }
 
@@ -260,7 +261,31 @@ function commandTypes(model: SpecModel): string {
   lines.push("/** The reply payload type of a command (`never` when nobody answers it). */");
   lines.push("export type ReplyOf<K extends CommandName> = CommandMap[K][\"reply\"];");
   lines.push("");
+  lines.push(...robotTypes(model));
   return lines.join("\n");
+}
+
+/** Robot command types: bodies inside `queuemessage.data` (schemas/robot/, docs/protocol.md#robot-commands). */
+function robotTypes(model: SpecModel): string[] {
+  const robots = model.robotCommands ?? [];
+  if (robots.length === 0) return [];
+  const lines: string[] = [];
+  lines.push("/** Every robot command (the body inside `queuemessage.data`), by its `command` value. */");
+  lines.push("export interface RobotCommandMap {");
+  for (const r of robots) {
+    lines.push(`  /** ${escapeComment(r.purpose)}: sent by the ${r.sender} (schemas/${r.file}) */`);
+    lines.push(`  ${JSON.stringify(r.name)}: ${r.typeName};`);
+  }
+  lines.push("}");
+  lines.push("/** Every robot command name. */");
+  lines.push("export type RobotCommandName = keyof RobotCommandMap;");
+  lines.push("/** Any robot command, discriminated by `command`. */");
+  lines.push("export type AnyRobotCommand = RobotCommandMap[RobotCommandName];");
+  const byStage = (stage: string): string => robots.filter((r) => r.stage === stage).map((r) => JSON.stringify(r.name)).join(" | ") || "never";
+  lines.push("/** Robot commands that end an invocation (x-openflow.stage terminal). */");
+  lines.push(`export type RobotTerminalCommandName = ${byStage("terminal")};`);
+  lines.push("");
+  return lines;
 }
 
 export async function emitTypes(model: SpecModel, documents: ReadonlyMap<string, unknown>): Promise<Map<string, string>> {
