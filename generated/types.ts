@@ -1174,6 +1174,18 @@ export type Workitem = Base & {
   [k: string]: unknown;
 };
 /**
+ * A work item as a server returns it after storing it (addworkitem, updateworkitem, popworkitem replies): `_id` is always set, as `Entity<T>` has it.
+ *
+ * Schema: `schemas/defs/workitem.json#/$defs/StoredWorkitem`
+ */
+export type StoredWorkitem = Workitem & {
+  /**
+   * The work item's id, always present in a stored item.
+   */
+  _id: string;
+  [k: string]: unknown;
+};
+/**
  * A workitem queue (_type "workitemqueue", collection `mq`). Extends Base.
  *
  * Schema: `schemas/defs/workitemqueue.json`
@@ -1331,7 +1343,7 @@ export type AddWorkitemReply = ReplyCommon & {
   /**
    * The stored Workitem.
    */
-  result: Workitem;
+  result: StoredWorkitem;
   [k: string]: unknown;
 };
 /**
@@ -3602,7 +3614,7 @@ export type PopWorkitemReply = ReplyCommon & {
   /**
    * The item now in state `processing`, with `userid`, `username` and `lastrun` set.
    */
-  result?: Workitem;
+  result?: StoredWorkitem;
   [k: string]: unknown;
 };
 /**
@@ -4750,9 +4762,9 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   name?: string | null;
   /**
-   * New state, compared case-insensitively: processing, successful, failed, retry, or new (only when the item is already new).
+   * New state, compared case-insensitively by the server: processing, successful, failed, retry, or new (only when the item is already new). The wire accepts any spelling (the server answers a wrong one with its own error); the typed request and client-side validation take the canonical lower-case values.
    */
-  state?: string | null;
+  state?: "new" | "processing" | "successful" | "retry" | "failed" | null;
   /**
    * New workitem data; missing or null keeps the stored payload (unlike addworkitem, it is not reset to `{}`). A non-object is wrapped as `{value: ...}`.
    */
@@ -4831,7 +4843,7 @@ export type UpdateWorkitemReply = ReplyCommon & {
   /**
    * The updated Workitem.
    */
-  result: Workitem;
+  result: StoredWorkitem;
   [k: string]: unknown;
 };
 /**

@@ -74,8 +74,54 @@ export interface PayloadModel {
   /** Short type summary of the whole payload (e.g. `ErrorPayload \| ErrorText`), Markdown-table escaped. */
   readonly shape: string;
   readonly contentFields: readonly ContentFieldModel[];
+  /**
+   * Top-level fields whose value the server compares case-insensitively against a closed set
+   * (`x-openflow.caseInsensitiveEnum` on the property): the wire schema accepts any spelling, the authoring view (the
+   * TypeScript request type and the closed request validator) only the canonical values.
+   */
+  readonly authoringEnums: readonly AuthoringEnum[];
   /** The raw schema (read only). */
   readonly schema: JsonObject;
+}
+
+/** A field with a case-insensitive closed set of values (x-openflow.caseInsensitiveEnum). */
+export interface AuthoringEnum {
+  readonly field: string;
+  /** The canonical values, in the order the schema lists them. */
+  readonly values: readonly string[];
+  /** The field also takes null. */
+  readonly nullable: boolean;
+}
+
+/** The `x-openflow.caseInsensitiveEnum` values of a property schema, or undefined. */
+export function caseInsensitiveEnum(schema: unknown): string[] | undefined {
+  if (!isObject(schema)) return undefined;
+  const meta = schema["x-openflow"];
+  if (!isObject(meta) || !Array.isArray(meta["caseInsensitiveEnum"])) return undefined;
+  return meta["caseInsensitiveEnum"].filter((v): v is string => typeof v === "string");
+}
+
+/** Top-level authoring enums of a payload schema: its own properties and those of its allOf/anyOf/oneOf members. */
+export function collectAuthoringEnums(schema: JsonObject): AuthoringEnum[] {
+  const out = new Map<string, AuthoringEnum>();
+  const visit = (node: unknown, depth: number): void => {
+    if (!isObject(node) || depth > 4) return;
+    const props = node["properties"];
+    if (isObject(props)) {
+      for (const [field, prop] of Object.entries(props)) {
+        const values = caseInsensitiveEnum(prop);
+        if (!values || out.has(field)) continue;
+        const type = isObject(prop) ? prop["type"] : undefined;
+        out.set(field, { field, values, nullable: type === "null" || (Array.isArray(type) && type.includes("null")) });
+      }
+    }
+    for (const k of ["allOf", "anyOf", "oneOf"]) {
+      const list = node[k];
+      if (Array.isArray(list)) for (const member of list) visit(member, depth + 1);
+    }
+  };
+  visit(schema, 0);
+  return [...out.values()];
 }
 
 /** One code location an implementation's behaviour was read from (x-openflow.sources entry). */
@@ -435,6 +481,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
         fields: collectFields(schema, id, resolver),
         shape: summarizeType(schema, resolver, id),
         contentFields: collectContentFields(schema, file, pointer, resolver),
+        authoringEnums: collectAuthoringEnums(schema),
         schema,
       };
     };

@@ -5,7 +5,7 @@
  * inlined. Then the command-level types are appended: `CommandMap`, name unions and discriminated unions.
  */
 import { compile } from "json-schema-to-typescript";
-import type { CommandModel, SpecModel } from "../model.js";
+import { caseInsensitiveEnum, type CommandModel, type SpecModel } from "../model.js";
 import { ID_BASE } from "../validate.js";
 import { ARRAY_SCHEMA_KEYWORDS, isObject, MAP_SCHEMA_KEYWORDS, resolvePointer, resolveRef, SINGLE_SCHEMA_KEYWORDS, type JsonObject } from "../walk.js";
 import { codeHeader } from "./header.js";
@@ -61,7 +61,13 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(schema)) {
       const value = schema[key];
-      if (key === "$id" || key === "$schema" || key === "x-openflow" || key === "examples" || key === "$comment") continue;
+      if (key === "x-openflow") {
+        // Kept for the closed (authoring) request types only: see authoringView below.
+        const values = caseInsensitiveEnum(schema);
+        if (values) out[AUTHORING_ENUM] = values;
+        continue;
+      }
+      if (key === "$id" || key === "$schema" || key === "examples" || key === "$comment") continue;
       if (key === "$defs" && top) continue; // hoisted as shapes of their own
       if (key === "$ref" && typeof value === "string") {
         const target = resolveRef(value, baseId);
@@ -108,10 +114,12 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
 
   const definitions: Record<string, unknown> = {};
   const rewritten = new Map(shapes.map((s) => [s.typeName, liftOwnFields(rewrite(s.schema, (s.schemaUri.split("#")[0] ?? s.schemaUri), [s.schemaUri], true) as Record<string, unknown>)]));
-  for (const name of closedTypeNames(model, rewritten)) {
+  const closedNames = closedTypeNames(model, rewritten);
+  for (const name of closedNames) {
     const schema = rewritten.get(name);
     if (schema) closeTopLevel(schema);
   }
+  for (const [name, schema] of rewritten) authoringView(schema, closedNames.has(name));
   for (const s of shapes) {
     const copy = rewritten.get(s.typeName) ?? {};
     copy["title"] = s.typeName;
@@ -123,6 +131,34 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   const root = { title: "OpenFlowSpecRoot", type: "object", additionalProperties: false, definitions } as JsonObject;
   void ID_BASE;
   return { root, shapes };
+}
+
+/** Marker the rewrite leaves on a property with `x-openflow.caseInsensitiveEnum` (never reaches the output). */
+const AUTHORING_ENUM = "x-authoring-enum";
+
+/**
+ * A property the server compares case-insensitively against a closed set: in a closed (authoring) request type it
+ * becomes the union of the canonical values (`"new" | "processing" | ...`); everywhere else the marker is dropped
+ * and the wire type (any string) stays.
+ */
+function authoringView(node: unknown, closed: boolean): void {
+  if (!isObject(node)) return;
+  // The rewritten schemas are fresh copies (buildTypesRoot), ours to change.
+  const schema = node as Record<string, unknown>;
+  const values = schema[AUTHORING_ENUM];
+  if (Array.isArray(values)) {
+    delete schema[AUTHORING_ENUM];
+    if (closed) {
+      const type = schema["type"];
+      const nullable = type === "null" || (Array.isArray(type) && type.includes("null"));
+      schema["tsType"] = [...values.map((v) => JSON.stringify(v)), ...(nullable ? ["null"] : [])].join(" | ");
+      for (const k of ["type", "pattern", "enum"]) delete schema[k];
+    }
+  }
+  for (const value of Object.values(schema)) {
+    if (Array.isArray(value)) value.forEach((v) => authoringView(v, closed));
+    else if (isObject(value)) authoringView(value, closed);
+  }
 }
 
 /** Type name of the fields every request may carry (`schemas/defs/payload.json#/$defs/RequestCommon`); always closed. */

@@ -119,7 +119,13 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     if (c.direction === "s2c") continue;
     const name = closedValidatorName(c.request.validatorName);
     const $id = `${CLOSED_ID_BASE}${c.name}.json`;
-    if (ajv.getSchema($id) === undefined) ajv.addSchema({ $id, type: "object", $ref: c.request.schemaUri, unevaluatedProperties: false });
+    // Fields the server compares case-insensitively against a closed set take only the canonical values here: an
+    // app's "succesful" is caught before it is sent, with the allowed values in the message (runtime/validate.ts).
+    const authoring: Record<string, unknown> = {};
+    for (const e of c.request.authoringEnums) authoring[e.field] = { enum: e.nullable ? [...e.values, null] : [...e.values] };
+    const closedSchema: Record<string, unknown> = { $id, type: "object", $ref: c.request.schemaUri, unevaluatedProperties: false };
+    if (Object.keys(authoring).length > 0) closedSchema["properties"] = authoring;
+    if (ajv.getSchema($id) === undefined) ajv.addSchema(closedSchema);
     refs[name] = $id;
     closed.push({ command: c.name, name });
   }
