@@ -84,11 +84,13 @@ export const command: CommandSpec = {
       return EXIT_CANNOT_RUN;
     }
     const running = robot;
+    let stopping = false;
     // Signal handlers go in before the ready line: whoever waits for "ready" may signal at once.
     const bySignal = new Promise<number>((resolve) => {
       const stop = (signal: string): void => {
         process.off("SIGINT", onInt);
         process.off("SIGTERM", onTerm);
+        stopping = true;
         io.stdout(`${signal}: stopping\n`);
         void running.close().then(() => resolve(EXIT_OK));
       };
@@ -97,11 +99,12 @@ export const command: CommandSpec = {
       process.on("SIGINT", onInt);
       process.on("SIGTERM", onTerm);
     });
-    const lost = running.stopped.then(() => EXIT_FAILED);
+    // Closing on a signal closes the connection too: only a close nobody asked for is a failure.
+    const lost = running.stopped.then(() => (stopping ? bySignal : EXIT_FAILED));
     io.stdout(`robot ${signIn.label} consuming ${running.queues.join(", ")} with ${workflows.workflows.length} workflow(s): ${workflows.workflows.map((w) => w.id).join(", ")}\n`);
     io.stdout("ready (Ctrl+C to stop)\n");
     const code = await Promise.race([bySignal, lost]);
-    if (code === EXIT_FAILED) io.stderr("openflow-spec robot: the server closed the connection\n");
+    if (code === EXIT_FAILED && !stopping) io.stderr("openflow-spec robot: the server closed the connection\n");
     return code;
   },
 };
