@@ -150,6 +150,12 @@ describe("robot commands in captured traffic", () => {
     const v = new CaptureValidator();
     v.push({ dir: "c2s", frame: { id: "1", command: "queuemessage", data: JSON.stringify({ queuename: "orders", correlationId: "c1", data: { command: "error", reason: 1 } }) } });
     v.push({ dir: "c2s", frame: { id: "2", command: "queuemessage", data: JSON.stringify({ queuename: "orders", correlationId: "c1", data: { command: "ship" } }) } });
+    v.push({ dir: "c2s", frame: { id: "3", command: "queuemessage", data: JSON.stringify({ queuename: "orders", correlationId: "c2", data: { command: "invoke_payment", amount: 1 } }) } });
+    v.push({ dir: "c2s", frame: { id: "4", command: "queuemessage", data: JSON.stringify({ queuename: "orders", correlationId: "c3", data: { command: "killswitch" } }) } });
     expect(robotCodes(v.finish())).toEqual([]);
+    // A robot status with a typo is still OpenRPA's shape, and flagged.
+    const typo = new CaptureValidator();
+    typo.push({ dir: "s2c", frame: { id: "5", command: "queuemessage", data: JSON.stringify({ queuename: "q", correlationId: "c4", data: { command: "invokecompleteed" } }) } });
+    expect(robotCodes(typo.finish())).toEqual(["robot-unknown-command"]);
   });
 });

@@ -5,8 +5,8 @@
  *
  * A body is taken for a robot command by the shape OpenRPA gives it, not by having a `command` field: an object
  * whose `command` is a string and that carries a field of OpenRPA's RobotCommand class (`workflowid`, `detectorid`,
- * `killexisting`, `killallexisting`, `flowid`, `nodeId`), or whose `command` starts with `invoke` or `kill`, or is
- * `detector`. `timeout` and `error` without such a field count only for a correlation id with an invocation under
+ * `killexisting`, `killallexisting`, `flowid`, `nodeId`), or whose `command` is `invoke` followed by letters only
+ * (`invokecompleted`, ...), starts with `killworkflow` or `killallworkflow`, or is `detector`. `timeout` and `error` without such a field count only for a correlation id with an invocation under
  * way (the server's dead letter `{"command": "timeout"}`). So an application payload such as
  * `{"command": "ship", "order": 42}` is never judged.
  */
@@ -52,7 +52,7 @@ export function hasRobotShape(body: Record<string, unknown>): boolean {
   const command = body["command"];
   if (typeof command !== "string") return false;
   if (MARKERS.some((k) => Object.prototype.hasOwnProperty.call(body, k))) return true;
-  return /^(invoke|kill)/.test(command) || command === "detector";
+  return /^invoke[a-z]*$/.test(command) || /^kill(all)?workflow/.test(command) || command === "detector";
 }
 
 /** Checks the robot commands of one capture (one connection): call `check` for every queuemessage that is not a reply. */
