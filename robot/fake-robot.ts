@@ -215,7 +215,6 @@ export async function startRobot(options: RobotOptions): Promise<FakeRobot> {
   };
 
   const onKill = (delivery: QueueDelivery, body: Record<string, unknown>, all: boolean): void => {
-    const name = all ? "killallworkflows" : "killworkflow";
     const workflowid = typeof body["workflowid"] === "string" && body["workflowid"] !== "" ? body["workflowid"] : null;
     const data = bodyOf(body["data"]) ?? {};
     if (!all && workflowid === null) {
@@ -236,7 +235,6 @@ export async function startRobot(options: RobotOptions): Promise<FakeRobot> {
     emit({ type: "killed", workflowid, count });
     const reply = all ? robotCommand("killallworkflowssuccess", { data }) : robotCommand("killworkflowsuccess", { workflowid, data });
     publish(delivery.replyto, delivery.queuename, delivery.correlationId, reply);
-    void name;
   };
 
   const handler = (delivery: QueueDelivery): void => {

@@ -8,7 +8,7 @@ import { connect as connectClient, type OpenFlowClient } from "./client.js";
 import type { ClientOptions } from "./core.js";
 import { OpenFlowError, type ErrorCode } from "./errors.js";
 import { isExpiredMessage, publishAndFollow, rpc, type RpcOptions } from "./rpc.js";
-import type { DotNetException, RobotCommandMap, RobotInvoke, RobotInvokeIdle, RobotInvokeSuccess, RobotTerminalCommandName, RobotTimeout } from "../generated/types.js";
+import type { DotNetException, RobotInvoke, RobotInvokeIdle, RobotInvokeSuccess, RobotTimeout } from "../generated/types.js";
 
 export { rpc, isExpiredMessage, pendingRpcCalls, DEFAULT_RPC_TIMEOUT_MS, type RpcOptions, type RpcAnswer } from "./rpc.js";
 export type { AnyRobotCommand, DotNetException, RobotCommandMap, RobotCommandName, RobotInvoke, RobotInvokeAborted, RobotInvokeCompleted, RobotInvokeFailed, RobotInvokeIdle, RobotInvokeSuccess, RobotTerminalCommandName, RobotTimeout, RobotError } from "../generated/types.js";
@@ -93,8 +93,6 @@ export function robotQueueOf(target: RobotTarget): string {
 /** The `data` of a terminal robot answer: the workflow's arguments after the run. */
 export type RobotResult<T extends object = Record<string, unknown>> = T;
 
-const TERMINAL: Readonly<Record<RobotTerminalCommandName, true>> = { invokecompleted: true, invokefailed: true, invokeaborted: true, error: true, timeout: true };
-
 function bodyOf(data: unknown): { command?: unknown; data?: unknown } | undefined {
   if (typeof data === "string") {
     try {
@@ -140,12 +138,21 @@ export async function invokeRobot<T extends object = Record<string, unknown>>(
   if (typeof parameters !== "object" || parameters === null || Array.isArray(parameters)) throw new OpenFlowError("usage", "invokeRobot: parameters must be an object of the workflow's arguments by name");
   const retries = nonNegativeInteger("retries", options.retries, 2);
   const timeoutMs = options.timeoutMs ?? 600_000;
+  if (typeof timeoutMs !== "number" || !(timeoutMs > 0)) throw new OpenFlowError("usage", `invokeRobot: timeoutMs must be a positive number of milliseconds, got ${String(timeoutMs)}`);
+  const report = (status: RobotStatus): void => {
+    try {
+      options.onStatus?.(status);
+    } catch (err) {
+      throw new OpenFlowError("usage", `invokeRobot: onStatus threw: ${err instanceof Error ? err.message : String(err)}`, { cause: err });
+    }
+  };
   const deadline = Date.now() + timeoutMs;
   const invoke: RobotInvoke = { command: "invoke", workflowid: workflowId, data: parameters };
   if (options.killexisting !== undefined) invoke.killexisting = options.killexisting;
   if (options.killallexisting !== undefined) invoke.killallexisting = options.killallexisting;
   for (let attempt = 0; ; attempt++) {
-    let outcome: { kind: "done"; result: unknown } | { kind: "expired"; answer: unknown } | undefined;
+    // Set by the answer handler below (TypeScript cannot see the assignment inside the callback).
+    let outcome = undefined as { kind: "done"; result: unknown } | { kind: "expired"; answer: unknown } | undefined;
     const left = deadline - Date.now();
     if (left <= 0) throw new OpenFlowError("timeout", `invokeRobot: ${workflowId} on ${queue} did not end within ${timeoutMs} ms`);
     const rpcOptions: RpcOptions = { timeoutMs: left, expiration: Math.min(options.expiration ?? 20_000, left) };
@@ -167,7 +174,7 @@ export async function invokeRobot<T extends object = Record<string, unknown>>(
         if (command === "invokefailed") throw new RobotInvokeError("server", "failed", `${workflowId} failed on ${queue}: ${messageOf(body, "invoke failed")}`, workflowId, body);
         if (command === "invokeaborted") throw new RobotInvokeError("server", "aborted", `${workflowId} was aborted on ${queue}: ${messageOf(body, "invoke aborted")}`, workflowId, body);
         if (command === "error") throw new RobotInvokeError("server", "error", `robot ${queue} could not run ${workflowId}: ${messageOf(body, "error")}`, workflowId, body);
-        if (!(command in TERMINAL) && (command === "invokesuccess" || command === "invokeidle")) options.onStatus?.(body as RobotStatus);
+        if (command === "invokesuccess" || command === "invokeidle") report(body as RobotStatus);
         return false;
       });
     } catch (err) {
@@ -176,13 +183,12 @@ export async function invokeRobot<T extends object = Record<string, unknown>>(
       }
       throw err;
     }
-    const settled = outcome as typeof outcome;
-    if (settled?.kind === "done") return settled.result as RobotResult<T>;
-    const answer = settled?.answer;
+    if (outcome?.kind === "done") return outcome.result as RobotResult<T>;
+    const answer = outcome?.answer;
     if (attempt >= retries) {
       throw new RobotInvokeError("timeout", "expired", `no robot on ${queue} picked up ${workflowId} in time (${attempt + 1} attempt${attempt === 0 ? "" : "s"}: the robots stayed busy or none was online)`, workflowId, answer);
     }
-    if (isExpiredMessage(answer)) options.onStatus?.(answer as RobotTimeout);
+    if (isExpiredMessage(answer)) report(answer as RobotTimeout);
   }
 }
 
@@ -215,6 +221,3 @@ export function withRobots(client: OpenFlowClient): RobotClient {
 export async function connect(url: string, options: ClientOptions): Promise<RobotClient> {
   return withRobots(await connectClient(url, options));
 }
-
-/** Every robot command name, typed (for exhaustive switches over `RobotCommandMap`). */
-export type RobotCommandOf<K extends keyof RobotCommandMap> = RobotCommandMap[K];

@@ -198,5 +198,9 @@ describe("invokeRobot against the fake robot", () => {
     expect((await rejection(caller.invokeRobot(robot.queuename, ""))).code).toBe("usage");
     expect((await rejection(caller.invokeRobot(robot.queuename, "w", [] as never))).code).toBe("usage");
     expect((await rejection(caller.invokeRobot(robot.queuename, "w", {}, { retries: -1 }))).code).toBe("usage");
+    expect((await rejection(caller.invokeRobot(robot.queuename, "w", {}, { timeoutMs: 0 }))).code).toBe("usage");
+    // A throwing onStatus ends the call with a usage error naming it, not with a robot failure.
+    const thrown = await rejection(caller.invokeRobot(robot.queuename, "pay-invoice", {}, { onStatus: () => { throw new Error("boom"); } }));
+    expect([thrown.code, thrown.message]).toEqual(["usage", "invokeRobot: onStatus threw: boom"]);
   });
 });
