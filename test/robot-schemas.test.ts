@@ -9,6 +9,10 @@ import { describe, expect, it } from "vitest";
 import { robotValidators } from "../generated/validators.js";
 import { robotCommands } from "../generated/commands.js";
 import { isKnownCommand, knownRobotCommands, validateRobotCommand } from "../runtime/validate.js";
+import { GeneratorError } from "../generator/errors.js";
+import { lintSchemas } from "../generator/lint.js";
+import { loadFromTexts, loadSchemas } from "../generator/load.js";
+import { validateSchemas } from "../generator/validate.js";
 
 interface RobotFile {
   title: string;
@@ -82,5 +86,37 @@ describe("robot command schemas", () => {
     expect(validateRobotCommand({ command: "invoke", workflowid: "" })?.map((i) => i.keyword)).toEqual(["minLength"]);
     expect(validateRobotCommand({ command: "invoke", workflowid: "wf", data: "not an object" })?.map((i) => i.pointer)).toEqual(["/data"]);
     expect(validateRobotCommand({ command: "ship", order: 1 })).toBeUndefined();
+  });
+
+  it("the generator refuses a robot file that breaks its meta-schema, names it and the pointer", async () => {
+    const loaded = await loadSchemas("schemas");
+    const texts = new Map(loaded.files.map((f) => [f.path, JSON.stringify(f.json)] as const));
+    const invoke = JSON.parse(texts.get("robot/invoke.json") as string) as Record<string, any>;
+    const cases: [string, (doc: Record<string, any>) => void, string][] = [
+      ["robot/invoke.json", (d) => (d["x-openflow"].robotCommand = "invokes"), "/x-openflow/robotCommand"],
+      ["robot/invoke.json", (d) => (d["x-openflow"].sender = "someone"), "/x-openflow/sender"],
+      ["robot/invoke.json", (d) => delete d["x-openflow"].sources, "/x-openflow"],
+      ["robot/invoke.json", (d) => (d.properties.command.const = "run"), "/properties/command/const"],
+    ];
+    for (const [path, change, pointer] of cases) {
+      const doc = structuredClone(invoke);
+      change(doc);
+      const broken = new Map(texts);
+      broken.set(path, JSON.stringify(doc));
+      let error: unknown;
+      try {
+        validateSchemas(loadFromTexts(broken));
+      } catch (err) {
+        error = err;
+      }
+      expect(error, pointer).toBeInstanceOf(GeneratorError);
+      expect((error as GeneratorError).issues.map((i) => [i.file, i.pointer])).toContainEqual([path, pointer]);
+    }
+    // The lint rules cover robot files too: an undescribed property is named.
+    const doc = structuredClone(invoke);
+    doc.properties.extra = { type: "string" };
+    const undescribed = new Map(texts);
+    undescribed.set("robot/invoke.json", JSON.stringify(doc));
+    expect(lintSchemas(validateSchemas(loadFromTexts(undescribed))).map((i) => [i.rule, i.file, i.pointer])).toEqual([["property-description", "robot/invoke.json", "/properties/extra"]]);
   });
 });
