@@ -38,6 +38,7 @@ const subcommands: Record<string, Entry> = {
     load: async () => (await import("./migrate-report.js")).command,
   },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
+  robot: { summary: "run a fake OpenRPA robot that answers invokes from a workflows file (see `robot --help`)", load: async () => (await import("./robot.js")).command },
 };
 
 function help(): string {

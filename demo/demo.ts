@@ -1,11 +1,15 @@
 /**
  * `npm run demo`: start the local server in-process and drive it with the project's client (`connect` from
  * runtime/index.ts). Signs in two users, inserts and queries documents, receives a watch event, runs a queue
- * request/reply round trip between the two clients, pushes and pops a work item, then exits 0. Any failure (or
- * more than 20 s in total) prints a clear message and exits 1.
+ * request/reply round trip between the two clients (`rpc`), pushes and pops a work item, invokes a workflow on a
+ * fake OpenRPA robot (robot/, scripted by demo/robot-workflows.json) and waits for it to complete, then exits 0.
+ * Any failure (or more than 20 s in total) prints a clear message and exits 1.
  */
 import { randomBytes } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { connect, type OpenFlowClient } from "../runtime/index.js";
+import { RobotInvokeError, withRobots } from "../runtime/robots.js";
+import { startRobot, type FakeRobot } from "../robot/index.js";
 import { startServer, type RunningServer } from "../server/index.js";
 
 const TOTAL_TIMEOUT_MS = 20_000;
@@ -25,13 +29,16 @@ function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
 async function run(): Promise<void> {
   const adminPassword = randomBytes(9).toString("base64url");
   const robotPassword = randomBytes(9).toString("base64url");
+  const rpaPassword = randomBytes(9).toString("base64url");
   let server: RunningServer | undefined;
+  let rpa: FakeRobot | undefined;
   const clients: OpenFlowClient[] = [];
   try {
     server = await startServer({
       users: [
         { username: "demo", password: adminPassword, roles: ["admins"] },
         { username: "robot", password: robotPassword },
+        { username: "rpa-robot", password: rpaPassword, roles: ["robots"] },
       ],
     });
     process.stdout.write(`server listening on ${server.url}\n`);
@@ -72,13 +79,9 @@ async function run(): Promise<void> {
       const data = delivery.data as { text?: string };
       return { text: String(data.text ?? "").toUpperCase() };
     });
-    let gotReply: (data: unknown) => void = () => {};
-    const replyArrived = new Promise<unknown>((resolve) => (gotReply = resolve));
-    const replies = await demo.consumeQueue("", (delivery) => {
-      gotReply(delivery.data);
-    });
-    await demo.queueMessage({ queuename: "demo.uppercase", replyto: replies.queuename, correlationId: "demo-1", data: { text: "hello from demo" }, striptoken: true });
-    const answer = (await within(replyArrived, 5_000, "queue reply")) as { text?: string };
+    // rpc: a managed reply queue, a correlation id and a timeout; the sender's token stays out of the body.
+    const caller = withRobots(demo);
+    const answer = await caller.rpc<{ text?: string }>("demo.uppercase", { text: "hello from demo" }, { timeoutMs: 5_000 });
     if (answer.text !== "HELLO FROM DEMO") throw new Error(`queue reply was ${JSON.stringify(answer)}`);
     step(`queue round trip: "hello from demo" -> robot -> "${answer.text}"`);
 
@@ -92,8 +95,31 @@ async function run(): Promise<void> {
     const done = await demo.updateWorkitem({ _id: item._id, state: "successful" });
     step(`work item queue "${(queue.result as { name?: string } | undefined)?.name}": popped "${item.name}" (lowest priority first), now ${(done.result as { state?: string } | undefined)?.state}`);
 
+    // A robot: a fake OpenRPA robot consumes its user _id queue and answers invokes from a script.
+    rpa = await startRobot({
+      url: server.url,
+      credentials: { username: "rpa-robot", password: rpaPassword },
+      workflows: JSON.parse(readFileSync(new URL("./robot-workflows.json", import.meta.url), "utf8")),
+    });
+    const statuses: string[] = [];
+    const approved = await within(
+      caller.invokeRobot<{ approved?: boolean; invoice?: string }>(rpa.queuename, "approve-invoice", { invoice: "INV-1001" }, { onStatus: (s) => statuses.push(s.command), timeoutMs: 10_000 }),
+      10_000,
+      "robot invocation",
+    );
+    if (approved.approved !== true || approved.invoice !== "INV-1001") throw new Error(`invokeRobot returned ${JSON.stringify(approved)}`);
+    step(`robot "rpa-robot" ran "approve-invoice": ${statuses.join(" -> ")} -> invokecompleted, approved=${approved.approved}`);
+    try {
+      await caller.invokeRobot(rpa.queuename, "read-portal", {}, { timeoutMs: 10_000 });
+      throw new Error("read-portal should have failed");
+    } catch (err) {
+      if (!(err instanceof RobotInvokeError) || err.failure !== "failed") throw err;
+      step(`robot "read-portal" failed as scripted: ${err.exception?.Message}`);
+    }
+
     process.stdout.write("demo finished: all steps succeeded\n");
   } finally {
+    await rpa?.close();
     for (const c of clients) c.close();
     await server?.close();
   }

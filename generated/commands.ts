@@ -2491,3 +2491,157 @@ export const commands = {
     }
   } as const satisfies Readonly<Record<string, CommandDescriptor>>;
 export type CommandDescriptors = typeof commands;
+
+/** Metadata of one robot command (a body inside `queuemessage.data`), from `x-openflow` of schemas/robot/<command>.json. */
+export interface RobotCommandDescriptor {
+  /** The body's `command` value. */
+  readonly name: string;
+  readonly purpose: string;
+  /** Who publishes it. */
+  readonly sender: "caller" | "robot" | "server";
+  /** Where it sits in one correlation id's sequence (docs/protocol.md#robot-commands). */
+  readonly stage: "start" | "accepted" | "progress" | "terminal" | "control" | "control-reply" | "event";
+  /** Fields the body must carry besides `command`. */
+  readonly required: readonly string[];
+  /** Name of its type in types.ts. */
+  readonly type: string;
+  /** Schema file, relative to the package root. */
+  readonly schema: string;
+}
+
+/** Every robot command of the spec, by its `command` value. */
+export const robotCommands = {
+    "detector": {
+      "name": "detector",
+      "purpose": "A detector fired",
+      "sender": "robot",
+      "stage": "event",
+      "required": [
+        "detectorid"
+      ],
+      "type": "RobotDetector",
+      "schema": "schemas/robot/detector.json"
+    },
+    "error": {
+      "name": "error",
+      "purpose": "The robot could not handle the command",
+      "sender": "robot",
+      "stage": "terminal",
+      "required": [],
+      "type": "RobotError",
+      "schema": "schemas/robot/error.json"
+    },
+    "invoke": {
+      "name": "invoke",
+      "purpose": "Start a workflow on a robot",
+      "sender": "caller",
+      "stage": "start",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvoke",
+      "schema": "schemas/robot/invoke.json"
+    },
+    "invokeaborted": {
+      "name": "invokeaborted",
+      "purpose": "The workflow was aborted",
+      "sender": "robot",
+      "stage": "terminal",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvokeAborted",
+      "schema": "schemas/robot/invokeaborted.json"
+    },
+    "invokecompleted": {
+      "name": "invokecompleted",
+      "purpose": "The workflow completed",
+      "sender": "robot",
+      "stage": "terminal",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvokeCompleted",
+      "schema": "schemas/robot/invokecompleted.json"
+    },
+    "invokefailed": {
+      "name": "invokefailed",
+      "purpose": "The workflow failed",
+      "sender": "robot",
+      "stage": "terminal",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvokeFailed",
+      "schema": "schemas/robot/invokefailed.json"
+    },
+    "invokeidle": {
+      "name": "invokeidle",
+      "purpose": "The workflow is waiting",
+      "sender": "robot",
+      "stage": "progress",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvokeIdle",
+      "schema": "schemas/robot/invokeidle.json"
+    },
+    "invokesuccess": {
+      "name": "invokesuccess",
+      "purpose": "The robot accepted the invoke and started the workflow",
+      "sender": "robot",
+      "stage": "accepted",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotInvokeSuccess",
+      "schema": "schemas/robot/invokesuccess.json"
+    },
+    "killallworkflows": {
+      "name": "killallworkflows",
+      "purpose": "Abort every instance",
+      "sender": "caller",
+      "stage": "control",
+      "required": [],
+      "type": "RobotKillAllWorkflows",
+      "schema": "schemas/robot/killallworkflows.json"
+    },
+    "killallworkflowssuccess": {
+      "name": "killallworkflowssuccess",
+      "purpose": "Answer to killallworkflows",
+      "sender": "robot",
+      "stage": "control-reply",
+      "required": [],
+      "type": "RobotKillAllWorkflowsSuccess",
+      "schema": "schemas/robot/killallworkflowssuccess.json"
+    },
+    "killworkflow": {
+      "name": "killworkflow",
+      "purpose": "Abort instances of one workflow",
+      "sender": "caller",
+      "stage": "control",
+      "required": [
+        "workflowid"
+      ],
+      "type": "RobotKillWorkflow",
+      "schema": "schemas/robot/killworkflow.json"
+    },
+    "killworkflowsuccess": {
+      "name": "killworkflowsuccess",
+      "purpose": "Answer to killworkflow",
+      "sender": "robot",
+      "stage": "control-reply",
+      "required": [],
+      "type": "RobotKillWorkflowSuccess",
+      "schema": "schemas/robot/killworkflowsuccess.json"
+    },
+    "timeout": {
+      "name": "timeout",
+      "purpose": "Nobody picked up the message in time",
+      "sender": "server",
+      "stage": "terminal",
+      "required": [],
+      "type": "RobotTimeout",
+      "schema": "schemas/robot/timeout.json"
+    }
+  } as const satisfies Readonly<Record<string, RobotCommandDescriptor>>;

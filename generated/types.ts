@@ -1174,6 +1174,18 @@ export type Workitem = Base & {
   [k: string]: unknown;
 };
 /**
+ * A work item as a server returns it after storing it (addworkitem, updateworkitem, popworkitem replies): `_id` is always set, as `Entity<T>` has it.
+ *
+ * Schema: `schemas/defs/workitem.json#/$defs/StoredWorkitem`
+ */
+export type StoredWorkitem = Workitem & {
+  /**
+   * The work item's id, always present in a stored item.
+   */
+  _id: string;
+  [k: string]: unknown;
+};
+/**
  * A workitem queue (_type "workitemqueue", collection `mq`). Extends Base.
  *
  * Schema: `schemas/defs/workitemqueue.json`
@@ -1331,7 +1343,7 @@ export type AddWorkitemReply = ReplyCommon & {
   /**
    * The stored Workitem.
    */
-  result: Workitem;
+  result: StoredWorkitem;
   [k: string]: unknown;
 };
 /**
@@ -3614,7 +3626,7 @@ export type PopWorkitemReply = ReplyCommon & {
   /**
    * The item now in state `processing`, with `userid`, `username` and `lastrun` set.
    */
-  result?: Workitem;
+  result?: StoredWorkitem;
   [k: string]: unknown;
 };
 /**
@@ -4762,9 +4774,9 @@ export type UpdateWorkitemRequest = RequestCommon & {
    */
   name?: string | null;
   /**
-   * New state, compared case-insensitively: processing, successful, failed, retry, or new (only when the item is already new).
+   * New state, compared case-insensitively by the server: processing, successful, failed, retry, or new (only when the item is already new). The wire accepts any spelling (the server answers a wrong one with its own error); the typed request and client-side validation take the canonical lower-case values.
    */
-  state?: string | null;
+  state?: "new" | "processing" | "successful" | "retry" | "failed" | null;
   /**
    * New workitem data; missing or null keeps the stored payload (unlike addworkitem, it is not reset to `{}`). A non-object is wrapped as `{value: ...}`.
    */
@@ -4843,7 +4855,7 @@ export type UpdateWorkitemReply = ReplyCommon & {
   /**
    * The updated Workitem.
    */
-  result: Workitem;
+  result: StoredWorkitem;
   [k: string]: unknown;
 };
 /**
@@ -5299,6 +5311,64 @@ export interface CollectionInfo {
   idIndex?: {
     [k: string]: unknown;
   };
+  [k: string]: unknown;
+}
+/**
+ * A .NET exception as Json.NET serializes it (`JObject.FromObject(exception)`): what OpenRPA puts in `data` of `invokefailed`, `invokeaborted` and `error` robot commands (docs/protocol.md#robot-commands). Readers use `Message`.
+ *
+ * Schema: `schemas/defs/dotnetexception.json`
+ */
+export interface DotNetException {
+  /**
+   * The exception's .NET type, e.g. `System.ArgumentException`.
+   */
+  ClassName?: string | null;
+  /**
+   * The error text.
+   */
+  Message?: string | null;
+  /**
+   * The exception's Data dictionary.
+   */
+  Data?: {
+    [k: string]: unknown;
+  } | null;
+  /**
+   * The exception that caused this one.
+   */
+  InnerException?: DotNetException | null;
+  /**
+   * Help link.
+   */
+  HelpURL?: string | null;
+  /**
+   * The stack trace as text.
+   */
+  StackTraceString?: string | null;
+  /**
+   * Remote stack trace.
+   */
+  RemoteStackTraceString?: string | null;
+  /**
+   * Remote stack index.
+   */
+  RemoteStackIndex?: number;
+  /**
+   * The method that threw, in .NET's serialized form.
+   */
+  ExceptionMethod?: string | null;
+  /**
+   * The HRESULT code.
+   */
+  HResult?: number;
+  /**
+   * The assembly or application that threw.
+   */
+  Source?: string | null;
+  /**
+   * Windows error reporting data.
+   */
+  WatsonBuckets?: string | null;
   [k: string]: unknown;
 }
 /**
@@ -6203,6 +6273,669 @@ export interface QueueMessagePublish {
    */
   striptoken?: boolean;
 }
+/**
+ * A detector on the robot fired (a hotkey, a file watcher, ...): sent to the queue named by the detector's `_id` (openrpa-latest: or to the exchange of that name), with no replyto and no correlation id.
+ *
+ * Schema: `schemas/robot/detector.json`
+ */
+export interface RobotDetector {
+  /**
+   * Always `detector`.
+   */
+  command: "detector";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (also the queue or exchange it is sent to).
+   */
+  detectorid: string;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The detector event object (its fields depend on the detector plugin).
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The robot could not handle the command: an unknown workflow, a refused kill, an exception while starting. `data` is the .NET exception. Ends the invocation.
+ *
+ * Schema: `schemas/robot/error.json`
+ */
+export interface RobotError {
+  /**
+   * Always `error`.
+   */
+  command: "error";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The exception (Message: `Unknown workflow <id>`, ...).
+   */
+  data?:
+    | DotNetException
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  [k: string]: unknown;
+}
+/**
+ * Start a workflow on a robot. Published to the robot's queue (the robot user's `_id`, or the `_id` of an RPA role the robot is in) with `replyto` = the caller's queue and a `correlationId` that every answer carries.
+ *
+ * Schema: `schemas/robot/invoke.json`
+ */
+export interface RobotInvoke {
+  /**
+   * Always `invoke`.
+   */
+  command: "invoke";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either). Empty or missing: the robot ignores the message (invoke) or answers `error` (killworkflow).
+   */
+  workflowid: string;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The workflow's in-arguments by name (or `{payload: {...}}`). null or missing: no arguments.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The workflow instance was aborted (killed, or stopped by the user): `data` is the exception whose Message says why. Ends the invocation.
+ *
+ * Schema: `schemas/robot/invokeaborted.json`
+ */
+export interface RobotInvokeAborted {
+  /**
+   * Always `invokeaborted`.
+   */
+  command: "invokeaborted";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The exception (`Message`: the abort reason, e.g. `Killed remotly by killallworkflows command`).
+   */
+  data?:
+    | DotNetException
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  [k: string]: unknown;
+}
+/**
+ * The workflow instance completed: `data` holds its arguments (in and out) by name. Ends the invocation.
+ *
+ * Schema: `schemas/robot/invokecompleted.json`
+ */
+export interface RobotInvokeCompleted {
+  /**
+   * Always `invokecompleted`.
+   */
+  command: "invokecompleted";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The instance's arguments by name after the run (the out-arguments are the result). openrpa-latest sends null when the instance has no parameters.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The workflow instance failed: `data` is the .NET exception serialized by Json.NET. Ends the invocation.
+ *
+ * Schema: `schemas/robot/invokefailed.json`
+ */
+export interface RobotInvokeFailed {
+  /**
+   * Always `invokefailed`.
+   */
+  command: "invokefailed";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The exception (ClassName, Message, StackTraceString, ...), or the arguments when the instance has no exception.
+   */
+  data?:
+    | DotNetException
+    | {
+        [k: string]: unknown;
+      }
+    | null;
+  [k: string]: unknown;
+}
+/**
+ * The workflow instance went idle (it waits for a bookmark, e.g. a nested remote invoke or a detector).
+ *
+ * Schema: `schemas/robot/invokeidle.json`
+ */
+export interface RobotInvokeIdle {
+  /**
+   * Always `invokeidle`.
+   */
+  command: "invokeidle";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The instance's arguments so far.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The robot started an instance of the workflow: the received invoke sent back to replyto with command `invokesuccess`.
+ *
+ * Schema: `schemas/robot/invokesuccess.json`
+ */
+export interface RobotInvokeSuccess {
+  /**
+   * Always `invokesuccess`.
+   */
+  command: "invokesuccess";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The invoke's `data`, echoed.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * Abort every running workflow instance on the robot.
+ *
+ * Schema: `schemas/robot/killallworkflows.json`
+ */
+export interface RobotKillAllWorkflows {
+  /**
+   * Always `killallworkflows`.
+   */
+  command: "killallworkflows";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * Anything; echoed in the answer.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The robot aborted every instance (answer to `killallworkflows`).
+ *
+ * Schema: `schemas/robot/killallworkflowssuccess.json`
+ */
+export interface RobotKillAllWorkflowsSuccess {
+  /**
+   * Always `killallworkflowssuccess`.
+   */
+  command: "killallworkflowssuccess";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The request's `data`.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * Abort the running instances of one workflow on the robot (openrpa-latest), or one instance when `data.instanceid` is given.
+ *
+ * Schema: `schemas/robot/killworkflow.json`
+ */
+export interface RobotKillWorkflow {
+  /**
+   * Always `killworkflow`.
+   */
+  command: "killworkflow";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either). Empty or missing: the robot ignores the message (invoke) or answers `error` (killworkflow).
+   */
+  workflowid: string;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * Optional `instanceid`: the one instance to abort.
+   */
+  data?: {
+    /**
+     * The `_id` of the instance to abort; all instances of the workflow when missing.
+     */
+    instanceid?: string | null;
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * The robot aborted the instances `killworkflow` named (openrpa-latest).
+ *
+ * Schema: `schemas/robot/killworkflowsuccess.json`
+ */
+export interface RobotKillWorkflowSuccess {
+  /**
+   * Always `killworkflowsuccess`.
+   */
+  command: "killworkflowsuccess";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The request's `data`.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
+/**
+ * Sent by the server, not the robot: a message with a replyto expired in its queue (nobody consumed it in time: no robot online, or every robot stayed busy) or could not be routed, and comes back to the replyto queue as the original body with `command` set to `timeout`. Ends the invocation.
+ *
+ * Schema: `schemas/robot/timeout.json`
+ */
+export interface RobotTimeout {
+  /**
+   * Always `timeout`.
+   */
+  command: "timeout";
+  /**
+   * The workflow: its `_id` in the `openrpa` collection, or its project-relative file name (the robot looks it up by either).
+   */
+  workflowid?: string | null;
+  /**
+   * Unused by the robot; serialized by OpenRPA (null).
+   */
+  flowid?: string | null;
+  /**
+   * openrpa-latest: unused by the robot; serialized as null.
+   */
+  nodeId?: string | null;
+  /**
+   * The detector's `_id` (only on `detector`; null otherwise).
+   */
+  detectorid?: string | null;
+  /**
+   * Kill running instances of the same workflow before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killexisting?: boolean;
+  /**
+   * Kill every running instance before starting (when the robot allows remote killing). OpenRPA always serializes it (false).
+   */
+  killallexisting?: boolean;
+  /**
+   * openrpa-latest: OpenTelemetry trace id carried through the invocation.
+   */
+  traceId?: string | null;
+  /**
+   * openrpa-latest: OpenTelemetry span id carried through the invocation.
+   */
+  spanId?: string | null;
+  /**
+   * The original message's `data`.
+   */
+  data?: {
+    [k: string]: unknown;
+  } | null;
+  [k: string]: unknown;
+}
 
 /** The known fields of `Base` (the stored-document fields), without its index signature. */
 export type BaseFields = { [K in keyof Base as string extends K ? never : number extends K ? never : K]: Base[K] };
@@ -6425,3 +7158,39 @@ export type AnyReply = { [K in CommandName]: CommandMap[K]["reply"] extends neve
 export type RequestOf<K extends CommandName> = CommandMap[K]["request"];
 /** The reply payload type of a command (`never` when nobody answers it). */
 export type ReplyOf<K extends CommandName> = CommandMap[K]["reply"];
+
+/** Every robot command (the body inside `queuemessage.data`), by its `command` value. */
+export interface RobotCommandMap {
+  /** A detector fired: sent by the robot (schemas/robot/detector.json) */
+  "detector": RobotDetector;
+  /** The robot could not handle the command: sent by the robot (schemas/robot/error.json) */
+  "error": RobotError;
+  /** Start a workflow on a robot: sent by the caller (schemas/robot/invoke.json) */
+  "invoke": RobotInvoke;
+  /** The workflow was aborted: sent by the robot (schemas/robot/invokeaborted.json) */
+  "invokeaborted": RobotInvokeAborted;
+  /** The workflow completed: sent by the robot (schemas/robot/invokecompleted.json) */
+  "invokecompleted": RobotInvokeCompleted;
+  /** The workflow failed: sent by the robot (schemas/robot/invokefailed.json) */
+  "invokefailed": RobotInvokeFailed;
+  /** The workflow is waiting: sent by the robot (schemas/robot/invokeidle.json) */
+  "invokeidle": RobotInvokeIdle;
+  /** The robot accepted the invoke and started the workflow: sent by the robot (schemas/robot/invokesuccess.json) */
+  "invokesuccess": RobotInvokeSuccess;
+  /** Abort every instance: sent by the caller (schemas/robot/killallworkflows.json) */
+  "killallworkflows": RobotKillAllWorkflows;
+  /** Answer to killallworkflows: sent by the robot (schemas/robot/killallworkflowssuccess.json) */
+  "killallworkflowssuccess": RobotKillAllWorkflowsSuccess;
+  /** Abort instances of one workflow: sent by the caller (schemas/robot/killworkflow.json) */
+  "killworkflow": RobotKillWorkflow;
+  /** Answer to killworkflow: sent by the robot (schemas/robot/killworkflowsuccess.json) */
+  "killworkflowsuccess": RobotKillWorkflowSuccess;
+  /** Nobody picked up the message in time: sent by the server (schemas/robot/timeout.json) */
+  "timeout": RobotTimeout;
+}
+/** Every robot command name. */
+export type RobotCommandName = keyof RobotCommandMap;
+/** Any robot command, discriminated by `command`. */
+export type AnyRobotCommand = RobotCommandMap[RobotCommandName];
+/** Robot commands that end an invocation (x-openflow.stage terminal). */
+export type RobotTerminalCommandName = "error" | "invokeaborted" | "invokecompleted" | "invokefailed" | "timeout";

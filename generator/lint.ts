@@ -5,7 +5,7 @@
  * `openflow-spec lint`. Each issue names its rule, the file and a JSON pointer inside it.
  */
 import { type SchemaIssue } from "./errors.js";
-import { ID_BASE, isCommandFile, META_PATH, type ValidatedSchemas } from "./validate.js";
+import { ID_BASE, isCommandFile, isMetaFile, isRobotFile, type ValidatedSchemas } from "./validate.js";
 import { lintProtobuf } from "./lint-protobuf.js";
 import { isObject, walkSchema, type JsonObject } from "./walk.js";
 
@@ -38,7 +38,7 @@ export function lintSchemas(validated: ValidatedSchemas): LintIssue[] {
   const add = (rule: LintRuleId, file: string, pointer: string, message: string): void => void issues.push({ rule, file, pointer, message });
 
   for (const file of validated.files) {
-    if (file.path === META_PATH || !isObject(file.json)) continue;
+    if (isMetaFile(file.path) || !isObject(file.json)) continue;
     const doc = file.json;
     const isDef = file.path.startsWith("defs/");
     const command = isCommandFile(file.path);
@@ -50,10 +50,10 @@ export function lintSchemas(validated: ValidatedSchemas): LintIssue[] {
       if (file.path !== "defs/payload.json" && !hasExamples(doc)) add("def-examples", file.path, "/examples", "no examples");
     }
 
-    // Every property described: for commands in the payload schemas, for defs everywhere.
+    // Every property described: for commands in the payload schemas, for defs and robot commands everywhere.
     const describedRoots: Array<[unknown, string]> = command
       ? (["request", "reply"] as const).map((kind) => [defsOf(doc)[kind], `/$defs/${kind}`])
-      : isDef
+      : isDef || isRobotFile(file.path)
         ? [[doc, ""]]
         : [];
     for (const [root, at] of describedRoots) {

@@ -2,7 +2,7 @@
  * Phase 3: a small typed model of the validated schemas. Emitters read only this model (and, for validators, the
  * compiled ajv instance); they never look at raw schema files except through the pointers recorded here.
  */
-import { isCommandFile, ID_BASE, META_PATH, type ValidatedSchemas } from "./validate.js";
+import { isCommandFile, isRobotFile, ID_BASE, META_PATH, type ValidatedSchemas } from "./validate.js";
 import { defaultTypeName, handlerName, methodName, typeNameFromTitle, validatorExportName } from "./naming.js";
 import { isObject, resolvePointer, resolveRef, type JsonObject } from "./walk.js";
 import type { SchemaFile } from "./load.js";
@@ -74,8 +74,54 @@ export interface PayloadModel {
   /** Short type summary of the whole payload (e.g. `ErrorPayload \| ErrorText`), Markdown-table escaped. */
   readonly shape: string;
   readonly contentFields: readonly ContentFieldModel[];
+  /**
+   * Top-level fields whose value the server compares case-insensitively against a closed set
+   * (`x-openflow.caseInsensitiveEnum` on the property): the wire schema accepts any spelling, the authoring view (the
+   * TypeScript request type and the closed request validator) only the canonical values.
+   */
+  readonly authoringEnums: readonly AuthoringEnum[];
   /** The raw schema (read only). */
   readonly schema: JsonObject;
+}
+
+/** A field with a case-insensitive closed set of values (x-openflow.caseInsensitiveEnum). */
+export interface AuthoringEnum {
+  readonly field: string;
+  /** The canonical values, in the order the schema lists them. */
+  readonly values: readonly string[];
+  /** The field also takes null. */
+  readonly nullable: boolean;
+}
+
+/** The `x-openflow.caseInsensitiveEnum` values of a property schema, or undefined. */
+export function caseInsensitiveEnum(schema: unknown): string[] | undefined {
+  if (!isObject(schema)) return undefined;
+  const meta = schema["x-openflow"];
+  if (!isObject(meta) || !Array.isArray(meta["caseInsensitiveEnum"])) return undefined;
+  return meta["caseInsensitiveEnum"].filter((v): v is string => typeof v === "string");
+}
+
+/** Top-level authoring enums of a payload schema: its own properties and those of its allOf/anyOf/oneOf members. */
+export function collectAuthoringEnums(schema: JsonObject): AuthoringEnum[] {
+  const out = new Map<string, AuthoringEnum>();
+  const visit = (node: unknown, depth: number): void => {
+    if (!isObject(node) || depth > 4) return;
+    const props = node["properties"];
+    if (isObject(props)) {
+      for (const [field, prop] of Object.entries(props)) {
+        const values = caseInsensitiveEnum(prop);
+        if (!values || out.has(field)) continue;
+        const type = isObject(prop) ? prop["type"] : undefined;
+        out.set(field, { field, values, nullable: type === "null" || (Array.isArray(type) && type.includes("null")) });
+      }
+    }
+    for (const k of ["allOf", "anyOf", "oneOf"]) {
+      const list = node[k];
+      if (Array.isArray(list)) for (const member of list) visit(member, depth + 1);
+    }
+  };
+  visit(schema, 0);
+  return [...out.values()];
 }
 
 /** One code location an implementation's behaviour was read from (x-openflow.sources entry). */
@@ -168,10 +214,45 @@ export interface DefModel {
   readonly schema: JsonObject;
 }
 
+/** Who publishes a robot command (x-openflow.sender of schemas/robot/<command>.json). */
+export type RobotSender = "caller" | "robot" | "server";
+/** Where a robot command sits in one correlation id's sequence (x-openflow.stage). */
+export type RobotStage = "start" | "accepted" | "progress" | "terminal" | "control" | "control-reply" | "event";
+
+/**
+ * A robot command: a JSON body carried inside `queuemessage.data` between OpenRPA robots and their callers
+ * (schemas/robot/<command>.json, docs/protocol.md#robot-commands). Not a wire command.
+ */
+export interface RobotCommandModel {
+  /** The value of the body's `command` field. */
+  readonly name: string;
+  /** `robot/invoke.json` */
+  readonly file: string;
+  readonly schemaUri: string;
+  /** TypeScript type name (from the title, e.g. `RobotInvoke`). */
+  readonly typeName: string;
+  /** ESM export name of the standalone validator. */
+  readonly validatorName: string;
+  readonly description: string;
+  readonly purpose: string;
+  readonly sender: RobotSender;
+  readonly stage: RobotStage;
+  readonly labels: readonly ImplementationLabel[];
+  /** Fields the body must have besides `command`. */
+  readonly required: readonly string[];
+  readonly sources: readonly SourceLink[];
+  readonly notes: readonly string[];
+  readonly examples: readonly unknown[];
+  readonly fields: readonly FieldModel[];
+  readonly schema: JsonObject;
+}
+
 export interface SpecModel {
   readonly frame?: { readonly file: string; readonly schemaUri: string; readonly schema: JsonObject };
   readonly defs: readonly DefModel[];
   readonly commands: readonly CommandModel[];
+  /** Robot commands (bodies inside queuemessage data), sorted by name; empty when the spec has none. */
+  readonly robotCommands: readonly RobotCommandModel[];
 }
 
 /** A def file's root is a shape of its own when it says anything beyond `$defs` and annotations. */
@@ -425,6 +506,7 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
         fields: collectFields(schema, id, resolver),
         shape: summarizeType(schema, resolver, id),
         contentFields: collectContentFields(schema, file, pointer, resolver),
+        authoringEnums: collectAuthoringEnums(schema),
         schema,
       };
     };
@@ -476,11 +558,44 @@ export function buildModel(data: ValidatedSchemas): SpecModel {
       localDefs,
     });
   }
+  const robotCommands: RobotCommandModel[] = [];
+  for (const file of data.files.filter((f) => isRobotFile(f.path))) {
+    const doc = file.json as JsonObject;
+    const id = ID_BASE + file.path;
+    const meta = doc["x-openflow"] as JsonObject;
+    const name = String(meta["robotCommand"]);
+    const typeName = typeNameFromTitle(String(doc["title"]));
+    if (defNames.has(typeName)) {
+      issues.push({ file: file.path, pointer: "/title", message: `type name "${typeName}" is already used elsewhere` });
+      continue;
+    }
+    defNames.add(typeName);
+    robotCommands.push({
+      name,
+      file: file.path,
+      schemaUri: id,
+      typeName,
+      validatorName: `robot_${name.replace(/[^A-Za-z0-9_]/g, "_")}`,
+      description: String(doc["description"]),
+      purpose: String(meta["purpose"]),
+      sender: meta["sender"] as RobotSender,
+      stage: meta["stage"] as RobotStage,
+      labels: strings(meta["labels"]) as ImplementationLabel[],
+      required: strings(doc["required"]).filter((r) => r !== "command"),
+      sources: sourceLinkList(meta["sources"]),
+      notes: strings(meta["notes"]),
+      examples: Array.isArray(doc["examples"]) ? doc["examples"] : [],
+      fields: collectFields(doc, id, resolver),
+      schema: doc,
+    });
+  }
+  robotCommands.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   if (issues.length > 0) throw new GeneratorError("model", issues);
   return {
     ...(frameFile ? { frame: { file: frameFile.path, schemaUri: ID_BASE + frameFile.path, schema: frameFile.json as JsonObject } } : {}),
     defs,
     commands,
+    robotCommands,
   };
 }
 

@@ -18,6 +18,18 @@ import { isObject, resolvePointer, resolveRef, stripAnnotations, walkSchema, typ
 
 export const ID_BASE = "https://openflow-spec.dev/schemas/";
 export const META_PATH = "meta/command.schema.json";
+/** Meta-schema of the robot command files (`robot/<command>.json`, bodies carried inside `queuemessage.data`). */
+export const ROBOT_META_PATH = "meta/robot.schema.json";
+
+/** A meta-schema: checked against files, never compiled as a payload schema. */
+export function isMetaFile(path: string): boolean {
+  return path === META_PATH || path === ROBOT_META_PATH;
+}
+
+/** Robot command files are `robot/<command>.json` (docs/protocol.md#robot-commands). */
+export function isRobotFile(path: string): boolean {
+  return /^robot\/[^/]+\.json$/.test(path);
+}
 
 export interface ValidatedSchemas extends LoadedSchemas {
   /**
@@ -100,6 +112,36 @@ function checkCommandFiles(loaded: LoadedSchemas, ajv: Ajv2020, issues: SchemaIs
   }
 }
 
+/** Every robot command file passes `schemas/meta/robot.schema.json`; file name = robotCommand = properties.command.const. */
+function checkRobotFiles(loaded: LoadedSchemas, ajv: Ajv2020, issues: SchemaIssue[]): void {
+  const robots = loaded.files.filter((f) => isRobotFile(f.path));
+  if (robots.length === 0) return;
+  const metaFile = loaded.files.find((f) => f.path === ROBOT_META_PATH);
+  if (!metaFile) {
+    issues.push({ file: ROBOT_META_PATH, pointer: "", message: "meta-schema for robot command files is missing" });
+    return;
+  }
+  let validateMeta;
+  try {
+    validateMeta = ajv.compile(metaFile.json as object);
+  } catch (err) {
+    issues.push({ file: ROBOT_META_PATH, pointer: "", message: `meta-schema does not compile: ${(err as Error).message}` });
+    return;
+  }
+  for (const file of robots) {
+    if (!validateMeta(file.json)) {
+      issues.push(...ajvIssues(file.path, validateMeta.errors).map((i) => ({ ...i, message: `${i.message} (robot meta-schema)` })));
+      continue;
+    }
+    const doc = file.json as JsonObject;
+    const name = file.path.slice("robot/".length, -".json".length);
+    const meta = doc["x-openflow"] as JsonObject;
+    if (meta["robotCommand"] !== name) issues.push({ file: file.path, pointer: "/x-openflow/robotCommand", message: `must equal the file name "${name}"` });
+    const command = ((doc["properties"] as JsonObject)["command"] as JsonObject)["const"];
+    if (command !== name) issues.push({ file: file.path, pointer: "/properties/command/const", message: `must equal the file name "${name}"` });
+  }
+}
+
 /** Every `$ref` must point at a loaded file and an existing location inside it. */
 function checkRefs(loaded: LoadedSchemas, byId: ReadonlyMap<string, SchemaFile>, issues: SchemaIssue[]): void {
   for (const file of loaded.files) {
@@ -176,6 +218,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
   checkCommandFiles(loaded, ajv, issues);
+  checkRobotFiles(loaded, ajv, issues);
   if (issues.length > 0) throw new GeneratorError("validate", issues);
 
   checkUnknownKeywords(loaded, ajv, issues);
@@ -189,7 +232,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   // without a second compile.
   const compiled = createAjv({ standalone: true });
   for (const file of loaded.files) {
-    if (file.path === META_PATH) continue; // compiled above as the command-file validator
+    if (isMetaFile(file.path)) continue; // compiled above as the command-file and robot-file validators
     try {
       compiled.addSchema(stripAnnotations(file.json) as object);
     } catch (err) {
@@ -198,7 +241,7 @@ export function validateSchemas(loaded: LoadedSchemas): ValidatedSchemas {
   }
   if (issues.length > 0) throw new GeneratorError("validate", issues);
   for (const file of loaded.files) {
-    if (file.path === META_PATH) continue;
+    if (isMetaFile(file.path)) continue;
     // ajv compiles a `$defs` entry or a contentSchema only when something asks for it: ask for each one here, so
     // a strict-mode error surfaces now, with its file, and not later inside an emitter.
     const targets = [""];
@@ -237,7 +280,7 @@ function locateAjvMessage(message: string, fileId: string, compiledAt: string): 
  */
 function checkFormats(loaded: LoadedSchemas, issues: SchemaIssue[]): void {
   for (const file of loaded.files) {
-    if (file.path === META_PATH) continue;
+    if (isMetaFile(file.path)) continue;
     walkSchema(file.json, (node, pointer) => {
       if (node["format"] !== undefined) {
         issues.push({ file: file.path, pointer: `${pointer}/format`, message: `"format" is not supported by the standalone validators (they would need ajv-formats at run time); use "pattern"` });

@@ -32,6 +32,14 @@ const CLIENT_ENTRIES: Readonly<Record<string, string>> = {
   "runtime/framing.js": "openflow-spec/framing",
   "runtime/validate.js": "openflow-spec/validation",
   "generated/commands.js": "openflow-spec/generated/commands",
+  // The client runtime's public entry exports these modules' public names (values and types).
+  "runtime/client.js": "openflow-spec",
+  "runtime/core.js": "openflow-spec",
+  "runtime/logger.js": "openflow-spec",
+  "runtime/session.js": "openflow-spec",
+  "runtime/subscriptions.js": "openflow-spec",
+  "generated/types.js": "openflow-spec",
+  "runtime/robots.js": "openflow-spec/robots",
 };
 
 interface PackagePlan {
@@ -60,6 +68,7 @@ const PLANS: readonly PackagePlan[] = [
       ["dist/generator", "dist/generator"],
       ["dist/diff", "dist/diff"],
       ["dist/proxy", "dist/proxy"],
+      ["dist/robot", "dist/robot"],
       ["schemas", "schemas"],
       ["templates", "templates"],
     ],
@@ -67,7 +76,7 @@ const PLANS: readonly PackagePlan[] = [
   },
 ];
 
-const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy"];
+const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy", "robot"];
 
 /**
  * Only build output whose source still exists is packed: an incremental build never deletes the output of a

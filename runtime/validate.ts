@@ -20,6 +20,7 @@ import {
   frame as frameValidator,
   replyValidators,
   requestValidators,
+  robotValidators,
   type ContentGuard,
   type Validator,
   type ValidatorError,
@@ -90,6 +91,25 @@ function run(validate: Validator, value: unknown, options: { prefix?: string; sc
   return validate(value) ? [] : toIssues(validate.errors, options);
 }
 
+/**
+ * A closed request's issues. The closed validator's own `properties` hold the authoring enums (fields the server
+ * compares case-insensitively against a closed set): their message lists the allowed values in words, e.g.
+ * `state must be one of new, processing, successful, retry, failed`.
+ */
+function closedIssues(validate: Validator, payload: unknown, schemaBase: string): ValidationIssue[] {
+  if (validate(payload)) return [];
+  return (validate.errors ?? []).map((e) => {
+    const allowed = e.params["allowedValues"];
+    if (e.keyword === "enum" && e.schemaPath.startsWith("#/properties/") && Array.isArray(allowed)) {
+      const field = e.instancePath.slice(1).replace(/~1/g, "/").replace(/~0/g, "~");
+      const values = allowed.filter((v) => v !== null).map(String);
+      const text = `${field} must be one of ${values.join(", ")}${allowed.includes(null) ? " (or null)" : ""}, got ${JSON.stringify((payload as Record<string, unknown>)[field])}`;
+      return { pointer: e.instancePath, message: text, keyword: "enum", schemaPath: `${schemaBase}/properties/${field}` };
+    }
+    return toIssues([e], { schemaBase })[0] as ValidationIssue;
+  });
+}
+
 /** Validates one wire frame. Returns [] when valid. */
 export function validateFrame(frame: unknown): ValidationIssue[] {
   const issues = run(frameValidator, frame, { schemaBase: "frame.json#" });
@@ -114,6 +134,28 @@ export function isKnownCommand(name: string): boolean {
 /** Every command string the spec knows, sorted. */
 export function knownCommands(): readonly string[] {
   return Object.keys(requestValidators).sort();
+}
+
+/** True when the spec has a schema for this robot command (the `command` of a body inside queuemessage data). */
+export function isKnownRobotCommand(name: string): boolean {
+  return lookup(robotValidators, name) !== undefined;
+}
+
+/** Every robot command the spec knows (schemas/robot/), sorted. */
+export function knownRobotCommands(): readonly string[] {
+  return Object.keys(robotValidators).sort();
+}
+
+/**
+ * Validates a robot command (a body inside `queuemessage.data`, docs/protocol.md#robot-commands) against its schema
+ * in schemas/robot/. Returns undefined when the spec has no such robot command, else the issues ([] when valid).
+ * `prefix` is put before every pointer (e.g. `/data` for the body inside a queuemessage payload).
+ */
+export function validateRobotCommand(body: unknown, prefix = ""): ValidationIssue[] | undefined {
+  const command = typeof body === "object" && body !== null ? (body as { command?: unknown }).command : undefined;
+  const validate = typeof command === "string" ? lookup(robotValidators, command) : undefined;
+  if (!validate) return undefined;
+  return run(validate, body, { prefix, schemaBase: `robot/${String(command)}.json#` });
 }
 
 /** True when the command has a reply payload schema (false for commands nobody answers). */
@@ -193,7 +235,7 @@ export function validatePayload(command: string, kind: PayloadKind, payload: unk
     return [{ pointer: "", message: `command '${name}' has no ${kind} payload schema (it is never answered)`, keyword: "command" }];
   }
   const schemaBase = `commands/${name}.json#/$defs/${kind}`;
-  const issues = run(validate, payload, { schemaBase });
+  const issues = closed ? closedIssues(closed, payload, schemaBase) : run(validate, payload, { schemaBase });
   const fields = Object.prototype.hasOwnProperty.call(contentFields, name) ? contentFields[name]?.[kind] ?? [] : [];
   for (const field of fields) {
     for (const match of matchPointer(payload, field.pointer)) {

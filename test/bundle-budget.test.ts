@@ -22,6 +22,13 @@ console.log(found.result, n.result);
 client.close();
 `;
 
+const robotsApp = `
+import { connect } from "./runtime/robots.ts";
+const client = await connect("ws://127.0.0.1:3000/", { username: "demo", password: "demo-password" });
+console.log(await client.rpc("pricing", { qty: 1 }), await client.invokeRobot("robot-id", "approve-invoice", { invoice: "INV-1" }));
+client.close();
+`;
+
 async function bundle(withValidation: boolean): Promise<{ bytes: number; gzip: number; inputs: string[] }> {
   const result = await build({
     stdin: { contents: app(withValidation), resolveDir: ROOT, loader: "ts", sourcefile: "app.ts" },
@@ -52,6 +59,17 @@ describe("browser bundle budget", () => {
     // ws is imported lazily and only in Node; a browser bundle gets its browser stub at most.
     expect(plain.inputs.filter((f) => /(^|\/)node_modules\/ws\//.test(f) && !f.endsWith("ws/browser.js"))).toEqual([]);
     expect(plain.bytes).toBeLessThanOrEqual(BUDGET_BYTES);
+    // rpc and invokeRobot live behind openflow-spec/robots: not in an app that does not import them, and an app that
+    // does stays within the budget too.
+    expect(plain.inputs.filter((f) => /runtime\/(rpc|robots)\.ts$/.test(f))).toEqual([]);
+    const robots = await build({
+      stdin: { contents: robotsApp, resolveDir: ROOT, loader: "ts", sourcefile: "robots-app.ts" },
+      bundle: true, minify: true, splitting: false, platform: "browser", format: "esm", target: "es2022", write: false, logLevel: "silent",
+    });
+    const robotsBytes = robots.outputFiles[0]?.contents.byteLength ?? 0;
+    console.log(`browser app with openflow-spec/robots: ${(robotsBytes / 1024).toFixed(1)} KB minified`);
+    expect(robotsBytes).toBeGreaterThan(plain.bytes);
+    expect(robotsBytes).toBeLessThanOrEqual(BUDGET_BYTES);
     // The validation entry brings them in: the split above is what keeps them out.
     expect(validating.inputs.some((f) => f.endsWith("generated/validators.js"))).toBe(true);
     expect(validating.bytes).toBeGreaterThan(plain.bytes * 5);

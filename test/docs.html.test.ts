@@ -76,9 +76,9 @@ describe.skipIf(!haveChromium && process.env["CI"] !== "true")("HTML reference i
     expect(await tab.isVisible("#home")).toBe(false);
 
     // A shared type linked from a field opens its own section.
-    await tab.click('#command-popworkitem a[href="#type-Workitem"]');
-    await tab.waitForFunction(() => location.hash === "#type-Workitem");
-    expect(await tab.isVisible("#type-Workitem")).toBe(true);
+    await tab.click('#command-popworkitem a[href="#type-StoredWorkitem"]');
+    await tab.waitForFunction(() => location.hash === "#type-StoredWorkitem");
+    expect(await tab.isVisible("#type-StoredWorkitem")).toBe(true);
 
     await tab.fill("#search", "no-such-command-anywhere");
     expect(await visible("#command-list")).toEqual([]);

@@ -37,7 +37,8 @@ describe("generated command docs", () => {
     for (const name of ["QueueMessageBody", "QueueMessageDelivery", "QueueMessagePublish"]) {
       expect(types).toContain(`- \`${name}\` ([\`commands/queuemessage.json\`](../../../schemas/commands/queuemessage.json) \`#/$defs/${name}\`): `);
     }
-    expect(section(page("popworkitem"), "Types")).toContain("- [`Workitem`](../types/Workitem.md) ([`defs/workitem.json`](../../../schemas/defs/workitem.json)): ");
+    expect(section(page("popworkitem"), "Types")).toContain("- [`StoredWorkitem`](../types/StoredWorkitem.md) ([`defs/workitem.json`](../../../schemas/defs/workitem.json) `#/$defs/StoredWorkitem`): ");
+    expect(section(page("addworkitems"), "Types")).toContain("- [`Workitem`](../types/Workitem.md) ([`defs/workitem.json`](../../../schemas/defs/workitem.json)): ");
     expect(section(page("signin"), "Types")).toContain("- [`TokenUser`](../types/TokenUser.md) ([`defs/tokenuser.json`]");
     expect(page("count")).not.toContain("## Types");
   });
@@ -92,8 +93,9 @@ describe("generated command docs", () => {
       }
     }
     expect(unlinked).toEqual([]);
-    expect(readFileSync(join(DOCS, "types", "Workitem.md"), "utf8")).toContain("[`popworkitem`](../commands/popworkitem.md)");
-    expect(section(page("popworkitem"), "Reply: `PopWorkitemReply`")).toContain("[Workitem](../types/Workitem.md)");
+    expect(readFileSync(join(DOCS, "types", "StoredWorkitem.md"), "utf8")).toContain("[`popworkitem`](../commands/popworkitem.md)");
+    expect(readFileSync(join(DOCS, "types", "Workitem.md"), "utf8")).toContain("[`StoredWorkitem`](StoredWorkitem.md)");
+    expect(section(page("popworkitem"), "Reply: `PopWorkitemReply`")).toContain("[StoredWorkitem](../types/StoredWorkitem.md)");
   });
 
   it("shows a TypeScript call through the client, with the high-level helpers, that compiles", () => {

@@ -14,6 +14,7 @@ import { defaultCatalog, type Catalog, type CommandInfo } from "./catalog.js";
 import { finding, type Direction, type Finding, type FindingCode, type Origin } from "./findings.js";
 import { checkFrame } from "./frame.js";
 import { decodeMessageData, isKnownCommand, validateCommandPayload } from "./payload.js";
+import { RobotChecker } from "./robot.js";
 
 export interface CaptureLimits {
   /** Most messages half-received at once; beyond it the oldest is evicted (incomplete-message). */
@@ -135,6 +136,8 @@ export class CaptureValidator {
   private readonly optional = new Map<string, Waiting>();
   private ordinal = 0;
   private finished = false;
+  /** Robot commands inside queuemessage data: their schemas and each correlation id's order. */
+  private readonly robots = new RobotChecker();
 
   constructor(options: CaptureOptions = {}) {
     this.file = options.file;
@@ -413,6 +416,7 @@ export class CaptureValidator {
       this.emit(finding("data-not-json", `${command} data is not JSON: ${decoded.error}`, origin, { ...extra, pointer: "/data" }));
     } else if (known) {
       this.validatePayload(info?.command ?? command, "request", decoded.payload, origin, extra);
+      if (command.toLowerCase() === "queuemessage") for (const f of this.robots.check(decoded.payload, origin, extra)) this.emit(f);
     }
     this.addWaiting(dir, id, command, origin, false);
   }

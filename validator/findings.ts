@@ -31,6 +31,10 @@ export const findingCodes = {
   "deprecated-command": { severity: "warning", description: "The command is deprecated: the latest server no longer handles it." },
   "unknown-request-field": { severity: "warning", description: "A request carries a top-level field its command's schema does not declare (a typo such as `tpo` for `top`, or a private extension); servers ignore it. Checked with the closed request validators; fails under `--strict`." },
   "id-reused": { severity: "warning", description: "A request id was reused while the earlier request was still unanswered (OpenRPA resends, quirk Q18)." },
+  "robot-unknown-command": { severity: "error", description: "A queuemessage body has OpenRPA's robot command shape but a `command` schemas/robot/ does not know (docs/protocol.md#robot-commands)." },
+  "robot-missing-field": { severity: "error", description: "A robot command inside queuemessage data lacks a field it needs (an invoke without `workflowid` is ignored by the robot)." },
+  "robot-payload-invalid": { severity: "error", description: "A robot command inside queuemessage data breaks its schema in schemas/robot/ (a wrong type, a `data` that is not an object)." },
+  "robot-out-of-order": { severity: "error", description: "A robot command arrives out of order for its correlation id: an invoke after its answers, or an answer after the one that ended the invocation." },
 } as const satisfies Record<string, { severity: Severity; description: string }>;
 
 export type FindingCode = keyof typeof findingCodes;

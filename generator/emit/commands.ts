@@ -27,6 +27,10 @@ export function emitCommands(model: SpecModel): Map<string, string> {
       schema: `schemas/${c.file}`,
     };
   }
+  const robotTable: Record<string, unknown> = {};
+  for (const r of model.robotCommands ?? []) {
+    robotTable[r.name] = { name: r.name, purpose: r.purpose, sender: r.sender, stage: r.stage, required: r.required, type: r.typeName, schema: `schemas/${r.file}` };
+  }
   const statements: StatementStructures[] = [
     {
       kind: StructureKind.TypeAlias,
@@ -83,5 +87,40 @@ export function emitCommands(model: SpecModel): Map<string, string> {
       type: "typeof commands",
     },
   ];
+  // Robot commands (schemas/robot/): only when the spec has them, so a spec without robots generates what it did.
+  if ((model.robotCommands ?? []).length > 0) statements.push(
+    {
+      kind: StructureKind.Interface,
+      isExported: true,
+      name: "RobotCommandDescriptor",
+      docs: ["Metadata of one robot command (a body inside `queuemessage.data`), from `x-openflow` of schemas/robot/<command>.json."],
+      properties: [
+        { name: "name", type: "string", isReadonly: true, docs: ["The body's `command` value."] },
+        { name: "purpose", type: "string", isReadonly: true },
+        { name: "sender", type: `"caller" | "robot" | "server"`, isReadonly: true, docs: ["Who publishes it."] },
+        {
+          name: "stage",
+          type: `"start" | "accepted" | "progress" | "terminal" | "control" | "control-reply" | "event"`,
+          isReadonly: true,
+          docs: ["Where it sits in one correlation id's sequence (docs/protocol.md#robot-commands)."],
+        },
+        { name: "required", type: "readonly string[]", isReadonly: true, docs: ["Fields the body must carry besides `command`."] },
+        { name: "type", type: "string", isReadonly: true, docs: ["Name of its type in types.ts."] },
+        { name: "schema", type: "string", isReadonly: true, docs: ["Schema file, relative to the package root."] },
+      ],
+    },
+    {
+      kind: StructureKind.VariableStatement,
+      isExported: true,
+      declarationKind: VariableDeclarationKind.Const,
+      docs: ["Every robot command of the spec, by its `command` value."],
+      declarations: [
+        {
+          name: "robotCommands",
+          initializer: `${JSON.stringify(robotTable, null, 2)} as const satisfies Readonly<Record<string, RobotCommandDescriptor>>`,
+        },
+      ],
+    },
+  );
   return new Map([["commands.ts", printStatements("commands.ts", codeHeader("schemas/commands/*.json"), statements)]]);
 }

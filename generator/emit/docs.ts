@@ -333,9 +333,23 @@ export function emitDocs(model: SpecModel, templates: Templates, schemaFiles: re
         types: [...model.defs]
           .sort((a, b) => (a.typeName < b.typeName ? -1 : 1))
           .map((d) => ({ name: d.typeName, file: d.file, description: markdownCell(linkCitations(String((d.schema as { description?: unknown }).description ?? ""), inDocs)) })),
+        robots: (model.robotCommands ?? []).map((r) => ({ name: r.name, sender: r.sender, stage: r.stage, typeName: r.typeName, file: r.file, purpose: r.purpose })),
       }),
     ),
   );
+  // Robot commands (bodies inside queuemessage data): one type page each, with who sends it, its stage and sources.
+  for (const r of model.robotCommands ?? []) {
+    const def: DefModel = { typeName: r.typeName, file: r.file, pointer: "", schemaUri: r.schemaUri, schema: r.schema };
+    const shape = summarizeType(r.schema, resolver, r.schemaUri);
+    const view = typeView(def, r.fields, shape, { commands: ["queuemessage"], types: [] }, inPage);
+    const about = [
+      linkCitations(r.description, inPage),
+      `A robot command: the JSON body inside \`queuemessage.data\` whose \`command\` is \`${r.name}\`, sent by the ${r.sender}; stage \`${r.stage}\` of the sequence ([protocol guide](${inPage.root}docs/protocol.md#robot-commands)). Implementations: ${r.labels.join(", ")}.`,
+      ...(r.notes.length > 0 ? [r.notes.map((n) => `- ${linkCitations(n, inPage)}`).join("\n")] : []),
+      `Read from:\n\n${r.sources.map((s) => `- [${s.what}](${s.url})`).join("\n")}`,
+    ].join("\n\n");
+    out.set(typePage(r.typeName), tidy(typeTemplate({ ...view, description: about })));
+  }
   for (const c of model.commands) out.set(commandPage(c.name), tidy(page(commandView(c, model.defs, files, inPage))));
   out.set("docs/migration.md", tidy(migrationPage(model, markdownHeader("schemas/commands/*.json (x-openflow.protobuf)").trimEnd())));
   for (const d of model.defs) {

@@ -5,7 +5,7 @@
  * inlined. Then the command-level types are appended: `CommandMap`, name unions and discriminated unions.
  */
 import { compile } from "json-schema-to-typescript";
-import type { CommandModel, SpecModel } from "../model.js";
+import { caseInsensitiveEnum, type CommandModel, type SpecModel } from "../model.js";
 import { ID_BASE } from "../validate.js";
 import { ARRAY_SCHEMA_KEYWORDS, isObject, MAP_SCHEMA_KEYWORDS, resolvePointer, resolveRef, SINGLE_SCHEMA_KEYWORDS, type JsonObject } from "../walk.js";
 import { codeHeader } from "./header.js";
@@ -32,6 +32,7 @@ export function shapesOf(model: SpecModel): Shape[] {
       if (p) shapes.push({ typeName: p.typeName, file: c.file, pointer: p.pointer, schemaUri: p.schemaUri, schema: p.schema, deprecated: c.deprecated ? (c.deprecation ?? "deprecated") : undefined });
     }
   }
+  for (const r of model.robotCommands ?? []) shapes.push({ typeName: r.typeName, file: r.file, pointer: "", schemaUri: r.schemaUri, schema: r.schema });
   return shapes;
 }
 
@@ -60,7 +61,13 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
     const out: Record<string, unknown> = {};
     for (const key of Object.keys(schema)) {
       const value = schema[key];
-      if (key === "$id" || key === "$schema" || key === "x-openflow" || key === "examples" || key === "$comment") continue;
+      if (key === "x-openflow") {
+        // Kept for the closed (authoring) request types only: see authoringView below.
+        const values = caseInsensitiveEnum(schema);
+        if (values) out[AUTHORING_ENUM] = values;
+        continue;
+      }
+      if (key === "$id" || key === "$schema" || key === "examples" || key === "$comment") continue;
       if (key === "$defs" && top) continue; // hoisted as shapes of their own
       if (key === "$ref" && typeof value === "string") {
         const target = resolveRef(value, baseId);
@@ -107,10 +114,12 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
 
   const definitions: Record<string, unknown> = {};
   const rewritten = new Map(shapes.map((s) => [s.typeName, liftOwnFields(rewrite(s.schema, (s.schemaUri.split("#")[0] ?? s.schemaUri), [s.schemaUri], true) as Record<string, unknown>)]));
-  for (const name of closedTypeNames(model, rewritten)) {
+  const closedNames = closedTypeNames(model, rewritten);
+  for (const name of closedNames) {
     const schema = rewritten.get(name);
     if (schema) closeTopLevel(schema);
   }
+  for (const [name, schema] of rewritten) authoringView(schema, closedNames.has(name));
   for (const s of shapes) {
     const copy = rewritten.get(s.typeName) ?? {};
     copy["title"] = s.typeName;
@@ -122,6 +131,34 @@ export function buildTypesRoot(model: SpecModel, documents: ReadonlyMap<string, 
   const root = { title: "OpenFlowSpecRoot", type: "object", additionalProperties: false, definitions } as JsonObject;
   void ID_BASE;
   return { root, shapes };
+}
+
+/** Marker the rewrite leaves on a property with `x-openflow.caseInsensitiveEnum` (never reaches the output). */
+const AUTHORING_ENUM = "x-authoring-enum";
+
+/**
+ * A property the server compares case-insensitively against a closed set: in a closed (authoring) request type it
+ * becomes the union of the canonical values (`"new" | "processing" | ...`); everywhere else the marker is dropped
+ * and the wire type (any string) stays.
+ */
+function authoringView(node: unknown, closed: boolean): void {
+  if (!isObject(node)) return;
+  // The rewritten schemas are fresh copies (buildTypesRoot), ours to change.
+  const schema = node as Record<string, unknown>;
+  const values = schema[AUTHORING_ENUM];
+  if (Array.isArray(values)) {
+    delete schema[AUTHORING_ENUM];
+    if (closed) {
+      const type = schema["type"];
+      const nullable = type === "null" || (Array.isArray(type) && type.includes("null"));
+      schema["tsType"] = [...values.map((v) => JSON.stringify(v)), ...(nullable ? ["null"] : [])].join(" | ");
+      for (const k of ["type", "pattern", "enum"]) delete schema[k];
+    }
+  }
+  for (const value of Object.values(schema)) {
+    if (Array.isArray(value)) value.forEach((v) => authoringView(v, closed));
+    else if (isObject(value)) authoringView(value, closed);
+  }
 }
 
 /** Type name of the fields every request may carry (`schemas/defs/payload.json#/$defs/RequestCommon`); always closed. */
@@ -260,7 +297,31 @@ function commandTypes(model: SpecModel): string {
   lines.push("/** The reply payload type of a command (`never` when nobody answers it). */");
   lines.push("export type ReplyOf<K extends CommandName> = CommandMap[K][\"reply\"];");
   lines.push("");
+  lines.push(...robotTypes(model));
   return lines.join("\n");
+}
+
+/** Robot command types: bodies inside `queuemessage.data` (schemas/robot/, docs/protocol.md#robot-commands). */
+function robotTypes(model: SpecModel): string[] {
+  const robots = model.robotCommands ?? [];
+  if (robots.length === 0) return [];
+  const lines: string[] = [];
+  lines.push("/** Every robot command (the body inside `queuemessage.data`), by its `command` value. */");
+  lines.push("export interface RobotCommandMap {");
+  for (const r of robots) {
+    lines.push(`  /** ${escapeComment(r.purpose)}: sent by the ${r.sender} (schemas/${r.file}) */`);
+    lines.push(`  ${JSON.stringify(r.name)}: ${r.typeName};`);
+  }
+  lines.push("}");
+  lines.push("/** Every robot command name. */");
+  lines.push("export type RobotCommandName = keyof RobotCommandMap;");
+  lines.push("/** Any robot command, discriminated by `command`. */");
+  lines.push("export type AnyRobotCommand = RobotCommandMap[RobotCommandName];");
+  const byStage = (stage: string): string => robots.filter((r) => r.stage === stage).map((r) => JSON.stringify(r.name)).join(" | ") || "never";
+  lines.push("/** Robot commands that end an invocation (x-openflow.stage terminal). */");
+  lines.push(`export type RobotTerminalCommandName = ${byStage("terminal")};`);
+  lines.push("");
+  return lines;
 }
 
 export async function emitTypes(model: SpecModel, documents: ReadonlyMap<string, unknown>): Promise<Map<string, string>> {

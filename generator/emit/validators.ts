@@ -109,6 +109,8 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
       }
     }
   }
+  const robots = model.robotCommands ?? [];
+  for (const r of robots) refs[r.validatorName] = r.schemaUri;
   // Closed request validators: the request schema plus `unevaluatedProperties: false` at its top level, so a field
   // no branch of the schema knows (a typo such as `tpo`) is reported. Added here, not in the schema files: on the wire
   // the schemas stay open (peers send extras); the closed mode is for what a developer writes.
@@ -117,7 +119,13 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     if (c.direction === "s2c") continue;
     const name = closedValidatorName(c.request.validatorName);
     const $id = `${CLOSED_ID_BASE}${c.name}.json`;
-    if (ajv.getSchema($id) === undefined) ajv.addSchema({ $id, type: "object", $ref: c.request.schemaUri, unevaluatedProperties: false });
+    // Fields the server compares case-insensitively against a closed set take only the canonical values here: an
+    // app's "succesful" is caught before it is sent, with the allowed values in the message (runtime/validate.ts).
+    const authoring: Record<string, unknown> = {};
+    for (const e of c.request.authoringEnums) authoring[e.field] = { enum: e.nullable ? [...e.values, null] : [...e.values] };
+    const closedSchema: Record<string, unknown> = { $id, type: "object", $ref: c.request.schemaUri, unevaluatedProperties: false };
+    if (Object.keys(authoring).length > 0) closedSchema["properties"] = authoring;
+    if (ajv.getSchema($id) === undefined) ajv.addSchema(closedSchema);
     refs[name] = $id;
     closed.push({ command: c.name, name });
   }
@@ -169,6 +177,13 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "/** Reply payload validators by wire command string (commands that are never answered have none). */",
     "/** @type {Readonly<Record<string, Validator>>} */",
     `export const replyValidators = Object.freeze({\n${table("reply")}\n});`,
+    ...(robots.length === 0
+      ? []
+      : [
+          "/** Robot command validators (bodies inside queuemessage data, schemas/robot/) by their `command` value. */",
+          "/** @type {Readonly<Record<string, Validator>>} */",
+          `export const robotValidators = Object.freeze({\n${robots.map((r) => `  ${JSON.stringify(r.name)}: ${r.validatorName},`).join("\n")}\n});`,
+        ]),
     "/** JSON-in-string fields (contentMediaType application/json + contentSchema) by command and payload kind. */",
     "/** @type {Readonly<Record<string, { readonly request: readonly ContentField[]; readonly reply: readonly ContentField[] }>>} */",
     `export const contentFields = Object.freeze({\n${contentTable}\n});`,
@@ -212,6 +227,7 @@ export function emitValidators(model: SpecModel, ajv: Ajv2020): Map<string, stri
     "export declare const requestValidators: Readonly<Record<string, Validator>>;",
     "export declare const closedRequestValidators: Readonly<Record<string, Validator>>;",
     "export declare const replyValidators: Readonly<Record<string, Validator>>;",
+    ...(robots.length === 0 ? [] : ["export declare const robotValidators: Readonly<Record<string, Validator>>;"]),
     "export declare const contentFields: Readonly<Record<string, { readonly request: readonly ContentField[]; readonly reply: readonly ContentField[] }>>;",
     "",
   ].join("\n");
