@@ -33,6 +33,9 @@ const subcommands: Record<string, Entry> = {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     load: async () => (await import("./serve.js")).command,
   },
+  call: { summary: "send one command to a server and print the reply as JSON; --listen prints pushes (see `call --help`)", load: async () => (await import("./call.js")).command },
+  shell: { summary: "an interactive shell on one connection: completion from the spec, history, pushes as they arrive", load: async () => (await import("./shell.js")).command },
+  probe: { summary: "walk a connection step by step (DNS, TCP, TLS, upgrade, websocket, sign-in) and say where and why it stops", load: async () => (await import("./probe.js")).command },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
 
