@@ -366,6 +366,11 @@ export async function probeConnection(urlText: string, options: ProbeOptions = {
       }
       return fail("upgrade", `${meaning.error}${opened.server ? ` (server: ${opened.server})` : ""}`, fix);
     }
+    if (url.protocol === "ws:" && (await speaksTls(address, port, timeoutMs))) {
+      const secure = new URL(url.toString());
+      secure.protocol = "wss:";
+      return fail("upgrade", `the websocket upgrade failed: ${opened.message}; the port speaks TLS`, `use ${secure.toString()}`);
+    }
     const { error, fix } = opened.timeout
       ? { error: `no answer to the websocket upgrade within ${timeoutMs / 1000} s`, fix: "a proxy that holds upgrade requests, or a server that is not HTTP on this port" }
       : { error: `the websocket upgrade failed: ${opened.message}`, fix: "check the URL and any proxy in front of the server" };
@@ -519,6 +524,17 @@ function openTls(address: string, port: number, host: string, options: ProbeOpti
     });
     socket.once("error", reject);
   });
+}
+
+/** True when a TLS handshake (any certificate) succeeds on the port: a ws:// URL that should be wss://. */
+async function speaksTls(address: string, port: number, timeoutMs: number): Promise<boolean> {
+  try {
+    const socket = await openTls(address, port, address, { insecure: true }, timeoutMs);
+    socket.destroy();
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 type Opened = { ok: true; socket: WebSocket } | { ok: false; status?: number; server?: string; message: string; timeout?: boolean };
