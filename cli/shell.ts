@@ -32,7 +32,7 @@ export const command: CommandSpec = {
 A line is a command and its payload as JSON (query {"collectionname":"users","query":{}}), or:
   .help [command]   the dot commands, or a command's reference page
   .commands         the commands a client can send
-  .wait S [N]       wait S seconds (or until N pushes) while pushes print
+  .wait S [N]       wait S seconds, or until N more pushes arrived since the last .wait
   .exit             leave (Ctrl+D too)
 Tab completes command names and payload fields; pushes print as they arrive (secrets redacted).`,
   options: {
@@ -132,7 +132,9 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
     historySize: 1000,
     prompt: "openflow> ",
   });
-  /** Writes a line without breaking the prompt the user is typing on. */
+  /** Writes the answer to the line just entered (the loop prompts again afterwards). */
+  const print = (text: string) => (terminal ? output.write(`${text}\n`) : io.stdout(`${text}\n`));
+  /** Writes a line that arrives on its own (a push) without breaking the prompt the user is typing on. */
   const say = (text: string) => {
     if (terminal) {
       output.write("\r\u001b[K");
@@ -141,6 +143,8 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
     } else io.stdout(`${text}\n`);
   };
   let pushes = 0;
+  /** Pushes a `.wait` has already waited for. */
+  let waitedFor = 0;
   const pushWaiters = new Set<() => void>();
   const offPushes = onPushes(client, (push) => {
     pushes++;
@@ -178,10 +182,10 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
         case ".quit":
           return "exit";
         case ".help":
-          if (rest === "") say(HELP.trimEnd());
+          if (rest === "") print(HELP.trimEnd());
           else {
             const page = referencePage(rest);
-            if (page.ok) say(page.text.trimEnd());
+            if (page.ok) print(page.text.trimEnd());
             else {
               failed = true;
               io.stderr(`${page.text}\n`);
@@ -189,7 +193,7 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
           }
           return;
         case ".commands":
-          say(clientCommands().join(" "));
+          print(clientCommands().join(" "));
           return;
         case ".wait": {
           const [s, n] = rest.split(/\s+/).map(Number);
@@ -198,9 +202,11 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
             io.stderr(".wait needs seconds (1 to 3600) and optionally a number of pushes: .wait 5 1\n");
             return;
           }
-          const target = n === undefined ? Infinity : pushes + n;
+          // Pushes since the previous .wait count: the one a command just caused may already be here.
+          const target = n === undefined ? Infinity : waitedFor + n;
           await new Promise<void>((resolve) => {
             const done = () => {
+              waitedFor = Math.min(pushes, target);
               clearTimeout(timer);
               pushWaiters.delete(check);
               resolve();
@@ -240,7 +246,7 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
     }
     try {
       const reply = await client.requestUntyped(name, payload, { timeoutMs: timeoutS * 1000 });
-      say(JSON.stringify(forOutput(reply ?? null, showSecrets), null, 2));
+      print(JSON.stringify(forOutput(reply ?? null, showSecrets), null, 2));
     } catch (err) {
       failed = true;
       io.stderr(`${describeCallError(err, name, timeoutS).text}\n`);
