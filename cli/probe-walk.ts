@@ -407,7 +407,10 @@ export async function probeConnection(urlText: string, options: ProbeOptions = {
       const refused = failureText(reply);
       const who = "username" in options.credentials ? options.credentials.username : "the token";
       if (refused !== undefined) {
-        if (isRateLimit(refused)) report.rateLimit = `hit during the probe: ${refused}`;
+        if (isRateLimit(refused)) {
+          report.rateLimit = `hit during the probe: ${refused}`;
+          return fail("signin", `sign-in as ${who} refused by the rate limit: ${refused}`, "too many messages on this connection: wait for the window to pass and probe again");
+        }
         return fail("signin", `sign-in as ${who} refused: ${refused}`, "check the user name and password (--user NAME:PASSWORD), or the token's expiry");
       }
       const payload = payloadOf(reply);

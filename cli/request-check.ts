@@ -5,7 +5,7 @@
  */
 import { isKnownCommand, validatePayload } from "../runtime/validate.js";
 import { suggest } from "../validator/suggest.js";
-import { clientCommands, requestFields } from "./schema-fields.js";
+import { clientCommands, commandTraits, requestFields } from "./schema-fields.js";
 
 /** `unknown command "qeury" (did you mean "query"?)`, or undefined for a known command. */
 export function unknownCommand(command: string): string | undefined {
@@ -21,6 +21,12 @@ const MAX_PROBLEMS = 8;
 export function requestProblems(command: string, payload: unknown): string[] {
   const unknown = unknownCommand(command);
   if (unknown !== undefined) return [unknown];
+  const traits = commandTraits(command);
+  if (traits?.direction === "s2c") return [`${command} is a command servers send, not clients (schemas/commands/${command.toLowerCase()}.json)`];
+  if (traits && !traits.replyExpected) {
+    const ping = command.toLowerCase() === "ping" ? "; `openflow-spec probe` shows how a server treats ping" : "";
+    return [`${command} gets no reply (x-openflow.replyExpected is false), and this waits for one${ping}`];
+  }
   const fields = requestFields(command);
   const seen = new Set<string>();
   const out: string[] = [];

@@ -13,6 +13,7 @@ type Node = Record<string, unknown>;
 interface CommandFile {
   command: string;
   direction: string;
+  replyExpected: boolean;
   file: string;
   schema: Node;
 }
@@ -26,9 +27,9 @@ function commandFiles(): Map<string, CommandFile> {
   for (const name of readdirSync(dir).filter((n) => n.endsWith(".json")).sort()) {
     const file = join(dir, name);
     const schema = JSON.parse(readFileSync(file, "utf8")) as Node;
-    const meta = (schema["x-openflow"] ?? {}) as { command?: string; direction?: string };
+    const meta = (schema["x-openflow"] ?? {}) as { command?: string; direction?: string; replyExpected?: boolean };
     const command = (meta.command ?? name.replace(/\.json$/, "")).toLowerCase();
-    out.set(command, { command, direction: meta.direction ?? "c2s", file, schema });
+    out.set(command, { command, direction: meta.direction ?? "c2s", replyExpected: meta.replyExpected !== false, file, schema });
   }
   cached = out;
   return out;
@@ -37,6 +38,12 @@ function commandFiles(): Map<string, CommandFile> {
 /** Commands a client sends (direction c2s or both), lower-case and sorted. */
 export function clientCommands(): string[] {
   return [...commandFiles().values()].filter((c) => c.direction !== "s2c").map((c) => c.command);
+}
+
+/** Who sends the command and whether it is answered (x-openflow.direction, replyExpected); undefined if unknown. */
+export function commandTraits(command: string): { direction: string; replyExpected: boolean } | undefined {
+  const entry = commandFiles().get(command.toLowerCase());
+  return entry ? { direction: entry.direction, replyExpected: entry.replyExpected } : undefined;
 }
 
 const fileCache = new Map<string, Node>();

@@ -247,6 +247,15 @@ describe("call: checked against the spec before sending", () => {
     expect(type.err).toContain("/top must be integer");
   });
 
+  it("a command servers send, or one nobody answers, is refused before waiting for a reply that never comes", async () => {
+    const push = await run([server.url, "watchevent", "{}", ...alice]);
+    expect(push.code).toBe(2);
+    expect(push.err).toContain("watchevent is a command servers send, not clients");
+    const ping = await run([server.url, "ping", ...alice]);
+    expect(ping.code).toBe(2);
+    expect(ping.err).toContain("ping gets no reply (x-openflow.replyExpected is false), and this waits for one; `openflow-spec probe` shows how a server treats ping");
+  });
+
   it("--no-validate sends anyway, and the server's answer decides", async () => {
     const r = await run([server.url, "qeury", "{}", "--no-validate", ...alice]);
     expect(r.code).toBe(1);

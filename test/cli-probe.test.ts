@@ -67,6 +67,15 @@ describe("probe against serve", () => {
     expect(r.out).not.toContain("pw-alice");
   });
 
+  it("reports a rate limit the probe runs into, and still reaches ready", async () => {
+    const server = await startServer({ users, logger: quiet, rateLimit: { points: 4, durationMs: 60_000 } });
+    servers.push(server);
+    const r = await probe([server.url, "--user", "alice:pw-alice", "--format", "json"]);
+    expect(r.json["rateLimit"]).toMatch(/^hit during the probe: Rate limit exceeded/);
+    expect(r.json).toMatchObject({ stage: "ready", signedIn: true });
+    expect(Object.values(r.json["commands"] as Record<string, string>).some((a) => a.startsWith("error: Rate limit exceeded"))).toBe(true);
+  });
+
   it("without a sign-in: connected is ready (exit 0), the error style is still read, the package size is not known", async () => {
     const server = servers[0] as RunningServer;
     const r = await probe([server.url, "--format", "json"]);
