@@ -9,9 +9,7 @@
  */
 import { readFile } from "node:fs/promises";
 import type { Readable } from "node:stream";
-import type { OpenFlowClient } from "../runtime/client.js";
-import type { ClientOptions } from "../runtime/core.js";
-import { OpenFlowError } from "../runtime/errors.js";
+import { OpenFlowError, type ClientOptions, type OpenFlowClient } from "../runtime/index.js";
 import { cannotRead } from "../validator/file-errors.js";
 import { integerOption, type CliIo, type CommandSpec, type OptionValues, type ParsedArgs } from "./command.js";
 import {

@@ -16,12 +16,8 @@
  */
 import { readFileSync } from "node:fs";
 import { lookup as dnsLookup } from "node:dns/promises";
-import { connect, type OpenFlowClient } from "../runtime/client.js";
-import type { ClientOptions } from "../runtime/core.js";
-import { OpenFlowError } from "../runtime/errors.js";
-import { silentLogger } from "../runtime/logger.js";
-import type { Credentials } from "../runtime/session.js";
-import type { TlsOptions } from "../runtime/transport.js";
+// The client's public entry only: the tools package imports it as `openflow-spec` (packages/build.ts).
+import { connect, OpenFlowError, silentLogger, type ClientOptions, type Credentials, type OpenFlowClient, type TlsOptions } from "../runtime/index.js";
 import { cannotRead } from "../validator/file-errors.js";
 import { integerOption, type OptionSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";

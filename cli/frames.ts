@@ -5,8 +5,7 @@
  * through the runtime's own redaction (runtime/logger.ts). The same functions redact `serve --record` captures.
  */
 import WebSocket from "ws";
-import { redactText } from "../runtime/logger.js";
-import type { WebSocketConstructor } from "../runtime/transport.js";
+import { redactText, type WebSocketConstructor } from "../runtime/index.js";
 import { redactFrame } from "../validator/redact.js";
 import { secretFieldNames } from "../validator/secrets.js";
 

@@ -4,7 +4,7 @@
  * official client does) once printed. What is printed has its secret fields replaced unless asked otherwise:
  * a delivery carries the sender's `__jwt`.
  */
-import type { OpenFlowClient } from "../runtime/client.js";
+import type { OpenFlowClient } from "../runtime/index.js";
 import { redactValue } from "../validator/redact.js";
 import { secretFieldNames } from "../validator/secrets.js";
 

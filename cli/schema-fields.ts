@@ -46,6 +46,12 @@ export function commandTraits(command: string): { direction: string; replyExpect
   return entry ? { direction: entry.direction, replyExpected: entry.replyExpected } : undefined;
 }
 
+/** The command's one-paragraph description from its schema (empty if unknown). */
+export function commandDescription(command: string): string {
+  const description = commandFiles().get(command.toLowerCase())?.schema["description"];
+  return typeof description === "string" ? description : "";
+}
+
 const fileCache = new Map<string, Node>();
 
 function resolveRef(ref: string, baseFile: string): { node: Node; file: string } | undefined {

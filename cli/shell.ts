@@ -13,7 +13,7 @@ import { homedir } from "node:os";
 import { join } from "node:path";
 import { createInterface, type Completer } from "node:readline";
 import { Writable } from "node:stream";
-import type { OpenFlowClient } from "../runtime/client.js";
+import type { OpenFlowClient } from "../runtime/index.js";
 import { suggest } from "../validator/suggest.js";
 import { clientExtras, describeCallError, type VerbDeps } from "./call.js";
 import type { CliIo, CommandSpec, ParsedArgs } from "./command.js";
@@ -21,7 +21,7 @@ import { checkServerUrl, connectionOptions, ConnectionFailed, EXIT_CANNOT_RUN, E
 import { packageRoot } from "./package.js";
 import { forOutput, onPushes } from "./pushes.js";
 import { requestProblems } from "./request-check.js";
-import { clientCommands, requestFields } from "./schema-fields.js";
+import { clientCommands, commandDescription, requestFields } from "./schema-fields.js";
 import { integerOption } from "./command.js";
 
 export const command: CommandSpec = {
@@ -79,11 +79,19 @@ export function shellCompleter(line: string): [string[], string] {
   return [fields.map((f) => `"${f}":`), typed];
 }
 
+/** A short reference page from the schema alone: the description and the request's fields. */
+export function schemaPage(name: string): string {
+  const fields = requestFields(name).map((f) => `\`${f}\``).join(", ");
+  return `# \`${name}\`\n\n${commandDescription(name)}\n\nRequest fields: ${fields}\n\nThe full page: generated/docs/commands/${name}.md in the openflow-spec repository.`;
+}
+
 /** A reference page: generated/docs/commands/<command>.md, or a did-you-mean. */
 export function referencePage(name: string): { ok: true; text: string } | { ok: false; text: string } {
   const lower = name.toLowerCase();
   const file = join(packageRoot(), "generated", "docs", "commands", `${lower}.md`);
   if (/^[a-z0-9_-]+$/.test(lower) && existsSync(file)) return { ok: true, text: readFileSync(file, "utf8") };
+  // The installed tools package ships the schemas but not the generated pages: a short page from the schema.
+  if (clientCommands().includes(lower)) return { ok: true, text: schemaPage(lower) };
   const near = suggest(lower, clientCommands());
   return { ok: false, text: `no reference page for ${JSON.stringify(name)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}; .commands lists them` };
 }

@@ -28,6 +28,7 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** The client package's entry for each client module the tools import (keys relative to dist/). */
 const CLIENT_ENTRIES: Readonly<Record<string, string>> = {
   "runtime/errors.js": "openflow-spec",
+  "runtime/index.js": "openflow-spec",
   "runtime/framing.js": "openflow-spec/framing",
   "runtime/validate.js": "openflow-spec/validation",
   "generated/commands.js": "openflow-spec/generated/commands",

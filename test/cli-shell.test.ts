@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Readable } from "node:stream";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runCommand } from "../cli/command.js";
-import { command, referencePage, runShell, shellCompleter } from "../cli/shell.js";
+import { command, referencePage, runShell, schemaPage, shellCompleter } from "../cli/shell.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
 
@@ -103,6 +103,8 @@ describe("completion", () => {
     expect(shellCompleter('query {"collectionname":"users", to')[0]).toEqual(['"top":']);
     expect(shellCompleter('registerqueue {"')[0]).toContain('"queuename":');
     expect(referencePage("../package").ok).toBe(false);
+    // Without the generated pages (the installed tools package), a page from the schema.
+    expect(schemaPage("count")).toMatch(/^# `count`\n\nCount the documents .*\n\nRequest fields: `collectionname`, `query`, /s);
   });
 });
 
