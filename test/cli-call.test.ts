@@ -211,6 +211,19 @@ describe("call --listen", () => {
     expect(short.err).toBe("openflow-spec call: 0 of 3 pushes arrived within 1 s\n");
   });
 
+  it("without --count or --timeout it listens until stopped (Ctrl+C), then exits 0", async () => {
+    let stop: () => void = () => {};
+    const stopped = new Promise<void>((resolve) => (stop = resolve));
+    const c = call([server.url, "registerqueue", '{"queuename":"until-stopped"}', "--listen", ...alice], { stop: stopped });
+    await waitFor(() => c.out().includes("until-stopped"), "the registerqueue reply");
+    await alice2.requestUntyped("queuemessage", { queuename: "until-stopped", data: { n: 7 }, striptoken: true });
+    await waitFor(() => c.out().includes('"n":7'), "the push");
+    stop();
+    const r = await c.done;
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.out.trim().split("\n").pop() as string)).toMatchObject({ command: "queuemessage", payload: { queuename: "until-stopped", data: { n: 7 } } });
+  });
+
   it("--count needs --listen", async () => {
     const r = await run([server.url, "listcollections", "--count", "1", ...alice]);
     expect(r.code).toBe(2);
