@@ -275,3 +275,28 @@ describe("call: checked against the spec before sending", () => {
     expect(r.err).toMatch(/the server answered qeury with an error: Unknown command qeury/);
   });
 });
+
+describe("call --listen with the official client on the other side", () => {
+  it("receives a queue message the official @openiap/openflow-api client sends", async () => {
+    const { createRequire } = await import("node:module");
+    const { officialConnect } = await import("./server-helpers.js");
+    const api = createRequire(import.meta.url)("@openiap/openflow-api") as any;
+    api.ApiConfig.log_error = false;
+    const opened: any[] = [];
+    try {
+      const ws = await officialConnect(api.WebSocketClient, server.url, opened);
+      await api.NoderedUtil.SigninWithUsername({ username: "alice", password: "pw-alice-secret", websocket: ws });
+      const c = call([server.url, "registerqueue", '{"queuename":"cli.official"}', "--listen", "--count", "1", "--timeout", "20", ...alice]);
+      await waitFor(() => c.out().includes("cli.official"), "the registerqueue reply");
+      // The api's Queue resolves once the server took the message (a plain send, no reply queue).
+      await api.NoderedUtil.Queue({ websocket: ws, queuename: "cli.official", data: { from: "official" }, striptoken: true });
+      const r = await c.done;
+      expect(r.err).toBe("");
+      expect(r.code).toBe(0);
+      const push = JSON.parse(r.out.trim().split("\n").pop() as string) as { command: string; payload: { queuename: string; data: { from: string } } };
+      expect(push).toMatchObject({ command: "queuemessage", payload: { queuename: "cli.official", data: { from: "official" } } });
+    } finally {
+      for (const ws of opened) ws.close();
+    }
+  });
+});
