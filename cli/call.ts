@@ -26,6 +26,7 @@ import {
   requireSignIns,
   type Env,
   type Resolver,
+  type SignIn,
 } from "./connection.js";
 import { showingFrames } from "./frames.js";
 import { forOutput, onPushes, type Push } from "./pushes.js";
@@ -206,7 +207,7 @@ async function listenUntil(client: OpenFlowClient, args: CallArgs, arrived: Prom
 /** The command's body; `deps` replaces the environment, the resolver and Ctrl+C (tests). */
 export async function runCall({ values, positionals }: ParsedArgs, io: CliIo, deps: VerbDeps = {}): Promise<number> {
   const args = toCallArgs(values, positionals);
-  const [signIn] = requireSignIns(values, deps.env ?? process.env) as [Parameters<typeof openConnection>[1]];
+  const [signIn] = requireSignIns(values, deps.env ?? process.env) as [SignIn];
   const payload = await readPayloadArgument(args.payloadArg, io);
   if (args.validate) {
     const problems = requestProblems(args.command, payload);

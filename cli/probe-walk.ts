@@ -12,6 +12,7 @@ import { isIP, connect as netConnect, type Socket } from "node:net";
 import { checkServerIdentity, connect as tlsConnect, type TLSSocket } from "node:tls";
 import WebSocket from "ws";
 import { Reassembler, newFrameId, parseFrame, type WireMessage } from "../runtime/framing.js";
+import type { Credentials } from "../runtime/index.js";
 import { lookupVia, systemResolver, type Resolver } from "./connection.js";
 
 /** Where a probe stopped (`ready`: every step passed). */
@@ -63,7 +64,7 @@ export interface ProbeReport {
 
 export interface ProbeOptions {
   /** Sign in with these (optional: without, the walk ends at `ready` once the websocket answered). */
-  credentials?: { username: string; password: string } | { jwt: string };
+  credentials?: Credentials;
   /** Extra trusted CA (PEM) for wss://. */
   ca?: string;
   /** Accept any certificate (reported as a warning). */

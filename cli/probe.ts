@@ -61,7 +61,7 @@ export async function runProbe({ values, positionals }: ParsedArgs, io: CliIo, d
   const network = networkSettingsFrom(values, deps.resolver);
   const options: ProbeOptions = {
     timeoutMs: network.connectTimeoutMs,
-    ...(signIn ? { credentials: signIn.credentials as ProbeOptions["credentials"] & object } : {}),
+    ...(signIn ? { credentials: signIn.credentials } : {}),
     ...(network.tls?.ca !== undefined ? { ca: String(network.tls.ca) } : {}),
     ...(network.tls?.dangerouslyDisableTlsVerification ? { insecure: true } : {}),
     ...(deps.resolver ? { resolver: deps.resolver } : {}),

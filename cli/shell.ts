@@ -16,13 +16,12 @@ import { Writable } from "node:stream";
 import type { OpenFlowClient } from "../runtime/index.js";
 import { suggest } from "../validator/suggest.js";
 import { clientExtras, describeCallError, type VerbDeps } from "./call.js";
-import type { CliIo, CommandSpec, ParsedArgs } from "./command.js";
+import { integerOption, type CliIo, type CommandSpec, type ParsedArgs } from "./command.js";
 import { checkServerUrl, connectionOptions, ConnectionFailed, EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_OK, networkOptions, openConnection, requireSignIns, type SignIn } from "./connection.js";
 import { packageRoot } from "./package.js";
 import { forOutput, onPushes } from "./pushes.js";
 import { requestProblems } from "./request-check.js";
 import { clientCommands, commandDescription, requestFields } from "./schema-fields.js";
-import { integerOption } from "./command.js";
 
 export const command: CommandSpec = {
   name: "shell",
