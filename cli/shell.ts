@@ -166,6 +166,8 @@ export async function runShell({ values, positionals }: ParsedArgs, io: CliIo, d
       rl.close();
     }
   });
+  // Ctrl+C leaves (without a listener readline would only pause the input and the shell would hang).
+  rl.on("SIGINT", () => rl.close());
   io.stderr(`connected to ${url} as ${signIn.label}; .help for help, Tab completes\n`);
 
   let failed = false;
