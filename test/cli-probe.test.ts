@@ -185,6 +185,16 @@ describe.skipIf(!hasOpenssl)("probe and TLS", () => {
     expect(r.json["fix"]).toMatch(/--ca FILE.*--insecure skips the check, for tests only/);
   });
 
+  it("a certificate for another name stops at tls, naming the host (a made-up name through the resolver)", async () => {
+    const resolver: Resolver = async () => ({ address: "127.0.0.1", family: 4 });
+    const named = url.replace("127.0.0.1", "openflow.example.test");
+    const r = await probe([named, "--ca", certFile, "--format", "json"], { resolver });
+    expect(r.code).toBe(2);
+    expect(r.json).toMatchObject({ stage: "tls", address: "127.0.0.1" });
+    expect(r.json["error"]).toMatch(/^the certificate is not for openflow\.example\.test: /);
+    expect(r.json["fix"]).toBe("connect with a name the certificate lists, or issue a certificate for this name");
+  });
+
   it("--ca trusts it, --insecure skips the check (reported); ws:// to the TLS port is named", async () => {
     const trusted = await probe([url, "--ca", certFile, "--format", "json", "--connect-timeout", "2"]);
     expect(trusted.json).toMatchObject({ reachable: true, tls: { authorized: true, subject: "127.0.0.1" }, ping: "answered" });
