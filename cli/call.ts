@@ -166,7 +166,9 @@ function toCallArgs(values: OptionValues, positionals: string[]): CallArgs {
 
 /** The frame display and network settings as client options (shared with `shell`). */
 export function clientExtras(values: OptionValues, io: CliIo, deps: VerbDeps, frames: boolean, timeoutS: number): Partial<ClientOptions> {
-  const extras: Partial<ClientOptions> = { ...networkExtras(networkSettingsFrom(values, deps.resolver)), timeoutMs: timeoutS * 1000 };
+  const settings = networkSettingsFrom(values, deps.resolver);
+  if (settings.tls?.dangerouslyDisableTlsVerification) io.stderr("warning: --insecure: the server's certificate is not verified; anyone on the network path can read and change this connection\n");
+  const extras: Partial<ClientOptions> = { ...networkExtras(settings), timeoutMs: timeoutS * 1000 };
   if (frames) extras.WebSocket = showingFrames((direction, text) => io.stderr(`${direction} ${text}\n`));
   return extras;
 }

@@ -14,7 +14,9 @@ import { runCommand } from "../cli/command.js";
 import type { Resolver } from "../cli/connection.js";
 import { connect, type OpenFlowClient } from "../runtime/client.js";
 import { silentLogger } from "../runtime/logger.js";
+import { startProxy } from "../proxy/proxy.js";
 import { startServer, type RunningServer } from "../server/index.js";
+import { hasOpenssl, selfSignedCertificate } from "./tls-helpers.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
 let server: RunningServer;
@@ -299,4 +301,25 @@ describe("call --listen with the official client on the other side", () => {
       for (const ws of opened) ws.close();
     }
   });
+});
+
+describe.skipIf(!hasOpenssl)("call over wss:// (the recording proxy with a self-signed certificate in front of serve)", () => {
+  it("refuses the certificate naming --ca, trusts it with --ca, and --insecure connects too", async () => {
+    const made = selfSignedCertificate(dir);
+    const proxy = await startProxy({ upstream: server.url, port: 0, tls: { key: made.key, cert: made.cert }, logger: { info() {}, warn() {} } });
+    try {
+      const payload = '{"collectionname":"users","query":{"username":"alice"}}';
+      const refused = await run([proxy.url, "count", payload, ...alice]);
+      expect(refused.code).toBe(2);
+      expect(refused.err).toMatch(/DEPTH_ZERO_SELF_SIGNED_CERT.*trust the server's certificate or its CA with --ca FILE/);
+      const trusted = await run([proxy.url, "count", payload, "--ca", made.certFile, ...alice]);
+      expect(trusted.err).toBe("");
+      expect(JSON.parse(trusted.out)).toMatchObject({ result: 1 });
+      const insecure = await run([proxy.url, "count", payload, "--insecure", ...alice]);
+      expect(insecure.code).toBe(0);
+      expect(insecure.err).toMatch(/^warning: --insecure: the server's certificate is not verified/);
+    } finally {
+      await proxy.close();
+    }
+  }, 30_000);
 });
