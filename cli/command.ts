@@ -7,6 +7,9 @@
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { UsageError } from "./usage.js";
+import { suggest } from "../validator/suggest.js";
+
+export { suggest };
 
 export interface OptionSpec {
   type: "string" | "boolean";
@@ -73,35 +76,6 @@ export interface CommandSpec {
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }
 
-/** Levenshtein distance, for did-you-mean suggestions. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** The closest candidate within a third of the word's length (at least 2 edits), or undefined. */
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = distance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
-
 export function formatHelp(spec: CommandSpec): string {
   const rows: Array<[string, string]> = Object.entries(spec.options).map(([name, o]) => {
     const flag = `${o.short ? `-${o.short}, ` : "    "}--${name}${o.type === "string" ? ` ${o.valueName ?? "VALUE"}` : ""}`;
@@ -118,6 +92,28 @@ export function formatHelp(spec: CommandSpec): string {
   return `${lines.join("\n")}\n`;
 }
 
+/**
+ * `--max-findings -1` as `--max-findings=-1`: parseArgs refuses a value that starts with a dash ("argument is
+ * ambiguous"), which would reach the user as a parser message; joined, the option's own check names the range.
+ */
+function negativeValuesJoined(spec: CommandSpec, argv: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === "--") {
+      out.push(...argv.slice(i));
+      break;
+    }
+    const next = argv[i + 1];
+    const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+    if (name !== undefined && spec.options[name]?.type === "string" && next !== undefined && /^-\d/.test(next)) {
+      out.push(`${arg}=${next}`);
+      i++;
+    } else out.push(arg);
+  }
+  return out;
+}
+
 /** Parses `argv` against the spec's table; throws UsageError for anything it cannot accept. */
 export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs & { help: boolean } {
   const options: Record<string, { type: "string" | "boolean"; short?: string; multiple?: boolean; default?: string | boolean | string[] }> = {};
@@ -127,7 +123,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   options["help"] = { type: "boolean", short: "h" };
   let parsed: { values: OptionValues; positionals: string[] };
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as { values: OptionValues; positionals: string[] };
+    parsed = parseArgs({ args: negativeValuesJoined(spec, argv), options, allowPositionals: true, strict: true }) as { values: OptionValues; positionals: string[] };
   } catch (err) {
     const e = err as Error & { code?: string };
     const unknown = e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" ? /Unknown option '([^']+)'/.exec(e.message) : null;

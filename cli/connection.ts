@@ -9,10 +9,17 @@
  * - 2 the verb could not run: usage, connection or sign-in.
  *
  * Secrets (passwords, tokens) are never echoed: messages name the user, never the password or the jwt.
+ *
+ * Besides sign-in, the network options (`networkOptions`: `--ca`, `--insecure`, `--connect-timeout`) and an
+ * injectable host-name resolver (`Resolver`: tests answer names without a real DNS lookup) reach the client
+ * through `networkExtras`.
  */
-// The client package's main entry: in the tools package these imports resolve to `openflow-spec` (packages/build.ts).
-import { connect, OpenFlowError, silentLogger, type ClientOptions, type Credentials, type OpenFlowClient } from "../runtime/index.js";
-import type { OptionSpec, OptionValues } from "./command.js";
+import { readFileSync } from "node:fs";
+import { lookup as dnsLookup } from "node:dns/promises";
+// The client's public entry only: the tools package imports it as `openflow-spec` (packages/build.ts).
+import { connect, OpenFlowError, silentLogger, type ClientOptions, type Credentials, type OpenFlowClient, type TlsOptions } from "../runtime/index.js";
+import { cannotRead } from "../validator/file-errors.js";
+import { integerOption, type OptionSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
 
 /** Exit codes shared by every verb that talks to a server. */
@@ -106,9 +113,20 @@ export function describeConnectError(err: unknown, url: string, who: string): st
   if (err instanceof OpenFlowError) {
     if (err.code === "auth") return `sign-in as ${who} refused by ${url}: ${err.serverMessage ?? err.message} (check the user name and password, or the token's expiry)`;
     if (err.code === "timeout") return `no answer from ${url} within the connect timeout: ${err.message} (is it the websocket path, e.g. /ws/v1? a proxy that does not pass websockets?)`;
-    return `could not connect to ${url}: ${err.message}`;
+    return `could not connect to ${url}: ${err.message}${fixFor(err.message)}`;
   }
   return `could not connect to ${url}: ${err instanceof Error ? err.message : String(err)}`;
+}
+
+/** The fix for a failed open that the runtime's text names but does not solve (TLS trust is a CLI option). */
+function fixFor(message: string): string {
+  if (/SELF_SIGNED|UNABLE_TO_VERIFY|UNABLE_TO_GET_ISSUER|CERT_UNTRUSTED/.test(message)) {
+    return " (trust the server's certificate or its CA with --ca FILE; --insecure skips the check, for tests only)";
+  }
+  if (/ALTNAME|Hostname\/IP does not match/.test(message)) return " (the certificate is for another name: connect with the name it was issued for)";
+  if (/CERT_HAS_EXPIRED/.test(message)) return " (the server's certificate has expired: renew it)";
+  if (/HTTP 404/.test(message)) return "; `openflow-spec probe` tries the other paths";
+  return "";
 }
 
 /** Thrown by `openConnection`: the verb exits 2 with this message. */
@@ -135,4 +153,67 @@ export async function openConnection(url: string, signIn: SignIn, extra: Partial
   } catch (err) {
     throw new ConnectionFailed(describeConnectError(err, url, signIn.label), { cause: err });
   }
+}
+
+/**
+ * Turns a host name into an address, like `dns.lookup`. Injected by tests (no real DNS lookup) and by anything
+ * that wants to pin a name to an address; a failure should carry Node's code (`ENOTFOUND`) so messages name it.
+ */
+export type Resolver = (hostname: string) => Promise<{ address: string; family: 4 | 6 }>;
+
+/** The system's resolver (`dns.lookup`: hosts file, then DNS). */
+export const systemResolver: Resolver = async (hostname) => {
+  const found = await dnsLookup(hostname);
+  return { address: found.address, family: found.family === 6 ? 6 : 4 };
+};
+
+/** A `net`-style `lookup` function (what `ws`, `http` and `net.connect` take) that asks `resolver`. */
+export function lookupVia(resolver: Resolver): (hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => void {
+  return (hostname, options, callback) => {
+    resolver(hostname).then(
+      ({ address, family }) => (options?.all ? callback(null, [{ address, family }]) : callback(null, address, family)),
+      (err: unknown) => callback(err),
+    );
+  };
+}
+
+/** Network options every verb that talks to a server may spread into its table (besides `connectionOptions`). */
+export const networkOptions: Record<string, OptionSpec> = {
+  ca: { type: "string", valueName: "FILE", description: "trust this PEM certificate (the server's own, or its CA) for wss:// besides the system's" },
+  insecure: { type: "boolean", description: "accept any TLS certificate (self-signed, wrong name): anyone on the path can read the traffic; tests only" },
+  "connect-timeout": { type: "string", valueName: "S", description: "give up opening the connection after S seconds (default 10)" },
+};
+
+/** What the network options and an injected resolver mean for a client. */
+export interface NetworkSettings {
+  tls: TlsOptions | undefined;
+  connectTimeoutMs: number;
+  resolver: Resolver | undefined;
+}
+
+/** Reads `networkOptions` (a usage error for a bad value or an unreadable `--ca`). */
+export function networkSettingsFrom(values: OptionValues, resolver?: Resolver): NetworkSettings {
+  const caFile = values["ca"] as string | undefined;
+  const insecure = values["insecure"] === true;
+  if (caFile !== undefined && insecure) throw new UsageError("--insecure and --ca contradict each other: --ca verifies against that certificate, --insecure verifies nothing");
+  if (caFile === "") throw new UsageError("--ca needs a PEM file");
+  let tls: TlsOptions | undefined;
+  if (caFile !== undefined) {
+    try {
+      tls = { ca: readFileSync(caFile, "utf8") };
+    } catch (err) {
+      throw new UsageError(cannotRead(`--ca ${caFile}`, err));
+    }
+  } else if (insecure) tls = { dangerouslyDisableTlsVerification: true };
+  const seconds = integerOption(values, "connect-timeout", 1, 3600) ?? 10;
+  return { tls, connectTimeoutMs: seconds * 1000, resolver };
+}
+
+/** Client options for `openConnection` from the network settings (TLS trust, timeout, the resolver). */
+export function networkExtras(settings: NetworkSettings): Partial<ClientOptions> {
+  return {
+    connectTimeoutMs: settings.connectTimeoutMs,
+    ...(settings.tls ? { tls: settings.tls } : {}),
+    ...(settings.resolver ? { wsOptions: { lookup: lookupVia(settings.resolver) } } : {}),
+  };
 }

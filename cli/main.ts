@@ -37,6 +37,9 @@ const subcommands: Record<string, Entry> = {
     summary: "what moving a captured app to the OpenIAP protobuf protocol costs, command by command (see `migrate-report --help`)",
     load: async () => (await import("./migrate-report.js")).command,
   },
+  call: { summary: "send one command to a server and print the reply as JSON; --listen prints pushes (see `call --help`)", load: async () => (await import("./call.js")).command },
+  shell: { summary: "an interactive shell on one connection: completion from the spec, history, pushes as they arrive", load: async () => (await import("./shell.js")).command },
+  probe: { summary: "walk a connection step by step (DNS, TCP, TLS, upgrade, websocket, sign-in) and say where and why it stops", load: async () => (await import("./probe.js")).command },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
   robot: { summary: "run a fake OpenRPA robot that answers invokes from a workflows file (see `robot --help`)", load: async () => (await import("./robot.js")).command },
 };

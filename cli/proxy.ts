@@ -9,6 +9,8 @@ import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js"
 import { formatFinding } from "../validator/report/text.js";
 import { integerOption, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
+import { describeListenError } from "./listen-errors.js";
+import { cannotRead } from "../validator/file-errors.js";
 
 function listenAddress(value: string): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value);
@@ -21,7 +23,7 @@ async function readPem(flag: string, file: string): Promise<Buffer> {
   try {
     return await readFile(file);
   } catch (err) {
-    throw new UsageError(`${flag} ${file}: cannot read: ${(err as Error).message}`);
+    throw new UsageError(cannotRead(`${flag} ${file}`, err));
   }
 }
 
@@ -89,7 +91,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
   try {
     proxy = await startProxy(options);
   } catch (err) {
-    io.stderr(`openflow-spec proxy: cannot start: ${(err as Error).message}\n`);
+    io.stderr(`openflow-spec proxy: cannot start: ${describeListenError(err, host, port, `--listen ${host}:0`)}\n`);
     await capture?.close().catch(() => {});
     return 1;
   }

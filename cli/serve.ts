@@ -6,10 +6,12 @@
  */
 import { readFile } from "node:fs/promises";
 import { UsageError } from "./usage.js";
+import { describeListenError } from "./listen-errors.js";
 import { integerOption, parseCommandArgs, suggest, textOption, type CommandSpec, type OptionValues } from "./command.js";
 import { randomName } from "../server/ids.js";
 import { resolveOptions, type ErrorStyle, type LimitOptions, type RateLimitOptions, type ServerLogger, type UserSpec } from "../server/options.js";
 import { startServer } from "../server/server.js";
+import { cannotRead } from "../validator/file-errors.js";
 import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
 import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
 
@@ -108,7 +110,7 @@ export async function loadUsersFile(file: string): Promise<UserSpec[]> {
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
-    throw new UsageError(`--users ${file}: cannot read: ${(err as Error).message}`);
+    throw new UsageError(cannotRead(`--users ${file}`, err));
   }
   let value: unknown;
   try {
@@ -166,7 +168,7 @@ async function serve(args: ServeArgs): Promise<number> {
       ...(recorder ? { onFrame: (direction: "in" | "out", text: string, conn: string) => recorder.message(conn, direction === "in" ? "c2s" : "s2c", parseWireMessage(text)) } : {}),
     });
   } catch (err) {
-    process.stderr.write(`openflow-spec serve: cannot start: ${(err as Error).message}\n`);
+    process.stderr.write(`openflow-spec serve: cannot start: ${describeListenError(err, args.host, args.port, "--port 0")}\n`);
     await capture?.close().catch(() => {});
     return 1;
   }

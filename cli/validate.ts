@@ -3,10 +3,11 @@
  * valid, 1 when anything is invalid, 2 for bad usage or unreadable input.
  */
 import { UsageError } from "./usage.js";
-import { integerOption, processIo, runCommand, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
+import { integerOption, processIo, runCommand, suggest, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { resolveInputs } from "../validator/inputs.js";
 import { validateInput, type InputSummary } from "../validator/run.js";
 import { defaultCatalog } from "../validator/catalog.js";
+import { knownCommands } from "../runtime/validate.js";
 import { findingCodes, type Finding } from "../validator/findings.js";
 import type { Reporter, Totals, Write } from "../validator/report/reporter.js";
 import { TextReporter } from "../validator/report/text.js";
@@ -137,7 +138,8 @@ async function validate(parsed: Parsed, io: CliIo): Promise<number> {
   const { stdout, stderr } = io;
   const catalog = defaultCatalog();
   if (parsed.command !== undefined && !catalog.get(parsed.command)) {
-    throw new UsageError(`--command ${JSON.stringify(parsed.command)} is not a known command`);
+    const near = suggest(parsed.command.toLowerCase(), knownCommands());
+    throw new UsageError(`--command ${JSON.stringify(parsed.command)} is not a known command${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`);
   }
 
   let out = stdout;

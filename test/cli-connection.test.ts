@@ -3,7 +3,8 @@
  * environment variables, URL checks, and the message of a failed connection or sign-in.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { checkServerUrl, ConnectionFailed, EXIT_CANNOT_RUN, openConnection, requireSignIns, signInsFrom } from "../cli/connection.js";
+import { checkServerUrl, ConnectionFailed, describeConnectError, EXIT_CANNOT_RUN, lookupVia, networkSettingsFrom, openConnection, requireSignIns, signInsFrom } from "../cli/connection.js";
+import { OpenFlowError } from "../runtime/errors.js";
 import { UsageError } from "../cli/usage.js";
 import { startServer, type RunningServer } from "../server/index.js";
 
@@ -66,5 +67,46 @@ describe("openConnection against serve", () => {
     expect((err as ConnectionFailed).exitCode).toBe(EXIT_CANNOT_RUN);
     expect((err as Error).message).toMatch(/sign-in as alice refused/);
     expect((err as Error).message).not.toContain("wrong-secret");
+  });
+});
+
+describe("network options and the resolver", () => {
+  it("--ca reads a PEM file, --insecure disables verification, both together or an unreadable file are usage errors", async () => {
+    const { mkdtempSync, writeFileSync, rmSync } = await import("node:fs");
+    const { tmpdir } = await import("node:os");
+    const { join } = await import("node:path");
+    const dir = mkdtempSync(join(tmpdir(), "openflow-conn-"));
+    try {
+      const pem = join(dir, "ca.pem");
+      writeFileSync(pem, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+      expect(networkSettingsFrom({ ca: pem }).tls).toEqual({ ca: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n" });
+      expect(networkSettingsFrom({ insecure: true }).tls).toEqual({ dangerouslyDisableTlsVerification: true });
+      expect(networkSettingsFrom({}).tls).toBeUndefined();
+      expect(networkSettingsFrom({}).connectTimeoutMs).toBe(10_000);
+      expect(networkSettingsFrom({ "connect-timeout": "3" }).connectTimeoutMs).toBe(3000);
+      expect(() => networkSettingsFrom({ ca: pem, insecure: true })).toThrow(/contradict/);
+      expect(() => networkSettingsFrom({ ca: join(dir, "missing.pem") })).toThrow(/--ca .*missing\.pem: cannot read: no such file or folder/);
+      expect(() => networkSettingsFrom({ "connect-timeout": "0" })).toThrow(/--connect-timeout must be a whole number from 1 to 3600/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("lookupVia answers net's lookup in both callback shapes, and passes failures on", async () => {
+    const lookup = lookupVia(async (name) => {
+      if (name === "known.test") return { address: "127.0.0.1", family: 4 };
+      throw Object.assign(new Error("nope"), { code: "ENOTFOUND" });
+    });
+    const one = await new Promise<unknown[]>((resolve) => lookup("known.test", {}, (...args) => resolve(args)));
+    expect(one).toEqual([null, "127.0.0.1", 4]);
+    const all = await new Promise<unknown[]>((resolve) => lookup("known.test", { all: true }, (...args) => resolve(args)));
+    expect(all).toEqual([null, [{ address: "127.0.0.1", family: 4 }]]);
+    const failed = await new Promise<unknown[]>((resolve) => lookup("unknown.test", {}, (...args) => resolve(args)));
+    expect((failed[0] as NodeJS.ErrnoException).code).toBe("ENOTFOUND");
+  });
+
+  it("names the --ca fix for an untrusted certificate", () => {
+    const err = new OpenFlowError("closed", "websocket to wss://x/ failed to open: the TLS certificate of x was not accepted (DEPTH_ZERO_SELF_SIGNED_CERT; see the tls option)");
+    expect(describeConnectError(err, "wss://x/", "alice")).toMatch(/trust the server's certificate or its CA with --ca FILE; --insecure skips the check, for tests only/);
   });
 });

@@ -13,7 +13,7 @@ import { OpenFlowError } from "../runtime/errors.js";
 import { defaultCatalog, type Catalog, type CommandInfo } from "./catalog.js";
 import { finding, type Direction, type Finding, type FindingCode, type Origin } from "./findings.js";
 import { checkFrame } from "./frame.js";
-import { decodeMessageData, isKnownCommand, validateCommandPayload } from "./payload.js";
+import { decodeMessageData, isKnownCommand, unknownCommandText, validateCommandPayload } from "./payload.js";
 import { RobotChecker } from "./robot.js";
 
 export interface CaptureLimits {
@@ -395,7 +395,7 @@ export class CaptureValidator {
       }
       if (!isKnownCommand(schemaCommand)) {
         // A paired reply's unknown command was reported on its request (or as a mismatch).
-        if (!request) this.emit(finding("unknown-command", `unknown command ${JSON.stringify(command)}`, origin, extra));
+        if (!request) this.emit(finding("unknown-command", unknownCommandText(command), origin, extra));
         return;
       }
       const info = this.catalog.get(schemaCommand);
@@ -408,7 +408,7 @@ export class CaptureValidator {
     const info = this.catalog.get(command);
     const known = isKnownCommand(command);
     if (!known) {
-      this.emit(finding("unknown-command", `unknown command ${JSON.stringify(command)}`, origin, extra));
+      this.emit(finding("unknown-command", unknownCommandText(command), origin, extra));
     } else if (info?.deprecated) {
       this.emit(finding("deprecated-command", `command ${info.command} is deprecated: the latest server no longer handles it`, origin, extra));
     }

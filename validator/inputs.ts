@@ -6,6 +6,7 @@ import { createReadStream } from "node:fs";
 import { readdir, stat } from "node:fs/promises";
 import { join, relative, sep } from "node:path";
 import type { Readable } from "node:stream";
+import { unreadableReason } from "./file-errors.js";
 import type { InputMode } from "./run.js";
 
 export interface Input {
@@ -69,8 +70,7 @@ export async function resolveInputs(paths: readonly string[], stdin: () => Reada
         inputs.push(fileInput(path, path, info.size));
       }
     } catch (err) {
-      const e = err as NodeJS.ErrnoException;
-      unreadable.push({ name: path, message: e.code === "ENOENT" ? "no such file or folder" : e.message });
+      unreadable.push({ name: path, message: unreadableReason(err) });
     }
   }
   return { inputs, unreadable };

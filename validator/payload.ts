@@ -2,8 +2,15 @@
  * Payloads: decoding a message's `data` and validating it against its command's request or reply schema
  * (runtime/validate.ts, which also decodes and checks JSON-in-string fields against their contentSchema).
  */
-import { decodeData, hasClosedRequestSchema, isKnownCommand, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
+import { decodeData, hasClosedRequestSchema, isKnownCommand, knownCommands, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
 import { finding, type Finding, type Origin } from "./findings.js";
+import { suggest } from "./suggest.js";
+
+/** `unknown command "qeury" (did you mean "query"?)`: the finding text for a command the spec does not know. */
+export function unknownCommandText(command: string): string {
+  const near = suggest(command.toLowerCase(), knownCommands());
+  return `unknown command ${JSON.stringify(command)}${near ? ` (did you mean ${JSON.stringify(near)}?)` : ""}`;
+}
 
 export type { PayloadKind };
 export { isKnownCommand };
@@ -27,7 +34,7 @@ export function decodeMessageData(command: string, data: string | null | undefin
  */
 export function validateCommandPayload(command: string, kind: PayloadKind, payload: unknown, origin: Origin = {}, extra: { id?: string | undefined } = {}): Finding[] {
   if (!isKnownCommand(command)) {
-    return [finding("unknown-command", `unknown command ${JSON.stringify(command)}`, origin, { ...extra, command })];
+    return [finding("unknown-command", unknownCommandText(command), origin, { ...extra, command })];
   }
   const name = command.toLowerCase();
   let closedIssues: ValidationIssue[] = [];

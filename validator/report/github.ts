@@ -30,7 +30,7 @@ export class GithubReporter implements Reporter {
     this.out(`${annotation(level, { file: f.file === "-" ? undefined : f.file, line: f.line, title: `openflow-spec ${f.code}` }, findingText(f))}\n`);
   }
   endInput(summary: InputSummary, suppressed: number): void {
-    if (suppressed > 0) this.out(`${summary.file}: ${suppressed} more findings not shown (--max-findings)\n`);
+    if (suppressed > 0) this.out(`${summary.file}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
   }
   unreadable(input: UnreadableInput): void {
     this.out(`${annotation("error", { file: input.file === "-" ? undefined : input.file, title: "openflow-spec cannot read" }, input.message)}\n`);

@@ -2,7 +2,7 @@
  * JUnit XML report: one <testsuite> for the run, one <testcase> per input file. A failing input gets one <failure>
  * listing its shown findings; warnings of a passing input go to <system-out>. Unreadable inputs are <error>s.
  */
-import { formatFinding } from "./text.js";
+import { formatFinding, plural } from "./text.js";
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
@@ -37,7 +37,7 @@ export class JunitReporter implements Reporter {
     const name = xmlEscape(summary.file);
     const failed = summary.errors > 0 || (this.strict && summary.warnings > 0);
     const body = this.shown.map(formatFinding).join("\n") + (suppressed > 0 ? `\n... and ${suppressed} more (--max-findings)` : "");
-    const stats = `${summary.frames} frames, ${summary.messages} messages, ${summary.errors} errors, ${summary.warnings} warnings`;
+    const stats = [plural(summary.frames, "frame"), plural(summary.messages, "message"), plural(summary.errors, "error"), plural(summary.warnings, "warning")].join(", ");
     let inner = "";
     if (failed) {
       const first = this.shown.find((f) => f.severity === "error") ?? this.shown[0];

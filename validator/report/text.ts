@@ -19,7 +19,8 @@ export function formatFinding(f: Finding): string {
   return `${where}${f.severity} ${f.code}: ${findingText(f)}`;
 }
 
-function plural(n: number, word: string): string {
+/** `1 warning`, `2 warnings`: every report counts with this. */
+export function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? "" : "s"}`;
 }
 
@@ -37,7 +38,7 @@ export class TextReporter implements Reporter {
     if (!this.quiet) this.out(`${formatFinding(f)}\n`);
   }
   endInput(_summary: InputSummary, suppressed: number): void {
-    if (suppressed > 0 && !this.quiet) this.out(`${_summary.file}: ${suppressed} more findings not shown (--max-findings)\n`);
+    if (suppressed > 0 && !this.quiet) this.out(`${_summary.file}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
   }
   unreadable(input: UnreadableInput): void {
     this.out(`${input.file}: cannot read: ${input.message}\n`);
