@@ -45,15 +45,9 @@ namespace OpenFlowSpec
     /// </summary>
     public sealed class OpenFlowClient : OpenFlowCommands, IDisposable
     {
-        private sealed class Pending
-        {
-            public string Command;
-            public TaskCompletionSource<JToken> Completion;
-        }
-
         private readonly ClientWebSocket socket;
         private readonly OpenFlowClientOptions options;
-        private readonly ConcurrentDictionary<string, Pending> pending = new ConcurrentDictionary<string, Pending>(StringComparer.Ordinal);
+        private readonly Correlator pending = new Correlator();
         private readonly Dictionary<string, List<Func<WireMessage, JToken, Task<object>>>> handlers = new Dictionary<string, List<Func<WireMessage, JToken, Task<object>>>>(StringComparer.OrdinalIgnoreCase);
         private readonly SemaphoreSlim sendLock = new SemaphoreSlim(1, 1);
         private readonly Reassembler reassembler;
@@ -187,8 +181,7 @@ namespace OpenFlowSpec
             if (cancellationToken.IsCancellationRequested) throw new OpenFlowException(OpenFlowErrorCode.Aborted, command + ": cancelled before it was sent", command: command);
             if (Volatile.Read(ref closed) != 0) throw new OpenFlowException(OpenFlowErrorCode.Offline, command + ": the client is closed", command: command);
             var id = Framing.NewFrameId();
-            var entry = new Pending { Command = command, Completion = new TaskCompletionSource<JToken>(TaskCreationOptions.RunContinuationsAsynchronously) };
-            pending[id] = entry;
+            var reply = pending.Track(id, command);
             var timeout = timeoutOrNull ?? Timeout.InfiniteTimeSpan;
             using (var timer = timeout == Timeout.InfiniteTimeSpan ? new CancellationTokenSource() : new CancellationTokenSource(timeout))
             using (timer.Token.Register(() => Fail(id, new OpenFlowException(OpenFlowErrorCode.Timeout, command + ": no reply within " + timeout.TotalMilliseconds + " ms", command: command, id: id))))
@@ -202,14 +195,13 @@ namespace OpenFlowSpec
                 {
                     Fail(id, e);
                 }
-                return await entry.Completion.Task.ConfigureAwait(false);
+                return await reply.ConfigureAwait(false);
             }
         }
 
         private void Fail(string id, OpenFlowException error)
         {
-            Pending entry;
-            if (pending.TryRemove(id, out entry)) entry.Completion.TrySetException(error);
+            pending.Fail(id, error);
         }
 
         private async Task SendMessageAsync(WireMessage message, CancellationToken cancellationToken)
@@ -295,38 +287,19 @@ namespace OpenFlowSpec
             catch (OpenFlowException e)
             {
                 // A broken reply fails the request it answers; anything else is reported and the connection goes on.
-                Pending broken;
-                if (e.Id != null && pending.TryGetValue(e.Id, out broken)) Fail(e.Id, e);
-                else RaiseError(e);
+                if (e.Id == null || !pending.Fail(e.Id, e)) RaiseError(e);
                 return;
             }
             if (message == null) return;
-            Pending entry;
             if (message.ReplyTo != null)
             {
-                if (!pending.TryRemove(message.ReplyTo, out entry)) return; // late, duplicate or stray reply
-                try
-                {
-                    entry.Completion.TrySetResult(Replies.Interpret(message, entry.Command));
-                }
-                catch (OpenFlowException e)
-                {
-                    entry.Completion.TrySetException(e);
-                }
+                pending.Reply(message); // false: a late, duplicate or stray reply, dropped
                 return;
             }
             // server-latest answers a rate-limited request with command error, the request's own id and no replyto.
-            if (string.Equals(message.Command, "error", StringComparison.OrdinalIgnoreCase) && pending.TryRemove(message.Id, out entry))
+            if (string.Equals(message.Command, "error", StringComparison.OrdinalIgnoreCase) && pending.CommandOf(message.Id) != null)
             {
-                try
-                {
-                    Replies.Interpret(message, entry.Command);
-                    entry.Completion.TrySetException(new OpenFlowException(OpenFlowErrorCode.Server, entry.Command + ": error reply without a message", command: entry.Command, id: message.Id));
-                }
-                catch (OpenFlowException e)
-                {
-                    entry.Completion.TrySetException(e);
-                }
+                pending.Reply(new WireMessage { Id = message.Id, ReplyTo = message.Id, Command = message.Command, Data = message.Data });
                 return;
             }
             Dispatch(message);
@@ -507,14 +480,7 @@ namespace OpenFlowSpec
         {
             if (Interlocked.Exchange(ref closed, 1) != 0) return;
             if (pingTimer != null) pingTimer.Dispose();
-            foreach (var id in new List<string>(pending.Keys))
-            {
-                Pending entry;
-                if (pending.TryRemove(id, out entry))
-                {
-                    entry.Completion.TrySetException(new OpenFlowException(OpenFlowErrorCode.Closed, entry.Command + ": connection closed before the reply (" + reason.Message + ")", command: entry.Command, id: id, inner: reason));
-                }
-            }
+            pending.FailAll((id, command) => new OpenFlowException(OpenFlowErrorCode.Closed, command + ": connection closed before the reply (" + reason.Message + ")", command: command, id: id, inner: reason));
             reassembler.Clear();
             var closedHandler = Closed;
             if (closedHandler != null) closedHandler(reason);
