@@ -30,9 +30,9 @@ namespace OpenFlowSpec
         /// Sends `addworkitem`; completes with the `addworkitem` reply payload (schemas/commands/addworkitem.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.AddWorkitemReply> AddWorkitemAsync(OpenFlowSpec.Models.AddWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.AddWorkitemReply> AddWorkitemAsync(global::OpenFlowSpec.Models.AddWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.AddWorkitemRequest, OpenFlowSpec.Models.AddWorkitemReply>("addworkitem", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.AddWorkitemRequest, global::OpenFlowSpec.Models.AddWorkitemReply>("addworkitem", request, cancellationToken);
         }
 
         /// <summary>
@@ -41,9 +41,9 @@ namespace OpenFlowSpec
         /// Sends `addworkitemqueue`; completes with the `addworkitemqueue` reply payload (schemas/commands/addworkitemqueue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.AddWorkitemQueueReply> AddWorkitemQueueAsync(OpenFlowSpec.Models.AddWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.AddWorkitemQueueReply> AddWorkitemQueueAsync(global::OpenFlowSpec.Models.AddWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.AddWorkitemQueueRequest, OpenFlowSpec.Models.AddWorkitemQueueReply>("addworkitemqueue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.AddWorkitemQueueRequest, global::OpenFlowSpec.Models.AddWorkitemQueueReply>("addworkitemqueue", request, cancellationToken);
         }
 
         /// <summary>
@@ -52,9 +52,9 @@ namespace OpenFlowSpec
         /// Sends `addworkitems`; completes with the `addworkitems` reply payload (schemas/commands/addworkitems.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.AddWorkitemsReply> AddWorkitemsAsync(OpenFlowSpec.Models.AddWorkitemsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.AddWorkitemsReply> AddWorkitemsAsync(global::OpenFlowSpec.Models.AddWorkitemsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.AddWorkitemsRequest, OpenFlowSpec.Models.AddWorkitemsReply>("addworkitems", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.AddWorkitemsRequest, global::OpenFlowSpec.Models.AddWorkitemsReply>("addworkitems", request, cancellationToken);
         }
 
         /// <summary>
@@ -63,9 +63,9 @@ namespace OpenFlowSpec
         /// Sends `aggregate`; completes with the `aggregate` reply payload (schemas/commands/aggregate.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.AggregateReply> AggregateAsync(OpenFlowSpec.Models.AggregateRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.AggregateReply> AggregateAsync(global::OpenFlowSpec.Models.AggregateRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.AggregateRequest, OpenFlowSpec.Models.AggregateReply>("aggregate", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.AggregateRequest, global::OpenFlowSpec.Models.AggregateReply>("aggregate", request, cancellationToken);
         }
 
         /// <summary>
@@ -74,9 +74,9 @@ namespace OpenFlowSpec
         /// Sends `closequeue`; completes with the `closequeue` reply payload (schemas/commands/closequeue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CloseQueueReply> CloseQueueAsync(OpenFlowSpec.Models.CloseQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CloseQueueReply> CloseQueueAsync(global::OpenFlowSpec.Models.CloseQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CloseQueueRequest, OpenFlowSpec.Models.CloseQueueReply>("closequeue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CloseQueueRequest, global::OpenFlowSpec.Models.CloseQueueReply>("closequeue", request, cancellationToken);
         }
 
         /// <summary>
@@ -85,9 +85,9 @@ namespace OpenFlowSpec
         /// Sends `count`; completes with the `count` reply payload (schemas/commands/count.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CountReply> CountAsync(OpenFlowSpec.Models.CountRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CountReply> CountAsync(global::OpenFlowSpec.Models.CountRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CountRequest, OpenFlowSpec.Models.CountReply>("count", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CountRequest, global::OpenFlowSpec.Models.CountReply>("count", request, cancellationToken);
         }
 
         /// <summary>
@@ -96,9 +96,9 @@ namespace OpenFlowSpec
         /// Sends `createcollection`; completes with the `createcollection` reply payload (schemas/commands/createcollection.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CreateCollectionReply> CreateCollectionAsync(OpenFlowSpec.Models.CreateCollectionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CreateCollectionReply> CreateCollectionAsync(global::OpenFlowSpec.Models.CreateCollectionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CreateCollectionRequest, OpenFlowSpec.Models.CreateCollectionReply>("createcollection", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CreateCollectionRequest, global::OpenFlowSpec.Models.CreateCollectionReply>("createcollection", request, cancellationToken);
         }
 
         /// <summary>
@@ -108,9 +108,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command \"createindex\".")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CreateIndexReply> CreateIndexAsync(OpenFlowSpec.Models.CreateIndexRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CreateIndexReply> CreateIndexAsync(global::OpenFlowSpec.Models.CreateIndexRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CreateIndexRequest, OpenFlowSpec.Models.CreateIndexReply>("createindex", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CreateIndexRequest, global::OpenFlowSpec.Models.CreateIndexReply>("createindex", request, cancellationToken);
         }
 
         /// <summary>
@@ -119,9 +119,9 @@ namespace OpenFlowSpec
         /// Sends `createworkflowinstance`; completes with the `createworkflowinstance` reply payload (schemas/commands/createworkflowinstance.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CreateWorkflowInstanceReply> CreateWorkflowInstanceAsync(OpenFlowSpec.Models.CreateWorkflowInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CreateWorkflowInstanceReply> CreateWorkflowInstanceAsync(global::OpenFlowSpec.Models.CreateWorkflowInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CreateWorkflowInstanceRequest, OpenFlowSpec.Models.CreateWorkflowInstanceReply>("createworkflowinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CreateWorkflowInstanceRequest, global::OpenFlowSpec.Models.CreateWorkflowInstanceReply>("createworkflowinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -130,9 +130,9 @@ namespace OpenFlowSpec
         /// Sends `customcommand`; completes with the `customcommand` reply payload (schemas/commands/customcommand.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.CustomCommandReply> CustomCommandAsync(OpenFlowSpec.Models.CustomCommandRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.CustomCommandReply> CustomCommandAsync(global::OpenFlowSpec.Models.CustomCommandRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.CustomCommandRequest, OpenFlowSpec.Models.CustomCommandReply>("customcommand", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.CustomCommandRequest, global::OpenFlowSpec.Models.CustomCommandReply>("customcommand", request, cancellationToken);
         }
 
         /// <summary>
@@ -142,9 +142,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"deleteagent\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteAgentReply> DeleteAgentAsync(OpenFlowSpec.Models.DeleteAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteAgentReply> DeleteAgentAsync(global::OpenFlowSpec.Models.DeleteAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteAgentRequest, OpenFlowSpec.Models.DeleteAgentReply>("deleteagent", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteAgentRequest, global::OpenFlowSpec.Models.DeleteAgentReply>("deleteagent", request, cancellationToken);
         }
 
         /// <summary>
@@ -154,9 +154,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"deleteagentpod\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteAgentPodReply> DeleteAgentPodAsync(OpenFlowSpec.Models.DeleteAgentPodRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteAgentPodReply> DeleteAgentPodAsync(global::OpenFlowSpec.Models.DeleteAgentPodRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteAgentPodRequest, OpenFlowSpec.Models.DeleteAgentPodReply>("deleteagentpod", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteAgentPodRequest, global::OpenFlowSpec.Models.DeleteAgentPodReply>("deleteagentpod", request, cancellationToken);
         }
 
         /// <summary>
@@ -165,9 +165,9 @@ namespace OpenFlowSpec
         /// Sends `deletemany`; completes with the `deletemany` reply payload (schemas/commands/deletemany.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteManyReply> DeleteManyAsync(OpenFlowSpec.Models.DeleteManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteManyReply> DeleteManyAsync(global::OpenFlowSpec.Models.DeleteManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteManyRequest, OpenFlowSpec.Models.DeleteManyReply>("deletemany", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteManyRequest, global::OpenFlowSpec.Models.DeleteManyReply>("deletemany", request, cancellationToken);
         }
 
         /// <summary>
@@ -177,9 +177,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command deletenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteNoderedInstanceReply> DeleteNoderedInstanceAsync(OpenFlowSpec.Models.DeleteNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteNoderedInstanceReply> DeleteNoderedInstanceAsync(global::OpenFlowSpec.Models.DeleteNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteNoderedInstanceRequest, OpenFlowSpec.Models.DeleteNoderedInstanceReply>("deletenoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteNoderedInstanceRequest, global::OpenFlowSpec.Models.DeleteNoderedInstanceReply>("deletenoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -189,9 +189,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command deletenoderedpod`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteNoderedPodReply> DeleteNoderedPodAsync(OpenFlowSpec.Models.DeleteNoderedPodRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteNoderedPodReply> DeleteNoderedPodAsync(global::OpenFlowSpec.Models.DeleteNoderedPodRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteNoderedPodRequest, OpenFlowSpec.Models.DeleteNoderedPodReply>("deletenoderedpod", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteNoderedPodRequest, global::OpenFlowSpec.Models.DeleteNoderedPodReply>("deletenoderedpod", request, cancellationToken);
         }
 
         /// <summary>
@@ -200,9 +200,9 @@ namespace OpenFlowSpec
         /// Sends `deleteone`; completes with the `deleteone` reply payload (schemas/commands/deleteone.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteOneReply> DeleteOneAsync(OpenFlowSpec.Models.DeleteOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteOneReply> DeleteOneAsync(global::OpenFlowSpec.Models.DeleteOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteOneRequest, OpenFlowSpec.Models.DeleteOneReply>("deleteone", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteOneRequest, global::OpenFlowSpec.Models.DeleteOneReply>("deleteone", request, cancellationToken);
         }
 
         /// <summary>
@@ -212,9 +212,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"deletepackage\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeletePackageReply> DeletePackageAsync(OpenFlowSpec.Models.DeletePackageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeletePackageReply> DeletePackageAsync(global::OpenFlowSpec.Models.DeletePackageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeletePackageRequest, OpenFlowSpec.Models.DeletePackageReply>("deletepackage", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeletePackageRequest, global::OpenFlowSpec.Models.DeletePackageReply>("deletepackage", request, cancellationToken);
         }
 
         /// <summary>
@@ -223,9 +223,9 @@ namespace OpenFlowSpec
         /// Sends `deleteworkitem`; completes with the `deleteworkitem` reply payload (schemas/commands/deleteworkitem.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteWorkitemReply> DeleteWorkitemAsync(OpenFlowSpec.Models.DeleteWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteWorkitemReply> DeleteWorkitemAsync(global::OpenFlowSpec.Models.DeleteWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteWorkitemRequest, OpenFlowSpec.Models.DeleteWorkitemReply>("deleteworkitem", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteWorkitemRequest, global::OpenFlowSpec.Models.DeleteWorkitemReply>("deleteworkitem", request, cancellationToken);
         }
 
         /// <summary>
@@ -234,9 +234,9 @@ namespace OpenFlowSpec
         /// Sends `deleteworkitemqueue`; completes with the `deleteworkitemqueue` reply payload (schemas/commands/deleteworkitemqueue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DeleteWorkitemQueueReply> DeleteWorkitemQueueAsync(OpenFlowSpec.Models.DeleteWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DeleteWorkitemQueueReply> DeleteWorkitemQueueAsync(global::OpenFlowSpec.Models.DeleteWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DeleteWorkitemQueueRequest, OpenFlowSpec.Models.DeleteWorkitemQueueReply>("deleteworkitemqueue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DeleteWorkitemQueueRequest, global::OpenFlowSpec.Models.DeleteWorkitemQueueReply>("deleteworkitemqueue", request, cancellationToken);
         }
 
         /// <summary>
@@ -246,9 +246,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken over the legacy websocket protocol in server-latest (Q15: the handler JSON.stringify's the string payload instead of parsing it, so no field is read); unknown elsewhere. Use aggregate with $group instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DistinctReply> DistinctAsync(OpenFlowSpec.Models.DistinctRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DistinctReply> DistinctAsync(global::OpenFlowSpec.Models.DistinctRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DistinctRequest, OpenFlowSpec.Models.DistinctReply>("distinct", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DistinctRequest, global::OpenFlowSpec.Models.DistinctReply>("distinct", request, cancellationToken);
         }
 
         /// <summary>
@@ -257,9 +257,9 @@ namespace OpenFlowSpec
         /// Sends `dropcollection`; completes with the `dropcollection` reply payload (schemas/commands/dropcollection.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DropCollectionReply> DropCollectionAsync(OpenFlowSpec.Models.DropCollectionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DropCollectionReply> DropCollectionAsync(global::OpenFlowSpec.Models.DropCollectionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DropCollectionRequest, OpenFlowSpec.Models.DropCollectionReply>("dropcollection", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DropCollectionRequest, global::OpenFlowSpec.Models.DropCollectionReply>("dropcollection", request, cancellationToken);
         }
 
         /// <summary>
@@ -269,9 +269,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command \"dropindex\".")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.DropIndexReply> DropIndexAsync(OpenFlowSpec.Models.DropIndexRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.DropIndexReply> DropIndexAsync(global::OpenFlowSpec.Models.DropIndexRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.DropIndexRequest, OpenFlowSpec.Models.DropIndexReply>("dropindex", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.DropIndexRequest, global::OpenFlowSpec.Models.DropIndexReply>("dropindex", request, cancellationToken);
         }
 
         /// <summary>
@@ -280,9 +280,9 @@ namespace OpenFlowSpec
         /// Sends `ensurecustomer`; completes with the `ensurecustomer` reply payload (schemas/commands/ensurecustomer.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.EnsureCustomerReply> EnsureCustomerAsync(OpenFlowSpec.Models.EnsureCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.EnsureCustomerReply> EnsureCustomerAsync(global::OpenFlowSpec.Models.EnsureCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.EnsureCustomerRequest, OpenFlowSpec.Models.EnsureCustomerReply>("ensurecustomer", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.EnsureCustomerRequest, global::OpenFlowSpec.Models.EnsureCustomerReply>("ensurecustomer", request, cancellationToken);
         }
 
         /// <summary>
@@ -292,9 +292,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command ensurenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.EnsureNoderedInstanceReply> EnsureNoderedInstanceAsync(OpenFlowSpec.Models.EnsureNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.EnsureNoderedInstanceReply> EnsureNoderedInstanceAsync(global::OpenFlowSpec.Models.EnsureNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.EnsureNoderedInstanceRequest, OpenFlowSpec.Models.EnsureNoderedInstanceReply>("ensurenoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.EnsureNoderedInstanceRequest, global::OpenFlowSpec.Models.EnsureNoderedInstanceReply>("ensurenoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -304,9 +304,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Echo-only no-op in both servers (server-latest answers with the request unchanged and does no work). Use ensurecustomer, which creates or syncs the Stripe customer.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.EnsureStripeCustomerReply> EnsureStripeCustomerAsync(OpenFlowSpec.Models.EnsureStripeCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.EnsureStripeCustomerReply> EnsureStripeCustomerAsync(global::OpenFlowSpec.Models.EnsureStripeCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.EnsureStripeCustomerRequest, OpenFlowSpec.Models.EnsureStripeCustomerReply>("ensurestripecustomer", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.EnsureStripeCustomerRequest, global::OpenFlowSpec.Models.EnsureStripeCustomerReply>("ensurestripecustomer", request, cancellationToken);
         }
 
         /// <summary>
@@ -316,9 +316,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"getagentlog\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetAgentLogReply> GetAgentLogAsync(OpenFlowSpec.Models.GetAgentLogRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetAgentLogReply> GetAgentLogAsync(global::OpenFlowSpec.Models.GetAgentLogRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetAgentLogRequest, OpenFlowSpec.Models.GetAgentLogReply>("getagentlog", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetAgentLogRequest, global::OpenFlowSpec.Models.GetAgentLogReply>("getagentlog", request, cancellationToken);
         }
 
         /// <summary>
@@ -328,9 +328,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"getagentpods\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetAgentPodsReply> GetAgentPodsAsync(OpenFlowSpec.Models.GetAgentPodsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetAgentPodsReply> GetAgentPodsAsync(global::OpenFlowSpec.Models.GetAgentPodsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetAgentPodsRequest, OpenFlowSpec.Models.GetAgentPodsReply>("getagentpods", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetAgentPodsRequest, global::OpenFlowSpec.Models.GetAgentPodsReply>("getagentpods", request, cancellationToken);
         }
 
         /// <summary>
@@ -339,9 +339,9 @@ namespace OpenFlowSpec
         /// Sends `getdocumentversion`; completes with the `getdocumentversion` reply payload (schemas/commands/getdocumentversion.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetDocumentVersionReply> GetDocumentVersionAsync(OpenFlowSpec.Models.GetDocumentVersionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetDocumentVersionReply> GetDocumentVersionAsync(global::OpenFlowSpec.Models.GetDocumentVersionRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetDocumentVersionRequest, OpenFlowSpec.Models.GetDocumentVersionReply>("getdocumentversion", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetDocumentVersionRequest, global::OpenFlowSpec.Models.GetDocumentVersionReply>("getdocumentversion", request, cancellationToken);
         }
 
         /// <summary>
@@ -350,9 +350,9 @@ namespace OpenFlowSpec
         /// Sends `getfile`; completes with the `getfile` reply payload (schemas/commands/getfile.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetFileReply> GetFileAsync(OpenFlowSpec.Models.GetFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetFileReply> GetFileAsync(global::OpenFlowSpec.Models.GetFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetFileRequest, OpenFlowSpec.Models.GetFileReply>("getfile", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetFileRequest, global::OpenFlowSpec.Models.GetFileReply>("getfile", request, cancellationToken);
         }
 
         /// <summary>
@@ -362,9 +362,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command \"getindexes\".")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetIndexesReply> GetIndexesAsync(OpenFlowSpec.Models.GetIndexesRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetIndexesReply> GetIndexesAsync(global::OpenFlowSpec.Models.GetIndexesRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetIndexesRequest, OpenFlowSpec.Models.GetIndexesReply>("getindexes", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetIndexesRequest, global::OpenFlowSpec.Models.GetIndexesReply>("getindexes", request, cancellationToken);
         }
 
         /// <summary>
@@ -373,9 +373,9 @@ namespace OpenFlowSpec
         /// Sends `getkubenodelabels`; completes with the `getkubenodelabels` reply payload (schemas/commands/getkubenodelabels.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetKubeNodeLabelsReply> GetKubeNodeLabelsAsync(OpenFlowSpec.Models.GetKubeNodeLabelsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetKubeNodeLabelsReply> GetKubeNodeLabelsAsync(global::OpenFlowSpec.Models.GetKubeNodeLabelsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetKubeNodeLabelsRequest, OpenFlowSpec.Models.GetKubeNodeLabelsReply>("getkubenodelabels", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetKubeNodeLabelsRequest, global::OpenFlowSpec.Models.GetKubeNodeLabelsReply>("getkubenodelabels", request, cancellationToken);
         }
 
         /// <summary>
@@ -384,9 +384,9 @@ namespace OpenFlowSpec
         /// Sends `getnextinvoice`; completes with the `getnextinvoice` reply payload (schemas/commands/getnextinvoice.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetNextInvoiceReply> GetNextInvoiceAsync(OpenFlowSpec.Models.GetNextInvoiceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetNextInvoiceReply> GetNextInvoiceAsync(global::OpenFlowSpec.Models.GetNextInvoiceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetNextInvoiceRequest, OpenFlowSpec.Models.GetNextInvoiceReply>("getnextinvoice", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetNextInvoiceRequest, global::OpenFlowSpec.Models.GetNextInvoiceReply>("getnextinvoice", request, cancellationToken);
         }
 
         /// <summary>
@@ -396,9 +396,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command getnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentpods instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetNoderedInstanceReply> GetNoderedInstanceAsync(OpenFlowSpec.Models.GetNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetNoderedInstanceReply> GetNoderedInstanceAsync(global::OpenFlowSpec.Models.GetNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetNoderedInstanceRequest, OpenFlowSpec.Models.GetNoderedInstanceReply>("getnoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetNoderedInstanceRequest, global::OpenFlowSpec.Models.GetNoderedInstanceReply>("getnoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -408,9 +408,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command getnoderedinstancelog`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentlog instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetNoderedInstanceLogReply> GetNoderedInstanceLogAsync(OpenFlowSpec.Models.GetNoderedInstanceLogRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetNoderedInstanceLogReply> GetNoderedInstanceLogAsync(global::OpenFlowSpec.Models.GetNoderedInstanceLogRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetNoderedInstanceLogRequest, OpenFlowSpec.Models.GetNoderedInstanceLogReply>("getnoderedinstancelog", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetNoderedInstanceLogRequest, global::OpenFlowSpec.Models.GetNoderedInstanceLogReply>("getnoderedinstancelog", request, cancellationToken);
         }
 
         /// <summary>
@@ -419,9 +419,9 @@ namespace OpenFlowSpec
         /// Sends `getworkitemqueue`; completes with the `getworkitemqueue` reply payload (schemas/commands/getworkitemqueue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.GetWorkitemQueueReply> GetWorkitemQueueAsync(OpenFlowSpec.Models.GetWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.GetWorkitemQueueReply> GetWorkitemQueueAsync(global::OpenFlowSpec.Models.GetWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.GetWorkitemQueueRequest, OpenFlowSpec.Models.GetWorkitemQueueReply>("getworkitemqueue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.GetWorkitemQueueRequest, global::OpenFlowSpec.Models.GetWorkitemQueueReply>("getworkitemqueue", request, cancellationToken);
         }
 
         /// <summary>
@@ -430,9 +430,9 @@ namespace OpenFlowSpec
         /// Sends `housekeeping`; completes with the `housekeeping` reply payload (schemas/commands/housekeeping.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.HousekeepingReply> HousekeepingAsync(OpenFlowSpec.Models.HousekeepingRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.HousekeepingReply> HousekeepingAsync(global::OpenFlowSpec.Models.HousekeepingRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.HousekeepingRequest, OpenFlowSpec.Models.HousekeepingReply>("housekeeping", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.HousekeepingRequest, global::OpenFlowSpec.Models.HousekeepingReply>("housekeeping", request, cancellationToken);
         }
 
         /// <summary>
@@ -441,9 +441,9 @@ namespace OpenFlowSpec
         /// Sends `insertmany`; completes with the `insertmany` reply payload (schemas/commands/insertmany.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.InsertManyReply> InsertManyAsync(OpenFlowSpec.Models.InsertManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.InsertManyReply> InsertManyAsync(global::OpenFlowSpec.Models.InsertManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.InsertManyRequest, OpenFlowSpec.Models.InsertManyReply>("insertmany", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.InsertManyRequest, global::OpenFlowSpec.Models.InsertManyReply>("insertmany", request, cancellationToken);
         }
 
         /// <summary>
@@ -452,9 +452,9 @@ namespace OpenFlowSpec
         /// Sends `insertone`; completes with the `insertone` reply payload (schemas/commands/insertone.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.InsertOneReply> InsertOneAsync(OpenFlowSpec.Models.InsertOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.InsertOneReply> InsertOneAsync(global::OpenFlowSpec.Models.InsertOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.InsertOneRequest, OpenFlowSpec.Models.InsertOneReply>("insertone", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.InsertOneRequest, global::OpenFlowSpec.Models.InsertOneReply>("insertone", request, cancellationToken);
         }
 
         /// <summary>
@@ -463,9 +463,9 @@ namespace OpenFlowSpec
         /// Sends `insertorupdatemany`; completes with the `insertorupdatemany` reply payload (schemas/commands/insertorupdatemany.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.InsertOrUpdateManyReply> InsertOrUpdateManyAsync(OpenFlowSpec.Models.InsertOrUpdateManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.InsertOrUpdateManyReply> InsertOrUpdateManyAsync(global::OpenFlowSpec.Models.InsertOrUpdateManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.InsertOrUpdateManyRequest, OpenFlowSpec.Models.InsertOrUpdateManyReply>("insertorupdatemany", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.InsertOrUpdateManyRequest, global::OpenFlowSpec.Models.InsertOrUpdateManyReply>("insertorupdatemany", request, cancellationToken);
         }
 
         /// <summary>
@@ -474,9 +474,9 @@ namespace OpenFlowSpec
         /// Sends `insertorupdateone`; completes with the `insertorupdateone` reply payload (schemas/commands/insertorupdateone.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.InsertOrUpdateOneReply> InsertOrUpdateOneAsync(OpenFlowSpec.Models.InsertOrUpdateOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.InsertOrUpdateOneReply> InsertOrUpdateOneAsync(global::OpenFlowSpec.Models.InsertOrUpdateOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.InsertOrUpdateOneRequest, OpenFlowSpec.Models.InsertOrUpdateOneReply>("insertorupdateone", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.InsertOrUpdateOneRequest, global::OpenFlowSpec.Models.InsertOrUpdateOneReply>("insertorupdateone", request, cancellationToken);
         }
 
         /// <summary>
@@ -486,9 +486,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Always fails in server-latest: the websocket handler throws `Not implemented, only available using OpenAPI`. Use the REST endpoint /rest/v1/InvokeOpenRPA, or createworkflowinstance / queuemessage to the robot's queue.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.InvokeOpenRPAReply> InvokeOpenRpaAsync(OpenFlowSpec.Models.InvokeOpenRPARequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.InvokeOpenRPAReply> InvokeOpenRpaAsync(global::OpenFlowSpec.Models.InvokeOpenRPARequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.InvokeOpenRPARequest, OpenFlowSpec.Models.InvokeOpenRPAReply>("invokeopenrpa", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.InvokeOpenRPARequest, global::OpenFlowSpec.Models.InvokeOpenRPAReply>("invokeopenrpa", request, cancellationToken);
         }
 
         /// <summary>
@@ -498,9 +498,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"issuelicense\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.IssueLicenseReply> IssueLicenseAsync(OpenFlowSpec.Models.IssueLicenseRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.IssueLicenseReply> IssueLicenseAsync(global::OpenFlowSpec.Models.IssueLicenseRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.IssueLicenseRequest, OpenFlowSpec.Models.IssueLicenseReply>("issuelicense", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.IssueLicenseRequest, global::OpenFlowSpec.Models.IssueLicenseReply>("issuelicense", request, cancellationToken);
         }
 
         /// <summary>
@@ -509,9 +509,9 @@ namespace OpenFlowSpec
         /// Sends `listcollections`; completes with the `listcollections` reply payload (schemas/commands/listcollections.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.ListCollectionsReply> ListCollectionsAsync(OpenFlowSpec.Models.ListCollectionsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.ListCollectionsReply> ListCollectionsAsync(global::OpenFlowSpec.Models.ListCollectionsRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.ListCollectionsRequest, OpenFlowSpec.Models.ListCollectionsReply>("listcollections", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.ListCollectionsRequest, global::OpenFlowSpec.Models.ListCollectionsReply>("listcollections", request, cancellationToken);
         }
 
         /// <summary>
@@ -521,9 +521,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown to server-latest (answers `Unknown command mapreduce`); MongoDB itself deprecated map-reduce. Use aggregate.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.MapReduceReply> MapReduceAsync(OpenFlowSpec.Models.MapReduceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.MapReduceReply> MapReduceAsync(global::OpenFlowSpec.Models.MapReduceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.MapReduceRequest, OpenFlowSpec.Models.MapReduceReply>("mapreduce", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.MapReduceRequest, global::OpenFlowSpec.Models.MapReduceReply>("mapreduce", request, cancellationToken);
         }
 
         /// <summary>
@@ -532,9 +532,9 @@ namespace OpenFlowSpec
         /// Sends `popworkitem`; completes with the `popworkitem` reply payload (schemas/commands/popworkitem.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.PopWorkitemReply> PopWorkitemAsync(OpenFlowSpec.Models.PopWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.PopWorkitemReply> PopWorkitemAsync(global::OpenFlowSpec.Models.PopWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.PopWorkitemRequest, OpenFlowSpec.Models.PopWorkitemReply>("popworkitem", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.PopWorkitemRequest, global::OpenFlowSpec.Models.PopWorkitemReply>("popworkitem", request, cancellationToken);
         }
 
         /// <summary>
@@ -543,9 +543,9 @@ namespace OpenFlowSpec
         /// Sends `query`; completes with the `query` reply payload (schemas/commands/query.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.QueryReply> QueryAsync(OpenFlowSpec.Models.QueryRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.QueryReply> QueryAsync(global::OpenFlowSpec.Models.QueryRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.QueryRequest, OpenFlowSpec.Models.QueryReply>("query", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.QueryRequest, global::OpenFlowSpec.Models.QueryReply>("query", request, cancellationToken);
         }
 
         /// <summary>
@@ -554,9 +554,9 @@ namespace OpenFlowSpec
         /// Sends `queuemessage`; completes with the `queuemessage` reply payload (schemas/commands/queuemessage.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.QueueMessageReply> QueueMessageAsync(OpenFlowSpec.Models.QueueMessageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.QueueMessageReply> QueueMessageAsync(global::OpenFlowSpec.Models.QueueMessageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.QueueMessageRequest, OpenFlowSpec.Models.QueueMessageReply>("queuemessage", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.QueueMessageRequest, global::OpenFlowSpec.Models.QueueMessageReply>("queuemessage", request, cancellationToken);
         }
 
         /// <summary>
@@ -565,9 +565,9 @@ namespace OpenFlowSpec
         /// Sends `registerexchange`; completes with the `registerexchange` reply payload (schemas/commands/registerexchange.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.RegisterExchangeReply> RegisterExchangeAsync(OpenFlowSpec.Models.RegisterExchangeRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.RegisterExchangeReply> RegisterExchangeAsync(global::OpenFlowSpec.Models.RegisterExchangeRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.RegisterExchangeRequest, OpenFlowSpec.Models.RegisterExchangeReply>("registerexchange", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.RegisterExchangeRequest, global::OpenFlowSpec.Models.RegisterExchangeReply>("registerexchange", request, cancellationToken);
         }
 
         /// <summary>
@@ -576,9 +576,9 @@ namespace OpenFlowSpec
         /// Sends `registerqueue`; completes with the `registerqueue` reply payload (schemas/commands/registerqueue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.RegisterQueueReply> RegisterQueueAsync(OpenFlowSpec.Models.RegisterQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.RegisterQueueReply> RegisterQueueAsync(global::OpenFlowSpec.Models.RegisterQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.RegisterQueueRequest, OpenFlowSpec.Models.RegisterQueueReply>("registerqueue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.RegisterQueueRequest, global::OpenFlowSpec.Models.RegisterQueueReply>("registerqueue", request, cancellationToken);
         }
 
         /// <summary>
@@ -588,9 +588,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest (answers `Unknown command registeruser`) and removed from api-latest. Create users through the web UI/REST, or let `auto_create_users` create them at signin.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.RegisterUserReply> RegisterUserAsync(OpenFlowSpec.Models.RegisterUserRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.RegisterUserReply> RegisterUserAsync(global::OpenFlowSpec.Models.RegisterUserRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.RegisterUserRequest, OpenFlowSpec.Models.RegisterUserReply>("registeruser", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.RegisterUserRequest, global::OpenFlowSpec.Models.RegisterUserReply>("registeruser", request, cancellationToken);
         }
 
         /// <summary>
@@ -600,9 +600,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command restartnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.RestartNoderedInstanceReply> RestartNoderedInstanceAsync(OpenFlowSpec.Models.RestartNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.RestartNoderedInstanceReply> RestartNoderedInstanceAsync(global::OpenFlowSpec.Models.RestartNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.RestartNoderedInstanceRequest, OpenFlowSpec.Models.RestartNoderedInstanceReply>("restartnoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.RestartNoderedInstanceRequest, global::OpenFlowSpec.Models.RestartNoderedInstanceReply>("restartnoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -611,9 +611,9 @@ namespace OpenFlowSpec
         /// Sends `savefile`; completes with the `savefile` reply payload (schemas/commands/savefile.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.SaveFileReply> SaveFileAsync(OpenFlowSpec.Models.SaveFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.SaveFileReply> SaveFileAsync(global::OpenFlowSpec.Models.SaveFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.SaveFileRequest, OpenFlowSpec.Models.SaveFileReply>("savefile", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.SaveFileRequest, global::OpenFlowSpec.Models.SaveFileReply>("savefile", request, cancellationToken);
         }
 
         /// <summary>
@@ -622,9 +622,9 @@ namespace OpenFlowSpec
         /// Sends `selectcustomer`; completes with the `selectcustomer` reply payload (schemas/commands/selectcustomer.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.SelectCustomerReply> SelectCustomerAsync(OpenFlowSpec.Models.SelectCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.SelectCustomerReply> SelectCustomerAsync(global::OpenFlowSpec.Models.SelectCustomerRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.SelectCustomerRequest, OpenFlowSpec.Models.SelectCustomerReply>("selectcustomer", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.SelectCustomerRequest, global::OpenFlowSpec.Models.SelectCustomerReply>("selectcustomer", request, cancellationToken);
         }
 
         /// <summary>
@@ -633,9 +633,9 @@ namespace OpenFlowSpec
         /// Sends `signin`; completes with the `signin` reply payload (schemas/commands/signin.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.SigninReply> SigninCommandAsync(OpenFlowSpec.Models.SigninRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.SigninReply> SigninCommandAsync(global::OpenFlowSpec.Models.SigninRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.SigninRequest, OpenFlowSpec.Models.SigninReply>("signin", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.SigninRequest, global::OpenFlowSpec.Models.SigninReply>("signin", request, cancellationToken);
         }
 
         /// <summary>
@@ -645,9 +645,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"startagent\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StartAgentReply> StartAgentAsync(OpenFlowSpec.Models.StartAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StartAgentReply> StartAgentAsync(global::OpenFlowSpec.Models.StartAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StartAgentRequest, OpenFlowSpec.Models.StartAgentReply>("startagent", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StartAgentRequest, global::OpenFlowSpec.Models.StartAgentReply>("startagent", request, cancellationToken);
         }
 
         /// <summary>
@@ -657,9 +657,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command startnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command startagent).")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StartNoderedInstanceReply> StartNoderedInstanceAsync(OpenFlowSpec.Models.StartNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StartNoderedInstanceReply> StartNoderedInstanceAsync(global::OpenFlowSpec.Models.StartNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StartNoderedInstanceRequest, OpenFlowSpec.Models.StartNoderedInstanceReply>("startnoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StartNoderedInstanceRequest, global::OpenFlowSpec.Models.StartNoderedInstanceReply>("startnoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -669,9 +669,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: \"stopagent\"` instead.")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StopAgentReply> StopAgentAsync(OpenFlowSpec.Models.StopAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StopAgentReply> StopAgentAsync(global::OpenFlowSpec.Models.StopAgentRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StopAgentRequest, OpenFlowSpec.Models.StopAgentReply>("stopagent", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StopAgentRequest, global::OpenFlowSpec.Models.StopAgentReply>("stopagent", request, cancellationToken);
         }
 
         /// <summary>
@@ -681,9 +681,9 @@ namespace OpenFlowSpec
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
         [global::System.Obsolete("Unknown in server-latest, which answers `Unknown command stopnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command stopagent).")]
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StopNoderedInstanceReply> StopNoderedInstanceAsync(OpenFlowSpec.Models.StopNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StopNoderedInstanceReply> StopNoderedInstanceAsync(global::OpenFlowSpec.Models.StopNoderedInstanceRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StopNoderedInstanceRequest, OpenFlowSpec.Models.StopNoderedInstanceReply>("stopnoderedinstance", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StopNoderedInstanceRequest, global::OpenFlowSpec.Models.StopNoderedInstanceReply>("stopnoderedinstance", request, cancellationToken);
         }
 
         /// <summary>
@@ -692,9 +692,9 @@ namespace OpenFlowSpec
         /// Sends `stripeaddplan`; completes with the `stripeaddplan` reply payload (schemas/commands/stripeaddplan.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StripeAddPlanReply> StripeAddPlanAsync(OpenFlowSpec.Models.StripeAddPlanRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StripeAddPlanReply> StripeAddPlanAsync(global::OpenFlowSpec.Models.StripeAddPlanRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StripeAddPlanRequest, OpenFlowSpec.Models.StripeAddPlanReply>("stripeaddplan", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StripeAddPlanRequest, global::OpenFlowSpec.Models.StripeAddPlanReply>("stripeaddplan", request, cancellationToken);
         }
 
         /// <summary>
@@ -703,9 +703,9 @@ namespace OpenFlowSpec
         /// Sends `stripecancelplan`; completes with the `stripecancelplan` reply payload (schemas/commands/stripecancelplan.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StripeCancelPlanReply> StripeCancelPlanAsync(OpenFlowSpec.Models.StripeCancelPlanRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StripeCancelPlanReply> StripeCancelPlanAsync(global::OpenFlowSpec.Models.StripeCancelPlanRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StripeCancelPlanRequest, OpenFlowSpec.Models.StripeCancelPlanReply>("stripecancelplan", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StripeCancelPlanRequest, global::OpenFlowSpec.Models.StripeCancelPlanReply>("stripecancelplan", request, cancellationToken);
         }
 
         /// <summary>
@@ -714,9 +714,9 @@ namespace OpenFlowSpec
         /// Sends `stripemessage`; completes with the `stripemessage` reply payload (schemas/commands/stripemessage.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.StripeMessageReply> StripeMessageAsync(OpenFlowSpec.Models.StripeMessageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.StripeMessageReply> StripeMessageAsync(global::OpenFlowSpec.Models.StripeMessageRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.StripeMessageRequest, OpenFlowSpec.Models.StripeMessageReply>("stripemessage", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.StripeMessageRequest, global::OpenFlowSpec.Models.StripeMessageReply>("stripemessage", request, cancellationToken);
         }
 
         /// <summary>
@@ -725,9 +725,9 @@ namespace OpenFlowSpec
         /// Sends `unwatch`; completes with the `unwatch` reply payload (schemas/commands/unwatch.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UnWatchReply> UnwatchAsync(OpenFlowSpec.Models.UnWatchRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UnWatchReply> UnwatchAsync(global::OpenFlowSpec.Models.UnWatchRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UnWatchRequest, OpenFlowSpec.Models.UnWatchReply>("unwatch", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UnWatchRequest, global::OpenFlowSpec.Models.UnWatchReply>("unwatch", request, cancellationToken);
         }
 
         /// <summary>
@@ -736,9 +736,9 @@ namespace OpenFlowSpec
         /// Sends `updatefile`; completes with the `updatefile` reply payload (schemas/commands/updatefile.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UpdateFileReply> UpdateFileAsync(OpenFlowSpec.Models.UpdateFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UpdateFileReply> UpdateFileAsync(global::OpenFlowSpec.Models.UpdateFileRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UpdateFileRequest, OpenFlowSpec.Models.UpdateFileReply>("updatefile", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UpdateFileRequest, global::OpenFlowSpec.Models.UpdateFileReply>("updatefile", request, cancellationToken);
         }
 
         /// <summary>
@@ -747,9 +747,9 @@ namespace OpenFlowSpec
         /// Sends `updatemany`; completes with the `updatemany` reply payload (schemas/commands/updatemany.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UpdateManyReply> UpdateManyAsync(OpenFlowSpec.Models.UpdateManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UpdateManyReply> UpdateManyAsync(global::OpenFlowSpec.Models.UpdateManyRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UpdateManyRequest, OpenFlowSpec.Models.UpdateManyReply>("updatemany", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UpdateManyRequest, global::OpenFlowSpec.Models.UpdateManyReply>("updatemany", request, cancellationToken);
         }
 
         /// <summary>
@@ -758,9 +758,9 @@ namespace OpenFlowSpec
         /// Sends `updateone`; completes with the `updateone` reply payload (schemas/commands/updateone.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UpdateOneReply> UpdateOneAsync(OpenFlowSpec.Models.UpdateOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UpdateOneReply> UpdateOneAsync(global::OpenFlowSpec.Models.UpdateOneRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UpdateOneRequest, OpenFlowSpec.Models.UpdateOneReply>("updateone", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UpdateOneRequest, global::OpenFlowSpec.Models.UpdateOneReply>("updateone", request, cancellationToken);
         }
 
         /// <summary>
@@ -769,9 +769,9 @@ namespace OpenFlowSpec
         /// Sends `updateworkitem`; completes with the `updateworkitem` reply payload (schemas/commands/updateworkitem.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UpdateWorkitemReply> UpdateWorkitemAsync(OpenFlowSpec.Models.UpdateWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UpdateWorkitemReply> UpdateWorkitemAsync(global::OpenFlowSpec.Models.UpdateWorkitemRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UpdateWorkitemRequest, OpenFlowSpec.Models.UpdateWorkitemReply>("updateworkitem", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UpdateWorkitemRequest, global::OpenFlowSpec.Models.UpdateWorkitemReply>("updateworkitem", request, cancellationToken);
         }
 
         /// <summary>
@@ -780,9 +780,9 @@ namespace OpenFlowSpec
         /// Sends `updateworkitemqueue`; completes with the `updateworkitemqueue` reply payload (schemas/commands/updateworkitemqueue.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.UpdateWorkitemQueueReply> UpdateWorkitemQueueAsync(OpenFlowSpec.Models.UpdateWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.UpdateWorkitemQueueReply> UpdateWorkitemQueueAsync(global::OpenFlowSpec.Models.UpdateWorkitemQueueRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.UpdateWorkitemQueueRequest, OpenFlowSpec.Models.UpdateWorkitemQueueReply>("updateworkitemqueue", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.UpdateWorkitemQueueRequest, global::OpenFlowSpec.Models.UpdateWorkitemQueueReply>("updateworkitemqueue", request, cancellationToken);
         }
 
         /// <summary>
@@ -791,9 +791,9 @@ namespace OpenFlowSpec
         /// Sends `watch`; completes with the `watch` reply payload (schemas/commands/watch.json).
         /// </summary>
         /// <exception cref="OpenFlowException">The server answered an error, or timeout, cancellation, a closed connection.</exception>
-        public global::System.Threading.Tasks.Task<OpenFlowSpec.Models.WatchReply> WatchAsync(OpenFlowSpec.Models.WatchRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
+        public global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.WatchReply> WatchAsync(global::OpenFlowSpec.Models.WatchRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))
         {
-            return RequestAsync<OpenFlowSpec.Models.WatchRequest, OpenFlowSpec.Models.WatchReply>("watch", request, cancellationToken);
+            return RequestAsync<global::OpenFlowSpec.Models.WatchRequest, global::OpenFlowSpec.Models.WatchReply>("watch", request, cancellationToken);
         }
 
         /// <summary>
@@ -801,9 +801,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `error` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnError(global::System.Action<OpenFlowSpec.Models.ErrorRequest> handler)
+        public global::System.IDisposable OnError(global::System.Action<global::OpenFlowSpec.Models.ErrorRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.ErrorRequest>("error", handler);
+            return OnCommand<global::OpenFlowSpec.Models.ErrorRequest>("error", handler);
         }
 
         /// <summary>
@@ -811,9 +811,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `exchangeclosed` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnExchangeClosed(global::System.Action<OpenFlowSpec.Models.ExchangeClosedRequest> handler)
+        public global::System.IDisposable OnExchangeClosed(global::System.Action<global::OpenFlowSpec.Models.ExchangeClosedRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.ExchangeClosedRequest>("exchangeclosed", handler);
+            return OnCommand<global::OpenFlowSpec.Models.ExchangeClosedRequest>("exchangeclosed", handler);
         }
 
         /// <summary>
@@ -821,9 +821,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `ping` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnPing(global::System.Action<OpenFlowSpec.Models.PingRequest> handler)
+        public global::System.IDisposable OnPing(global::System.Action<global::OpenFlowSpec.Models.PingRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.PingRequest>("ping", handler);
+            return OnCommand<global::OpenFlowSpec.Models.PingRequest>("ping", handler);
         }
 
         /// <summary>
@@ -831,9 +831,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `pong` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnPong(global::System.Action<OpenFlowSpec.Models.PongRequest> handler)
+        public global::System.IDisposable OnPong(global::System.Action<global::OpenFlowSpec.Models.PongRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.PongRequest>("pong", handler);
+            return OnCommand<global::OpenFlowSpec.Models.PongRequest>("pong", handler);
         }
 
         /// <summary>
@@ -841,9 +841,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `queueclosed` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnQueueClosed(global::System.Action<OpenFlowSpec.Models.QueueClosedRequest> handler)
+        public global::System.IDisposable OnQueueClosed(global::System.Action<global::OpenFlowSpec.Models.QueueClosedRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.QueueClosedRequest>("queueclosed", handler);
+            return OnCommand<global::OpenFlowSpec.Models.QueueClosedRequest>("queueclosed", handler);
         }
 
         /// <summary>
@@ -851,9 +851,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `queuemessage` messages the server starts. The handler's result becomes the reply payload. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnQueueMessage(global::System.Func<OpenFlowSpec.Models.QueueMessageRequest, global::System.Threading.Tasks.Task<OpenFlowSpec.Models.QueueMessageReply>> handler)
+        public global::System.IDisposable OnQueueMessage(global::System.Func<global::OpenFlowSpec.Models.QueueMessageRequest, global::System.Threading.Tasks.Task<global::OpenFlowSpec.Models.QueueMessageReply>> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.QueueMessageRequest, OpenFlowSpec.Models.QueueMessageReply>("queuemessage", handler);
+            return OnCommand<global::OpenFlowSpec.Models.QueueMessageRequest, global::OpenFlowSpec.Models.QueueMessageReply>("queuemessage", handler);
         }
 
         /// <summary>
@@ -861,9 +861,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `refreshtoken` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnRefreshToken(global::System.Action<OpenFlowSpec.Models.RefreshtokenRequest> handler)
+        public global::System.IDisposable OnRefreshToken(global::System.Action<global::OpenFlowSpec.Models.RefreshtokenRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.RefreshtokenRequest>("refreshtoken", handler);
+            return OnCommand<global::OpenFlowSpec.Models.RefreshtokenRequest>("refreshtoken", handler);
         }
 
         /// <summary>
@@ -871,9 +871,9 @@ namespace OpenFlowSpec
         ///
         /// Registers a handler for `watchevent` messages the server starts. Nobody answers this command. Dispose the result to remove the handler.
         /// </summary>
-        public global::System.IDisposable OnWatchEvent(global::System.Action<OpenFlowSpec.Models.WatchEventRequest> handler)
+        public global::System.IDisposable OnWatchEvent(global::System.Action<global::OpenFlowSpec.Models.WatchEventRequest> handler)
         {
-            return OnCommand<OpenFlowSpec.Models.WatchEventRequest>("watchevent", handler);
+            return OnCommand<global::OpenFlowSpec.Models.WatchEventRequest>("watchevent", handler);
         }
     }
 }

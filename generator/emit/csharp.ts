@@ -511,7 +511,7 @@ function methodNameOf(c: CommandModel, handler: boolean): string {
 }
 
 function printClient(model: SpecModel, typeName: (c: CommandModel, kind: "request" | "reply") => string): string {
-  const m = MODELS_NAMESPACE;
+  const m = `global::${MODELS_NAMESPACE}`;
   let body = "";
   for (const c of model.commands) {
     if (!hasMethod(c) || !c.reply) continue;
