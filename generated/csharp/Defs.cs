@@ -2719,58 +2719,58 @@ namespace OpenFlowSpec.Models
     /// <summary>
     /// Fixed _ids of built-in users and roles used in ACLs. Validates any one of them; each is also available as $defs/&lt;name&gt;.
     /// </summary>
-    /// <remarks>From https://openflow-spec.dev/schemas/defs/wellknownids.json#. Wire values are the EnumMember values; an unknown value reads as null.</remarks>
+    /// <remarks>From schemas/defs/wellknownids.json. Wire values are the EnumMember values; an unknown value reads as null.</remarks>
     [global::Newtonsoft.Json.JsonConverter(typeof(global::OpenFlowSpec.WireEnumConverter))]
     public enum WellknownIds
     {
         /// <summary>Wire value "59f1f6e6f0a22200126638d8".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "59f1f6e6f0a22200126638d8")]
-        _59f1f6e6f0a22200126638d8,
+        Root,
         /// <summary>Wire value "5a1702fa245d9013697656fb".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a1702fa245d9013697656fb")]
-        _5a1702fa245d9013697656fb,
+        Admins,
         /// <summary>Wire value "5a17f157c4815318c8536c21".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a17f157c4815318c8536c21")]
-        _5a17f157c4815318c8536c21,
+        Users,
         /// <summary>Wire value "5ac0850ca538fee1ebdb996c".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5ac0850ca538fee1ebdb996c")]
-        _5ac0850ca538fee1ebdb996c,
+        Robots,
         /// <summary>Wire value "5a1702fa245d9013697656fc".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a1702fa245d9013697656fc")]
-        _5a1702fa245d9013697656fc,
+        CustomerAdmins,
         /// <summary>Wire value "5a1702fa245d9013697656fd".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a1702fa245d9013697656fd")]
-        _5a1702fa245d9013697656fd,
+        Resellers,
         /// <summary>Wire value "5a23f18a2e8987292ddbe061".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a23f18a2e8987292ddbe061")]
-        _5a23f18a2e8987292ddbe061,
+        NoderedUsers,
         /// <summary>Wire value "5a17f157c4815318c8536c20".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a17f157c4815318c8536c20")]
-        _5a17f157c4815318c8536c20,
+        NoderedAdmins,
         /// <summary>Wire value "5a17f157c4815318c8536c22".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a17f157c4815318c8536c22")]
-        _5a17f157c4815318c8536c22,
+        NoderedApiUsers,
         /// <summary>Wire value "5b6ab63c8d4a64b7c47f4a8f".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5b6ab63c8d4a64b7c47f4a8f")]
-        _5b6ab63c8d4a64b7c47f4a8f,
+        FilestoreUsers,
         /// <summary>Wire value "5b6ab63c8d4a64b7c47f4a8e".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5b6ab63c8d4a64b7c47f4a8e")]
-        _5b6ab63c8d4a64b7c47f4a8e,
+        FilestoreAdmins,
         /// <summary>Wire value "5aef0142f3683977b0aa3dd3".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5aef0142f3683977b0aa3dd3")]
-        _5aef0142f3683977b0aa3dd3,
+        RobotUsers,
         /// <summary>Wire value "5aef0142f3683977b0aa3dd2".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5aef0142f3683977b0aa3dd2")]
-        _5aef0142f3683977b0aa3dd2,
+        RobotAdmins,
         /// <summary>Wire value "5a23f18a2e8987292ddbe062".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5a23f18a2e8987292ddbe062")]
-        _5a23f18a2e8987292ddbe062,
+        PersonalNoderedUsers,
         /// <summary>Wire value "5f33c29d8fe78504bd259a04".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "5f33c29d8fe78504bd259a04")]
-        _5f33c29d8fe78504bd259a04,
+        RobotAgentUsers,
         /// <summary>Wire value "625440c4231309af5f2052cd".</summary>
         [global::System.Runtime.Serialization.EnumMember(Value = "625440c4231309af5f2052cd")]
-        _625440c4231309af5f2052cd
+        WorkitemQueueAdmins
     }
 
     /// <summary>
@@ -3039,5 +3039,92 @@ namespace OpenFlowSpec.Models
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("packageid", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public string Packageid { get; set; }
+    }
+
+    /// <summary>
+    /// The named constants of defs/wellknownids.json: Fixed _ids of built-in users and roles used in ACLs. Validates any one of them; each is also available as $defs/&lt;name&gt;.
+    /// </summary>
+    /// <remarks>From schemas/defs/wellknownids.json.</remarks>
+    public static partial class WellknownIdsValues
+    {
+        /// <summary>
+        /// Fixed _id of the built-in root user.
+        /// </summary>
+        public const string Root = "59f1f6e6f0a22200126638d8";
+
+        /// <summary>
+        /// Fixed _id of the built-in "admins" role.
+        /// </summary>
+        public const string Admins = "5a1702fa245d9013697656fb";
+
+        /// <summary>
+        /// Fixed _id of the built-in "users" role.
+        /// </summary>
+        public const string Users = "5a17f157c4815318c8536c21";
+
+        /// <summary>
+        /// Fixed _id of the built-in "robots" role.
+        /// </summary>
+        public const string Robots = "5ac0850ca538fee1ebdb996c";
+
+        /// <summary>
+        /// Fixed _id of the built-in "customer admins" role.
+        /// </summary>
+        public const string CustomerAdmins = "5a1702fa245d9013697656fc";
+
+        /// <summary>
+        /// Fixed _id of the built-in "resellers" role.
+        /// </summary>
+        public const string Resellers = "5a1702fa245d9013697656fd";
+
+        /// <summary>
+        /// Fixed _id of the built-in "nodered users" role.
+        /// </summary>
+        public const string NoderedUsers = "5a23f18a2e8987292ddbe061";
+
+        /// <summary>
+        /// Fixed _id of the built-in "nodered admins" role.
+        /// </summary>
+        public const string NoderedAdmins = "5a17f157c4815318c8536c20";
+
+        /// <summary>
+        /// Fixed _id of the built-in "nodered api users" role.
+        /// </summary>
+        public const string NoderedApiUsers = "5a17f157c4815318c8536c22";
+
+        /// <summary>
+        /// Fixed _id of the built-in "filestore users" role.
+        /// </summary>
+        public const string FilestoreUsers = "5b6ab63c8d4a64b7c47f4a8f";
+
+        /// <summary>
+        /// Fixed _id of the built-in "filestore admins" role.
+        /// </summary>
+        public const string FilestoreAdmins = "5b6ab63c8d4a64b7c47f4a8e";
+
+        /// <summary>
+        /// Fixed _id of the built-in "robot users" role.
+        /// </summary>
+        public const string RobotUsers = "5aef0142f3683977b0aa3dd3";
+
+        /// <summary>
+        /// Fixed _id of the built-in "robot admins" role.
+        /// </summary>
+        public const string RobotAdmins = "5aef0142f3683977b0aa3dd2";
+
+        /// <summary>
+        /// Fixed _id of the built-in "personal nodered users" role.
+        /// </summary>
+        public const string PersonalNoderedUsers = "5a23f18a2e8987292ddbe062";
+
+        /// <summary>
+        /// Fixed _id of the built-in "robot agent users" role.
+        /// </summary>
+        public const string RobotAgentUsers = "5f33c29d8fe78504bd259a04";
+
+        /// <summary>
+        /// server-latest role "workitem queue admins".
+        /// </summary>
+        public const string WorkitemQueueAdmins = "625440c4231309af5f2052cd";
     }
 }
