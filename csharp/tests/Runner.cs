@@ -46,8 +46,11 @@ namespace OpenFlowSpec.Tests
             return failures.Count == 0 ? 0 : 1;
         }
 
+        private static readonly System.Diagnostics.Stopwatch clock = System.Diagnostics.Stopwatch.StartNew();
+
         private static void Check(bool condition, string name, string detail)
         {
+            if (name.StartsWith("smoke/", StringComparison.Ordinal)) Console.WriteLine("[" + clock.ElapsedMilliseconds + " ms] " + name);
             if (condition) passed++;
             else failures.Add(name + ": " + detail);
         }
