@@ -40,6 +40,9 @@ describe("golden output of the basic fixture", () => {
       "asyncapi.json",
       "client.ts",
       "commands.ts",
+      "csharp/Commands.cs",
+      "csharp/Defs.cs",
+      "csharp/OpenFlowCommands.cs",
       "docs/README.md",
       "docs/commands/getthing.md",
       "docs/commands/oldthing.md",
@@ -51,6 +54,7 @@ describe("golden output of the basic fixture", () => {
       "types.ts",
       "validators.d.ts",
       "validators.js",
+      "vectors/examples.json",
     ]);
   });
 
