@@ -162,7 +162,6 @@ class CSharpEmitter {
   /** Inline schemas already given a class, by identity (a schema reached twice keeps one name). */
   private readonly inline = new Map<JsonObject, string>();
   private readonly classes = new Map<string, ClassDecl>();
-  private readonly pending: { root: NamedRoot; name: string }[] = [];
 
   constructor(private readonly documents: ReadonlyMap<string, unknown>) {}
 
