@@ -9,7 +9,7 @@
  * skipped locally, but fails under CI=true so CI can never pass without running it.
  */
 import { execFileSync, spawn } from "node:child_process";
-import { copyFileSync, existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -90,6 +90,18 @@ describe.skipIf(!haveMono && process.env["CI"] !== "true")("C# client (mono mcs,
 
   it("compiles the generated sources and the runtime as C# 7.2 without a warning", () => {
     expect(existsSync(join(build, "OpenFlowSpec.dll"))).toBe(true);
+  });
+
+  it("compiles the C# example of docs/csharp.md against the DLL, as written", () => {
+    const blocks = [...readFileSync(join(root, "docs/csharp.md"), "utf8").matchAll(/^```csharp\n([\s\S]*?)^```$/gm)].map((m) => m[1] as string);
+    expect(blocks.length).toBeGreaterThan(0);
+    const files = blocks.map((code, i) => {
+      const file = join(build, `DocExample${i}.cs`);
+      writeFileSync(file, code);
+      return file;
+    });
+    execFileSync("mcs", ["-langversion:7.2", "-target:library", "-nologo", "-warnaserror+", `-r:${dll}`, `-r:${join(build, "OpenFlowSpec.dll")}`, `-out:${join(build, "DocExamples.dll")}`, ...files], { timeout: 60_000, encoding: "utf8" });
+    expect(existsSync(join(build, "DocExamples.dll"))).toBe(true);
   });
 
   it("passes every conformance vector (spec/vectors, generated/vectors/examples.json)", async () => {
