@@ -54,6 +54,7 @@ namespace OpenFlowSpec
         private readonly CancellationTokenSource life = new CancellationTokenSource();
         private Timer pingTimer;
         private long lastSentTicks = DateTime.UtcNow.Ticks;
+        private DateTime lastSweep = DateTime.UtcNow;
         private int closed;
         private Task receiveLoop;
         private volatile string jwt;
@@ -281,8 +282,14 @@ namespace OpenFlowSpec
             try
             {
                 var frame = Framing.ParseFrame(text);
-                message = reassembler.Push(frame, DateTime.UtcNow);
-                foreach (var stale in reassembler.Sweep(DateTime.UtcNow)) RaiseError(stale);
+                var now = DateTime.UtcNow;
+                message = reassembler.Push(frame, now);
+                if (reassembler.Pending > 0 && now - lastSweep > TimeSpan.FromSeconds(1))
+                {
+                    lastSweep = now;
+                    // A half-received reply that went stale fails the request it answers; anything else is reported.
+                    foreach (var stale in reassembler.Sweep(now)) RaiseError(stale);
+                }
             }
             catch (OpenFlowException e)
             {

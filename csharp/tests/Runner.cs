@@ -406,6 +406,36 @@ namespace OpenFlowSpec.Tests
                 }
             }
 
+            // A request nobody answers (the server drops ping, like server-latest) times out; a cancellation in flight aborts.
+            var quickOptions = Options(first);
+            quickOptions.RequestTimeout = TimeSpan.FromMilliseconds(300);
+            using (var quick = await OpenFlowClient.ConnectAsync(new Uri(url), quickOptions).ConfigureAwait(false))
+            {
+                try
+                {
+                    await quick.RequestAsync("ping", new JObject()).ConfigureAwait(false);
+                    Check(false, "smoke/timeout", "ping was answered");
+                }
+                catch (OpenFlowException e)
+                {
+                    Check(e.Code == OpenFlowErrorCode.Timeout && e.Command == "ping", "smoke/timeout", e.WireCode + " " + e.Message);
+                }
+                using (var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(100)))
+                {
+                    try
+                    {
+                        await quick.RequestAsync("ping", new JObject(), cancel.Token).ConfigureAwait(false);
+                        Check(false, "smoke/cancellation in flight", "ping was answered");
+                    }
+                    catch (OpenFlowException e)
+                    {
+                        Check(e.Code == OpenFlowErrorCode.Aborted, "smoke/cancellation in flight", e.WireCode + " " + e.Message);
+                    }
+                }
+                var stillWorks = await quick.CountAsync(new CountRequest { Collectionname = "entities", Query = new JObject() }).ConfigureAwait(false);
+                Check(stillWorks.Result >= 1, "smoke/request after a timeout", Show(WireJson.FromObject(stillWorks)));
+            }
+
             // Queue round trip: the robot uppercases what arrives on its queue and answers on the sender's replyto queue.
             var robotQueue = await robot.RegisterQueueAsync(new RegisterQueueRequest { Queuename = "csharp.uppercase" }).ConfigureAwait(false);
             Check(robotQueue.Queuename == "csharp.uppercase", "smoke/registerqueue", robotQueue.Queuename);
