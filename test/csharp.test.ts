@@ -13,7 +13,9 @@ import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSyn
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { WebSocketServer } from "ws";
 import { errorCodes } from "../runtime/errors.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { loadSchemas } from "../generator/load.js";
@@ -177,6 +179,27 @@ describe.skipIf(!haveMono && process.env["CI"] !== "true")("C# client (mono mcs,
       expect(reflected.errorCodeNames).toHaveLength(errorCodes.length);
     });
   });
+
+  it("declares a silent connection dead after the liveness probe", async () => {
+    // A peer that answers signin and then never sends another frame (a half-open connection).
+    const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+    await new Promise<void>((resolve) => wss.once("listening", () => resolve()));
+    wss.on("connection", (socket) => {
+      socket.once("message", (data) => {
+        const frame = JSON.parse(data.toString()) as { id: string };
+        socket.send(JSON.stringify({ id: "s1", replyto: frame.id, command: "signin", data: JSON.stringify({ jwt: "token", user: { name: "u" } }), count: 1, index: 0 }));
+      });
+    });
+    try {
+      const { port } = wss.address() as AddressInfo;
+      const result = await run(["liveness", `ws://127.0.0.1:${port}/`], 30_000);
+      expect(result.stdout + result.stderr).toMatch(/passed 2, failed 0/);
+      expect(result.code).toBe(0);
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+    }
+  }, 60_000);
 
   describe("against serve on 127.0.0.1", () => {
     let server: RunningServer;

@@ -33,6 +33,14 @@ namespace OpenFlowSpec
         public TimeSpan ConnectTimeout = TimeSpan.FromSeconds(15);
         /// <summary>Send ping when nothing was sent for this long (servers close a client silent for 60 s).</summary>
         public TimeSpan PingInterval = TimeSpan.FromSeconds(10);
+        /// <summary>
+        /// Inbound silence after which one cheap probe request is sent (servers never ping, and server-latest drops
+        /// ping without a pong, so any inbound frame is the proof of life); <see cref="Timeout.InfiniteTimeSpan"/> turns
+        /// liveness checks off.
+        /// </summary>
+        public TimeSpan IdleTimeout = TimeSpan.FromSeconds(30);
+        /// <summary>Silence after the probe after which the connection is declared dead and closed.</summary>
+        public TimeSpan ProbeTimeout = TimeSpan.FromSeconds(10);
         /// <summary>Limits for incoming chunked messages.</summary>
         public ReassemblyLimits Limits = new ReassemblyLimits();
     }
@@ -54,6 +62,9 @@ namespace OpenFlowSpec
         private readonly CancellationTokenSource life = new CancellationTokenSource();
         private Timer pingTimer;
         private long lastSentTicks = DateTime.UtcNow.Ticks;
+        private long lastReceivedTicks = DateTime.UtcNow.Ticks;
+        private int probing;
+        private volatile bool signedIn;
         private DateTime lastSweep = DateTime.UtcNow;
         private int closed;
         private Task receiveLoop;
@@ -116,10 +127,14 @@ namespace OpenFlowSpec
                     throw new OpenFlowException(OpenFlowErrorCode.Closed, "cannot connect to " + url.GetLeftPart(UriPartial.Path) + ": " + e.Message, inner: e);
                 }
                 client.receiveLoop = Task.Run(() => client.ReceiveLoopAsync());
-                client.pingTimer = new Timer(client.OnPingTimer, null, options.PingInterval, options.PingInterval);
+                var tick = TimeSpan.FromMilliseconds(Math.Max(50, Math.Min(options.PingInterval.TotalMilliseconds,
+                    options.IdleTimeout == Timeout.InfiniteTimeSpan ? double.MaxValue : Math.Min(options.IdleTimeout.TotalMilliseconds, options.ProbeTimeout.TotalMilliseconds)) / 2));
+                client.pingTimer = new Timer(client.OnPingTimer, null, tick, tick);
                 try
                 {
                     await client.SignInAsync(timeout.Token, cancellationToken).ConfigureAwait(false);
+                    Interlocked.Exchange(ref client.lastReceivedTicks, DateTime.UtcNow.Ticks);
+                    client.signedIn = true; // sign-in has its own timeout; liveness is judged from here on
                 }
                 catch
                 {
@@ -233,6 +248,7 @@ namespace OpenFlowSpec
         private void OnPingTimer(object state)
         {
             if (Volatile.Read(ref closed) != 0) return;
+            CheckLiveness();
             var idle = DateTime.UtcNow - new DateTime(Interlocked.Read(ref lastSentTicks), DateTimeKind.Utc);
             if (idle < options.PingInterval) return;
             // A ping has no data (as the api sends it); server-latest drops it, which is fine: it only keeps us alive.
@@ -240,6 +256,35 @@ namespace OpenFlowSpec
             {
                 var ignored = t.Exception;
             }, TaskContinuationOptions.OnlyOnFaulted);
+        }
+
+        /// <summary>
+        /// After IdleTimeout of inbound silence, one probe (a count of a non-existent user, answered by every server;
+        /// even an error reply proves the link); when nothing at all arrives within ProbeTimeout, the connection is dead.
+        /// </summary>
+        private void CheckLiveness()
+        {
+            if (options.IdleTimeout == Timeout.InfiniteTimeSpan || !signedIn) return;
+            var silence = DateTime.UtcNow - new DateTime(Interlocked.Read(ref lastReceivedTicks), DateTimeKind.Utc);
+            if (silence < options.IdleTimeout || Interlocked.CompareExchange(ref probing, 1, 0) != 0) return;
+            var sentAt = DateTime.UtcNow.Ticks;
+            var probe = new JObject { ["collectionname"] = "users", ["query"] = new JObject { ["_id"] = "openflow-spec-liveness-probe" } };
+            ExchangeAsync("count", probe, CancellationToken.None, options.ProbeTimeout).ContinueWith(t =>
+            {
+                Volatile.Write(ref probing, 0);
+                var error = t.IsFaulted ? t.Exception.InnerException as OpenFlowException : null;
+                if (error == null || error.Code != OpenFlowErrorCode.Timeout || Interlocked.Read(ref lastReceivedTicks) >= sentAt) return;
+                var dead = new OpenFlowException(OpenFlowErrorCode.Closed, "connection dead: nothing received for " + (options.IdleTimeout + options.ProbeTimeout).TotalMilliseconds + " ms");
+                Shutdown(dead);
+                try
+                {
+                    socket.Abort();
+                }
+                catch (Exception)
+                {
+                    // already gone
+                }
+            });
         }
 
         private async Task ReceiveLoopAsync()
@@ -253,6 +298,7 @@ namespace OpenFlowSpec
                 {
                     var result = await socket.ReceiveAsync(new ArraySegment<byte>(buffer), life.Token).ConfigureAwait(false);
                     if (result.MessageType == WebSocketMessageType.Close) break;
+                    Interlocked.Exchange(ref lastReceivedTicks, DateTime.UtcNow.Ticks);
                     message.Write(buffer, 0, result.Count);
                     if (message.Length > options.Limits.MaxMessageChars * 3 + 4096)
                     {

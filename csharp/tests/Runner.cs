@@ -31,9 +31,10 @@ namespace OpenFlowSpec.Tests
                 if (args.Length == 3 && args[0] == "vectors") Vectors(args[1], args[2]);
                 else if (args.Length == 1 && args[0] == "reflect") Reflect();
                 else if (args.Length == 4 && args[0] == "smoke") Smoke(args[1], args[2], args[3]).GetAwaiter().GetResult();
+                else if (args.Length == 2 && args[0] == "liveness") Liveness(args[1]).GetAwaiter().GetResult();
                 else
                 {
-                    Console.Error.WriteLine("usage: Runner.exe vectors DIR EXAMPLES | reflect | smoke URL USER:PASSWORD USER:PASSWORD");
+                    Console.Error.WriteLine("usage: Runner.exe vectors DIR EXAMPLES | reflect | smoke URL USER:PASSWORD USER:PASSWORD | liveness URL");
                     return 2;
                 }
             }
@@ -337,6 +338,28 @@ namespace OpenFlowSpec.Tests
         {
             var i = userPassword.IndexOf(':');
             return new OpenFlowClientOptions { Username = userPassword.Substring(0, i), Password = userPassword.Substring(i + 1), RequestTimeout = TimeSpan.FromSeconds(10), PingInterval = TimeSpan.FromSeconds(1) };
+        }
+
+        /// <summary>Against a peer that answers signin and then goes silent: the liveness probe must declare it dead.</summary>
+        private static async Task Liveness(string url)
+        {
+            var options = new OpenFlowClientOptions { Username = "u", Password = "p", IdleTimeout = TimeSpan.FromMilliseconds(300), ProbeTimeout = TimeSpan.FromMilliseconds(300), PingInterval = TimeSpan.FromSeconds(60) };
+            var client = await OpenFlowClient.ConnectAsync(new Uri(url), options).ConfigureAwait(false);
+            var closed = new TaskCompletionSource<OpenFlowException>();
+            client.Closed += e => closed.TrySetResult(e);
+            var pending = client.RequestAsync("query", new JObject { ["collectionname"] = "entities", ["query"] = new JObject() });
+            var reason = await Within(closed.Task, "closed").ConfigureAwait(false);
+            Check(reason.Code == OpenFlowErrorCode.Closed && reason.Message.Contains("dead"), "liveness/closed", reason.WireCode + " " + reason.Message);
+            try
+            {
+                await pending.ConfigureAwait(false);
+                Check(false, "liveness/pending request", "answered");
+            }
+            catch (OpenFlowException e)
+            {
+                Check(e.Code == OpenFlowErrorCode.Closed, "liveness/pending request", e.WireCode + " " + e.Message);
+            }
+            client.Dispose();
         }
 
         /// <summary>Against a running serve: sign-in, insert, query, a queue round trip between two clients, a watch.</summary>
