@@ -26,6 +26,8 @@ describe("golden output of the basic fixture", () => {
     ["docs: command page", { file: "docs/commands/getthing.md", contains: ["| `name` | string | yes | Thing name. |", "- A fixture note | with a pipe.", "`Not found`"] }],
     ["asyncapi: operations per direction, replies, converted contentSchema", { file: "asyncapi.json", contains: ['"asyncapi": "3.0.0"', '"sendGetThing": {', '"receiveThingchanged": {', '"$ref": "#/channels/connection/messages/GetThingReply"', '"x-contentSchema": {', '"$ref": "#/components/schemas/Thing"', '"x-deprecated": true'] }],
     ["docs: shared type page", { file: "docs/types/Thing.md", contains: ["# `Thing`", "[`schemas/defs/thing.json`](../../../schemas/defs/thing.json)", "Commands: [`getthing`](../commands/getthing.md)"] }],
+    ["csharp: classes with wire names, base class, [Obsolete] from the deprecation", { file: "csharp/Commands.cs", contains: ["public partial class GetThingRequest : RequestCommon", '[global::Newtonsoft.Json.JsonProperty("name", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]', '[global::System.Obsolete("Unknown in server-latest; use getthing.")]'] }],
+    ["csharp: typed client surface", { file: "csharp/OpenFlowCommands.cs", contains: ["public abstract partial class OpenFlowCommands", "GetThingAsync(global::OpenFlowSpec.Models.GetThingRequest request, global::System.Threading.CancellationToken cancellationToken = default(global::System.Threading.CancellationToken))", "OnThingchanged("] }],
     ["docs: deprecated page", { file: "docs/commands/oldthing.md", contains: ["> **Deprecated.** Unknown in server-latest; use getthing."] }],
   ];
   it.each(cases)("%s", async (_name, { file, contains }) => {
@@ -40,6 +42,9 @@ describe("golden output of the basic fixture", () => {
       "asyncapi.json",
       "client.ts",
       "commands.ts",
+      "csharp/Commands.cs",
+      "csharp/Defs.cs",
+      "csharp/OpenFlowCommands.cs",
       "docs/README.md",
       "docs/commands/getthing.md",
       "docs/commands/oldthing.md",
@@ -52,6 +57,7 @@ describe("golden output of the basic fixture", () => {
       "types.ts",
       "validators.d.ts",
       "validators.js",
+      "vectors/examples.json",
     ]);
   });
 
