@@ -33,6 +33,10 @@ const subcommands: Record<string, Entry> = {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     load: async () => (await import("./serve.js")).command,
   },
+  sources: {
+    summary: "check the schemas' source links against upstream checkouts (verify), or list the claims an upstream change touches (drift)",
+    load: async () => (await import("./sources.js")).command,
+  },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
 
