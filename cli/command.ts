@@ -73,34 +73,9 @@ export interface CommandSpec {
   run(args: ParsedArgs, io: CliIo): Promise<number>;
 }
 
-/** Levenshtein distance, for did-you-mean suggestions. */
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j] as number;
-      row[j] = Math.min(cur + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length] as number;
-}
-
-/** The closest candidate within a third of the word's length (at least 2 edits), or undefined. */
-export function suggest(word: string, candidates: Iterable<string>): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const candidate of candidates) {
-    const d = distance(word, candidate);
-    if (d < bestDistance) {
-      best = candidate;
-      bestDistance = d;
-    }
-  }
-  return best;
-}
+/** Did-you-mean (shared with lint, which lives below the CLI). */
+export { suggest } from "../generator/suggest.js";
+import { suggest } from "../generator/suggest.js";
 
 export function formatHelp(spec: CommandSpec): string {
   const rows: Array<[string, string]> = Object.entries(spec.options).map(([name, o]) => {
