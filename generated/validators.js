@@ -40704,7 +40704,7 @@ validate376.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":tr
 
 /** @type {Validator} */
 export const updateone_request = validate380;
-const schema497 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+const schema497 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"original":{"type":["object","null"]}}};
 
 function validate380(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -41117,9 +41117,10 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.original !== undefined){
+let data10 = data.original;
+if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
+const err25 = {instancePath:instancePath+"/original",schemaPath:"#/properties/original/type",keyword:"type",params:{type: schema497.properties.original.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -41128,10 +41129,22 @@ vErrors.push(err25);
 }
 errors++;
 }
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
 validate380.errors = vErrors;
 return errors === 0;
 }
-validate380.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate380.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"original":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_20 = validate383;
@@ -47282,7 +47295,7 @@ errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if((((((((((key0 !== "collectionname") && (key0 !== "item")) && (key0 !== "query")) && (key0 !== "w")) && (key0 !== "j")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
+if(((((((((((key0 !== "collectionname") && (key0 !== "item")) && (key0 !== "query")) && (key0 !== "w")) && (key0 !== "j")) && (key0 !== "original")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
 const err0 = {instancePath,schemaPath:"#/unevaluatedProperties",keyword:"unevaluatedProperties",params:{unevaluatedProperty: key0},message:"must NOT have unevaluated properties"};
 if(vErrors === null){
 vErrors = [err0];

@@ -187,13 +187,19 @@ describe("error texts and placeholders", () => {
     expect(quotedIn("File <id> missing", `throw new Error("File " + msg.id + " not found");`)).toBe(false);
     expect(quotedIn("Access denied, (not in \"<customer> admins\")", `throw new Error("Access denied, (not in \\"" + c.name + " admins\\")");`)).toBe(true);
     expect(quotedIn("a <x>\nb", `"a " + x + "\\nb"`)).toBe(true);
-    expect(quotePattern("Unknown <id|filename> (<n>)").source).toBe("Unknown [^\\n]*? \\([^\\n]*?\\)");
+    expect(quotePattern("Unknown <id|filename> (<n>)").source).toBe("(?<=[\"'`])Unknown [^\\n]*? \\([^\\n]*?\\)(?=[\"'`])");
+    // A whole literal: a shorter text is not found inside a longer one.
+    expect(quotedIn("Access denied", `throw new Error("Access denied creating customer");`)).toBe(false);
+    expect(quotedIn("Access denied", `throw new Error("Access denied");`)).toBe(true);
+    expect(quotedIn("Access denied, droppping collection <name>", `throw new Error("Access denied, droppping collection " + name);`)).toBe(true);
   });
 
   it("finds a V8 TypeError text by the property it names", () => {
     expect(quotedIn("Cannot read properties of undefined (reading '_parentid')", "const p = user._parentid;")).toBe(true);
     expect(quotedIn("Cannot read properties of undefined (reading '_parentid')", "const p = user.parent;")).toBe(false);
     expect(quotedIn("Cannot create property 'jwt' on string '<payload>'", "msg.jwt = undefined;")).toBe(true);
+    expect(quotedIn("Cannot convert undefined or null to object", "delete msg.customer.domains;")).toBe(true);
+    expect(quotedIn("Cannot convert undefined or null to object", "msg.customer.domains = [];")).toBe(false);
   });
 
   it("reads the pins from the meta-schema; this repository's agree with sources/labels.ts", () => {
