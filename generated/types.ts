@@ -2,7 +2,7 @@
 
 /* eslint-disable */
 /**
- * The older billing record (_type "billing"): the customer billing fields without country, customattr*, domains and subscriptionid. Extends Base.
+ * The api's `Billing` class (src/stripe/Billing.ts, the same in api-2021 and api-latest; _type "billing"): stripeid, userid, name, email, address, vattype, vatnumber, taxrate, tax, coupon, hascard and the plan fields. Only the api classes declare it (as the `billing` field of ensurecustomer and ensurestripecustomer); no server reads it. Extends Base.
  *
  * Schema: `schemas/defs/billing.json`
  */
@@ -63,22 +63,6 @@ export type Billing = Base & {
    * Stripe price/plan id of the support-hours plan.
    */
   supporthourplan?: string | null;
-  /**
-   * Id of the customer's admins role.
-   */
-  admins?: string | null;
-  /**
-   * Id of the customer's users role.
-   */
-  users?: string | null;
-  /**
-   * Storage used by the customer, in bytes.
-   */
-  dbusage?: number | null;
-  /**
-   * true when the customer's storage quota is exceeded.
-   */
-  dblocked?: boolean | null;
   [k: string]: unknown;
 };
 /**
@@ -4542,7 +4526,7 @@ export type StripeMessageRequest = RequestCommon & {
     [k: string]: unknown;
   } | null;
   /**
-   * Full custom URL (admins only).
+   * Declared by the api classes. Both servers refuse it from non-admins (`Custom url not allowed`) and otherwise ignore it: the Stripe helper never reads it.
    */
   url?: string | null;
 };
