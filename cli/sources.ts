@@ -103,12 +103,13 @@ async function run(verb: string, values: OptionValues, io: CliIo): Promise<numbe
     throw err;
   }
   if (json) {
-    io.stdout(`${JSON.stringify(entries.map((e) => ({ file: e.citation.file, pointer: e.citation.pointer, kind: e.citation.kind, text: e.citation.text, url: e.citation.url, label: e.label, to: e.to, change: e.change, now: e.now })), null, 2)}\n`);
+    io.stdout(`${JSON.stringify(entries.map((e) => ({ file: e.citation.file, pointer: e.citation.pointer, kind: e.citation.kind, text: e.citation.text, url: e.citation.url, label: e.label, to: e.to, change: e.change, path: e.path, now: e.now })), null, 2)}\n`);
   } else {
     for (const e of entries) {
       const t = e.citation.target;
       const what = t ? `${t.path} L${t.start}-L${t.end}` : e.citation.url;
-      const now = e.change === "file-gone" ? `the file is gone at ${e.to.slice(0, 8)}` : `changed (now about L${e.now?.start}-L${e.now?.end} at ${e.to.slice(0, 8)})`;
+      const at = e.path ? ` of ${e.path}` : "";
+      const now = e.change === "file-gone" ? `the file is gone at ${e.to.slice(0, 8)}` : `${e.path ? "moved" : "changed"} (now about L${e.now?.start}-L${e.now?.end}${at} at ${e.to.slice(0, 8)})`;
       io.stdout(`${where(e.citation)}: ${claimText(e.citation)}\n  ${e.label} ${what}: ${now}\n`);
     }
     io.stdout(`openflow-spec sources drift: ${entries.length} link${entries.length === 1 ? "" : "s"} to re-read\n`);

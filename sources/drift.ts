@@ -2,7 +2,8 @@
  * `sources drift`: the maintainer's reading list after an upstream release. For every link of a label whose
  * checkout is given, the cited lines are compared between the pinned commit and a newer one (`git diff -U0`);
  * each link whose lines changed, or whose file is gone, is listed with the claim it supports and where the lines
- * are now.
+ * are now. A file git's rename detection followed is compared at its new path (and listed, since the link's path is
+ * stale).
  */
 import { GitCheckout, type Hunk } from "./git.js";
 import { type ImplementationLabel } from "./labels.js";
@@ -15,6 +16,8 @@ export interface DriftEntry {
   readonly to: string;
   /** What happened to the cited lines. */
   readonly change: "changed" | "file-gone";
+  /** The file's path at `to` when git's rename detection followed it there. */
+  readonly path?: string;
   /** Where the cited lines are at `to` (approximate when lines inside the range changed). */
   readonly now?: { start: number; end: number };
 }
@@ -59,19 +62,28 @@ export async function driftCitations(citations: readonly Citation[], checkouts: 
     const target = targets.get(c.label);
     if (!checkout || target === undefined) continue;
     if ((await checkout.resolve(t.commit)) === undefined) throw new DriftError(`the pinned commit ${t.commit} of ${c.label} is not in ${checkout.dir}`);
-    if ((await checkout.read(target, t.path)) === undefined) {
-      out.push({ citation: c, label: c.label, to: target, change: "file-gone" });
-      continue;
+    let path = t.path;
+    if ((await checkout.read(target, path)) === undefined) {
+      const renamed = await checkout.renamedTo(t.commit, target, t.path);
+      if (renamed === undefined) {
+        out.push({ citation: c, label: c.label, to: target, change: "file-gone" });
+        continue;
+      }
+      path = renamed;
     }
     const key = `${t.commit}..${target}:${t.path}`;
     let hunks = hunkCache.get(key);
     if (!hunks) {
-      hunks = checkout.hunks(t.commit, target, t.path);
+      hunks = checkout.hunks(t.commit, target, t.path, path);
       hunkCache.set(key, hunks);
     }
     const list = await hunks;
+    const moved = path === t.path ? {} : { path };
     if (list.some((h) => hunkTouches(h, t.start, t.end))) {
-      out.push({ citation: c, label: c.label, to: target, change: "changed", now: { start: mapLine(list, t.start), end: mapLine(list, t.end) } });
+      out.push({ citation: c, label: c.label, to: target, change: "changed", ...moved, now: { start: mapLine(list, t.start), end: mapLine(list, t.end) } });
+    } else if (path !== t.path) {
+      // Renamed with the cited lines intact: still worth a look (the link's path is stale).
+      out.push({ citation: c, label: c.label, to: target, change: "changed", path, now: { start: mapLine(list, t.start), end: mapLine(list, t.end) } });
     }
   }
   return out;

@@ -64,11 +64,31 @@ export class GitCheckout {
     return cached;
   }
 
-  /** The hunks of `path` between two commits (empty when unchanged). */
-  async hunks(from: string, to: string, path: string): Promise<Hunk[]> {
-    const r = await this.git(["diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", from, to, "--", path]);
-    if (!r.ok) throw new GitError(`git diff ${from}..${to} -- ${path} failed: ${r.stderr.trim()}`);
+  /** The hunks of `path` between two commits (empty when unchanged); `toPath` when the file was renamed. */
+  async hunks(from: string, to: string, path: string, toPath: string = path): Promise<Hunk[]> {
+    const r = await this.git(["diff", "-U0", "--no-color", "--no-ext-diff", `${from}:${path}`, `${to}:${toPath}`]);
+    if (!r.ok) throw new GitError(`git diff ${from}:${path} ${to}:${toPath} failed: ${r.stderr.trim()}`);
     return parseHunks(r.stdout);
+  }
+
+  private readonly renames = new Map<string, Promise<Map<string, string>>>();
+
+  /** Where `path` went between two commits by git's rename detection, or undefined (deleted, or never renamed). */
+  async renamedTo(from: string, to: string, path: string): Promise<string | undefined> {
+    const key = `${from}..${to}`;
+    let table = this.renames.get(key);
+    if (!table) {
+      table = this.git(["diff", "--name-status", "-M", "--no-color", from, to]).then((r) => {
+        const map = new Map<string, string>();
+        for (const line of r.stdout.split("\n")) {
+          const [status, old, renamed] = line.split("\t");
+          if (status?.startsWith("R") && old && renamed) map.set(old, renamed);
+        }
+        return map;
+      });
+      this.renames.set(key, table);
+    }
+    return (await table).get(path);
   }
 }
 

@@ -163,6 +163,21 @@ describe("sources drift", () => {
     expect(r.out.match(/the file is gone/g)?.length).toBe(4);
   });
 
+  it("follows a renamed file: lines moved intact are listed as moved, with their new path", async () => {
+    const moved = join(work, "moved");
+    execFileSync("git", ["clone", "-q", repo, moved]);
+    git(moved, "checkout", "-q", c1);
+    git(moved, "checkout", "-q", "-b", "rename");
+    mkdirSync(join(moved, "lib"));
+    git(moved, "mv", "src/Message.ts", "lib/Message.ts");
+    git(moved, "commit", "-q", "-m", "rename");
+    const r = await run(["drift", "--schemas", schemas("moved", good(), c1), "--checkout", `server-latest=${moved}`, "--to", "HEAD", "--format", "json"]);
+    expect(r.code).toBe(1);
+    const entries = JSON.parse(r.out) as Array<{ path?: string; change: string; now?: { start: number } }>;
+    expect(entries).toHaveLength(4);
+    for (const e of entries) expect(e).toMatchObject({ change: "changed", path: "lib/Message.ts" });
+  });
+
   it("reads the hunk arithmetic right: insertions between cited lines count, changes outside do not", () => {
     const hunks = parseHunks("@@ -0,0 +1,2 @@\n+a\n+b\n@@ -10 +12,3 @@\n-x\n+y\n+z\n+w\n@@ -20,2 +24,0 @@\n-q\n-r\n");
     expect(hunks).toEqual([
