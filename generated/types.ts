@@ -222,7 +222,7 @@ export type FileMetadata = Base & {
    */
   path?: string | null;
   /**
-   * server-latest: <random>-<basename>, also matched by getfile `filename`.
+   * Written by server-latest's savefile (<random>-<basename>); server-2021 never writes it. Both servers' getfile match `filename` against it first.
    */
   uniquename?: string | null;
   /**
