@@ -217,6 +217,17 @@ describe("error texts and placeholders", () => {
     expect(quotedIn("Cannot convert undefined or null to object", "msg.customer.domains = [];")).toBe(false);
   });
 
+  it("this repository's links all have the right form offline: a label's pinned commit, a line range, filed under their label", async () => {
+    const { collectCitations } = await import("../sources/links.js");
+    const { verifyCitations } = await import("../sources/verify.js");
+    const { pins, citations } = await collectCitations(join(ROOT, "schemas"));
+    const claims = citations.filter((c) => c.kind !== "implementation");
+    expect(claims.length).toBeGreaterThan(500);
+    const result = await verifyCitations(citations, new Map(), pins);
+    expect(result.problems).toEqual([]);
+    expect(result.checked).toBe(0);
+  });
+
   it("reads the pins from the meta-schema; this repository's agree with sources/labels.ts", () => {
     expect(pinsFromMetaSchema(JSON.parse(readFileSync(join(ROOT, "schemas/meta/command.schema.json"), "utf8")))).toEqual(PINS);
   });
