@@ -7,7 +7,8 @@
 import type { Readable } from "node:stream";
 import { parseArgs } from "node:util";
 import { UsageError } from "./usage.js";
-import { suggest } from "../validator/suggest.js";
+// Did-you-mean, shared with lint and the validator's findings (both below the CLI).
+import { suggest } from "../generator/suggest.js";
 
 export { suggest };
 

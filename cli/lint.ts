@@ -1,7 +1,8 @@
 /**
  * `openflow-spec lint [schemas-dir]`: the spec's rules, runnable by a maintainer: the checks of `generate`'s validate
- * phase (meta-schema, strict compile, `$ref`s, names) and then the lint rules of generator/lint.ts. Every problem
- * names the file and a JSON pointer. Exit 0 clean, 1 problems, 2 bad arguments.
+ * phase (meta-schema, strict compile, `$ref`s, names) and the lint rules of generator/lint.ts, all in one run: a
+ * problem in one file does not hide the problems of the others. Every problem names the file and a JSON pointer,
+ * with a did-you-mean for a misspelt keyword, value or property. Exit 0 clean, 1 problems, 2 bad arguments.
  */
 import { stat } from "node:fs/promises";
 import { join, relative, resolve } from "node:path";
@@ -37,7 +38,7 @@ async function lint(given: string | undefined, json: boolean, io: CliIo): Promis
   }
   // Loaded only now: --help and usage errors do not pay for ajv.
   const { loadSchemas } = await import("../generator/load.js");
-  const { validateSchemas } = await import("../generator/validate.js");
+  const { checkSchemas } = await import("../generator/validate.js");
   const { lintSchemas } = await import("../generator/lint.js");
   let issues: Array<SchemaIssue | LintIssue>;
   let files = 0;
@@ -45,7 +46,10 @@ async function lint(given: string | undefined, json: boolean, io: CliIo): Promis
     const loaded = await loadSchemas(schemasDir);
     files = loaded.files.length;
     if (files === 0) throw new UsageError(`${dir}: no *.json schema files in this directory`);
-    issues = lintSchemas(validateSchemas(loaded));
+    // Every problem of the run at once: the schema checks, then the spec's rules on every file they could read.
+    const checked = checkSchemas(loaded);
+    // Grouped by file (a stable sort keeps each file's problems in check order).
+    issues = [...checked.issues, ...lintSchemas(checked.validated)].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   } catch (err) {
     if (!(err instanceof GeneratorError)) throw err;
     issues = [...err.issues];

@@ -40,6 +40,10 @@ const subcommands: Record<string, Entry> = {
   call: { summary: "send one command to a server and print the reply as JSON; --listen prints pushes (see `call --help`)", load: async () => (await import("./call.js")).command },
   shell: { summary: "an interactive shell on one connection: completion from the spec, history, pushes as they arrive", load: async () => (await import("./shell.js")).command },
   probe: { summary: "walk a connection step by step (DNS, TCP, TLS, upgrade, websocket, sign-in) and say where and why it stops", load: async () => (await import("./probe.js")).command },
+  sources: {
+    summary: "check the schemas' source links against upstream checkouts (verify), or list the claims an upstream change touches (drift)",
+    load: async () => (await import("./sources.js")).command,
+  },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
   robot: { summary: "run a fake OpenRPA robot that answers invokes from a workflows file (see `robot --help`)", load: async () => (await import("./robot.js")).command },
 };

@@ -4,7 +4,7 @@
  * for a misspelt command or field, the nearest known name.
  */
 import { isKnownCommand, validatePayload } from "../runtime/validate.js";
-import { suggest } from "../validator/suggest.js";
+import { suggest } from "../generator/suggest.js";
 import { clientCommands, commandTraits, requestFields } from "./schema-fields.js";
 
 /** `unknown command "qeury" (did you mean "query"?)`, or undefined for a known command. */

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { createInterface, type Completer } from "node:readline";
 import { Writable } from "node:stream";
 import type { OpenFlowClient } from "../runtime/index.js";
-import { suggest } from "../validator/suggest.js";
+import { suggest } from "../generator/suggest.js";
 import { clientExtras, describeCallError, type VerbDeps } from "./call.js";
 import { integerOption, type CliIo, type CommandSpec, type ParsedArgs } from "./command.js";
 import { checkServerUrl, connectionOptions, ConnectionFailed, EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_OK, networkOptions, openConnection, requireSignIns, type SignIn } from "./connection.js";

@@ -2,7 +2,7 @@
 
 /* eslint-disable */
 /**
- * The older billing record (_type "billing"): the customer billing fields without country, customattr*, domains and subscriptionid. Extends Base.
+ * The api's `Billing` class (src/stripe/Billing.ts, the same in api-2021 and api-latest; _type "billing"): stripeid, userid, name, email, address, vattype, vatnumber, taxrate, tax, coupon, hascard and the plan fields. Only the api classes declare it (as the `billing` field of ensurecustomer and ensurestripecustomer); no server reads it. Extends Base.
  *
  * Schema: `schemas/defs/billing.json`
  */
@@ -63,22 +63,6 @@ export type Billing = Base & {
    * Stripe price/plan id of the support-hours plan.
    */
   supporthourplan?: string | null;
-  /**
-   * Id of the customer's admins role.
-   */
-  admins?: string | null;
-  /**
-   * Id of the customer's users role.
-   */
-  users?: string | null;
-  /**
-   * Storage used by the customer, in bytes.
-   */
-  dbusage?: number | null;
-  /**
-   * true when the customer's storage quota is exceeded.
-   */
-  dblocked?: boolean | null;
   [k: string]: unknown;
 };
 /**
@@ -238,7 +222,7 @@ export type FileMetadata = Base & {
    */
   path?: string | null;
   /**
-   * server-latest: <random>-<basename>, also matched by getfile `filename`.
+   * Written by server-latest's savefile (<random>-<basename>); server-2021 never writes it. Both servers' getfile match `filename` against it first.
    */
   uniquename?: string | null;
   /**
@@ -334,7 +318,7 @@ export type ResourceUsage = Base & {
   [k: string]: unknown;
 };
 /**
- * Permission mask of an Ace. Right bits: create=1, read=2, update=3, delete=4, invoke=5 (bit n is stored at position n-1); full_control is every bit. api-latest, server-latest and OpenRPA use a 16-bit number (full control 65535, none 0, read 2, update 4, invoke 16). api-2021 and server-2021 use the legacy string form: base64 of a 125-byte (1000-bit) array, least-significant bit first in each byte (full control = 166 '/' + '8=', none = 'A'... + 'AIA=' which sets bit 1000, quirk Q21). api-latest and OpenRPA read both forms; OpenRPA writes a digit-only string as a number. server-2021 (api 1.0.109 Ace.isBitSet) does not understand the numeric form: it JSON.stringify's the number and base64-decodes the digits, so 65535 reads as create+read+delete without update and 2 or 0 as no rights at all. Send the legacy string to server-2021.
+ * Permission mask of an Ace. Right bits: create=1, read=2, update=3, delete=4, invoke=5 (bit n is stored at position n-1); full_control is every bit. api-latest, server-latest and openrpa-latest use a 16-bit number (full control 65535, none 0, read 2, update 4, invoke 16); openrpa-2021 only knows the string form (its `ace.rights` is a string, default the full-control base64 string). api-2021 and server-2021 use the legacy string form: base64 of a 125-byte (1000-bit) array, least-significant bit first in each byte (full control = 166 '/' + '8=', none = 'A'... + 'AIA=' which sets bit 1000, quirk Q21). api-latest and openrpa-latest read both forms; openrpa-latest writes a digit-only string as a number. server-2021 (api 1.0.109 Ace.isBitSet) does not understand the numeric form: it JSON.stringify's the number and base64-decodes the digits, so 65535 reads as create+read+delete without update and 2 or 0 as no rights at all. Send the legacy string to server-2021.
  *
  * Schema: `schemas/defs/rights.json`
  */
@@ -2888,7 +2872,7 @@ export type GetFileRequest = RequestCommon &
      */
     id?: string | null;
     /**
-     * File name (or server-latest uniquename).
+     * File name: both servers match it first against metadata.uniquename, then against filename.
      */
     filename?: string | null;
     /**
@@ -4566,7 +4550,7 @@ export type StripeMessageRequest = RequestCommon & {
     [k: string]: unknown;
   } | null;
   /**
-   * Full custom URL (admins only).
+   * Declared by the api classes. Both servers refuse it from non-admins (`Custom url not allowed`) and otherwise ignore it: the Stripe helper never reads it.
    */
   url?: string | null;
 };
@@ -4736,6 +4720,12 @@ export type UpdateOneRequest = RequestCommon & {
    * Write concern j (journal). Server default false when missing; api-latest sends true. The string "true" is accepted too.
    */
   j?: boolean | ("true" | "false");
+  /**
+   * server-latest only (no reference client sends it): the stored document as the caller claims it; used instead of reading `item._id`, and the update-rights check runs against it (see notes).
+   */
+  original?: {
+    [k: string]: unknown;
+  } | null;
 };
 /**
  * The request echoed without `item` and `query` (and `jwt` in server-latest), plus `result` and `opresult`.
@@ -5180,7 +5170,7 @@ export interface Base {
   [k: string]: unknown;
 }
 /**
- * A MongoDB change-stream document as delivered in watchevent.result. server-2021 decrypts fullDocument before sending.
+ * A MongoDB change-stream document as delivered in watchevent.result. Both servers decrypt fullDocument before sending (server-2021 in the change listener, server-latest in its watch loop, which also fills a missing fullDocument from the latest history version).
  *
  * Schema: `schemas/defs/changeevent.json`
  */

@@ -17398,7 +17398,7 @@ return errors === 0;
 }
 validate128.evaluated = {"props":{"address":true,"description":true,"name":true,"email":true,"tax_ids":true,"subscriptions":true,"discount":true,"id":true,"object":true,"created":true,"livemode":true,"metadata":true},"dynamicProps":false,"dynamicItems":false};
 
-const schema209 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/billing.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"stripeid":{"type":["string","null"]},"userid":{"type":["string","null"]},"email":{"type":["string","null"]},"address":{"type":["string","null"]},"vattype":{"type":["string","null"]},"vatnumber":{"type":["string","null"]},"taxrate":{"type":["string","null"]},"tax":{"type":["number","null"]},"coupon":{"type":["string","null"]},"hascard":{"type":["boolean","null"]},"memory":{"type":["string","null"]},"openflowuserplan":{"type":["string","null"]},"supportplan":{"type":["string","null"]},"supporthourplan":{"type":["string","null"]},"admins":{"type":["string","null"]},"users":{"type":["string","null"]},"dbusage":{"type":["number","null"]},"dblocked":{"type":["boolean","null"]}}};
+const schema209 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/billing.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"stripeid":{"type":["string","null"]},"userid":{"type":["string","null"]},"email":{"type":["string","null"]},"address":{"type":["string","null"]},"vattype":{"type":["string","null"]},"vatnumber":{"type":["string","null"]},"taxrate":{"type":["string","null"]},"tax":{"type":["number","null"]},"coupon":{"type":["string","null"]},"hascard":{"type":["boolean","null"]},"memory":{"type":["string","null"]},"openflowuserplan":{"type":["string","null"]},"supportplan":{"type":["string","null"]},"supporthourplan":{"type":["string","null"]}}};
 
 function validate151(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/billing.json" */;
@@ -17598,10 +17598,9 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.admins !== undefined){
-let data14 = data.admins;
-if((typeof data14 !== "string") && (data14 !== null)){
-const err14 = {instancePath:instancePath+"/admins",schemaPath:"#/properties/admins/type",keyword:"type",params:{type: schema209.properties.admins.type},message:"must be string,null"};
+}
+else {
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -17610,61 +17609,10 @@ vErrors.push(err14);
 }
 errors++;
 }
-}
-if(data.users !== undefined){
-let data15 = data.users;
-if((typeof data15 !== "string") && (data15 !== null)){
-const err15 = {instancePath:instancePath+"/users",schemaPath:"#/properties/users/type",keyword:"type",params:{type: schema209.properties.users.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-if(data.dbusage !== undefined){
-let data16 = data.dbusage;
-if((!((typeof data16 == "number") && (isFinite(data16)))) && (data16 !== null)){
-const err16 = {instancePath:instancePath+"/dbusage",schemaPath:"#/properties/dbusage/type",keyword:"type",params:{type: schema209.properties.dbusage.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
-}
-if(data.dblocked !== undefined){
-let data17 = data.dblocked;
-if((typeof data17 !== "boolean") && (data17 !== null)){
-const err17 = {instancePath:instancePath+"/dblocked",schemaPath:"#/properties/dblocked/type",keyword:"type",params:{type: schema209.properties.dblocked.type},message:"must be boolean,null"};
-if(vErrors === null){
-vErrors = [err17];
-}
-else {
-vErrors.push(err17);
-}
-errors++;
-}
-}
-}
-else {
-const err18 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
 validate151.errors = vErrors;
 return errors === 0;
 }
-validate151.evaluated = {"props":{"stripeid":true,"userid":true,"email":true,"address":true,"vattype":true,"vatnumber":true,"taxrate":true,"tax":true,"coupon":true,"hascard":true,"memory":true,"openflowuserplan":true,"supportplan":true,"supporthourplan":true,"admins":true,"users":true,"dbusage":true,"dblocked":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
+validate151.evaluated = {"props":{"stripeid":true,"userid":true,"email":true,"address":true,"vattype":true,"vatnumber":true,"taxrate":true,"tax":true,"coupon":true,"hascard":true,"memory":true,"openflowuserplan":true,"supportplan":true,"supporthourplan":true,"_id":true,"_type":true,"name":true,"_name":true,"_acl":true,"_encrypt":true,"_created":true,"_modified":true,"_createdby":true,"_createdbyid":true,"_modifiedby":true,"_modifiedbyid":true,"_version":true,"_skiphistory":true},"dynamicProps":false,"dynamicItems":false};
 
 
 function validate123(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
@@ -17849,10 +17797,6 @@ props1.memory = true;
 props1.openflowuserplan = true;
 props1.supportplan = true;
 props1.supporthourplan = true;
-props1.admins = true;
-props1.users = true;
-props1.dbusage = true;
-props1.dblocked = true;
 props1._id = true;
 props1._type = true;
 props1.name = true;
@@ -40853,7 +40797,7 @@ validate378.evaluated = {"props":{"collectionname":true,"opresult":true,"jwt":tr
 
 /** @type {Validator} */
 export const updateone_request = validate382;
-const schema499 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]}}};
+const schema499 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","item"],"properties":{"collectionname":{"type":"string","minLength":1},"item":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}}]},"query":{"oneOf":[{"type":"object"},{"type":"string","contentMediaType":"application/json","contentSchema":{"type":"object"}},{"type":"null"}]},"w":{"anyOf":[{"type":"integer","minimum":0},{"type":"string"}]},"j":{"anyOf":[{"type":"boolean"},{"type":"string","enum":["true","false"]}]},"original":{"type":["object","null"]}}};
 
 function validate382(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -41266,9 +41210,10 @@ vErrors = null;
 }
 }
 }
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.original !== undefined){
+let data10 = data.original;
+if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
+const err25 = {instancePath:instancePath+"/original",schemaPath:"#/properties/original/type",keyword:"type",params:{type: schema499.properties.original.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -41277,10 +41222,22 @@ vErrors.push(err25);
 }
 errors++;
 }
+}
+}
+else {
+const err26 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(vErrors === null){
+vErrors = [err26];
+}
+else {
+vErrors.push(err26);
+}
+errors++;
+}
 validate382.errors = vErrors;
 return errors === 0;
 }
-validate382.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
+validate382.evaluated = {"props":{"collectionname":true,"item":true,"query":true,"w":true,"j":true,"original":true,"jwt":true,"traceId":true,"spanId":true,"priority":true,"error":true},"dynamicProps":false,"dynamicItems":false};
 
 /** @type {Validator} */
 export const content_20 = validate385;
@@ -50202,7 +50159,7 @@ errors = vErrors.length;
 }
 if(data && typeof data == "object" && !Array.isArray(data)){
 for(const key0 in data){
-if((((((((((key0 !== "collectionname") && (key0 !== "item")) && (key0 !== "query")) && (key0 !== "w")) && (key0 !== "j")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
+if(((((((((((key0 !== "collectionname") && (key0 !== "item")) && (key0 !== "query")) && (key0 !== "w")) && (key0 !== "j")) && (key0 !== "original")) && (key0 !== "jwt")) && (key0 !== "traceId")) && (key0 !== "spanId")) && (key0 !== "priority")) && (key0 !== "error")){
 const err0 = {instancePath,schemaPath:"#/unevaluatedProperties",keyword:"unevaluatedProperties",params:{unevaluatedProperty: key0},message:"must NOT have unevaluated properties"};
 if(vErrors === null){
 vErrors = [err0];

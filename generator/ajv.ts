@@ -12,6 +12,8 @@ const addFormats = ((addFormatsModule as unknown as { default?: unknown }).defau
 export interface CreateAjvOptions {
   /** Keep generated source so `ajv/dist/standalone` can emit it (used by the generator). */
   standalone?: boolean;
+  /** Errors carry the failing schema (`parentSchema`): lint uses it for did-you-mean. */
+  verbose?: boolean;
 }
 
 /** `new Ajv2020({ strict: true, allowUnionTypes: true, allErrors: true })` + ajv-formats + the `x-openflow` keyword. */
@@ -21,6 +23,7 @@ export function createAjv(options: CreateAjvOptions = {}): Ajv2020 {
     allowUnionTypes: true,
     allErrors: true,
     ...(options.standalone ? { code: { source: true, esm: true, lines: true } } : {}),
+    ...(options.verbose ? { verbose: true } : {}),
   });
   addFormats(ajv);
   ajv.addKeyword({ keyword: "x-openflow", schemaType: "object" });

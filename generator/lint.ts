@@ -8,6 +8,7 @@ import { type SchemaIssue } from "./errors.js";
 import { ID_BASE, isCommandFile, isMetaFile, isRobotFile, type ValidatedSchemas } from "./validate.js";
 import { lintProtobuf } from "./lint-protobuf.js";
 import { isObject, walkSchema, type JsonObject } from "./walk.js";
+import { CLAIMS_PENDING } from "./claims-pending.js";
 
 export interface LintIssue extends SchemaIssue {
   /** The rule's id, from LINT_RULES. */
@@ -22,7 +23,10 @@ export const LINT_RULES = {
   "property-description": "Every property has a description, also inside anyOf/oneOf/then branches (not inside if).",
   "example-valid": "Every example validates against the schema it stands in.",
   "deprecation-consistent":
-    "A client-started command is deprecated exactly when server-latest does not handle it (no yes/sends mark).",
+    "A client-started command is deprecated exactly when server-latest does not handle it (no yes/sends mark); a proposed command is exempt.",
+  "proposed-unimplemented": "A proposed command (x-openflow.proposed) has every implementation mark empty and no sources.",
+  "claim-sources":
+    "Every error and note of a non-proposed command is a claim object with a source link that names a symbol (an error thrown by a helper links the helper's line).",
   "protobuf-consistent":
     "x-openflow.protobuf names the messages protowrap looks up, its status follows from its changes, and it cites the request message.",
 } as const;
@@ -32,8 +36,13 @@ export type LintRuleId = keyof typeof LINT_RULES;
 /** The JSON pointer segment of one property name. */
 const segment = (name: string): string => name.replace(/~/g, "~0").replace(/\//g, "~1");
 
+export interface LintOptions {
+  /** Commands `claim-sources` skips (default: this repository's CLAIMS_PENDING). */
+  readonly claimsPending?: ReadonlySet<string>;
+}
+
 /** Checks every rule over the validated schemas; returns the issues in file order (empty when clean). */
-export function lintSchemas(validated: ValidatedSchemas): LintIssue[] {
+export function lintSchemas(validated: ValidatedSchemas, options: LintOptions = {}): LintIssue[] {
   const issues: LintIssue[] = [];
   const add = (rule: LintRuleId, file: string, pointer: string, message: string): void => void issues.push({ rule, file, pointer, message });
 
@@ -72,7 +81,7 @@ export function lintSchemas(validated: ValidatedSchemas): LintIssue[] {
       );
     }
 
-    if (command) lintCommand(file.path, doc, add);
+    if (command) lintCommand(file.path, doc, add, options.claimsPending ?? CLAIMS_PENDING);
 
     // Examples validate: the root and every $defs entry that carries them.
     const targets: Array<[string, unknown]> = [["", doc["examples"]]];
@@ -101,7 +110,7 @@ function hasExamples(node: unknown): boolean {
   return isObject(node) && Array.isArray(node["examples"]) && node["examples"].length > 0;
 }
 
-function lintCommand(path: string, doc: JsonObject, add: (rule: LintRuleId, file: string, pointer: string, message: string) => void): void {
+function lintCommand(path: string, doc: JsonObject, add: (rule: LintRuleId, file: string, pointer: string, message: string) => void, pending: ReadonlySet<string>): void {
   const defs = defsOf(doc);
   for (const [kind, suffix] of [["request", "Request"], ["reply", "Reply"]] as const) {
     const payload = defs[kind];
@@ -116,8 +125,29 @@ function lintCommand(path: string, doc: JsonObject, add: (rule: LintRuleId, file
   const latest = Array.isArray(impl["server-latest"]) ? (impl["server-latest"] as unknown[]) : [];
   const handles = latest.some((s) => s === "yes" || s === "sends");
   const deprecated = doc["deprecated"] === true;
+  const proposed = meta["proposed"] === true;
+
+  if (proposed) {
+    for (const [label, marks] of Object.entries(impl)) {
+      if (Array.isArray(marks) && marks.length > 0) add("proposed-unimplemented", path, `/x-openflow/implementations/${label}`, `a proposed command has no implementation yet, but ${label} is marked ${JSON.stringify(marks)}: empty the mark, or drop "proposed" and cite the source`);
+    }
+    if (isObject(meta["sources"]) && Object.keys(meta["sources"]).length > 0) add("proposed-unimplemented", path, "/x-openflow/sources", "a proposed command has no implementation to cite: remove x-openflow.sources");
+  } else if (!pending.has(String(meta["command"] ?? ""))) {
+    for (const key of ["errors", "notes"] as const) {
+      const list = Array.isArray(meta[key]) ? (meta[key] as unknown[]) : [];
+      list.forEach((claim, i) => {
+        const at = `/x-openflow/${key}/${i}`;
+        if (!isObject(claim)) return add("claim-sources", path, at, `${key === "errors" ? "error" : "note"} ${JSON.stringify(String(claim).slice(0, 60))} has no source: write it as {"text", "sources": [{"url", "what", "symbol"}]}`);
+        if (claim["proposed"] === true) return;
+        const sources = Array.isArray(claim["sources"]) ? (claim["sources"] as unknown[]) : [];
+        if (!sources.some((s) => isObject(s) && typeof s["symbol"] === "string" && s["symbol"] !== "")) add("claim-sources", path, `${at}/sources`, "needs at least one source link with a symbol (the name the cited range must contain)");
+      });
+    }
+  }
+
   // Server-started and two-way commands (ping/pong, notices) stay part of the protocol whatever server-latest answers.
-  if (meta["direction"] === "c2s" && !handles && !deprecated) add("deprecation-consistent", path, "/deprecated", `server-latest marks ${JSON.stringify(latest)}: the command must be deprecated`);
+  // A proposed command is not implemented by anyone yet: nothing to deprecate.
+  if (meta["direction"] === "c2s" && !handles && !deprecated && !proposed) add("deprecation-consistent", path, "/deprecated", `server-latest marks ${JSON.stringify(latest)}: the command must be deprecated`);
   if (deprecated && handles && !latest.includes("fails")) add("deprecation-consistent", path, "/deprecated", `deprecated, but server-latest handles it (${JSON.stringify(latest)})`);
   lintProtobuf(path, doc, (file, pointer, message) => add("protobuf-consistent", file, pointer, message));
 }

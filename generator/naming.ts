@@ -7,13 +7,13 @@
 
 /** Dictionary for segmentation. Longer words win when they lead to fewer words in total. */
 export const WORDS: readonly string[] = [
-  "add", "agent", "aggregate", "cancel", "clients", "close", "closed", "collection", "collections", "command",
+  "add", "agent", "aggregate", "by", "cancel", "clients", "close", "closed", "collection", "collections", "command",
   "count", "create", "custom", "customer", "delete", "distinct", "document", "drop", "dump", "ensure", "error",
   "event", "exchange", "file", "get", "housekeeping", "index", "indexes", "instance", "insert", "invoice", "invoke",
   "issue", "kube", "labels", "license", "list", "log", "many", "map", "message", "metrics", "next", "node",
   "nodered", "one", "openrpa", "or", "package", "ping", "plan", "pod", "pods", "pong", "pop", "push", "query",
   "queue", "rabbitmq", "reduce", "refresh", "register", "restart", "save", "select", "signin", "start", "stop",
-  "stripe", "token", "unwatch", "update", "user", "version", "watch", "workflow", "workitem", "workitems",
+  "stripe", "token", "type", "unwatch", "update", "user", "version", "watch", "workflow", "workitem", "workitems",
 ];
 
 /** How a dictionary word is capitalised inside an identifier (default: first letter upper case). */

@@ -5,7 +5,7 @@
  *   typed client, command table, validators). Depends on `ws` only.
  * - `openflow-spec-tools` (packages/openflow-spec-tools/package.json): the `openflow-spec` command (validate, serve,
  *   generate, lint, diff, proxy, ...) and the server/validator/proxy libraries: `dist/cli`, `dist/server`,
- *   `dist/validator`, `dist/generator`, `dist/diff`, `dist/proxy`, `schemas/`, `templates/`. Depends on `openflow-spec` (same version) and the generator's toolchain.
+ *   `dist/validator`, `dist/generator`, `dist/diff`, `dist/proxy`, `dist/sources`, `schemas/`, `templates/`. Depends on `openflow-spec` (same version) and the generator's toolchain.
  *
  * Each package is staged in a temporary directory (its package.json + the build output it lists in `files`), and
  * `npm pack` writes the tarball. In the tools package, the compiled imports that reach into the client
@@ -69,6 +69,7 @@ const PLANS: readonly PackagePlan[] = [
       ["dist/diff", "dist/diff"],
       ["dist/proxy", "dist/proxy"],
       ["dist/robot", "dist/robot"],
+      ["dist/sources", "dist/sources"],
       ["schemas", "schemas"],
       ["templates", "templates"],
     ],
@@ -76,7 +77,7 @@ const PLANS: readonly PackagePlan[] = [
   },
 ];
 
-const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy", "robot"];
+const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy", "robot", "sources"];
 
 /**
  * Only build output whose source still exists is packed: an incremental build never deletes the output of a

@@ -27,7 +27,8 @@ const NEW_COMMAND = {
     effect: "read",
     protobuf: { status: "none", instead: "No protobuf message: an end-to-end test command." },
     implementations: { "api-2021": [], "api-latest": ["send"], "server-2021": [], "server-latest": ["yes"], "openrpa-2021": [], "openrpa-latest": [] },
-    errors: ["Queue not found"],
+    // Every error is a claim with its own source naming a symbol (lint rule claim-sources).
+    errors: [{ text: "Queue not found", sources: [{ url: "https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/Messages/Message.ts#L1354-L1374", what: "test command; shape example: the Count handler", symbol: "Count" }] }],
     sources: {
       "api-latest": [{ url: "https://github.com/open-rpa/openflow-api/blob/a1c80a7a41fbd6678c6ebf55e52bb4a734ccb513/src/nodeclient/NoderedUtil.ts#L201-L221", what: "test command; shape example: the Count helper" }],
       "server-latest": [{ url: "https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/Messages/Message.ts#L1354-L1374", what: "test command; shape example: the Count handler" }],
@@ -57,8 +58,7 @@ const NEW_COMMAND = {
 describe("generator end to end in a copy of the project", () => {
   it("picks up a new command everywhere, and --check catches a hand edit", { timeout: 60_000 }, async () => {
     const dir = await tempDir("e2e");
-    // validator/suggest.ts: cli/command.ts takes its did-you-mean from there (shared with the validator's findings).
-    for (const sub of ["schemas", "generator", "templates", "runtime/symbols.ts", "validator/suggest.ts", "cli", "package.json", "tsconfig.json"]) {
+    for (const sub of ["schemas", "generator", "sources", "templates", "runtime/symbols.ts", "cli", "package.json", "tsconfig.json"]) {
       await mkdir(join(dir, sub, ".."), { recursive: true });
       await cp(join(ROOT, sub), join(dir, sub), { recursive: true });
     }

@@ -35,6 +35,42 @@ describe("naming table", () => {
     expect(names).toContain("stripeCancelPlan");
   });
 
+  it("keeps every existing method name when the dictionary grows (a new word must not rename a released method)", () => {
+    const pinned = `
+    addworkitem:addWorkitem addworkitemqueue:addWorkitemQueue addworkitems:addWorkitems aggregate:aggregate
+    closequeue:closeQueue count:count createcollection:createCollection createindex:createIndex
+    createworkflowinstance:createWorkflowInstance customcommand:customCommand deleteagent:deleteAgent
+    deleteagentpod:deleteAgentPod deletemany:deleteMany deletenoderedinstance:deleteNoderedInstance
+    deletenoderedpod:deleteNoderedPod deleteone:deleteOne deletepackage:deletePackage
+    deleterabbitmqqueue:deleteRabbitmqQueue deleteworkitem:deleteWorkitem deleteworkitemqueue:deleteWorkitemQueue
+    distinct:distinct dropcollection:dropCollection dropindex:dropIndex dumpclients:dumpClients
+    dumprabbitmq:dumpRabbitmq ensurecustomer:ensureCustomer ensurenoderedinstance:ensureNoderedInstance
+    ensurestripecustomer:ensureStripeCustomer error:error exchangeclosed:exchangeClosed getagentlog:getAgentLog
+    getagentpods:getAgentPods getdocumentversion:getDocumentVersion getfile:getFile getindexes:getIndexes
+    getkubenodelabels:getKubeNodeLabels getnextinvoice:getNextInvoice getnoderedinstance:getNoderedInstance
+    getnoderedinstancelog:getNoderedInstanceLog getrabbitmqqueue:getRabbitmqQueue getworkitemqueue:getWorkitemQueue
+    housekeeping:housekeeping insertmany:insertMany insertone:insertOne insertorupdatemany:insertOrUpdateMany
+    insertorupdateone:insertOrUpdateOne invokeopenrpa:invokeOpenRpa issuelicense:issueLicense
+    listcollections:listCollections mapreduce:mapReduce ping:ping pong:pong popworkitem:popWorkitem
+    pushmetrics:pushMetrics query:query queueclosed:queueClosed queuemessage:queueMessage refreshtoken:refreshToken
+    registerexchange:registerExchange registerqueue:registerQueue registeruser:registerUser
+    restartnoderedinstance:restartNoderedInstance savefile:saveFile selectcustomer:selectCustomer signin:signin
+    startagent:startAgent startnoderedinstance:startNoderedInstance stopagent:stopAgent
+    stopnoderedinstance:stopNoderedInstance stripeaddplan:stripeAddPlan stripecancelplan:stripeCancelPlan
+    stripemessage:stripeMessage unwatch:unwatch updatefile:updateFile updatemany:updateMany updateone:updateOne
+    updateworkitem:updateWorkitem updateworkitemqueue:updateWorkitemQueue watch:watch watchevent:watchEvent
+`.trim().split(/\s+/).map((pair) => pair.split(":") as [string, string]);
+    expect(pinned).toHaveLength(80);
+    for (const [command, name] of pinned) expect(methodName(command), command).toBe(name);
+  });
+
+  it("names a new command predictably (docs/maintainers.md): dictionary words, unknown letters kept as one word", () => {
+    expect(methodName("countbytype")).toBe("countByType");
+    expect(methodName("frobnicate")).toBe("frobnicate");
+    expect(methodName("getfrobnicatorlog")).toBe("getFrobnicatorLog");
+    expect(handlerName("frobnicateevent")).toBe("onFrobnicateEvent");
+  });
+
   it("keeps clear of class members and reserved words", () => {
     expect(methodName("request")).toBe("requestCommand");
     expect(methodName("constructor")).toBe("constructorCommand");

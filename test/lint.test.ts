@@ -45,6 +45,8 @@ const CASES: Array<[LintRuleId, string, (doc: Doc) => void, string]> = [
   ["deprecation-consistent", "commands/getthing.json", (d) => void (d["x-openflow"].implementations["server-latest"] = []), "/deprecated"],
   // A renamed field makes the command reshaped, not direct.
   ["protobuf-consistent", "commands/getthing.json", (d) => void (d["x-openflow"].protobuf = { ...MAPPED, changes: [{ kind: "renamed", direction: "request", field: "name", to: "title" }] }), "/x-openflow/protobuf/status"],
+  ["proposed-unimplemented", "commands/getthing.json", (d) => void (d["x-openflow"].proposed = true), "/x-openflow/implementations/server-latest"],
+  ["claim-sources", "commands/getthing.json", (d) => void (d["x-openflow"].errors[0].sources[0].symbol = undefined), "/x-openflow/errors/0/sources"],
 ];
 
 describe("lint rules", () => {
@@ -63,6 +65,33 @@ describe("lint rules", () => {
       expect(new Set(issues.map((i) => i.rule))).toEqual(new Set([rule]));
     });
   }
+});
+
+describe("claim-sources", () => {
+  it("refuses a plain-string error or note, and accepts a proposed claim without a source", async () => {
+    const texts = await edited("commands/getthing.json", (d) => {
+      d["x-openflow"].errors.push("A bare text", { text: "A proposed text", proposed: true });
+      d["x-openflow"].notes.unshift("A bare note");
+    });
+    const issues = lintOf(texts).map((i) => [i.rule, i.pointer]);
+    expect(issues).toEqual([
+      ["claim-sources", "/x-openflow/errors/1"],
+      ["claim-sources", "/x-openflow/notes/0"],
+    ]);
+  });
+
+  it("the pending list only names this repository's commands that still have a claim without its own source", async () => {
+    const { CLAIMS_PENDING } = await import("../generator/claims-pending.js");
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const names = readdirSync(join(ROOT, "schemas/commands")).map((f) => f.replace(/\.json$/, ""));
+    const converted = [...CLAIMS_PENDING].filter((name) => {
+      if (!names.includes(name)) return true; // stale: no such command
+      const meta = JSON.parse(readFileSync(join(ROOT, "schemas/commands", `${name}.json`), "utf8"))["x-openflow"];
+      const all = [...(meta.errors ?? []), ...(meta.notes ?? [])] as unknown[];
+      return all.every((c) => typeof c === "object" && c !== null && ((c as Doc).proposed === true || ((c as Doc).sources ?? []).some((s: Doc) => typeof s.symbol === "string")));
+    });
+    expect(converted, "converted (or unknown) commands still listed in generator/claims-pending.ts").toEqual([]);
+  });
 });
 
 describe("openflow-spec lint", () => {

@@ -4,7 +4,7 @@
  */
 import { decodeData, hasClosedRequestSchema, isKnownCommand, knownCommands, validatePayload, type PayloadKind, type ValidationIssue } from "../runtime/validate.js";
 import { finding, type Finding, type Origin } from "./findings.js";
-import { suggest } from "./suggest.js";
+import { suggest } from "../generator/suggest.js";
 
 /** `unknown command "qeury" (did you mean "query"?)`: the finding text for a command the spec does not know. */
 export function unknownCommandText(command: string): string {

@@ -2242,7 +2242,7 @@ namespace OpenFlowSpec.Models
         public string Id { get; set; }
 
         /// <summary>
-        /// File name (or server-latest uniquename).
+        /// File name: both servers match it first against metadata.uniquename, then against filename.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("filename", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public string Filename { get; set; }
@@ -4698,7 +4698,7 @@ namespace OpenFlowSpec.Models
         public global::Newtonsoft.Json.Linq.JObject Payload { get; set; }
 
         /// <summary>
-        /// Full custom URL (admins only).
+        /// Declared by the api classes. Both servers refuse it from non-admins (`Custom url not allowed`) and otherwise ignore it: the Stripe helper never reads it.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("url", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public string Url { get; set; }
@@ -4924,6 +4924,12 @@ namespace OpenFlowSpec.Models
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("j", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public global::Newtonsoft.Json.Linq.JToken J { get; set; }
+
+        /// <summary>
+        /// server-latest only (no reference client sends it): the stored document as the caller claims it; used instead of reading `item._id`, and the update-rights check runs against it (see notes).
+        /// </summary>
+        [global::Newtonsoft.Json.JsonProperty("original", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
+        public global::Newtonsoft.Json.Linq.JObject Original { get; set; }
     }
 
     /// <summary>

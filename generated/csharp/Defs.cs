@@ -236,7 +236,7 @@ namespace OpenFlowSpec.Models
     }
 
     /// <summary>
-    /// The older billing record (_type "billing"): the customer billing fields without country, customattr*, domains and subscriptionid. Extends Base.
+    /// The api's `Billing` class (src/stripe/Billing.ts, the same in api-2021 and api-latest; _type "billing"): stripeid, userid, name, email, address, vattype, vatnumber, taxrate, tax, coupon, hascard and the plan fields. Only the api classes declare it (as the `billing` field of ensurecustomer and ensurestripecustomer); no server reads it. Extends Base.
     /// </summary>
     /// <remarks>From schemas/defs/billing.json.</remarks>
     public partial class Billing : Base
@@ -324,34 +324,10 @@ namespace OpenFlowSpec.Models
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("supporthourplan", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public string Supporthourplan { get; set; }
-
-        /// <summary>
-        /// Id of the customer's admins role.
-        /// </summary>
-        [global::Newtonsoft.Json.JsonProperty("admins", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
-        public string Admins { get; set; }
-
-        /// <summary>
-        /// Id of the customer's users role.
-        /// </summary>
-        [global::Newtonsoft.Json.JsonProperty("users", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
-        public string Users { get; set; }
-
-        /// <summary>
-        /// Storage used by the customer, in bytes.
-        /// </summary>
-        [global::Newtonsoft.Json.JsonProperty("dbusage", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
-        public double? Dbusage { get; set; }
-
-        /// <summary>
-        /// true when the customer's storage quota is exceeded.
-        /// </summary>
-        [global::Newtonsoft.Json.JsonProperty("dblocked", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
-        public bool? Dblocked { get; set; }
     }
 
     /// <summary>
-    /// A MongoDB change-stream document as delivered in watchevent.result. server-2021 decrypts fullDocument before sending.
+    /// A MongoDB change-stream document as delivered in watchevent.result. Both servers decrypt fullDocument before sending (server-2021 in the change listener, server-latest in its watch loop, which also fills a missing fullDocument from the latest history version).
     /// </summary>
     /// <remarks>From schemas/defs/changeevent.json.</remarks>
     public partial class ChangeEvent
@@ -843,7 +819,7 @@ namespace OpenFlowSpec.Models
         public string Path { get; set; }
 
         /// <summary>
-        /// server-latest: &lt;random&gt;-&lt;basename&gt;, also matched by getfile `filename`.
+        /// Written by server-latest's savefile (&lt;random&gt;-&lt;basename&gt;); server-2021 never writes it. Both servers' getfile match `filename` against it first.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("uniquename", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public string Uniquename { get; set; }

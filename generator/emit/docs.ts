@@ -13,6 +13,9 @@ import { ID_BASE } from "../validate.js";
 import { isObject, type JsonObject } from "../walk.js";
 import { hasHandler, hasMethod } from "./client.js";
 import { markdownHeader } from "./header.js";
+import { parseSourceUrl } from "../../sources/links.js";
+import { labelOf } from "../../sources/labels.js";
+import type { Claim } from "../model.js";
 
 /** Template texts by file name (`README.md.hbs`, `command.md.hbs`, ...). */
 export type Templates = ReadonlyMap<string, string>;
@@ -246,6 +249,20 @@ function sourcesView(file: SchemaFile | undefined): { label: string; links: Sour
     .filter((s) => s.links.length > 0);
 }
 
+/** One error or note with its links, each named by the implementation its commit belongs to. */
+function claimView(claim: Claim, ctx: PageContext): Record<string, unknown> {
+  return {
+    text: claim.text,
+    linked: linkCitations(claim.text, ctx),
+    proposed: claim.proposed,
+    links: claim.sources.map((s) => {
+      const target = parseSourceUrl(s.url);
+      const label = target ? labelOf(target.repo, target.commit) : undefined;
+      return { url: s.url, what: s.what, label: label ?? target?.repo ?? "source", symbol: s.symbol };
+    }),
+  };
+}
+
 function commandView(c: CommandModel, defs: readonly DefModel[], files: ReadonlyMap<string, SchemaFile>, ctx: PageContext): Record<string, unknown> {
   const request = firstExample(c.request);
   const reply = firstExample(c.reply);
@@ -255,6 +272,8 @@ function commandView(c: CommandModel, defs: readonly DefModel[], files: Readonly
     description: linkCitations(c.description, ctx),
     deprecation: c.deprecation === undefined ? undefined : linkCitations(c.deprecation, ctx),
     notes: c.notes.map((n) => linkCitations(n, ctx)),
+    errorClaims: c.errorClaims.map((claim) => claimView(claim, ctx)),
+    noteClaims: c.noteClaims.map((claim) => claimView(claim, ctx)),
     directionText: DIRECTION_TEXT[c.direction] ?? c.direction,
     method: hasMethod(c) ? c.methodName : undefined,
     handler: hasHandler(c) ? c.handlerName : undefined,

@@ -1,11 +1,7 @@
-/**
- * Did-you-mean suggestions: the closest known word to a misspelt one. Shared by the command line (options,
- * subcommands, commands and fields of `call`) and the validator's findings (unknown commands), so both suggest
- * the same way.
- */
+/** Did-you-mean: the closest known word to a misspelt one (used by the CLI's option parser and by lint). */
 
-/** Levenshtein distance, for did-you-mean suggestions. */
-function distance(a: string, b: string): number {
+/** Levenshtein distance. */
+export function editDistance(a: string, b: string): number {
   const row = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
     let prev = row[0] as number;
@@ -24,11 +20,17 @@ export function suggest(word: string, candidates: Iterable<string>): string | un
   let best: string | undefined;
   let bestDistance = Math.max(2, Math.floor(word.length / 3)) + 1;
   for (const candidate of candidates) {
-    const d = distance(word, candidate);
+    const d = editDistance(word, candidate);
     if (d < bestDistance) {
       best = candidate;
       bestDistance = d;
     }
   }
   return best;
+}
+
+/** ` (did you mean "x"?)`, or "" when nothing is close. */
+export function didYouMean(word: string, candidates: Iterable<string>): string {
+  const near = suggest(word, candidates);
+  return near === undefined || near === word ? "" : ` (did you mean ${JSON.stringify(near)}?)`;
 }
