@@ -88,7 +88,7 @@ function fetchMissingHistory(root: string, revision: string): string {
   }
   if (sha === undefined) {
     const why = unshallow.ok ? "its history does not hold it either" : `fetching it failed (${unshallow.stderr || "git fetch --unshallow failed"})`;
-    throw new DiffSourceError(`${notFound}: this clone was shallow; fetched the missing history from '${remote}', but ${why}; ${SHALLOW_HINT}`);
+    throw new DiffSourceError(`${notFound}: this clone was shallow; fetched the missing history (remote ${remote}), but ${why}; ${SHALLOW_HINT}`);
   }
   return sha;
 }
