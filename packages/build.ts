@@ -173,7 +173,9 @@ function stagePackage(plan: PackagePlan, stage: string, version: string): void {
   // Each package has its own short README (absolute links only: npm shows it outside the repository).
   cpSync(join(REPO, plan.dir, "README.md"), join(stage, "README.md"));
   for (const [from, to] of plan.copy) {
-    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter: (src) => !src.endsWith(".tsbuildinfo") && hasSource(src) });
+    // generator/site builds this repository's docs site from its guides: not part of what the tools install.
+    const filter = (src: string): boolean => !src.endsWith(".tsbuildinfo") && !src.includes(`${join("dist", "generator", "site")}`) && hasSource(src);
+    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter });
   }
   if (plan.rewriteClientImports) rewriteAll(stage);
   checkDependencies(stage);

@@ -161,7 +161,7 @@ describe("documentation references", () => {
     // the file must exist here and the anchor must be a section of it.
     const problems: string[] = [];
     let links = 0;
-    for (const file of files) {
+    for (const file of files.filter((f) => !rel(f).startsWith("test/"))) {
       lines(file).forEach((text, i) => {
         for (const m of text.matchAll(/https:\/\/github\.com\/openflow-spec\/openflow-spec\/(?:blob|tree)\/main\/([\w./-]*[\w/])(?:#([\w-]+))?/g)) {
           links++;
