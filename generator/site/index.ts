@@ -128,8 +128,10 @@ function renderGuide(guide: Guide, guides: ReadonlySet<string>): { html: string;
       },
       html(token: Tokens.HTML | Tokens.Tag): string {
         const text = token.text.trim();
-        const anchor = /^<a\s+(id|name)="([^"]+)"\s*><\/a>$/.exec(text);
-        if (anchor) return `<a id="${escapeHtml(anchor[2] ?? "")}"></a>`;
+        // Anchors (`<a id="q15"></a>`, inline: the opening and the closing tag come one by one) pass through.
+        const anchor = /^<a\s+(id|name)="([^"]+)"\s*>(<\/a>)?$/.exec(text);
+        if (anchor) return `<a id="${escapeHtml(anchor[2] ?? "")}">${anchor[3] ?? ""}`;
+        if (text === "</a>") return text;
         const skip = /^<!--\s*snippet:\s*skip\s*\((.*)\)\s*-->$/.exec(text);
         if (skip) return `<p class="snippet-skip">Not run by the snippet tests: ${escapeHtml(skip[1] ?? "")}</p>\n`;
         if (/^<!--[\s\S]*-->$/.test(text)) return "";
