@@ -146,9 +146,7 @@ async function withSite(files: Map<string, string>, outDir: string): Promise<Map
     if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return files;
     throw err;
   }
-  const pages = await site.emitSite({ root, generated: files });
-  // (The site replaces the reference page with one that links the site.)
-  return new Map([...files, ...pages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return site.withSiteFiles(files, root);
 }
 
 /** Runs the generator. Returns the exit code: 0 ok, 1 stale output or schema errors; bad directories throw UsageError. */

@@ -325,3 +325,9 @@ export async function emitSite(input: SiteInput): Promise<Map<string, string>> {
   );
   return out;
 }
+
+/** `files` (the generator's output) with the site's pages added; the site's reference page replaces the plain one. */
+export async function withSiteFiles(files: ReadonlyMap<string, string>, root: string): Promise<Map<string, string>> {
+  const pages = await emitSite({ root, generated: files });
+  return new Map([...files, ...pages].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
