@@ -78,7 +78,8 @@ function plain(markdown: string): string {
     .replace(/<!--[\s\S]*?-->/g, " ")
     .replace(/<[^>]+>/g, " ")
     .replace(/!?\[([^\]]*)\]\([^)]*\)/g, "$1")
-    .replace(/[`*_>#|]/g, " ")
+    .replace(/`/g, "")
+    .replace(/[*_>#|]/g, " ")
     .replace(/\s+/g, " ")
     .trim();
 }
