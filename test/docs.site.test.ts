@@ -3,8 +3,9 @@
  * Chromium, with every request that is not a file of the site (or the local server's websocket) refused:
  * - search finds guide text, command fields, error texts and quirks (`wiqid`, `collectionname`,
  *   `Unknown command`, `Q15`), and a result opens its page at the right place;
- * - every link of every site page resolves: a page of the site (and the element its fragment names), or a file of
- *   the repository; no link leads to a Markdown file that has a rendered page;
+ * - every link of every site page, the reference's included, resolves: a page of the site (and the element its
+ *   fragment names), or a file of the repository; no link leads to a Markdown file that has a rendered page (the
+ *   reference's links to the protocol guide open the rendered guide);
  * - the sequence diagrams are inline SVG;
  * - at 390 px the content uses the width (no page-wide horizontal scroll, the text column ≥ 340 px), the reference
  *   page too;
@@ -25,7 +26,7 @@ const executablePath = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
 const haveChromium = existsSync(executablePath);
 const SITE = join(ROOT, "generated", "docs", "html");
 const GUIDES = readdirSync(join(SITE, "guides")).filter((f) => f.endsWith(".html")).sort();
-const PAGES = [...GUIDES.map((g) => `guides/${g}`), "search.html", "try.html"];
+const PAGES = [...GUIDES.map((g) => `guides/${g}`), "search.html", "try.html", "index.html"];
 const url = (page: string): string => pathToFileURL(join(SITE, page)).href;
 
 describe.skipIf(!haveChromium && process.env["CI"] !== "true")("docs site in headless Chromium", () => {

@@ -277,7 +277,15 @@ export async function emitSite(input: SiteInput): Promise<Map<string, string>> {
   // The reference page (emitted for every spec) links the site only here, where the site exists.
   const reference = input.generated.get(`${SITE_DIR}/index.html`);
   if (reference === undefined || !reference.includes("<!-- site-links -->")) throw new Error(`${SITE_DIR}/index.html has no <!-- site-links --> marker (templates/reference.html.hbs)`);
-  out.set(`${SITE_DIR}/index.html`, reference.replace("<!-- site-links -->", '<p class="site-links"><a href="guides/readme.html">Guides</a> <a href="search.html">Search everything</a> <a href="try.html">Try it</a></p>'));
+  // Its links to the guides (`../../../docs/protocol.md#q15`) open the rendered guide instead of raw Markdown.
+  const toGuides = (html: string): string =>
+    html.replace(/href="\.\.\/\.\.\/\.\.\/((?:docs\/[\w-]+|README)\.md)(#[^"]*)?"/g, (whole, path: string, fragment: string | undefined) =>
+      paths.has(path) ? `href="${pageOf(path)}${fragment ?? ""}"` : whole,
+    );
+  out.set(
+    `${SITE_DIR}/index.html`,
+    toGuides(reference.replace("<!-- site-links -->", '<p class="site-links"><a href="guides/readme.html">Guides</a> <a href="search.html">Search everything</a> <a href="try.html">Try it</a></p>')),
+  );
   const [searchJs, tryJs] = await Promise.all([bundle("generator/site/browser/search.ts", input.root), bundle("generator/site/browser/try.ts", input.root)]);
   out.set(`${SITE_DIR}/assets/search.js`, searchJs);
   out.set(`${SITE_DIR}/assets/try.js`, tryJs);
