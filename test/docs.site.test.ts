@@ -9,8 +9,8 @@
  * - the sequence diagrams are inline SVG;
  * - at 390 px the content uses the width (no page-wide horizontal scroll, the text column ≥ 340 px), the reference
  *   page too;
- * - try it: connect to a local `openflow-spec serve` (in-process), pick `query`, see the schema check react to a
- *   misspelt field, send, and see the reply and the frames.
+ * - try it: connect to a local `openflow-spec serve` (in-process), pick `query`, see the schema check (text and
+ *   lint mark) react to a misspelt field, complete a field in the editor, send, and see the reply and the frames.
  *
  * Needs Chromium (Debian package `chromium`); skipped without it except under CI=true, like runtime-browser.test.ts.
  */
@@ -164,15 +164,29 @@ describe.skipIf(!haveChromium && process.env["CI"] !== "true")("docs site in hea
     await tab.waitForFunction(() => document.getElementById("status")?.textContent?.startsWith("signed in as web"), undefined, { timeout: 20_000 });
     await tab.selectOption("#command", "query");
     // The required fields are filled in; a field is offered from the schema; a misspelt one is flagged.
-    expect(JSON.parse(await tab.inputValue("#payload"))).toHaveProperty("collectionname");
+    const payload = async (): Promise<Record<string, unknown>> => JSON.parse(await tab.$eval("#payload .cm-content", (el) => (el as HTMLElement).innerText)) as Record<string, unknown>;
+    const type = async (text: string): Promise<void> => {
+      await tab.click("#payload .cm-content");
+      await tab.keyboard.press("Control+A");
+      await tab.keyboard.insertText(text);
+    };
+    expect(await payload()).toHaveProperty("collectionname");
     await tab.selectOption("#add-field", "top");
-    expect(JSON.parse(await tab.inputValue("#payload"))).toHaveProperty("top", 0);
-    await tab.fill("#payload", JSON.stringify({ collectionname: "users", query: {}, tpo: 1 }));
-    await tab.dispatchEvent("#payload", "input");
-    expect(await tab.textContent("#validation")).toContain("/tpo");
-    await tab.fill("#payload", JSON.stringify({ collectionname: "users", query: { username: "web" }, top: 1 }));
-    await tab.dispatchEvent("#payload", "input");
-    expect(await tab.textContent("#validation")).toBe("valid query request");
+    expect(await payload()).toHaveProperty("top", 0);
+    await type(JSON.stringify({ collectionname: "users", query: {}, tpo: 1 }));
+    await tab.waitForFunction(() => (document.getElementById("validation")?.textContent ?? "").includes("/tpo"));
+    // The editor marks the misspelt field (a lint mark on it).
+    await tab.waitForSelector("#payload .cm-lintRange-error", { timeout: 5_000 });
+    // Completion inside the editor: the request's fields, with their types.
+    await type('{"collectionname": "users", "query": {"username": "web"}, }');
+    await tab.keyboard.press("ArrowLeft");
+    await tab.keyboard.type("to");
+    await tab.waitForSelector(".cm-tooltip-autocomplete li", { timeout: 5_000 });
+    expect(await tab.$$eval(".cm-tooltip-autocomplete li", (items) => items.map((li) => li.textContent ?? ""))).toContainEqual(expect.stringContaining("top"));
+    await tab.keyboard.press("Enter");
+    expect(await payload()).toEqual({ collectionname: "users", query: { username: "web" }, top: 0 });
+    await type(JSON.stringify({ collectionname: "users", query: { username: "web" }, top: 1 }));
+    await tab.waitForFunction(() => document.getElementById("validation")?.textContent === "valid query request");
     await tab.click("#send");
     await tab.waitForFunction(() => (document.getElementById("reply")?.textContent ?? "").includes('"result"'), undefined, { timeout: 20_000 });
     const reply = JSON.parse((await tab.textContent("#reply")) ?? "{}") as { result?: { username?: string }[] };

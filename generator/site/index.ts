@@ -321,7 +321,7 @@ export async function emitSite(input: SiteInput): Promise<Map<string, string>> {
 <label>Command <select id="command"></select></label>
 <p id="purpose"></p>
 <label>Add a field <select id="add-field"><option value="">(the request's fields)</option></select></label>
-<label class="wide">Payload (JSON) <textarea id="payload" rows="10" spellcheck="false"></textarea></label>
+<div class="wide"><span class="label">Payload (JSON): Ctrl+Space completes a field</span><div id="payload" class="editor"></div></div>
 <p id="validation" class="wide" aria-live="polite"></p>
 <p><button id="send" type="submit" disabled>Send</button></p>
 </form>

@@ -38,6 +38,9 @@ figure.diagram svg { max-width: 100%; height: auto; }
 .try-grid .wide { grid-column: 1 / -1; }
 .try-grid input, .try-grid select, .try-grid textarea { font: inherit; padding: 0.35rem; width: 100%; }
 .try-grid textarea { font-family: ui-monospace, monospace; font-size: 0.9rem; }
+.try-grid .label { font-size: 0.9rem; }
+.editor { border: 1px solid var(--line); min-height: 12rem; font-size: 0.9rem; }
+.editor .cm-editor { min-height: 12rem; }
 #validation.bad { color: #c0392b; }
 #validation.good { color: #2e8b57; }
 .frames { font-family: ui-monospace, monospace; font-size: 0.8rem; padding-left: 1.5rem; }

@@ -1,9 +1,14 @@
 /**
  * The docs site's "try it" page (bundled with this repository's browser runtime into assets/try.js): connect to a
- * server, pick a command the client sends, edit its payload (checked against the request schema as you type, its
- * fields offered from the schema), send it with `requestUntyped`, and see the reply and every frame. The frames
- * are read from a WebSocket subclass handed to the client, so what is shown is what went over the wire.
+ * server, pick a command the client sends, edit its payload in a CodeMirror JSON editor (checked against the
+ * request schema as you type, with the validators the client uses, shown as lint marks; the command's fields are
+ * completed from its schema), send it with `requestUntyped`, and see the reply and every frame. The frames are read
+ * from a WebSocket subclass handed to the client, so what is shown is what went over the wire.
  */
+import { autocompletion, type Completion, type CompletionContext, type CompletionResult } from "@codemirror/autocomplete";
+import { json } from "@codemirror/lang-json";
+import { linter, lintGutter, type Diagnostic } from "@codemirror/lint";
+import { basicSetup, EditorView } from "codemirror";
 import { connect, OpenFlowError, type OpenFlowClient } from "../../../runtime/index.js";
 import { validatePayload, validators } from "../../../runtime/validate.js";
 
@@ -48,7 +53,7 @@ function start(): void {
   const status = $("status");
   const select = $<HTMLSelectElement>("command");
   const addField = $<HTMLSelectElement>("add-field");
-  const payload = $<HTMLTextAreaElement>("payload");
+  const host = $("payload");
   const validation = $("validation");
   const send = $<HTMLButtonElement>("send");
   const reply = $("reply");
@@ -77,20 +82,74 @@ function start(): void {
   }
 
   const current = (): Command | undefined => commands.find((c) => c.name === select.value);
-  const check = (): boolean => {
+  let editor: EditorView | undefined;
+  const text = (): string => editor?.state.doc.toString() ?? "";
+  const setText = (value: string): void => {
+    editor?.dispatch({ changes: { from: 0, to: editor.state.doc.length, insert: value } });
+  };
+  /** Schema issues of the current text (also shown below the editor); undefined when it is not JSON. */
+  const issuesOf = (source: string): { pointer: string; message: string }[] | { parse: string } => {
     let value: unknown;
     try {
-      value = JSON.parse(payload.value || "{}");
+      value = JSON.parse(source || "{}");
     } catch (err) {
+      return { parse: (err as Error).message };
+    }
+    return validatePayload(select.value, "request", value, { closed: true });
+  };
+  const check = (): boolean => {
+    const issues = issuesOf(text());
+    if ("parse" in issues) {
       validation.className = "bad";
-      validation.textContent = `not JSON: ${(err as Error).message}`;
+      validation.textContent = `not JSON: ${issues.parse}`;
       return false;
     }
-    const issues = validatePayload(select.value, "request", value, { closed: true });
     validation.className = issues.length === 0 ? "good" : "bad";
     validation.textContent = issues.length === 0 ? `valid ${select.value} request` : issues.map((i) => i.message).join("; ");
     return true;
   };
+  /** Lint marks: at the field a schema issue points at (its first top-level segment), else over the whole text. */
+  const lint = (view: EditorView): Diagnostic[] => {
+    const source = view.state.doc.toString();
+    const issues = issuesOf(source);
+    if ("parse" in issues) return [{ from: 0, to: source.length, severity: "error", message: `not JSON: ${issues.parse}` }];
+    return issues.map((issue) => {
+      const field = issue.pointer.split("/")[1];
+      const at = field === undefined ? -1 : source.indexOf(JSON.stringify(field.replace(/~1/g, "/").replace(/~0/g, "~")));
+      const from = at < 0 ? 0 : at;
+      const to = at < 0 ? source.length : at + JSON.stringify(field).length;
+      return { from, to, severity: "error" as const, message: issue.message };
+    });
+  };
+  /** Completes a top-level field name of the command's request, with a value of its type. */
+  const complete = (context: CompletionContext): CompletionResult | null => {
+    const before = context.state.doc.sliceString(0, context.pos);
+    const word = /(?:^|[{,]\s*)("?)([\w$.-]*)$/.exec(before);
+    if (!word) return null;
+    // Top level only: one more `{` than `}` before the cursor, outside strings.
+    const depth = [...before.replace(/"(?:[^"\\]|\\.)*"/g, '""')].reduce((d, ch) => d + (ch === "{" ? 1 : ch === "}" ? -1 : 0), 0);
+    if (depth !== 1) return null;
+    const present = new Set(Object.keys((() => { try { return JSON.parse(context.state.doc.toString()) as Record<string, unknown>; } catch { return {}; } })()));
+    const options: Completion[] = (current()?.fields ?? [])
+      .filter((f) => !present.has(f.name))
+      .map((f) => ({ label: f.name, detail: `${f.type}${f.required ? ", required" : ""}`, info: f.description, type: "property", apply: `"${f.name}": ${JSON.stringify(placeholder(f.type))}` }));
+    return { from: context.pos - (word[2]?.length ?? 0) - (word[1]?.length ?? 0), options, validFor: /^"?[\w$.-]*$/ };
+  };
+  editor = new EditorView({
+    parent: host,
+    doc: "{}",
+    extensions: [
+      basicSetup,
+      json(),
+      autocompletion({ override: [complete] }),
+      linter(lint, { delay: 200 }),
+      lintGutter(),
+      EditorView.updateListener.of((update) => {
+        if (update.docChanged) check();
+      }),
+      EditorView.contentAttributes.of({ "aria-label": "Payload (JSON)" }),
+    ],
+  });
   const fillFields = (): void => {
     const command = current();
     $("purpose").textContent = command?.purpose ?? "";
@@ -101,7 +160,7 @@ function start(): void {
       addField.append(option);
     }
     const required = Object.fromEntries((command?.fields ?? []).filter((f) => f.required).map((f) => [f.name, placeholder(f.type)]));
-    payload.value = JSON.stringify(required, null, 2);
+    setText(JSON.stringify(required, null, 2));
     check();
   };
   for (const command of commands) select.append(new Option(command.name, command.name));
@@ -113,15 +172,14 @@ function start(): void {
     if (!field) return;
     let value: Record<string, unknown> = {};
     try {
-      value = JSON.parse(payload.value || "{}") as Record<string, unknown>;
+      value = JSON.parse(text() || "{}") as Record<string, unknown>;
     } catch {
       return;
     }
     if (!(field.name in value)) value[field.name] = placeholder(field.type);
-    payload.value = JSON.stringify(value, null, 2);
+    setText(JSON.stringify(value, null, 2));
     check();
   });
-  payload.addEventListener("input", check);
   fillFields();
 
   $<HTMLFormElement>("connect-form").addEventListener("submit", (event) => {
@@ -155,7 +213,7 @@ function start(): void {
     event.preventDefault();
     if (!client || !check()) return;
     reply.textContent = "…";
-    client.requestUntyped(select.value, JSON.parse(payload.value || "{}")).then(
+    client.requestUntyped(select.value, JSON.parse(text() || "{}")).then(
       (answer) => {
         reply.textContent = JSON.stringify(answer, null, 2);
       },
