@@ -25,7 +25,8 @@ function walk(dir: string): string[] {
   return out;
 }
 
-const files = walk(ROOT).filter((f) => f !== SELF && !f.endsWith("package-lock.json"));
+// The docs site's bundled scripts (generated/docs/html/assets/) are minified library code, not prose.
+const files = walk(ROOT).filter((f) => f !== SELF && !f.endsWith("package-lock.json") && !f.startsWith(join(ROOT, "generated", "docs", "html", "assets")));
 const markdown = files.filter((f) => f.endsWith(".md"));
 const rel = (file: string): string => relative(ROOT, file).split(sep).join("/");
 

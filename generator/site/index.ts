@@ -277,7 +277,7 @@ export async function emitSite(input: SiteInput): Promise<Map<string, string>> {
   // The reference page (emitted for every spec) links the site only here, where the site exists.
   const reference = input.generated.get(`${SITE_DIR}/index.html`);
   if (reference === undefined || !reference.includes("<!-- site-links -->")) throw new Error(`${SITE_DIR}/index.html has no <!-- site-links --> marker (templates/reference.html.hbs)`);
-  // Its links to the guides (`../../../docs/protocol.md#q15`) open the rendered guide instead of raw Markdown.
+  // Its links to the guides (up three folders, then docs/NAME.md) open the rendered guide instead of raw Markdown.
   const toGuides = (html: string): string =>
     html.replace(/href="\.\.\/\.\.\/\.\.\/((?:docs\/[\w-]+|README)\.md)(#[^"]*)?"/g, (whole, path: string, fragment: string | undefined) =>
       paths.has(path) ? `href="${pageOf(path)}${fragment ?? ""}"` : whole,
