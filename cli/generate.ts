@@ -131,6 +131,24 @@ const processIo: CliIo = {
   stderr: (t) => void process.stderr.write(t),
 };
 
+/**
+ * In this repository (guides in docs/, a README and the browser runtime beside the output folder), the docs site
+ * joins the output. The tools package ships neither the guides nor the site's module, so elsewhere nothing changes.
+ */
+async function withSite(files: Map<string, string>, outDir: string): Promise<Map<string, string>> {
+  const root = join(outDir, "..");
+  const present = await Promise.all(["docs", "README.md", "runtime"].map((p) => stat(join(root, p)).then(() => true, () => false)));
+  if (present.includes(false)) return files;
+  let site: typeof import("../generator/site/index.js");
+  try {
+    site = await import("../generator/site/index.js");
+  } catch (err) {
+    if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND") return files;
+    throw err;
+  }
+  return site.withSiteFiles(files, root);
+}
+
 /** Runs the generator. Returns the exit code: 0 ok, 1 stale output or schema errors; bad directories throw UsageError. */
 async function generate(opts: GenerateOptions, io: CliIo): Promise<number> {
   const schemasDir = await orPackaged(opts.schemas, "schemas");
@@ -150,6 +168,7 @@ async function generate(opts: GenerateOptions, io: CliIo): Promise<number> {
     }
     throw err;
   }
+  files = await withSite(files, outDir);
   if (opts.check) {
     const result = await checkOutput(files, outDir);
     if (isClean(result)) {

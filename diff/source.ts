@@ -59,16 +59,48 @@ function git(cwd: string, args: string[], input?: Buffer): { ok: boolean; stdout
   return { ok: r.status === 0, stdout: r.stdout, stderr: r.stderr.toString("utf8").trim() };
 }
 
+function resolveCommit(root: string, revision: string): string | undefined {
+  const commit = git(root, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${revision}^{commit}`]);
+  return commit.ok ? commit.stdout.toString("utf8").trim() : undefined;
+}
+
+const SHALLOW_HINT = "set `fetch-depth: 0` on actions/checkout (or run `git fetch --unshallow`) so the history holds the base revision";
+
+/**
+ * A revision that does not resolve in a shallow clone (what CI checkouts are by default: `actions/checkout` fetches
+ * one commit) is usually just history that was not fetched. With a remote, fetch the rest of the history
+ * (`git fetch --unshallow`), then the branch of that name if it is still unknown (a single-branch clone has only its
+ * own), and resolve again; without one, or if that fails, say how to get the history. Returns the commit id.
+ */
+function fetchMissingHistory(root: string, revision: string): string {
+  const notFound = `${revision}: neither a directory nor a git revision of ${root}`;
+  const shallow = git(root, ["rev-parse", "--is-shallow-repository"]);
+  if (!shallow.ok || shallow.stdout.toString("utf8").trim() !== "true") throw new DiffSourceError(notFound);
+  const remotes = git(root, ["remote"]).stdout.toString("utf8").split("\n").filter((r) => r !== "");
+  const remote = remotes.includes("origin") ? "origin" : remotes[0];
+  if (remote === undefined) throw new DiffSourceError(`${notFound}: this clone is shallow and has no remote to fetch the missing history from; ${SHALLOW_HINT}`);
+  const unshallow = git(root, ["fetch", "--quiet", "--unshallow", remote]);
+  let sha = resolveCommit(root, revision);
+  if (sha === undefined && /^[\w][\w./-]*$/.test(revision) && !revision.includes("..")) {
+    // `diff main` in a pull request's checkout: the base branch was never fetched; fetch it as <remote>/<name>.
+    const branch = git(root, ["fetch", "--quiet", remote, `+refs/heads/${revision}:refs/remotes/${remote}/${revision}`]);
+    if (branch.ok) sha = resolveCommit(root, `${remote}/${revision}`);
+  }
+  if (sha === undefined) {
+    const why = unshallow.ok ? "its history does not hold it either" : `fetching it failed (${unshallow.stderr || "git fetch --unshallow failed"})`;
+    throw new DiffSourceError(`${notFound}: this clone was shallow; fetched the missing history (remote ${remote}), but ${why}; ${SHALLOW_HINT}`);
+  }
+  return sha;
+}
+
 /** Reads the schemas directory as it was at a git revision (`HEAD~1`, `main`, a tag, a commit id). */
 export async function loadRevision(revision: string, options: SourceOptions = {}): Promise<SchemaTree> {
   const cwd = resolve(options.cwd ?? process.cwd());
   const label = `git:${revision}`;
   const top = git(cwd, ["rev-parse", "--show-toplevel"]);
   if (!top.ok) throw new DiffSourceError(`${revision}: not a directory, and ${cwd} is not inside a git repository (${top.stderr || "git failed"})`);
-  const commit = git(cwd, ["rev-parse", "--verify", "--quiet", "--end-of-options", `${revision}^{commit}`]);
-  if (!commit.ok) throw new DiffSourceError(`${revision}: neither a directory nor a git revision of ${top.stdout.toString("utf8").trim()}`);
-  const sha = commit.stdout.toString("utf8").trim();
   const root = top.stdout.toString("utf8").trim();
+  const sha = resolveCommit(root, revision) ?? fetchMissingHistory(root, revision);
   const prefix = relative(root, resolve(cwd, options.schemasDir ?? "schemas")).split(sep).join("/");
   if (prefix.startsWith("..")) throw new DiffSourceError(`${options.schemasDir}: outside the git repository ${root}`);
   const listing = git(root, ["ls-tree", "-r", "-z", sha, "--", `${prefix}/`]);

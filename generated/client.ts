@@ -14,7 +14,7 @@ export class OpenFlowCommands {
    * Add one workitem (state `new`) to a workitem queue, storing attached files in GridFS.
    *
    * Sends `addworkitem`; resolves with the `addworkitem` reply payload.
-   * @see schemas/commands/addworkitem.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/addworkitem.md
    */
   addWorkitem(payload: AddWorkitemRequest, options?: CallOptions): Promise<AddWorkitemReply> {
     return this.core.request("addworkitem", payload, options) as Promise<AddWorkitemReply>;
@@ -24,7 +24,7 @@ export class OpenFlowCommands {
    * Create a workitem queue (`_type` workitemqueue in collection `mq`), by default together with a `<name> users` role that gets full control.
    *
    * Sends `addworkitemqueue`; resolves with the `addworkitemqueue` reply payload.
-   * @see schemas/commands/addworkitemqueue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/addworkitemqueue.md
    */
   addWorkitemQueue(payload: AddWorkitemQueueRequest, options?: CallOptions): Promise<AddWorkitemQueueReply> {
     return this.core.request("addworkitemqueue", payload, options) as Promise<AddWorkitemQueueReply>;
@@ -34,7 +34,7 @@ export class OpenFlowCommands {
    * Add several workitems to one workitem queue in one call.
    *
    * Sends `addworkitems`; resolves with the `addworkitems` reply payload.
-   * @see schemas/commands/addworkitems.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/addworkitems.md
    */
   addWorkitems(payload: AddWorkitemsRequest, options?: CallOptions): Promise<AddWorkitemsReply> {
     return this.core.request("addworkitems", payload, options) as Promise<AddWorkitemsReply>;
@@ -44,7 +44,7 @@ export class OpenFlowCommands {
    * Run a MongoDB aggregation pipeline on a collection; the server prepends an ACL match so only readable documents enter the pipeline.
    *
    * Sends `aggregate`; resolves with the `aggregate` reply payload.
-   * @see schemas/commands/aggregate.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/aggregate.md
    */
   aggregate(payload: AggregateRequest, options?: CallOptions): Promise<AggregateReply> {
     return this.core.request("aggregate", payload, options) as Promise<AggregateReply>;
@@ -54,7 +54,7 @@ export class OpenFlowCommands {
    * Stop consuming a queue on this connection: the server cancels this connection's consumer(s) for the named queue.
    *
    * Sends `closequeue`; resolves with the `closequeue` reply payload.
-   * @see schemas/commands/closequeue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/closequeue.md
    */
   closeQueue(payload: CloseQueueRequest, options?: CallOptions): Promise<CloseQueueReply> {
     return this.core.request("closequeue", payload, options) as Promise<CloseQueueReply>;
@@ -64,7 +64,7 @@ export class OpenFlowCommands {
    * Count the documents of a collection that match a MongoDB query and that the effective user may read.
    *
    * Sends `count`; resolves with the `count` reply payload.
-   * @see schemas/commands/count.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/count.md
    */
   count(payload: CountRequest, options?: CallOptions): Promise<CountReply> {
     return this.core.request("count", payload, options) as Promise<CountReply>;
@@ -74,7 +74,7 @@ export class OpenFlowCommands {
    * Create a collection with MongoDB options (time series, capped, validator, collation, ...). Admins only.
    *
    * Sends `createcollection`; resolves with the `createcollection` reply payload.
-   * @see schemas/commands/createcollection.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/createcollection.md
    */
   createCollection(payload: CreateCollectionRequest, options?: CallOptions): Promise<CreateCollectionReply> {
     return this.core.request("createcollection", payload, options) as Promise<CreateCollectionReply>;
@@ -84,7 +84,7 @@ export class OpenFlowCommands {
    * Create an index on a collection (admins only). Dispatched by server-latest but broken over the websocket (Q15).
    *
    * Sends `createindex`; resolves with the `createindex` reply payload.
-   * @see schemas/commands/createindex.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/createindex.md
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "createindex".
    */
   createIndex(payload: CreateIndexRequest, options?: CallOptions): Promise<CreateIndexReply> {
@@ -95,7 +95,7 @@ export class OpenFlowCommands {
    * Create an OpenRPA workflow instance document (`_type` instance in `workflow_instances`) for a robot queue, and optionally start it at once by sending the instance to the robot queue with `resultqueue` as reply-to.
    *
    * Sends `createworkflowinstance`; resolves with the `createworkflowinstance` reply payload.
-   * @see schemas/commands/createworkflowinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/createworkflowinstance.md
    */
   createWorkflowInstance(payload: CreateWorkflowInstanceRequest, options?: CallOptions): Promise<CreateWorkflowInstanceReply> {
     return this.core.request("createworkflowinstance", payload, options) as Promise<CreateWorkflowInstanceReply>;
@@ -105,7 +105,7 @@ export class OpenFlowCommands {
    * Multiplexer for server-latest administration and agent operations: the sub-command in the payload's `command` field selects the operation; `id`, `name` and `data` are its arguments.
    *
    * Sends `customcommand`; resolves with the `customcommand` reply payload.
-   * @see schemas/commands/customcommand.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/customcommand.md
    */
   customCommand(payload: CustomCommandRequest, options?: CallOptions): Promise<CustomCommandReply> {
     return this.core.request("customcommand", payload, options) as Promise<CustomCommandReply>;
@@ -115,7 +115,7 @@ export class OpenFlowCommands {
    * Remove an agent's instance and delete its document (needs delete rights on the agent).
    *
    * Sends `deleteagent`; resolves with the `deleteagent` reply payload.
-   * @see schemas/commands/deleteagent.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deleteagent.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagent"` instead.
    */
   deleteAgent(payload: DeleteAgentRequest = {}, options?: CallOptions): Promise<DeleteAgentReply> {
@@ -126,7 +126,7 @@ export class OpenFlowCommands {
    * Delete one pod of an agent (Kubernetes recreates it).
    *
    * Sends `deleteagentpod`; resolves with the `deleteagentpod` reply payload.
-   * @see schemas/commands/deleteagentpod.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deleteagentpod.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagentpod"` instead.
    */
   deleteAgentPod(payload: DeleteAgentPodRequest = {}, options?: CallOptions): Promise<DeleteAgentPodReply> {
@@ -137,7 +137,7 @@ export class OpenFlowCommands {
    * Delete every document listed in `ids`, or every document matching `query`, that the user may delete.
    *
    * Sends `deletemany`; resolves with the `deletemany` reply payload.
-   * @see schemas/commands/deletemany.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deletemany.md
    */
   deleteMany(payload: DeleteManyRequest, options?: CallOptions): Promise<DeleteManyReply> {
     return this.core.request("deletemany", payload, options) as Promise<DeleteManyReply>;
@@ -147,7 +147,7 @@ export class OpenFlowCommands {
    * Remove a user's Node-RED deployment, service, replicaset and ingress rule (or Docker container).
    *
    * Sends `deletenoderedinstance`; resolves with the `deletenoderedinstance` reply payload.
-   * @see schemas/commands/deletenoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deletenoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
    */
   deleteNoderedInstance(payload: DeleteNoderedInstanceRequest = {}, options?: CallOptions): Promise<DeleteNoderedInstanceReply> {
@@ -158,7 +158,7 @@ export class OpenFlowCommands {
    * Delete one pod (or Docker container) of a user's Node-RED instance.
    *
    * Sends `deletenoderedpod`; resolves with the `deletenoderedpod` reply payload.
-   * @see schemas/commands/deletenoderedpod.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deletenoderedpod.md
    * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedpod`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
    */
   deleteNoderedPod(payload: DeleteNoderedPodRequest = {}, options?: CallOptions): Promise<DeleteNoderedPodReply> {
@@ -169,7 +169,7 @@ export class OpenFlowCommands {
    * Delete one document by id (the user needs the delete right). Deleted documents are kept in <collection>_hist.
    *
    * Sends `deleteone`; resolves with the `deleteone` reply payload.
-   * @see schemas/commands/deleteone.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deleteone.md
    */
   deleteOne(payload: DeleteOneRequest, options?: CallOptions): Promise<DeleteOneReply> {
     return this.core.request("deleteone", payload, options) as Promise<DeleteOneReply>;
@@ -179,7 +179,7 @@ export class OpenFlowCommands {
    * Delete an agent package (`_type` package in `agents`) and its file in GridFS (needs delete rights on the package).
    *
    * Sends `deletepackage`; resolves with the `deletepackage` reply payload.
-   * @see schemas/commands/deletepackage.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deletepackage.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deletepackage"` instead.
    */
   deletePackage(payload: DeletePackageRequest = {}, options?: CallOptions): Promise<DeletePackageReply> {
@@ -190,7 +190,7 @@ export class OpenFlowCommands {
    * Delete a workitem and its files. Needs invoke and delete rights on the item.
    *
    * Sends `deleteworkitem`; resolves with the `deleteworkitem` reply payload.
-   * @see schemas/commands/deleteworkitem.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deleteworkitem.md
    */
   deleteWorkitem(payload: DeleteWorkitemRequest, options?: CallOptions): Promise<DeleteWorkitemReply> {
     return this.core.request("deleteworkitem", payload, options) as Promise<DeleteWorkitemReply>;
@@ -200,7 +200,7 @@ export class OpenFlowCommands {
    * Delete a workitem queue and its `<name> users` role; with `purge`, delete its items and their files first.
    *
    * Sends `deleteworkitemqueue`; resolves with the `deleteworkitemqueue` reply payload.
-   * @see schemas/commands/deleteworkitemqueue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/deleteworkitemqueue.md
    */
   deleteWorkitemQueue(payload: DeleteWorkitemQueueRequest = {}, options?: CallOptions): Promise<DeleteWorkitemQueueReply> {
     return this.core.request("deleteworkitemqueue", payload, options) as Promise<DeleteWorkitemQueueReply>;
@@ -210,7 +210,7 @@ export class OpenFlowCommands {
    * Distinct values of one field over the documents matching a query. Dispatched by server-latest, but its handler cannot read the string payload of the legacy protocol (Q15), so it never works over the websocket.
    *
    * Sends `distinct`; resolves with the `distinct` reply payload.
-   * @see schemas/commands/distinct.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/distinct.md
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler JSON.stringify's the string payload instead of parsing it, so no field is read); unknown elsewhere. Use aggregate with $group instead.
    */
   distinct(payload: DistinctRequest, options?: CallOptions): Promise<DistinctReply> {
@@ -221,7 +221,7 @@ export class OpenFlowCommands {
    * Drop a collection (admins only). server-latest also drops the matching .chunks collection of a .files collection and the <name>_hist collection.
    *
    * Sends `dropcollection`; resolves with the `dropcollection` reply payload.
-   * @see schemas/commands/dropcollection.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/dropcollection.md
    */
   dropCollection(payload: DropCollectionRequest, options?: CallOptions): Promise<DropCollectionReply> {
     return this.core.request("dropcollection", payload, options) as Promise<DropCollectionReply>;
@@ -231,7 +231,7 @@ export class OpenFlowCommands {
    * Drop an index by name (admins only). Dispatched by server-latest but broken over the websocket (Q15).
    *
    * Sends `dropindex`; resolves with the `dropindex` reply payload.
-   * @see schemas/commands/dropindex.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/dropindex.md
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "dropindex".
    */
   dropIndex(payload: DropIndexRequest, options?: CallOptions): Promise<DropIndexReply> {
@@ -242,7 +242,7 @@ export class OpenFlowCommands {
    * Create or update a billing customer (`_type` customer in `users`), its `<name> admins` and `<name> users` roles, the link from the user (`customerid`/`selectedcustomerid`), and the matching Stripe customer (tax id, coupon, address) when Stripe is configured.
    *
    * Sends `ensurecustomer`; resolves with the `ensurecustomer` reply payload.
-   * @see schemas/commands/ensurecustomer.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/ensurecustomer.md
    */
   ensureCustomer(payload: EnsureCustomerRequest = {}, options?: CallOptions): Promise<EnsureCustomerReply> {
     return this.core.request("ensurecustomer", payload, options) as Promise<EnsureCustomerReply>;
@@ -252,7 +252,7 @@ export class OpenFlowCommands {
    * Create, or make sure there is, a Node-RED deployment for a user (Kubernetes deployment, service and ingress, or a Docker container).
    *
    * Sends `ensurenoderedinstance`; resolves with the `ensurenoderedinstance` reply payload.
-   * @see schemas/commands/ensurenoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/ensurenoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command ensurenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
    */
   ensureNoderedInstance(payload: EnsureNoderedInstanceRequest = {}, options?: CallOptions): Promise<EnsureNoderedInstanceReply> {
@@ -263,7 +263,7 @@ export class OpenFlowCommands {
    * Legacy call to create the Stripe customer for a billing record. Both servers only echo the request; nothing is created.
    *
    * Sends `ensurestripecustomer`; resolves with the `ensurestripecustomer` reply payload.
-   * @see schemas/commands/ensurestripecustomer.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/ensurestripecustomer.md
    * @deprecated Echo-only no-op in both servers (server-latest answers with the request unchanged and does no work). Use ensurecustomer, which creates or syncs the Stripe customer.
    */
   ensureStripeCustomer(payload: EnsureStripeCustomerRequest = {}, options?: CallOptions): Promise<EnsureStripeCustomerReply> {
@@ -274,7 +274,7 @@ export class OpenFlowCommands {
    * Read the log of an agent's pod.
    *
    * Sends `getagentlog`; resolves with the `getagentlog` reply payload.
-   * @see schemas/commands/getagentlog.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getagentlog.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentlog"` instead.
    */
   getAgentLog(payload: GetAgentLogRequest = {}, options?: CallOptions): Promise<GetAgentLogReply> {
@@ -285,7 +285,7 @@ export class OpenFlowCommands {
    * List the pods of one agent, or of all agents the caller can see when `agentid` is empty.
    *
    * Sends `getagentpods`; resolves with the `getagentpods` reply payload.
-   * @see schemas/commands/getagentpods.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getagentpods.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentpods"` instead.
    */
   getAgentPods(payload: GetAgentPodsRequest = {}, options?: CallOptions): Promise<GetAgentPodsReply> {
@@ -298,7 +298,7 @@ export class OpenFlowCommands {
    * Sends `getdocumentversion`; resolves with the `getdocumentversion` reply payload.
    *
    * `T` is your document type: `result` is typed by it.
-   * @see schemas/commands/getdocumentversion.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getdocumentversion.md
    */
   getDocumentVersion<T extends object = Base>(payload: GetDocumentVersionRequest, options?: CallOptions): Promise<WithDocuments<GetDocumentVersionReply, "result", Entity<T>>> {
     return this.core.request("getdocumentversion", payload, options) as Promise<WithDocuments<GetDocumentVersionReply, "result", Entity<T>>>;
@@ -308,7 +308,7 @@ export class OpenFlowCommands {
    * Download a GridFS file by id or by name; the content comes back base64-encoded (optionally deflated).
    *
    * Sends `getfile`; resolves with the `getfile` reply payload.
-   * @see schemas/commands/getfile.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getfile.md
    */
   getFile(payload: GetFileRequest, options?: CallOptions): Promise<GetFileReply> {
     return this.core.request("getfile", payload, options) as Promise<GetFileReply>;
@@ -318,7 +318,7 @@ export class OpenFlowCommands {
    * List the indexes of a collection. Dispatched by server-latest but broken over the websocket (Q15).
    *
    * Sends `getindexes`; resolves with the `getindexes` reply payload.
-   * @see schemas/commands/getindexes.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getindexes.md
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "getindexes".
    */
   getIndexes(payload: GetIndexesRequest, options?: CallOptions): Promise<GetIndexesReply> {
@@ -329,7 +329,7 @@ export class OpenFlowCommands {
    * Kubernetes node labels that can be used as node selectors for Node-RED instances or agents, as a map of label name to its distinct values.
    *
    * Sends `getkubenodelabels`; resolves with the `getkubenodelabels` reply payload.
-   * @see schemas/commands/getkubenodelabels.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getkubenodelabels.md
    */
   getKubeNodeLabels(payload: GetKubeNodeLabelsRequest = {}, options?: CallOptions): Promise<GetKubeNodeLabelsReply> {
     return this.core.request("getkubenodelabels", payload, options) as Promise<GetKubeNodeLabelsReply>;
@@ -339,7 +339,7 @@ export class OpenFlowCommands {
    * Preview a customer's upcoming Stripe invoice, optionally with changed subscription items (proration preview).
    *
    * Sends `getnextinvoice`; resolves with the `getnextinvoice` reply payload.
-   * @see schemas/commands/getnextinvoice.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getnextinvoice.md
    */
   getNextInvoice(payload: GetNextInvoiceRequest, options?: CallOptions): Promise<GetNextInvoiceReply> {
     return this.core.request("getnextinvoice", payload, options) as Promise<GetNextInvoiceReply>;
@@ -349,7 +349,7 @@ export class OpenFlowCommands {
    * Status of a user's Node-RED pods (or Docker containers), with resource metrics.
    *
    * Sends `getnoderedinstance`; resolves with the `getnoderedinstance` reply payload.
-   * @see schemas/commands/getnoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getnoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentpods instead.
    */
   getNoderedInstance(payload: GetNoderedInstanceRequest = {}, options?: CallOptions): Promise<GetNoderedInstanceReply> {
@@ -360,7 +360,7 @@ export class OpenFlowCommands {
    * Read the log of one pod (or container) of a user's Node-RED instance.
    *
    * Sends `getnoderedinstancelog`; resolves with the `getnoderedinstancelog` reply payload.
-   * @see schemas/commands/getnoderedinstancelog.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getnoderedinstancelog.md
    * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstancelog`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentlog instead.
    */
   getNoderedInstanceLog(payload: GetNoderedInstanceLogRequest = {}, options?: CallOptions): Promise<GetNoderedInstanceLogReply> {
@@ -371,7 +371,7 @@ export class OpenFlowCommands {
    * Read one workitem queue by `_id` or by name.
    *
    * Sends `getworkitemqueue`; resolves with the `getworkitemqueue` reply payload.
-   * @see schemas/commands/getworkitemqueue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getworkitemqueue.md
    */
   getWorkitemQueue(payload: GetWorkitemQueueRequest = {}, options?: CallOptions): Promise<GetWorkitemQueueReply> {
     return this.core.request("getworkitemqueue", payload, options) as Promise<GetWorkitemQueueReply>;
@@ -381,7 +381,7 @@ export class OpenFlowCommands {
    * Run the server's housekeeping: ensure indexes, clean up agents and old data, validate roles, and recalculate database usage sizes.
    *
    * Sends `housekeeping`; resolves with the `housekeeping` reply payload.
-   * @see schemas/commands/housekeeping.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/housekeeping.md
    */
   housekeeping(payload: HousekeepingRequest = {}, options?: CallOptions): Promise<HousekeepingReply> {
     return this.core.request("housekeeping", payload, options) as Promise<HousekeepingReply>;
@@ -393,7 +393,7 @@ export class OpenFlowCommands {
    * Sends `insertmany`; resolves with the `insertmany` reply payload.
    *
    * `T` is your document type: `items`, `results` are typed by it.
-   * @see schemas/commands/insertmany.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/insertmany.md
    */
   insertMany<T extends object = Base>(payload: WithDocuments<InsertManyRequest, "items", EntityInput<T>>, options?: CallOptions): Promise<WithDocuments<InsertManyReply, "results", Entity<T>>> {
     return this.core.request("insertmany", payload, options) as Promise<WithDocuments<InsertManyReply, "results", Entity<T>>>;
@@ -405,7 +405,7 @@ export class OpenFlowCommands {
    * Sends `insertone`; resolves with the `insertone` reply payload.
    *
    * `T` is your document type: `item`, `result` are typed by it.
-   * @see schemas/commands/insertone.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/insertone.md
    */
   insertOne<T extends object = Base>(payload: WithDocuments<InsertOneRequest, "item", EntityInput<T>>, options?: CallOptions): Promise<WithDocuments<InsertOneReply, "result", Entity<T>>> {
     return this.core.request("insertone", payload, options) as Promise<WithDocuments<InsertOneReply, "result", Entity<T>>>;
@@ -417,7 +417,7 @@ export class OpenFlowCommands {
    * Sends `insertorupdatemany`; resolves with the `insertorupdatemany` reply payload.
    *
    * `T` is your document type: `items`, `results` are typed by it.
-   * @see schemas/commands/insertorupdatemany.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/insertorupdatemany.md
    */
   insertOrUpdateMany<T extends object = Base>(payload: WithDocuments<InsertOrUpdateManyRequest, "items", EntityInput<T>>, options?: CallOptions): Promise<WithDocuments<InsertOrUpdateManyReply, "results", Entity<T>>> {
     return this.core.request("insertorupdatemany", payload, options) as Promise<WithDocuments<InsertOrUpdateManyReply, "results", Entity<T>>>;
@@ -429,7 +429,7 @@ export class OpenFlowCommands {
    * Sends `insertorupdateone`; resolves with the `insertorupdateone` reply payload.
    *
    * `T` is your document type: `item`, `result` are typed by it.
-   * @see schemas/commands/insertorupdateone.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/insertorupdateone.md
    */
   insertOrUpdateOne<T extends object = Base>(payload: WithDocuments<InsertOrUpdateOneRequest, "item", EntityInput<T>>, options?: CallOptions): Promise<WithDocuments<InsertOrUpdateOneReply, "result", Entity<T>>> {
     return this.core.request("insertorupdateone", payload, options) as Promise<WithDocuments<InsertOrUpdateOneReply, "result", Entity<T>>>;
@@ -439,7 +439,7 @@ export class OpenFlowCommands {
    * Run an OpenRPA workflow on a robot and optionally wait for the result. Over the websocket server-latest always answers with an error; the feature exists only as the REST endpoint /rest/v1/InvokeOpenRPA.
    *
    * Sends `invokeopenrpa`; resolves with the `invokeopenrpa` reply payload.
-   * @see schemas/commands/invokeopenrpa.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/invokeopenrpa.md
    * @deprecated Always fails in server-latest: the websocket handler throws `Not implemented, only available using OpenAPI`. Use the REST endpoint /rest/v1/InvokeOpenRPA, or createworkflowinstance / queuemessage to the robot's queue.
    */
   invokeOpenRpa(payload: InvokeOpenRPARequest = {}, options?: CallOptions): Promise<InvokeOpenRPAReply> {
@@ -450,7 +450,7 @@ export class OpenFlowCommands {
    * Issue an OpenCore license file for a domain (admins, or a customer whose resource usage lists the domain).
    *
    * Sends `issuelicense`; resolves with the `issuelicense` reply payload.
-   * @see schemas/commands/issuelicense.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/issuelicense.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "issuelicense"` instead.
    */
   issueLicense(payload: IssueLicenseRequest = {}, options?: CallOptions): Promise<IssueLicenseReply> {
@@ -461,7 +461,7 @@ export class OpenFlowCommands {
    * List the database's collections visible to the user.
    *
    * Sends `listcollections`; resolves with the `listcollections` reply payload.
-   * @see schemas/commands/listcollections.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/listcollections.md
    */
   listCollections(payload: ListCollectionsRequest = {}, options?: CallOptions): Promise<ListCollectionsReply> {
     return this.core.request("listcollections", payload, options) as Promise<ListCollectionsReply>;
@@ -471,7 +471,7 @@ export class OpenFlowCommands {
    * Run a MongoDB map-reduce with functions sent as source text. Only server-2021 handles it.
    *
    * Sends `mapreduce`; resolves with the `mapreduce` reply payload.
-   * @see schemas/commands/mapreduce.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/mapreduce.md
    * @deprecated Unknown to server-latest (answers `Unknown command mapreduce`); MongoDB itself deprecated map-reduce. Use aggregate.
    */
   mapReduce(payload: MapReduceRequest, options?: CallOptions): Promise<MapReduceReply> {
@@ -482,7 +482,7 @@ export class OpenFlowCommands {
    * Take the next workitem of a queue for processing: the `new` item with `nextrun` <= now and the lowest `priority` is set to `processing` and assigned to the caller.
    *
    * Sends `popworkitem`; resolves with the `popworkitem` reply payload.
-   * @see schemas/commands/popworkitem.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/popworkitem.md
    */
   popWorkitem(payload: PopWorkitemRequest, options?: CallOptions): Promise<PopWorkitemReply> {
     return this.core.request("popworkitem", payload, options) as Promise<PopWorkitemReply>;
@@ -494,7 +494,7 @@ export class OpenFlowCommands {
    * Sends `query`; resolves with the `query` reply payload.
    *
    * `T` is your document type: `result` is typed by it.
-   * @see schemas/commands/query.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/query.md
    */
   query<T extends object = Base>(payload: QueryRequest, options?: CallOptions): Promise<WithDocuments<QueryReply, "result", Entity<T>>> {
     return this.core.request("query", payload, options) as Promise<WithDocuments<QueryReply, "result", Entity<T>>>;
@@ -504,7 +504,7 @@ export class OpenFlowCommands {
    * Publish a message to an AMQP queue or exchange (client to server), or deliver a consumed AMQP message (server to client). The same command string is used in both directions; the receiver's reply acknowledges the frame.
    *
    * Sends `queuemessage`; resolves with the `queuemessage` reply payload.
-   * @see schemas/commands/queuemessage.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/queuemessage.md
    */
   queueMessage(payload: QueueMessageRequest, options?: CallOptions): Promise<QueueMessageReply> {
     return this.core.request("queuemessage", payload, options) as Promise<QueueMessageReply>;
@@ -514,7 +514,7 @@ export class OpenFlowCommands {
    * Declare an AMQP exchange and (by default) a temporary queue bound to it, and consume that queue on this connection. Messages routed to the bound queue arrive as server-started `queuemessage` requests whose `queuename` is the returned queue name.
    *
    * Sends `registerexchange`; resolves with the `registerexchange` reply payload.
-   * @see schemas/commands/registerexchange.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/registerexchange.md
    */
   registerExchange(payload: RegisterExchangeRequest = {}, options?: CallOptions): Promise<RegisterExchangeReply> {
     return this.core.request("registerexchange", payload, options) as Promise<RegisterExchangeReply>;
@@ -524,7 +524,7 @@ export class OpenFlowCommands {
    * Declare an AMQP queue (or let the server create a temporary one) and start consuming it on this connection. Every message that arrives on the queue is then delivered to this client as a server-started `queuemessage`.
    *
    * Sends `registerqueue`; resolves with the `registerqueue` reply payload.
-   * @see schemas/commands/registerqueue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/registerqueue.md
    */
   registerQueue(payload: RegisterQueueRequest = {}, options?: CallOptions): Promise<RegisterQueueReply> {
     return this.core.request("registerqueue", payload, options) as Promise<RegisterQueueReply>;
@@ -534,7 +534,7 @@ export class OpenFlowCommands {
    * Self-registration: create a local user with a password (only when the server allows automatic user creation).
    *
    * Sends `registeruser`; resolves with the `registeruser` reply payload.
-   * @see schemas/commands/registeruser.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/registeruser.md
    * @deprecated Unknown in server-latest (answers `Unknown command registeruser`) and removed from api-latest. Create users through the web UI/REST, or let `auto_create_users` create them at signin.
    */
   registerUser(payload: RegisterUserRequest, options?: CallOptions): Promise<RegisterUserReply> {
@@ -545,7 +545,7 @@ export class OpenFlowCommands {
    * Restart a user's Node-RED instance by deleting its pods (Kubernetes recreates them) or restarting the container.
    *
    * Sends `restartnoderedinstance`; resolves with the `restartnoderedinstance` reply payload.
-   * @see schemas/commands/restartnoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/restartnoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command restartnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead.
    */
   restartNoderedInstance(payload: RestartNoderedInstanceRequest = {}, options?: CallOptions): Promise<RestartNoderedInstanceReply> {
@@ -556,7 +556,7 @@ export class OpenFlowCommands {
    * Upload a file, base64-encoded (optionally zlib-deflated), into GridFS with metadata and an ACL.
    *
    * Sends `savefile`; resolves with the `savefile` reply payload.
-   * @see schemas/commands/savefile.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/savefile.md
    */
   saveFile(payload: SaveFileRequest, options?: CallOptions): Promise<SaveFileReply> {
     return this.core.request("savefile", payload, options) as Promise<SaveFileReply>;
@@ -566,17 +566,17 @@ export class OpenFlowCommands {
    * Choose which customer the signed-in user acts for: sets `selectedcustomerid` on the user and reloads the token.
    *
    * Sends `selectcustomer`; resolves with the `selectcustomer` reply payload.
-   * @see schemas/commands/selectcustomer.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/selectcustomer.md
    */
   selectCustomer(payload: SelectCustomerRequest = {}, options?: CallOptions): Promise<SelectCustomerReply> {
     return this.core.request("selectcustomer", payload, options) as Promise<SelectCustomerReply>;
   }
 
   /**
-   * Authenticate the connection with a username and password, a jwt or a raw assertion, or (validate_only) exchange a credential for a new token without signing the connection in. The reply carries the new jwt, the user and server settings such as websocket_package_size (docs/protocol.md#signin).
+   * Authenticate the connection with a username and password, a jwt or a raw assertion, or (validate_only) exchange a credential for a new token without signing the connection in. The reply carries the new jwt, the user and server settings such as websocket_package_size (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#signin).
    *
    * Sends `signin`; resolves with the `signin` reply payload.
-   * @see schemas/commands/signin.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/signin.md
    */
   signin(payload: SigninRequest, options?: CallOptions): Promise<SigninReply> {
     return this.core.request("signin", payload, options) as Promise<SigninReply>;
@@ -586,7 +586,7 @@ export class OpenFlowCommands {
    * Start (ensure) the container or pod of an agent through the server's agent driver.
    *
    * Sends `startagent`; resolves with the `startagent` reply payload.
-   * @see schemas/commands/startagent.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/startagent.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "startagent"` instead.
    */
   startAgent(payload: StartAgentRequest = {}, options?: CallOptions): Promise<StartAgentReply> {
@@ -597,7 +597,7 @@ export class OpenFlowCommands {
    * Start a user's Node-RED instance. server-2021 only writes an audit entry (`startdeployment`) and echoes the request; nothing is started.
    *
    * Sends `startnoderedinstance`; resolves with the `startnoderedinstance` reply payload.
-   * @see schemas/commands/startnoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/startnoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command startnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command startagent).
    */
   startNoderedInstance(payload: StartNoderedInstanceRequest = {}, options?: CallOptions): Promise<StartNoderedInstanceReply> {
@@ -608,7 +608,7 @@ export class OpenFlowCommands {
    * Stop (remove the running instance of) an agent, keeping the agent document.
    *
    * Sends `stopagent`; resolves with the `stopagent` reply payload.
-   * @see schemas/commands/stopagent.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/stopagent.md
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "stopagent"` instead.
    */
   stopAgent(payload: StopAgentRequest = {}, options?: CallOptions): Promise<StopAgentReply> {
@@ -619,7 +619,7 @@ export class OpenFlowCommands {
    * Stop a user's Node-RED instance. server-2021 only writes an audit entry (`stopdeployment`) and echoes the request; nothing is stopped.
    *
    * Sends `stopnoderedinstance`; resolves with the `stopnoderedinstance` reply payload.
-   * @see schemas/commands/stopnoderedinstance.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/stopnoderedinstance.md
    * @deprecated Unknown in server-latest, which answers `Unknown command stopnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command stopagent).
    */
   stopNoderedInstance(payload: StopNoderedInstanceRequest = {}, options?: CallOptions): Promise<StopNoderedInstanceReply> {
@@ -630,7 +630,7 @@ export class OpenFlowCommands {
    * Assign a resource (product variant) to a customer or user: adds the Stripe subscription item, or returns a Stripe checkout session when payment details are needed.
    *
    * Sends `stripeaddplan`; resolves with the `stripeaddplan` reply payload.
-   * @see schemas/commands/stripeaddplan.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/stripeaddplan.md
    */
   stripeAddPlan(payload: StripeAddPlanRequest, options?: CallOptions): Promise<StripeAddPlanReply> {
     return this.core.request("stripeaddplan", payload, options) as Promise<StripeAddPlanReply>;
@@ -640,7 +640,7 @@ export class OpenFlowCommands {
    * Cancel (or reduce) a resource usage: removes or lowers the Stripe subscription item and updates the ResourceUsage document.
    *
    * Sends `stripecancelplan`; resolves with the `stripecancelplan` reply payload.
-   * @see schemas/commands/stripecancelplan.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/stripecancelplan.md
    */
   stripeCancelPlan(payload: StripeCancelPlanRequest, options?: CallOptions): Promise<StripeCancelPlanReply> {
     return this.core.request("stripecancelplan", payload, options) as Promise<StripeCancelPlanReply>;
@@ -650,7 +650,7 @@ export class OpenFlowCommands {
    * Proxy a call to the Stripe REST API through the server's Stripe key. Non-admins are limited to a few objects and methods.
    *
    * Sends `stripemessage`; resolves with the `stripemessage` reply payload.
-   * @see schemas/commands/stripemessage.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/stripemessage.md
    */
   stripeMessage(payload: StripeMessageRequest, options?: CallOptions): Promise<StripeMessageReply> {
     return this.core.request("stripemessage", payload, options) as Promise<StripeMessageReply>;
@@ -660,7 +660,7 @@ export class OpenFlowCommands {
    * Stop a watch created with watch.
    *
    * Sends `unwatch`; resolves with the `unwatch` reply payload.
-   * @see schemas/commands/unwatch.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/unwatch.md
    */
   unwatch(payload: UnWatchRequest, options?: CallOptions): Promise<UnWatchReply> {
     return this.core.request("unwatch", payload, options) as Promise<UnWatchReply>;
@@ -670,7 +670,7 @@ export class OpenFlowCommands {
    * Replace the metadata (including _acl) of a GridFS file. name, filename, path and the _created* fields are forced from the stored file.
    *
    * Sends `updatefile`; resolves with the `updatefile` reply payload.
-   * @see schemas/commands/updatefile.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/updatefile.md
    */
   updateFile(payload: UpdateFileRequest, options?: CallOptions): Promise<UpdateFileReply> {
     return this.core.request("updatefile", payload, options) as Promise<UpdateFileReply>;
@@ -680,7 +680,7 @@ export class OpenFlowCommands {
    * Apply a MongoDB update document to every document that matches `query` and that the user may update.
    *
    * Sends `updatemany`; resolves with the `updatemany` reply payload.
-   * @see schemas/commands/updatemany.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/updatemany.md
    */
   updateMany(payload: UpdateManyRequest, options?: CallOptions): Promise<UpdateManyReply> {
     return this.core.request("updatemany", payload, options) as Promise<UpdateManyReply>;
@@ -692,7 +692,7 @@ export class OpenFlowCommands {
    * Sends `updateone`; resolves with the `updateone` reply payload.
    *
    * `T` is your document type: `result` is typed by it.
-   * @see schemas/commands/updateone.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/updateone.md
    */
   updateOne<T extends object = Base>(payload: UpdateOneRequest, options?: CallOptions): Promise<WithDocuments<UpdateOneReply, "result", Entity<T>>> {
     return this.core.request("updateone", payload, options) as Promise<WithDocuments<UpdateOneReply, "result", Entity<T>>>;
@@ -702,7 +702,7 @@ export class OpenFlowCommands {
    * Change a workitem's state, payload, error information, priority or files. Moving to `successful` or `failed` copies the item to the configured success/failed queue; `retry` re-queues it while retries remain.
    *
    * Sends `updateworkitem`; resolves with the `updateworkitem` reply payload.
-   * @see schemas/commands/updateworkitem.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/updateworkitem.md
    */
   updateWorkitem(payload: UpdateWorkitemRequest, options?: CallOptions): Promise<UpdateWorkitemReply> {
     return this.core.request("updateworkitem", payload, options) as Promise<UpdateWorkitemReply>;
@@ -712,7 +712,7 @@ export class OpenFlowCommands {
    * Change a workitem queue found by `_id` or name, optionally deleting all its items and their files (`purge`).
    *
    * Sends `updateworkitemqueue`; resolves with the `updateworkitemqueue` reply payload.
-   * @see schemas/commands/updateworkitemqueue.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/updateworkitemqueue.md
    */
   updateWorkitemQueue(payload: UpdateWorkitemQueueRequest = {}, options?: CallOptions): Promise<UpdateWorkitemQueueReply> {
     return this.core.request("updateworkitemqueue", payload, options) as Promise<UpdateWorkitemQueueReply>;
@@ -722,7 +722,7 @@ export class OpenFlowCommands {
    * Subscribe to changes of a collection. The reply carries the watch id; every matching change then arrives as a server-started watchevent with that id.
    *
    * Sends `watch`; resolves with the `watch` reply payload.
-   * @see schemas/commands/watch.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/watch.md
    */
   watch(payload: WatchRequest, options?: CallOptions): Promise<WatchReply> {
     return this.core.request("watch", payload, options) as Promise<WatchReply>;
@@ -732,7 +732,7 @@ export class OpenFlowCommands {
    * Failure report. As a reply (replyto set) it answers any failed request: server-latest sends {message, error}, server-2021 {message} for unknown commands, clients send plain text. Without replyto it is an uncorrelated report: the server-latest rate limit ({error}, same id as the request), or the plain-text parse error of an unparsable frame.
    *
    * Registers a handler for `error` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
-   * @see schemas/commands/error.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/error.md
    */
   onError(handler: PushHandler<ErrorRequest, ErrorReply | void>): () => void {
     return this.core.onCommand("error", (payload, context) => handler(payload as ErrorRequest, context));
@@ -742,7 +742,7 @@ export class OpenFlowCommands {
    * Server notice that an exchange this connection registered (and its bound queue) is gone because the server lost its AMQP connection. The client must call registerexchange again.
    *
    * Registers a handler for `exchangeclosed` frames the server starts. Nobody answers this command; the handler returns nothing. Returns a function that removes the handler.
-   * @see schemas/commands/exchangeclosed.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/exchangeclosed.md
    */
   onExchangeClosed(handler: PushHandler<ExchangeClosedRequest, void>): () => void {
     return this.core.onCommand("exchangeclosed", (payload, context) => handler(payload as ExchangeClosedRequest, context));
@@ -752,7 +752,7 @@ export class OpenFlowCommands {
    * Keep-alive. Clients send it every 10 s with no payload; any received frame refreshes the server's last-seen time, and a connection silent for 60 s is closed. server-2021 answers pong; server-latest drops ping frames before dispatch. No server ever sends ping.
    *
    * Registers a handler for `ping` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
-   * @see schemas/commands/ping.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/ping.md
    */
   onPing(handler: PushHandler<PingRequest, PingReply | void>): () => void {
     return this.core.onCommand("ping", (payload, context) => handler(payload as PingRequest, context));
@@ -762,7 +762,7 @@ export class OpenFlowCommands {
    * Answer to ping (replyto = the ping id, new id). Receivers ignore it. server-2021 sends it for every client ping; clients send it for server pings, which no server sends.
    *
    * Registers a handler for `pong` frames the server starts. Nobody answers this command; the handler returns nothing. Returns a function that removes the handler.
-   * @see schemas/commands/pong.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/pong.md
    */
   onPong(handler: PushHandler<PongRequest, void>): () => void {
     return this.core.onCommand("pong", (payload, context) => handler(payload as PongRequest, context));
@@ -772,7 +772,7 @@ export class OpenFlowCommands {
    * Server notice that a queue this connection consumed is gone because the server lost its AMQP connection. Sent once per registered queue; the client must call registerqueue again.
    *
    * Registers a handler for `queueclosed` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
-   * @see schemas/commands/queueclosed.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/queueclosed.md
    */
   onQueueClosed(handler: PushHandler<QueueClosedRequest, QueueClosedReply | void>): () => void {
     return this.core.onCommand("queueclosed", (payload, context) => handler(payload as QueueClosedRequest, context));
@@ -782,7 +782,7 @@ export class OpenFlowCommands {
    * Publish a message to an AMQP queue or exchange (client to server), or deliver a consumed AMQP message (server to client). The same command string is used in both directions; the receiver's reply acknowledges the frame.
    *
    * Registers a handler for `queuemessage` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
-   * @see schemas/commands/queuemessage.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/queuemessage.md
    */
   onQueueMessage(handler: PushHandler<QueueMessageRequest, QueueMessageReply | void>): () => void {
     return this.core.onCommand("queuemessage", (payload, context) => handler(payload as QueueMessageRequest, context));
@@ -792,7 +792,7 @@ export class OpenFlowCommands {
    * Sent by the server when the connection's token expires in less than 60 s (checked every 10 s): a new short token and the reloaded user. The client replaces its stored jwt and user. No reply is expected.
    *
    * Registers a handler for `refreshtoken` frames the server starts. Nobody answers this command; the handler returns nothing. Returns a function that removes the handler.
-   * @see schemas/commands/refreshtoken.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/refreshtoken.md
    */
   onRefreshToken(handler: PushHandler<RefreshtokenRequest, void>): () => void {
     return this.core.onCommand("refreshtoken", (payload, context) => handler(payload as RefreshtokenRequest, context));
@@ -802,7 +802,7 @@ export class OpenFlowCommands {
    * Sent by the server once per matching change of a watched collection, never chunked, not awaited. The api calls the watch callback and answers with an echo (watchevent with replyto), which the server ignores; OpenRPA calls the watch's delegate and answers only when it cannot read the payload (then it sends the echo back with replyto).
    *
    * Registers a handler for `watchevent` frames the server starts. The handler's return value becomes the reply payload. Returns a function that removes the handler.
-   * @see schemas/commands/watchevent.json
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/watchevent.md
    */
   onWatchEvent(handler: PushHandler<WatchEventRequest, WatchEventReply | void>): () => void {
     return this.core.onCommand("watchevent", (payload, context) => handler(payload as WatchEventRequest, context));

@@ -3199,7 +3199,7 @@ export type InsertManyRequest = RequestCommon & {
    */
   items: Base[] | string;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3250,7 +3250,7 @@ export type InsertOneRequest = RequestCommon & {
    */
   item: Base | string;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3301,7 +3301,7 @@ export type InsertOrUpdateManyRequest = RequestCommon & {
    */
   skipresults?: boolean | null;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -3348,7 +3348,7 @@ export type InsertOrUpdateOneRequest = RequestCommon & {
    */
   uniqeness?: string | null;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4659,7 +4659,7 @@ export type UpdateManyRequest = RequestCommon & {
       }
     | string;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -4713,7 +4713,7 @@ export type UpdateOneRequest = RequestCommon & {
     | string
     | null;
   /**
-   * Write concern w (docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
+   * Write concern w (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#write-concern): 0..3 or "majority". Server default 0 when missing; api-latest sends 1. Only applied on a replica set.
    */
   w?: number | string;
   /**
@@ -5567,7 +5567,7 @@ export interface ReplyCommon {
  */
 export interface RequestCommon {
   /**
-   * Per-command token: the command runs as this token's user instead of the connection's user (docs/protocol.md#per-command-jwt).
+   * Per-command token: the command runs as this token's user instead of the connection's user (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#per-command-jwt).
    */
   jwt?: string | null;
   /**
@@ -6149,7 +6149,7 @@ export interface PongRequest {
   [k: string]: unknown;
 }
 /**
- * An object message body (docs/protocol.md#server-commands). Application fields plus the sender identity the server adds.
+ * An object message body (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#server-commands). Application fields plus the sender identity the server adds.
  *
  * Schema: `schemas/commands/queuemessage.json#/$defs/QueueMessageBody`
  */
@@ -6940,194 +6940,194 @@ export type WithDocuments<P, F extends PropertyKey, D> = { [K in keyof P]: K ext
 
 /** Request and reply payload types of every command, by wire command string. */
 export interface CommandMap {
-  /** Add one workitem to a workitem queue (schemas/commands/addworkitem.json) */
+  /** Add one workitem to a workitem queue (`schemas/commands/addworkitem.json`) */
   "addworkitem": { request: AddWorkitemRequest; reply: AddWorkitemReply };
-  /** Create a workitem queue (schemas/commands/addworkitemqueue.json) */
+  /** Create a workitem queue (`schemas/commands/addworkitemqueue.json`) */
   "addworkitemqueue": { request: AddWorkitemQueueRequest; reply: AddWorkitemQueueReply };
-  /** Add many workitems to one queue (schemas/commands/addworkitems.json) */
+  /** Add many workitems to one queue (`schemas/commands/addworkitems.json`) */
   "addworkitems": { request: AddWorkitemsRequest; reply: AddWorkitemsReply };
-  /** Run a MongoDB aggregation pipeline (schemas/commands/aggregate.json) */
+  /** Run a MongoDB aggregation pipeline (`schemas/commands/aggregate.json`) */
   "aggregate": { request: AggregateRequest; reply: AggregateReply };
-  /** Stop consuming an AMQP queue (schemas/commands/closequeue.json) */
+  /** Stop consuming an AMQP queue (`schemas/commands/closequeue.json`) */
   "closequeue": { request: CloseQueueRequest; reply: CloseQueueReply };
-  /** Count documents matching a query (schemas/commands/count.json) */
+  /** Count documents matching a query (`schemas/commands/count.json`) */
   "count": { request: CountRequest; reply: CountReply };
-  /** Create a collection (admins) (schemas/commands/createcollection.json) */
+  /** Create a collection (admins) (`schemas/commands/createcollection.json`) */
   "createcollection": { request: CreateCollectionRequest; reply: CreateCollectionReply };
-  /** Create an index (use customcommand) (schemas/commands/createindex.json)
+  /** Create an index (use customcommand) (`schemas/commands/createindex.json`)
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "createindex". */
   "createindex": { request: CreateIndexRequest; reply: CreateIndexReply };
-  /** Create an OpenRPA workflow instance and optionally start it (schemas/commands/createworkflowinstance.json) */
+  /** Create an OpenRPA workflow instance and optionally start it (`schemas/commands/createworkflowinstance.json`) */
   "createworkflowinstance": { request: CreateWorkflowInstanceRequest; reply: CreateWorkflowInstanceReply };
-  /** Multiplexed admin and agent operations (schemas/commands/customcommand.json) */
+  /** Multiplexed admin and agent operations (`schemas/commands/customcommand.json`) */
   "customcommand": { request: CustomCommandRequest; reply: CustomCommandReply };
-  /** Delete an agent (use customcommand) (schemas/commands/deleteagent.json)
+  /** Delete an agent (use customcommand) (`schemas/commands/deleteagent.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagent"` instead. */
   "deleteagent": { request: DeleteAgentRequest; reply: DeleteAgentReply };
-  /** Delete an agent pod (use customcommand) (schemas/commands/deleteagentpod.json)
+  /** Delete an agent pod (use customcommand) (`schemas/commands/deleteagentpod.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deleteagentpod"` instead. */
   "deleteagentpod": { request: DeleteAgentPodRequest; reply: DeleteAgentPodReply };
-  /** Delete documents by ids or query (schemas/commands/deletemany.json) */
+  /** Delete documents by ids or query (`schemas/commands/deletemany.json`) */
   "deletemany": { request: DeleteManyRequest; reply: DeleteManyReply };
-  /** Remove a user's Node-RED deployment (schemas/commands/deletenoderedinstance.json)
+  /** Remove a user's Node-RED deployment (`schemas/commands/deletenoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. */
   "deletenoderedinstance": { request: DeleteNoderedInstanceRequest; reply: DeleteNoderedInstanceReply };
-  /** Delete one Node-RED pod or container (schemas/commands/deletenoderedpod.json)
+  /** Delete one Node-RED pod or container (`schemas/commands/deletenoderedpod.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command deletenoderedpod`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. */
   "deletenoderedpod": { request: DeleteNoderedPodRequest; reply: DeleteNoderedPodReply };
-  /** Delete one document by id (schemas/commands/deleteone.json) */
+  /** Delete one document by id (`schemas/commands/deleteone.json`) */
   "deleteone": { request: DeleteOneRequest; reply: DeleteOneReply };
-  /** Delete an agent package (use customcommand) (schemas/commands/deletepackage.json)
+  /** Delete an agent package (use customcommand) (`schemas/commands/deletepackage.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "deletepackage"` instead. */
   "deletepackage": { request: DeletePackageRequest; reply: DeletePackageReply };
-  /** Placeholder (no-op) (schemas/commands/deleterabbitmqqueue.json)
+  /** Placeholder (no-op) (`schemas/commands/deleterabbitmqqueue.json`)
    * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command deleterabbitmqqueue`). There is no replacement over the websocket. */
   "deleterabbitmqqueue": { request: DeleteRabbitmqQueueRequest; reply: never };
-  /** Delete a workitem and its files (schemas/commands/deleteworkitem.json) */
+  /** Delete a workitem and its files (`schemas/commands/deleteworkitem.json`) */
   "deleteworkitem": { request: DeleteWorkitemRequest; reply: DeleteWorkitemReply };
-  /** Delete a workitem queue (schemas/commands/deleteworkitemqueue.json) */
+  /** Delete a workitem queue (`schemas/commands/deleteworkitemqueue.json`) */
   "deleteworkitemqueue": { request: DeleteWorkitemQueueRequest; reply: DeleteWorkitemQueueReply };
-  /** Distinct values of a field (schemas/commands/distinct.json)
+  /** Distinct values of a field (`schemas/commands/distinct.json`)
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler JSON.stringify's the string payload instead of parsing it, so no field is read); unknown elsewhere. Use aggregate with $group instead. */
   "distinct": { request: DistinctRequest; reply: DistinctReply };
-  /** Drop a collection (schemas/commands/dropcollection.json) */
+  /** Drop a collection (`schemas/commands/dropcollection.json`) */
   "dropcollection": { request: DropCollectionRequest; reply: DropCollectionReply };
-  /** Drop an index (schemas/commands/dropindex.json)
+  /** Drop an index (`schemas/commands/dropindex.json`)
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "dropindex". */
   "dropindex": { request: DropIndexRequest; reply: DropIndexReply };
-  /** Placeholder (no-op) (schemas/commands/dumpclients.json)
+  /** Placeholder (no-op) (`schemas/commands/dumpclients.json`)
    * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumpclients`). Use `customcommand` with getclients or dumpwebsocketclients instead. */
   "dumpclients": { request: DumpClientsRequest; reply: never };
-  /** Placeholder (no-op) (schemas/commands/dumprabbitmq.json)
+  /** Placeholder (no-op) (`schemas/commands/dumprabbitmq.json`)
    * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command dumprabbitmq`). There is no replacement over the websocket. */
   "dumprabbitmq": { request: DumpRabbitmqRequest; reply: never };
-  /** Create or update a billing customer and its roles (schemas/commands/ensurecustomer.json) */
+  /** Create or update a billing customer and its roles (`schemas/commands/ensurecustomer.json`) */
   "ensurecustomer": { request: EnsureCustomerRequest; reply: EnsureCustomerReply };
-  /** Create or ensure a user's Node-RED deployment (schemas/commands/ensurenoderedinstance.json)
+  /** Create or ensure a user's Node-RED deployment (`schemas/commands/ensurenoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command ensurenoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. */
   "ensurenoderedinstance": { request: EnsureNoderedInstanceRequest; reply: EnsureNoderedInstanceReply };
-  /** Legacy Stripe customer call (no-op) (schemas/commands/ensurestripecustomer.json)
+  /** Legacy Stripe customer call (no-op) (`schemas/commands/ensurestripecustomer.json`)
    * @deprecated Echo-only no-op in both servers (server-latest answers with the request unchanged and does no work). Use ensurecustomer, which creates or syncs the Stripe customer. */
   "ensurestripecustomer": { request: EnsureStripeCustomerRequest; reply: EnsureStripeCustomerReply };
-  /** Error reply or report (schemas/commands/error.json) */
+  /** Error reply or report (`schemas/commands/error.json`) */
   "error": { request: ErrorRequest; reply: ErrorReply };
-  /** The server lost AMQP; the exchange is gone (schemas/commands/exchangeclosed.json) */
+  /** The server lost AMQP; the exchange is gone (`schemas/commands/exchangeclosed.json`) */
   "exchangeclosed": { request: ExchangeClosedRequest; reply: never };
-  /** Agent log (use customcommand) (schemas/commands/getagentlog.json)
+  /** Agent log (use customcommand) (`schemas/commands/getagentlog.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentlog"` instead. */
   "getagentlog": { request: GetAgentLogRequest; reply: GetAgentLogReply };
-  /** Agent pods (use customcommand) (schemas/commands/getagentpods.json)
+  /** Agent pods (use customcommand) (`schemas/commands/getagentpods.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "getagentpods"` instead. */
   "getagentpods": { request: GetAgentPodsRequest; reply: GetAgentPodsReply };
-  /** Rebuild an older version of a document (schemas/commands/getdocumentversion.json) */
+  /** Rebuild an older version of a document (`schemas/commands/getdocumentversion.json`) */
   "getdocumentversion": { request: GetDocumentVersionRequest; reply: GetDocumentVersionReply };
-  /** Download a GridFS file (base64) (schemas/commands/getfile.json) */
+  /** Download a GridFS file (base64) (`schemas/commands/getfile.json`) */
   "getfile": { request: GetFileRequest; reply: GetFileReply };
-  /** List indexes (schemas/commands/getindexes.json)
+  /** List indexes (`schemas/commands/getindexes.json`)
    * @deprecated Broken over the legacy websocket protocol in server-latest (Q15: the handler cannot read a string payload); unknown elsewhere. Use customcommand with command "getindexes". */
   "getindexes": { request: GetIndexesRequest; reply: GetIndexesReply };
-  /** Kubernetes node labels for node selectors (schemas/commands/getkubenodelabels.json) */
+  /** Kubernetes node labels for node selectors (`schemas/commands/getkubenodelabels.json`) */
   "getkubenodelabels": { request: GetKubeNodeLabelsRequest; reply: GetKubeNodeLabelsReply };
-  /** Stripe upcoming-invoice preview (schemas/commands/getnextinvoice.json) */
+  /** Stripe upcoming-invoice preview (`schemas/commands/getnextinvoice.json`) */
   "getnextinvoice": { request: GetNextInvoiceRequest; reply: GetNextInvoiceReply };
-  /** Status of a user's Node-RED pods (schemas/commands/getnoderedinstance.json)
+  /** Status of a user's Node-RED pods (`schemas/commands/getnoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentpods instead. */
   "getnoderedinstance": { request: GetNoderedInstanceRequest; reply: GetNoderedInstanceReply };
-  /** Log of a Node-RED pod (schemas/commands/getnoderedinstancelog.json)
+  /** Log of a Node-RED pod (`schemas/commands/getnoderedinstancelog.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command getnoderedinstancelog`: Node-RED instance management was replaced by agents. Use `customcommand` with sub-command getagentlog instead. */
   "getnoderedinstancelog": { request: GetNoderedInstanceLogRequest; reply: GetNoderedInstanceLogReply };
-  /** Placeholder (no-op) (schemas/commands/getrabbitmqqueue.json)
+  /** Placeholder (no-op) (`schemas/commands/getrabbitmqqueue.json`)
    * @deprecated No-reply no-op in server-2021 and unknown in server-latest (`Unknown command getrabbitmqqueue`). There is no replacement over the websocket. */
   "getrabbitmqqueue": { request: GetRabbitmqQueueRequest; reply: never };
-  /** Read a workitem queue (schemas/commands/getworkitemqueue.json) */
+  /** Read a workitem queue (`schemas/commands/getworkitemqueue.json`) */
   "getworkitemqueue": { request: GetWorkitemQueueRequest; reply: GetWorkitemQueueReply };
-  /** Run server housekeeping (schemas/commands/housekeeping.json) */
+  /** Run server housekeeping (`schemas/commands/housekeeping.json`) */
   "housekeeping": { request: HousekeepingRequest; reply: HousekeepingReply };
-  /** Insert several documents (schemas/commands/insertmany.json) */
+  /** Insert several documents (`schemas/commands/insertmany.json`) */
   "insertmany": { request: InsertManyRequest; reply: InsertManyReply };
-  /** Insert one document (schemas/commands/insertone.json) */
+  /** Insert one document (`schemas/commands/insertone.json`) */
   "insertone": { request: InsertOneRequest; reply: InsertOneReply };
-  /** Upsert several documents (schemas/commands/insertorupdatemany.json) */
+  /** Upsert several documents (`schemas/commands/insertorupdatemany.json`) */
   "insertorupdatemany": { request: InsertOrUpdateManyRequest; reply: InsertOrUpdateManyReply };
-  /** Upsert one document (schemas/commands/insertorupdateone.json) */
+  /** Upsert one document (`schemas/commands/insertorupdateone.json`) */
   "insertorupdateone": { request: InsertOrUpdateOneRequest; reply: InsertOrUpdateOneReply };
-  /** Not implemented over the websocket (schemas/commands/invokeopenrpa.json)
+  /** Not implemented over the websocket (`schemas/commands/invokeopenrpa.json`)
    * @deprecated Always fails in server-latest: the websocket handler throws `Not implemented, only available using OpenAPI`. Use the REST endpoint /rest/v1/InvokeOpenRPA, or createworkflowinstance / queuemessage to the robot's queue. */
   "invokeopenrpa": { request: InvokeOpenRPARequest; reply: InvokeOpenRPAReply };
-  /** Issue a license (use customcommand) (schemas/commands/issuelicense.json)
+  /** Issue a license (use customcommand) (`schemas/commands/issuelicense.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "issuelicense"` instead. */
   "issuelicense": { request: IssueLicenseRequest; reply: IssueLicenseReply };
-  /** List collections (schemas/commands/listcollections.json) */
+  /** List collections (`schemas/commands/listcollections.json`) */
   "listcollections": { request: ListCollectionsRequest; reply: ListCollectionsReply };
-  /** MongoDB map-reduce (schemas/commands/mapreduce.json)
+  /** MongoDB map-reduce (`schemas/commands/mapreduce.json`)
    * @deprecated Unknown to server-latest (answers `Unknown command mapreduce`); MongoDB itself deprecated map-reduce. Use aggregate. */
   "mapreduce": { request: MapReduceRequest; reply: MapReduceReply };
-  /** Keep-alive (schemas/commands/ping.json) */
+  /** Keep-alive (`schemas/commands/ping.json`) */
   "ping": { request: PingRequest; reply: PingReply };
-  /** Keep-alive answer (schemas/commands/pong.json) */
+  /** Keep-alive answer (`schemas/commands/pong.json`) */
   "pong": { request: PongRequest; reply: never };
-  /** Take the next workitem for processing (schemas/commands/popworkitem.json) */
+  /** Take the next workitem for processing (`schemas/commands/popworkitem.json`) */
   "popworkitem": { request: PopWorkitemRequest; reply: PopWorkitemReply };
-  /** Push client metrics (no-op) (schemas/commands/pushmetrics.json)
+  /** Push client metrics (no-op) (`schemas/commands/pushmetrics.json`)
    * @deprecated No-reply in server-2021 (accepted, never answered, so the api promise never settles and openrpa times out) and unknown in server-latest (`Unknown command pushmetrics`). Use OpenTelemetry export instead; do not send it. */
   "pushmetrics": { request: PushMetricsRequest; reply: never };
-  /** Find documents (schemas/commands/query.json) */
+  /** Find documents (`schemas/commands/query.json`) */
   "query": { request: QueryRequest; reply: QueryReply };
-  /** The server lost AMQP; the queue is gone (schemas/commands/queueclosed.json) */
+  /** The server lost AMQP; the queue is gone (`schemas/commands/queueclosed.json`) */
   "queueclosed": { request: QueueClosedRequest; reply: QueueClosedReply };
-  /** Publish to, or deliver from, an AMQP queue or exchange (schemas/commands/queuemessage.json) */
+  /** Publish to, or deliver from, an AMQP queue or exchange (`schemas/commands/queuemessage.json`) */
   "queuemessage": { request: QueueMessageRequest; reply: QueueMessageReply };
-  /** New jwt and user for the connection (schemas/commands/refreshtoken.json) */
+  /** New jwt and user for the connection (`schemas/commands/refreshtoken.json`) */
   "refreshtoken": { request: RefreshtokenRequest; reply: never };
-  /** Declare an exchange (plus a bound queue) and consume it (schemas/commands/registerexchange.json) */
+  /** Declare an exchange (plus a bound queue) and consume it (`schemas/commands/registerexchange.json`) */
   "registerexchange": { request: RegisterExchangeRequest; reply: RegisterExchangeReply };
-  /** Declare and consume a queue (schemas/commands/registerqueue.json) */
+  /** Declare and consume a queue (`schemas/commands/registerqueue.json`) */
   "registerqueue": { request: RegisterQueueRequest; reply: RegisterQueueReply };
-  /** Self-registration of a user (schemas/commands/registeruser.json)
+  /** Self-registration of a user (`schemas/commands/registeruser.json`)
    * @deprecated Unknown in server-latest (answers `Unknown command registeruser`) and removed from api-latest. Create users through the web UI/REST, or let `auto_create_users` create them at signin. */
   "registeruser": { request: RegisterUserRequest; reply: RegisterUserReply };
-  /** Restart Node-RED pods (schemas/commands/restartnoderedinstance.json)
+  /** Restart Node-RED pods (`schemas/commands/restartnoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command restartnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. */
   "restartnoderedinstance": { request: RestartNoderedInstanceRequest; reply: RestartNoderedInstanceReply };
-  /** Upload a file (base64) to GridFS (schemas/commands/savefile.json) */
+  /** Upload a file (base64) to GridFS (`schemas/commands/savefile.json`) */
   "savefile": { request: SaveFileRequest; reply: SaveFileReply };
-  /** Choose the active customer for the user (schemas/commands/selectcustomer.json) */
+  /** Choose the active customer for the user (`schemas/commands/selectcustomer.json`) */
   "selectcustomer": { request: SelectCustomerRequest; reply: SelectCustomerReply };
-  /** Authenticate or validate a token (schemas/commands/signin.json) */
+  /** Authenticate or validate a token (`schemas/commands/signin.json`) */
   "signin": { request: SigninRequest; reply: SigninReply };
-  /** Start an agent (use customcommand) (schemas/commands/startagent.json)
+  /** Start an agent (use customcommand) (`schemas/commands/startagent.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "startagent"` instead. */
   "startagent": { request: StartAgentRequest; reply: StartAgentReply };
-  /** Audit-only placeholder (schemas/commands/startnoderedinstance.json)
+  /** Audit-only placeholder (`schemas/commands/startnoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command startnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command startagent). */
   "startnoderedinstance": { request: StartNoderedInstanceRequest; reply: StartNoderedInstanceReply };
-  /** Stop an agent (use customcommand) (schemas/commands/stopagent.json)
+  /** Stop an agent (use customcommand) (`schemas/commands/stopagent.json`)
    * @deprecated Broken in server-latest (Q15): it is dispatched, but the handler turns the legacy string payload into a JSON string instead of parsing it, so no field is read and the call always ends in an `error` reply. It only works through REST or v2, where the payload is already an object. Use `customcommand` with `command: "stopagent"` instead. */
   "stopagent": { request: StopAgentRequest; reply: StopAgentReply };
-  /** Audit-only placeholder (schemas/commands/stopnoderedinstance.json)
+  /** Audit-only placeholder (`schemas/commands/stopnoderedinstance.json`)
    * @deprecated Unknown in server-latest, which answers `Unknown command stopnoderedinstance`: Node-RED instance management was replaced by agents. Use `customcommand` with the agent sub-commands (startagent, stopagent, deleteagentpod, getagentlog, getagentpods, deleteagent) instead. (sub-command stopagent). */
   "stopnoderedinstance": { request: StopNoderedInstanceRequest; reply: StopNoderedInstanceReply };
-  /** Add a Stripe plan or resource usage (schemas/commands/stripeaddplan.json) */
+  /** Add a Stripe plan or resource usage (`schemas/commands/stripeaddplan.json`) */
   "stripeaddplan": { request: StripeAddPlanRequest; reply: StripeAddPlanReply };
-  /** Cancel a resource usage (schemas/commands/stripecancelplan.json) */
+  /** Cancel a resource usage (`schemas/commands/stripecancelplan.json`) */
   "stripecancelplan": { request: StripeCancelPlanRequest; reply: StripeCancelPlanReply };
-  /** Proxy call to the Stripe REST API (schemas/commands/stripemessage.json) */
+  /** Proxy call to the Stripe REST API (`schemas/commands/stripemessage.json`) */
   "stripemessage": { request: StripeMessageRequest; reply: StripeMessageReply };
-  /** Stop a change watch (schemas/commands/unwatch.json) */
+  /** Stop a change watch (`schemas/commands/unwatch.json`) */
   "unwatch": { request: UnWatchRequest; reply: UnWatchReply };
-  /** Replace a file's metadata (schemas/commands/updatefile.json) */
+  /** Replace a file's metadata (`schemas/commands/updatefile.json`) */
   "updatefile": { request: UpdateFileRequest; reply: UpdateFileReply };
-  /** Update many documents with an update document (schemas/commands/updatemany.json) */
+  /** Update many documents with an update document (`schemas/commands/updatemany.json`) */
   "updatemany": { request: UpdateManyRequest; reply: UpdateManyReply };
-  /** Replace or update one document (schemas/commands/updateone.json) */
+  /** Replace or update one document (`schemas/commands/updateone.json`) */
   "updateone": { request: UpdateOneRequest; reply: UpdateOneReply };
-  /** Change a workitem's state, payload or files (schemas/commands/updateworkitem.json) */
+  /** Change a workitem's state, payload or files (`schemas/commands/updateworkitem.json`) */
   "updateworkitem": { request: UpdateWorkitemRequest; reply: UpdateWorkitemReply };
-  /** Change a workitem queue (schemas/commands/updateworkitemqueue.json) */
+  /** Change a workitem queue (`schemas/commands/updateworkitemqueue.json`) */
   "updateworkitemqueue": { request: UpdateWorkitemQueueRequest; reply: UpdateWorkitemQueueReply };
-  /** Subscribe to collection changes (schemas/commands/watch.json) */
+  /** Subscribe to collection changes (`schemas/commands/watch.json`) */
   "watch": { request: WatchRequest; reply: WatchReply };
-  /** Change notification for a watch (schemas/commands/watchevent.json) */
+  /** Change notification for a watch (`schemas/commands/watchevent.json`) */
   "watchevent": { request: WatchEventRequest; reply: WatchEventReply };
 }
 

@@ -3,11 +3,13 @@
  *
  * - `openflow-spec` (packages/openflow-spec/package.json): the client. `dist/runtime` and `dist/generated` (types,
  *   typed client, command table, validators). Depends on `ws` only.
- * - `openflow-spec-tools` (packages/openflow-spec-tools/package.json): the `openflow-spec` command (validate, serve,
+ * - `openflow-spec-tools` (packages/openflow-spec-tools/package.json): the `openflow-spec-tools` command, also
+ *   installed as `openflow-spec` (validate, serve,
  *   generate, lint, diff, proxy, ...) and the server/validator/proxy libraries: `dist/cli`, `dist/server`,
  *   `dist/validator`, `dist/generator`, `dist/diff`, `dist/proxy`, `dist/sources`, `schemas/`, `templates/`. Depends on `openflow-spec` (same version) and the generator's toolchain.
  *
- * Each package is staged in a temporary directory (its package.json + the build output it lists in `files`), and
+ * Each package ships its own README (packages/<name>/README.md, absolute links only: npm shows it outside the
+ * repository). Each package is staged in a temporary directory (its package.json + the build output it lists in `files`), and
  * `npm pack` writes the tarball. In the tools package, the compiled imports that reach into the client
  * (`../runtime/framing.js`, ...) are rewritten to the client package's public entries; an import of a client module
  * that is not mapped below fails the build, naming the file.
@@ -29,6 +31,11 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLIENT_ENTRIES: Readonly<Record<string, string>> = {
   "runtime/index.js": "openflow-spec",
   "runtime/errors.js": "openflow-spec",
+  // cli/connection.ts (the one connection layer of every verb that talks to a server): all re-exported by the index.
+  "runtime/client.js": "openflow-spec",
+  "runtime/core.js": "openflow-spec",
+  "runtime/logger.js": "openflow-spec",
+  "runtime/session.js": "openflow-spec",
   "runtime/framing.js": "openflow-spec/framing",
   "runtime/validate.js": "openflow-spec/validation",
   "generated/commands.js": "openflow-spec/generated/commands",
@@ -174,9 +181,12 @@ function manifest(plan: PackagePlan, version: string): string {
 /** Stage one package in `stage` (a fresh directory). */
 function stagePackage(plan: PackagePlan, stage: string, version: string): void {
   writeFileSync(join(stage, "package.json"), manifest(plan, version));
-  cpSync(join(REPO, "README.md"), join(stage, "README.md"));
+  // Each package has its own short README (absolute links only: npm shows it outside the repository).
+  cpSync(join(REPO, plan.dir, "README.md"), join(stage, "README.md"));
   for (const [from, to] of plan.copy) {
-    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter: (src) => !src.endsWith(".tsbuildinfo") && hasSource(src) });
+    // generator/site builds this repository's docs site from its guides: not part of what the tools install.
+    const filter = (src: string): boolean => !src.endsWith(".tsbuildinfo") && !src.includes(`${join("dist", "generator", "site")}`) && hasSource(src);
+    cpSync(join(REPO, from), join(stage, to), { recursive: true, filter });
   }
   if (plan.rewriteClientImports) rewriteAll(stage);
   checkDependencies(stage);

@@ -24,8 +24,11 @@ import { loadPayloadCheck, type PayloadCheck, type ValidationMode } from "./vali
 /** Connection states. "open" means connected and signed in. */
 export type ConnectionState = "connecting" | "open" | "reconnecting" | "closed";
 
+/** Payload of the `state` event. */
 export interface StateChange {
+  /** The state entered. */
   state: ConnectionState;
+  /** The state left. */
   previous: ConnectionState;
   /** Why the connection left "open" or why the client closed, when there was a problem. */
   error?: OpenFlowError;
@@ -38,8 +41,21 @@ export type ClientEvents = {
   /** The server sent a new jwt (`refreshtoken`); `client.jwt` and `client.user` already hold it. */
   tokenrefreshed: [SessionState];
   /** The server lost AMQP and closed this queue; the client tries to register it again. */
-  queueclosed: [{ queuename: string }];
-  exchangeclosed: [{ exchangename: string; queuename: string }];
+  queueclosed: [
+    {
+      /** The server-side name of the closed queue. */
+      queuename: string;
+    },
+  ];
+  /** The server closed this exchange (server-started `exchangeclosed`); the client tries to register it again. */
+  exchangeclosed: [
+    {
+      /** The exchange that was closed. */
+      exchangename: string;
+      /** The queue that was bound to it. */
+      queuename: string;
+    },
+  ];
   /** Signed in again after a reconnect, with queues, exchanges and watches restored. */
   reconnected: [];
   /** A problem that did not fail a call: a malformed frame, a stray server error, a failed restore. */
@@ -48,46 +64,82 @@ export type ClientEvents = {
 
 /** A cheap request used as the heartbeat's liveness probe (any reply, even an error, proves the link). */
 export interface ProbeRequest {
+  /** The command sent. Default "count". */
   command: string;
+  /** Its payload. Default `{ collectionname: "users", query: { _id: "openflow-spec-liveness-probe" } }`. */
   payload: unknown;
 }
 
+/**
+ * Options of `connect(url, options)` and `new OpenFlowClient(url, options)`. Every field is optional except a way
+ * to sign in (`username` + `password`, `jwt`, or `credentials`).
+ * @see https://github.com/openflow-spec/openflow-spec/blob/main/docs/client.md#options
+ */
 export interface ClientOptions {
-  /** How to sign in. Alternatively pass `username`/`password` or `jwt` at the top level. */
+  /**
+   * How to sign in: `{ username, password }` or `{ jwt }`. Default: none; then `username`/`password` or `jwt` at the
+   * top level must be given (a client without credentials fails with code "usage").
+   */
   credentials?: Credentials;
+  /** User name to sign in with, together with `password`. Default: none (see `credentials`). */
   username?: string;
+  /** Password for `username`. Default: none. Never logged (every log line is redacted). */
   password?: string;
+  /** Sign in with this token instead of a password. Default: none. Replaced by the server's `refreshtoken`s. */
   jwt?: string;
-  /** Extra signin fields (clientagent, clientversion, longtoken, impersonate). */
+  /** Extra signin fields (clientagent, clientversion, longtoken, impersonate). Default `{ clientagent: "openflow-spec" }`. */
   signin?: SigninExtras;
-  /** Default per-request timeout, ms (Infinity for none). Default 30 000. */
+  /** Per-request timeout, ms (`Infinity` for none); a call's own `timeoutMs` overrides it. Default 30 000. */
   timeoutMs?: number;
-  /** Opening the websocket, ms. Default 15 000. */
+  /** Longest wait for the websocket to open, ms. Default 15 000. */
   connectTimeoutMs?: number;
+  /**
+   * Reconnect after an unexpected close: exponential backoff with jitter, or `false` to never reconnect. Default
+   * `{ enabled: true, initialDelayMs: 250, maxDelayMs: 30 000, multiplier: 2, jitter: 0.5, maxAttempts: Infinity }`.
+   */
   reconnect?: Partial<ReconnectPolicy> | false;
+  /**
+   * What a request does while not connected: "wait" (bounded) or "fail" at once with code "offline". Default
+   * `{ mode: "wait", maxWaitMs: 30 000, maxQueued: 1 000 }`.
+   */
   offline?: Partial<OfflinePolicy>;
-  /** Heartbeat timings, or false to disable pings and liveness checks. */
+  /**
+   * Heartbeat timings, or `false` to disable pings and liveness checks. Default
+   * `{ intervalMs: 10 000, idleTimeoutMs: 30 000, probeTimeoutMs: 10 000 }`.
+   */
   heartbeat?: Partial<HeartbeatOptions> | false;
   /** Liveness probe. Default: `count` of a non-existent `_id` in `users` (indexed, answered by every server). */
   probe?: ProbeRequest;
+  /**
+   * Pacing and retries for servers that rate-limit. Default
+   * `{ pacing: "auto", messagesPerSecond: 25, burst: 5, retries: 3, retryDelayMs: 300 }`.
+   */
   rateLimit?: Partial<RateLimitPolicy>;
   /** Reassembly limits for incoming messages. Defaults: 128 Mi chars, 1 M chunks, 1 000 partial, 256 Mi chars half-received in total, 60 s. */
   limits?: Partial<ReassemblyLimits>;
-  /** Receives redacted log lines. Default: console, warnings and errors only. */
+  /** Receives redacted log lines. Default: the console, at `logLevel`. */
   logger?: Logger;
+  /** Lowest level logged: "debug", "info", "warn", "error" or "silent". Default "warn". */
   logLevel?: LogLevel;
-  /** Check payloads against the generated validators. Default "off". */
+  /**
+   * Check payloads against the generated schemas: "warn" logs, "strict" rejects (requests before sending, checked
+   * closed; replies after receiving, checked open). Default "off".
+   */
   validation?: ValidationMode;
-  /** The payload check used when validation is on: `validators` from `openflow-spec/validation`. */
+  /**
+   * The payload check used when validation is on: `validators` from `openflow-spec/validation`. Default: none; Node
+   * then loads that entry by itself, a browser bundle fails `connect` with code "usage".
+   */
   validators?: PayloadCheck;
-  /** WebSocket constructor. Default: the global one in browsers, `ws` in Node. */
+  /** WebSocket constructor. Default: the global one (browsers, Node 22+), else `ws` in Node. */
   WebSocket?: WebSocketConstructor;
+  /** Trusted CAs, or accepting any certificate (Node only). Default: the system's verification, on. */
   tls?: TlsOptions;
-  /** Options passed to a `ws`-compatible constructor (headers, perMessageDeflate...). Node only. */
+  /** Options passed to a `ws`-compatible constructor (headers, perMessageDeflate...). Node only. Default: none. */
   wsOptions?: Record<string, unknown>;
-  /** Injected clock (tests). */
+  /** Injected clock (tests). Default: the system clock (`Date.now`, `setTimeout`). */
   clock?: Clock;
-  /** Random source for jitter (tests). */
+  /** Random source for the reconnect jitter (tests). Default `Math.random`. */
   random?: () => number;
 }
 
@@ -108,7 +160,7 @@ interface Resolved {
   wsOptions: Record<string, unknown> | undefined;
 }
 
-/** Server-started commands that never get a reply (x-openflow.replyExpected false in their schemas; ../docs/protocol.md#server-commands). */
+/** Server-started commands that never get a reply (x-openflow.replyExpected false in their schemas; https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#server-commands). */
 const noReply = new Set(["refreshtoken", "watchevent", "queueclosed", "exchangeclosed", "pong", "error"]);
 
 function positive(name: string, value: number | undefined, fallback: number, allowInfinity = false): number {
@@ -162,7 +214,7 @@ function credentialsOf(options: ClientOptions): Credentials {
   return checkCredentials({ username: options.username, password: options.password });
 }
 
-/** Copy a caller's payload and add the per-call fields that travel inside it (../docs/protocol.md#payload-fields, ../docs/protocol.md#per-command-jwt). */
+/** Copy a caller's payload and add the per-call fields that travel inside it (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#payload-fields, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#per-command-jwt). */
 function payloadWith(command: string, payload: unknown, options: CallOptions): unknown {
   const extra = options.jwt !== undefined || options.traceId !== undefined || options.spanId !== undefined;
   if (payload === undefined || payload === null) {
@@ -710,7 +762,7 @@ export class ClientCore implements RequestCore, PushCore {
   }
 
   private replyError(to: WireMessage, text: string): void {
-    // Plain text, as the official client sends it (../docs/protocol.md#error-client); always with replyto (never Q19's loop).
+    // Plain text, as the official client sends it (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#error-client); always with replyto (never Q19's loop).
     this.replyRaw(to, "error", text);
   }
 

@@ -15,12 +15,12 @@ import { isRateLimitText } from "./ratelimit.js";
 /** Result of interpreting one reply message. */
 export type ReplyOutcome = { ok: true; payload: unknown } | { ok: false; error: OpenFlowError };
 
-/** Texts by which servers reject credentials or tokens (../docs/protocol.md#error-command, ../docs/protocol.md#signin). */
+/** Texts by which servers reject credentials or tokens (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#error-command, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#signin). */
 const authText =
   /unknown username or password|failed logging in|missing jwt|invalid or expired jwt|not signed in|jwt (?:expired|malformed)|invalid signature|failed resolving token|disabled users? |not validated|token expired/i;
 const unknownCommandText = /^\s*unknown (?:custom )?command\b/i;
 
-/** Map a server error text to an error code (../docs/protocol.md#error-detection). */
+/** Map a server error text to an error code (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#error-detection). */
 export function classifyServerError(text: string, requestCommand: string): ErrorCode {
   if (unknownCommandText.test(text)) return "unsupported";
   if (isRateLimitText(text)) return "rate-limited";

@@ -1,6 +1,6 @@
 /**
  * One error class for everything the runtime, the server and the tools report, with a closed set of codes
- * (connect-es ConnectError). The error table of docs/client.md documents every code; keep them in sync.
+ * (connect-es ConnectError). The error table of https://github.com/openflow-spec/openflow-spec/blob/main/docs/client.md#errors documents every code; keep them in sync.
  */
 
 export const errorCodes = [
@@ -19,7 +19,7 @@ export const errorCodes = [
 
 export type ErrorCode = (typeof errorCodes)[number];
 
-/** One line per code: what happened and what the caller can do. Listed in the table of docs/client.md. */
+/** One line per code: what happened and what the caller can do. Listed in the table of https://github.com/openflow-spec/openflow-spec/blob/main/docs/client.md#errors. */
 export const errorCodeDescriptions: Readonly<Record<ErrorCode, string>> = {
   timeout: "No reply arrived within the call's timeoutMs (or the message stayed half-received too long).",
   aborted: "The caller's AbortSignal fired before the reply arrived.",
@@ -50,11 +50,20 @@ export interface OpenFlowErrorOptions {
 
 export class OpenFlowError extends Error {
   override name = "OpenFlowError";
+  /**
+   * What went wrong, from a closed set: test it with `OpenFlowError.is(error, code)`.
+   * @see https://github.com/openflow-spec/openflow-spec/blob/main/docs/client.md#errors
+   */
   readonly code: ErrorCode;
+  /** The command the failure belongs to, when there is one. */
   readonly command: string | undefined;
+  /** The frame id of the request or message, when there is one. */
   readonly id: string | undefined;
+  /** The server's own error text, unchanged, for errors the server sent. */
   readonly serverMessage: string | undefined;
+  /** JSON pointer to the offending field (validation and protocol errors). */
   readonly pointer: string | undefined;
+  /** Extra structured detail (for example validation issues). */
   readonly details: unknown;
 
   constructor(code: ErrorCode, message: string, options: OpenFlowErrorOptions = {}) {

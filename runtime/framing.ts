@@ -2,14 +2,14 @@
  * Framing: turning one logical message into frames (chunking) and frames back into messages (reassembly).
  * Pure code, no sockets and no timers: the caller passes the clock, so tests feed it directly (ws `Receiver`).
  *
- * Unlike the reference JS implementations (../docs/protocol.md#q3, ../docs/protocol.md#q4), chunking here never drops U+2028/U+2029 and
+ * Unlike the reference JS implementations (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#q3, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#q4), chunking here never drops U+2028/U+2029 and
  * never splits a surrogate pair, and reassembly is linear in the message size whatever the arrival order.
  */
 import type { Frame } from "../generated/types.js";
 import { OpenFlowError } from "./errors.js";
 
 /**
- * One websocket text message of the protocol: the type generated from schemas/frame.json, so the wire shape is
+ * One websocket text message of the protocol: the type generated from https://github.com/openflow-spec/openflow-spec/blob/main/schemas/frame.json, so the wire shape is
  * declared in one place (a type-only import: nothing generated is loaded at run time).
  */
 export type WireFrame = Frame & {
@@ -29,7 +29,7 @@ export interface WireMessage {
   spanId?: string | null;
 }
 
-/** Chunk size the latest server announces by default (../docs/protocol.md#chunking); used before signin tells us better. */
+/** Chunk size the latest server announces by default (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#chunking); used before signin tells us better. */
 export const DEFAULT_CHUNK_SIZE = 25_000;
 
 /**

@@ -4,7 +4,7 @@
  *
  * Two jobs:
  * - **Keep the server from closing us.** Servers close a legacy client after 60 s without inbound frames and
- *   never ping it (../docs/protocol.md#ping-pong), so the client sends `ping` when it has sent nothing for `intervalMs`
+ *   never ping it (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#ping-pong), so the client sends `ping` when it has sent nothing for `intervalMs`
  *   (default 10 s; any frame we send resets the server's clock, so a busy client sends no pings).
  * - **Notice a dead connection.** server-latest drops `ping` without a `pong`, so a ping proves nothing.
  *   Liveness comes from any inbound frame instead. After `idleTimeoutMs` (default 30 s) of inbound silence the

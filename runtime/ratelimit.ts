@@ -1,6 +1,6 @@
 /**
  * Rate-limit policy. server-latest allows 30 messages per second per connection and answers the excess with
- * an uncorrelated `error` frame "Rate limit exceeded" that carries the request's id (../docs/protocol.md#error-uncorrelated, ../docs/protocol.md#rate-limits);
+ * an uncorrelated `error` frame "Rate limit exceeded" that carries the request's id (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#error-uncorrelated, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#rate-limits);
  * a multi-frame request over the limit gets no answer at all.
  *
  * The client therefore does two things:

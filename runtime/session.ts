@@ -11,16 +11,19 @@ export type Credentials = { username: string; password: string } | { jwt: string
 export interface SigninExtras {
   /** Reported to the server as `clientagent`. Default "openflow-spec". */
   clientagent?: string;
+  /** Reported to the server as `clientversion`. Default: none (not sent). */
   clientversion?: string;
-  /** Ask for a long-lived token (../docs/protocol.md#q11). */
+  /** Ask for a long-lived token (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#q11). Default false. */
   longtoken?: boolean;
-  /** Act as another user (`_id`). */
+  /** Act as another user (`_id`). Default: none (yourself). */
   impersonate?: string;
 }
 
 /** The signed-in state, replaced as a whole (never field by field) so readers never see a mix. */
 export interface SessionState {
+  /** The current token (from signin, or the latest `refreshtoken`). */
   jwt: string;
+  /** The signed-in user as the server sent it (a TokenUser). */
   user: unknown;
 }
 
@@ -28,7 +31,7 @@ export interface SessionState {
 const MIN_CHUNK = 100;
 const MAX_CHUNK = 16 * 1024 * 1024;
 
-/** The chunk size a signin reply announces, or `current` when missing or invalid (../docs/protocol.md#q5). */
+/** The chunk size a signin reply announces, or `current` when missing or invalid (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#q5). */
 export function chunkSizeFrom(value: unknown, current: number): number {
   return typeof value === "number" && Number.isInteger(value) && value >= MIN_CHUNK && value <= MAX_CHUNK ? value : current;
 }

@@ -19,8 +19,11 @@ export interface QueueDelivery<T = unknown> {
   readonly data: T;
   /** The sender's reply queue, if it wants an answer. */
   readonly replyto: string | undefined;
+  /** The sender's correlation id, echoed by `reply`; undefined when the sender set none. */
   readonly correlationId: string | undefined;
+  /** The routing key, for a message published to an exchange; undefined for a direct queue message. */
   readonly routingkey: string | undefined;
+  /** The exchange the message was published to; undefined for a direct queue message. */
   readonly exchangename: string | undefined;
   /** The whole `queuemessage` payload as received. */
   readonly payload: Readonly<Record<string, unknown>>;

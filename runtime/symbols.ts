@@ -9,7 +9,7 @@ export interface CallOptions {
   signal?: AbortSignal;
   /** Reject with code "timeout" when no reply arrives within this many milliseconds. */
   timeoutMs?: number;
-  /** Run this one command as another user: sent as `jwt` inside the payload (../docs/protocol.md#per-command-jwt). */
+  /** Run this one command as another user: sent as `jwt` inside the payload (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#per-command-jwt). */
   jwt?: string;
   /** Frame priority (and payload priority as api-latest sends it). */
   priority?: number;

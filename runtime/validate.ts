@@ -3,7 +3,7 @@
  * run time, so this works under a strict Content-Security-Policy and in browsers.
  *
  * API (stable; changes are announced in /work/notes/generator.md):
- * - `validateFrame(frame)`: the wire frame (schemas/frame.json) plus the `index < count` rule.
+ * - `validateFrame(frame)`: the wire frame (https://github.com/openflow-spec/openflow-spec/blob/main/schemas/frame.json) plus the `index < count` rule.
  * - `validatePayload(command, kind, payload)`: a command's request or reply payload, including JSON-in-string fields
  *   (`contentMediaType: application/json` + `contentSchema`), which are decoded and checked too.
  * - `decodeData(data)`: frame `data` -> payload (missing/null/"" -> null).

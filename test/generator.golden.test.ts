@@ -19,7 +19,7 @@ function golden(path: string): string {
 describe("golden output of the basic fixture", () => {
   const cases: [string, { file: string; contains: string[] }][] = [
     ["types: shared shape declared once, @deprecated, CommandMap", { file: "types.ts", contains: ["export interface Thing", "@deprecated Unknown in server-latest; use getthing.", "export interface CommandMap", 'export type ClientCommandName = "getthing" | "oldthing";', 'export type ServerCommandName = "thingchanged";'] }],
-    ["client: method per c2s command, handler per s2c command", { file: "client.ts", contains: ["getThing(payload: GetThingRequest, options?: CallOptions): Promise<GetThingReply>", "onThingchanged(handler: PushHandler<ThingChangedRequest, void>): () => void", "oldthing(payload: OldThingRequest = {}, options?: CallOptions)", "@see schemas/commands/getthing.json"] }],
+    ["client: method per c2s command, handler per s2c command", { file: "client.ts", contains: ["getThing(payload: GetThingRequest, options?: CallOptions): Promise<GetThingReply>", "onThingchanged(handler: PushHandler<ThingChangedRequest, void>): () => void", "oldthing(payload: OldThingRequest = {}, options?: CallOptions)", "@see https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/getthing.md"] }],
     ["commands: descriptor table", { file: "commands.ts", contains: ['"method": "getThing"', '"replyCommand": null', "satisfies Readonly<Record<string, CommandDescriptor>>"] }],
     ["validators: declarations", { file: "validators.d.ts", contains: ["export declare const getthing_request: Validator;", "export declare const frame: Validator;"] }],
     ["docs: index", { file: "docs/README.md", contains: ["[`oldthing`](commands/oldthing.md) ⚠️ deprecated", "| Read a thing |"] }],

@@ -8,7 +8,13 @@
  *   installed package's own bin, the Example with its in-process server;
  * - `openflow-spec validate` and `generate` run from the installed bin;
  * - publint and @arethetypeswrong/cli check both tarballs for the declared resolution modes (ESM: node16 and
- *   bundler).
+ *   bundler);
+ * - both tarballs are published to a registry on loopback (verdaccio, test/loopback-registry.ts) and
+ *   `openflow-spec-tools` alone is installed from it into an empty project, as users will once it is published: the
+ *   client package comes in as its dependency, and `npx openflow-spec-tools --version` and `validate` run there;
+ * - each package's manifest has `repository`, `homepage` and `bugs`, and its own README has no relative link
+ *   (npm shows it outside the repository).
+ * The Quick start's blocks are read from the README, the client Example from docs/client.md.
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
@@ -19,21 +25,20 @@ import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildPackages, type BuiltPackages } from "../packages/build.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
+import { startLoopbackRegistry, type LoopbackRegistry } from "./loopback-registry.js";
 
 const run = promisify(execFile);
-const DOCS: Record<string, string> = {
-  "README.md": readFileSync(join(ROOT, "README.md"), "utf8"),
-  "docs/client.md": readFileSync(join(ROOT, "docs/client.md"), "utf8"),
-};
+const README = readFileSync(join(ROOT, "README.md"), "utf8");
+/** The client guide, where the client Example moved with the README split. */
+const CLIENT_GUIDE = readFileSync(join(ROOT, "docs", "client.md"), "utf8");
 const TSC = join(ROOT, "node_modules", "typescript", "bin", "tsc");
 const npmEnv = { ...process.env, npm_config_prefer_offline: "true", npm_config_audit: "false", npm_config_fund: "false", npm_config_update_notifier: "false" };
 
-/** The first code block of `lang` after `heading` (a whole line of `file`: the README or a guide). */
-function block(heading: string, lang: "ts" | "sh", containing?: string, file = "README.md"): string {
-  const lines = (DOCS[file] ?? "").split("\n");
-  const at = lines.indexOf(heading);
-  expect(at, `${file} has a '${heading}' line`).toBeGreaterThan(0);
-  const rest = lines.slice(at + 1).join("\n");
+/** The first code block of `lang` after `heading` (a whole line of `doc`, the README unless given). */
+function block(heading: string, lang: "ts" | "sh", containing?: string, doc: string = README): string {
+  const at = doc.split("\n").indexOf(heading);
+  expect(at, `${doc === README ? "README.md" : "docs/client.md"} has a '${heading}' line`).toBeGreaterThan(0);
+  const rest = doc.split("\n").slice(at + 1).join("\n");
   for (const match of rest.matchAll(new RegExp("```" + lang + "\\n([\\s\\S]*?)```", "g"))) {
     if (containing === undefined || (match[1] ?? "").includes(containing)) return match[1] ?? "";
   }
@@ -136,7 +141,7 @@ describe("the README, followed from the packed packages", () => {
   it("type-checks the Quick start, the Example and the generated client under NodeNext and bundler, skipLibCheck off", async () => {
     await mkdir(join(app, "src"), { recursive: true });
     await writeFile(join(app, "src", "app.ts"), block("## Quick start", "ts"));
-    await writeFile(join(app, "src", "example.ts"), block("#### Example", "ts", undefined, "docs/client.md"));
+    await writeFile(join(app, "src", "example.ts"), block("#### Example", "ts", undefined, CLIENT_GUIDE));
     await writeFile(
       join(app, "src", "generated-use.ts"),
       [
@@ -194,5 +199,87 @@ describe("the README, followed from the packed packages", () => {
       expect(report.analysis.problems.filter((p) => p.resolutionKind === undefined || p.resolutionKind === "node16-esm" || p.resolutionKind === "bundler"), tarball).toEqual([]);
     };
     await Promise.all([check(built.client), check(built.tools)]);
+  }, 120_000);
+});
+
+const REPO_URL = "https://github.com/openflow-spec/openflow-spec";
+
+describe("the packages' manifests and READMEs", () => {
+  for (const name of ["openflow-spec", "openflow-spec-tools"]) {
+    it(`${name}: repository, homepage, bugs; its own README with absolute links only`, async () => {
+      const dir = join(ROOT, "packages", name);
+      const pkg = JSON.parse(await readFile(join(dir, "package.json"), "utf8")) as Record<string, unknown>;
+      expect(pkg["repository"]).toEqual({ type: "git", url: `git+${REPO_URL}.git`, directory: `packages/${name}` });
+      expect(String(pkg["homepage"])).toMatch(new RegExp(`^${REPO_URL}/`));
+      expect(pkg["bugs"]).toEqual({ url: `${REPO_URL}/issues` });
+      const readme = await readFile(join(dir, "README.md"), "utf8");
+      expect(readme.startsWith(`# ${name}\n`)).toBe(true);
+      const links = [...readme.matchAll(/\]\(([^)\s]+)\)|href="([^"]+)"/g)].map((m) => m[1] ?? m[2] ?? "");
+      expect(links.length).toBeGreaterThan(3);
+      expect(links.filter((href) => !/^https:\/\//.test(href))).toEqual([]);
+      // The packed tarball carries this README, not the repository's.
+      const tarball = name === "openflow-spec" ? built.client : built.tools;
+      const { stdout } = await run("tar", ["-xOzf", tarball, "package/README.md"], { timeout: 30_000 });
+      expect(stdout).toBe(readme);
+    });
+  }
+
+  it("the tools install both command names, openflow-spec-tools and openflow-spec", async () => {
+    const pkg = JSON.parse(await readFile(join(ROOT, "packages", "openflow-spec-tools", "package.json"), "utf8")) as { bin: Record<string, string>; dependencies: Record<string, string> };
+    expect(pkg.bin).toEqual({ "openflow-spec": "dist/cli/main.js", "openflow-spec-tools": "dist/cli/main.js" });
+    expect(Object.keys(pkg.dependencies)).toContain("openflow-spec");
+  });
+});
+
+describe("openflow-spec-tools installed alone from a registry on loopback", () => {
+  let registry: LoopbackRegistry | undefined;
+  let project = "";
+
+  beforeAll(async () => {
+    registry = await startLoopbackRegistry();
+    await registry.publish(built.client);
+    await registry.publish(built.tools);
+    project = await mkdtemp(join(tmpdir(), "openflow-spec-tools-only-"));
+    await writeFile(join(project, "package.json"), JSON.stringify({ name: "ci-project", private: true }, null, 2));
+    await run("npm", ["install", "--save-dev", "openflow-spec-tools"], { cwd: project, env: registry.env, timeout: 240_000 });
+  }, 300_000);
+
+  afterAll(async () => {
+    await registry?.stop();
+    if (project !== "") await rm(project, { recursive: true, force: true });
+  });
+
+  it("resolves the client package from the registry as the tools' dependency", async () => {
+    // (The lock's `resolved` URLs may be omitted by the user's npm config; the versions are always there.)
+    const lock = JSON.parse(await readFile(join(project, "package-lock.json"), "utf8")) as { packages: Record<string, { version?: string }> };
+    for (const name of ["openflow-spec", "openflow-spec-tools"]) {
+      expect(lock.packages[`node_modules/${name}`]?.version, name).toBe(built.version);
+      const installed = JSON.parse(await readFile(join(project, "node_modules", name, "package.json"), "utf8")) as { version: string };
+      expect(installed.version, name).toBe(built.version);
+    }
+    const manifest = JSON.parse(await readFile(join(project, "package.json"), "utf8")) as { devDependencies: Record<string, string> };
+    expect(Object.keys(manifest.devDependencies)).toEqual(["openflow-spec-tools"]);
+  });
+
+  it("runs npx openflow-spec-tools --version and validate on a capture", async () => {
+    const env = registry?.env ?? process.env;
+    const version = await run("npx", ["openflow-spec-tools", "--version"], { cwd: project, env, timeout: 60_000 });
+    expect(version.stdout.trim()).toBe(built.version);
+    const capture = join(project, "capture.ndjson");
+    const lines = [
+      { dir: "c2s", frame: { id: "1", command: "query", data: JSON.stringify({ collectionname: "entities", query: {}, top: 1 }) } },
+      { dir: "s2c", frame: { id: "2", replyto: "1", command: "query", data: JSON.stringify({ result: [] }) } },
+      { dir: "c2s", frame: { id: "3", command: "query", data: JSON.stringify({ collectionname: "entities", query: {}, tpo: 1 }) } },
+    ];
+    await writeFile(capture, lines.map((l) => JSON.stringify(l)).join("\n") + "\n");
+    const result = await run("npx", ["openflow-spec-tools", "validate", "--strict", "--no-pairing", "capture.ndjson"], { cwd: project, env, timeout: 60_000 }).then(
+      (r) => ({ code: 0, stdout: r.stdout }),
+      (e: { code?: number; stdout?: string }) => ({ code: e.code, stdout: e.stdout ?? "" }),
+    );
+    expect(result.stdout).toContain("unknown-request-field");
+    expect(result.code).toBe(1);
+    // The other command name runs the same CLI.
+    const other = await run("npx", ["openflow-spec", "--version"], { cwd: project, env, timeout: 60_000 });
+    expect(other.stdout.trim()).toBe(built.version);
   }, 120_000);
 });

@@ -38,8 +38,21 @@ function payloadOptional(c: CommandModel): boolean {
   return !required && !branches;
 }
 
+/** `$id` prefix of this repository's spec: its commands have a rendered reference page at REFERENCE_URL. */
+const SPEC_ID_PREFIX = "https://openflow-spec.dev/schemas/";
+const REFERENCE_URL = "https://github.com/openflow-spec/openflow-spec/blob/main/generated/docs/commands/";
+
+/**
+ * The hover's link: an absolute URL, since the client package ships neither schemas/ nor the docs (a relative
+ * path leads nowhere from node_modules). A command of another spec (a server's own schemas, generated with
+ * `--schemas`) links its schema file in that project instead.
+ */
+function seeAlso(c: CommandModel): string {
+  return c.id.startsWith(SPEC_ID_PREFIX) ? `${REFERENCE_URL}${c.name}.md` : `schemas/${c.file}`;
+}
+
 function docsFor(c: CommandModel, summary: string): { description: string; tags: { tagName: string; text?: string }[] }[] {
-  const tags: { tagName: string; text?: string }[] = [{ tagName: "see", text: `schemas/${c.file}` }];
+  const tags: { tagName: string; text?: string }[] = [{ tagName: "see", text: seeAlso(c) }];
   if (c.deprecated) tags.push({ tagName: "deprecated", text: docText(c.deprecation ?? "deprecated") });
   return [{ description: docText(summary), tags }];
 }

@@ -13,6 +13,17 @@ import { emitCSharp } from "./csharp.js";
 import { emitVectors } from "./vectors.js";
 import { ID_BASE } from "../validate.js";
 
+/** Where the guides are read from outside the repository (the client package ships the code, not docs/). */
+export const DOCS_URL = "https://github.com/openflow-spec/openflow-spec/blob/main/docs/";
+
+/**
+ * Schema texts cite the guides as `docs/protocol.md#signin`; in the TypeScript output those become hovers in an
+ * app's editor, where a relative path leads nowhere, so they become absolute URLs.
+ */
+function absoluteDocLinks(files: Map<string, string>): Map<string, string> {
+  return new Map([...files].map(([path, text]) => [path, path.endsWith(".ts") ? text.replace(/(?<![\w/.:-])(?:\.\.\/)*docs\/([\w-]+\.md)/g, `${DOCS_URL}$1`) : text]));
+}
+
 export async function emitAll(
   model: SpecModel,
   files: readonly SchemaFile[],
@@ -29,9 +40,9 @@ export async function emitAll(
     }
   };
   add(emitValidators(model, ajv));
-  add(await emitTypes(model, documents));
-  add(emitCommands(model));
-  add(emitClient(model, options.runtimeModule));
+  add(absoluteDocLinks(await emitTypes(model, documents)));
+  add(absoluteDocLinks(emitCommands(model)));
+  add(absoluteDocLinks(emitClient(model, options.runtimeModule)));
   const docs = emitDocs(model, templates, files);
   add(docs);
   add(emitHtml(docs, templates));

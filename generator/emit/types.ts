@@ -275,7 +275,7 @@ function commandTypes(model: SpecModel): string {
   lines.push("/** Request and reply payload types of every command, by wire command string. */");
   lines.push("export interface CommandMap {");
   for (const c of model.commands) {
-    lines.push(`  /** ${escapeComment(c.purpose)} (schemas/${c.file})${c.deprecated ? `\n   * @deprecated ${escapeComment(c.deprecation ?? "")}` : ""} */`);
+    lines.push(`  /** ${escapeComment(c.purpose)} (\`schemas/${c.file}\`)${c.deprecated ? `\n   * @deprecated ${escapeComment(c.deprecation ?? "")}` : ""} */`);
     lines.push(`  ${JSON.stringify(c.name)}: { request: ${c.request.typeName}; reply: ${replyOf(c)} };`);
   }
   lines.push("}");
