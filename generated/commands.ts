@@ -2499,7 +2499,7 @@ export interface RobotCommandDescriptor {
   readonly purpose: string;
   /** Who publishes it. */
   readonly sender: "caller" | "robot" | "server";
-  /** Where it sits in one correlation id's sequence (docs/protocol.md#robot-commands). */
+  /** Where it sits in one correlation id's sequence (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#robot-commands). */
   readonly stage: "start" | "accepted" | "progress" | "terminal" | "control" | "control-reply" | "event";
   /** Fields the body must carry besides `command`. */
   readonly required: readonly string[];

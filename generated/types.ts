@@ -5304,7 +5304,7 @@ export interface CollectionInfo {
   [k: string]: unknown;
 }
 /**
- * A .NET exception as Json.NET serializes it (`JObject.FromObject(exception)`): what OpenRPA puts in `data` of `invokefailed`, `invokeaborted` and `error` robot commands (docs/protocol.md#robot-commands). Readers use `Message`.
+ * A .NET exception as Json.NET serializes it (`JObject.FromObject(exception)`): what OpenRPA puts in `data` of `invokefailed`, `invokeaborted` and `error` robot commands (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#robot-commands). Readers use `Message`.
  *
  * Schema: `schemas/defs/dotnetexception.json`
  */
