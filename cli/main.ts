@@ -33,6 +33,8 @@ const subcommands: Record<string, Entry> = {
     summary: "run a local OpenFlow-compatible server (see `serve --help`)",
     load: async () => (await import("./serve.js")).command,
   },
+  fuzz: { summary: "test any OpenFlow server from the spec: generated requests, stateful flows, invariants (see `fuzz --help`)", load: async () => (await import("./fuzz.js")).command },
+  replay: { summary: "re-send the client side of a capture to a server and compare the replies (see `replay --help`)", load: async () => (await import("./replay.js")).command },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
 };
 
