@@ -9,7 +9,7 @@
  *
  * What is ignored when comparing (docs/testing-servers.md, "What replay ignores"):
  * - the frame `id` and `replyto` (new on every run), and how a message is cut into frames;
- * - server-made identifiers: `_id`, `id`, `queuename`, `consumerTag`, `watchid`: a recorded value is mapped to the
+ * - server-made identifiers: `_id`, `id`, `_createdbyid`, `_modifiedbyid`, `queuename`, `consumerTag`, `watchid`: a recorded value is mapped to the
  *   live one the first time they meet, and later requests are sent with the live value in its place (so
  *   insert → update → delete by `_id` replays faithfully);
  * - dates the server stamps: `_created`, `_modified`, `lastrun`, `nextrun`, `_ts`;
@@ -22,7 +22,7 @@ import type { Connector, Link } from "./link.js";
 import { errorInfo } from "./runner.js";
 
 /** Keys whose values the server makes: mapped recorded → live. */
-export const MAPPED_KEYS = ["_id", "id", "queuename", "consumerTag", "watchid"] as const;
+export const MAPPED_KEYS = ["_id", "id", "_createdbyid", "_modifiedbyid", "queuename", "consumerTag", "watchid"] as const;
 /** Keys whose values are dates the server stamps: never compared. */
 export const DATE_KEYS = ["_created", "_modified", "lastrun", "nextrun", "_ts"] as const;
 

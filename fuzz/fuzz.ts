@@ -7,7 +7,7 @@
 import { prng } from "./arbitrary.js";
 import { flows, invalidSteps } from "./flows.js";
 import { randomCommands, randomStep } from "./generate.js";
-import type { Connector } from "./link.js";
+import { pooled, type Connector } from "./link.js";
 import { replayFileText, type ReplayMeta } from "./replayfile.js";
 import { runSequence, type Failure, type RunOptions } from "./runner.js";
 import { shrink, type ShrinkBounds } from "./shrink.js";
@@ -121,6 +121,15 @@ function plan(config: FuzzConfig, skipped: string[]): { fixed: Episode[]; random
 
 /** Run the fuzzer. Throws only for programming errors; server problems are failures in the report. */
 export async function fuzz(config: FuzzConfig): Promise<FuzzReport> {
+  const pool = pooled(config.connect);
+  try {
+    return await fuzzWith({ ...config, connect: pool.connect });
+  } finally {
+    pool.close();
+  }
+}
+
+async function fuzzWith(config: FuzzConfig): Promise<FuzzReport> {
   const started = Date.now();
   const spec = loadSpec();
   const skipped: string[] = [];
@@ -228,14 +237,15 @@ export async function fuzz(config: FuzzConfig): Promise<FuzzReport> {
 
 /** `fuzz --replay FILE`: run a replay file's steps once more with the same checks. */
 export async function replaySteps(meta: ReplayMeta, config: Pick<FuzzConfig, "connect" | "users" | "timeoutMs" | "slowMs" | "allowAdmin">): Promise<{ failure: Failure | undefined; frames: LoggedFrame[]; cleanup: { removed: number; failed: number } }> {
+  const pool = pooled(config.connect);
   const result = await runSequence(meta.steps, {
-    connect: config.connect,
+    connect: pool.connect,
     users: config.users,
     prefix: `${NAME_PREFIX}${meta.seed}_replay${Date.now() % 100000}`,
     timeoutMs: config.timeoutMs,
     slowMs: config.slowMs,
     allowAdmin: config.allowAdmin,
     style: { seen: undefined },
-  });
+  }).finally(() => pool.close());
   return { failure: result.failure, frames: result.frames, cleanup: result.cleanup };
 }

@@ -5,6 +5,7 @@
  * touches (collections, queues, work-item queues) are pinned to the run's prefix, so a random request never
  * reaches data the fuzzer did not create; invalid variants never drop or damage those fields.
  */
+import type fc from "fast-check";
 import { draw, prng, schemaArbitrary } from "./arbitrary.js";
 import type { SpecIndex, CommandSpecInfo } from "./spec.js";
 import type { Step } from "./steps.js";
@@ -49,11 +50,30 @@ export function randomCommands(spec: SpecIndex, allowed: (info: CommandSpecInfo)
   });
 }
 
+function withoutSystemFields(item: unknown): unknown {
+  if (typeof item === "string") {
+    try {
+      return JSON.stringify(withoutSystemFields(JSON.parse(item)));
+    } catch {
+      return item;
+    }
+  }
+  if (!item || typeof item !== "object" || Array.isArray(item)) return item;
+  return Object.fromEntries(Object.entries(item).filter(([k]) => !k.startsWith("_") || k === "_type" || k === "_id"));
+}
+
 function pin(payload: Record<string, unknown>, command: string): Record<string, unknown> {
   const out: Record<string, unknown> = { ...payload };
   // `error` in a request is echoed by servers and would read as a failure; `jwt` would sign in as someone else.
   delete out.jwt;
   delete out.error;
+  // Stored documents keep the server's defaults for the system fields: an `_acl` the fuzzer made up could take away
+  // its own right to delete what it inserted (and the cleanup would leave it behind).
+  for (const key of ["item", "items"]) {
+    const v = out[key];
+    if (Array.isArray(v)) out[key] = v.map(withoutSystemFields);
+    else if (v !== undefined) out[key] = withoutSystemFields(v);
+  }
   for (const [k, v] of Object.entries(PINS[command] ?? {})) {
     if (v === undefined) delete out[k];
     else out[k] = v;
@@ -70,6 +90,15 @@ function wrongValue(value: unknown): unknown {
   return ["unexpected"];
 }
 
+const arbitraries = new WeakMap<CommandSpecInfo, fc.Arbitrary<unknown>>();
+
+/** The request arbitrary of a command, built once (building walks the schemas). */
+function requestArbitrary(spec: SpecIndex, info: CommandSpecInfo): fc.Arbitrary<unknown> {
+  let arb = arbitraries.get(info);
+  if (!arb) arbitraries.set(info, (arb = schemaArbitrary(info.request, spec, `commands/${info.command}.json`)));
+  return arb;
+}
+
 /** One random step for `command`; `seed` decides everything. */
 export function randomStep(spec: SpecIndex, command: string, seed: number, options: { chunkSize?: number | undefined; invalid: boolean }): Step {
   const info = spec.commands.get(command) as CommandSpecInfo;
@@ -81,7 +110,7 @@ export function randomStep(spec: SpecIndex, command: string, seed: number, optio
     valid = pin(info.examples[Math.floor(rand() * info.examples.length)] as Record<string, unknown>, command);
   } else if (info.request) {
     for (let attempt = 0; attempt < 5 && !valid; attempt++) {
-      const drawn = draw(schemaArbitrary(info.request, spec, `commands/${command}.json`), seed + attempt * 7919);
+      const drawn = draw(requestArbitrary(spec, info), seed + attempt * 7919);
       if (!drawn || typeof drawn !== "object" || Array.isArray(drawn)) continue;
       const pinned = pin(drawn as Record<string, unknown>, command);
       if (validatePayload(command, "request", pinned).length === 0) valid = pinned;

@@ -131,3 +131,23 @@ export class SocketTap {
     };
   }
 }
+
+/**
+ * Connections kept open across sequences: a sequence gets the user's open link, or a new one when the last was
+ * closed (by the server or by a step). Signing in is the slowest part of a short sequence (password hashing).
+ */
+export function pooled(connect: Connector): { connect: Connector; close(): void } {
+  const links: (Link | undefined)[] = [];
+  return {
+    connect: async (index) => {
+      const open = links[index];
+      if (open && !open.closed) return open;
+      const link = await connect(index);
+      links[index] = link;
+      return link;
+    },
+    close: () => {
+      for (const link of links) link?.close();
+    },
+  };
+}

@@ -6,6 +6,7 @@
  * broken invariant ends the sequence. Whatever the sequence created (names under its prefix) is removed at the end.
  */
 import { isRateLimitText } from "../runtime/ratelimit.js";
+import { loadSpec } from "./spec.js";
 import type { Finding } from "../validator/findings.js";
 import type { Connector } from "./link.js";
 import { at, deepEqual, fill, isSubset, unbound, type Check, type InvariantCode, type Step } from "./steps.js";
@@ -93,6 +94,11 @@ function excused(f: Finding, request: unknown, replyCommand: string, reply: unkn
 
 /** A step uses a variable no earlier step set: the sequence cannot run (shrinking removed the step that sets it). */
 class Unbound extends Error {}
+
+/** Commands that may change data (x-openflow.effect write or admin; unknown commands count as writes). */
+function isWrite(command: string): boolean {
+  return loadSpec().commands.get(command.toLowerCase())?.effect !== "read";
+}
 
 class StepFailed extends Error {
   constructor(
@@ -191,8 +197,8 @@ export async function runSequence(steps: readonly Step[], options: RunOptions): 
     const p = (payload ?? {}) as Record<string, unknown>;
     const name = (v: unknown) => (typeof v === "string" && v.startsWith(options.prefix) ? v : undefined);
     const coll = name(p.collectionname);
-    // Collections only under the prefix: a read of another collection creates nothing to remove.
-    if (coll) collections.add(coll);
+    // Only writes create collections (and --read-only must never send the cleanup's deletemany).
+    if (coll && isWrite(command)) collections.add(coll);
     if (command === "registerqueue") {
       const q = name(p.queuename);
       if (q) queues.add(q);
@@ -229,7 +235,7 @@ export async function runSequence(steps: readonly Step[], options: RunOptions): 
     }
   } finally {
     const cleanup = await cleanUp().catch(() => ({ removed: 0, failed: collections.size + queues.size + wiqs.size + files.size }));
-    for (const w of wires) w?.close();
+    for (const w of wires) w?.release();
     for (const n of [...collections, ...queues, ...wiqs, ...files]) created.add(n);
     // eslint-disable-next-line no-unsafe-finally
     return { failure, aborted, ran, frames, rateLimited, cleanup, created: [...created] };
@@ -279,7 +285,7 @@ export async function runSequence(steps: readonly Step[], options: RunOptions): 
         noteCreated(step.command, payload, outcome.payload);
         for (const [name, pointer] of Object.entries(step.save ?? {})) vars.set(name, at(outcome.payload, pointer));
         for (const check of step.checks ?? []) checkReply(check, outcome.payload, vars);
-      } else if (payload && typeof payload === "object" && typeof (payload as Record<string, unknown>).collectionname === "string") {
+      } else if (isWrite(step.command) && payload && typeof payload === "object" && typeof (payload as Record<string, unknown>).collectionname === "string" && String((payload as Record<string, unknown>).collectionname).startsWith(options.prefix)) {
         // A failed write may still have created its collection (MongoDB creates on first use).
         collections.add(String((payload as Record<string, unknown>).collectionname));
       }
@@ -327,15 +333,22 @@ export async function runSequence(steps: readonly Step[], options: RunOptions): 
     for (const name of wiqs) (await ok("deleteworkitemqueue", { name, purge: true })) ? removed++ : failed++;
     for (const id of files) (await ok("deleteone", { collectionname: "files", id })) ? removed++ : failed++;
     for (const queuename of queues) {
-      // Queues belong to a connection: closing the connection removes them too.
+      // Queues belong to a connection (closing it removes them); server-latest also keeps a `queue` document in
+      // `mq`, which its creator may delete.
       if (wires[0] && !wires[0].closed) await ok("closequeue", { queuename });
+      const found = await send(0, "query", JSON.stringify({ collectionname: "mq", query: { name: queuename, _type: "queue" }, top: 10 }));
+      const docs = found.kind === "reply" ? at(found.payload, "/result") : undefined;
+      for (const doc of Array.isArray(docs) ? docs : []) {
+        const id = (doc as { _id?: unknown })._id;
+        if (typeof id === "string") await ok("deleteone", { collectionname: "mq", id });
+      }
       removed++;
     }
     for (const collectionname of collections) {
       let done = await ok("deletemany", { collectionname, query: {} });
       // The second user's documents may be out of the first user's reach (ACL).
       if (options.users > 1 && wires[1] && !wires[1].closed) await send(1, "deletemany", JSON.stringify({ collectionname, query: {} }));
-      if (options.allowAdmin) done = (await ok("dropcollection", { collectionname })) || done;
+      if (options.allowAdmin) done = (await ok("dropcollection", { collectionname, includehist: true })) || done;
       done ? removed++ : failed++;
     }
     return { removed, failed };

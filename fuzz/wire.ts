@@ -202,8 +202,8 @@ export class Wire {
     });
   }
 
-  close(): void {
+  /** Stop listening; the link stays open for the next sequence (see `pooled`). */
+  release(): void {
     this.stop();
-    this.link.close();
   }
 }

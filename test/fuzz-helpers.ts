@@ -46,6 +46,7 @@ export async function serveWithDefect(plant: ((incoming: Incoming, server: Runni
     users: USERS,
     ...options,
     onFrame: (dir, text, connectionId) => {
+      options.onFrame?.(dir, text, connectionId);
       if (dir !== "in" || !plant || !running) return;
       const conn = [...running.context.connections].find((c) => c.id === connectionId);
       if (!conn) return;
