@@ -46,7 +46,11 @@ describe("safety", () => {
       const p = payload ?? {};
       const out: string[] = [];
       // The cleanup deletes the fuzzer's files (`files`) and the queue records the server keeps in `mq`.
-      const system = (command === "deleteone" && (p.collectionname === "files" || p.collectionname === "mq")) || (command === "query" && p.collectionname === "mq" && String((p.query as { name?: unknown })?.name).startsWith("ofsfuzz_11_"));
+      // The work-item flow reads its own item back from `workitems` by _id.
+      const system =
+        (command === "deleteone" && (p.collectionname === "files" || p.collectionname === "mq")) ||
+        (command === "query" && p.collectionname === "mq" && String((p.query as { name?: unknown })?.name).startsWith("ofsfuzz_11_")) ||
+        (command === "query" && p.collectionname === "workitems" && Object.keys(p.query as object).join() === "_id");
       if (typeof p.collectionname === "string" && !system) out.push(p.collectionname);
       for (const key of ["queuename", "wiq", "replyto"]) if (typeof p[key] === "string") out.push(p[key] as string);
       if ((command === "addworkitemqueue" || command === "deleteworkitemqueue") && typeof p.name === "string") out.push(p.name);
