@@ -16,7 +16,8 @@ export const command: CommandSpec = {
   usage: "<capture> <url> --user NAME:PASSWORD [--user NAME2:PASSWORD2] [options]",
   description: [
     "Re-send the client side of a capture (an .ndjson from `proxy`, `serve --record` or `fuzz --out`) to a server",
-    "and compare its replies with the recorded ones. Connection k of the capture signs in as the k-th --user.",
+    "and compare its replies with the recorded ones. Each connection signs in as the --user with the name it signed in",
+    "with in the capture (else the k-th user of the capture as the k-th --user).",
     `Ignored: frame ids and replyto, server-made identifiers (${MAPPED_KEYS.join(", ")}: mapped recorded -> live),`,
     `server dates (${DATE_KEYS.join(", ")}), tokens and secret fields, and recorded "[redacted]" values.`,
   ].join("\n"),
@@ -50,7 +51,7 @@ async function run(values: Record<string, unknown>, positionals: string[], io: C
   if (capture.requests.length === 0) throw new UsageError(`${file}: no client request to replay (expected {"dir":"c2s","frame":{...}} lines)`);
   let result;
   try {
-    result = await replayCapture(capture, fuzzConnector(url, signIns, timeoutMs), signIns.length, timeoutMs);
+    result = await replayCapture(capture, fuzzConnector(url, signIns, timeoutMs), signIns.map((s) => s.label), timeoutMs);
   } catch (err) {
     if (err instanceof ConnectionFailed) {
       io.stderr(`openflow-spec replay: ${err.message}\n`);

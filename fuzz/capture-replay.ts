@@ -9,10 +9,11 @@
  *
  * What is ignored when comparing (docs/testing-servers.md, "What replay ignores"):
  * - the frame `id` and `replyto` (new on every run), and how a message is cut into frames;
- * - server-made identifiers: `_id`, `id`, `_createdbyid`, `_modifiedbyid`, `queuename`, `consumerTag`, `watchid`: a recorded value is mapped to the
+ * - server-made identifiers and names: `_id`, `id`, `_createdbyid`, `_modifiedbyid`, `usersrole`, `queuename`,
+ *   `consumerTag`, `watchid`, `correlationId` (made when the sender gave none), `uniquename` (of files): a recorded value is mapped to the
  *   live one the first time they meet, and later requests are sent with the live value in its place (so
  *   insert → update → delete by `_id` replays faithfully);
- * - dates the server stamps: `_created`, `_modified`, `lastrun`, `nextrun`, `_ts`;
+ * - dates the server stamps: `_created`, `_modified`, `lastrun`, `nextrun`, `_ts`, `uploadDate`;
  * - tokens and secrets: `jwt`, every field the schemas mark secret, and recorded values `[redacted]`.
  */
 import { encodeMessageText, newFrameId, parseFrame, Reassembler, type WireMessage } from "../runtime/framing.js";
@@ -22,9 +23,9 @@ import type { Connector, Link } from "./link.js";
 import { errorInfo } from "./runner.js";
 
 /** Keys whose values the server makes: mapped recorded → live. */
-export const MAPPED_KEYS = ["_id", "id", "_createdbyid", "_modifiedbyid", "queuename", "consumerTag", "watchid"] as const;
+export const MAPPED_KEYS = ["_id", "id", "_createdbyid", "_modifiedbyid", "usersrole", "queuename", "consumerTag", "watchid", "correlationId", "uniquename"] as const;
 /** Keys whose values are dates the server stamps: never compared. */
-export const DATE_KEYS = ["_created", "_modified", "lastrun", "nextrun", "_ts"] as const;
+export const DATE_KEYS = ["_created", "_modified", "lastrun", "nextrun", "_ts", "uploadDate"] as const;
 
 export interface RecordedRequest {
   conn: string;
@@ -63,12 +64,21 @@ function decode(data: string | null | undefined): unknown {
 }
 
 /** Read a capture's text: the requests of each connection, in order, with their recorded replies. */
-export function readCapture(text: string): { requests: RecordedRequest[]; connections: string[] } {
+export interface Capture {
+  requests: RecordedRequest[];
+  /** Connections in order of appearance. */
+  connections: string[];
+  /** The user name each connection signed in with (from its `signin`; absent for a token). */
+  users: Map<string, string>;
+}
+
+export function readCapture(text: string): Capture {
   const c2s = new Map<string, Reassembler>();
   const s2c = new Map<string, Reassembler>();
   const requests: RecordedRequest[] = [];
   const byId = new Map<string, RecordedRequest>();
   const connections: string[] = [];
+  const users = new Map<string, string>();
   const lines = text.split(/\r?\n/);
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i]?.trim();
@@ -103,6 +113,10 @@ export function readCapture(text: string): { requests: RecordedRequest[]; connec
     const m: WireMessage = done.message;
     const command = m.command.toLowerCase();
     if (dir === "c2s") {
+      if (command === "signin" && !m.replyto) {
+        const name = (decode(m.data) as { username?: unknown } | null)?.username;
+        if (typeof name === "string" && name !== "") users.set(conn, name);
+      }
       if (m.replyto || command === "signin" || command === "pong" || command === "ping") continue;
       const req: RecordedRequest = { conn, id: m.id, command: m.command, data: m.data ?? "", reply: undefined, line: i + 1 };
       requests.push(req);
@@ -113,7 +127,7 @@ export function readCapture(text: string): { requests: RecordedRequest[]; connec
       if (req && !req.reply) req.reply = { command: m.command, payload: decode(m.data) };
     }
   }
-  return { requests, connections };
+  return { requests, connections, users };
 }
 
 /** Live values of server-made identifiers, keyed by the recorded value. */
@@ -204,8 +218,25 @@ function exchange(link: Link, command: string, data: string, timeoutMs: number):
   });
 }
 
-/** Replay `requests`: connection k of the capture signs in as user k (or the first user when only one is given). */
-export async function replayCapture(capture: { requests: RecordedRequest[]; connections: string[] }, connect: Connector, users: number, timeoutMs: number): Promise<CaptureReplayResult> {
+/**
+ * Which sign-in replays a capture connection: the `--user` with the name that connection signed in with, else the
+ * k-th distinct user of the capture as the k-th sign-in (the first when there are fewer).
+ */
+export function signInFor(capture: Capture, conn: string, labels: readonly string[]): number {
+  const name = capture.users.get(conn);
+  const byName = name === undefined ? -1 : labels.indexOf(name);
+  if (byName >= 0) return byName;
+  const distinct: string[] = [];
+  for (const c of capture.connections) {
+    const key = capture.users.get(c) ?? `conn:${c}`;
+    if (!distinct.includes(key)) distinct.push(key);
+  }
+  const k = distinct.indexOf(name ?? `conn:${conn}`);
+  return Math.min(Math.max(0, k), labels.length - 1);
+}
+
+/** Replay the capture's requests, each connection signed in as `signInFor` says. */
+export async function replayCapture(capture: Capture, connect: Connector, labels: readonly string[], timeoutMs: number): Promise<CaptureReplayResult> {
   const secrets = secretFieldNames();
   const links = new Map<string, Link>();
   const ids: IdMap = new Map();
@@ -217,8 +248,7 @@ export async function replayCapture(capture: { requests: RecordedRequest[]; conn
       index++;
       let link = links.get(req.conn);
       if (!link || link.closed) {
-        const position = capture.connections.indexOf(req.conn);
-        link = await connect(Math.min(Math.max(0, position), users - 1));
+        link = await connect(signInFor(capture, req.conn, labels));
         links.set(req.conn, link);
       }
       const payload = decode(req.data);

@@ -174,6 +174,21 @@ describe("replay", () => {
     expect(report.differences).toContainEqual(expect.objectContaining({ command: "query", pointer: "/result/0/year" }));
   });
 
+  it("replay: a fuzz session's own traffic (as serve --record writes it) replays the same on a fresh server", async () => {
+    const lines: string[] = [];
+    const recorder = new CaptureRecorder((line) => lines.push(line));
+    const { server } = await recordingServe({ errorStyle: "2021", onFrame: (dir, text, conn) => recorder.message(conn, dir === "in" ? "c2s" : "s2c", parseWireMessage(text)) });
+    expect((await runCli(fuzzCommand, [server.url, "--user", ALICE, "--user", BOB, "--seed", "3", "--requests", "150"])).code).toBe(0);
+    recorder.flush();
+    const file = join(mkdtempSync(join(tmpdir(), "ofs-capture-")), "fuzz.ndjson");
+    writeFileSync(file, lines.join(""));
+    const fresh = await recordingServe({ errorStyle: "2021" });
+    const r = await runCli(replayCommand, [file, fresh.server.url, "--user", ALICE, "--user", BOB, "--timeout", "2000"]);
+    expect(r.stdout).toMatch(/, 0 differences: same/);
+    expect(Number(/(\d+) replies compared/.exec(r.stdout)?.[1])).toBeGreaterThan(100);
+    expect(r.code).toBe(0);
+  });
+
   it("replay exits 2 when it cannot run", async () => {
     const { server } = await recordingServe();
     expect((await runCli(replayCommand, ["/nonexistent/capture.ndjson", server.url, "--user", ALICE])).code).toBe(2);
