@@ -114,9 +114,17 @@ function collectShape(schema: unknown, spec: SpecIndex, file: string, shape: Sha
   if (Array.isArray(s.allOf)) for (const part of s.allOf) collectShape(part, spec, file, shape, depth + 1);
 }
 
-function objectArbitrary(s: Json, spec: SpecIndex, file: string, depth: number): fc.Arbitrary<unknown> {
+function objectArbitrary(s: Json, spec: SpecIndex, file: string, depth: number, branch?: unknown): fc.Arbitrary<unknown> {
+  const alternatives = (Array.isArray(s.anyOf) ? s.anyOf : Array.isArray(s.oneOf) ? s.oneOf : undefined) as unknown[] | undefined;
+  if (branch === undefined && alternatives && alternatives.length > 0) {
+    // "one of these ways" (by id or by name, by ids or by query): pick a branch and add its required fields.
+    return fc.oneof(...alternatives.map((b) => objectArbitrary(s, spec, file, depth, b)));
+  }
   const shape: Shape = { properties: new Map(), required: new Set() };
+  // The object's own property schemas first (they carry the encodings, e.g. JSON text with its contentSchema);
+  // the branch adds its required fields and properties of its own.
   collectShape(s, spec, file, shape);
+  if (branch !== undefined) collectShape(branch, spec, file, shape);
   if (shape.properties.size === 0) return depth >= MAX_DEPTH ? fc.constant({}) : fc.dictionary(fieldName, freeJson, { maxKeys: 3 });
   const record: Record<string, fc.Arbitrary<unknown>> = {};
   const requiredKeys: string[] = [];
