@@ -92,9 +92,19 @@ function plan(config: FuzzConfig, skipped: string[]): { fixed: Episode[]; random
     return info !== undefined && commandAllowed(info, config, true);
   };
   const wanted = (commands: string[]) => !config.commands || commands.some((c) => config.commands?.has(c));
+  const random = randomCommands(spec, (info) => commandAllowed(info, config));
+  let everyCommand: Episode | undefined;
+  if (random.length > 0) {
+    // Every command once, valid, on a collection that holds a document: a wrong reply of any of them is found on
+    // the first pass, not by a lucky seed.
+    const seedDoc: Step[] = allowed("insertone") ? [{ as: 0, note: "every command: a document to work on", command: "insertone", payload: { collectionname: "${P}_data", item: { _type: "fuzz", name: "${P}_seed", n: 1 } }, expect: "ok" }] : [];
+    everyCommand = { name: "every command once", steps: [...seedDoc, ...random.map((c, i) => randomStep(spec, c, config.seed + i, { invalid: false }))] };
+  }
   const fixed: Episode[] = [];
   for (const chunk of [undefined, SMALL_PACKAGE_SIZE]) {
     const at = chunk === undefined ? "server package size" : `package size ${chunk}`;
+    // After the flows at the server's package size, before the small one.
+    if (chunk !== undefined && everyCommand) fixed.push(everyCommand);
     for (const flow of flows) {
       const label = `${flow.name} (${at})`;
       if (!wanted(flow.commands)) continue;
@@ -115,7 +125,6 @@ function plan(config: FuzzConfig, skipped: string[]): { fixed: Episode[]; random
     const invalid = invalidSteps(chunk).filter((s) => (spec.commands.get(s.command) ? allowed(s.command) && wanted([s.command]) : !config.commands));
     if (invalid.length > 0) fixed.push({ name: `invalid input (${at})`, steps: invalid });
   }
-  const random = randomCommands(spec, (info) => commandAllowed(info, config));
   return { fixed, random };
 }
 

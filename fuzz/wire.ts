@@ -31,6 +31,8 @@ export interface WireOptions {
   onFinding: (finding: Finding) => void;
 }
 
+const buckets = new WeakMap<Link, TokenBucket>();
+
 function decode(data: string | null | undefined): unknown {
   if (data === undefined || data === null || data === "") return null;
   try {
@@ -48,7 +50,10 @@ export class Wire {
   readonly pushes: { message: WireMessage; payload: unknown }[] = [];
   private readonly validator: CaptureValidator;
   private closeWaiters = new Set<(code: number) => void>();
-  private bucket: TokenBucket | undefined;
+  /** Pacing lives with the link (links are reused across sequences): once limited, always paced. */
+  private get bucket(): TokenBucket | undefined {
+    return buckets.get(this.link);
+  }
   private readonly stop: () => void;
 
   constructor(
@@ -72,7 +77,7 @@ export class Wire {
 
   /** Pace this connection from now on (the server said "Rate limit exceeded"). */
   pace(perSecond: number): void {
-    this.bucket ??= new TokenBucket(perSecond, 1, Date.now());
+    if (!buckets.has(this.link)) buckets.set(this.link, new TokenBucket(perSecond, 1, Date.now()));
   }
 
   private receive(text: string): void {
@@ -165,7 +170,16 @@ export class Wire {
     const id = newFrameId();
     const started = Date.now();
     if (this.link.closed) return { kind: "closed", ms: 0, code: 0, id };
-    await this.paced();
+    const frames = this.framesOf(id, command, data, options.chunkSize ?? this.link.packageSize, options.fault);
+    // Paced per frame: the rate limit counts frames, and a chunked request over it gets no answer at all.
+    if (this.bucket) {
+      for (const text of frames.slice(0, -1)) {
+        await this.paced();
+        this.sendRaw(text);
+      }
+      await this.paced();
+      frames.splice(0, frames.length - 1);
+    }
     return new Promise((resolve) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
       const finish = (outcome: Outcome) => {
@@ -178,7 +192,7 @@ export class Wire {
       this.waiters.set(id, (message) => finish({ kind: "reply", message, payload: decode(message.data), ms: Date.now() - started }));
       this.closeWaiters.add(onClose);
       timer = setTimeout(() => finish({ kind: "timeout", ms: Date.now() - started }), options.timeoutMs);
-      for (const text of this.framesOf(id, command, data, options.chunkSize ?? this.link.packageSize, options.fault)) this.sendRaw(text);
+      for (const text of frames) this.sendRaw(text);
     });
   }
 
