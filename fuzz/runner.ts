@@ -9,7 +9,7 @@ import { isRateLimitText } from "../runtime/ratelimit.js";
 import { loadSpec } from "./spec.js";
 import type { Finding } from "../validator/findings.js";
 import type { Connector } from "./link.js";
-import { at, deepEqual, fill, isSubset, unbound, type Check, type InvariantCode, type Step } from "./steps.js";
+import { at, deepEqual, fill, firstDifference, isSubset, unbound, type Check, type InvariantCode, type Step } from "./steps.js";
 import { Wire, type LoggedFrame, type Outcome } from "./wire.js";
 
 export interface RunOptions {
@@ -325,7 +325,8 @@ export async function runSequence(steps: readonly Step[], options: RunOptions): 
     if (readOf !== undefined && before !== undefined) {
       const after = await snapshot(step.as, readOf);
       if (after !== undefined && !deepEqual(before, after)) {
-        throw new StepFailed("read-changed-state", `${step.command} is a read, but ${readOf} changed: before ${short(before)}, after ${short(after)}`);
+        const d = firstDifference(before, after);
+        throw new StepFailed("read-changed-state", `${step.command} is a read, but ${readOf} changed: at ${d?.pointer || "/"} (of its documents) ${short(d?.a)} before, ${short(d?.b)} after`);
       }
     }
   }

@@ -160,3 +160,18 @@ export function isSubset(expected: unknown, actual: unknown): boolean {
   }
   return deepEqual(expected, actual);
 }
+
+/** The first place two JSON values differ: its JSON pointer and both values there (undefined when equal). */
+export function firstDifference(a: unknown, b: unknown, pointer = ""): { pointer: string; a: unknown; b: unknown } | undefined {
+  if (deepEqual(a, b)) return undefined;
+  if (a && b && typeof a === "object" && typeof b === "object" && Array.isArray(a) === Array.isArray(b)) {
+    const ra = a as Record<string, unknown>;
+    const rb = b as Record<string, unknown>;
+    if (Array.isArray(a) && a.length !== (b as unknown[]).length) return { pointer: `${pointer}/length`, a: a.length, b: (b as unknown[]).length };
+    for (const key of new Set([...Object.keys(ra), ...Object.keys(rb)])) {
+      const d = firstDifference(ra[key], rb[key], `${pointer}/${key.replace(/~/g, "~0").replace(/\//g, "~1")}`);
+      if (d) return d;
+    }
+  }
+  return { pointer, a, b };
+}
