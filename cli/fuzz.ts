@@ -7,7 +7,7 @@
  */
 import { mkdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { integerOption, textOption, type CommandSpec, type CliIo } from "./command.js";
+import { integerOption, textOption, type CommandSpec, type CliIo, type OptionValues } from "./command.js";
 import { checkServerUrl, connectionOptions, ConnectionFailed, EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_OK, openConnection, requireSignIns, type SignIn } from "./connection.js";
 import { UsageError } from "./usage.js";
 import { fuzz, NAME_PREFIX, replaySteps, type FuzzFailure } from "../fuzz/fuzz.js";
@@ -56,22 +56,22 @@ export function fuzzConnector(url: string, signIns: readonly SignIn[], timeoutMs
   };
 }
 
-async function run(values: Record<string, unknown>, positionals: string[], io: CliIo): Promise<number> {
+async function run(values: OptionValues, positionals: string[], io: CliIo): Promise<number> {
   const url = checkServerUrl(positionals[0]);
-  const signIns = requireSignIns(values as never, process.env, 2);
-  const seed = integerOption(values as never, "seed", 0, 2 ** 31 - 1) ?? Math.floor(Math.random() * 2 ** 31);
-  const maxRequests = integerOption(values as never, "requests", 1) as number;
-  const durationS = integerOption(values as never, "duration", 1, 86_400) as number;
-  const slowMs = integerOption(values as never, "slow", 1) as number;
-  const timeoutMs = integerOption(values as never, "timeout", 100, 600_000) as number;
+  const signIns = requireSignIns(values, process.env, 2);
+  const seed = integerOption(values, "seed", 0, 2 ** 31 - 1) ?? Math.floor(Math.random() * 2 ** 31);
+  const maxRequests = integerOption(values, "requests", 1) as number;
+  const durationS = integerOption(values, "duration", 1, 86_400) as number;
+  const slowMs = integerOption(values, "slow", 1) as number;
+  const timeoutMs = integerOption(values, "timeout", 100, 600_000) as number;
   const format = (values.format as ReportFormat | undefined) ?? "text";
-  const out = textOption(values as never, "out", "a directory");
-  const replay = textOption(values as never, "replay", "a replay file");
+  const out = textOption(values, "out", "a directory");
+  const replay = textOption(values, "replay", "a replay file");
   const readOnly = values["read-only"] === true;
   const allowAdmin = values["allow-admin"] === true;
   if (readOnly && allowAdmin) throw new UsageError("--read-only and --allow-admin exclude each other");
   let commands: Set<string> | undefined;
-  const list = textOption(values as never, "commands", "a comma-separated list of commands");
+  const list = textOption(values, "commands", "a comma-separated list of commands");
   if (list !== undefined) {
     const spec = loadSpec();
     commands = new Set(list.split(",").map((c) => c.trim().toLowerCase()).filter(Boolean));

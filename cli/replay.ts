@@ -5,7 +5,7 @@
  * Exit 0 same, 1 different, 2 could not run (usage, unreadable capture, connection or sign-in).
  */
 import { readFile } from "node:fs/promises";
-import { integerOption, type CommandSpec, type CliIo } from "./command.js";
+import { integerOption, type CommandSpec, type CliIo, type OptionValues } from "./command.js";
 import { checkServerUrl, connectionOptions, ConnectionFailed, EXIT_CANNOT_RUN, EXIT_FAILED, EXIT_OK, requireSignIns } from "./connection.js";
 import { fuzzConnector } from "./fuzz.js";
 import { UsageError } from "./usage.js";
@@ -31,11 +31,11 @@ export const command: CommandSpec = {
   run: async ({ values, positionals }, io) => run(values, positionals, io),
 };
 
-async function run(values: Record<string, unknown>, positionals: string[], io: CliIo): Promise<number> {
+async function run(values: OptionValues, positionals: string[], io: CliIo): Promise<number> {
   const [file, rawUrl] = positionals as [string, string];
   const url = checkServerUrl(rawUrl);
-  const signIns = requireSignIns(values as never, process.env, 2);
-  const timeoutMs = integerOption(values as never, "timeout", 100, 600_000) as number;
+  const signIns = requireSignIns(values, process.env, 2);
+  const timeoutMs = integerOption(values, "timeout", 100, 600_000) as number;
   let text: string;
   try {
     text = await readFile(file, "utf8");

@@ -136,10 +136,8 @@ export function randomStep(spec: SpecIndex, command: string, seed: number, optio
     }
     case "wrong-type": {
       const field = present[Math.floor(rand() * present.length)] as string;
-      const payload = { ...valid, [field]: wrongValue(valid[field]) };
-      // A wrong type is an error when the schema says so; servers may coerce some values, so only the reply's shape counts.
-      const invalidNow = validatePayload(command, "request", payload).length > 0;
-      return { ...base, note: note(`with ${field} of the wrong type`), payload, expect: "any", ...(invalidNow ? {} : {}) };
+      // Servers coerce some values (a number for a string) and answer: only the reply's shape and the connection count.
+      return { ...base, note: note(`with ${field} of the wrong type`), payload: { ...valid, [field]: wrongValue(valid[field]) }, expect: "any" };
     }
     case "not-an-object":
       return { ...base, note: note("with a payload that is not an object"), payload: [1, 2, 3], expect: info.required.length > 0 ? "error" : "any", readOf: undefined } as Step;

@@ -29,7 +29,7 @@ afterEach(async () => {
 });
 
 async function fuzzJson(server: RunningServer, extra: string[] = []): Promise<{ code: number; report: JsonReport; stderr: string }> {
-  const r = await runCli(fuzzCommand, [server.url, "--user", ALICE, "--user", BOB, "--seed", "7", "--requests", "250", "--duration", "20", "--timeout", "3000", "--format", "json", ...extra]);
+  const r = await runCli(fuzzCommand, [server.url, "--user", ALICE, "--user", BOB, "--seed", "7", "--requests", extra.includes("--out") ? "150" : "250", "--duration", "20", "--timeout", "3000", "--format", "json", ...extra]);
   return { code: r.code, report: JSON.parse(r.stdout || "{}") as JsonReport, stderr: r.stderr };
 }
 
