@@ -215,6 +215,19 @@ describe("output formats and exit codes", () => {
     expect(github.code).toBe(1);
   });
 
+  it("--slow: a reply slower than the budget is a failure", async () => {
+    const { server } = await recordingServe({}, ({ conn }) => {
+      const c = conn as typeof conn & { __slow?: boolean };
+      if (c.__slow) return;
+      c.__slow = true;
+      const original = conn.reply.bind(conn);
+      conn.reply = (id: string, command: string, payload: unknown) => void (command === "count" ? setTimeout(() => original(id, command, payload), 300) : original(id, command, payload));
+    });
+    const r = await runCli(fuzzCommand, [server.url, "--user", ALICE, "--seed", "2", "--requests", "40", "--commands", "count", "--slow", "200"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL slow: count took \d+ ms \(budget --slow 200\)/m);
+  });
+
   it("exits 2 for usage, connection and sign-in problems before the run", async () => {
     const { server } = await recordingServe();
     expect((await runCli(fuzzCommand, [server.url])).code).toBe(2);
