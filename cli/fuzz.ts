@@ -21,8 +21,8 @@ export const command: CommandSpec = {
   usage: "<url> --user NAME:PASSWORD [--user NAME2:PASSWORD2] [options]",
   description: [
     "Put an OpenFlow server under test with the spec: stateful flows (data, ACL with two users, queues, watches, work",
-    "items, files) at the server's package size and at a small one, invalid input, then random requests generated from",
-    "the request schemas, checking invariants at every step (replies valid for the server's error style, errors for",
+    "items, files) at the server's package size and at a small one, invalid input, then random requests that the",
+    "request schemas describe, checking invariants at every step (replies valid for the server's error style, errors for",
     "invalid input without dropping the connection, reads that change nothing, read-your-writes, the ACL, --slow).",
     `Every failure is shrunk to a minimal request sequence. It only touches names it creates (${NAME_PREFIX}<seed>_<run>_...)`,
     "and removes them at the end. Guide: docs/testing-servers.md.",

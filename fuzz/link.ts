@@ -9,7 +9,17 @@
  * client must send nothing (heartbeat off).
  */
 import WebSocket from "ws";
-import type { SocketLike } from "../runtime/transport.js";
+
+/** The WebSocket surface the runtime uses (runtime/transport.ts `SocketLike`, restated: not a public export). */
+export interface SocketLike {
+  readonly readyState: number;
+  send(data: string): void;
+  close(code?: number, reason?: string): void;
+  onopen: ((event: unknown) => void) | null;
+  onmessage: ((event: { data: unknown }) => void) | null;
+  onclose: ((event: { code?: number; reason?: string }) => void) | null;
+  onerror: ((event: unknown) => void) | null;
+}
 
 /** A signed-in connection the fuzzer owns. */
 export interface Link {

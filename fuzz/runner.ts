@@ -5,7 +5,6 @@
  * does not give the other user stays invisible and unchanged; no reply is slower than the budget. The first
  * broken invariant ends the sequence. Whatever the sequence created (names under its prefix) is removed at the end.
  */
-import { isRateLimitText } from "../runtime/ratelimit.js";
 import { loadSpec } from "./spec.js";
 import type { Finding } from "../validator/findings.js";
 import type { Connector } from "./link.js";
@@ -61,6 +60,11 @@ interface ErrorInfo {
   isError: boolean;
   style: "latest" | "2021" | undefined;
   text: string;
+}
+
+/** The rate limiter's answer (server-latest: "Rate limit exceeded consumedPoints: N"; ../docs/protocol.md#rate-limits). */
+export function isRateLimitText(text: string): boolean {
+  return /rate limit exceeded/i.test(text);
 }
 
 /** Is this reply an error, and in which style (../docs/protocol.md#errors)? */

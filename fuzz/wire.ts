@@ -5,7 +5,6 @@
  * frame with the capture validator (`validator/`), so a reply that breaks the spec is seen whatever the step.
  */
 import { encodeMessageText, newFrameId, parseFrame, Reassembler, type WireMessage } from "../runtime/framing.js";
-import { TokenBucket } from "../runtime/ratelimit.js";
 import { CaptureValidator } from "../validator/capture.js";
 import type { Finding } from "../validator/findings.js";
 import type { Link } from "./link.js";
@@ -31,7 +30,22 @@ export interface WireOptions {
   onFinding: (finding: Finding) => void;
 }
 
-const buckets = new WeakMap<Link, TokenBucket>();
+/**
+ * Frames paced at a fixed rate once a connection was rate-limited (the runtime's token bucket, runtime/ratelimit.ts,
+ * is not part of the client package's public entries, and a fixed gap is all the fuzzer needs).
+ */
+class FramePacer {
+  private next = 0;
+  constructor(private readonly gapMs: number) {}
+  /** Milliseconds to wait before the next frame may go (0: now), reserving its slot. */
+  take(now: number): number {
+    const at = Math.max(now, this.next);
+    this.next = at + this.gapMs;
+    return at - now;
+  }
+}
+
+const buckets = new WeakMap<Link, FramePacer>();
 
 function decode(data: string | null | undefined): unknown {
   if (data === undefined || data === null || data === "") return null;
@@ -51,7 +65,7 @@ export class Wire {
   private readonly validator: CaptureValidator;
   private closeWaiters = new Set<(code: number) => void>();
   /** Pacing lives with the link (links are reused across sequences): once limited, always paced. */
-  private get bucket(): TokenBucket | undefined {
+  private get bucket(): FramePacer | undefined {
     return buckets.get(this.link);
   }
   private readonly stop: () => void;
@@ -77,7 +91,7 @@ export class Wire {
 
   /** Pace this connection from now on (the server said "Rate limit exceeded"). */
   pace(perSecond: number): void {
-    if (!buckets.has(this.link)) buckets.set(this.link, new TokenBucket(perSecond, 1, Date.now()));
+    if (!buckets.has(this.link)) buckets.set(this.link, new FramePacer(Math.ceil(1000 / perSecond)));
   }
 
   private receive(text: string): void {
@@ -134,12 +148,8 @@ export class Wire {
   }
 
   private async paced(): Promise<void> {
-    if (!this.bucket) return;
-    for (;;) {
-      const wait = this.bucket.take(Date.now());
-      if (wait === 0) return;
-      await new Promise((r) => setTimeout(r, wait));
-    }
+    const wait = this.bucket?.take(Date.now()) ?? 0;
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
   }
 
   /** The frames of one message, with `fault` applied. */
