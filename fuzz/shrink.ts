@@ -2,7 +2,8 @@
  * Shrinking a failing sequence to a minimal one: delta debugging (ddmin) over the steps, where a candidate
  * "still fails" when running it breaks the same invariant on the same command. Each try is a real run against
  * the server (fresh connections, fresh names), so the number of tries and the time are both bounded; the
- * smallest failing sequence found within the bounds is returned (1-minimal when the bounds were not hit).
+ * smallest failing sequence found within the bounds is returned (1-minimal when the bounds were not hit). Then the
+ * failing step's payload loses every top-level field the failure does not need.
  */
 import type { Failure } from "./runner.js";
 import type { Step } from "./steps.js";
@@ -48,6 +49,23 @@ export async function shrink(steps: readonly Step[], failure: Failure, tryRun: (
     if (!reduced) {
       if (granularity >= current.length) break;
       granularity = Math.min(current.length, granularity * 2);
+    }
+  }
+  // Then the failing step's own payload: drop its top-level fields one at a time while the failure stays.
+  const lastIndex = current.length - 1;
+  const last = current[lastIndex];
+  if (last && last.payload && typeof last.payload === "object" && !Array.isArray(last.payload)) {
+    let payload = last.payload as Record<string, unknown>;
+    for (const key of Object.keys(payload)) {
+      if (out()) return { steps: current, runs, bounded: true };
+      const { [key]: _dropped, ...smaller } = payload;
+      const candidate = [...current.slice(0, lastIndex), { ...last, payload: smaller }];
+      runs++;
+      const f = await tryRun(candidate);
+      if (same(f) && (f as Failure).step === lastIndex) {
+        payload = smaller;
+        current = candidate;
+      }
     }
   }
   return { steps: current, runs, bounded: false };

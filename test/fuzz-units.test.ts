@@ -71,6 +71,12 @@ describe("shrinking", () => {
     expect(result.bounded).toBe(false);
   });
 
+  it("then drops the failing step's payload fields the failure does not need", async () => {
+    const one: Step[] = [{ as: 0, note: "x", command: "updateone", payload: { collectionname: "c", bad: 1, extra: "e", more: [1] }, expect: "any" }];
+    const result = await shrink(one, failure(0), async (candidate) => ("bad" in (candidate[0]?.payload as object) ? failure(0) : undefined), { maxRuns: 20, maxMs: 10_000 });
+    expect(result.steps[0]?.payload).toEqual({ bad: 1 });
+  });
+
   it("stops at the bound on runs and returns the smallest failing sequence so far", async () => {
     let runs = 0;
     const result = await shrink(steps, failure(9), async (candidate) => {
