@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 import { dirname, join } from "node:path";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const all = ["generate", "validate", "client", "proxy", "dos"] as const;
+const all = ["generate", "validate", "client", "proxy", "dos", "fuzz"] as const;
 const wanted = process.argv.slice(2).filter((a) => !a.startsWith("-"));
 const unknown = wanted.filter((name) => !(all as readonly string[]).includes(name));
 if (unknown.length > 0) {

@@ -44,6 +44,8 @@ const subcommands: Record<string, Entry> = {
     summary: "check the schemas' source links against upstream checkouts (verify), or list the claims an upstream change touches (drift)",
     load: async () => (await import("./sources.js")).command,
   },
+  fuzz: { summary: "test any OpenFlow server from the spec: generated requests, stateful flows, invariants (see `fuzz --help`)", load: async () => (await import("./fuzz.js")).command },
+  replay: { summary: "re-send the client side of a capture to a server and compare the replies (see `replay --help`)", load: async () => (await import("./replay.js")).command },
   proxy: { summary: "record and check live traffic between any client and any OpenFlow server (see `proxy --help`)", load: async () => (await import("./proxy.js")).command },
   robot: { summary: "run a fake OpenRPA robot that answers invokes from a workflows file (see `robot --help`)", load: async () => (await import("./robot.js")).command },
 };

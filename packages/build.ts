@@ -31,6 +31,11 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLIENT_ENTRIES: Readonly<Record<string, string>> = {
   "runtime/index.js": "openflow-spec",
   "runtime/errors.js": "openflow-spec",
+  // cli/connection.ts (the connection layer of every verb that talks to a server): all in the main entry.
+  "runtime/client.js": "openflow-spec",
+  "runtime/core.js": "openflow-spec",
+  "runtime/logger.js": "openflow-spec",
+  "runtime/session.js": "openflow-spec",
   "runtime/framing.js": "openflow-spec/framing",
   "runtime/validate.js": "openflow-spec/validation",
   "generated/commands.js": "openflow-spec/generated/commands",
@@ -72,6 +77,7 @@ const PLANS: readonly PackagePlan[] = [
       ["dist/proxy", "dist/proxy"],
       ["dist/robot", "dist/robot"],
       ["dist/sources", "dist/sources"],
+      ["dist/fuzz", "dist/fuzz"],
       ["schemas", "schemas"],
       ["templates", "templates"],
     ],
@@ -79,7 +85,7 @@ const PLANS: readonly PackagePlan[] = [
   },
 ];
 
-const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy", "robot", "sources"];
+const SOURCE_DIRS = ["runtime", "server", "generator", "generated", "cli", "validator", "diff", "proxy", "robot", "sources", "fuzz"];
 
 /**
  * Only build output whose source still exists is packed: an incremental build never deletes the output of a

@@ -8,7 +8,7 @@ import { dirname, join, relative, resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 
 const ROOT = resolve(import.meta.dirname, "..");
-const LAYERS = ["runtime", "generator", "validator", "server", "proxy", "diff", "robot", "sources", "cli"] as const;
+const LAYERS = ["runtime", "generator", "validator", "server", "proxy", "diff", "robot", "sources", "fuzz", "cli"] as const;
 
 interface Edge {
   to: string;
