@@ -31,11 +31,6 @@ export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const CLIENT_ENTRIES: Readonly<Record<string, string>> = {
   "runtime/index.js": "openflow-spec",
   "runtime/errors.js": "openflow-spec",
-  // cli/connection.ts (the connection layer of every verb that talks to a server): all in the main entry.
-  "runtime/client.js": "openflow-spec",
-  "runtime/core.js": "openflow-spec",
-  "runtime/logger.js": "openflow-spec",
-  "runtime/session.js": "openflow-spec",
   "runtime/framing.js": "openflow-spec/framing",
   "runtime/validate.js": "openflow-spec/validation",
   "generated/commands.js": "openflow-spec/generated/commands",
