@@ -156,7 +156,9 @@ export class Wire {
   framesOf(id: string, command: string, data: string, chunkSize: number, fault: FrameFault | undefined): string[] {
     switch (fault) {
       case "index-out-of-range":
-        return [JSON.stringify({ id, command, data, count: 1, index: 3 })];
+        // count 2, so the message is incomplete by any reading: with count 1 both real servers take the frame as a
+        // whole message whatever its index (they join when the frames of an id number `count`, docs/protocol.md).
+        return [JSON.stringify({ id, command, data, count: 2, index: 3 })];
       case "count-string":
         return [JSON.stringify({ id, command, data, count: "1", index: "0" })];
       case "missing-chunk": {

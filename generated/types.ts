@@ -1196,7 +1196,7 @@ export type WorkitemQueue = Base & {
    */
   usersrole?: string | null;
   /**
-   * Retries before an application failure is final (api-latest default 3).
+   * Retries before an application failure is final (api-latest default 3). A whole number in practice, but server-latest stores whatever number a client sent (addworkitemqueue's request takes any number), and returns it as stored.
    */
   maxretries?: number | null;
   /**
@@ -7151,31 +7151,31 @@ export type ReplyOf<K extends CommandName> = CommandMap[K]["reply"];
 
 /** Every robot command (the body inside `queuemessage.data`), by its `command` value. */
 export interface RobotCommandMap {
-  /** A detector fired: sent by the robot (schemas/robot/detector.json) */
+  /** A detector fired: sent by the robot (`schemas/robot/detector.json`) */
   "detector": RobotDetector;
-  /** The robot could not handle the command: sent by the robot (schemas/robot/error.json) */
+  /** The robot could not handle the command: sent by the robot (`schemas/robot/error.json`) */
   "error": RobotError;
-  /** Start a workflow on a robot: sent by the caller (schemas/robot/invoke.json) */
+  /** Start a workflow on a robot: sent by the caller (`schemas/robot/invoke.json`) */
   "invoke": RobotInvoke;
-  /** The workflow was aborted: sent by the robot (schemas/robot/invokeaborted.json) */
+  /** The workflow was aborted: sent by the robot (`schemas/robot/invokeaborted.json`) */
   "invokeaborted": RobotInvokeAborted;
-  /** The workflow completed: sent by the robot (schemas/robot/invokecompleted.json) */
+  /** The workflow completed: sent by the robot (`schemas/robot/invokecompleted.json`) */
   "invokecompleted": RobotInvokeCompleted;
-  /** The workflow failed: sent by the robot (schemas/robot/invokefailed.json) */
+  /** The workflow failed: sent by the robot (`schemas/robot/invokefailed.json`) */
   "invokefailed": RobotInvokeFailed;
-  /** The workflow is waiting: sent by the robot (schemas/robot/invokeidle.json) */
+  /** The workflow is waiting: sent by the robot (`schemas/robot/invokeidle.json`) */
   "invokeidle": RobotInvokeIdle;
-  /** The robot accepted the invoke and started the workflow: sent by the robot (schemas/robot/invokesuccess.json) */
+  /** The robot accepted the invoke and started the workflow: sent by the robot (`schemas/robot/invokesuccess.json`) */
   "invokesuccess": RobotInvokeSuccess;
-  /** Abort every instance: sent by the caller (schemas/robot/killallworkflows.json) */
+  /** Abort every instance: sent by the caller (`schemas/robot/killallworkflows.json`) */
   "killallworkflows": RobotKillAllWorkflows;
-  /** Answer to killallworkflows: sent by the robot (schemas/robot/killallworkflowssuccess.json) */
+  /** Answer to killallworkflows: sent by the robot (`schemas/robot/killallworkflowssuccess.json`) */
   "killallworkflowssuccess": RobotKillAllWorkflowsSuccess;
-  /** Abort instances of one workflow: sent by the caller (schemas/robot/killworkflow.json) */
+  /** Abort instances of one workflow: sent by the caller (`schemas/robot/killworkflow.json`) */
   "killworkflow": RobotKillWorkflow;
-  /** Answer to killworkflow: sent by the robot (schemas/robot/killworkflowsuccess.json) */
+  /** Answer to killworkflow: sent by the robot (`schemas/robot/killworkflowsuccess.json`) */
   "killworkflowsuccess": RobotKillWorkflowSuccess;
-  /** Nobody picked up the message in time: sent by the server (schemas/robot/timeout.json) */
+  /** Nobody picked up the message in time: sent by the server (`schemas/robot/timeout.json`) */
   "timeout": RobotTimeout;
 }
 /** Every robot command name. */

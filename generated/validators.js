@@ -3271,7 +3271,7 @@ validate32.evaluated = {"props":{"name":true,"maxretries":true,"retrydelay":true
 /** @type {Validator} */
 export const addworkitemqueue_reply = validate34;
 const schema52 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"name":{"type":["string","null"]},"maxretries":{"type":"number"},"retrydelay":{"type":"number"},"initialdelay":{"type":"number"},"result":{"$ref":"../defs/workitemqueue.json"}}};
-const schema54 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitemqueue.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"usersrole":{"type":["string","null"]},"maxretries":{"type":["integer","null"],"minimum":0},"retrydelay":{"type":["number","null"]},"initialdelay":{"type":["number","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"packageid":{"type":["string","null"]}}};
+const schema54 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitemqueue.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"workflowid":{"type":["string","null"]},"robotqueue":{"type":["string","null"]},"amqpqueue":{"type":["string","null"]},"projectid":{"type":["string","null"]},"usersrole":{"type":["string","null"]},"maxretries":{"type":["number","null"],"minimum":0},"retrydelay":{"type":["number","null"]},"initialdelay":{"type":["number","null"]},"success_wiqid":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]},"packageid":{"type":["string","null"]}}};
 
 function validate35(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 /*# sourceURL="https://openflow-spec.dev/schemas/defs/workitemqueue.json" */;
@@ -3356,8 +3356,8 @@ errors++;
 }
 if(data.maxretries !== undefined){
 let data5 = data.maxretries;
-if((!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))) && (data5 !== null)){
-const err5 = {instancePath:instancePath+"/maxretries",schemaPath:"#/properties/maxretries/type",keyword:"type",params:{type: schema54.properties.maxretries.type},message:"must be integer,null"};
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/maxretries",schemaPath:"#/properties/maxretries/type",keyword:"type",params:{type: schema54.properties.maxretries.type},message:"must be number,null"};
 if(vErrors === null){
 vErrors = [err5];
 }

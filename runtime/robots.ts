@@ -1,6 +1,6 @@
 /**
  * `openflow-spec/robots`: queue request/reply (`rpc`) and invoking OpenRPA workflows (`invokeRobot`), typed by the
- * robot command schemas (schemas/robot/, ../docs/protocol.md#robot-commands). A separate entry so the browser
+ * robot command schemas (`schemas/robot/`, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#robot-commands). A separate entry so the browser
  * bundle of an app that does not use them stays small. `withRobots(client)` (or this entry's `connect`) adds both
  * as methods: `client.rpc(queue, data)`, `client.invokeRobot(robot, workflowId, parameters)`.
  */

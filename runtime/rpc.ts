@@ -1,5 +1,5 @@
 /**
- * The sender side of queue request/reply (../docs/protocol.md#queues-and-exchanges): one managed reply queue per
+ * The sender side of queue request/reply (https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#queues-and-exchanges): one managed reply queue per
  * client (a server-named queue, registered on first use and again after reconnects), a correlation map, a timeout
  * and an AbortSignal per call, and the sender's token kept out of the message body (`striptoken`, quirk Q10).
  * A call may take one answer (`rpc`) or follow several messages with the same correlation id (robot invocations:

@@ -147,7 +147,7 @@ export function knownRobotCommands(): readonly string[] {
 }
 
 /**
- * Validates a robot command (a body inside `queuemessage.data`, docs/protocol.md#robot-commands) against its schema
+ * Validates a robot command (a body inside `queuemessage.data`, https://github.com/openflow-spec/openflow-spec/blob/main/docs/protocol.md#robot-commands) against its schema
  * in schemas/robot/. Returns undefined when the spec has no such robot command, else the issues ([] when valid).
  * `prefix` is put before every pointer (e.g. `/data` for the body inside a queuemessage payload).
  */

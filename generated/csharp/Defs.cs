@@ -3060,10 +3060,10 @@ namespace OpenFlowSpec.Models
         public string Usersrole { get; set; }
 
         /// <summary>
-        /// Retries before an application failure is final (api-latest default 3).
+        /// Retries before an application failure is final (api-latest default 3). A whole number in practice, but server-latest stores whatever number a client sent (addworkitemqueue's request takes any number), and returns it as stored.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("maxretries", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
-        public long? Maxretries { get; set; }
+        public double? Maxretries { get; set; }
 
         /// <summary>
         /// Seconds before a retried item may run again (default 0).

@@ -15,6 +15,8 @@ export const HTML_PAGE = "docs/html/index.html";
 /** Section id of a Markdown page of the reference, or undefined for any other path (relative to `generated/`). */
 export function sectionId(path: string): string | undefined {
   if (path === "docs/README.md") return "home";
+  if (path === "docs/migration.md") return "migration";
+  if (path === "docs/migration.md") return "migration";
   const command = /^docs\/commands\/([^/]+)\.md$/.exec(path);
   if (command) return `command-${command[1]}`;
   const type = /^docs\/types\/([^/]+)\.md$/.exec(path);
@@ -75,7 +77,7 @@ export function emitHtml(docs: ReadonlyMap<string, string>, templates: Templates
     header: markdownHeader("schemas/ (the Markdown reference in generated/docs/)").trimEnd(),
     commands: commands.map(entry),
     types: types.map(entry),
-    sections: ["docs/README.md", ...commands, ...types].filter((p) => pages.has(p)).map((p) => ({ id: sectionId(p), html: render(p) })),
+    sections: ["docs/README.md", "docs/migration.md", ...commands, ...types].filter((p) => pages.has(p)).map((p) => ({ id: sectionId(p), html: render(p) })),
   });
   return new Map([[HTML_PAGE, html.replace(/[ \t]+\n/g, "\n").trimEnd() + "\n"]]);
 }

@@ -309,7 +309,7 @@ function robotTypes(model: SpecModel): string[] {
   lines.push("/** Every robot command (the body inside `queuemessage.data`), by its `command` value. */");
   lines.push("export interface RobotCommandMap {");
   for (const r of robots) {
-    lines.push(`  /** ${escapeComment(r.purpose)}: sent by the ${r.sender} (schemas/${r.file}) */`);
+    lines.push(`  /** ${escapeComment(r.purpose)}: sent by the ${r.sender} (\`schemas/${r.file}\`) */`);
     lines.push(`  ${JSON.stringify(r.name)}: ${r.typeName};`);
   }
   lines.push("}");
