@@ -58,6 +58,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
   const insecure = values["insecure"] === true;
   if (insecure && caFile !== undefined) throw new UsageError("--insecure and --ca contradict each other: --ca verifies against those certificates, --insecure verifies nothing");
   const highWater = integerOption(values, "high-water", 1024);
+  const maxBuffered = integerOption(values, "max-buffered", 1024 * 1024);
   const check = values["check"] === true;
   const strict = values["fail-on"] === "warn";
   const verbose = values["verbose"] === true;
@@ -72,6 +73,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     ...(keyFile && certFile ? { tls: { key: await readPem("--tls-key", keyFile), cert: await readPem("--tls-cert", certFile) } } : {}),
     ...(caFile ? { ca: await readPem("--ca", caFile) } : {}),
     ...(highWater !== undefined ? { highWaterBytes: highWater } : {}),
+    ...(maxBuffered !== undefined ? { maxBufferedBytes: maxBuffered } : {}),
     ...(check ? { onFinding: (f) => io.stdout(`${formatFinding(f)}\n`) } : {}),
   };
   const out = str(values, "out");
@@ -141,6 +143,7 @@ export const command: CommandSpec = {
     ca: { type: "string", valueName: "FILE", description: "verify a wss:// upstream against these CA certificates (PEM) instead of the system's" },
     insecure: { type: "boolean", description: "do not verify the wss:// upstream's certificate (test servers only)" },
     "high-water": { type: "string", valueName: "BYTES", description: "pause reading a side once this many bytes wait for the other (default 1048576)" },
+    "max-buffered": { type: "string", valueName: "BYTES", description: "bytes held for all connections together before senders are paused (default 268435456)" },
     verbose: { type: "boolean", description: "log connections and closes on stderr" },
   },
   positionals: { max: 0 },

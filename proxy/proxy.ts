@@ -16,6 +16,9 @@ import WebSocket, { WebSocketServer } from "ws";
 import { ConnectionsValidator, type ConnectionsStats } from "../validator/connections.js";
 import type { Direction, Finding } from "../validator/findings.js";
 import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
+import { displayText } from "../validator/report/escape.js";
+import { MemoryBudget, type BudgetStats } from "./budget.js";
+import { checkClientHandshake, isRefusal } from "./handshake.js";
 import { closeWith, Pipe, type CloseInfo, type PipeStats } from "./pipe.js";
 
 export interface ProxyLogger {
@@ -53,6 +56,12 @@ export interface ProxyOptions {
   highWaterBytes?: number;
   /** Largest websocket message accepted from either side (default 100 MiB, as ws). */
   maxMessageBytes?: number;
+  /**
+   * Bytes the proxy may hold for all connections together (messages arriving, waiting to be written, waiting for
+   * the capture and the check) before it stops reading from the peers that send more (default 256 MiB). See
+   * ./budget.ts for the bound this gives.
+   */
+  maxBufferedBytes?: number;
   /** Give up on an upstream handshake after this long (default 10 s). */
   connectTimeoutMs?: number;
   logger?: ProxyLogger;
@@ -75,6 +84,10 @@ export interface RunningProxy {
   readonly checkStats: ConnectionsStats | undefined;
   /** Connections accepted so far. */
   readonly accepted: number;
+  /** Client handshakes refused before anything was opened upstream (bad headers, a path outside the upstream's). */
+  readonly handshakeErrors: number;
+  /** The proxy-wide memory budget: bytes held now, the peak, and how often it paused a sender. */
+  readonly memory: Readonly<BudgetStats>;
   /**
    * Stop: refuse new clients, close every connection (code 1001), finish the live check (unanswered requests
    * are reported) and write out held capture lines. Does not close the capture sink.
@@ -87,22 +100,17 @@ const silent: ProxyLogger = { info() {}, warn() {} };
 /** Headers of the client's handshake passed on to the upstream (credentials and identification). */
 const FORWARDED_HEADERS = ["authorization", "cookie", "user-agent", "origin"];
 
-function upstreamUrl(base: URL, req: IncomingMessage): string {
-  const url = new URL(base.href);
-  const path = req.url ?? "/";
-  if (path !== "/" && path !== "") {
-    const q = path.indexOf("?");
-    const pathname = q === -1 ? path : path.slice(0, q);
-    url.pathname = `${url.pathname.replace(/\/+$/, "")}${pathname.startsWith("/") ? "" : "/"}${pathname}`;
-    if (q !== -1) url.search = path.slice(q + 1);
-  }
-  return url.href;
-}
-
+/** Answer a handshake with an HTTP error and close. The reason is reduced to printable ASCII (it may quote a peer). */
 function refuse(socket: Duplex, status: number, message: string): void {
   if (socket.destroyed) return;
-  const body = `${message}\n`;
-  socket.end(`HTTP/1.1 ${status} ${message.replace(/[\r\n]/g, " ").slice(0, 200)}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  const reason = message.replace(/[^\x20-\x7e]/g, "?").slice(0, 200);
+  const code = Number.isInteger(status) && status >= 400 && status <= 599 ? status : 502;
+  const body = `${reason}\n`;
+  try {
+    socket.end(`HTTP/1.1 ${code} ${reason}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+  } catch {
+    socket.destroy();
+  }
 }
 
 export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
@@ -127,6 +135,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const connecting = new Set<WebSocket>();
   let nextId = 1;
   let accepted = 0;
+  let handshakeErrors = 0;
+  const budget = new MemoryBudget(options.maxBufferedBytes ?? 256 * 1024 * 1024);
   let stopping = false;
   sink?.onDrain?.(() => {
     for (const c of connections.values()) c.pipe.resume();
@@ -150,34 +160,56 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   // loop (setImmediate), so they add no latency to messages already waiting. Bounded: the queue is emptied every
   // turn, and a paused side delivers nothing new.
   let queue: { conn: string; dir: Direction; data: Buffer }[] = [];
+  let queued = 0;
   const drain = (): void => {
     const batch = queue;
+    const bytes = queued;
     queue = [];
+    queued = 0;
     for (const { conn, dir, data } of batch) {
       const text = data.toString("utf8");
       const message = parseWireMessage(text);
       checker?.push({ conn, dir, frame: message });
       recorder?.message(conn, dir, message, text);
     }
+    budget.release(bytes);
   };
   const record = (conn: string, dir: Direction, data: Buffer): void => {
     if (queue.length === 0) setImmediate(drain);
     queue.push({ conn, dir, data });
+    queued += data.length;
+    budget.add(data.length);
   };
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (stopping) return refuse(socket, 503, "Service Unavailable");
     socket.on("error", () => {});
-    const target = upstreamUrl(base, req);
+    try {
+      upgrade(req, socket, head);
+    } catch (err) {
+      // Nothing a client sends may end the process or touch another connection: whatever was not foreseen is a 400.
+      handshakeErrors++;
+      logger.warn(`refused a handshake: ${displayText((err as Error).message)}`);
+      refuse(socket, 400, "Bad Request");
+    }
+  });
+
+  const upgrade = (req: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    if (stopping) return refuse(socket, 503, "Service Unavailable");
+    const checked = checkClientHandshake(req, base);
+    if (isRefusal(checked)) {
+      handshakeErrors++;
+      logger.warn(`refused a handshake from ${req.socket.remoteAddress ?? "?"}: ${checked.status} ${checked.message}`);
+      return refuse(socket, checked.status, checked.message);
+    }
+    const target = checked.target;
     // For logs: no user info or query string (either may carry a credential).
-    const shown = ((u) => `${u.protocol}//${u.host}${u.pathname}`)(new URL(target));
+    const shown = displayText(((u) => `${u.protocol}//${u.host}${u.pathname}`)(new URL(target)));
     const headers: Record<string, string> = {};
     for (const name of FORWARDED_HEADERS) {
       const value = req.headers[name];
       if (typeof value === "string") headers[name] = value;
     }
-    const offered = (req.headers["sec-websocket-protocol"] ?? "").split(",").map((p) => p.trim()).filter(Boolean);
-    const upstream = new WebSocket(target, offered, {
+    const upstream = new WebSocket(target, checked.protocols, {
       headers,
       maxPayload,
       perMessageDeflate: false,
@@ -188,12 +220,16 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     });
     upstream.on("error", () => {}); // reported through the handlers below; a late second error must not throw
     connecting.add(upstream);
+    let upstreamSocket: Duplex | undefined;
+    upstream.once("upgrade", (res) => {
+      upstreamSocket = res.socket;
+    });
     let settled = false;
     const fail = (status: number, message: string): void => {
       if (settled) return;
       settled = true;
       connecting.delete(upstream);
-      logger.warn(`upstream ${shown} refused a client: ${message}`);
+      logger.warn(`upstream ${shown} refused a client: ${displayText(message)}`);
       refuse(socket, status, message);
       upstream.terminate();
     };
@@ -215,31 +251,41 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       let attached = false;
       // handleUpgrade answers a malformed client handshake with 400 itself and never calls back.
       setImmediate(() => attached || upstream.terminate());
-      wss.handleUpgrade(req, socket, head, (client) => {
-        attached = true;
-        const id = `p${nextId++}`;
-        accepted++;
-        logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${shown}`);
-        recorder?.event(id, "open");
-        const pipe = new Pipe(client, upstream, {
-          highWaterBytes,
-          ...(sinkBackedUp ? { sinkBackedUp } : {}),
-          ...(recorder || checker ? { onMessage: (dir: Direction, data: Buffer) => record(id, dir, data) } : {}),
-          onClose: (info) => {
-            logger.info(`[${id}] closed by the ${info.by} with code ${info.code}${info.reason ? ` (${info.reason})` : ""}`);
-          },
-        });
-        const entry = { id, stats: pipe.stats, closed: pipe.closed, pipe };
-        connections.set(id, entry);
-        void pipe.closed.then((info) => {
-          drain();
-          connections.delete(id);
-          recorder?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
-          checker?.close(id);
-        });
-      });
+      try {
+        wss.handleUpgrade(req, socket, head, (client) => attach(client, upstream, socket, upstreamSocket, req, shown, () => (attached = true)));
+      } catch (err) {
+        handshakeErrors++;
+        logger.warn(`refused a handshake: ${displayText((err as Error).message)}`);
+        refuse(socket, 400, "Bad Request");
+        upstream.terminate();
+      }
     });
-  });
+  };
+
+  const attach = (client: WebSocket, upstream: WebSocket, socket: Duplex, upstreamSocket: Duplex | undefined, req: IncomingMessage, shown: string, mark: () => void): void => {
+    mark();
+    const id = `p${nextId++}`;
+    accepted++;
+    logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${shown}`);
+    recorder?.event(id, "open");
+    const pipe = new Pipe(client, upstream, {
+      highWaterBytes,
+      ...(sinkBackedUp ? { sinkBackedUp } : {}),
+      ...(upstreamSocket ? { budget: { budget, clientSocket: socket, upstreamSocket } } : {}),
+      ...(recorder || checker ? { onMessage: (dir: Direction, data: Buffer) => record(id, dir, data) } : {}),
+      onClose: (info) => {
+        logger.info(`[${id}] closed by the ${info.by} with code ${info.code}${info.reason ? ` (${displayText(info.reason)})` : ""}`);
+      },
+    });
+    const entry = { id, stats: pipe.stats, closed: pipe.closed, pipe };
+    connections.set(id, entry);
+    void pipe.closed.then((info) => {
+      drain();
+      connections.delete(id);
+      recorder?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
+      checker?.close(id);
+    });
+  };
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
@@ -262,6 +308,10 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     get accepted() {
       return accepted;
     },
+    get handshakeErrors() {
+      return handshakeErrors;
+    },
+    memory: budget.stats,
     async close() {
       if (stopping) return;
       stopping = true;
