@@ -143,7 +143,7 @@ export const command: CommandSpec = {
     ca: { type: "string", valueName: "FILE", description: "verify a wss:// upstream against these CA certificates (PEM) instead of the system's" },
     insecure: { type: "boolean", description: "do not verify the wss:// upstream's certificate (test servers only)" },
     "high-water": { type: "string", valueName: "BYTES", description: "pause reading a side once this many bytes wait for the other (default 1048576)" },
-    "max-buffered": { type: "string", valueName: "BYTES", description: "bytes held for all connections together before senders are paused (default 268435456)" },
+    "max-buffered": { type: "string", valueName: "BYTES", description: "bytes held for all connections together before the biggest senders are paused (default 134217728)" },
     verbose: { type: "boolean", description: "log connections and closes on stderr" },
   },
   positionals: { max: 0 },

@@ -55,7 +55,8 @@ function checkSegment(segment: string): Refusal | undefined {
   });
   if (bare.includes("%") || bare.includes("\u0000")) return refuse(400, "Path holds an encoded separator, dot, percent sign or control character");
   if (!PCHAR.test(bare)) return refuse(400, "Path holds a character that must be escaped");
-  if (segment === "." || segment === "..") return refuse(400, "Path holds a dot segment");
+  // `..;x` is a dot segment to servers that strip path parameters (Tomcat, Jetty): refused as well.
+  if (/^\.+(;.*)?$/.test(segment)) return refuse(400, "Path holds a dot segment");
   return undefined;
 }
 

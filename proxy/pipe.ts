@@ -17,7 +17,7 @@
 import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import type { Direction } from "../validator/findings.js";
-import type { BudgetedSocket, MemoryBudget } from "./budget.js";
+import type { BudgetedSocket, BudgetGroup, MemoryBudget } from "./budget.js";
 
 export type Side = "client" | "upstream";
 
@@ -67,6 +67,7 @@ export class Pipe {
   private outstanding = 0;
   private ended = false;
   private readonly sides = new Map<WebSocket, BudgetedSocket>();
+  private readonly group: BudgetGroup | undefined;
 
   constructor(
     readonly client: WebSocket,
@@ -74,12 +75,14 @@ export class Pipe {
     private readonly options: PipeOptions,
   ) {
     const shared = options.budget;
-    if (shared) {
+    this.group = shared?.budget.group();
+    if (shared && this.group) {
+      const group = this.group;
       for (const [ws, raw, other] of [
         [client, shared.clientSocket, upstream],
         [upstream, shared.upstreamSocket, client],
       ] as const) {
-        const side: BudgetedSocket = { ws, held: 0, pausedByBudget: false, resume: () => this.maybeResume(ws, other) };
+        const side: BudgetedSocket = { ws, group, held: 0, pausedByBudget: false, resume: () => this.maybeResume(ws, other) };
         this.sides.set(ws, side);
         shared.budget.register(side);
         // Runs after ws's own listener has parsed the chunk: what its receiver holds now is known.
@@ -108,8 +111,10 @@ export class Pipe {
     this.ended = true;
     const shared = this.options.budget?.budget;
     if (!shared) return;
-    for (const side of this.sides.values()) shared.unregister(side);
-    if (this.outstanding > 0) shared.release(this.outstanding);
+    if (this.group) {
+      if (this.outstanding > 0) shared.release(this.outstanding, this.group);
+      shared.unregister(this.group);
+    }
     this.outstanding = 0;
   }
 
@@ -132,17 +137,17 @@ export class Pipe {
       const side = this.sides.get(from);
       if (shared) {
         const size = data.length;
+        // The message left the receiver: its bytes now count as waiting to be written (not twice).
+        if (side && !this.ended) shared.delivered(side);
         this.outstanding += size;
-        shared.add(size);
+        shared.add(size, this.group);
         to.send(data, { binary: isBinary }, () => {
           if (!this.ended) {
             this.outstanding -= size;
-            shared.release(size);
+            shared.release(size, this.group);
           }
           this.maybeResume(from, to);
         });
-        // The message left the receiver: its bytes now count as waiting to be written.
-        if (side && !this.ended) shared.update(side);
       } else {
         to.send(data, { binary: isBinary }, () => this.maybeResume(from, to));
       }

@@ -58,8 +58,9 @@ export interface ProxyOptions {
   maxMessageBytes?: number;
   /**
    * Bytes the proxy may hold for all connections together (messages arriving, waiting to be written, waiting for
-   * the capture and the check) before it stops reading from the peers that send more (default 256 MiB). See
-   * ./budget.ts for the bound this gives.
+   * the capture and the check) before it stops reading from the connections holding more than their share
+   * (default 128 MiB). The proxy then holds at most twice this + one message + one socket read per socket
+   * (./budget.ts).
    */
   maxBufferedBytes?: number;
   /** Give up on an upstream handshake after this long (default 10 s). */
@@ -136,7 +137,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   let nextId = 1;
   let accepted = 0;
   let handshakeErrors = 0;
-  const budget = new MemoryBudget(options.maxBufferedBytes ?? 256 * 1024 * 1024);
+  const budget = new MemoryBudget(options.maxBufferedBytes ?? 128 * 1024 * 1024);
   let stopping = false;
   sink?.onDrain?.(() => {
     for (const c of connections.values()) c.pipe.resume();
