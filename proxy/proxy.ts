@@ -13,11 +13,11 @@ import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import type { Duplex } from "node:stream";
 import WebSocket, { WebSocketServer } from "ws";
-import { ConnectionsValidator, type ConnectionsStats } from "../validator/connections.js";
+import type { ConnectionsStats } from "../validator/connections.js";
 import type { Direction, Finding } from "../validator/findings.js";
-import { CaptureRecorder, parseWireMessage } from "../validator/recorder.js";
 import { displayText } from "../validator/report/escape.js";
 import { MemoryBudget, type BudgetStats } from "./budget.js";
+import { Checking } from "./checking.js";
 import { checkClientHandshake, isRefusal } from "./handshake.js";
 import { closeWith, Pipe, type CloseInfo, type PipeStats } from "./pipe.js";
 
@@ -63,6 +63,11 @@ export interface ProxyOptions {
    * (./budget.ts).
    */
   maxBufferedBytes?: number;
+  /**
+   * Record and check in a worker thread (default true), so that parsing, validating, redacting and writing the
+   * capture never delay forwarding; false runs them on the proxy's thread after each turn's forwarding.
+   */
+  checkInWorker?: boolean;
   /** Give up on an upstream handshake after this long (default 10 s). */
   connectTimeoutMs?: number;
   logger?: ProxyLogger;
@@ -128,8 +133,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const verify = options.verifyUpstream ?? true;
   const sink = options.capture;
-  const recorder = sink ? new CaptureRecorder((line) => sink.write(line), { redact: options.redact ?? true }) : undefined;
-  const checker = options.onFinding ? new ConnectionsValidator({ onFinding: options.onFinding }) : undefined;
+  const wantsChecking = sink !== undefined || options.onFinding !== undefined;
   const sinkBackedUp = sink && "backedUp" in sink ? () => sink.backedUp === true : undefined;
 
   const connections = new Map<string, ProxyConnectionInfo & { pipe: Pipe }>();
@@ -157,30 +161,20 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     res.writeHead(426, { "Content-Type": "text/plain", Upgrade: "websocket" }).end("openflow-spec proxy: connect with a websocket client\n");
   });
 
-  // Recording and checking run after the forwarding of everything that arrived in the same turn of the event
-  // loop (setImmediate), so they add no latency to messages already waiting. Bounded: the queue is emptied every
-  // turn, and a paused side delivers nothing new.
-  let queue: { conn: string; dir: Direction; data: Buffer }[] = [];
-  let queued = 0;
-  const drain = (): void => {
-    const batch = queue;
-    const bytes = queued;
-    queue = [];
-    queued = 0;
-    for (const { conn, dir, data } of batch) {
-      const text = data.toString("utf8");
-      const message = parseWireMessage(text);
-      checker?.push({ conn, dir, frame: message });
-      recorder?.message(conn, dir, message, text);
-    }
-    budget.release(bytes);
-  };
-  const record = (conn: string, dir: Direction, data: Buffer): void => {
-    if (queue.length === 0) setImmediate(drain);
-    queue.push({ conn, dir, data });
-    queued += data.length;
-    budget.add(data.length);
-  };
+  // Recording and checking run off the forwarding path (./checking.ts: a worker thread unless `checkInWorker` is
+  // false), fed once per turn of the event loop; what waits for them counts in the memory budget.
+  const checking = wantsChecking
+    ? new Checking({
+        worker: options.checkInWorker ?? true,
+        capture: sink !== undefined,
+        redact: options.redact ?? true,
+        check: options.onFinding !== undefined,
+        budget,
+        line: (text) => sink?.write(text),
+        finding: (f) => options.onFinding?.(f),
+        failed: (message) => logger.warn(message),
+      })
+    : undefined;
 
   http.on("upgrade", (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     socket.on("error", () => {});
@@ -268,12 +262,12 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const id = `p${nextId++}`;
     accepted++;
     logger.info(`[${id}] ${req.socket.remoteAddress ?? "?"} <-> ${shown}`);
-    recorder?.event(id, "open");
+    checking?.event(id, "open");
     const pipe = new Pipe(client, upstream, {
       highWaterBytes,
       ...(sinkBackedUp ? { sinkBackedUp } : {}),
       ...(upstreamSocket ? { budget: { budget, clientSocket: socket, upstreamSocket } } : {}),
-      ...(recorder || checker ? { onMessage: (dir: Direction, data: Buffer) => record(id, dir, data) } : {}),
+      ...(checking ? { onMessage: (dir: Direction, data: Buffer) => checking.message(id, dir, data) } : {}),
       onClose: (info) => {
         logger.info(`[${id}] closed by the ${info.by} with code ${info.code}${info.reason ? ` (${displayText(info.reason)})` : ""}`);
       },
@@ -281,10 +275,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     const entry = { id, stats: pipe.stats, closed: pipe.closed, pipe };
     connections.set(id, entry);
     void pipe.closed.then((info) => {
-      drain();
       connections.delete(id);
-      recorder?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
-      checker?.close(id);
+      checking?.event(id, "close", { by: info.by, code: info.code, ...(info.reason ? { reason: info.reason } : {}) });
     });
   };
 
@@ -304,7 +296,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     port: address.port,
     connections,
     get checkStats() {
-      return checker?.stats;
+      return options.onFinding ? checking?.stats ?? { frames: 0, messages: 0, errors: 0, warnings: 0, connections: 0 } : undefined;
     },
     get accepted() {
       return accepted;
@@ -327,9 +319,7 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       clearTimeout(timer);
       // Let the close handlers above (capture event, check) run before finishing.
       await new Promise((resolve) => setImmediate(resolve));
-      drain();
-      checker?.finish();
-      recorder?.flush();
+      await checking?.finish();
       wss.close();
       await new Promise<void>((resolve) => {
         http.close(() => resolve());

@@ -1,0 +1,161 @@
+/**
+ * Recording and checking off the forwarding path. Each forwarded message is copied into a batch that is handed,
+ * once per turn of the event loop, to a worker thread (./worker.ts) running the recorder and the checker; the
+ * proxy's thread only copies bytes and later writes the lines the worker sends back. The bytes of a batch count
+ * in the proxy's memory budget until the worker has answered it, so a worker that falls behind slows the senders
+ * down (back-pressure) instead of growing a queue. With `worker: false` the same processing runs inline after the
+ * forwarding of each turn (setImmediate), as before the worker existed.
+ */
+import { createRequire } from "node:module";
+import { pathToFileURL } from "node:url";
+import { Worker } from "node:worker_threads";
+import type { ConnectionsStats } from "../validator/connections.js";
+import type { Finding } from "../validator/findings.js";
+import type { MemoryBudget } from "./budget.js";
+import { TrafficProcessor, type TrafficItem, type TrafficOptions } from "./traffic.js";
+
+export interface CheckingOptions extends TrafficOptions {
+  /** Run in a worker thread (default true). */
+  worker: boolean;
+  budget: MemoryBudget;
+  line: (text: string) => void;
+  finding: (f: Finding) => void;
+  /** A worker failure (the proxy goes on forwarding). */
+  failed: (message: string) => void;
+}
+
+interface Reply {
+  type: "done" | "finished";
+  lines: string[];
+  findings: Finding[];
+  stats: ConnectionsStats | undefined;
+}
+
+/**
+ * Start the worker from this module's sibling: worker.js when built; from source (tests, benches, `tsx`), a small
+ * bootstrap registers tsx's loader inside the worker first (a loader of the parent thread does not reach it).
+ */
+function startWorker(data: TrafficOptions): Worker {
+  if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { workerData: data });
+  // The ESM build of tsx/esm/api (require.resolve finds the CommonJS one next to it).
+  const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
+  const entry = new URL("./worker.ts", import.meta.url).href;
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(entry)}); });`;
+  return new Worker(bootstrap, { eval: true, workerData: data, execArgv: [] });
+}
+
+export class Checking {
+  private items: TrafficItem[] = [];
+  private transfer: ArrayBuffer[] = [];
+  private bytes = 0;
+  /** Bytes of each posted batch not yet answered, oldest first. */
+  private readonly inFlight: number[] = [];
+  private readonly worker: Worker | undefined;
+  private readonly inline: TrafficProcessor | undefined;
+  private latest: ConnectionsStats | undefined;
+  private finishing: ((value: void) => void) | undefined;
+  private dead = false;
+
+  constructor(private readonly options: CheckingOptions) {
+    const data: TrafficOptions = { capture: options.capture, redact: options.redact, check: options.check };
+    if (options.worker) {
+      this.worker = startWorker(data);
+      this.worker.on("message", (reply: Reply) => this.answered(reply));
+      this.worker.on("error", (err) => this.fail(err.message));
+      this.worker.on("exit", (code) => {
+        if (!this.dead && this.finishing === undefined) this.fail(`worker exited with code ${code}`);
+        this.finishing?.();
+      });
+      this.worker.unref();
+    } else {
+      this.inline = new TrafficProcessor(data, options.line, options.finding);
+    }
+  }
+
+  /** Totals of the check so far (undefined without checking). */
+  get stats(): ConnectionsStats | undefined {
+    return this.inline ? this.inline.stats : this.latest;
+  }
+
+  /** A forwarded message (copied: the caller's buffer may be reused). */
+  message(conn: string, dir: "c2s" | "s2c", data: Buffer): void {
+    const copy = new Uint8Array(data.length);
+    copy.set(data);
+    this.push({ kind: "message", conn, dir, ts: Date.now(), data: copy }, data.length);
+    this.transfer.push(copy.buffer);
+  }
+
+  event(conn: string, event: "open" | "close", detail?: Record<string, unknown>): void {
+    this.push({ kind: "event", conn, ts: Date.now(), event, ...(detail ? { detail } : {}) }, 0);
+  }
+
+  /** Hand over what is queued now (also done once per turn of the event loop). */
+  flush(): void {
+    if (this.items.length === 0) return;
+    const items = this.items;
+    const transfer = this.transfer;
+    const bytes = this.bytes;
+    this.items = [];
+    this.transfer = [];
+    this.bytes = 0;
+    if (this.inline) {
+      for (const item of items) this.inline.handle(item);
+      this.options.budget.release(bytes);
+      return;
+    }
+    if (this.dead || !this.worker) {
+      this.options.budget.release(bytes);
+      return;
+    }
+    this.inFlight.push(bytes);
+    // Referenced while it has work, so the process waits for the capture and the findings.
+    this.worker.ref();
+    this.worker.postMessage({ type: "batch", items }, transfer);
+  }
+
+  /** Everything handed over and processed; unanswered requests reported; the worker stopped. */
+  async finish(): Promise<void> {
+    this.flush();
+    if (this.inline) {
+      this.inline.finish();
+      return;
+    }
+    if (this.dead || !this.worker) return;
+    const worker = this.worker;
+    await new Promise<void>((resolve) => {
+      this.finishing = resolve;
+      worker.ref();
+      worker.postMessage({ type: "finish" });
+    });
+    await worker.terminate();
+  }
+
+  private push(item: TrafficItem, bytes: number): void {
+    if (this.items.length === 0) setImmediate(() => this.flush());
+    this.items.push(item);
+    this.bytes += bytes;
+    this.options.budget.add(bytes);
+  }
+
+  private answered(reply: Reply): void {
+    for (const line of reply.lines) this.options.line(line);
+    for (const f of reply.findings) this.options.finding(f);
+    if (reply.stats) this.latest = reply.stats;
+    if (reply.type === "done") {
+      const bytes = this.inFlight.shift() ?? 0;
+      this.options.budget.release(bytes);
+      if (this.inFlight.length === 0 && this.finishing === undefined) this.worker?.unref();
+    } else {
+      this.dead = true;
+      this.finishing?.();
+    }
+  }
+
+  private fail(message: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    const held = this.inFlight.splice(0).reduce((a, b) => a + b, 0);
+    this.options.budget.release(held);
+    this.options.failed(`checking worker failed, the capture and the check stop here: ${message}`);
+  }
+}
