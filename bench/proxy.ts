@@ -10,7 +10,8 @@
  * Upstreams: the project server (`startServer`, what the proxy is used against; the target applies here) and a
  * minimal server with precomputed replies (no work per request, so the proxy's two extra hops are the whole
  * difference: an upper bound on its cost). Proxies: forwarding only, and `--out` + `--check` (capture written,
- * secrets redacted, every frame validated live: the CI configuration).
+ * secrets redacted, every frame validated live: the CI configuration; recording and checking run in the proxy's
+ * checking worker thread, which also writes the capture file, so forwarding only copies each message once).
  * Targets: latency at most 1.5x direct, throughput at least 50% of direct.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -54,15 +55,14 @@ async function upstreamRole(kind: string): Promise<void> {
 
 async function proxyRole(upstream: string, mode: string, out: string): Promise<void> {
   const { startProxy } = await import("../proxy/index.js");
-  const { openCaptureFile } = await import("../validator/capture-file.js");
   let findings = 0;
   const full = mode === "check";
-  const capture = full ? await openCaptureFile(out) : undefined;
-  const proxy = await startProxy({ upstream, ...(capture ? { capture, onFinding: () => void findings++ } : {}) });
+  // As the CLI does with --out --check: the checking worker writes the capture file itself.
+  const proxy = await startProxy({ upstream, ...(full ? { captureFile: out, onFinding: () => void findings++ } : {}) });
   process.stdout.write(`URL ${proxy.url}\n`);
   process.once("SIGTERM", () => {
     void proxy.close().then(async () => {
-      await capture?.close();
+      if (proxy.captureError) process.stdout.write(`CAPTURE ERROR ${proxy.captureError}\n`);
       process.stdout.write(`FINDINGS ${findings}\n`);
       process.exit(0);
     });

@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { startProxy, type ProxyOptions } from "../proxy/proxy.js";
-import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
+import { openCaptureFile } from "../validator/capture-file.js";
 import { formatFinding } from "../validator/report/text.js";
 import { integerOption, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
@@ -77,14 +77,15 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     ...(check ? { onFinding: (f) => io.stdout(`${formatFinding(f)}\n`) } : {}),
   };
   const out = str(values, "out");
-  let capture: CaptureFile | undefined;
   if (out) {
+    // Created (or truncated) here so that a path that cannot be written is a usage error before anything listens;
+    // the checking worker then writes it (off the forwarding path).
     try {
-      capture = await openCaptureFile(out);
+      await (await openCaptureFile(out)).close();
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    options.capture = capture;
+    options.captureFile = out;
   }
 
   let proxy;
@@ -92,24 +93,19 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     proxy = await startProxy(options);
   } catch (err) {
     io.stderr(`openflow-spec proxy: cannot start: ${(err as Error).message}\n`);
-    await capture?.close().catch(() => {});
     return 1;
   }
   io.stdout(`openflow-spec proxy: listening on ${proxy.url}, forwarding to ${upstream}${insecure ? " (upstream certificate NOT verified)" : ""}\n`);
-  if (capture) io.stdout(`capture: ${capture.path}${options.redact ? " (secrets redacted)" : " (NOT redacted)"}\n`);
+  if (out) io.stdout(`capture: ${out}${options.redact ? " (secrets redacted)" : " (NOT redacted)"}\n`);
   io.stdout(`ready${check ? ", checking live" : ""} (Ctrl+C to stop)\n`);
 
   const signal = await stop;
   io.stderr(`${signal}: stopping\n`);
   await proxy.close();
   let code = 0;
-  if (capture) {
-    try {
-      await capture.close();
-    } catch (err) {
-      io.stderr(`openflow-spec proxy: ${(err as Error).message}\n`);
-      code = 2;
-    }
+  if (proxy.captureError) {
+    io.stderr(`openflow-spec proxy: ${proxy.captureError}\n`);
+    code = 2;
   }
   const stats = proxy.checkStats;
   if (stats) {

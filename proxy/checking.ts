@@ -17,6 +17,8 @@ import { TrafficProcessor, type TrafficItem, type TrafficOptions } from "./traff
 export interface CheckingOptions extends TrafficOptions {
   /** Run in a worker thread (default true). */
   worker: boolean;
+  /** With a worker: the capture file it writes itself (then `line` is not called). */
+  captureFile?: string | undefined;
   budget: MemoryBudget;
   line: (text: string) => void;
   finding: (f: Finding) => void;
@@ -29,13 +31,17 @@ interface Reply {
   lines: string[];
   findings: Finding[];
   stats: ConnectionsStats | undefined;
+  /** Bytes of batches now processed (and written). */
+  bytes: number;
+  /** The capture file could not be written or closed. */
+  error?: string;
 }
 
 /**
  * Start the worker from this module's sibling: worker.js when built; from source (tests, benches, `tsx`), a small
  * bootstrap registers tsx's loader inside the worker first (a loader of the parent thread does not reach it).
  */
-function startWorker(data: TrafficOptions): Worker {
+function startWorker(data: TrafficOptions & { captureFile?: string }): Worker {
   if (!import.meta.url.endsWith(".ts")) return new Worker(new URL("./worker.js", import.meta.url), { workerData: data });
   // The ESM build of tsx/esm/api (require.resolve finds the CommonJS one next to it).
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
@@ -48,18 +54,20 @@ export class Checking {
   private items: TrafficItem[] = [];
   private transfer: ArrayBuffer[] = [];
   private bytes = 0;
-  /** Bytes of each posted batch not yet answered, oldest first. */
-  private readonly inFlight: number[] = [];
+  /** Bytes posted and not yet acknowledged. */
+  private inFlight = 0;
   private readonly worker: Worker | undefined;
   private readonly inline: TrafficProcessor | undefined;
   private latest: ConnectionsStats | undefined;
   private finishing: ((value: void) => void) | undefined;
   private dead = false;
+  /** Why the capture file failed, if it did (worker-written capture). */
+  captureError: string | undefined;
 
   constructor(private readonly options: CheckingOptions) {
     const data: TrafficOptions = { capture: options.capture, redact: options.redact, check: options.check };
     if (options.worker) {
-      this.worker = startWorker(data);
+      this.worker = startWorker(options.captureFile ? { ...data, captureFile: options.captureFile } : data);
       this.worker.on("message", (reply: Reply) => this.answered(reply));
       this.worker.on("error", (err) => this.fail(err.message));
       this.worker.on("exit", (code) => {
@@ -107,10 +115,10 @@ export class Checking {
       this.options.budget.release(bytes);
       return;
     }
-    this.inFlight.push(bytes);
+    this.inFlight += bytes;
     // Referenced while it has work, so the process waits for the capture and the findings.
     this.worker.ref();
-    this.worker.postMessage({ type: "batch", items }, transfer);
+    this.worker.postMessage({ type: "batch", items, bytes }, transfer);
   }
 
   /** Everything handed over and processed; unanswered requests reported; the worker stopped. */
@@ -141,10 +149,11 @@ export class Checking {
     for (const line of reply.lines) this.options.line(line);
     for (const f of reply.findings) this.options.finding(f);
     if (reply.stats) this.latest = reply.stats;
+    this.inFlight -= reply.bytes;
+    this.options.budget.release(reply.bytes);
+    if (reply.error) this.captureError = reply.error;
     if (reply.type === "done") {
-      const bytes = this.inFlight.shift() ?? 0;
-      this.options.budget.release(bytes);
-      if (this.inFlight.length === 0 && this.finishing === undefined) this.worker?.unref();
+      if (this.inFlight === 0 && this.finishing === undefined) this.worker?.unref();
     } else {
       this.dead = true;
       this.finishing?.();
@@ -154,8 +163,8 @@ export class Checking {
   private fail(message: string): void {
     if (this.dead) return;
     this.dead = true;
-    const held = this.inFlight.splice(0).reduce((a, b) => a + b, 0);
-    this.options.budget.release(held);
+    this.options.budget.release(this.inFlight);
+    this.inFlight = 0;
     this.options.failed(`checking worker failed, the capture and the check stop here: ${message}`);
   }
 }

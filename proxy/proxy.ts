@@ -48,6 +48,11 @@ export interface ProxyOptions {
   verifyUpstream?: boolean;
   /** Capture output; omit to record nothing. */
   capture?: CaptureSink;
+  /**
+   * Capture file the checking worker writes itself (created or truncated), instead of `capture`: the lines never
+   * pass through the proxy's thread. Write errors are in `captureError` after `close()`.
+   */
+  captureFile?: string;
   /** Redact secrets in the capture (default true). */
   redact?: boolean;
   /** Check traffic live; findings go here as they are found. */
@@ -94,6 +99,8 @@ export interface RunningProxy {
   readonly handshakeErrors: number;
   /** The proxy-wide memory budget: bytes held now, the peak, and how often it paused a sender. */
   readonly memory: Readonly<BudgetStats>;
+  /** After `close()`: why the `captureFile` could not be written, if it could not. */
+  readonly captureError: string | undefined;
   /**
    * Stop: refuse new clients, close every connection (code 1001), finish the live check (unanswered requests
    * are reported) and write out held capture lines. Does not close the capture sink.
@@ -127,13 +134,14 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
     throw new TypeError(`proxy upstream must be a ws:// or wss:// URL, got ${JSON.stringify(options.upstream)}`);
   }
   if (base.protocol !== "ws:" && base.protocol !== "wss:") throw new TypeError(`proxy upstream must be a ws:// or wss:// URL, got ${JSON.stringify(options.upstream)}`);
+  if (options.captureFile !== undefined && options.checkInWorker === false) throw new TypeError("proxy captureFile is written by the checking worker: with checkInWorker false, pass capture (openCaptureFile) instead");
   const logger = options.logger ?? silent;
   const highWaterBytes = options.highWaterBytes ?? 1024 * 1024;
   const maxPayload = options.maxMessageBytes ?? 100 * 1024 * 1024;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
   const verify = options.verifyUpstream ?? true;
   const sink = options.capture;
-  const wantsChecking = sink !== undefined || options.onFinding !== undefined;
+  const wantsChecking = sink !== undefined || options.captureFile !== undefined || options.onFinding !== undefined;
   const sinkBackedUp = sink && "backedUp" in sink ? () => sink.backedUp === true : undefined;
 
   const connections = new Map<string, ProxyConnectionInfo & { pipe: Pipe }>();
@@ -166,7 +174,8 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
   const checking = wantsChecking
     ? new Checking({
         worker: options.checkInWorker ?? true,
-        capture: sink !== undefined,
+        captureFile: sink === undefined ? options.captureFile : undefined,
+        capture: sink !== undefined || options.captureFile !== undefined,
         redact: options.redact ?? true,
         check: options.onFinding !== undefined,
         budget,
@@ -305,6 +314,9 @@ export async function startProxy(options: ProxyOptions): Promise<RunningProxy> {
       return handshakeErrors;
     },
     memory: budget.stats,
+    get captureError() {
+      return checking?.captureError;
+    },
     async close() {
       if (stopping) return;
       stopping = true;
