@@ -11,6 +11,8 @@
  * Protocol (structured clone): in `{type:"batch", items, bytes}` and `{type:"finish"}`; out
  * `{type:"done", lines, findings, stats, bytes}` and finally `{type:"finished", ..., error?}`.
  */
+import { readlinkSync } from "node:fs";
+import { setPriority } from "node:os";
 import { parentPort, workerData } from "node:worker_threads";
 import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
 import type { Finding } from "../validator/findings.js";
@@ -18,6 +20,21 @@ import { TrafficProcessor, type TrafficItem, type TrafficOptions } from "./traff
 
 const REPLY_MS = 20;
 const REPLY_BYTES = 1024 * 1024;
+
+/**
+ * Checking must never take the CPU from forwarding (on a 2-core CI box the worker, the proxy, the client and the
+ * server compete): on Linux, where a thread has its own nice value, this thread runs at nice 10. Elsewhere it
+ * runs at the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync("/proc/thread-self").split("/").pop());
+    if (Number.isInteger(tid) && tid > 0 && tid !== process.pid) setPriority(tid, 10);
+  } catch {
+    // not Linux, or not allowed: the worker keeps the process's priority
+  }
+}
+lowerPriority();
 
 const port = parentPort;
 if (!port) throw new Error("proxy/worker.ts runs as a worker thread only");
