@@ -1,7 +1,8 @@
 /**
- * Recording and checking off the forwarding path. Each forwarded message is copied into a batch that is handed,
- * once per turn of the event loop, to a worker thread (./worker.ts) running the recorder and the checker; the
- * proxy's thread only copies bytes and later writes the lines the worker sends back. The bytes of a batch count
+ * Recording and checking off the forwarding path. Each forwarded message is copied into a batch that is handed
+ * to a worker thread (./worker.ts) running the recorder and the checker: every FLUSH_MS, or at once when the batch
+ * holds FLUSH_BYTES or FLUSH_ITEMS (one postMessage costs about as much as forwarding a small message, so it is
+ * not paid per message). The proxy's thread only copies bytes. The bytes of a batch count
  * in the proxy's memory budget until the worker has answered it, so a worker that falls behind slows the senders
  * down (back-pressure) instead of growing a queue. With `worker: false` the same processing runs inline after the
  * forwarding of each turn (setImmediate), as before the worker existed.
@@ -13,6 +14,10 @@ import type { ConnectionsStats } from "../validator/connections.js";
 import type { Finding } from "../validator/findings.js";
 import type { MemoryBudget } from "./budget.js";
 import { TrafficProcessor, type TrafficItem, type TrafficOptions } from "./traffic.js";
+
+const FLUSH_MS = 5;
+const FLUSH_BYTES = 256 * 1024;
+const FLUSH_ITEMS = 512;
 
 export interface CheckingOptions extends TrafficOptions {
   /** Run in a worker thread (default true). */
@@ -61,6 +66,7 @@ export class Checking {
   private latest: ConnectionsStats | undefined;
   private finishing: ((value: void) => void) | undefined;
   private dead = false;
+  private timer: NodeJS.Timeout | undefined;
   /** Why the capture file failed, if it did (worker-written capture). */
   captureError: string | undefined;
 
@@ -89,16 +95,18 @@ export class Checking {
   message(conn: string, dir: "c2s" | "s2c", data: Buffer): void {
     const copy = new Uint8Array(data.length);
     copy.set(data);
-    this.push({ kind: "message", conn, dir, ts: Date.now(), data: copy }, data.length);
     this.transfer.push(copy.buffer);
+    this.push({ kind: "message", conn, dir, ts: Date.now(), data: copy }, data.length);
   }
 
   event(conn: string, event: "open" | "close", detail?: Record<string, unknown>): void {
     this.push({ kind: "event", conn, ts: Date.now(), event, ...(detail ? { detail } : {}) }, 0);
   }
 
-  /** Hand over what is queued now (also done once per turn of the event loop). */
+  /** Hand over what is queued now (also done by a timer, or when the batch is big). */
   flush(): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     if (this.items.length === 0) return;
     const items = this.items;
     const transfer = this.transfer;
@@ -139,10 +147,17 @@ export class Checking {
   }
 
   private push(item: TrafficItem, bytes: number): void {
-    if (this.items.length === 0) setImmediate(() => this.flush());
     this.items.push(item);
     this.bytes += bytes;
     this.options.budget.add(bytes);
+    if (this.inline) {
+      // Inline: after this turn's forwarding, as before the worker existed.
+      if (this.items.length === 1) setImmediate(() => this.flush());
+    } else if (this.bytes >= FLUSH_BYTES || this.items.length >= FLUSH_ITEMS) {
+      this.flush();
+    } else {
+      this.timer ??= setTimeout(() => this.flush(), FLUSH_MS);
+    }
   }
 
   private answered(reply: Reply): void {
