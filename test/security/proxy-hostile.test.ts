@@ -131,6 +131,24 @@ describe("hostile handshakes", () => {
   });
 });
 
+describe("peer-chosen text in the proxy's log", () => {
+  it("a close reason or an upstream status text cannot start a log line", async () => {
+    const up = await upstream();
+    const log: string[] = [];
+    const logger = { info: (m: string) => log.push(m), warn: (m: string) => log.push(m) };
+    const proxy = await proxyTo(up.url, { logger });
+    const ws = await open(proxy.url);
+    const closed = new Promise((resolve) => ws.once("close", resolve));
+    ws.close(4000, "bye\n::error::injected\r\u2028::warning::x");
+    await closed;
+    for (let i = 0; i < 100 && !log.some((l) => l.includes("closed by")); i++) await new Promise((r) => setTimeout(r, 10));
+    const text = log.join("\n");
+    expect(text).toContain("closed by the client with code 4000");
+    for (const line of text.split(/[\n\r\u2028\u2029\u0085]/)) expect(line.trimStart().startsWith("::"), line).toBe(false);
+    expect(await served(proxy.url)).toBe(true);
+  });
+});
+
 describe("the upstream path", () => {
   const base = new URL("ws://upstream.test/tenant-a/ws");
 
