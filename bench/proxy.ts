@@ -196,6 +196,8 @@ async function main(): Promise<void> {
       const targets = { direct: up.url, proxy: forward.url, "proxy --out --check": checked.url } as const;
       const lat: Record<string, { p50: number[]; p99: number[]; ratio: number[] }> = {};
       const thr: Record<string, { mbs: number[]; share: number[] }> = {};
+      // What recording and checking add to forwarding, per round (the part of the cost the worker thread moves).
+      const checkVsForward: number[] = [];
       // Short rounds interleave the configurations so drift on a shared box hits all of them alike; each round's
       // figures are compared with that round's direct figures, and the median of those ratios is reported.
       for (let r = 0; r < rounds; r++) {
@@ -208,6 +210,7 @@ async function main(): Promise<void> {
           l.p99.push(percentile(samples, 99));
           (thr[name] ??= { mbs: [], share: [] }).mbs.push(round[name].mbs);
         }
+        checkVsForward.push((round["proxy --out --check"]?.p50 ?? NaN) / (round.proxy?.p50 ?? NaN));
         for (const name of Object.keys(targets)) {
           lat[name]?.ratio.push((round[name]?.p50 ?? NaN) / (round.direct?.p50 ?? NaN));
           thr[name]?.share.push((round[name]?.mbs ?? NaN) / (round.direct?.mbs ?? NaN));
@@ -228,7 +231,7 @@ async function main(): Promise<void> {
       checked.proc.kill("SIGTERM");
       await new Promise((resolve) => checked.proc.once("exit", resolve));
       const findings = /FINDINGS (\d+)/.exec(checked.output())?.[1];
-      rows.push(`|  | (${kind}: live check found ${findings ?? "?"} problems; capture ${(statSync(capturePath).size / 1e6).toFixed(0)} MB) | | | | | | |`);
+      rows.push(`|  | (${kind}: live check found ${findings ?? "?"} problems; capture ${(statSync(capturePath).size / 1e6).toFixed(0)} MB; p50 of --out --check vs proxy ${median(checkVsForward).toFixed(2)}x) | | | | | | |`);
     }
   } finally {
     for (const c of children) c.kill("SIGTERM");
