@@ -2,7 +2,13 @@
  * The recording proxy: listens for websocket clients (ws:// or, with a key and certificate, wss://), opens one
  * upstream connection per client, and forwards every message unchanged both ways (./pipe.ts). Each message can
  * be written to a capture (validator/recorder.ts, secrets redacted by default) and checked live by the
- * validator (validator/connections.ts: one CaptureValidator per connection, finished when it closes).
+ * validator (validator/connections.ts: one CaptureValidator per connection, finished when it closes), both in a
+ * worker thread off the forwarding path (./checking.ts).
+ *
+ * Nothing a client sends is trusted: its handshake is checked before anything opens upstream (./handshake.ts:
+ * HTTP 400 for bad headers or a path leaving the configured upstream path, and for anything unforeseen, never an
+ * exit), all connections share one memory budget with fair shares (./budget.ts), and peer-chosen text is escaped
+ * before it reaches a log line (validator/report/escape.ts).
  *
  * The client's websocket handshake is completed only once the upstream accepted its own: a refused or failing
  * upstream answers the client's handshake with an HTTP error (the upstream's status when it sent one, 502 when
