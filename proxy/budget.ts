@@ -2,8 +2,9 @@
  * One memory budget for every connection of a proxy: the bytes it holds on behalf of its peers, whoever sent them.
  * Counted are (1) bytes a websocket has read but not yet delivered as a message (a message still arriving),
  * (2) messages handed to a socket but not yet written to it, and (3) messages waiting for the capture and the live
- * check. When the total passes `limit`, every socket that delivers more data is paused (its TCP window closes, so
- * the sender is slowed, nothing is dropped) until the total is back within the limit.
+ * check. When the total passes `limit`, a socket that delivers more data is paused (its TCP window closes, so
+ * the sender is slowed, nothing is dropped) until the total is back within the limit, or its connection's use
+ * is back under half its share.
  *
  * Fair shares: only a connection that holds at least its share (the limit divided by the connections open) is
  * paused, so a well-behaved connection keeps being served while another one floods or stalls.
