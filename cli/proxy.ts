@@ -5,7 +5,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { startProxy, type ProxyOptions } from "../proxy/proxy.js";
-import { openCaptureFile, type CaptureFile } from "../validator/capture-file.js";
+import { openCaptureFile } from "../validator/capture-file.js";
 import { formatFinding } from "../validator/report/text.js";
 import { integerOption, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { UsageError } from "./usage.js";
@@ -60,6 +60,7 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
   const insecure = values["insecure"] === true;
   if (insecure && caFile !== undefined) throw new UsageError("--insecure and --ca contradict each other: --ca verifies against those certificates, --insecure verifies nothing");
   const highWater = integerOption(values, "high-water", 1024);
+  const maxBuffered = integerOption(values, "max-buffered", 1024 * 1024);
   const check = values["check"] === true;
   const strict = values["fail-on"] === "warn";
   const verbose = values["verbose"] === true;
@@ -74,17 +75,19 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     ...(keyFile && certFile ? { tls: { key: await readPem("--tls-key", keyFile), cert: await readPem("--tls-cert", certFile) } } : {}),
     ...(caFile ? { ca: await readPem("--ca", caFile) } : {}),
     ...(highWater !== undefined ? { highWaterBytes: highWater } : {}),
+    ...(maxBuffered !== undefined ? { maxBufferedBytes: maxBuffered } : {}),
     ...(check ? { onFinding: (f) => io.stdout(`${formatFinding(f)}\n`) } : {}),
   };
   const out = str(values, "out");
-  let capture: CaptureFile | undefined;
   if (out) {
+    // Created (or truncated) here so that a path that cannot be written is a usage error before anything listens;
+    // the checking worker then writes it (off the forwarding path).
     try {
-      capture = await openCaptureFile(out);
+      await (await openCaptureFile(out)).close();
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
-    options.capture = capture;
+    options.captureFile = out;
   }
 
   let proxy;
@@ -92,24 +95,19 @@ export async function runProxy(values: OptionValues, io: CliIo, stop: Promise<st
     proxy = await startProxy(options);
   } catch (err) {
     io.stderr(`openflow-spec proxy: cannot start: ${describeListenError(err, host, port, `--listen ${host}:0`)}\n`);
-    await capture?.close().catch(() => {});
     return 1;
   }
   io.stdout(`openflow-spec proxy: listening on ${proxy.url}, forwarding to ${upstream}${insecure ? " (upstream certificate NOT verified)" : ""}\n`);
-  if (capture) io.stdout(`capture: ${capture.path}${options.redact ? " (secrets redacted)" : " (NOT redacted)"}\n`);
+  if (out) io.stdout(`capture: ${out}${options.redact ? " (secrets redacted)" : " (NOT redacted)"}\n`);
   io.stdout(`ready${check ? ", checking live" : ""} (Ctrl+C to stop)\n`);
 
   const signal = await stop;
   io.stderr(`${signal}: stopping\n`);
   await proxy.close();
   let code = 0;
-  if (capture) {
-    try {
-      await capture.close();
-    } catch (err) {
-      io.stderr(`openflow-spec proxy: ${(err as Error).message}\n`);
-      code = 2;
-    }
+  if (proxy.captureError) {
+    io.stderr(`openflow-spec proxy: ${proxy.captureError}\n`);
+    code = 2;
   }
   const stats = proxy.checkStats;
   if (stats) {
@@ -143,6 +141,7 @@ export const command: CommandSpec = {
     ca: { type: "string", valueName: "FILE", description: "verify a wss:// upstream against these CA certificates (PEM) instead of the system's" },
     insecure: { type: "boolean", description: "do not verify the wss:// upstream's certificate (test servers only)" },
     "high-water": { type: "string", valueName: "BYTES", description: "pause reading a side once this many bytes wait for the other (default 1048576)" },
+    "max-buffered": { type: "string", valueName: "BYTES", description: "bytes held for all connections together before the biggest senders are paused (default 134217728)" },
     verbose: { type: "boolean", description: "log connections and closes on stderr" },
   },
   positionals: { max: 0 },

@@ -2,6 +2,7 @@
  * `openflow-spec validate [paths...|-]`: check frames, payloads and captured traffic. Exit 0 when everything is
  * valid, 1 when anything is invalid, 2 for bad usage or unreadable input.
  */
+import { displayText } from "../validator/report/escape.js";
 import { UsageError } from "./usage.js";
 import { integerOption, processIo, runCommand, suggest, type CliIo, type CommandSpec, type OptionValues } from "./command.js";
 import { resolveInputs } from "../validator/inputs.js";
@@ -99,7 +100,8 @@ function progressDisplay(write: Write, enabled: boolean): { start(name: string, 
   let shown = false;
   return {
     start(n, s) {
-      name = n;
+      // A file name is chosen by whoever wrote the repository: no terminal control reaches the TTY.
+      name = displayText(n);
       size = s;
     },
     update(chars) {

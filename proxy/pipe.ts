@@ -7,12 +7,17 @@
  * back on the sender). It resumes once that backlog is written. Memory per direction therefore stays below
  * `highWaterBytes` plus one message plus one socket read.
  *
+ * Across connections, an optional shared MemoryBudget (./budget.ts) also counts what each side's receiver holds of
+ * a message still arriving and what waits to be written, and pauses sides when the proxy as a whole holds too much.
+ *
  * Closing: when one side closes, the other is closed with the same code and reason. 1005 (no code) is passed on
  * as a close without code and 1006 (the connection dropped without a close frame) as a dropped connection, so
  * the far peer observes the same code.
  */
+import type { Duplex } from "node:stream";
 import type { RawData, WebSocket } from "ws";
 import type { Direction } from "../validator/findings.js";
+import type { BudgetedSocket, BudgetGroup, MemoryBudget } from "./budget.js";
 
 export type Side = "client" | "upstream";
 
@@ -31,6 +36,8 @@ export interface PipeOptions {
   onMessage?: (dir: Direction, data: Buffer, isBinary: boolean) => void;
   /** Once, when the first side closes. */
   onClose?: (info: CloseInfo) => void;
+  /** The proxy-wide memory budget, with the raw sockets under each websocket (to see what their receivers hold). */
+  budget?: { budget: MemoryBudget; clientSocket: Duplex; upstreamSocket: Duplex };
 }
 
 export interface PipeStats {
@@ -56,12 +63,34 @@ export class Pipe {
   /** Resolves with the close information once both sockets are closed. */
   readonly closed: Promise<CloseInfo>;
   private first: CloseInfo | undefined;
+  /** Bytes handed to either socket and not yet written (counted in the budget). */
+  private outstanding = 0;
+  private ended = false;
+  private readonly sides = new Map<WebSocket, BudgetedSocket>();
+  private readonly group: BudgetGroup | undefined;
 
   constructor(
     readonly client: WebSocket,
     readonly upstream: WebSocket,
     private readonly options: PipeOptions,
   ) {
+    const shared = options.budget;
+    this.group = shared?.budget.group();
+    if (shared && this.group) {
+      const group = this.group;
+      for (const [ws, raw, other] of [
+        [client, shared.clientSocket, upstream],
+        [upstream, shared.upstreamSocket, client],
+      ] as const) {
+        const side: BudgetedSocket = { ws, group, held: 0, pausedByBudget: false, resume: () => this.maybeResume(ws, other) };
+        this.sides.set(ws, side);
+        shared.budget.register(side);
+        // Runs after ws's own listener has parsed the chunk: what its receiver holds now is known.
+        raw.on("data", () => {
+          if (!this.ended) shared.budget.update(side);
+        });
+      }
+    }
     this.forward(client, upstream, "c2s");
     this.forward(upstream, client, "s2c");
     const gone = (ws: WebSocket): Promise<void> => new Promise((resolve) => (ws.readyState === CLOSED ? resolve() : ws.once("close", () => resolve())));
@@ -70,7 +99,23 @@ export class Pipe {
     // Errors end in a close event; without a listener they would end the process.
     client.on("error", () => {});
     upstream.on("error", () => {});
-    this.closed = Promise.all([gone(client), gone(upstream)]).then(() => this.first as CloseInfo);
+    this.closed = Promise.all([gone(client), gone(upstream)]).then(() => {
+      this.release();
+      return this.first as CloseInfo;
+    });
+  }
+
+  /** Both sockets closed: nothing they held or were to write is in memory any more. */
+  private release(): void {
+    if (this.ended) return;
+    this.ended = true;
+    const shared = this.options.budget?.budget;
+    if (!shared) return;
+    if (this.group) {
+      if (this.outstanding > 0) shared.release(this.outstanding, this.group);
+      shared.unregister(this.group);
+    }
+    this.outstanding = 0;
   }
 
   /** Resume both sides if nothing is backed up any more (called when the capture file drains). */
@@ -88,7 +133,24 @@ export class Pipe {
     from.on("message", (raw, isBinary) => {
       if (to.readyState !== OPEN) return; // the other side is closing: nobody can receive it any more
       const data = toBuffer(raw);
-      to.send(data, { binary: isBinary }, () => this.maybeResume(from, to));
+      const shared = this.options.budget?.budget;
+      const side = this.sides.get(from);
+      if (shared) {
+        const size = data.length;
+        // The message left the receiver: its bytes now count as waiting to be written (not twice).
+        if (side && !this.ended) shared.delivered(side);
+        this.outstanding += size;
+        shared.add(size, this.group);
+        to.send(data, { binary: isBinary }, () => {
+          if (!this.ended) {
+            this.outstanding -= size;
+            shared.release(size, this.group);
+          }
+          this.maybeResume(from, to);
+        });
+      } else {
+        to.send(data, { binary: isBinary }, () => this.maybeResume(from, to));
+      }
       this.stats.messages[dir]++;
       if (to.bufferedAmount > this.stats.peakBuffered[dir]) this.stats.peakBuffered[dir] = to.bufferedAmount;
       this.options.onMessage?.(dir, data, isBinary);
@@ -102,6 +164,9 @@ export class Pipe {
   private maybeResume(from: WebSocket, to: WebSocket): void {
     if (!from.isPaused || from.readyState !== OPEN) return;
     if (to.bufferedAmount > this.options.highWaterBytes / 2 || this.options.sinkBackedUp?.()) return;
+    const side = this.sides.get(from);
+    if (side && this.options.budget?.budget.holds(side)) return;
+    if (side) side.pausedByBudget = false;
     from.resume();
   }
 

@@ -15,11 +15,17 @@ export interface Logger {
 
 const levels: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 100 };
 
-/** Keys whose values are always replaced, wherever they appear (lower-cased comparison). */
+/**
+ * Keys whose values are always replaced, wherever they appear (lower-cased comparison). A superset of the fields
+ * the schemas mark `"x-openflow": {"secret": true}` (the runtime cannot read schemas/; test/security/
+ * redaction-fuzz.test.ts fails when a marked field is missing here).
+ */
 const secretKeys = new Set([
   "jwt",
   "__jwt",
   "password",
+  "newpassword",
+  "passwordhash",
   "rawassertion",
   "token",
   "access_token",
@@ -34,14 +40,30 @@ const secretKeys = new Set([
 
 /** A compact JWS/JWT: three base64url parts, the first starting with `eyJ` (`{"`). */
 const jwtPattern = /eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
-/** `"password":"..."` or `"jwt":"..."` inside JSON text that was not parsed (error text, raw frames). */
-const secretJsonPattern = /("(?:password|jwt|__jwt|rawAssertion|token)"\s*:\s*)"(?:[^"\\]|\\.)*"/gi;
+/** The secret key names for patterns (longest first, so `newpassword` is not read as `password`). */
+const secretNames = [...secretKeys].sort((a, b) => b.length - a.length).map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")).join("|");
+/**
+ * A secret field inside JSON text that was not parsed (error text, raw frames, JSON inside JSON strings): the key,
+ * quoted at any level of escaping, and its value: a JSON string at that level, an escaped string one level down, a
+ * number, or anything else up to the next delimiter.
+ */
+const secretJsonPattern = new RegExp(
+  `(\\\\*"(?:${secretNames})\\\\*"\\s*:\\s*)("(?:[^"\\\\]|\\\\.)*"|\\\\+"(?:(?!\\\\+").)*\\\\+"|-?\\d[\\d.eE+-]*|[^,}\\]\\s]+)`,
+  "gi",
+);
+
+/** The keys the logger always redacts (lower case). */
+export const loggerSecretKeys: ReadonlySet<string> = secretKeys;
 
 export const REDACTED = "[redacted]";
 
 /** Remove tokens and `"password":"..."` pairs from free text. */
 export function redactText(text: string): string {
-  return text.replace(jwtPattern, REDACTED).replace(secretJsonPattern, `$1"${REDACTED}"`);
+  return text.replace(jwtPattern, REDACTED).replace(secretJsonPattern, (_m, key: string, value: string) => {
+    // Keep the quoting level of the value so the text stays as parseable as it was.
+    const escaped = /^\\+"/.exec(value)?.[0];
+    return escaped ? `${key}${escaped}${REDACTED}${escaped}` : `${key}"${REDACTED}"`;
+  });
 }
 
 /**

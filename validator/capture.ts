@@ -6,7 +6,9 @@
  *
  * Memory is bounded: half-received messages (their number and the characters they hold together), waiting
  * requests and broken-message markers each have a cap; when a cap is hit the oldest entry is evicted (with a
- * finding when that loses a check), never an abort, so memory stays flat on any capture.
+ * finding when that loses a check), never an abort, so memory stays flat on any capture. The caps are those of
+ * the run, not of one validator: validators given the same `pool` (./pool.ts; every connection of a capture)
+ * share them, so a capture cannot multiply them by using many connection ids.
  */
 import { Reassembler, reassemblyFault, type ReassemblyFault, type WireFrame, type WireMessage } from "../runtime/framing.js";
 import { OpenFlowError } from "../runtime/errors.js";
@@ -14,6 +16,7 @@ import { defaultCatalog, type Catalog, type CommandInfo } from "./catalog.js";
 import { finding, type Direction, type Finding, type FindingCode, type Origin } from "./findings.js";
 import { checkFrame } from "./frame.js";
 import { decodeMessageData, isKnownCommand, unknownCommandText, validateCommandPayload } from "./payload.js";
+import { CapturePool } from "./pool.js";
 import { RobotChecker } from "./robot.js";
 
 export interface CaptureLimits {
@@ -52,6 +55,8 @@ export interface CaptureOptions {
   correlate?: boolean;
   limits?: Partial<CaptureLimits>;
   catalog?: Catalog;
+  /** Caps shared with other validators of the same run (default: this validator's own). */
+  pool?: CapturePool;
 }
 
 /** Where a pushed frame came from. */
@@ -138,6 +143,9 @@ export class CaptureValidator {
   private finished = false;
   /** Robot commands inside queuemessage data: their schemas and each correlation id's order. */
   private readonly robots = new RobotChecker();
+  private readonly pool: CapturePool;
+  /** This validator's pending characters as last added to the pool. */
+  private chars = 0;
 
   constructor(options: CaptureOptions = {}) {
     this.file = options.file;
@@ -145,6 +153,7 @@ export class CaptureValidator {
     this.correlate = options.correlate ?? true;
     this.catalog = options.catalog ?? defaultCatalog();
     this.limits = { ...defaultCaptureLimits, ...options.limits };
+    this.pool = options.pool ?? new CapturePool();
     const reassemblerLimits = {
       maxMessageChars: this.limits.maxMessageChars,
       maxChunks: this.limits.maxChunks,
@@ -203,6 +212,16 @@ export class CaptureValidator {
     }
     if (dir !== "") origin.dir = dir;
     this.pushFrame(value, dir, origin);
+    this.syncChars();
+  }
+
+  /** Report this validator's pending characters to the pool. */
+  private syncChars(): void {
+    const now = this.pendingChars();
+    if (now !== this.chars) {
+      this.pool.addChars(now - this.chars);
+      this.chars = now;
+    }
   }
 
   /**
@@ -218,9 +237,13 @@ export class CaptureValidator {
       // A damaged request was reported already; nobody could have answered it.
       for (const w of this.waiting.values()) if (!w.broken) this.reportUnanswered(w, `by ${end}`);
     }
+    for (const w of this.waiting.values()) this.pool.waiting.delete(w);
+    for (const o of this.optional.values()) this.pool.optional.delete(o);
+    for (const b of this.broken.values()) this.pool.broken.delete(b);
     this.waiting.clear();
     this.optional.clear();
     this.broken.clear();
+    this.syncChars();
     return this.findings;
   }
 
@@ -268,6 +291,7 @@ export class CaptureValidator {
       const same = broken.count === count || broken.original === count;
       if (same && --broken.ttl > 0 && index !== broken.original - 1) return;
       this.broken.delete(key);
+      this.pool.broken.delete(broken);
       if (same) return;
     }
 
@@ -289,7 +313,9 @@ export class CaptureValidator {
         this.complete(this.pushReassembler(reassembler, frame, ordinal, key, dir, origin), dir, origin);
         return;
       }
-      if (this.partials.size >= this.limits.maxPendingMessages) this.evictOldest();
+      if (this.pool.partials.size >= this.limits.maxPendingMessages) {
+        this.pool.partials.evictOldest(`because more than ${this.limits.maxPendingMessages} messages were half-received (evicted)`);
+      }
       partial = {
         dir,
         id,
@@ -303,6 +329,7 @@ export class CaptureValidator {
         origin,
       };
       this.partials.set(key, partial);
+      this.pool.partials.add(partial, (reason) => this.evictPartial(partial as PendingMessage, reason));
       this.partialSlots += count;
     }
     const message = this.pushReassembler(reassembler, frame, ordinal, key, dir, origin);
@@ -354,11 +381,14 @@ export class CaptureValidator {
 
   /** Swallow the rest of a dropped message: frames of that id whose count is the bad frame's or the original's. */
   private markBroken(key: string, count: number, original: number): void {
-    if (this.broken.size >= BROKEN_CAP) {
-      const oldest = this.broken.keys().next();
-      if (!oldest.done) this.broken.delete(oldest.value);
-    }
-    this.broken.set(key, { count, original, ttl: Math.max(count, original) });
+    if (this.pool.broken.size >= BROKEN_CAP) this.pool.broken.evictOldest("");
+    const earlier = this.broken.get(key);
+    if (earlier) this.pool.broken.delete(earlier);
+    const entry: Broken = { count, original, ttl: Math.max(count, original) };
+    this.broken.set(key, entry);
+    this.pool.broken.add(entry, () => {
+      if (this.broken.get(key) === entry) this.broken.delete(key);
+    });
   }
 
   /** A whole message: decode, validate, correlate. */
@@ -439,21 +469,25 @@ export class CaptureValidator {
       if (earlier) {
         this.emit(finding("id-reused", `request id ${id} reused while the ${earlier.command} request from line ${earlier.origin.line ?? "?"} is still unanswered`, origin, { id, command }));
         this.waiting.delete(key);
-      } else if (this.waiting.size >= this.limits.maxWaitingRequests) {
-        const oldest = this.waiting.values().next();
-        if (!oldest.done) {
-          this.waiting.delete(keyOf(oldest.value.dir, oldest.value.id));
-          if (!oldest.value.broken) this.reportUnanswered(oldest.value, `while more than ${this.limits.maxWaitingRequests} requests were waiting (evicted)`);
-        }
+        this.pool.waiting.delete(earlier);
+      } else if (this.pool.waiting.size >= this.limits.maxWaitingRequests) {
+        this.pool.waiting.evictOldest(`while more than ${this.limits.maxWaitingRequests} requests were waiting (evicted)`);
       }
       this.waiting.set(key, entry);
+      this.pool.waiting.add(entry, (reason) => {
+        if (this.waiting.get(key) !== entry) return;
+        this.waiting.delete(key);
+        if (!entry.broken) this.reportUnanswered(entry, reason);
+      });
     } else {
-      if (this.optional.size >= OPTIONAL_WAITING_CAP) {
-        const oldest = this.optional.keys().next();
-        if (!oldest.done) this.optional.delete(oldest.value);
-      }
+      if (this.pool.optional.size >= OPTIONAL_WAITING_CAP) this.pool.optional.evictOldest("");
+      const earlier = this.optional.get(key);
+      if (earlier) this.pool.optional.delete(earlier);
       this.optional.delete(key);
       this.optional.set(key, entry);
+      this.pool.optional.add(entry, () => {
+        if (this.optional.get(key) === entry) this.optional.delete(key);
+      });
     }
   }
 
@@ -462,10 +496,14 @@ export class CaptureValidator {
     const w = this.waiting.get(key);
     if (w) {
       this.waiting.delete(key);
+      this.pool.waiting.delete(w);
       return w;
     }
     const o = this.optional.get(key);
-    if (o) this.optional.delete(key);
+    if (o) {
+      this.optional.delete(key);
+      this.pool.optional.delete(o);
+    }
     return o;
   }
 
@@ -493,6 +531,7 @@ export class CaptureValidator {
     const partial = this.partials.get(key);
     if (!partial) return;
     this.partials.delete(key);
+    this.pool.partials.delete(partial);
     this.partialSlots -= partial.count;
   }
 
@@ -501,24 +540,26 @@ export class CaptureValidator {
     return this.reassemblers.c2s.pendingChars + this.reassemblers.s2c.pendingChars + this.reassemblers[""].pendingChars + this.partialSlots;
   }
 
-  /** Evict the oldest half-received messages until they hold at most maxPendingChars; skip their later chunks. */
+  /**
+   * Evict the oldest half-received messages of the run (of any connection sharing the pool) until they hold at most
+   * maxPendingChars together; their later chunks are skipped.
+   */
   private capPendingChars(): void {
     const max = this.limits.maxPendingChars;
-    while (this.partials.size > 0 && this.pendingChars() > max) {
-      const partial = this.partials.values().next().value as PendingMessage;
-      this.reassemblers[partial.dir].drop(partial.id);
-      this.closePartial(partial, `because half-received messages held more than ${max} characters (evicted; its later chunks are skipped)`);
-      this.markBroken(keyOf(partial.dir, partial.id), partial.count, partial.count);
+    this.syncChars();
+    while (this.pool.chars > max && this.pool.partials.evictOldest(`because half-received messages held more than ${max} characters (evicted; its later chunks are skipped)`)) {
+      // evictPartial synced the owner's characters.
     }
   }
 
-  private evictOldest(): void {
-    const oldest = this.partials.values().next();
-    if (oldest.done) return;
-    const partial = oldest.value;
-    // The reassembler's clock is the frame ordinal and ordinals are unique, so this sweep drops exactly this message.
-    this.reassemblers[partial.dir].sweep(partial.startedAt + this.limits.pendingWindowFrames);
-    this.closePartial(partial, `because more than ${this.limits.maxPendingMessages} messages were half-received (evicted)`);
+  /** The pool evicts one of this validator's half-received messages (a cap of the run was hit). */
+  private evictPartial(partial: PendingMessage, reason: string): void {
+    const key = keyOf(partial.dir, partial.id);
+    if (this.partials.get(key) !== partial) return;
+    this.reassemblers[partial.dir].drop(partial.id);
+    this.closePartial(partial, reason);
+    if (reason.includes("characters")) this.markBroken(key, partial.count, partial.count);
+    this.syncChars();
   }
 
   /** Report a message that will never complete, and forget it. */

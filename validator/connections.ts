@@ -4,10 +4,14 @@
  * routed to one CaptureValidator per connection, so ids, reassembly and request/reply pairing never mix across
  * connections; a closed connection is finished at once (its unanswered requests are reported then) and forgotten.
  * Lines without `conn` go to one shared validator, exactly as before connections existed.
+ *
+ * The memory caps (`limits`) are the run's: every connection's validator draws on one CapturePool (./pool.ts), so
+ * a capture spread over many connection ids holds no more than one with a single connection.
  */
 import { OpenFlowError } from "../runtime/errors.js";
 import { CaptureValidator, type CaptureOptions, type CaptureStats, type PushMeta } from "./capture.js";
 import { finding, type Finding, type Origin } from "./findings.js";
+import { CapturePool } from "./pool.js";
 
 /** Connection events a capture may hold between frames. */
 export const captureEvents = ["open", "close"] as const;
@@ -32,6 +36,8 @@ export class ConnectionsValidator {
   private readonly maxOpen: number;
   private readonly onFinding: (f: Finding) => void;
   private finished = false;
+  /** The caps of the run, shared by every connection's validator. */
+  readonly pool = new CapturePool();
 
   constructor(private readonly options: ConnectionsOptions = {}) {
     this.maxOpen = options.maxOpenConnections ?? 10_000;
@@ -122,7 +128,7 @@ export class ConnectionsValidator {
 
   private validator(): CaptureValidator {
     const { maxOpenConnections: _unused, ...options } = this.options;
-    return new CaptureValidator({ ...options, onFinding: this.onFinding });
+    return new CaptureValidator({ ...options, onFinding: this.onFinding, pool: this.pool });
   }
 
   /** Run `step` on `v` and add the frames and messages it counted to the totals. */

@@ -9,10 +9,14 @@
  * cut again into the same number of chunks (same id, count and index; each line keeps its own timestamp). Held
  * chunks are bounded (`maxHeldMessages`, `maxHeldChars`): a message beyond them, or still incomplete when its
  * connection closes, is written with every chunk's `data` replaced by "[redacted]".
+ *
+ * Every line goes through one place (`frameLine`) that redacts the whole frame, so no path (a raw text message,
+ * a chunk, a frame with duplicate keys whose raw text differs from its parse) writes a secret. The received text
+ * is copied verbatim only when it cannot name a secret at all (./redact.ts `mayHoldSecret`).
  */
 import type { Direction } from "./findings.js";
 import type { CaptureEvent } from "./connections.js";
-import { REDACTED, redactFrame, redactText } from "./redact.js";
+import { mayHoldSecret, REDACTED, redactFrame, redactText } from "./redact.js";
 import { secretFieldNames } from "./secrets.js";
 
 /** A websocket message as the recorder takes it: the parsed frame object, or the raw text when it is not one. */
@@ -91,14 +95,13 @@ export class CaptureRecorder {
       return;
     }
     const { id, count, index } = message;
-    if (typeof count !== "number" || !Number.isInteger(count) || count <= 1 || typeof id !== "string") {
-      const redacted = redactFrame(message, this.secrets);
-      this.frameLine(conn, ts, dir, redacted, redacted === message ? raw : undefined);
+    if (typeof count !== "number" || !Number.isInteger(count) || count <= 1 || typeof id !== "string" || (message.data !== undefined && message.data !== null && typeof message.data !== "string")) {
+      this.frameLine(conn, ts, dir, message, raw);
       return;
     }
     if (typeof index !== "number" || !Number.isInteger(index) || index < 0 || index >= count) {
       // A chunk no reassembly will ever use: it may still carry part of a secret.
-      this.frameLine(conn, ts, dir, blank(message), undefined);
+      this.frameLine(conn, ts, dir, blank(message), undefined, true);
       return;
     }
     this.hold(`${conn}\u0000${dir}\u0000${id}`, conn, dir, count, index, { ts, frame: message, raw });
@@ -155,18 +158,33 @@ export class CaptureRecorder {
       cut = redacted === joined ? undefined : split(redacted, h.count);
     }
     for (const { ts, frame, raw } of h.lines) {
-      if (complete && !cut) this.frameLine(h.conn, ts, h.dir, frame, raw);
-      else this.frameLine(h.conn, ts, h.dir, complete && cut ? { ...frame, data: cut[frame.index as number] } : blank(frame), undefined);
+      if (complete && !cut) this.frameLine(h.conn, ts, h.dir, frame, raw, true);
+      else this.frameLine(h.conn, ts, h.dir, complete && cut ? { ...frame, data: cut[frame.index as number] } : blank(frame), undefined, true);
     }
   }
 
-  private frameLine(conn: string, ts: string, dir: Direction, frame: RecordedMessage, raw: string | undefined): void {
+  /**
+   * Write one frame line, redacted (unless redaction is off). `dataDone`: `data` was already redacted as part of
+   * its whole message (a chunk), so only the other fields are checked here.
+   */
+  private frameLine(conn: string, ts: string, dir: Direction, frame: RecordedMessage, raw: string | undefined, dataDone = false): void {
+    let out = frame;
+    let verbatim = raw;
+    if (this.redact) {
+      if (typeof frame === "string") {
+        out = redactText(frame, this.secrets);
+      } else {
+        out = redactFrame(frame, this.secrets, dataDone);
+        // The received text may differ from its parse (duplicate keys keep only the last value there).
+        if (verbatim !== undefined && (out !== frame || mayHoldSecret(verbatim, this.secrets))) verbatim = undefined;
+      }
+    }
     // The raw text of a JSON object goes in verbatim unless it spans lines (a capture line must be one line).
-    if (raw !== undefined && typeof frame !== "string" && !raw.includes("\n") && !raw.includes("\r")) {
-      this.write(`{"conn":${JSON.stringify(conn)},"ts":"${ts}","dir":"${dir}","frame":${raw}}\n`);
+    if (verbatim !== undefined && typeof out !== "string" && !verbatim.includes("\n") && !verbatim.includes("\r")) {
+      this.write(`{"conn":${JSON.stringify(conn)},"ts":"${ts}","dir":"${dir}","frame":${verbatim}}\n`);
       return;
     }
-    this.line({ conn, ts, dir, frame });
+    this.line({ conn, ts, dir, frame: out });
   }
 
   private line(record: Record<string, unknown>): void {

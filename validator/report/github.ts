@@ -6,9 +6,11 @@
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
+import { displayText, lineStart } from "./escape.js";
 import { findingText, summaryLine } from "./text.js";
 
-const escapeData = (s: string): string => s.replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
+// Controls and line separators are first made visible (./escape.ts), so `%`, CR and LF are what is left to encode.
+const escapeData = (s: string): string => displayText(s).replace(/%/g, "%25").replace(/\r/g, "%0D").replace(/\n/g, "%0A");
 const escapeProperty = (s: string): string => escapeData(s).replace(/:/g, "%3A").replace(/,/g, "%2C");
 
 /** One workflow command line: `::error file=a.ndjson,line=3,title=frame-invalid::message`. */
@@ -30,7 +32,7 @@ export class GithubReporter implements Reporter {
     this.out(`${annotation(level, { file: f.file === "-" ? undefined : f.file, line: f.line, title: `openflow-spec ${f.code}` }, findingText(f))}\n`);
   }
   endInput(summary: InputSummary, suppressed: number): void {
-    if (suppressed > 0) this.out(`${summary.file}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
+    if (suppressed > 0) this.out(`${lineStart(summary.file)}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
   }
   unreadable(input: UnreadableInput): void {
     this.out(`${annotation("error", { file: input.file === "-" ? undefined : input.file, title: "openflow-spec cannot read" }, input.message)}\n`);

@@ -5,6 +5,7 @@
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
+import { safeJson } from "./escape.js";
 
 export class JsonReporter implements Reporter {
   private first = true;
@@ -16,7 +17,7 @@ export class JsonReporter implements Reporter {
   }
   startInput(): void {}
   finding(f: Finding): void {
-    this.out(`${this.first ? "\n" : ",\n"}${JSON.stringify(f)}`);
+    this.out(`${this.first ? "\n" : ",\n"}${safeJson(f)}`);
     this.first = false;
   }
   endInput(summary: InputSummary, suppressed: number): void {
@@ -26,6 +27,6 @@ export class JsonReporter implements Reporter {
     this.unreadables.push(input);
   }
   end(totals: Totals): void {
-    this.out(`${this.first ? "" : "\n"}],\n"inputs":${JSON.stringify(this.inputs)},\n"unreadable":${JSON.stringify(this.unreadables)},\n"summary":${JSON.stringify(totals)}}\n`);
+    this.out(`${this.first ? "" : "\n"}],\n"inputs":${safeJson(this.inputs)},\n"unreadable":${safeJson(this.unreadables)},\n"summary":${safeJson(totals)}}\n`);
   }
 }

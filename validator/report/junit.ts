@@ -2,14 +2,19 @@
  * JUnit XML report: one <testsuite> for the run, one <testcase> per input file. A failing input gets one <failure>
  * listing its shown findings; warnings of a passing input go to <system-out>. Unreadable inputs are <error>s.
  */
+import { displayText } from "./escape.js";
 import { formatFinding, plural } from "./text.js";
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
 
-/** Escape for XML text and attributes; characters XML 1.0 cannot carry at all are replaced. */
-export function xmlEscape(text: string): string {
-  return text
+/**
+ * Escape for XML text and attributes: peer-chosen controls and separators become a visible `\uXXXX` (./escape.ts;
+ * our own line breaks are added after escaping), characters XML 1.0 cannot carry at all are replaced.
+ */
+export function xmlEscape(text: string, keepNewlines = false): string {
+  const visible = keepNewlines ? text.split("\n").map(displayText).join("\n") : displayText(text);
+  return visible
     .replace(/[\u0000-\u0008\u000b\u000c\u000e-\u001f\ufffe\uffff]/g, "\ufffd")
     .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, "\ufffd")
     .replace(/&/g, "&amp;")
@@ -42,9 +47,9 @@ export class JunitReporter implements Reporter {
     if (failed) {
       const first = this.shown.find((f) => f.severity === "error") ?? this.shown[0];
       const message = first ? `${first.code}: ${first.message}` : stats;
-      inner = `\n      <failure message="${xmlEscape(message)}" type="${xmlEscape(first?.code ?? "invalid")}">${xmlEscape(`${stats}\n${body}`)}</failure>\n    `;
+      inner = `\n      <failure message="${xmlEscape(message)}" type="${xmlEscape(first?.code ?? "invalid")}">${xmlEscape(`${stats}\n${body}`, true)}</failure>\n    `;
     } else if (body !== "") {
-      inner = `\n      <system-out>${xmlEscape(body)}</system-out>\n    `;
+      inner = `\n      <system-out>${xmlEscape(body, true)}</system-out>\n    `;
     }
     this.cases.push(`    <testcase name="${name}" classname="openflow-spec.validate" time="${seconds}">${inner}</testcase>`);
     this.shown = [];

@@ -2,8 +2,12 @@
 import type { Finding } from "../findings.js";
 import type { InputSummary } from "../run.js";
 import type { Reporter, Totals, UnreadableInput, Write } from "./reporter.js";
+import { displayText, lineStart } from "./escape.js";
 
-/** The finding's message and its context (` [conn p1, c2s, id 7, command query, at /top]`). */
+/**
+ * The finding's message and its context (` [conn p1, c2s, id 7, command query, at /top]`). Peer-chosen text (ids,
+ * commands, field names quoted in the message) is escaped (./escape.ts): the result is always one line.
+ */
 export function findingText(f: Finding): string {
   const details: string[] = [];
   if (f.connection) details.push(`conn ${f.connection}`);
@@ -11,11 +15,12 @@ export function findingText(f: Finding): string {
   if (f.id) details.push(`id ${f.id}`);
   if (f.command) details.push(`command ${f.command}`);
   if (f.pointer !== undefined && f.pointer !== "") details.push(`at ${f.pointer}`);
-  return `${f.message}${details.length > 0 ? ` [${details.join(", ")}]` : ""}`;
+  return displayText(`${f.message}${details.length > 0 ? ` [${details.join(", ")}]` : ""}`);
 }
 
+/** One report line: `file:line: severity code: text`, never more than one line, never starting a log command. */
 export function formatFinding(f: Finding): string {
-  const where = f.file === undefined ? "" : `${f.file}${f.line === undefined ? "" : `:${f.line}`}: `;
+  const where = f.file === undefined ? "" : `${lineStart(f.file)}${f.line === undefined ? "" : `:${f.line}`}: `;
   return `${where}${f.severity} ${f.code}: ${findingText(f)}`;
 }
 
@@ -38,10 +43,10 @@ export class TextReporter implements Reporter {
     if (!this.quiet) this.out(`${formatFinding(f)}\n`);
   }
   endInput(_summary: InputSummary, suppressed: number): void {
-    if (suppressed > 0 && !this.quiet) this.out(`${_summary.file}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
+    if (suppressed > 0 && !this.quiet) this.out(`${lineStart(_summary.file)}: ${suppressed} more finding${suppressed === 1 ? "" : "s"} not shown (--max-findings)\n`);
   }
   unreadable(input: UnreadableInput): void {
-    this.out(`${input.file}: cannot read: ${input.message}\n`);
+    this.out(`${lineStart(input.file)}: cannot read: ${displayText(input.message)}\n`);
   }
   end(totals: Totals): void {
     this.out(`${summaryLine(totals)}\n`);
