@@ -123,12 +123,21 @@ function queryasPrincipal(server: ServerContext, user: Principal, id: string): P
   return principalFor(server, id);
 }
 
-/** Documents of `collection` that `user` (and `queryas`, when given) may read: stored objects, do not mutate. */
-function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
+/**
+ * Documents of `collection` that `user` (and `queryas`, when given) may read, in store order: stored (frozen)
+ * objects. Found through the collection's reader index, so the work is proportional to what the caller may read,
+ * never to the documents only others may read (their number cannot be timed); `query` narrows the candidates
+ * through the `_id` and `createindex` indexes first.
+ */
+function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown, query?: AnyDoc): AnyDoc[] {
   const as = typeof queryas === "string" && queryas !== "" ? queryasPrincipal(server, user, queryas) : undefined;
+  const coll = server.store.collection(collection);
+  if (!coll) return [];
   const userIds = principalIds(user);
   const asIds = as ? principalIds(as) : undefined;
-  return server.store.all(collection).filter((doc) => {
+  // Admins read everything; `queryas` narrows an admin to what the other principal reads.
+  const readers = !isAdmin(user) ? userIds : as && !isAdmin(as) ? asIds : undefined;
+  return coll.candidates(readers, coll.plan(query)).filter((doc) => {
     const acl = aclOf(collection, doc);
     return aclAllows(acl, user, Rights.read, userIds) && (!as || aclAllows(acl, as, Rights.read, asIds));
   });
@@ -136,11 +145,12 @@ function readableDocs(server: ServerContext, collection: string, user: Principal
 
 /**
  * What reads (query, count, distinct, aggregate and its `$lookup`) run on: the readable documents as clients may
- * see them, so `passwordhash` can neither be projected under another name nor probed with a filter.
+ * see them, so `passwordhash` can neither be projected under another name nor probed with a filter. Frozen:
+ * query.ts copies what an evaluation might change.
  */
-export function visibleDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
-  const docs = readableDocs(server, collection, user, queryas);
-  return collection === USERS ? docs.map((d) => publicDoc(collection, d)) : docs;
+export function visibleDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown, query?: AnyDoc): AnyDoc[] {
+  const docs = readableDocs(server, collection, user, queryas, query);
+  return collection === USERS ? docs.map((d) => Object.freeze(publicDoc(collection, d))) : docs;
 }
 
 export interface MatchOptions {
@@ -162,7 +172,7 @@ export function matchingDocs(server: ServerContext, collection: string, user: Pr
   const { right = Rights.read, limit = Infinity, queryas } = options;
   const ids = principalIds(user);
   const out: AnyDoc[] = [];
-  for (const doc of readableDocs(server, collection, user, queryas)) {
+  for (const doc of readableDocs(server, collection, user, queryas, filter?.query)) {
     if (out.length >= limit) break;
     if (right !== Rights.read && !aclAllows(aclOf(collection, doc), user, right, ids)) continue;
     if (filter) {

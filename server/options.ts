@@ -82,6 +82,8 @@ export interface LimitOptions {
   maxQueryWork?: number;
   /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork (units undercount some work). */
   maxQueryMs?: number;
+  /** Most bytes (JSON text) of one query or aggregate result; a larger reply is refused with a limit error. */
+  maxReplyBytes?: number;
   /** Work units one watch `$match` filter may spend on one change; beyond, that change does not match it. */
   maxWatchFilterWork?: number;
   /** Most characters of one watch request's filters (JSONPath strings and `$match` stages, as JSON). */
@@ -235,7 +237,8 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
       maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 100_000),
-      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 250),
+      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 50),
+      maxReplyBytes: positive("limits.maxReplyBytes", limits.maxReplyBytes, 20 * 1024 * 1024),
       maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 1_000),
       maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
       maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),

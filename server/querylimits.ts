@@ -17,6 +17,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { commandError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { storedSize, type AnyDoc } from "./store.js";
 
 export interface QueryLimits {
   /** Work units one request's query or pipeline may spend. */
@@ -27,16 +28,18 @@ export interface QueryLimits {
   maxExpressionChars: number;
   /** Longest regular expression source accepted. */
   maxRegexChars: number;
-  /** Wall-clock backstop: an evaluation still running after this long fails (checked every 256 charges). */
+  /** Wall-clock backstop: an evaluation still running after this long fails (checked every 16 charges, and on every heavy one). */
   maxQueryMs: number;
+  /** Most bytes (JSON text) of one query or aggregate reply's result. */
+  maxReplyBytes: number;
   /** Work units one watch filter may spend on one change (it runs inside every write to its collection). */
   maxWatchFilterWork: number;
 }
 
 /** The query limits among a server's resolved limits. */
 export function queryLimitsOf(limits: ResolvedOptions["limits"]): QueryLimits {
-  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork } = limits;
-  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork };
+  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork, maxReplyBytes } = limits;
+  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork, maxReplyBytes };
 }
 
 /** Outside any server request (a direct call of query.ts), the defaults of options.ts apply. */
@@ -94,9 +97,44 @@ export function charge(units: number): void {
   if (budget.used > budget.max) {
     throw limitError(`the evaluation needs more than ${budget.max} units of work (limits.maxQueryWork, or limits.maxWatchFilterWork for a watch filter); narrow the filter or the pipeline`);
   }
-  // The wall-clock backstop for work the units undercount (large documents copied between stages).
-  if ((++budget.charges & 255) === 0 && performance.now() > budget.deadline) {
+  // The wall-clock backstop for work the units undercount: looked at every 16 charges, and at once after a heavy
+  // one (a charge stands for work about to be done, so a single large operand is refused before it runs).
+  if (((++budget.charges & 15) === 0 || units >= 64) && performance.now() > budget.deadline) {
     throw limitError(`the evaluation ran longer than limits.maxQueryMs; narrow the filter or the pipeline`);
+  }
+}
+
+/** Work units for one document: a read that copies it (JSON size / 64, from store.ts's size cache). */
+export function chargeCopy(doc: AnyDoc): void {
+  charge(1 + (storedSize(doc) >> 6));
+}
+
+/**
+ * Refuse a reply whose result is larger than limits.maxReplyBytes, before it is copied or serialised (stages
+ * share objects, so a small pipeline can describe a huge reply). The walk stops at the limit and is charged
+ * (one unit per 8 values), so measuring costs at most what the limit allows.
+ */
+export function checkReplySize(result: unknown): void {
+  const max = currentLimits().maxReplyBytes;
+  let size = 0;
+  let nodes = 0;
+  const stack: unknown[] = [result];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if ((++nodes & 7) === 0) charge(1);
+    if (typeof value === "string") size += value.length + 2;
+    else if (value === null || typeof value !== "object") size += 8;
+    else if (Object.isFrozen(value) && !Array.isArray(value)) size += storedSize(value as AnyDoc);
+    else if (Array.isArray(value)) {
+      size += 2 + value.length;
+      for (const item of value) stack.push(item);
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        size += key.length + 4;
+        stack.push(item);
+      }
+    }
+    if (size > max) throw limitError(`the reply would be larger than ${max} bytes (limits.maxReplyBytes); narrow the query, use top/skip or a projection`);
   }
 }
 

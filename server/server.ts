@@ -94,12 +94,24 @@ class LocalServer implements ServerContext {
   }
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+/**
+ * The server's state and its users without any socket: what `startServer` serves, for in-process tests that
+ * call the handlers (`buildHandlers`) directly.
+ */
+export async function createServerContext(options: ServerOptions = {}): Promise<{ context: ServerContext; users: UserSpec[] }> {
   const resolved = resolveOptions(options);
-  const log = resolved.logger;
   const server = new LocalServer(resolved);
   const users: UserSpec[] = resolved.users ?? [{ username: "admin", password: resolved.adminPassword ?? randomName(16), roles: ["admins"], name: "Administrator" }];
   await server.auth.init(users);
+  return { context: server, users };
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const log = resolved.logger;
+  const created = await createServerContext(options);
+  const server = created.context as LocalServer;
+  const users = created.users;
   const dispatcher = { handlers: buildHandlers() };
 
   const http = createServer((_req, res) => {
