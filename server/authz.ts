@@ -273,6 +273,15 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   if (collection === "audit") throw commandError("Access denied");
   // server-latest refuses a db-locked user's inserts and updates (not deletes), admins excepted.
   if (user.dblocked && !admin && op !== "delete") throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${user.username}`);
+  // A file document ties a name to stored bytes (uniquename, length, ...): only savefile/updatefile write it, so
+  // no updateone can point one file at another user's bytes. Its metadata (and ACL) stay the owner's to change.
+  if (collection === FILES && op !== "delete") {
+    if (op === "insert") throw commandError("Use savefile to add files");
+    for (const key of new Set([...Object.keys(original ?? {}), ...Object.keys(next ?? {})])) {
+      if (key === "metadata" || key.startsWith("_modified") || key === "_version") continue;
+      if (changed(key, original?.[key], next?.[key])) throw commandError(`Access denied, ${key} of a file is written by savefile only`);
+    }
+  }
   const handlers = SYSTEM_HANDLERS[collection];
   if (handlers && !admin) {
     // Queue and exchange claims in mq (made by registerqueue/registerexchange) may be shared by their owner

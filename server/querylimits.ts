@@ -71,6 +71,13 @@ export function newBudget(watch = false): Budget {
 
 let active: Budget | undefined;
 
+let lastSpent = 0;
+
+/** Work units the most recent evaluation spent in total (its budget's `used`): tests and bench/dos.ts read it. */
+export function lastWork(): number {
+  return lastSpent;
+}
+
 /** Run `fn` with `budget` charged by every operator it evaluates. */
 export function runBudgeted<T>(budget: Budget, fn: () => T): T {
   const previous = active;
@@ -79,6 +86,7 @@ export function runBudgeted<T>(budget: Budget, fn: () => T): T {
     return fn();
   } finally {
     active = previous;
+    if (!previous) lastSpent = budget.used;
   }
 }
 

@@ -12,6 +12,12 @@ import { aggregate, applyModifier, compile, decodeRegexps, find, objectField, pa
 import { publicDoc } from "../secrets.js";
 import { clone, type AnyDoc } from "../store.js";
 
+/** Fields only the write path sets (stampModified sets _modified* and _version after the update). */
+const SERVER_FIELDS = ["_id", "_created", "_createdby", "_createdbyid", "_modified", "_modifiedby", "_modifiedbyid", "_version"];
+
+/** MongoDB's limit of indexes per collection (`_id` included). */
+const MAX_INDEXES = 64;
+
 /** Collections dropcollection/createcollection refuse (../../schemas/commands/dropcollection.json). */
 const RESERVED = new Set(["workflow", "entities", "config", "audit", "jslog", "openrpa", "nodered", "openrpa_instances", "forms", "workflow_instances", "users", "git"]);
 /** System collections server-latest does not list, refused here too: dropping them would bypass their handlers. */
@@ -79,6 +85,11 @@ async function applyUpdate(server: ServerContext, collection: string, original: 
     if (typeof fields === "object" && fields !== null && ("_id" in fields)) throw commandError(`Performing an update on the path '_id' would modify the immutable field '_id' (${op})`);
   }
   applyModifier(doc, decodeRegexps(modifier) as AnyDoc);
+  // The server owns _id, _created*, _modified* and _version: an update document cannot forge them.
+  for (const key of SERVER_FIELDS) {
+    if (original[key] === undefined) delete doc[key];
+    else doc[key] = original[key];
+  }
   checkWrite(server, user, collection, "update", original, doc);
   await hashNewPassword(collection, doc);
   stampModified(server, doc, original, user);
@@ -106,7 +117,11 @@ async function insertOrUpdate(ctx: HandlerContext, collection: string, raw: unkn
   if (matches.length > 1) throw commandError(`${JSON.stringify(query)} is not uniqe, more than 1 item in collection matches this`);
   const match = matches[0];
   if (!match) {
-    return { result: await insertItem(ctx, collection, item), opresult: updateResult(0, 0) };
+    // No readable document matches: a new one with a new _id. The requested _id is not used, whether or not an
+    // unreadable document holds it: a duplicate-key error (or a different reply) told that it exists.
+    const fresh = "_id" in query ? { ...item } : item;
+    if (fresh !== item) delete fresh._id;
+    return { result: await insertItem(ctx, collection, fresh), opresult: updateResult(0, 0) };
   }
   const original = ctx.server.store.get(collection, String(match._id));
   if (!original) throw commandError("item not found or Access Denied");
@@ -334,6 +349,41 @@ export const dataHandlers: Record<string, Handler> = {
     for (const k of ["collectionname", "priority", "traceId", "spanId", "jwt"]) delete options[k];
     if (!ctx.server.store.createCollection(name, options)) throw commandError(`Collection ${name} already exists`);
     return { ...p };
+  },
+
+  // Honoured here (server-latest cannot read these over the legacy protocol, Q15): an index makes top-level
+  // equality and $in lookups on the field cost the matches, not a scan (store.ts). Like MongoDB, at most 64
+  // indexes per collection.
+  createindex(ctx) {
+    const p = ctx.payload;
+    const name = resolveCollection(p.collectionname);
+    if (!mayManageCollections(ctx.user)) throw commandError(`Access denied, creating an index on ${name}`);
+    const index = assertObject(p.index, "index");
+    const fields = Object.keys(index);
+    if (fields.length === 0 || fields.some((f) => f === "" || f.startsWith("$"))) throw commandError("index must name at least one field, e.g. {name: 1}");
+    const coll = ctx.server.store.collection(name, true);
+    if (coll.indexedFields.length + fields.filter((f) => !coll.indexedFields.includes(f)).length > MAX_INDEXES) throw commandError(`add index fails, too many indexes for ${name} (at most ${MAX_INDEXES})`);
+    for (const field of fields) coll.createIndex(field);
+    const result = typeof p.name === "string" && p.name !== "" ? p.name : fields.map((f) => `${f}_${String(index[f])}`).join("_");
+    return { ...p, result };
+  },
+
+  getindexes(ctx) {
+    const p = ctx.payload;
+    const coll = ctx.server.store.collection(resolveCollection(p.collectionname));
+    const results = (coll?.indexedFields ?? ["_id"]).map((f) => ({ v: 2, key: { [f]: 1 }, name: f === "_id" ? "_id_" : `${f}_1` }));
+    return { ...p, results };
+  },
+
+  dropindex(ctx) {
+    const p = ctx.payload;
+    const name = resolveCollection(p.collectionname);
+    if (!mayManageCollections(ctx.user)) throw commandError(`Access denied, dropping an index on ${name}`);
+    const coll = ctx.server.store.collection(name);
+    const before = coll?.indexedFields.length ?? 1;
+    const field = typeof p.name === "string" ? p.name.replace(/_-?1$/, "") : "";
+    if (!coll || !coll.dropIndex(field)) throw commandError(`index not found with name [${String(p.name)}]`);
+    return { ...p, result: { nIndexesWas: before, ok: 1 } };
   },
 
   dropcollection(ctx) {
