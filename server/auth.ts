@@ -134,7 +134,7 @@ export class Auth {
       _id, _type: "role", name, members: [], _acl: acl, _created: stamp, _modified: stamp,
       _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
     };
-    return this.store.insert(USERS, role);
+    return this.store.insert(USERS, role, true);
   }
 
   addMember(roleId: string, member: Rolemember): void {
@@ -142,7 +142,7 @@ export class Auth {
     if (!role) return;
     const members = Array.isArray(role.members) ? (role.members as Rolemember[]) : [];
     if (members.some((m) => m._id === member._id)) return;
-    this.store.replace(USERS, { ...role, members: [...members, member] }, "update");
+    this.store.replace(USERS, { ...role, members: [...members, member] }, "update", true);
   }
 
   removeRole(roleId: string): void {
@@ -163,7 +163,7 @@ export class Auth {
       disabled: false, validated: true, dblocked: false, _acl: acl, _created: stamp, _modified: stamp,
       _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
     };
-    const stored = this.store.insert(USERS, user);
+    const stored = this.store.insert(USERS, user, true);
     const member = { _id, name };
     this.addMember(WellknownIds.users, member);
     for (const roleName of spec.roles ?? []) {

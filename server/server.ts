@@ -59,7 +59,7 @@ export function buildHandlers(): Map<string, Handler> {
 }
 
 class LocalServer implements ServerContext {
-  readonly store = new Store();
+  readonly store: Store;
   readonly files = new FileStore();
   readonly auth: Auth;
   readonly broker: Broker;
@@ -72,6 +72,7 @@ class LocalServer implements ServerContext {
 
   constructor(readonly options: ResolvedOptions) {
     const l = options.limits;
+    this.store = new Store(l);
     this.pending = new Tally("half-received bytes", {
       option: "limits.maxTotalPendingBytes", global: l.maxTotalPendingBytes, perAddress: l.maxTotalPendingBytesPerAddress, perUser: l.maxTotalPendingBytesPerUser,
     });

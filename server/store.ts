@@ -13,7 +13,7 @@
  * `_id` (the map itself), readers (the ids of principals an ACL entry gives read, so a user's readable documents
  * are found without looking at anyone else's) and the fields `createindex` names (equality lookups).
  */
-import { aclOf, rightsMask, Rights } from "./acl.js";
+import { aclOf, rightsMask, Rights, WellknownIds } from "./acl.js";
 import { commandError } from "./errors.js";
 
 export type AnyDoc = Record<string, unknown>;
@@ -284,9 +284,79 @@ function equalityValues(condition: unknown): unknown[] | undefined {
   return undefined;
 }
 
+/** Storage bounds (options.ts): the largest document, all stored bytes, and one user's share of them. */
+export interface StorageLimits {
+  maxDocumentBytes: number;
+  maxStoredBytes: number;
+  maxStoredBytesPerUser: number;
+}
+
+/** The principal a stored document's bytes count against: its creator (the server's own writes count for nobody). */
+function ownerOf(doc: AnyDoc): string | undefined {
+  const id = doc._createdbyid;
+  return typeof id === "string" && id !== "" && id !== WellknownIds.root ? id : undefined;
+}
+
+/**
+ * The driver text server-latest relays for a document over MongoDB's limit: node-mongodb-native 4.11.0 (the
+ * version server-latest pins) throws it from its bulk writer, and both sizes are BSON's 16 MiB
+ * (https://github.com/mongodb/node-mongodb-native/blob/6fb87e41e6300129503722d6232fcaaf6a556019/src/bulk/unordered.ts#L38-L44,
+ * default at https://github.com/mongodb/node-mongodb-native/blob/6fb87e41e6300129503722d6232fcaaf6a556019/src/bulk/common.ts#L996-L997).
+ * Here the size is the JSON text's length, what the document takes on the wire.
+ */
+export function documentTooLarge(max: number): Error {
+  return commandError(`Document is larger than the maximum size ${max}`);
+}
+
 export class Store {
   private readonly collections = new Map<string, Collection>();
   private readonly listeners = new Set<ChangeListener>();
+  private totalBytes = 0;
+  private readonly bytesByOwner = new Map<string, number>();
+
+  constructor(private readonly limits: StorageLimits = { maxDocumentBytes: Infinity, maxStoredBytes: Infinity, maxStoredBytesPerUser: Infinity }) {}
+
+  /** Bytes (JSON text) stored in all collections, and those counted for one principal (its documents and its history entries). */
+  storedBytes(owner?: string): number {
+    return owner === undefined ? this.totalBytes : (this.bytesByOwner.get(owner) ?? 0);
+  }
+
+  /**
+   * Refuse a document over limits.maxDocumentBytes, or one whose bytes would take its owner past his share or
+   * the server past its total; then count it (in place of `before`). `system`: a write the server makes on its
+   * own (users at start, a signin's lastseen): counted, never refused by a quota.
+   */
+  private account(stored: AnyDoc, before: AnyDoc | undefined, system: boolean): void {
+    const size = storedSize(stored);
+    if (size >= this.limits.maxDocumentBytes) throw documentTooLarge(this.limits.maxDocumentBytes);
+    const owner = ownerOf(stored);
+    const previous = before ? storedSize(before) : 0;
+    const previousOwner = before ? ownerOf(before) : undefined;
+    const growth = size - previous;
+    if (growth > 0 && !system && this.totalBytes + growth > this.limits.maxStoredBytes) {
+      throw commandError(`Access denied, the server's storage is full: ${this.totalBytes} + ${growth} bytes (limits.maxStoredBytes ${this.limits.maxStoredBytes})`);
+    }
+    if (owner !== undefined && !system) {
+      const kept = owner === previousOwner ? previous : 0;
+      const after = (this.bytesByOwner.get(owner) ?? 0) - kept + size;
+      if (size > kept && after > this.limits.maxStoredBytesPerUser) {
+        throw commandError(`Access denied, storage quota exceeded: ${after - size + kept} bytes stored, ${size} more asked (limits.maxStoredBytesPerUser ${this.limits.maxStoredBytesPerUser})`);
+      }
+    }
+    if (before) this.uncount(before);
+    this.totalBytes += size;
+    if (owner !== undefined) this.bytesByOwner.set(owner, (this.bytesByOwner.get(owner) ?? 0) + size);
+  }
+
+  private uncount(doc: AnyDoc): void {
+    const size = storedSize(doc);
+    this.totalBytes -= size;
+    const owner = ownerOf(doc);
+    if (owner === undefined) return;
+    const left = (this.bytesByOwner.get(owner) ?? 0) - size;
+    if (left <= 0) this.bytesByOwner.delete(owner);
+    else this.bytesByOwner.set(owner, left);
+  }
 
   /** The named collection; created on first use when `create` is set (as MongoDB does on insert). */
   collection(name: string, create: true): Collection;
@@ -315,6 +385,8 @@ export class Store {
   }
 
   dropCollection(name: string): boolean {
+    const coll = this.collections.get(name);
+    if (coll) for (const doc of coll.docs.values()) this.uncount(doc);
     return this.collections.delete(name);
   }
 
@@ -332,23 +404,25 @@ export class Store {
    * Insert a copy; a duplicate `_id` is a command error with MongoDB's text (the caller's mistake, answered as the
    * real server answers it, not a crash). Returns a mutable copy of what was stored.
    */
-  insert(name: string, doc: AnyDoc): AnyDoc {
+  insert(name: string, doc: AnyDoc, system = false): AnyDoc {
     const coll = this.collection(name, true);
     const id = String(doc._id);
     if (coll.docs.has(id)) {
       throw commandError(`E11000 duplicate key error collection: ${name} index: _id_ dup key: { _id: ${JSON.stringify(id)} }`);
     }
     const stored = deepFreeze(clone(doc));
+    this.account(stored, undefined, system);
     coll.set(id, stored);
     this.emit({ collection: name, operationType: "insert", after: stored });
     return clone(stored);
   }
 
   /** Store `doc` in place of the document with the same `_id`. Returns a mutable copy of what was stored. */
-  replace(name: string, doc: AnyDoc, operationType: "update" | "replace" = "replace"): AnyDoc {
+  replace(name: string, doc: AnyDoc, operationType: "update" | "replace" = "replace", system = false): AnyDoc {
     const coll = this.collection(name, true);
     const id = String(doc._id);
     const stored = deepFreeze(clone(doc));
+    this.account(stored, coll.docs.get(id), system);
     const before = coll.set(id, stored);
     this.emit({ collection: name, operationType, after: stored, ...(before ? { before } : {}) });
     return clone(stored);
@@ -359,6 +433,7 @@ export class Store {
     const coll = this.collections.get(name);
     const before = coll?.delete(id);
     if (!coll || !before) return undefined;
+    this.uncount(before);
     this.emit({ collection: name, operationType: "delete", before });
     return before;
   }

@@ -4,7 +4,7 @@ import { hashPassword, USERS, type TokenUser } from "../auth.js";
 import { checkWrite, FILES, keepProtectedFields, matchingDocs, MQ, visibleDocs, WORKITEMS } from "../authz.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
 import {
-  assertObject, historyName, isUpdateDocument, prepareInsert, replaceDocument, resolveCollection, saveHistory, stampModified,
+  assertObject, historyName, historyOf, isUpdateDocument, versionFromHistory, prepareInsert, replaceDocument, resolveCollection, saveHistory, stampModified,
 } from "../documents.js";
 import { commandError } from "../errors.js";
 import type { OpenFlowError } from "../../runtime/errors.js";
@@ -93,8 +93,9 @@ async function applyUpdate(server: ServerContext, collection: string, original: 
   checkWrite(server, user, collection, "update", original, doc);
   await hashNewPassword(collection, doc);
   stampModified(server, doc, original, user);
-  saveHistory(server, collection, original, user);
-  return server.store.replace(collection, doc, "update");
+  const stored = server.store.replace(collection, doc, "update");
+  saveHistory(server, collection, original, user, false, stored);
+  return stored;
 }
 
 function updateResult(matched: number, modified: number): AnyDoc {
@@ -198,15 +199,14 @@ export const dataHandlers: Record<string, Handler> = {
     if (!id) throw commandError("id is mandatory");
     const version = typeof p.version === "number" ? p.version : Number(p.version ?? -1);
     const current = ctx.server.store.get(collection, id);
-    const history = ctx.server.store.all(historyName(collection)).filter((h) => h.id === id);
     const readable = (acl: unknown) => aclAllows(acl, ctx.user, Rights.read);
     let result: AnyDoc | null = null;
     if (current && (version < 0 || version >= Number(current._version ?? 0))) {
       if (readable(aclOf(collection, current))) result = publicDoc(collection, clone(current));
     } else {
-      const candidates = history.filter((h) => readable(h._acl));
-      const pick = version < 0 ? candidates.at(-1) : candidates.filter((h) => h._version === version).at(-1);
-      if (pick && typeof pick.item === "object" && pick.item !== null) result = clone(pick.item as AnyDoc);
+      const entries = historyOf(ctx.server, collection, id);
+      const wanted = version < 0 ? Number(entries.at(-1)?._version ?? 0) : version;
+      result = versionFromHistory(entries, wanted, (e) => readable(e._acl)) ?? null;
     }
     return { ...p, result };
   },

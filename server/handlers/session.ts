@@ -70,7 +70,7 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (agent) conn.clientagent = agent === "webapp" || agent === "aiotwebapp" ? "browser" : agent === "assistent" ? "assistant" : agent === "pyclient" ? "python" : agent;
     if (version) conn.clientversion = version;
     const stored = server.store.get(USERS, user._id);
-    if (stored) server.store.replace(USERS, { ...stored, lastseen: server.stamp(), _lastclientagent: conn.clientagent, _lastclientversion: conn.clientversion }, "update");
+    if (stored) server.store.replace(USERS, { ...stored, lastseen: server.stamp(), _lastclientagent: conn.clientagent, _lastclientversion: conn.clientversion }, "update", true);
   }
   const reply: AnyDoc = { ...payload };
   delete reply.rawAssertion;
