@@ -7,6 +7,7 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } 
 import { SignJWT, jwtVerify } from "jose";
 import { addRight, Rights, WellknownIds, wellknownRoleNames, type Ace, type Principal } from "./acl.js";
 import { authError } from "./errors.js";
+import { normalizeName } from "./names.js";
 import { newObjectId } from "./ids.js";
 import type { LimitOptions, ServerLogger, UserSpec } from "./options.js";
 import type { AnyDoc, Store, StoreChange } from "./store.js";
@@ -174,7 +175,7 @@ export class Auth {
   }
 
   findUserByUsername(username: string): AnyDoc | undefined {
-    const wanted = username.toLowerCase();
+    const wanted = normalizeName(username).toLowerCase();
     return this.store.all(USERS).find((d) => d._type === "user" && typeof d.username === "string" && d.username.toLowerCase() === wanted);
   }
 

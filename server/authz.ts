@@ -17,6 +17,7 @@ import type { Connection } from "./connection.js";
 import type { ServerContext } from "./context.js";
 import { prepareInsert, principalFor } from "./documents.js";
 import { authError, commandError } from "./errors.js";
+import { nameKeys, normalizeName } from "./names.js";
 import type { Filter } from "./query.js";
 import { publicDoc } from "./secrets.js";
 import type { AnyDoc } from "./store.js";
@@ -211,17 +212,37 @@ function same(a: unknown, b: unknown): boolean {
   return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 }
 
-/** The user or role other than `exceptId` already called `name` (its name, or a user's username). */
+/**
+ * The user or role other than `exceptId` whose name (or a user's username) reads like `name`: the same after
+ * normalization, case-insensitively, or confusable with it (names.ts, UTS #39 skeletons).
+ */
 function principalNamed(server: ServerContext, name: string, exceptId?: string): AnyDoc | undefined {
-  return server.store.all(USERS).find((d) => String(d._id) !== exceptId && (d._type === "user" || d._type === "role") && (same(d.name, name) || (d._type === "user" && same(d.username, name))));
+  const keys = new Set(nameKeys(name));
+  const clash = (value: unknown) => typeof value === "string" && nameKeys(value).some((k) => keys.has(k));
+  return server.store.all(USERS).find((d) => String(d._id) !== exceptId && (d._type === "user" || d._type === "role") && (clash(d.name) || (d._type === "user" && clash(d.username))));
+}
+
+/** The reserved name `name` reads like, if any. */
+function reservedLike(name: string): string | undefined {
+  const keys = new Set(nameKeys(name));
+  for (const reserved of RESERVED_NAMES) if (nameKeys(reserved).some((k) => keys.has(k))) return reserved;
+  return undefined;
 }
 
 /** Refuse `name` for a new or renamed principal: taken by another user or role, or reserved (but for its own built-in role). */
 function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string): void {
-  if (RESERVED_NAMES.has(name.toLowerCase()) && !(exceptId && wellknownRoleNames[name.toLowerCase()] === exceptId)) {
+  const reserved = reservedLike(name);
+  if (reserved !== undefined && !(exceptId && wellknownRoleNames[reserved] === exceptId)) {
     throw commandError(`Access denied, ${what} '${name}' is a reserved name`);
   }
-  if (principalNamed(server, name, exceptId)) throw commandError(`Access denied, ${what} '${name}' already exists`);
+  const taken = principalNamed(server, name, exceptId);
+  if (taken) throw commandError(`Access denied, ${what} '${name}' already exists${taken.name !== name ? ` (or a name that reads the same: '${String(taken.name)}')` : ""}`);
+}
+
+/** Store a principal's names normalized (names.ts): what another name is compared with, and what people see. */
+function normalizeNames(next: AnyDoc): void {
+  if (typeof next.name === "string") next.name = normalizeName(next.name);
+  if (typeof next.username === "string") next.username = normalizeName(next.username);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -281,6 +302,11 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
       if (key === "metadata" || key.startsWith("_modified") || key === "_version") continue;
       if (changed(key, original?.[key], next?.[key])) throw commandError(`Access denied, ${key} of a file is written by savefile only`);
     }
+    const before = (original?.metadata ?? {}) as AnyDoc;
+    const after = (next?.metadata ?? {}) as AnyDoc;
+    for (const key of ["name", "filename", "path", "uniquename", "_created", "_createdby", "_createdbyid"]) {
+      if (changed(key, before[key], after[key])) throw commandError(`Access denied, metadata.${key} of a file is written by savefile only`);
+    }
   }
   const handlers = SYSTEM_HANDLERS[collection];
   if (handlers && !admin) {
@@ -302,6 +328,7 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   if ((type === "user" || type === "role" || original?._type === "user" || original?._type === "role") && next.name !== undefined && next.name !== null && typeof next.name !== "string") {
     throw commandError(`Access denied, name must be a string, not ${Array.isArray(next.name) ? "an array" : typeof next.name}`);
   }
+  if (type === "user" || type === "role" || original?._type === "user" || original?._type === "role") normalizeNames(next);
   if (op === "insert") {
     if (!admin) throw commandError(`Access denied, no authorization to InsertOne ${String(type ?? "unknown")} ${String(next.name ?? "")} to database`);
     if (type === "user") {
@@ -519,7 +546,20 @@ function exchangeAccess(server: ServerContext, user: TokenUser, name: string): b
  * A work item queue's name also claims the AMQP queue of that name (server-latest's FindQueueByName), so it may
  * not take a name another user's registered queue already claims: that queue's consumers would lose it.
  */
-export function assertWorkitemQueueName(server: ServerContext, user: TokenUser, name: string): void {
+export function assertWorkitemQueueName(server: ServerContext, user: TokenUser, name: string, exceptId?: string): void {
   const taken = claimsNamed(server, name).some((d) => d._type === "queue" && !aclAllows(d._acl, user, Rights.read));
   if (taken) throw commandError(`Access denied, the queue name ${name} is in use`);
+  // A work item queue claims every name that differs only in case (queueClaims): another one of such a name,
+  // or of a look-alike name, would lock its owner out of his own queue.
+  const keys = new Set(nameKeys(name));
+  const clash = server.store
+    .all(MQ)
+    .find(
+      (d) =>
+        String(d._id) !== exceptId &&
+        (d._type === "workitemqueue" || (d._type === "queue" && !aclAllows(d._acl, user, Rights.read))) &&
+        typeof d.name === "string" &&
+        nameKeys(d.name).some((k) => keys.has(k)),
+    );
+  if (clash) throw commandError(`Work item queue with name ${name} already exists (or a name that reads the same: '${String(clash.name)}')`);
 }

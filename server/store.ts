@@ -248,6 +248,12 @@ export class Collection {
     return best;
   }
 
+  /** Does any of `readers` hold read on at least one document here (through the reader index)? */
+  readableBy(readers: Iterable<string>): boolean {
+    for (const reader of readers) if ((this.readers.get(reader)?.size ?? 0) > 0) return true;
+    return false;
+  }
+
   /**
    * Documents in store order among the ids readable by any of `readers` (all when undefined) and allowed by
    * `planned` (all when undefined). The work is proportional to the smaller of the two sets, never to the
@@ -293,7 +299,8 @@ export interface StorageLimits {
 
 /** The principal a stored document's bytes count against: its creator (the server's own writes count for nobody). */
 function ownerOf(doc: AnyDoc): string | undefined {
-  const id = doc._createdbyid;
+  // fs.files keeps its stamps in metadata.
+  const id = doc._createdbyid ?? (doc.metadata as AnyDoc | undefined)?._createdbyid;
   return typeof id === "string" && id !== "" && id !== WellknownIds.root ? id : undefined;
 }
 

@@ -1,5 +1,5 @@
 /** Database commands with MongoDB semantics through mingo and OpenFlow's ACL rules. */
-import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
+import { aclOf, aclAllows, isAdmin, principalIds, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
 import { checkWrite, FILES, keepProtectedFields, matchingDocs, MQ, visibleDocs, WORKITEMS } from "../authz.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
@@ -326,9 +326,13 @@ export const dataHandlers: Record<string, Handler> = {
     return { ...removeFields(p, "ids", "query"), affectedrows: targets.length };
   },
 
+  // An admin sees every collection; anyone else those holding a document he may read (a collection's name told
+  // what other users store), plus the ones every server has.
   listcollections(ctx) {
     const p = ctx.payload;
-    const names = new Set(ctx.server.store.names());
+    const admin = isAdmin(ctx.user);
+    const ids = principalIds(ctx.user);
+    const names = new Set(ctx.server.store.names().filter((n) => admin || ctx.server.store.collection(n)?.readableBy(ids)));
     names.add("entities");
     names.add("audit");
     const result = [...names]
