@@ -290,7 +290,8 @@ const SYSTEM_HANDLERS: Record<string, string> = {
  */
 export function checkWrite(server: ServerContext, user: TokenUser, collection: string, op: WriteOp, original: AnyDoc | undefined, next: AnyDoc | undefined): void {
   const admin = isAdmin(user);
-  if (collection.endsWith("_hist") && !admin) throw commandError(`Access denied, ${collection} is written by the server only`);
+  // History is the server's record: nobody, admins included, writes it directly.
+  if (collection.endsWith("_hist")) throw commandError(`Access denied, ${collection} is written by the server only`);
   if (collection === "audit") throw commandError("Access denied");
   // server-latest refuses a db-locked user's inserts and updates (not deletes), admins excepted.
   if (user.dblocked && !admin && op !== "delete") throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${user.username}`);
@@ -309,7 +310,7 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
     }
   }
   const handlers = SYSTEM_HANDLERS[collection];
-  if (handlers && !admin) {
+  if (handlers) {
     // Queue and exchange claims in mq (made by registerqueue/registerexchange) may be shared by their owner
     // (ACL) or released (delete); their name and type stay. Everything else goes through its handlers.
     const claim = collection === MQ && original && (original._type === "queue" || original._type === "exchange");

@@ -153,3 +153,84 @@ describe("property: reads never change the store", () => {
     expect(answered).toBeGreaterThan(500);
   }, 60_000);
 });
+
+// ---------------------------------------------------------------------------------------------------------------
+// Property (b): with two users, neither sees nor changes anything the ACL does not give.
+
+const SEED_B = 19_002;
+const RIGHTS = fc.constantFrom(0, Rights.read, Rights.read | Rights.update, Rights.read | Rights.delete, Rights.full, Rights.update | Rights.delete);
+const docSpec = fc.record({ name: fc.constantFrom("a", "b", "c"), n: fc.integer({ min: 0, max: 3 }), alice: RIGHTS, bob: RIGHTS, denyBob: fc.boolean() });
+const name = fc.constantFrom("a", "b", "c");
+const op = fc.oneof(
+  fc.record({ command: fc.constant("query"), query: filter, projection: fc.option(projection, { nil: undefined }) }),
+  fc.record({ command: fc.constant("count"), query: filter }),
+  fc.record({ command: fc.constant("distinct"), field: fc.constantFrom("name", "n", "_acl"), query: filter }),
+  fc.record({ command: fc.constant("aggregate"), aggregates: fc.array(stage, { minLength: 1, maxLength: 3 }) }),
+  fc.record({ command: fc.constant("updateone"), query: name.map((v) => ({ name: v })), item: fc.constant({ $inc: { n: 1 } }) }),
+  fc.record({ command: fc.constant("updateone"), item: fc.record({ _id: fc.integer({ min: 0, max: 5 }).map(String), name: name }) }),
+  fc.record({ command: fc.constant("updatemany"), query: filter, item: fc.constant({ $set: { touched: true } }) }),
+  fc.record({ command: fc.constant("deleteone"), id: fc.integer({ min: 0, max: 5 }).map(String) }),
+  fc.record({ command: fc.constant("deletemany"), query: filter }),
+  fc.record({ command: fc.constant("insertorupdateone"), item: fc.record({ name, n: fc.constant(9) }), uniqeness: fc.constant("name") }),
+  fc.record({ command: fc.constant("getdocumentversion"), id: fc.integer({ min: 0, max: 5 }).map(String), version: fc.integer({ min: -1, max: 2 }) }),
+);
+
+/** Every object with a data-document `_id` anywhere in a reply. */
+function idsIn(value: unknown, ids: Set<string>, out = new Set<string>()): Set<string> {
+  if (Array.isArray(value)) for (const v of value) idsIn(v, ids, out);
+  else if (value !== null && typeof value === "object") {
+    const id = (value as AnyDoc)._id;
+    if (typeof id === "string" && ids.has(id)) out.add(id);
+    for (const v of Object.values(value)) idsIn(v, ids, out);
+  }
+  return out;
+}
+
+describe("property: two users see and change only what the ACL gives", () => {
+  it(`1000 generated reads and writes by alice and bob on documents with generated ACLs (seed ${SEED_B})`, async () => {
+    const h = await inProcess();
+    const { alice, bob } = h.users as Record<string, { _id: string; name: string }>;
+    const { aclAllows } = await import("../../server/acl.js");
+    const ids = Array.from({ length: 6 }, (_, i) => String(i));
+    let checked = 0;
+    let changed = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(docSpec, { minLength: 6, maxLength: 6 }), fc.constantFrom("alice", "bob"), op, async (specs, actor, request) => {
+        // A fresh collection: documents 0..5 created by admin with the generated entries for alice and bob.
+        h.server.store.dropCollection("data");
+        h.server.store.dropCollection("data_hist");
+        specs.forEach((spec, i) => {
+          const acl: AnyDoc[] = [{ _id: h.users.admin!._id, name: "admin", rights: Rights.full }];
+          if (spec.alice) acl.push({ _id: alice!._id, name: "alice", rights: spec.alice });
+          if (spec.bob) acl.push({ _id: bob!._id, name: "bob", rights: spec.bob });
+          if (spec.denyBob) acl.push({ _id: bob!._id, name: "bob", rights: Rights.update, deny: true });
+          h.server.store.insert("data", { _id: ids[i], _type: "t", name: spec.name, n: spec.n, _acl: acl, _version: 0, _createdbyid: h.users.admin!._id, _created: "2020-01-01T00:00:00.000Z" }, true);
+        });
+        const who = h.users[actor]!;
+        const before = new Map(h.server.store.all("data").map((d) => [String(d._id), d]));
+        const may = (id: string, right: number) => aclAllows(before.get(id)?._acl, who, right);
+        const { command, ...payload } = request;
+        const r = await h.call(actor, command, { collectionname: "data", ...payload } as AnyDoc);
+        // Seen: every data document in the reply is one the actor may read.
+        if (r.ok) for (const id of idsIn(r.reply, new Set(ids))) if (!may(id, Rights.read)) throw new Error(`${actor} saw ${id} through ${JSON.stringify(request)}`);
+        if (r.ok && command === "count") {
+          const readable = ids.filter((id) => before.has(id) && may(id, Rights.read)).length;
+          if ((r.reply.result as number) > readable) throw new Error(`${actor} counted more than readable: ${JSON.stringify(request)}`);
+        }
+        // Changed: a document that changed needed update, one that went away needed delete.
+        for (const [id, doc] of before) {
+          const now = h.server.store.get("data", id);
+          if (!now && !may(id, Rights.delete)) throw new Error(`${actor} deleted ${id} through ${JSON.stringify(request)}`);
+          if (now && now !== doc && !may(id, Rights.update)) throw new Error(`${actor} changed ${id} through ${JSON.stringify(request)}`);
+          if (now !== doc) changed++;
+        }
+        checked++;
+        return true;
+      }),
+      { numRuns: 1000, seed: SEED_B },
+    );
+    expect(checked).toBe(1000);
+    // The writes reach the store, not only their refusals.
+    expect(changed).toBeGreaterThan(100);
+  }, 60_000);
+});
