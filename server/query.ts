@@ -12,7 +12,7 @@ import { update as mingoUpdate } from "mingo/updater";
 import { OpenFlowError } from "../runtime/errors.js";
 import { commandError } from "./errors.js";
 import { boundedContext } from "./operators.js";
-import { chargeCopy, checkReplySize, newBudget, runBudgeted, type Budget } from "./querylimits.js";
+import { chargeCopy, checkReplySize, currentLimits, newBudget, QUERY_LIMIT, runBudgeted, type Budget } from "./querylimits.js";
 import { clone, type AnyDoc } from "./store.js";
 
 const REGEXP_PREFIX = "__REGEXP ";
@@ -30,7 +30,13 @@ export function decodeRegexps(value: unknown): unknown {
       return value;
     }
   }
-  if (Array.isArray(value)) return value.map(decodeRegexps);
+  if (Array.isArray(value)) {
+    // An operand list is walked by its operator for every document ($in, $all, $nin ...): bounded like the arrays
+    // expressions produce, before anything walks it (300 000 $in values took 100 ms to compile).
+    const max = currentLimits().maxExpressionItems;
+    if (value.length > max) throw commandError(`${QUERY_LIMIT}: an array of ${value.length} items in a query, update or pipeline; the limit (limits.maxExpressionItems) is ${max}`);
+    return value.map(decodeRegexps);
+  }
   if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
     const out: AnyDoc = {};
     for (const [k, v] of Object.entries(value as AnyDoc)) {
