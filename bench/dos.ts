@@ -1,5 +1,6 @@
 /**
- * Denial-of-service benchmark: each attack of issue 11's class 4 runs for a few seconds against the project
+ * Denial-of-service benchmark: each attack of issue 11's class 4 and of issue 19 (reads that wrote, work inside
+ * one operator, joins, storage, shared caps) runs for a few seconds against the project
  * server while a well-behaved client times a small `count` round trip, one after the other. Three processes,
  * so nothing shares an event loop or a heap: the server (its peak RSS is sampled there), the attacker, and
  * this parent (the well-behaved client and the table). Target: p99 under 100 ms and no crash, every attack.
@@ -317,7 +318,178 @@ const attacks: Attack[] = [
       return `${sent} chunks sent, ${cs.filter((c) => c.ws.readyState !== c.ws.OPEN).length} of 20 connections closed by the total cap`;
     },
   },
+  // ---- issue 19
+  {
+    name: "reads-write",
+    what: "2 connections: aggregate [{$set: {'_acl.0.rights': 65535}}] and query with projection {'_acl.rights': 0} on 100 readable documents, back to back",
+    async run(url, _port, started, stopped) {
+      const cs = await Promise.all([0, 1].map(() => client(url, USERS[2])));
+      await (cs[0] as Client).request("insertmany", { collectionname: "entities", items: Array.from({ length: 100 }, (_, i) => ({ name: `d${i}`, nested: { x: i } })), skipresults: true });
+      started();
+      return loops(2, stopped, async (i) =>
+        outcomeOf(
+          i
+            ? await (cs[i] as Client).request("query", { collectionname: "entities", query: {}, projection: { "_acl.rights": 0, "nested.x": 0 } })
+            : await (cs[i] as Client).request("aggregate", { collectionname: "entities", aggregates: [{ $set: { "_acl.0.rights": 65535, "nested.x": 0 } }] }),
+        ),
+      );
+    },
+  },
+  {
+    name: "all-25k",
+    what: "2 connections: count with $all of 25 000 values against a document holding a 25 000-item array",
+    async run(url, _port, started, stopped) {
+      const cs = await Promise.all([0, 1].map(() => client(url, USERS[2])));
+      const big = Array.from({ length: 25_000 }, (_, i) => i);
+      await (cs[0] as Client).request("insertone", { collectionname: "entities", item: { name: "big", items: big } });
+      started();
+      return loops(2, stopped, async (i) => outcomeOf(await (cs[i] as Client).request("count", { collectionname: "entities", query: { items: { $all: big } } })));
+    },
+  },
+  {
+    name: "in-300k",
+    what: "2 connections: count with $in of 300 000 values over 255 documents",
+    async run(url, _port, started, stopped) {
+      const cs = await Promise.all([0, 1].map(() => client(url, USERS[2])));
+      await (cs[0] as Client).request("insertmany", { collectionname: "entities", items: Array.from({ length: 255 }, (_, i) => ({ n: i })), skipresults: true });
+      const values = Array.from({ length: 300_000 }, (_, i) => i * 2);
+      started();
+      return loops(2, stopped, async (i) => outcomeOf(await (cs[i] as Client).request("count", { collectionname: "entities", query: { n: { $in: values } } })));
+    },
+  },
+  {
+    name: "self-join",
+    what: "1 connection: a $lookup self-join over 1000 documents, 4 at once, again and again",
+    async run(url, _port, started, stopped) {
+      const c = await client(url, USERS[2]);
+      await c.request("insertmany", { collectionname: "entities", items: Array.from({ length: 1000 }, (_, i) => ({ name: `d${i}`, k: 1 })), skipresults: true });
+      const join = { collectionname: "entities", aggregates: [{ $lookup: { from: "entities", localField: "k", foreignField: "k", as: "all" } }] };
+      started();
+      return loops(1, stopped, async () => (await Promise.all([1, 2, 3, 4].map(() => c.request("aggregate", join)))).map(outcomeOf).join(", ").slice(0, 80));
+    },
+  },
+  {
+    name: "big-doc-inc",
+    what: "1 connection: a 20 MB document (refused), then a 15 MB one and ~120-byte $inc updates of it back to back",
+    async run(url, _port, started, stopped) {
+      const c = await client(url, USERS[2]);
+      const refused = outcomeOf(await c.request("insertone", { collectionname: "blobs", item: { big: "b".repeat(20 * MB) } }));
+      const doc = await c.request("insertone", { collectionname: "blobs", item: { n: 0, big: "b".repeat(15 * MB) } });
+      const id = doc.payload?.result?._id;
+      started();
+      const outcome = await loops(1, stopped, async () => outcomeOf(await c.request("updateone", { collectionname: "blobs", query: { _id: id }, item: { $inc: { n: 1 } } })));
+      return `20 MB: ${refused}; ${outcome}`;
+    },
+  },
+  {
+    name: "idle-sockets",
+    what: "150 websocket connections that never sign in, kept open; a new client connects and signs in every 200 ms",
+    async run(url, _port, started, stopped) {
+      started();
+      const idle = await Promise.all(Array.from({ length: 150 }, () => client(url).catch(() => undefined)));
+      const outcome = await loops(1, stopped, async () => {
+        await sleep(200);
+        const c = await client(url, USERS[1]);
+        c.close();
+        return "new client signed in";
+      });
+      const open = idle.filter((c) => c && c.ws.readyState === c.ws.OPEN).length;
+      for (const c of idle) c?.close();
+      return `${outcome}; ${open} of 150 idle still open (the oldest were closed for newcomers)`;
+    },
+  },
+  {
+    name: "one-user-conns",
+    what: "one user opens 300 signed-in connections (maxConnectionsPerUser 250), then holds them",
+    async run(url, _port, started, stopped) {
+      started();
+      const outcomes = new Map<string, number>();
+      const held: Client[] = [];
+      for (let i = 0; i < 300; i++) {
+        try {
+          held.push(await client(url, USERS[2]));
+          outcomes.set("signed in", (outcomes.get("signed in") ?? 0) + 1);
+        } catch (err) {
+          const m = (err as Error).message.replace(/\d+/g, "N").slice(0, 60);
+          outcomes.set(m, (outcomes.get(m) ?? 0) + 1);
+        }
+      }
+      while (!stopped()) await sleep(20);
+      for (const c of held) c.close();
+      return [...outcomes].map(([k, v]) => `${v}x ${k}`).join("; ");
+    },
+  },
+  {
+    name: "owner-lockout",
+    what: "wrong passwords for the well-behaved user from the shared address, back to back; the owner's right password every 500 ms",
+    async run(url, _port, started, stopped) {
+      const cs = await Promise.all(Array.from({ length: 4 }, () => client(url)));
+      started();
+      const guesses = loops(4, stopped, async (i) => outcomeOf(await (cs[i] as Client).request("signin", { username: "good", password: `guess${i}` })));
+      const owner = loops(1, stopped, async () => {
+        await sleep(500);
+        const c = await client(url);
+        const r = await c.request("signin", USERS[1]);
+        c.close();
+        return r.command === "signin" ? "owner signed in" : `owner refused: ${outcomeOf(r)}`;
+      });
+      return `${await owner}; ${(await guesses).slice(0, 80)}`;
+    },
+  },
+  {
+    name: "loopback-flood",
+    what: "60 connections from 60 loopback addresses (127.0.1.x): wrong-password signins back to back; the owner signs in from 127.0.0.1 every 500 ms",
+    async run(url, _port, started, stopped) {
+      const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => clientFrom(url, `127.0.1.${i + 2}`)));
+      started();
+      const guesses = loops(60, stopped, async (i) => outcomeOf(await (flood[i] as Client).request("signin", { username: `guess${i}`, password: "wrong" })));
+      const owner = loops(1, stopped, async () => {
+        await sleep(500);
+        const c = await client(url);
+        const r = await c.request("signin", USERS[1]);
+        c.close();
+        return r.command === "signin" ? "owner signed in" : `owner refused: ${outcomeOf(r)}`;
+      });
+      return `${await owner}; ${(await guesses).slice(0, 80)}`;
+    },
+  },
+  {
+    name: "queue-hog",
+    what: "1 user publishes to new queue names nobody consumes, back to back (maxQueues and maxQueuedMessages shares)",
+    async run(url, _port, started, stopped) {
+      const c = await client(url, USERS[2]);
+      started();
+      let n = 0;
+      return loops(1, stopped, async () => outcomeOf(await c.request("queuemessage", { queuename: `hog${n++}`, data: { n } })));
+    },
+  },
 ];
+
+/** A client whose socket is bound to `localAddress` (another loopback address than 127.0.0.1). */
+async function clientFrom(url: string, localAddress: string): Promise<Client> {
+  const ws = new WebSocket(url, { localAddress });
+  const waiting = new Map<string, (m: { command: string; payload: any }) => void>();
+  ws.on("message", (raw) => {
+    const frame = JSON.parse(raw.toString()) as { replyto?: string; command: string; data?: string };
+    const done = frame.replyto ? waiting.get(frame.replyto) : undefined;
+    if (!done || !frame.replyto) return;
+    waiting.delete(frame.replyto);
+    done({ command: frame.command, payload: frame.data ? JSON.parse(frame.data) : null });
+  });
+  await new Promise<void>((resolve, reject) => ws.once("open", () => resolve()).once("error", reject));
+  return {
+    ws,
+    send: (command, payload) => ws.send(JSON.stringify({ id: `b${nextId++}`, command, data: JSON.stringify(payload) })),
+    request: (command, payload) =>
+      new Promise((resolve, reject) => {
+        if (ws.readyState !== ws.OPEN) return reject(new Error("closed"));
+        const id = `b${nextId++}`;
+        waiting.set(id, resolve);
+        ws.send(JSON.stringify({ id, command, data: JSON.stringify(payload) }));
+      }),
+    close: () => ws.terminate(),
+  };
+}
 
 async function attackerProcess(name: string, url: string, port: number): Promise<void> {
   const attack = attacks.find((a) => a.name === name);

@@ -7,10 +7,11 @@ import { randomBytes, scrypt as scryptCb, timingSafeEqual, type ScryptOptions } 
 import { SignJWT, jwtVerify } from "jose";
 import { addRight, Rights, WellknownIds, wellknownRoleNames, type Ace, type Principal } from "./acl.js";
 import { authError } from "./errors.js";
+import { normalizeName } from "./names.js";
 import { newObjectId } from "./ids.js";
 import type { LimitOptions, ServerLogger, UserSpec } from "./options.js";
 import type { AnyDoc, Store, StoreChange } from "./store.js";
-import { FailureCounter, hashGate } from "./throttle.js";
+import { hashGate, SigninThrottle, type SigninKey } from "./throttle.js";
 
 export interface Rolemember {
   _id: string;
@@ -36,12 +37,13 @@ export const USERS = "users";
 const SCRYPT: ScryptOptions = { N: 16384, r: 8, p: 1, maxmem: 64 * 1024 * 1024 };
 
 /** scrypt through the process-wide hashing gate (throttle.ts): a few at once, a bounded line. */
-function scrypt(password: string, salt: Buffer): Promise<Buffer> {
+function scrypt(password: string, salt: Buffer, key?: SigninKey): Promise<Buffer> {
   return hashGate.run(
     () =>
       new Promise((resolve, reject) => {
-        scryptCb(password, salt, 64, SCRYPT, (err, key) => (err ? reject(err) : resolve(key)));
+        scryptCb(password, salt, 64, SCRYPT, (err, derived) => (err ? reject(err) : resolve(derived)));
       }),
+    key,
   );
 }
 
@@ -52,12 +54,12 @@ export async function hashPassword(password: string): Promise<string> {
   return `scrypt$${salt.toString("hex")}$${key.toString("hex")}`;
 }
 
-export async function verifyPassword(password: string, stored: unknown): Promise<boolean> {
+export async function verifyPassword(password: string, stored: unknown, key?: SigninKey): Promise<boolean> {
   if (typeof stored !== "string") return false;
   const [scheme, saltHex, keyHex] = stored.split("$");
   if (scheme !== "scrypt" || !saltHex || !keyHex) return false;
   const expected = Buffer.from(keyHex, "hex");
-  const actual = await scrypt(password, Buffer.from(saltHex, "hex"));
+  const actual = await scrypt(password, Buffer.from(saltHex, "hex"), key);
   return actual.length === expected.length && timingSafeEqual(actual, expected);
 }
 
@@ -74,13 +76,16 @@ export interface VerifiedToken {
 
 type AuthLimits = Pick<
   Required<LimitOptions>,
-  "maxConcurrentHashes" | "maxQueuedHashes" | "signinFailuresPerUser" | "signinFailuresPerAddress" | "signinFailureWindowMs" | "maxRoles"
+  | "maxConcurrentHashes" | "maxQueuedHashes" | "maxQueuedHashesPerAddress" | "maxQueuedHashesPerUser" | "signinFailuresPerUser" | "signinFailuresPerAddress"
+  | "signinFailureWindowMs" | "signinDelayBaseMs" | "signinMaxDelayMs" | "maxRoles"
 >;
 
 export class Auth {
   private readonly secret: Uint8Array;
-  private readonly userFailures: FailureCounter;
-  private readonly addressFailures: FailureCounter;
+  /** Failed-signin slow-down (throttle.ts). */
+  readonly throttle: SigninThrottle;
+  /** Signins waiting out a slow-down, by address (bounded like the hashing line's share). */
+  private readonly slowed = new Map<string, number>();
   /** Expanded roles per principal id, valid until a role document changes. */
   private readonly roleCache = new Map<string, Rolemember[]>();
   /** member id -> the roles that list it, built on demand from the role documents. */
@@ -95,9 +100,8 @@ export class Auth {
     private readonly logger?: ServerLogger,
   ) {
     this.secret = secret ?? randomBytes(32);
-    hashGate.configure(limits.maxConcurrentHashes, limits.maxQueuedHashes);
-    this.userFailures = new FailureCounter("user", limits.signinFailuresPerUser, limits.signinFailureWindowMs, now);
-    this.addressFailures = new FailureCounter("address", limits.signinFailuresPerAddress, limits.signinFailureWindowMs, now);
+    hashGate.configure(limits.maxConcurrentHashes, limits.maxQueuedHashes, limits.maxQueuedHashesPerAddress, limits.maxQueuedHashesPerUser);
+    this.throttle = new SigninThrottle(limits, now);
     store.onChange((change) => this.rolesChanged(change));
   }
 
@@ -131,7 +135,7 @@ export class Auth {
       _id, _type: "role", name, members: [], _acl: acl, _created: stamp, _modified: stamp,
       _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
     };
-    return this.store.insert(USERS, role);
+    return this.store.insert(USERS, role, true);
   }
 
   addMember(roleId: string, member: Rolemember): void {
@@ -139,7 +143,7 @@ export class Auth {
     if (!role) return;
     const members = Array.isArray(role.members) ? (role.members as Rolemember[]) : [];
     if (members.some((m) => m._id === member._id)) return;
-    this.store.replace(USERS, { ...role, members: [...members, member] }, "update");
+    this.store.replace(USERS, { ...role, members: [...members, member] }, "update", true);
   }
 
   removeRole(roleId: string): void {
@@ -160,7 +164,7 @@ export class Auth {
       disabled: false, validated: true, dblocked: false, _acl: acl, _created: stamp, _modified: stamp,
       _createdby: "root", _createdbyid: WellknownIds.root, _modifiedby: "root", _modifiedbyid: WellknownIds.root, _version: 0,
     };
-    const stored = this.store.insert(USERS, user);
+    const stored = this.store.insert(USERS, user, true);
     const member = { _id, name };
     this.addMember(WellknownIds.users, member);
     for (const roleName of spec.roles ?? []) {
@@ -171,26 +175,41 @@ export class Auth {
   }
 
   findUserByUsername(username: string): AnyDoc | undefined {
-    const wanted = username.toLowerCase();
+    const wanted = normalizeName(username).toLowerCase();
     return this.store.all(USERS).find((d) => d._type === "user" && typeof d.username === "string" && d.username.toLowerCase() === wanted);
   }
 
   /**
-   * Check a username and password; undefined when either is wrong. A username from one address (`address`, the
-   * client's IP), or an address, with too many recent failures is refused before any hash is computed. The
-   * username is counted per address: counted alone, anyone could lock its owner out by failing on purpose.
+   * Check a username and password; undefined when either is wrong. After too many recent failures of this
+   * username from this address (or of this address), the check waits a growing delay first (throttle.ts), so
+   * guessing is slow while the owner, whose right password still works, is never locked out. The wait holds
+   * no hashing slot; the signins waiting from one address are capped like its share of the hashing line.
    */
   async login(username: string, password: string, address = ""): Promise<AnyDoc | undefined> {
-    const name = username.toLowerCase();
-    const key = `${name}\u0000${address}`;
-    this.userFailures.check(key, address ? `${name} from ${address}` : name);
-    if (address) this.addressFailures.check(address);
+    const key: SigninKey = { address, user: username.toLowerCase() };
+    const delay = this.throttle.delayFor(key);
+    if (delay > 0) {
+      const waiting = this.slowed.get(address) ?? 0;
+      if (waiting >= this.limits.maxQueuedHashesPerAddress) {
+        throw authError(`Server busy: ${waiting} signins from ${address} are waiting out failed-signin delays (limits.maxQueuedHashesPerAddress); try again later`);
+      }
+      this.slowed.set(address, waiting + 1);
+      try {
+        await new Promise((resolve) => setTimeout(resolve, delay).unref());
+      } finally {
+        const left = (this.slowed.get(address) ?? 1) - 1;
+        if (left <= 0) this.slowed.delete(address);
+        else this.slowed.set(address, left);
+      }
+    }
     const user = this.findUserByUsername(username);
     // Hash even for unknown users, so the answer time does not reveal which usernames exist.
-    const ok = await verifyPassword(password, user?.passwordhash ?? "scrypt$00$00");
-    if (ok && user) return user;
-    this.userFailures.fail(key);
-    if (address) this.addressFailures.fail(address);
+    const ok = await verifyPassword(password, user?.passwordhash ?? "scrypt$00$00", key);
+    if (ok && user) {
+      this.throttle.succeeded(key);
+      return user;
+    }
+    this.throttle.failed(key);
     return undefined;
   }
 

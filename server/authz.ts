@@ -17,6 +17,7 @@ import type { Connection } from "./connection.js";
 import type { ServerContext } from "./context.js";
 import { prepareInsert, principalFor } from "./documents.js";
 import { authError, commandError } from "./errors.js";
+import { nameKeys, normalizeName } from "./names.js";
 import type { Filter } from "./query.js";
 import { publicDoc } from "./secrets.js";
 import type { AnyDoc } from "./store.js";
@@ -123,12 +124,21 @@ function queryasPrincipal(server: ServerContext, user: Principal, id: string): P
   return principalFor(server, id);
 }
 
-/** Documents of `collection` that `user` (and `queryas`, when given) may read: stored objects, do not mutate. */
-function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
+/**
+ * Documents of `collection` that `user` (and `queryas`, when given) may read, in store order: stored (frozen)
+ * objects. Found through the collection's reader index, so the work is proportional to what the caller may read,
+ * never to the documents only others may read (their number cannot be timed); `query` narrows the candidates
+ * through the `_id` and `createindex` indexes first.
+ */
+function readableDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown, query?: AnyDoc): AnyDoc[] {
   const as = typeof queryas === "string" && queryas !== "" ? queryasPrincipal(server, user, queryas) : undefined;
+  const coll = server.store.collection(collection);
+  if (!coll) return [];
   const userIds = principalIds(user);
   const asIds = as ? principalIds(as) : undefined;
-  return server.store.all(collection).filter((doc) => {
+  // Admins read everything; `queryas` narrows an admin to what the other principal reads.
+  const readers = !isAdmin(user) ? userIds : as && !isAdmin(as) ? asIds : undefined;
+  return coll.candidates(readers, coll.plan(query)).filter((doc) => {
     const acl = aclOf(collection, doc);
     return aclAllows(acl, user, Rights.read, userIds) && (!as || aclAllows(acl, as, Rights.read, asIds));
   });
@@ -136,11 +146,12 @@ function readableDocs(server: ServerContext, collection: string, user: Principal
 
 /**
  * What reads (query, count, distinct, aggregate and its `$lookup`) run on: the readable documents as clients may
- * see them, so `passwordhash` can neither be projected under another name nor probed with a filter.
+ * see them, so `passwordhash` can neither be projected under another name nor probed with a filter. Frozen:
+ * query.ts copies what an evaluation might change.
  */
-export function visibleDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown): AnyDoc[] {
-  const docs = readableDocs(server, collection, user, queryas);
-  return collection === USERS ? docs.map((d) => publicDoc(collection, d)) : docs;
+export function visibleDocs(server: ServerContext, collection: string, user: Principal, queryas?: unknown, query?: AnyDoc): AnyDoc[] {
+  const docs = readableDocs(server, collection, user, queryas, query);
+  return collection === USERS ? docs.map((d) => Object.freeze(publicDoc(collection, d))) : docs;
 }
 
 export interface MatchOptions {
@@ -162,7 +173,7 @@ export function matchingDocs(server: ServerContext, collection: string, user: Pr
   const { right = Rights.read, limit = Infinity, queryas } = options;
   const ids = principalIds(user);
   const out: AnyDoc[] = [];
-  for (const doc of readableDocs(server, collection, user, queryas)) {
+  for (const doc of readableDocs(server, collection, user, queryas, filter?.query)) {
     if (out.length >= limit) break;
     if (right !== Rights.read && !aclAllows(aclOf(collection, doc), user, right, ids)) continue;
     if (filter) {
@@ -201,17 +212,37 @@ function same(a: unknown, b: unknown): boolean {
   return typeof a === "string" && typeof b === "string" && a.toLowerCase() === b.toLowerCase();
 }
 
-/** The user or role other than `exceptId` already called `name` (its name, or a user's username). */
+/**
+ * The user or role other than `exceptId` whose name (or a user's username) reads like `name`: the same after
+ * normalization, case-insensitively, or confusable with it (names.ts, UTS #39 skeletons).
+ */
 function principalNamed(server: ServerContext, name: string, exceptId?: string): AnyDoc | undefined {
-  return server.store.all(USERS).find((d) => String(d._id) !== exceptId && (d._type === "user" || d._type === "role") && (same(d.name, name) || (d._type === "user" && same(d.username, name))));
+  const keys = new Set(nameKeys(name));
+  const clash = (value: unknown) => typeof value === "string" && nameKeys(value).some((k) => keys.has(k));
+  return server.store.all(USERS).find((d) => String(d._id) !== exceptId && (d._type === "user" || d._type === "role") && (clash(d.name) || (d._type === "user" && clash(d.username))));
+}
+
+/** The reserved name `name` reads like, if any. */
+function reservedLike(name: string): string | undefined {
+  const keys = new Set(nameKeys(name));
+  for (const reserved of RESERVED_NAMES) if (nameKeys(reserved).some((k) => keys.has(k))) return reserved;
+  return undefined;
 }
 
 /** Refuse `name` for a new or renamed principal: taken by another user or role, or reserved (but for its own built-in role). */
 function assertNameFree(server: ServerContext, name: string, exceptId: string | undefined, what: string): void {
-  if (RESERVED_NAMES.has(name.toLowerCase()) && !(exceptId && wellknownRoleNames[name.toLowerCase()] === exceptId)) {
+  const reserved = reservedLike(name);
+  if (reserved !== undefined && !(exceptId && wellknownRoleNames[reserved] === exceptId)) {
     throw commandError(`Access denied, ${what} '${name}' is a reserved name`);
   }
-  if (principalNamed(server, name, exceptId)) throw commandError(`Access denied, ${what} '${name}' already exists`);
+  const taken = principalNamed(server, name, exceptId);
+  if (taken) throw commandError(`Access denied, ${what} '${name}' already exists${taken.name !== name ? ` (or a name that reads the same: '${String(taken.name)}')` : ""}`);
+}
+
+/** Store a principal's names normalized (names.ts): what another name is compared with, and what people see. */
+function normalizeNames(next: AnyDoc): void {
+  if (typeof next.name === "string") next.name = normalizeName(next.name);
+  if (typeof next.username === "string") next.username = normalizeName(next.username);
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -259,12 +290,27 @@ const SYSTEM_HANDLERS: Record<string, string> = {
  */
 export function checkWrite(server: ServerContext, user: TokenUser, collection: string, op: WriteOp, original: AnyDoc | undefined, next: AnyDoc | undefined): void {
   const admin = isAdmin(user);
-  if (collection.endsWith("_hist") && !admin) throw commandError(`Access denied, ${collection} is written by the server only`);
+  // History is the server's record: nobody, admins included, writes it directly.
+  if (collection.endsWith("_hist")) throw commandError(`Access denied, ${collection} is written by the server only`);
   if (collection === "audit") throw commandError("Access denied");
   // server-latest refuses a db-locked user's inserts and updates (not deletes), admins excepted.
   if (user.dblocked && !admin && op !== "delete") throw commandError(`Access denied (db locked) could be due to hitting quota limit for ${user.username}`);
+  // A file document ties a name to stored bytes (uniquename, length, ...): only savefile/updatefile write it, so
+  // no updateone can point one file at another user's bytes. Its metadata (and ACL) stay the owner's to change.
+  if (collection === FILES && op !== "delete") {
+    if (op === "insert") throw commandError("Use savefile to add files");
+    for (const key of new Set([...Object.keys(original ?? {}), ...Object.keys(next ?? {})])) {
+      if (key === "metadata" || key.startsWith("_modified") || key === "_version") continue;
+      if (changed(key, original?.[key], next?.[key])) throw commandError(`Access denied, ${key} of a file is written by savefile only`);
+    }
+    const before = (original?.metadata ?? {}) as AnyDoc;
+    const after = (next?.metadata ?? {}) as AnyDoc;
+    for (const key of ["name", "filename", "path", "uniquename", "_created", "_createdby", "_createdbyid"]) {
+      if (changed(key, before[key], after[key])) throw commandError(`Access denied, metadata.${key} of a file is written by savefile only`);
+    }
+  }
   const handlers = SYSTEM_HANDLERS[collection];
-  if (handlers && !admin) {
+  if (handlers) {
     // Queue and exchange claims in mq (made by registerqueue/registerexchange) may be shared by their owner
     // (ACL) or released (delete); their name and type stay. Everything else goes through its handlers.
     const claim = collection === MQ && original && (original._type === "queue" || original._type === "exchange");
@@ -283,6 +329,7 @@ export function checkWrite(server: ServerContext, user: TokenUser, collection: s
   if ((type === "user" || type === "role" || original?._type === "user" || original?._type === "role") && next.name !== undefined && next.name !== null && typeof next.name !== "string") {
     throw commandError(`Access denied, name must be a string, not ${Array.isArray(next.name) ? "an array" : typeof next.name}`);
   }
+  if (type === "user" || type === "role" || original?._type === "user" || original?._type === "role") normalizeNames(next);
   if (op === "insert") {
     if (!admin) throw commandError(`Access denied, no authorization to InsertOne ${String(type ?? "unknown")} ${String(next.name ?? "")} to database`);
     if (type === "user") {
@@ -500,7 +547,20 @@ function exchangeAccess(server: ServerContext, user: TokenUser, name: string): b
  * A work item queue's name also claims the AMQP queue of that name (server-latest's FindQueueByName), so it may
  * not take a name another user's registered queue already claims: that queue's consumers would lose it.
  */
-export function assertWorkitemQueueName(server: ServerContext, user: TokenUser, name: string): void {
+export function assertWorkitemQueueName(server: ServerContext, user: TokenUser, name: string, exceptId?: string): void {
   const taken = claimsNamed(server, name).some((d) => d._type === "queue" && !aclAllows(d._acl, user, Rights.read));
   if (taken) throw commandError(`Access denied, the queue name ${name} is in use`);
+  // A work item queue claims every name that differs only in case (queueClaims): another one of such a name,
+  // or of a look-alike name, would lock its owner out of his own queue.
+  const keys = new Set(nameKeys(name));
+  const clash = server.store
+    .all(MQ)
+    .find(
+      (d) =>
+        String(d._id) !== exceptId &&
+        (d._type === "workitemqueue" || (d._type === "queue" && !aclAllows(d._acl, user, Rights.read))) &&
+        typeof d.name === "string" &&
+        nameKeys(d.name).some((k) => keys.has(k)),
+    );
+  if (clash) throw commandError(`Work item queue with name ${name} already exists (or a name that reads the same: '${String(clash.name)}')`);
 }

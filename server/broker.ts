@@ -11,6 +11,7 @@ import type { Connection } from "./connection.js";
 import { commandError, unsupportedError } from "./errors.js";
 import { randomName } from "./ids.js";
 import type { ServerLogger } from "./options.js";
+import { Tally, type ShareLimits } from "./shares.js";
 
 export interface BrokerMessage {
   data: unknown;
@@ -20,7 +21,17 @@ export interface BrokerMessage {
   exchangename: string;
   expiresAt: number;
   error?: unknown;
+  /** Who published it (the shares of limits.maxQueuedMessages count by it). */
+  origin?: Origin;
 }
+
+/** The address and user behind a publish, a queue or an exchange. */
+export interface Origin {
+  address: string | undefined;
+  user: string | undefined;
+}
+
+const NOBODY: Origin = { address: undefined, user: undefined };
 
 interface Consumer {
   conn: Connection;
@@ -40,6 +51,8 @@ interface BrokerQueue {
   /** Auto-named queues belong to one connection and go away with it. */
   owner: Connection | undefined;
   next: number;
+  /** Who made it exist (limits.maxQueues shares). */
+  origin: Origin;
 }
 
 export type ExchangeAlgorithm = "direct" | "fanout" | "topic";
@@ -68,12 +81,20 @@ export interface BrokerOptions {
    * rights and roles as they are now)? A consumer refused here is dropped from the queue.
    */
   mayDeliver?: (conn: Connection, queue: string) => boolean;
-  /** Most messages waiting in all queues together (default 100 000). */
-  maxQueuedMessages?: number;
+  /** Messages waiting in all queues together, and the shares of one address and one user. */
+  queuedMessages?: ShareLimits;
   /** Most queues one connection consumes (default 100). */
   maxQueuesPerConnection?: number;
-  /** Most exchanges (default 10 000). */
-  maxExchanges?: number;
+  /** Queues on the server, and the shares of one address and one user. */
+  queues?: ShareLimits;
+  /** Exchanges (never removed), and the shares of one address and one user. */
+  exchanges?: ShareLimits;
+}
+
+const UNLIMITED = (option: string): ShareLimits => ({ option, global: Infinity, perAddress: Infinity, perUser: Infinity });
+
+function originOf(conn: Connection): Origin {
+  return { address: conn.address, user: conn.user?._id };
 }
 
 /**
@@ -108,10 +129,26 @@ export class Broker {
   private readonly inflight = new Map<Connection, Set<InFlight>>();
   private readonly timers = new Set<ReturnType<typeof setTimeout>>();
   private closed = false;
-  /** Messages waiting in all queues (not in flight). */
-  private queued = 0;
+  /** Messages waiting in all queues (not in flight), in total, by address and by user. */
+  private readonly waiting: Tally;
+  private readonly queueTally: Tally;
+  private readonly exchangeTally: Tally;
 
-  constructor(private readonly options: BrokerOptions) {}
+  constructor(private readonly options: BrokerOptions) {
+    this.waiting = new Tally("queued messages", options.queuedMessages ?? UNLIMITED("limits.maxQueuedMessages"));
+    this.queueTally = new Tally("queues", options.queues ?? UNLIMITED("limits.maxQueues"));
+    this.exchangeTally = new Tally("exchanges", options.exchanges ?? UNLIMITED("limits.maxExchanges"));
+  }
+
+  private countIn(message: BrokerMessage): void {
+    const o = message.origin ?? NOBODY;
+    this.waiting.add(o.address, o.user);
+  }
+
+  private countOut(message: BrokerMessage): void {
+    const o = message.origin ?? NOBODY;
+    this.waiting.remove(o.address, o.user);
+  }
 
   /** Start consuming `name` (auto-named `<agent>.<random>` when empty). Returns the real queue name. */
   registerQueue(conn: Connection, requested: string): string {
@@ -124,7 +161,7 @@ export class Broker {
       for (const q of this.queues.values()) if (q.consumers.some((c) => c.conn === conn)) consumed++;
       if (consumed >= max) throw commandError(`Too many queues: this connection consumes ${consumed} (limits.maxQueuesPerConnection); close some first`);
     }
-    const queue = this.ensureQueue(name, requested === "" ? conn : undefined);
+    const queue = this.ensureQueue(name, requested === "" ? conn : undefined, originOf(conn));
     if (queue.owner && queue.owner !== conn) throw commandError(`Access denied, queue ${name} is exclusive to another connection`);
     if (!queue.consumers.some((c) => c.conn === conn)) queue.consumers.push({ conn, tag: `amq.ctag-${randomName(16)}` });
     this.pump(queue);
@@ -141,10 +178,12 @@ export class Broker {
     name = name.toLowerCase();
     let exchange = this.exchanges.get(name);
     if (!exchange) {
-      const max = this.options.maxExchanges ?? 10_000;
-      if (this.exchanges.size >= max) throw commandError(`Too many exchanges: ${this.exchanges.size} exist (limits.maxExchanges)`);
+      const origin = originOf(conn);
+      const refusal = this.exchangeTally.refusal(origin.address, origin.user);
+      if (refusal) throw commandError(refusal);
       exchange = { name, algorithm, bindings: [] };
       this.exchanges.set(name, exchange);
+      this.exchangeTally.add(origin.address, origin.user);
     } else if (exchange.algorithm !== algorithm) {
       throw commandError(`exchange ${name} already exists with algorithm ${exchange.algorithm}`);
     }
@@ -163,10 +202,13 @@ export class Broker {
     if (queue.owner === conn) this.deleteQueue(name, false);
   }
 
-  /** Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange. */
-  publish(target: { queuename: string; exchangename: string }, message: BrokerMessage): void {
-    const max = this.options.maxQueuedMessages ?? 100_000;
-    if (this.queued >= max) throw commandError(`Too many queued messages: ${this.queued} wait in the queues of this server (limits.maxQueuedMessages ${max})`);
+  /**
+   * Publish to a queue (created on demand, so a message can wait for its consumer) or through an exchange.
+   * Refused when the messages it adds would go over limits.maxQueuedMessages or the publisher's address or
+   * user share of it, or a new queue over limits.maxQueues or its shares.
+   */
+  publish(target: { queuename: string; exchangename: string }, message: BrokerMessage, origin: Origin = NOBODY): void {
+    const stamped: BrokerMessage = { ...message, origin };
     if (target.exchangename !== "") {
       const exchange = this.exchanges.get(target.exchangename.toLowerCase());
       if (!exchange) throw commandError(`Unknown exchange ${target.exchangename} or access denied`);
@@ -175,11 +217,18 @@ export class Broker {
         const hit = exchange.algorithm === "fanout" || (exchange.algorithm === "direct" ? b.routingkey === message.routingkey : topicMatches(b.routingkey, message.routingkey));
         if (hit) routed.add(b.queue);
       }
-      for (const name of routed) this.enqueue(this.ensureQueue(name, undefined), { ...message, exchangename: exchange.name });
+      this.assertRoom(origin, routed.size);
+      for (const name of routed) this.enqueue(this.ensureQueue(name, undefined, origin), { ...stamped, exchangename: exchange.name });
       return;
     }
     if (target.queuename === "openflow") throw commandError("Access denied");
-    this.enqueue(this.ensureQueue(target.queuename.toLowerCase(), undefined), message);
+    this.assertRoom(origin, 1);
+    this.enqueue(this.ensureQueue(target.queuename.toLowerCase(), undefined, origin), stamped);
+  }
+
+  private assertRoom(origin: Origin, messages: number): void {
+    const refusal = this.waiting.refusal(origin.address, origin.user, Math.max(messages, 1));
+    if (refusal) throw commandError(refusal);
   }
 
   /** Forget a connection: its consumers and bindings go, its own queues are deleted, its unacked messages return. */
@@ -188,7 +237,7 @@ export class Broker {
     this.inflight.delete(conn);
     for (const flight of flights ?? []) {
       flight.queue.messages.unshift(flight.message);
-      this.queued++;
+      this.countIn(flight.message);
     }
     for (const exchange of this.exchanges.values()) exchange.bindings = exchange.bindings.filter((b) => b.conn !== conn);
     for (const queue of [...this.queues.values()]) {
@@ -202,8 +251,7 @@ export class Broker {
   deleteQueue(name: string, notify = true): boolean {
     const queue = this.queues.get(name);
     if (!queue) return false;
-    this.queues.delete(name);
-    this.queued -= queue.messages.length;
+    this.forget(queue);
     for (const exchange of this.exchanges.values()) {
       const bound = exchange.bindings.filter((b) => b.queue === name);
       exchange.bindings = exchange.bindings.filter((b) => b.queue !== name);
@@ -217,6 +265,7 @@ export class Broker {
   closeAll(): void {
     for (const name of [...this.queues.keys()]) this.deleteQueue(name, true);
     this.exchanges.clear();
+    this.exchangeTally.clear();
     this.closed = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -233,12 +282,19 @@ export class Broker {
     for (const queue of [...this.queues.values()]) {
       if (queue.messages.length > 0 || queue.consumers.length > 0 || queue.owner !== undefined) continue;
       busy ??= new Set([...this.inflight.values()].flatMap((set) => [...set].map((f) => f.queue)));
-      if (!busy.has(queue)) this.queues.delete(queue.name);
+      if (!busy.has(queue)) this.forget(queue);
     }
-    // Recount exactly: the running count is kept at every change, this only corrects drift.
-    let queued = 0;
-    for (const queue of this.queues.values()) queued += queue.messages.length;
-    this.queued = queued;
+    // Recount exactly: the running counts are kept at every change, this only corrects drift.
+    this.waiting.clear();
+    for (const queue of this.queues.values()) for (const m of queue.messages) this.countIn(m);
+  }
+
+  /** Remove a queue from the broker, with its waiting messages and its count in limits.maxQueues. */
+  private forget(queue: BrokerQueue): void {
+    if (this.queues.get(queue.name) !== queue) return;
+    this.queues.delete(queue.name);
+    for (const m of queue.messages) this.countOut(m);
+    this.queueTally.remove(queue.origin.address, queue.origin.user);
   }
 
   /** The connection an auto-named (exclusive) queue belongs to; undefined for shared or unknown names. */
@@ -257,25 +313,28 @@ export class Broker {
 
   /** Messages waiting in all queues together. */
   get queuedMessages(): number {
-    return this.queued;
+    return this.waiting.total;
   }
 
   pendingCount(name: string): number {
     return this.queues.get(name.toLowerCase())?.messages.length ?? 0;
   }
 
-  private ensureQueue(name: string, owner: Connection | undefined): BrokerQueue {
+  private ensureQueue(name: string, owner: Connection | undefined, origin: Origin): BrokerQueue {
     let queue = this.queues.get(name);
     if (!queue) {
-      queue = { name, consumers: [], messages: [], owner, next: 0 };
+      const refusal = this.queueTally.refusal(origin.address, origin.user);
+      if (refusal) throw commandError(refusal);
+      queue = { name, consumers: [], messages: [], owner, next: 0, origin };
       this.queues.set(name, queue);
+      this.queueTally.add(origin.address, origin.user);
     }
     return queue;
   }
 
   private enqueue(queue: BrokerQueue, message: BrokerMessage): void {
     queue.messages.push(message);
-    this.queued++;
+    this.countIn(message);
     this.pump(queue);
   }
 
@@ -287,13 +346,14 @@ export class Broker {
       else if (m.replyto && m.replyto !== queue.name && !(typeof m.data === "object" && m.data !== null && (m.data as { command?: unknown }).command === "timeout")) {
         const target = this.queues.get(m.replyto);
         if (target) {
-          target.messages.push({ data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 });
-          this.queued++;
+          const timeout: BrokerMessage = { data: { command: "timeout" }, replyto: "", correlationId: m.correlationId, routingkey: "", exchangename: "", expiresAt: now + 10_000 };
+          target.messages.push(timeout);
+          this.countIn(timeout);
           this.pump(target);
         }
       }
     }
-    this.queued -= queue.messages.length - keep.length;
+    if (keep.length !== queue.messages.length) for (const m of queue.messages) if (m.expiresAt <= now) this.countOut(m);
     queue.messages = keep;
   }
 
@@ -327,7 +387,7 @@ export class Broker {
       const consumer = this.pickConsumer(queue);
       if (!consumer) return;
       const message = queue.messages.shift() as BrokerMessage;
-      this.queued--;
+      this.countOut(message);
       this.deliver(queue, consumer, message);
     }
   }
@@ -355,7 +415,7 @@ export class Broker {
           const current = this.queues.get(queue.name);
           if (!current) return;
           current.messages.unshift(message);
-          this.queued++;
+          this.countIn(message);
           this.pump(current);
         }, this.options.requeueDelayMs);
         this.timers.add(timer);

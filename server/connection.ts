@@ -13,6 +13,8 @@ import { encodeMessageText, newFrameId, Reassembler, type WireMessage } from "..
 import type { TokenUser } from "./auth.js";
 import type { ResolvedOptions } from "./options.js";
 
+import { addressOf } from "./shares.js";
+
 let nextConnection = 1;
 
 export type ReplyCallback = (reply: WireMessage) => void;
@@ -35,6 +37,10 @@ export class Connection {
   receivingBytes = 0;
   /** Half-received bytes of this connection last added to the server's total (server.ts). */
   accountedPendingBytes = 0;
+  /** The user those bytes were counted for (server.ts: per-user shares), if it was signed in then. */
+  accountedUser: string | undefined;
+  /** The client's address (the remote without its port): per-address shares count by it. */
+  readonly address: string;
   /** When a write to this client last made progress (or started on an empty buffer). */
   private lastWriteProgress: number;
   private readonly pending = new Map<string, ReplyCallback>();
@@ -48,6 +54,7 @@ export class Connection {
     readonly remote: string,
     private readonly options: ResolvedOptions,
   ) {
+    this.address = addressOf(remote);
     this.connectedAt = options.now();
     this.lastSeen = this.connectedAt;
     this.lastWriteProgress = this.connectedAt;

@@ -10,7 +10,8 @@ import type { ServerContext } from "./context.js";
 import { commandError } from "./errors.js";
 import { newObjectId } from "./ids.js";
 import { publicDoc } from "./secrets.js";
-import { clone, type AnyDoc } from "./store.js";
+import { create as createDiffer } from "jsondiffpatch";
+import { clone, storedSize, type AnyDoc } from "./store.js";
 
 /** `files` is an alias for `fs.files` (../schemas/commands/query.json). */
 export function resolveCollection(name: unknown): string {
@@ -70,17 +71,50 @@ export function prepareInsert(server: ServerContext, collection: string, item: A
   return doc;
 }
 
-/** Record `before` in the history collection so getdocumentversion can rebuild it. */
-export function saveHistory(server: ServerContext, collection: string, before: AnyDoc, user: TokenUser, deleted = false): void {
+/**
+ * jsondiffpatch as server-latest configures it: array items matched by name, id or _id
+ * (https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/DatabaseConnection.ts#L45-L50).
+ */
+const differ = createDiffer({
+  objectHash: (obj: object, index?: number) => {
+    const o = obj as AnyDoc;
+    return String(o.name ?? o.id ?? o._id ?? `$$index:${index ?? 0}`);
+  },
+});
+
+/** The `<collection>_hist` entries of one document, oldest version first (looked up through the `id` index). */
+export function historyOf(server: ServerContext, collection: string, id: string): AnyDoc[] {
+  const hist = server.store.collection(historyName(collection));
+  if (!hist) return [];
+  return hist.candidates(undefined, hist.plan({ id })).sort((a, b) => Number(a._version ?? 0) - Number(b._version ?? 0));
+}
+
+/**
+ * Record a change in `<collection>_hist` as server-latest does (SaveDiff,
+ * https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/DatabaseConnection.ts#L4475-L4620):
+ * a full copy (`item`) of a version at the start of a document's history and every limits.historyFullEvery
+ * versions, and for each change a `delta` (jsondiffpatch) from the version before to the version after.
+ * A deletion keeps the last version in full. Versions larger than limits.historyMaxDocumentBytes are not kept
+ * (server-latest: history_obj_max_kb_size); the next change then starts again from a full copy. Entries count
+ * against the changing user's storage quota, but are written after the change itself was accepted and never
+ * refused (the change was); so one change adds at most a delta and one full copy of at most
+ * historyMaxDocumentBytes beyond the quota, and the user's next write is refused.
+ */
+export function saveHistory(server: ServerContext, collection: string, before: AnyDoc, user: TokenUser, deleted = false, after?: AnyDoc): void {
   if (collection.endsWith("_hist")) return;
+  const { historyMaxDocumentBytes, historyFullEvery } = server.options.limits;
+  const old = publicDoc(collection, before);
+  if (storedSize(old) > historyMaxDocumentBytes || (after && storedSize(after) > historyMaxDocumentBytes)) return;
   const stamp = server.stamp();
-  server.store.insert(historyName(collection), {
+  const store = server.store;
+  const name = historyName(collection);
+  store.collection(name, true).createIndex("id");
+  const version = typeof before._version === "number" ? before._version : 0;
+  const entry = (fields: AnyDoc): AnyDoc => ({
     _id: newObjectId(server.now()),
     _type: before._type,
     name: before.name,
     id: before._id,
-    _version: before._version ?? 0,
-    item: publicDoc(collection, before),
     _acl: aclOf(collection, before) ?? [],
     _created: stamp,
     _createdby: user.name,
@@ -88,8 +122,35 @@ export function saveHistory(server: ServerContext, collection: string, before: A
     _modified: stamp,
     _modifiedby: user.name,
     _modifiedbyid: user._id,
-    ...(deleted ? { _deleted: stamp } : {}),
+    ...fields,
   });
+  if (deleted || !after) {
+    store.insert(name, entry({ _version: version, item: old, ...(deleted ? { _deleted: stamp } : {}) }), true);
+    return;
+  }
+  // A full copy when the history of this document does not reach this version (new, or a version skipped as too large).
+  const last = historyOf(server, collection, String(before._id)).at(-1);
+  if (version % historyFullEvery === 0 || !last || last._version !== version) store.insert(name, entry({ _version: version, item: old }), true);
+  const delta = differ.diff(old, publicDoc(collection, after));
+  if (delta !== undefined) store.insert(name, entry({ _version: version + 1, delta, name: after.name, _acl: aclOf(collection, after) ?? [] }), true);
+}
+
+/**
+ * A document as it was at `version` from its history: the latest full copy at or before it, then the deltas up
+ * to it, in order (server-latest's GetDocumentVersion). Undefined when the history does not reach it, or
+ * `readable` refuses one of the entries needed.
+ */
+export function versionFromHistory(entries: AnyDoc[], version: number, readable: (entry: AnyDoc) => boolean): AnyDoc | undefined {
+  const upTo = entries.filter((e) => Number(e._version ?? 0) <= version);
+  const base = upTo.filter((e) => typeof e.item === "object" && e.item !== null).at(-1);
+  if (!base || !readable(base)) return undefined;
+  let doc = clone(base.item as AnyDoc);
+  for (const e of upTo) {
+    if (Number(e._version) <= Number(base._version) || e.delta === undefined) continue;
+    if (!readable(e)) return undefined;
+    doc = differ.patch(doc, clone(e.delta) as Parameters<typeof differ.patch>[1]) as AnyDoc;
+  }
+  return doc;
 }
 
 /**
@@ -105,8 +166,9 @@ export function replaceDocument(server: ServerContext, collection: string, origi
   if (typeof doc._type !== "string" || doc._type === "") doc._type = original._type ?? "unknown";
   if (collection !== "fs.files" && !Array.isArray(doc._acl)) doc._acl = original._acl;
   stampModified(server, doc, original, user);
-  if (!skipHistory) saveHistory(server, collection, original, user);
-  return server.store.replace(collection, doc, "replace");
+  const stored = server.store.replace(collection, doc, "replace");
+  if (!skipHistory) saveHistory(server, collection, original, user, false, stored);
+  return stored;
 }
 
 export function stampModified(server: ServerContext, doc: AnyDoc, original: AnyDoc, user: TokenUser): void {

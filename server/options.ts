@@ -34,7 +34,7 @@ export interface HeartbeatOptions {
   timeoutMs?: number;
   /** How often silent and unsigned connections are checked (the real server: 10 s). */
   intervalMs?: number;
-  /** Close a connection that has not signed in after this long (server-latest: 120 s). 0 disables. */
+  /** Close a connection that has not signed in after this long (server-latest: 120 s; here 10 s, a per-connection timer). 0 disables. */
   signinTimeoutMs?: number;
 }
 
@@ -82,6 +82,8 @@ export interface LimitOptions {
   maxQueryWork?: number;
   /** Wall-clock bound of one query or pipeline evaluation, a backstop to maxQueryWork (units undercount some work). */
   maxQueryMs?: number;
+  /** Most bytes (JSON text) of one query or aggregate result; a larger reply is refused with a limit error. */
+  maxReplyBytes?: number;
   /** Work units one watch `$match` filter may spend on one change; beyond, that change does not match it. */
   maxWatchFilterWork?: number;
   /** Most characters of one watch request's filters (JSONPath strings and `$match` stages, as JSON). */
@@ -96,12 +98,54 @@ export interface LimitOptions {
   maxConcurrentHashes?: number;
   /** Signins waiting for a hashing slot; beyond, a signin is refused at once as busy. */
   maxQueuedHashes?: number;
-  /** Failed password signins per username within signinFailureWindowMs before that username is refused for the window. */
+  /** Signins one client address may have waiting for a hashing slot or a slow-down (default half of maxQueuedHashes). */
+  maxQueuedHashesPerAddress?: number;
+  /** Signins for one username that may wait at once (default half of maxQueuedHashes: many clients of one user sign in at once). */
+  maxQueuedHashesPerUser?: number;
+  /** Failed password signins of one username from one address within signinFailureWindowMs before its signins there are slowed down. */
   signinFailuresPerUser?: number;
-  /** Failed password signins per client address within signinFailureWindowMs before that address is refused for the window. */
+  /** Failed password signins from one address (any usernames) within signinFailureWindowMs before its signins are slowed down. */
   signinFailuresPerAddress?: number;
   /** Window of the failed-signin counters. */
   signinFailureWindowMs?: number;
+  /** First slow-down after the free failures; it doubles with each further failure (OWASP: throttle, do not lock out). */
+  signinDelayBaseMs?: number;
+  /** Longest slow-down of one signin: the right password always gets through within it. */
+  signinMaxDelayMs?: number;
+  /** Connections one client address may hold (default half of maxConnections). */
+  maxConnectionsPerAddress?: number;
+  /** Signed-in connections of one user (default a quarter of maxConnections); a signin beyond is refused. */
+  maxConnectionsPerUser?: number;
+  /** Connections not signed in from one address (default half of maxUnauthenticatedConnections). */
+  maxUnauthenticatedConnectionsPerAddress?: number;
+  /** Half-received bytes of one address's connections together (default half of maxTotalPendingBytes). */
+  maxTotalPendingBytesPerAddress?: number;
+  /** Half-received bytes of one user's connections together (default a quarter of maxTotalPendingBytes). */
+  maxTotalPendingBytesPerUser?: number;
+  /** Exchanges one address may create (default half of maxExchanges). */
+  maxExchangesPerAddress?: number;
+  /** Exchanges one user may create (default a quarter of maxExchanges). */
+  maxExchangesPerUser?: number;
+  /** Broker queues on the server (consumed, or created by a publish to a new name). */
+  maxQueues?: number;
+  /** Queues one address may create (default half of maxQueues). */
+  maxQueuesPerAddress?: number;
+  /** Queues one user may create (default a quarter of maxQueues). */
+  maxQueuesPerUser?: number;
+  /** Messages one address's publishes may have waiting (default half of maxQueuedMessages). */
+  maxQueuedMessagesPerAddress?: number;
+  /** Messages one user's publishes may have waiting (default a quarter of maxQueuedMessages). */
+  maxQueuedMessagesPerUser?: number;
+  /** Largest stored document, as JSON text: MongoDB's 16 MiB BSON limit. */
+  maxDocumentBytes?: number;
+  /** Bytes (JSON text) of all stored documents and history together. */
+  maxStoredBytes?: number;
+  /** Bytes one user's documents and the history of his changes may take (default a quarter of maxStoredBytes). */
+  maxStoredBytesPerUser?: number;
+  /** Versions larger than this are not kept in history (server-latest's history_obj_max_kb_size, 10 MiB there). */
+  historyMaxDocumentBytes?: number;
+  /** A full copy in `<collection>_hist` every this many versions, deltas between (server-latest's history_delta_count). */
+  historyFullEvery?: number;
   /** Most roles one user's role expansion (nested roles) yields; the rest are ignored and logged. */
   maxRoles?: number;
 }
@@ -190,6 +234,18 @@ function timer(name: string, value: number | undefined, fallback: number, allowZ
   return ms;
 }
 
+/** Per-address shares are half of the global cap, per-user shares a quarter (server/shares.ts). */
+export const ADDRESS_SHARE = 1 / 2;
+export const USER_SHARE = 1 / 4;
+
+/** MongoDB's largest document (BSON), 16 MiB: server-latest relays the driver's error above it. */
+export const MONGODB_MAX_DOCUMENT_BYTES = 16 * 1024 * 1024;
+
+/** A share of `global`: the option when given, else the fraction (at least 1). */
+function share(name: keyof LimitOptions, limits: LimitOptions, global: number, fraction: number): number {
+  return positive(`limits.${name}`, limits[name] as number | undefined, Math.max(1, Math.floor(global * fraction)));
+}
+
 export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const port = options.port ?? 0;
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new RangeError(`server option port must be 0..65535, got ${String(port)}`);
@@ -200,6 +256,14 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
   const limits = options.limits ?? {};
   const maxMessageChars = positive("limits.maxMessageChars", limits.maxMessageChars, 32 * 1024 * 1024);
   const maxFrameBytes = positive("limits.maxFrameBytes", limits.maxFrameBytes, 32 * 1024 * 1024);
+  const maxConnections = positive("limits.maxConnections", limits.maxConnections, 1_000);
+  const maxUnauthenticatedConnections = positive("limits.maxUnauthenticatedConnections", limits.maxUnauthenticatedConnections, 100);
+  const maxTotalPendingBytes = positive("limits.maxTotalPendingBytes", limits.maxTotalPendingBytes, 256 * 1024 * 1024);
+  const maxExchanges = positive("limits.maxExchanges", limits.maxExchanges, 10_000);
+  const maxQueuedMessages = positive("limits.maxQueuedMessages", limits.maxQueuedMessages, 100_000);
+  const maxQueuedHashes = positive("limits.maxQueuedHashes", limits.maxQueuedHashes, 64);
+  const maxQueues = positive("limits.maxQueues", limits.maxQueues, 10_000);
+  const maxStoredBytes = positive("limits.maxStoredBytes", limits.maxStoredBytes, 1024 * 1024 * 1024);
   const heartbeat = options.heartbeat ?? {};
   const rate = options.rateLimit;
   const secret = options.jwtSecret;
@@ -223,30 +287,53 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
       maxBufferedBytes: positive("limits.maxBufferedBytes", limits.maxBufferedBytes, 4 * maxFrameBytes),
       maxPartialMessages: positive("limits.maxPartialMessages", limits.maxPartialMessages, 1_000),
       partialTimeoutMs: positive("limits.partialTimeoutMs", limits.partialTimeoutMs, 60_000),
-      maxConnections: positive("limits.maxConnections", limits.maxConnections, 1_000),
-      maxUnauthenticatedConnections: positive("limits.maxUnauthenticatedConnections", limits.maxUnauthenticatedConnections, 100),
+      maxConnections,
+      maxUnauthenticatedConnections,
       maxUnauthenticatedPendingBytes: positive("limits.maxUnauthenticatedPendingBytes", limits.maxUnauthenticatedPendingBytes, 64 * 1024),
-      maxTotalPendingBytes: positive("limits.maxTotalPendingBytes", limits.maxTotalPendingBytes, 128 * 1024 * 1024),
+      maxTotalPendingBytes,
       maxInflightReplyBytes: positive("limits.maxInflightReplyBytes", limits.maxInflightReplyBytes, 8 * 1024 * 1024),
       writeStallTimeoutMs: timer("limits.writeStallTimeoutMs", limits.writeStallTimeoutMs, 30_000, true),
       maxPendingRequests: positive("limits.maxPendingRequests", limits.maxPendingRequests, 256),
-      maxQueuedMessages: positive("limits.maxQueuedMessages", limits.maxQueuedMessages, 100_000),
+      maxQueuedMessages,
       maxQueuesPerConnection: positive("limits.maxQueuesPerConnection", limits.maxQueuesPerConnection, 100),
-      maxExchanges: positive("limits.maxExchanges", limits.maxExchanges, 10_000),
+      maxExchanges,
       maxWatchesPerConnection: positive("limits.maxWatchesPerConnection", limits.maxWatchesPerConnection, 100),
       maxQueryWork: positive("limits.maxQueryWork", limits.maxQueryWork, 100_000),
-      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 250),
+      maxQueryMs: positive("limits.maxQueryMs", limits.maxQueryMs, 50),
+      maxReplyBytes: positive("limits.maxReplyBytes", limits.maxReplyBytes, 20 * 1024 * 1024),
       maxWatchFilterWork: positive("limits.maxWatchFilterWork", limits.maxWatchFilterWork, 1_000),
       maxWatchFilterChars: positive("limits.maxWatchFilterChars", limits.maxWatchFilterChars, 16 * 1024),
       maxExpressionItems: positive("limits.maxExpressionItems", limits.maxExpressionItems, 100_000),
       maxExpressionChars: positive("limits.maxExpressionChars", limits.maxExpressionChars, 4 * 1024 * 1024),
       maxRegexChars: positive("limits.maxRegexChars", limits.maxRegexChars, 8_192),
       maxConcurrentHashes: positive("limits.maxConcurrentHashes", limits.maxConcurrentHashes, 1),
-      maxQueuedHashes: positive("limits.maxQueuedHashes", limits.maxQueuedHashes, 64),
-      signinFailuresPerUser: positive("limits.signinFailuresPerUser", limits.signinFailuresPerUser, 10),
+      maxQueuedHashes,
+      signinFailuresPerUser: positive("limits.signinFailuresPerUser", limits.signinFailuresPerUser, 5),
       signinFailuresPerAddress: positive("limits.signinFailuresPerAddress", limits.signinFailuresPerAddress, 50),
-      signinFailureWindowMs: positive("limits.signinFailureWindowMs", limits.signinFailureWindowMs, 60_000),
+      signinFailureWindowMs: positive("limits.signinFailureWindowMs", limits.signinFailureWindowMs, 15 * 60_000),
+      signinDelayBaseMs: timer("limits.signinDelayBaseMs", limits.signinDelayBaseMs, 250),
+      signinMaxDelayMs: timer("limits.signinMaxDelayMs", limits.signinMaxDelayMs, 5_000),
       maxRoles: positive("limits.maxRoles", limits.maxRoles, 1_000),
+      maxConnectionsPerAddress: share("maxConnectionsPerAddress", limits, maxConnections, ADDRESS_SHARE),
+      maxConnectionsPerUser: share("maxConnectionsPerUser", limits, maxConnections, USER_SHARE),
+      maxUnauthenticatedConnectionsPerAddress: share("maxUnauthenticatedConnectionsPerAddress", limits, maxUnauthenticatedConnections, ADDRESS_SHARE),
+      maxTotalPendingBytesPerAddress: share("maxTotalPendingBytesPerAddress", limits, maxTotalPendingBytes, ADDRESS_SHARE),
+      maxTotalPendingBytesPerUser: share("maxTotalPendingBytesPerUser", limits, maxTotalPendingBytes, USER_SHARE),
+      maxExchangesPerAddress: share("maxExchangesPerAddress", limits, maxExchanges, ADDRESS_SHARE),
+      maxExchangesPerUser: share("maxExchangesPerUser", limits, maxExchanges, USER_SHARE),
+      maxQueues,
+      maxQueuesPerAddress: share("maxQueuesPerAddress", limits, maxQueues, ADDRESS_SHARE),
+      maxQueuesPerUser: share("maxQueuesPerUser", limits, maxQueues, USER_SHARE),
+      maxQueuedMessagesPerAddress: share("maxQueuedMessagesPerAddress", limits, maxQueuedMessages, ADDRESS_SHARE),
+      maxQueuedMessagesPerUser: share("maxQueuedMessagesPerUser", limits, maxQueuedMessages, USER_SHARE),
+      maxQueuedHashesPerAddress: share("maxQueuedHashesPerAddress", limits, maxQueuedHashes, ADDRESS_SHARE),
+      // Half, not a quarter: a test suite or the fuzzer signs many clients in as one user at once.
+      maxQueuedHashesPerUser: share("maxQueuedHashesPerUser", limits, maxQueuedHashes, ADDRESS_SHARE),
+      maxDocumentBytes: positive("limits.maxDocumentBytes", limits.maxDocumentBytes, MONGODB_MAX_DOCUMENT_BYTES),
+      maxStoredBytes,
+      maxStoredBytesPerUser: share("maxStoredBytesPerUser", limits, maxStoredBytes, USER_SHARE),
+      historyMaxDocumentBytes: positive("limits.historyMaxDocumentBytes", limits.historyMaxDocumentBytes, 1024 * 1024),
+      historyFullEvery: positive("limits.historyFullEvery", limits.historyFullEvery, 1_000),
     },
     rateLimit:
       rate === undefined || rate === false
@@ -258,7 +345,7 @@ export function resolveOptions(options: ServerOptions = {}): ResolvedOptions {
     heartbeat: {
       timeoutMs: positive("heartbeat.timeoutMs", heartbeat.timeoutMs, 60_000, true),
       intervalMs: timer("heartbeat.intervalMs", heartbeat.intervalMs, 10_000),
-      signinTimeoutMs: positive("heartbeat.signinTimeoutMs", heartbeat.signinTimeoutMs, 120_000, true),
+      signinTimeoutMs: timer("heartbeat.signinTimeoutMs", heartbeat.signinTimeoutMs, 10_000, true),
     },
     requeueDelayMs: timer("requeueDelayMs", options.requeueDelayMs, 1_000, true),
     defaultExpirationMs: positive("defaultExpirationMs", options.defaultExpirationMs, 60_000),

@@ -12,8 +12,8 @@ import { update as mingoUpdate } from "mingo/updater";
 import { OpenFlowError } from "../runtime/errors.js";
 import { commandError } from "./errors.js";
 import { boundedContext } from "./operators.js";
-import { newBudget, runBudgeted, type Budget } from "./querylimits.js";
-import type { AnyDoc } from "./store.js";
+import { chargeCopy, checkReplySize, currentLimits, newBudget, QUERY_LIMIT, runBudgeted, type Budget } from "./querylimits.js";
+import { clone, type AnyDoc } from "./store.js";
 
 const REGEXP_PREFIX = "__REGEXP ";
 
@@ -30,7 +30,13 @@ export function decodeRegexps(value: unknown): unknown {
       return value;
     }
   }
-  if (Array.isArray(value)) return value.map(decodeRegexps);
+  if (Array.isArray(value)) {
+    // An operand list is walked by its operator for every document ($in, $all, $nin ...): bounded like the arrays
+    // expressions produce, before anything walks it (300 000 $in values took 100 ms to compile).
+    const max = currentLimits().maxExpressionItems;
+    if (value.length > max) throw commandError(`${QUERY_LIMIT}: an array of ${value.length} items in a query, update or pipeline; the limit (limits.maxExpressionItems) is ${max}`);
+    return value.map(decodeRegexps);
+  }
   if (value !== null && typeof value === "object" && !(value instanceof RegExp)) {
     const out: AnyDoc = {};
     for (const [k, v] of Object.entries(value as AnyDoc)) {
@@ -87,6 +93,8 @@ export const mingoOptions: Partial<Options> = { scriptEnabled: false, context: b
 
 /** A compiled filter. `test` charges one budget across all its calls (one request testing many documents). */
 export interface Filter {
+  /** The query it was compiled from (the store plans index lookups with it; never changed). */
+  readonly query: AnyDoc;
   test(doc: AnyDoc): boolean;
 }
 
@@ -94,14 +102,15 @@ class BoundedFilter implements Filter {
   private readonly budget: Budget | undefined;
 
   constructor(
-    private readonly query: Query,
+    private readonly compiled: Query,
+    readonly query: AnyDoc,
     perCall: boolean,
   ) {
     this.budget = perCall ? undefined : newBudget();
   }
 
   test(doc: AnyDoc): boolean {
-    return runBudgeted(this.budget ?? newBudget(true), () => this.query.test(doc));
+    return runBudgeted(this.budget ?? newBudget(true), () => this.compiled.test(doc));
   }
 }
 
@@ -118,7 +127,7 @@ function failure(prefix: string, err: unknown): OpenFlowError {
 export function compile(query: AnyDoc, perCall = false): Filter {
   const budget = newBudget();
   try {
-    return new BoundedFilter(runBudgeted(budget, () => new Query(query, mingoOptions)), perCall);
+    return new BoundedFilter(runBudgeted(budget, () => new Query(query, mingoOptions)), query, perCall);
   } catch (err) {
     throw failure("Invalid query", err);
   }
@@ -131,21 +140,52 @@ export interface FindOptions {
   top?: number;
 }
 
+/**
+ * Copies of `docs` an evaluation may change (mingo changes its input in place for a dotted `$set`, nested
+ * exclusions, `$unwind` then `$set` ...). Each copy is charged to the request's budget, so copying is bounded
+ * work too. The stored documents are frozen besides (store.ts): this is for correct results, not for safety.
+ */
+function copies(docs: AnyDoc[]): AnyDoc[] {
+  return docs.map((doc) => {
+    chargeCopy(doc);
+    return clone(doc);
+  });
+}
+
+/**
+ * find: the filter, sort, skip and limit run on the frozen documents (they only read); the page is then copied
+ * and the projection applied to the copies, so the copying costs what the reply holds. The reply is bounded by
+ * limits.maxReplyBytes.
+ */
 export function find(docs: AnyDoc[], query: AnyDoc, options: FindOptions = {}): AnyDoc[] {
   try {
     return runBudgeted(newBudget(), () => {
-      let cursor = new Query(query, mingoOptions).find<AnyDoc>(docs, options.projection && Object.keys(options.projection).length ? options.projection : undefined);
+      let cursor = new Query(query, mingoOptions).find<AnyDoc>(docs);
       if (options.orderby && Object.keys(options.orderby).length) cursor = cursor.sort(options.orderby);
       if (options.skip) cursor = cursor.skip(options.skip);
       if (options.top) cursor = cursor.limit(options.top);
-      return structuredClone(cursor.all());
+      let page = copies(cursor.all());
+      if (options.projection && Object.keys(options.projection).length) page = new Query({}, mingoOptions).find<AnyDoc>(page, options.projection).all();
+      checkReplySize(page);
+      return page;
     });
   } catch (err) {
     throw failure("Invalid query", err);
   }
 }
 
-/** Run an aggregation pipeline. `$out`/`$merge` are refused: they would write around the ACL checks. */
+/** Leading `$match` stages: run on the frozen documents, so only the survivors are copied. */
+function leadingMatches(pipeline: AnyDoc[]): number {
+  let n = 0;
+  while (n < pipeline.length && Object.keys(pipeline[n] as AnyDoc).length === 1 && "$match" in (pipeline[n] as AnyDoc)) n++;
+  return n;
+}
+
+/**
+ * Run an aggregation pipeline on copies of the documents (and of every collection `$lookup`/`$unionWith`/
+ * `$graphLookup` resolve). `$out`/`$merge` are refused: they would write around the ACL checks. The reply is
+ * bounded by limits.maxReplyBytes; `$lookup` is charged for every document it joins.
+ */
 export function aggregate(docs: AnyDoc[], pipeline: AnyDoc[], resolve: (collection: string) => AnyDoc[]): AnyDoc[] {
   for (const stage of pipeline) {
     if (typeof stage !== "object" || stage === null || Array.isArray(stage)) throw commandError("aggregates must be an array of pipeline stage objects");
@@ -155,8 +195,17 @@ export function aggregate(docs: AnyDoc[], pipeline: AnyDoc[], resolve: (collecti
   }
   try {
     return runBudgeted(newBudget(), () => {
-      const aggregator = new Aggregator(pipeline, { ...mingoOptions, collectionResolver: resolve });
-      return structuredClone(aggregator.run(docs)) as AnyDoc[];
+      const matches = leadingMatches(pipeline);
+      let input = docs;
+      for (const stage of pipeline.slice(0, matches)) {
+        const filter = new Query(stage.$match as AnyDoc, mingoOptions);
+        input = input.filter((doc) => filter.test(doc));
+      }
+      const aggregator = new Aggregator(pipeline.slice(matches), { ...mingoOptions, collectionResolver: (name: string) => copies(resolve(name)) });
+      const result = aggregator.run(copies(input)) as AnyDoc[];
+      checkReplySize(result);
+      // Stages share objects between output documents (a $lookup joins the same copies into many documents).
+      return clone(result);
     });
   } catch (err) {
     throw failure("Aggregate failed", err);

@@ -9,7 +9,7 @@
  * builds evaluation state per call), plus 1 per 8 array items and per 256 string characters an expression
  * produces, plus regex input x program size (regex.ts).
  *
- * A wall-clock backstop (limits.maxQueryMs) catches what the units undercount.
+ * A clock backstop (limits.maxQueryMs, in CPU time) catches what the units undercount.
  *
  * The limits come from the server's options through AsyncLocalStorage (`withQueryLimits`, set per incoming
  * message by server.ts), so handlers need not pass them along.
@@ -17,6 +17,7 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { commandError } from "./errors.js";
 import { resolveOptions, type ResolvedOptions } from "./options.js";
+import { storedSize, type AnyDoc } from "./store.js";
 
 export interface QueryLimits {
   /** Work units one request's query or pipeline may spend. */
@@ -27,16 +28,18 @@ export interface QueryLimits {
   maxExpressionChars: number;
   /** Longest regular expression source accepted. */
   maxRegexChars: number;
-  /** Wall-clock backstop: an evaluation still running after this long fails (checked every 256 charges). */
+  /** Wall-clock backstop: an evaluation still running after this long fails (checked every 16 charges, and on every heavy one). */
   maxQueryMs: number;
+  /** Most bytes (JSON text) of one query or aggregate reply's result. */
+  maxReplyBytes: number;
   /** Work units one watch filter may spend on one change (it runs inside every write to its collection). */
   maxWatchFilterWork: number;
 }
 
 /** The query limits among a server's resolved limits. */
 export function queryLimitsOf(limits: ResolvedOptions["limits"]): QueryLimits {
-  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork } = limits;
-  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork };
+  const { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork, maxReplyBytes } = limits;
+  return { maxQueryWork, maxExpressionItems, maxExpressionChars, maxRegexChars, maxQueryMs, maxWatchFilterWork, maxReplyBytes };
 }
 
 /** Outside any server request (a direct call of query.ts), the defaults of options.ts apply. */
@@ -57,16 +60,32 @@ export interface Budget {
   used: number;
   readonly max: number;
   charges: number;
+  /** Process CPU time (microseconds) at which the evaluation has run longer than limits.maxQueryMs. */
   readonly deadline: number;
+  /** The same on the wall clock (performance.now()). */
+  readonly wallDeadline: number;
 }
 
 /** A budget for one request (or, `watch`, for one watch filter on one change). */
 export function newBudget(watch = false): Budget {
   const limits = currentLimits();
-  return { used: 0, max: watch ? limits.maxWatchFilterWork : limits.maxQueryWork, charges: 0, deadline: performance.now() + limits.maxQueryMs };
+  return { used: 0, max: watch ? limits.maxWatchFilterWork : limits.maxQueryWork, charges: 0, deadline: cpuMicros() + limits.maxQueryMs * 1000, wallDeadline: performance.now() + limits.maxQueryMs };
+}
+
+/** CPU time this process has used, in microseconds (user + system). */
+function cpuMicros(): number {
+  const { user, system } = process.cpuUsage();
+  return user + system;
 }
 
 let active: Budget | undefined;
+
+let lastSpent = 0;
+
+/** Work units the most recent evaluation spent in total (its budget's `used`): tests and bench/dos.ts read it. */
+export function lastWork(): number {
+  return lastSpent;
+}
 
 /** Run `fn` with `budget` charged by every operator it evaluates. */
 export function runBudgeted<T>(budget: Budget, fn: () => T): T {
@@ -76,6 +95,7 @@ export function runBudgeted<T>(budget: Budget, fn: () => T): T {
     return fn();
   } finally {
     active = previous;
+    if (!previous) lastSpent = budget.used;
   }
 }
 
@@ -94,9 +114,46 @@ export function charge(units: number): void {
   if (budget.used > budget.max) {
     throw limitError(`the evaluation needs more than ${budget.max} units of work (limits.maxQueryWork, or limits.maxWatchFilterWork for a watch filter); narrow the filter or the pipeline`);
   }
-  // The wall-clock backstop for work the units undercount (large documents copied between stages).
-  if ((++budget.charges & 255) === 0 && performance.now() > budget.deadline) {
+  // The wall-clock backstop for work the units undercount: looked at every 16 charges, and at once after a heavy
+  // one (a charge stands for work about to be done, so a single large operand is refused before it runs).
+  // Both clocks must have passed: the wall clock alone fails requests of a process a busy machine paused (a
+  // shared CI box), the process's CPU time alone counts other threads' work (a password hash on the pool).
+  if (((++budget.charges & 15) === 0 || units >= 64) && performance.now() > budget.wallDeadline && cpuMicros() > budget.deadline) {
     throw limitError(`the evaluation ran longer than limits.maxQueryMs; narrow the filter or the pipeline`);
+  }
+}
+
+/** Work units for one document: a read that copies it (JSON size / 64, from store.ts's size cache). */
+export function chargeCopy(doc: AnyDoc): void {
+  charge(1 + (storedSize(doc) >> 6));
+}
+
+/**
+ * Refuse a reply whose result is larger than limits.maxReplyBytes, before it is copied or serialised (stages
+ * share objects, so a small pipeline can describe a huge reply). The walk stops at the limit and is charged
+ * (one unit per 8 values), so measuring costs at most what the limit allows.
+ */
+export function checkReplySize(result: unknown): void {
+  const max = currentLimits().maxReplyBytes;
+  let size = 0;
+  let nodes = 0;
+  const stack: unknown[] = [result];
+  while (stack.length > 0) {
+    const value = stack.pop();
+    if ((++nodes & 7) === 0) charge(1);
+    if (typeof value === "string") size += value.length + 2;
+    else if (value === null || typeof value !== "object") size += 8;
+    else if (Object.isFrozen(value) && !Array.isArray(value)) size += storedSize(value as AnyDoc);
+    else if (Array.isArray(value)) {
+      size += 2 + value.length;
+      for (const item of value) stack.push(item);
+    } else {
+      for (const [key, item] of Object.entries(value)) {
+        size += key.length + 4;
+        stack.push(item);
+      }
+    }
+    if (size > max) throw limitError(`the reply would be larger than ${max} bytes (limits.maxReplyBytes); narrow the query, use top/skip or a projection`);
   }
 }
 

@@ -24,6 +24,7 @@ import { FileStore } from "./files.js";
 import { randomName } from "./ids.js";
 import { resolveOptions, type ResolvedOptions, type ServerOptions, type UserSpec } from "./options.js";
 import { queryLimitsOf, withQueryLimits } from "./querylimits.js";
+import { addressOf, Tally } from "./shares.js";
 import { Store } from "./store.js";
 import { Watches } from "./watches.js";
 import { dataHandlers } from "./handlers/data.js";
@@ -58,7 +59,7 @@ export function buildHandlers(): Map<string, Handler> {
 }
 
 class LocalServer implements ServerContext {
-  readonly store = new Store();
+  readonly store: Store;
   readonly files = new FileStore();
   readonly auth: Auth;
   readonly broker: Broker;
@@ -66,17 +67,25 @@ class LocalServer implements ServerContext {
   readonly connections = new Set<Connection>();
   /** Bytes half-received by all connections together (frames arriving plus chunked messages). */
   pendingBytes = 0;
+  /** The same bytes by address and by user, for the shares. */
+  readonly pending: Tally;
 
   constructor(readonly options: ResolvedOptions) {
+    const l = options.limits;
+    this.store = new Store(l);
+    this.pending = new Tally("half-received bytes", {
+      option: "limits.maxTotalPendingBytes", global: l.maxTotalPendingBytes, perAddress: l.maxTotalPendingBytesPerAddress, perUser: l.maxTotalPendingBytesPerUser,
+    });
     this.auth = new Auth(this.store, options.now, { shortSeconds: options.shortTokenSeconds, longSeconds: options.longTokenSeconds }, options.jwtSecret, options.limits, options.logger);
     this.broker = new Broker({
       now: options.now,
       requeueDelayMs: options.requeueDelayMs,
       logger: options.logger,
       mayDeliver: (conn, queue) => mayConsume(this, conn, queue),
-      maxQueuedMessages: options.limits.maxQueuedMessages,
-      maxQueuesPerConnection: options.limits.maxQueuesPerConnection,
-      maxExchanges: options.limits.maxExchanges,
+      queuedMessages: { option: "limits.maxQueuedMessages", global: l.maxQueuedMessages, perAddress: l.maxQueuedMessagesPerAddress, perUser: l.maxQueuedMessagesPerUser },
+      maxQueuesPerConnection: l.maxQueuesPerConnection,
+      queues: { option: "limits.maxQueues", global: l.maxQueues, perAddress: l.maxQueuesPerAddress, perUser: l.maxQueuesPerUser },
+      exchanges: { option: "limits.maxExchanges", global: l.maxExchanges, perAddress: l.maxExchangesPerAddress, perUser: l.maxExchangesPerUser },
     });
     this.watches = new Watches(this.store, options.now, options.limits.maxWatchesPerConnection);
     watchSessions(this, (conn, why) => {
@@ -94,12 +103,24 @@ class LocalServer implements ServerContext {
   }
 }
 
-export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+/**
+ * The server's state and its users without any socket: what `startServer` serves, for in-process tests that
+ * call the handlers (`buildHandlers`) directly.
+ */
+export async function createServerContext(options: ServerOptions = {}): Promise<{ context: ServerContext; users: UserSpec[] }> {
   const resolved = resolveOptions(options);
-  const log = resolved.logger;
   const server = new LocalServer(resolved);
   const users: UserSpec[] = resolved.users ?? [{ username: "admin", password: resolved.adminPassword ?? randomName(16), roles: ["admins"], name: "Administrator" }];
   await server.auth.init(users);
+  return { context: server, users };
+}
+
+export async function startServer(options: ServerOptions = {}): Promise<RunningServer> {
+  const resolved = resolveOptions(options);
+  const log = resolved.logger;
+  const created = await createServerContext(options);
+  const server = created.context as LocalServer;
+  const users = created.users;
   const dispatcher = { handlers: buildHandlers() };
 
   const http = createServer((_req, res) => {
@@ -120,7 +141,7 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
       return;
     }
-    const refusal = admission(server);
+    const refusal = admission(server, addressOf(req.socket.remoteAddress ? `${req.socket.remoteAddress}:0` : "?:0"));
     if (refusal) {
       log.warn(`refusing a connection from ${req.socket.remoteAddress ?? "?"}: ${refusal}`);
       socket.end(`HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Type: text/plain\r\n\r\n${refusal}\n`);
@@ -139,6 +160,25 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
       server.broker.removeConnection(conn);
     });
     log.debug?.(`[${conn.id}] connected from ${remote}`);
+    // The sign-in deadline is the connection's own timer: a pool of idle unauthenticated sockets drains within
+    // heartbeat.signinTimeoutMs, whatever the heartbeat interval.
+    const signinTimeout = resolved.heartbeat.signinTimeoutMs;
+    if (signinTimeout > 0) {
+      let deadline: ReturnType<typeof setTimeout>;
+      const expire = (extended: boolean) => {
+        if (conn.closed || conn.signedIn) return;
+        // A signin still being checked (the hashing line is long on a busy machine) gets one more period.
+        if (!extended && conn.pendingRequests > 0) {
+          deadline = setTimeout(() => expire(true), signinTimeout).unref();
+          return;
+        }
+        log.info(`[${conn.id}] closing: not signed in after ${signinTimeout} ms`);
+        conn.close(1000, "signin timeout");
+        conn.terminate();
+      };
+      deadline = setTimeout(() => expire(false), signinTimeout).unref();
+      conn.onClose(() => clearTimeout(deadline));
+    }
     // Bytes of frames still arriving: ws holds them until the frame is complete. ws's own data listener runs
     // first and emits a completed message synchronously, so a chunk that completed one is not counted.
     let completed = false;
@@ -201,10 +241,6 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
         log.info(`[${conn.id}] closing: silent for ${now - conn.lastSeen} ms`);
         conn.close(1000, "heartbeat timeout");
         conn.terminate();
-      } else if (hb.signinTimeoutMs > 0 && !conn.signedIn && now - conn.connectedAt >= hb.signinTimeoutMs) {
-        log.info(`[${conn.id}] closing: not signed in after ${now - conn.connectedAt} ms`);
-        conn.close(1000, "signin timeout");
-        conn.terminate();
       }
     }
     server.broker.sweep();
@@ -255,34 +291,81 @@ export async function startServer(options: ServerOptions = {}): Promise<RunningS
   };
 }
 
-/** Why a new connection is refused now, or undefined when it may come in. */
-function admission(server: LocalServer): string | undefined {
-  const { maxConnections, maxUnauthenticatedConnections } = server.options.limits;
+/**
+ * Why a new connection from `address` is refused now, or undefined when it may come in. Signed-in or not, an
+ * address holds at most limits.maxConnectionsPerAddress. Connections not signed in never lock newcomers out:
+ * when their pool (or the address's share of it) is full, the oldest one of the address holding the most
+ * (the newcomer's own address when its share is full) is closed to make room. A flood of idle sockets thus
+ * churns itself, and a client that signs in within the deadline is served.
+ */
+function admission(server: LocalServer, address: string): string | undefined {
+  const limits = server.options.limits;
+  const { maxConnections, maxConnectionsPerAddress, maxUnauthenticatedConnections, maxUnauthenticatedConnectionsPerAddress } = limits;
+  let fromAddress = 0;
+  const unauthenticated = new Map<string, Connection[]>();
+  let unauthenticatedCount = 0;
+  for (const conn of server.connections) {
+    if (conn.closed) continue;
+    if (conn.address === address) fromAddress++;
+    if (!conn.signedIn) {
+      unauthenticatedCount++;
+      let list = unauthenticated.get(conn.address);
+      if (!list) unauthenticated.set(conn.address, (list = []));
+      list.push(conn);
+    }
+  }
+  const evict = (victims: Connection[] | undefined, why: string): boolean => {
+    const oldest = victims?.reduce((a, b) => (a.connectedAt <= b.connectedAt ? a : b));
+    if (!oldest) return false;
+    server.options.logger.warn(`[${oldest.id}] closing: ${why}`);
+    oldest.close(1013, "too many connections not signed in; sign in sooner");
+    oldest.terminate();
+    server.connections.delete(oldest);
+    return true;
+  };
+  const own = unauthenticated.get(address);
+  if ((own?.length ?? 0) >= maxUnauthenticatedConnectionsPerAddress) {
+    evict(own, `a newer connection from ${address} needs room (limits.maxUnauthenticatedConnectionsPerAddress ${maxUnauthenticatedConnectionsPerAddress})`);
+    fromAddress--;
+  } else if (unauthenticatedCount >= maxUnauthenticatedConnections) {
+    let most: Connection[] | undefined;
+    for (const list of unauthenticated.values()) if (!most || list.length > most.length) most = list;
+    if (most && most.length > (own?.length ?? 0)) {
+      if (most === own) fromAddress--;
+      evict(most, `a connection from another address needs room (limits.maxUnauthenticatedConnections ${maxUnauthenticatedConnections})`);
+    } else {
+      return `too many connections that have not signed in (limits.maxUnauthenticatedConnections ${maxUnauthenticatedConnections})`;
+    }
+  }
   if (server.connections.size >= maxConnections) return `too many connections (limits.maxConnections ${maxConnections})`;
-  let unauthenticated = 0;
-  for (const conn of server.connections) if (!conn.signedIn) unauthenticated++;
-  if (unauthenticated >= maxUnauthenticatedConnections) return `too many connections that have not signed in (limits.maxUnauthenticatedConnections ${maxUnauthenticatedConnections})`;
+  if (fromAddress >= maxConnectionsPerAddress) return `too many connections from ${address} (limits.maxConnectionsPerAddress ${maxConnectionsPerAddress})`;
   return undefined;
 }
 
 /**
- * Bring the server's total of half-received bytes up to date with this connection's, and close the connection
- * when it goes over its own limit (not signed in) or the total limit (it is the one adding bytes).
+ * Bring the server's totals of half-received bytes (all, per address, per user) up to date with this
+ * connection's, and close the connection when it goes over its own limit (not signed in), its address's or
+ * its user's share, or the total (it is the one adding bytes).
  */
 function account(server: LocalServer, conn: Connection): void {
   const now = conn.closed ? 0 : conn.receivingBytes + conn.reassembler.pendingChars;
-  server.pendingBytes += now - conn.accountedPendingBytes;
+  const tally = server.pending;
+  tally.remove(conn.address, conn.accountedUser, conn.accountedPendingBytes);
+  conn.accountedUser = conn.user?._id;
+  tally.add(conn.address, conn.accountedUser, now);
   conn.accountedPendingBytes = now;
+  server.pendingBytes = tally.total;
   if (conn.closed || now === 0) return;
-  const { maxUnauthenticatedPendingBytes, maxTotalPendingBytes } = server.options.limits;
+  const { maxUnauthenticatedPendingBytes } = server.options.limits;
   let reason: string | undefined;
   if (!conn.signedIn && now > maxUnauthenticatedPendingBytes) reason = `${now} bytes half-received before signin (limits.maxUnauthenticatedPendingBytes ${maxUnauthenticatedPendingBytes})`;
-  else if (server.pendingBytes > maxTotalPendingBytes) reason = `half-received bytes of all connections reached ${server.pendingBytes} (limits.maxTotalPendingBytes ${maxTotalPendingBytes})`;
+  else reason = tally.refusal(conn.address, conn.accountedUser, 0)?.replace(/^Too many half-received bytes/, "half-received bytes");
   if (!reason) return;
   server.options.logger.warn(`[${conn.id}] closing: ${reason}`);
   conn.reassembler.clear();
   conn.receivingBytes = 0;
-  server.pendingBytes -= conn.accountedPendingBytes;
+  tally.remove(conn.address, conn.accountedUser, conn.accountedPendingBytes);
+  server.pendingBytes = tally.total;
   conn.accountedPendingBytes = 0;
   conn.close(1009, "too much half-received data");
   conn.terminate();

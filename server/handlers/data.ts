@@ -1,16 +1,22 @@
 /** Database commands with MongoDB semantics through mingo and OpenFlow's ACL rules. */
-import { aclOf, aclAllows, isAdmin, Rights } from "../acl.js";
+import { aclOf, aclAllows, isAdmin, principalIds, Rights } from "../acl.js";
 import { hashPassword, USERS, type TokenUser } from "../auth.js";
 import { checkWrite, FILES, keepProtectedFields, matchingDocs, MQ, visibleDocs, WORKITEMS } from "../authz.js";
 import type { Handler, HandlerContext, ServerContext } from "../context.js";
 import {
-  assertObject, historyName, isUpdateDocument, prepareInsert, replaceDocument, resolveCollection, saveHistory, stampModified,
+  assertObject, historyName, historyOf, isUpdateDocument, versionFromHistory, prepareInsert, replaceDocument, resolveCollection, saveHistory, stampModified,
 } from "../documents.js";
 import { commandError } from "../errors.js";
 import type { OpenFlowError } from "../../runtime/errors.js";
 import { aggregate, applyModifier, compile, decodeRegexps, find, objectField, parseOrderBy, parseQuery } from "../query.js";
 import { publicDoc } from "../secrets.js";
 import { clone, type AnyDoc } from "../store.js";
+
+/** Fields only the write path sets (stampModified sets _modified* and _version after the update). */
+const SERVER_FIELDS = ["_id", "_created", "_createdby", "_createdbyid", "_modified", "_modifiedby", "_modifiedbyid", "_version"];
+
+/** MongoDB's limit of indexes per collection (`_id` included). */
+const MAX_INDEXES = 64;
 
 /** Collections dropcollection/createcollection refuse (../../schemas/commands/dropcollection.json). */
 const RESERVED = new Set(["workflow", "entities", "config", "audit", "jslog", "openrpa", "nodered", "openrpa_instances", "forms", "workflow_instances", "users", "git"]);
@@ -79,11 +85,17 @@ async function applyUpdate(server: ServerContext, collection: string, original: 
     if (typeof fields === "object" && fields !== null && ("_id" in fields)) throw commandError(`Performing an update on the path '_id' would modify the immutable field '_id' (${op})`);
   }
   applyModifier(doc, decodeRegexps(modifier) as AnyDoc);
+  // The server owns _id, _created*, _modified* and _version: an update document cannot forge them.
+  for (const key of SERVER_FIELDS) {
+    if (original[key] === undefined) delete doc[key];
+    else doc[key] = original[key];
+  }
   checkWrite(server, user, collection, "update", original, doc);
   await hashNewPassword(collection, doc);
   stampModified(server, doc, original, user);
-  saveHistory(server, collection, original, user);
-  return server.store.replace(collection, doc, "update");
+  const stored = server.store.replace(collection, doc, "update");
+  saveHistory(server, collection, original, user, false, stored);
+  return stored;
 }
 
 function updateResult(matched: number, modified: number): AnyDoc {
@@ -106,7 +118,11 @@ async function insertOrUpdate(ctx: HandlerContext, collection: string, raw: unkn
   if (matches.length > 1) throw commandError(`${JSON.stringify(query)} is not uniqe, more than 1 item in collection matches this`);
   const match = matches[0];
   if (!match) {
-    return { result: await insertItem(ctx, collection, item), opresult: updateResult(0, 0) };
+    // No readable document matches: a new one with a new _id. The requested _id is not used, whether or not an
+    // unreadable document holds it: a duplicate-key error (or a different reply) told that it exists.
+    const fresh = "_id" in query ? { ...item } : item;
+    if (fresh !== item) delete fresh._id;
+    return { result: await insertItem(ctx, collection, fresh), opresult: updateResult(0, 0) };
   }
   const original = ctx.server.store.get(collection, String(match._id));
   if (!original) throw commandError("item not found or Access Denied");
@@ -183,15 +199,14 @@ export const dataHandlers: Record<string, Handler> = {
     if (!id) throw commandError("id is mandatory");
     const version = typeof p.version === "number" ? p.version : Number(p.version ?? -1);
     const current = ctx.server.store.get(collection, id);
-    const history = ctx.server.store.all(historyName(collection)).filter((h) => h.id === id);
     const readable = (acl: unknown) => aclAllows(acl, ctx.user, Rights.read);
     let result: AnyDoc | null = null;
     if (current && (version < 0 || version >= Number(current._version ?? 0))) {
       if (readable(aclOf(collection, current))) result = publicDoc(collection, clone(current));
     } else {
-      const candidates = history.filter((h) => readable(h._acl));
-      const pick = version < 0 ? candidates.at(-1) : candidates.filter((h) => h._version === version).at(-1);
-      if (pick && typeof pick.item === "object" && pick.item !== null) result = clone(pick.item as AnyDoc);
+      const entries = historyOf(ctx.server, collection, id);
+      const wanted = version < 0 ? Number(entries.at(-1)?._version ?? 0) : version;
+      result = versionFromHistory(entries, wanted, (e) => readable(e._acl)) ?? null;
     }
     return { ...p, result };
   },
@@ -311,9 +326,13 @@ export const dataHandlers: Record<string, Handler> = {
     return { ...removeFields(p, "ids", "query"), affectedrows: targets.length };
   },
 
+  // An admin sees every collection; anyone else those holding a document he may read (a collection's name told
+  // what other users store), plus the ones every server has.
   listcollections(ctx) {
     const p = ctx.payload;
-    const names = new Set(ctx.server.store.names());
+    const admin = isAdmin(ctx.user);
+    const ids = principalIds(ctx.user);
+    const names = new Set(ctx.server.store.names().filter((n) => admin || ctx.server.store.collection(n)?.readableBy(ids)));
     names.add("entities");
     names.add("audit");
     const result = [...names]
@@ -334,6 +353,41 @@ export const dataHandlers: Record<string, Handler> = {
     for (const k of ["collectionname", "priority", "traceId", "spanId", "jwt"]) delete options[k];
     if (!ctx.server.store.createCollection(name, options)) throw commandError(`Collection ${name} already exists`);
     return { ...p };
+  },
+
+  // Honoured here (server-latest cannot read these over the legacy protocol, Q15): an index makes top-level
+  // equality and $in lookups on the field cost the matches, not a scan (store.ts). Like MongoDB, at most 64
+  // indexes per collection.
+  createindex(ctx) {
+    const p = ctx.payload;
+    const name = resolveCollection(p.collectionname);
+    if (!mayManageCollections(ctx.user)) throw commandError(`Access denied, creating an index on ${name}`);
+    const index = assertObject(p.index, "index");
+    const fields = Object.keys(index);
+    if (fields.length === 0 || fields.some((f) => f === "" || f.startsWith("$"))) throw commandError("index must name at least one field, e.g. {name: 1}");
+    const coll = ctx.server.store.collection(name, true);
+    if (coll.indexedFields.length + fields.filter((f) => !coll.indexedFields.includes(f)).length > MAX_INDEXES) throw commandError(`add index fails, too many indexes for ${name} (at most ${MAX_INDEXES})`);
+    for (const field of fields) coll.createIndex(field);
+    const result = typeof p.name === "string" && p.name !== "" ? p.name : fields.map((f) => `${f}_${String(index[f])}`).join("_");
+    return { ...p, result };
+  },
+
+  getindexes(ctx) {
+    const p = ctx.payload;
+    const coll = ctx.server.store.collection(resolveCollection(p.collectionname));
+    const results = (coll?.indexedFields ?? ["_id"]).map((f) => ({ v: 2, key: { [f]: 1 }, name: f === "_id" ? "_id_" : `${f}_1` }));
+    return { ...p, results };
+  },
+
+  dropindex(ctx) {
+    const p = ctx.payload;
+    const name = resolveCollection(p.collectionname);
+    if (!mayManageCollections(ctx.user)) throw commandError(`Access denied, dropping an index on ${name}`);
+    const coll = ctx.server.store.collection(name);
+    const before = coll?.indexedFields.length ?? 1;
+    const field = typeof p.name === "string" ? p.name.replace(/_-?1$/, "") : "";
+    if (!coll || !coll.dropIndex(field)) throw commandError(`index not found with name [${String(p.name)}]`);
+    return { ...p, result: { nIndexesWas: before, ok: 1 } };
   },
 
   dropcollection(ctx) {

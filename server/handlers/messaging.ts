@@ -76,6 +76,7 @@ export const messagingHandlers: Record<string, Handler> = {
         // The real server copies the body's `error` onto the delivery (q.error = d.error).
         ...(bodyError !== undefined && bodyError !== null ? { error: bodyError } : {}),
       },
+      { address: ctx.conn.address, user: ctx.user._id },
     );
     const reply: AnyDoc = { ...p, queuename, correlationId, data };
     if (exchangename !== "") reply.exchangename = exchangename;

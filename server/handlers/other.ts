@@ -8,22 +8,24 @@ import { aclAllows, isAdmin, Rights } from "../acl.js";
 import { USERS } from "../auth.js";
 import type { Handler } from "../context.js";
 import { commandError, unsupportedError } from "../errors.js";
+import type { AnyDoc } from "../store.js";
+import { dataHandlers } from "./data.js";
 
 const unsupported = (command: string, why: string): Handler => () => {
   throw unsupportedError(command, why);
 };
 
 /** server-latest dispatches these but cannot read a legacy string payload (Q15); use customcommand there. */
-const BROKEN_IN_LATEST = ["createindex", "dropindex", "getindexes", "startagent", "stopagent", "deleteagentpod", "getagentlog", "getagentpods", "deleteagent", "deletepackage", "issuelicense"];
+const BROKEN_IN_LATEST = ["startagent", "stopagent", "deleteagentpod", "getagentlog", "getagentpods", "deleteagent", "deletepackage", "issuelicense"];
 
 const CUSTOM_UNSUPPORTED = new Set([
   "dumpwebsocketclients", "killwebsocketclient", "clearcache", "heapdump", "shutdown", "webpushmessage", "startagent", "stopagent",
-  "deleteagentpod", "getagentlog", "getagentpods", "deleteagent", "registeragent", "deletepackage", "createindex", "issuelicense",
+  "deleteagentpod", "getagentlog", "getagentpods", "deleteagent", "registeragent", "deletepackage", "issuelicense",
   "snapshotcreate", "snapshotrestore",
 ]);
 
 export const otherHandlers: Record<string, Handler> = {
-  customcommand(ctx) {
+  async customcommand(ctx) {
     const p = ctx.payload;
     const sub = typeof p.command === "string" ? p.command.toLowerCase() : "";
     if (sub === "getclients") {
@@ -32,6 +34,17 @@ export const otherHandlers: Record<string, Handler> = {
         .filter((c) => c.user && (admin || c.user._id === ctx.user._id))
         .map((c) => ({ id: c.id, remoteip: c.remote, agent: c.clientagent, version: c.clientversion, user: { _id: c.user?._id, name: c.user?.name, username: c.user?.username }, connected: new Date(c.connectedAt).toISOString(), lastheartbeat: new Date(c.lastSeen).toISOString() }));
       return { ...p, result };
+    }
+    if (sub === "createindex") {
+      // server-latest's customcommand createindex: `data` is JSON text of {collectionname, index, options, name}.
+      let data: unknown;
+      try {
+        data = JSON.parse(typeof p.data === "string" ? p.data : String(p.data));
+      } catch (err) {
+        throw commandError((err as Error).message);
+      }
+      const reply = await dataHandlers.createindex?.({ ...ctx, command: "createindex", payload: { ...(data as AnyDoc) } });
+      return { ...p, result: reply?.result };
     }
     if (CUSTOM_UNSUPPORTED.has(sub)) throw unsupportedError(`customcommand ${sub}`, "no agents, indexes, licenses or web push here");
     // server-latest answers an unknown sub-command in the 2021 style: same command, `error` in the payload.

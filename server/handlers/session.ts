@@ -53,6 +53,13 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (user.disabled) throw authError(`Disabled user ${user.username} cannot be impersonated`);
   }
 
+  if (!validateOnly && conn.user?._id !== user._id) {
+    // One user holds at most its share of the server's connections (limits.maxConnectionsPerUser).
+    const max = server.options.limits.maxConnectionsPerUser;
+    let held = 0;
+    for (const other of server.connections) if (other !== conn && !other.closed && other.user?._id === user._id) held++;
+    if (held >= max) throw authError(`too many connections for user ${user.username}: ${held} (limits.maxConnectionsPerUser ${max})`);
+  }
   const issued = await auth.issue(user, longtoken);
   if (!validateOnly) {
     conn.user = user;
@@ -63,7 +70,7 @@ export const handleSignin: SessionHandler = async (ctx) => {
     if (agent) conn.clientagent = agent === "webapp" || agent === "aiotwebapp" ? "browser" : agent === "assistent" ? "assistant" : agent === "pyclient" ? "python" : agent;
     if (version) conn.clientversion = version;
     const stored = server.store.get(USERS, user._id);
-    if (stored) server.store.replace(USERS, { ...stored, lastseen: server.stamp(), _lastclientagent: conn.clientagent, _lastclientversion: conn.clientversion }, "update");
+    if (stored) server.store.replace(USERS, { ...stored, lastseen: server.stamp(), _lastclientagent: conn.clientagent, _lastclientversion: conn.clientversion }, "update", true);
   }
   const reply: AnyDoc = { ...payload };
   delete reply.rawAssertion;

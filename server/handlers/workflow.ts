@@ -61,6 +61,7 @@ export const workflowHandlers: Record<string, Handler> = {
       ctx.server.broker.publish(
         { queuename: queue, exchangename: "" },
         { data: withToken ? { _id: stored._id, __jwt: ctx.jwt, __user: ctx.user } : { _id: stored._id }, replyto: resultqueue.toLowerCase(), correlationId, routingkey: "", exchangename: "", expiresAt: ctx.server.now() + ctx.server.options.defaultExpirationMs },
+        { address: ctx.conn.address, user: ctx.user._id },
       );
     }
     const reply: AnyDoc = { ...p, correlationId, payload: data, newinstanceid: stored._id, jwt: (await ctx.server.auth.issue(ctx.user, true)).jwt };

@@ -311,7 +311,7 @@ export const workitemHandlers: Record<string, Handler> = {
       if (ctx.server.store.all(MQ).some((d) => d._type === "workitemqueue" && d._id !== original._id && d.name === f.name)) {
         throw commandError(`Work item queue with name ${String(f.name)} already exists`);
       }
-      assertWorkitemQueueName(ctx.server, ctx.user, String(f.name));
+      assertWorkitemQueueName(ctx.server, ctx.user, String(f.name), String(original._id));
       next.name = f.name;
     }
     // Always overwritten, like server-latest: a missing value removes the field.

@@ -5,7 +5,7 @@
  * until a role changes, capped at limits.maxRoles.
  */
 import { describe, expect, it, vi } from "vitest";
-import { hashGate } from "../../server/throttle.js";
+import { HashGate, hashGate } from "../../server/throttle.js";
 import { rawPeer } from "../server-helpers.js";
 import { closeAfterEach, errorOf, server, signedIn, stillServes, track } from "./dos-helpers.js";
 
@@ -27,7 +27,7 @@ describe("signin flood", () => {
     const replies = await Promise.all(attackers.map((a, i) => a.request("signin", { username: `nobody${i}`, password: "wrong" })));
     clearInterval(watch);
     const texts = replies.map(errorOf);
-    const busy = texts.filter((t) => /Server busy: \d+ password checks are waiting \(limits\.maxQueuedHashes\)/.test(t));
+    const busy = texts.filter((t) => /Server busy: .*\(limits\.maxQueuedHashes(PerAddress)?\)/.test(t));
     const failed = texts.filter((t) => /failed logging in/.test(t));
     expect(busy.length).toBeGreaterThan(0);
     expect(busy.length + failed.length).toBe(12);
@@ -36,29 +36,73 @@ describe("signin flood", () => {
     await stillServes(srv.url, alice);
   });
 
-  it("a username with too many failed signins from one address is refused there for the window, before any hash, even with the right password; its owner elsewhere is not locked out", async () => {
-    srv = await server({ limits: { signinFailuresPerUser: 3 } });
+  it("failed signins of a username from one address slow its next signins there (growing delay, no hash skipped), and the right password still signs in: no lockout", async () => {
+    srv = await server({ limits: { signinFailuresPerUser: 3, signinDelayBaseMs: 20, signinMaxDelayMs: 80 } });
+    const throttle = srv.context.auth.throttle;
     const p = await rawPeer(srv.url);
     track(p);
+    const key = { user: "alice", address: "127.0.0.1" };
     for (let i = 0; i < 3; i++) expect(errorOf(await p.request("signin", { username: "alice", password: "wrong" }))).toMatch(/alice failed logging in/);
-    const gate = vi.spyOn(hashGate, "run");
-    const refused = await p.request("signin", { username: "ALICE", password: "pw-alice" });
-    expect(errorOf(refused)).toMatch(/Too many failed signins for user alice from 127\.0\.0\.1; try again in \d+ s/);
-    expect(gate).not.toHaveBeenCalled();
-    gate.mockRestore();
-    // The failures were counted for that address only: an attacker cannot lock the owner out everywhere.
-    expect((await srv.context.auth.login("alice", "pw-alice", "127.0.0.2"))?.username).toBe("alice");
-    // Other users sign in as usual.
-    const other = await signedIn(srv.url, "mallory");
-    await stillServes(srv.url, other);
+    expect(throttle.delayFor(key)).toBe(20);
+    errorOf(await p.request("signin", { username: "alice", password: "wrong" }));
+    expect(throttle.delayFor(key)).toBe(40);
+    for (let i = 0; i < 5; i++) errorOf(await p.request("signin", { username: "alice", password: "wrong" }));
+    expect(throttle.delayFor(key)).toBe(80); // capped at limits.signinMaxDelayMs
+    // Other addresses and other usernames are not slowed by it.
+    expect(throttle.delayFor({ user: "alice", address: "127.0.0.2" })).toBe(0);
+    expect(throttle.delayFor({ user: "mallory", address: "127.0.0.1" })).toBe(0);
+    // The owner, from the same shared address, is slowed, not refused: the right password signs in, and clears the count.
+    expect((await p.request("signin", { username: "ALICE", password: "pw-alice" })).command).toBe("signin");
+    expect(throttle.delayFor(key)).toBe(0);
+    await stillServes(srv.url, await signedIn(srv.url, "mallory"));
   });
 
-  it("an address with too many failed signins (any usernames) is refused for the window", async () => {
-    srv = await server({ limits: { signinFailuresPerAddress: 4 } });
+  it("ten wrong passwords from a shared address (all local clients are 127.0.0.1) do not refuse the owner's correct one", async () => {
+    srv = await server({ limits: { signinDelayBaseMs: 10, signinMaxDelayMs: 40 } });
+    const attacker = await rawPeer(srv.url);
+    track(attacker);
+    for (let i = 0; i < 10; i++) errorOf(await attacker.request("signin", { username: "alice", password: `guess${i}` }));
+    expect(srv.context.auth.throttle.delayFor({ user: "alice", address: "127.0.0.1" })).toBeGreaterThan(0);
+    const owner = await signedIn(srv.url, "alice");
+    await stillServes(srv.url, owner);
+  });
+
+  it("an address with too many failed signins (any usernames) is slowed down for every username", async () => {
+    srv = await server({ limits: { signinFailuresPerAddress: 4, signinDelayBaseMs: 10, signinMaxDelayMs: 40 } });
     const p = await rawPeer(srv.url);
     track(p);
     for (let i = 0; i < 4; i++) errorOf(await p.request("signin", { username: `guess${i}`, password: "wrong" }));
-    expect(errorOf(await p.request("signin", { username: "guess9", password: "wrong" }))).toMatch(/Too many failed signins for address 127\.0\.0\.1/);
+    expect(srv.context.auth.throttle.delayFor({ user: "anyone", address: "127.0.0.1" })).toBe(10);
+    expect(srv.context.auth.throttle.delayFor({ user: "anyone", address: "127.0.0.9" })).toBe(0);
+    expect((await p.request("signin", { username: "mallory", password: "pw-mallory" })).command).toBe("signin");
+  });
+
+  it("the hashing line is shared fairly: a flood from 64 loopback addresses cannot keep a client from another address out", async () => {
+    const gate = new HashGate(1, 64);
+    gate.configure(1, 64, 32, 16);
+    let release!: () => void;
+    const blocker = gate.run(() => new Promise<void>((r) => (release = r)), { address: "127.0.0.200", user: "x" });
+    const flood = Array.from({ length: 64 }, (_, i) => gate.run(async () => "flood", { address: `127.0.0.${i + 2}`, user: `u${i}` }).catch((e: Error) => e.message));
+    expect(gate.queued).toBe(64);
+    const owner = gate.run(async () => "owner", { address: "127.0.0.1", user: "alice" });
+    expect(gate.queued).toBe(64);
+    release();
+    await blocker;
+    expect(await owner).toBe("owner");
+    const results = await Promise.all(flood);
+    expect(results.filter((r) => /Server busy: a signin from another address took this place/.test(r))).toHaveLength(1);
+    // One address may not hold more than its share of places, one username neither.
+    const small = new HashGate(1, 64);
+    small.configure(1, 64, 3, 2);
+    let open!: () => void;
+    const busy = small.run(() => new Promise<void>((r) => (open = r)));
+    const sameUser = Array.from({ length: 3 }, () => small.run(async () => "ok", { address: "127.0.0.1", user: "bob" }).catch((e: Error) => e.message));
+    const sameAddress = Array.from({ length: 3 }, (_, i) => small.run(async () => "ok", { address: "127.0.0.5", user: `u${i}` }).catch((e: Error) => e.message));
+    open();
+    await busy;
+    expect(await Promise.all(sameUser)).toEqual(["ok", "ok", expect.stringMatching(/limits\.maxQueuedHashesPerUser/)]);
+    expect(await Promise.all(sameAddress)).toEqual(["ok", "ok", "ok"]);
+    expect(await small.run(async () => "ok", { address: "127.0.0.5", user: "z" })).toBe("ok");
   });
 });
 

@@ -67,22 +67,21 @@ function frameHeader(length: number): Buffer {
 }
 
 describe("connection caps", () => {
-  it("connections that never sign in are capped (503 at the upgrade); signed-in clients go on", async () => {
-    const s = await start({ limits: { maxUnauthenticatedConnections: 3 } });
+  it("connections that never sign in are capped: a newcomer closes the oldest idle one (never a 503); signed-in clients go on", async () => {
+    const s = await start({ limits: { maxUnauthenticatedConnections: 3, maxUnauthenticatedConnectionsPerAddress: 3 } });
     const alice = await signedIn(s.url, "alice");
     open.push(alice);
     const idle = [await peer(s.url), await peer(s.url), await peer(s.url)];
-    await expect(rawPeer(s.url)).rejects.toThrow(/503/);
-    expect(s.log.warnings.join("\n")).toMatch(/limits\.maxUnauthenticatedConnections 3/);
-    await stillServes(s.url, alice);
-    // A slot frees when an idle peer leaves or signs in.
-    await idle[0]?.request("signin", { username: "mallory", password: "pw-mallory" });
     const next = await peer(s.url);
+    await idle[0]?.closed;
+    expect(s.log.warnings.join("\n")).toMatch(/limits\.maxUnauthenticatedConnectionsPerAddress 3/);
+    await stillServes(s.url, alice);
     expect((await next.request("signin", { username: "mallory", password: "pw-mallory" })).command).toBe("signin");
+    expect([...s.context.connections].filter((c) => !c.signedIn).length).toBeLessThanOrEqual(3);
   });
 
   it("total connections are capped", async () => {
-    const s = await start({ limits: { maxConnections: 2 } });
+    const s = await start({ limits: { maxConnections: 2, maxConnectionsPerAddress: 2, maxConnectionsPerUser: 2 } });
     const alice = await signedIn(s.url, "alice");
     open.push(alice);
     await signedIn(s.url, "mallory").then((p) => open.push(p));
@@ -121,7 +120,7 @@ describe("half-received bytes", () => {
   });
 
   it("many signed-in peers each under their own limits cannot exceed limits.maxTotalPendingBytes together", async () => {
-    const s = await start({ limits: { maxTotalPendingBytes: 150_000 } });
+    const s = await start({ limits: { maxTotalPendingBytes: 150_000, maxTotalPendingBytesPerAddress: 150_000, maxTotalPendingBytesPerUser: 150_000 } });
     const alice = await signedIn(s.url, "alice");
     open.push(alice);
     const attackers = [await signedIn(s.url, "mallory"), await signedIn(s.url, "mallory"), await signedIn(s.url, "mallory")];
@@ -196,18 +195,18 @@ describe("rate limit", () => {
 
 describe("broker", () => {
   it("messages queued for nobody are capped at limits.maxQueuedMessages", async () => {
-    const s = await start({ limits: { maxQueuedMessages: 5 } });
+    const s = await start({ limits: { maxQueuedMessages: 5, maxQueuedMessagesPerAddress: 5, maxQueuedMessagesPerUser: 5 } });
     const mallory = await signedIn(s.url, "mallory");
     open.push(mallory);
     for (let i = 0; i < 5; i++) expect((await mallory.request("queuemessage", { queuename: `nobody${i}`, data: { i } })).command).toBe("queuemessage");
     const refused = await mallory.request("queuemessage", { queuename: "nobody", data: { i: 6 } });
-    expect(errorOf(refused)).toMatch(/Too many queued messages.*limits\.maxQueuedMessages 5/);
+    expect(errorOf(refused)).toMatch(/Too many queued messages: 5 on this server \(limits\.maxQueuedMessages 5\)/);
     expect(s.context.broker.queuedMessages).toBe(5);
     await stillServes(s.url);
   });
 
   it("queues consumed per connection and exchanges are capped", async () => {
-    const s = await start({ limits: { maxQueuesPerConnection: 3, maxExchanges: 2 } });
+    const s = await start({ limits: { maxQueuesPerConnection: 3, maxExchanges: 2, maxExchangesPerAddress: 2, maxExchangesPerUser: 2 } });
     const mallory = await signedIn(s.url, "mallory");
     open.push(mallory);
     for (let i = 0; i < 3; i++) expect((await mallory.request("registerqueue", { queuename: `q${i}` })).command).toBe("registerqueue");
@@ -216,7 +215,7 @@ describe("broker", () => {
     await mallory.request("closequeue", { queuename: "q0" });
     expect((await mallory.request("registerqueue", { queuename: "q3" })).command).toBe("registerqueue");
     for (const name of ["x1", "x2"]) expect((await mallory.request("registerexchange", { exchangename: name, algorithm: "fanout", addqueue: false })).command).toBe("registerexchange");
-    expect(errorOf(await mallory.request("registerexchange", { exchangename: "x3", algorithm: "fanout", addqueue: false }))).toMatch(/Too many exchanges: 2 exist \(limits\.maxExchanges\)/);
+    expect(errorOf(await mallory.request("registerexchange", { exchangename: "x3", algorithm: "fanout", addqueue: false }))).toMatch(/Too many exchanges: 2 on this server \(limits\.maxExchanges 2\)/);
     await stillServes(s.url);
   });
 });
