@@ -2811,9 +2811,9 @@ export type GetDocumentVersionRequest = RequestCommon &
      */
     _id?: string;
     /**
-     * The wanted version (_version value). server-latest treats a negative value as latest.
+     * The wanted version (_version value). server-latest treats a negative value as latest. Without it, server-latest answers with the current document: its `result._version > version` test is false for an undefined version (DatabaseConnection.GetDocumentVersion, https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/DatabaseConnection.ts#L1408-L1420; found by `openflow-spec fuzz` against the real server).
      */
-    version: number;
+    version?: number;
     /**
      * api-latest sends true; ignored (server-latest always decrypts fields listed in _encrypt).
      */
@@ -5547,17 +5547,23 @@ export interface ReplyCommon {
       }
     | null;
   /**
-   * Echoed OpenTelemetry trace id.
+   * Echoed OpenTelemetry trace id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
    */
-  traceId?: string | null;
+  traceId?: {
+    [k: string]: unknown;
+  };
   /**
-   * Echoed OpenTelemetry span id.
+   * Echoed OpenTelemetry span id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
    */
-  spanId?: string | null;
+  spanId?: {
+    [k: string]: unknown;
+  };
   /**
-   * Echoed request priority.
+   * Echoed request priority. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
    */
-  priority?: number | null;
+  priority?: {
+    [k: string]: unknown;
+  };
   [k: string]: unknown;
 }
 /**

@@ -1214,7 +1214,7 @@ validate21.evaluated = {"dynamicProps":true,"dynamicItems":false};
 /** @type {Validator} */
 export const addworkitem_reply = validate23;
 const schema37 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/ReplyCommon"}],"required":["result"],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"name":{"type":["string","null"]},"result":{"$ref":"../defs/workitem.json#/$defs/StoredWorkitem"}}};
-const schema38 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"error":{"type":["string","object","null"]},"traceId":{"type":["string","null"]},"spanId":{"type":["string","null"]},"priority":{"type":["number","null"]}}};
+const schema38 = {"type":"object","properties":{"jwt":{"type":["string","null"]},"error":{"type":["string","object","null"]},"traceId":{},"spanId":{},"priority":{}}};
 const schema48 = {"type":"object","allOf":[{"$ref":"#"}],"required":["_id"],"properties":{"_id":{"type":"string"}}};
 const root0 = {validate: validate24};
 const schema39 = {"$schema":"https://json-schema.org/draft/2020-12/schema","$id":"https://openflow-spec.dev/schemas/defs/workitem.json","type":"object","allOf":[{"$ref":"base.json"}],"properties":{"wiqid":{"type":["string","null"]},"wiq":{"type":["string","null"]},"state":{"enum":["new","processing","successful","failed","retry"]},"payload":{"type":["object","null"]},"retries":{"type":["integer","null"],"minimum":0},"priority":{"type":["number","null"]},"files":{"type":["array","null"],"items":{"$ref":"workitemfile.json"}},"userid":{"type":["string","null"]},"username":{"type":["string","null"]},"lastrun":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"nextrun":{"anyOf":[{"$ref":"date.json"},{"type":"null"}]},"errormessage":{"type":["string","null"]},"errorsource":{"type":["string","null"]},"errortype":{"enum":["application","business",null]},"success_wiqid":{"type":["string","null"]},"failed_wiqid":{"type":["string","null"]},"success_wiq":{"type":["string","null"]},"failed_wiq":{"type":["string","null"]}},"$defs":{"StoredWorkitem":{"type":"object","allOf":[{"$ref":"#"}],"required":["_id"],"properties":{"_id":{"type":"string"}}}}};
@@ -2680,10 +2680,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -2692,11 +2691,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -2705,11 +2702,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.wiqid !== undefined){
+let data2 = data.wiqid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema37.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -2719,9 +2715,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.wiq !== undefined){
+let data3 = data.wiq;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema37.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -2730,52 +2727,16 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
+}
+if(data.name !== undefined){
+let data4 = data.name;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema37.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-if(data.wiqid !== undefined){
-let data5 = data.wiqid;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema37.properties.wiqid.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.wiq !== undefined){
-let data6 = data.wiq;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema37.properties.wiq.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.name !== undefined){
-let data7 = data.name;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema37.properties.name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -2788,12 +2749,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
@@ -3524,10 +3485,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -3536,11 +3496,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -3549,11 +3507,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.name !== undefined){
+let data2 = data.name;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema52.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -3563,9 +3520,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.maxretries !== undefined){
+let data3 = data.maxretries;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+const err5 = {instancePath:instancePath+"/maxretries",schemaPath:"#/properties/maxretries/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -3574,9 +3532,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
+}
+if(data.retrydelay !== undefined){
+let data4 = data.retrydelay;
+if(!((typeof data4 == "number") && (isFinite(data4)))){
+const err6 = {instancePath:instancePath+"/retrydelay",schemaPath:"#/properties/retrydelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -3585,54 +3545,16 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.name !== undefined){
-let data5 = data.name;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema52.properties.name.type},message:"must be string,null"};
+}
+if(data.initialdelay !== undefined){
+let data5 = data.initialdelay;
+if(!((typeof data5 == "number") && (isFinite(data5)))){
+const err7 = {instancePath:instancePath+"/initialdelay",schemaPath:"#/properties/initialdelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.maxretries !== undefined){
-let data6 = data.maxretries;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-const err8 = {instancePath:instancePath+"/maxretries",schemaPath:"#/properties/maxretries/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.retrydelay !== undefined){
-let data7 = data.retrydelay;
-if(!((typeof data7 == "number") && (isFinite(data7)))){
-const err9 = {instancePath:instancePath+"/retrydelay",schemaPath:"#/properties/retrydelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.initialdelay !== undefined){
-let data8 = data.initialdelay;
-if(!((typeof data8 == "number") && (isFinite(data8)))){
-const err10 = {instancePath:instancePath+"/initialdelay",schemaPath:"#/properties/initialdelay/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
 }
 errors++;
 }
@@ -3645,12 +3567,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err8];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err8);
 }
 errors++;
 }
@@ -4382,10 +4304,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4394,11 +4315,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.items === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4407,11 +4326,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.wiqid !== undefined){
+let data2 = data.wiqid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema60.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4421,9 +4339,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.wiq !== undefined){
+let data3 = data.wiq;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema60.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4432,9 +4351,20 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.items === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "items"},message:"must have required property '"+"items"+"'"};
+}
+if(data.items !== undefined){
+let data4 = data.items;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate24(data4[i0], {instancePath:instancePath+"/items/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err6 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -4443,62 +4373,15 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.wiqid !== undefined){
-let data5 = data.wiqid;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema60.properties.wiqid.type},message:"must be string,null"};
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.wiq !== undefined){
-let data6 = data.wiq;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema60.properties.wiq.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.items !== undefined){
-let data7 = data.items;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate24(data7[i0], {instancePath:instancePath+"/items/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate24.errors : vErrors.concat(validate24.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/items",schemaPath:"#/properties/items/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
 }
 errors++;
 }
@@ -4901,10 +4784,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -4913,11 +4795,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -4927,10 +4808,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+let data3 = data.result;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(!(data4 && typeof data4 == "object" && !Array.isArray(data4))){
+const err4 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -4942,7 +4827,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -4951,56 +4836,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-let data6 = data.result;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
-const err7 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -5180,10 +5024,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5192,11 +5035,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data2 = data.queuename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema71.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5206,52 +5049,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.queuename !== undefined){
-let data5 = data.queuename;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema71.properties.queuename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -5590,10 +5395,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -5602,11 +5406,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -5616,10 +5419,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+let data3 = data.result;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err4 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -5628,10 +5431,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err5 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -5640,52 +5442,16 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-let data6 = data.result;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 0 || isNaN(data6)){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -6240,10 +6006,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6252,11 +6017,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6266,51 +6030,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -6552,10 +6279,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6564,51 +6290,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -6939,10 +6627,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -6951,11 +6638,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.newinstanceid === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "newinstanceid"},message:"must have required property '"+"newinstanceid"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -6964,11 +6649,9 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.newinstanceid !== undefined){
+if(typeof data.newinstanceid !== "string"){
+const err4 = {instancePath:instancePath+"/newinstanceid",schemaPath:"#/properties/newinstanceid/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -6978,9 +6661,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.jwt !== undefined){
+let data3 = data.jwt;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema92.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -6989,9 +6673,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.newinstanceid === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "newinstanceid"},message:"must have required property '"+"newinstanceid"+"'"};
+}
+if(data.targetid !== undefined){
+let data4 = data.targetid;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/targetid",schemaPath:"#/properties/targetid/type",keyword:"type",params:{type: schema92.properties.targetid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -7000,9 +6686,11 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data.newinstanceid !== undefined){
-if(typeof data.newinstanceid !== "string"){
-const err7 = {instancePath:instancePath+"/newinstanceid",schemaPath:"#/properties/newinstanceid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.workflowid !== undefined){
+let data5 = data.workflowid;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema92.properties.workflowid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -7012,10 +6700,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.jwt !== undefined){
-let data6 = data.jwt;
+if(data.workflow !== undefined){
+let data6 = data.workflow;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema92.properties.jwt.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: schema92.properties.workflow.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -7025,10 +6713,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.targetid !== undefined){
-let data7 = data.targetid;
+if(data.queue !== undefined){
+let data7 = data.queue;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/targetid",schemaPath:"#/properties/targetid/type",keyword:"type",params:{type: schema92.properties.targetid.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: schema92.properties.queue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -7038,10 +6726,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.workflowid !== undefined){
-let data8 = data.workflowid;
+if(data.resultqueue !== undefined){
+let data8 = data.resultqueue;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err10 = {instancePath:instancePath+"/workflowid",schemaPath:"#/properties/workflowid/type",keyword:"type",params:{type: schema92.properties.workflowid.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/resultqueue",schemaPath:"#/properties/resultqueue/type",keyword:"type",params:{type: schema92.properties.resultqueue.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -7051,10 +6739,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.workflow !== undefined){
-let data9 = data.workflow;
+if(data.name !== undefined){
+let data9 = data.name;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err11 = {instancePath:instancePath+"/workflow",schemaPath:"#/properties/workflow/type",keyword:"type",params:{type: schema92.properties.workflow.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema92.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -7064,10 +6752,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.queue !== undefined){
-let data10 = data.queue;
+if(data.correlationId !== undefined){
+let data10 = data.correlationId;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err12 = {instancePath:instancePath+"/queue",schemaPath:"#/properties/queue/type",keyword:"type",params:{type: schema92.properties.queue.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema92.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -7077,10 +6765,9 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.resultqueue !== undefined){
-let data11 = data.resultqueue;
-if((typeof data11 !== "string") && (data11 !== null)){
-const err13 = {instancePath:instancePath+"/resultqueue",schemaPath:"#/properties/resultqueue/type",keyword:"type",params:{type: schema92.properties.resultqueue.type},message:"must be string,null"};
+if(data.initialrun !== undefined){
+if(typeof data.initialrun !== "boolean"){
+const err13 = {instancePath:instancePath+"/initialrun",schemaPath:"#/properties/initialrun/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -7090,10 +6777,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.name !== undefined){
-let data12 = data.name;
-if((typeof data12 !== "string") && (data12 !== null)){
-const err14 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema92.properties.name.type},message:"must be string,null"};
+if(data.payload !== undefined){
+let data12 = data.payload;
+if((((typeof data12 != "object") && (typeof data12 !== "string")) && (!((typeof data12 == "number") && (isFinite(data12))))) && (typeof data12 !== "boolean")){
+const err14 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema92.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -7103,10 +6790,9 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data.correlationId !== undefined){
-let data13 = data.correlationId;
-if((typeof data13 !== "string") && (data13 !== null)){
-const err15 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema92.properties.correlationId.type},message:"must be string,null"};
+if(data.state !== undefined){
+if("new" !== data.state){
+const err15 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/const",keyword:"const",params:{allowedValue: "new"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -7116,9 +6802,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.initialrun !== undefined){
-if(typeof data.initialrun !== "boolean"){
-const err16 = {instancePath:instancePath+"/initialrun",schemaPath:"#/properties/initialrun/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.form !== undefined){
+if("unknown" !== data.form){
+const err16 = {instancePath:instancePath+"/form",schemaPath:"#/properties/form/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -7128,51 +6814,14 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data.payload !== undefined){
-let data15 = data.payload;
-if((((typeof data15 != "object") && (typeof data15 !== "string")) && (!((typeof data15 == "number") && (isFinite(data15))))) && (typeof data15 !== "boolean")){
-const err17 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/type",keyword:"type",params:{type: schema92.properties.payload.type},message:"must be object,array,string,number,boolean,null"};
+}
+else {
+const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err17];
 }
 else {
 vErrors.push(err17);
-}
-errors++;
-}
-}
-if(data.state !== undefined){
-if("new" !== data.state){
-const err18 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/const",keyword:"const",params:{allowedValue: "new"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err18];
-}
-else {
-vErrors.push(err18);
-}
-errors++;
-}
-}
-if(data.form !== undefined){
-if("unknown" !== data.form){
-const err19 = {instancePath:instancePath+"/form",schemaPath:"#/properties/form/const",keyword:"const",params:{allowedValue: "unknown"},message:"must be equal to constant"};
-if(vErrors === null){
-vErrors = [err19];
-}
-else {
-vErrors.push(err19);
-}
-errors++;
-}
-}
-}
-else {
-const err20 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
 }
 errors++;
 }
@@ -9898,10 +9547,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -9910,11 +9558,14 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+const _errs9 = errors;
+let valid3 = true;
+const _errs10 = errors;
+if(errors === _errs10){
+if(data && typeof data == "object" && !Array.isArray(data)){
+let missing0;
+if((data.command === undefined) && (missing0 = "command")){
+const err3 = {};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -9923,11 +9574,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+else {
+if(data.command !== undefined){
+if("getclients" !== data.command){
+const err4 = {};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -9938,8 +9588,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -9948,14 +9599,24 @@ vErrors.push(err5);
 }
 errors++;
 }
-const _errs15 = errors;
-let valid3 = true;
-const _errs16 = errors;
-if(errors === _errs16){
+}
+var _valid0 = _errs10 === errors;
+errors = _errs9;
+if(vErrors !== null){
+if(_errs9){
+vErrors.length = _errs9;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid0){
+const _errs13 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
-let missing0;
-if((data.command === undefined) && (missing0 = "command")){
-const err6 = {};
+if(data.result !== undefined){
+let data3 = data.result;
+if((!(Array.isArray(data3))) && (data3 !== null)){
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/1/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[1].then.properties.result.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -9964,10 +9625,15 @@ vErrors.push(err6);
 }
 errors++;
 }
-else {
-if(data.command !== undefined){
-if("getclients" !== data.command){
-const err7 = {};
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.id !== undefined){
+let data5 = data4.id;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err7 = {instancePath:instancePath+"/result/" + i0+"/id",schemaPath:"#/$defs/ClientInfo/properties/id/type",keyword:"type",params:{type: schema101.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -9977,10 +9643,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-}
-}
-else {
-const err8 = {};
+if(data4.clientagent !== undefined){
+let data6 = data4.clientagent;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err8 = {instancePath:instancePath+"/result/" + i0+"/clientagent",schemaPath:"#/$defs/ClientInfo/properties/clientagent/type",keyword:"type",params:{type: schema101.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -9990,23 +9656,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-var _valid0 = _errs16 === errors;
-errors = _errs15;
-if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid0){
-const _errs19 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data6 = data.result;
-if((!(Array.isArray(data6))) && (data6 !== null)){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/1/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[1].then.properties.result.type},message:"must be array,null"};
+if(data4.clientversion !== undefined){
+let data7 = data4.clientversion;
+if((typeof data7 !== "string") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/result/" + i0+"/clientversion",schemaPath:"#/$defs/ClientInfo/properties/clientversion/type",keyword:"type",params:{type: schema101.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -10015,15 +9668,11 @@ vErrors.push(err9);
 }
 errors++;
 }
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.id !== undefined){
-let data8 = data7.id;
+}
+if(data4.agent !== undefined){
+let data8 = data4.agent;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err10 = {instancePath:instancePath+"/result/" + i0+"/id",schemaPath:"#/$defs/ClientInfo/properties/id/type",keyword:"type",params:{type: schema101.properties.id.type},message:"must be string,null"};
+const err10 = {instancePath:instancePath+"/result/" + i0+"/agent",schemaPath:"#/$defs/ClientInfo/properties/agent/type",keyword:"type",params:{type: schema101.properties.agent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -10033,10 +9682,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data7.clientagent !== undefined){
-let data9 = data7.clientagent;
+if(data4.version !== undefined){
+let data9 = data4.version;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err11 = {instancePath:instancePath+"/result/" + i0+"/clientagent",schemaPath:"#/$defs/ClientInfo/properties/clientagent/type",keyword:"type",params:{type: schema101.properties.clientagent.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/result/" + i0+"/version",schemaPath:"#/$defs/ClientInfo/properties/version/type",keyword:"type",params:{type: schema101.properties.version.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -10046,10 +9695,10 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data7.clientversion !== undefined){
-let data10 = data7.clientversion;
+if(data4.name !== undefined){
+let data10 = data4.name;
 if((typeof data10 !== "string") && (data10 !== null)){
-const err12 = {instancePath:instancePath+"/result/" + i0+"/clientversion",schemaPath:"#/$defs/ClientInfo/properties/clientversion/type",keyword:"type",params:{type: schema101.properties.clientversion.type},message:"must be string,null"};
+const err12 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"#/$defs/ClientInfo/properties/name/type",keyword:"type",params:{type: schema101.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -10059,10 +9708,10 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data7.agent !== undefined){
-let data11 = data7.agent;
+if(data4.username !== undefined){
+let data11 = data4.username;
 if((typeof data11 !== "string") && (data11 !== null)){
-const err13 = {instancePath:instancePath+"/result/" + i0+"/agent",schemaPath:"#/$defs/ClientInfo/properties/agent/type",keyword:"type",params:{type: schema101.properties.agent.type},message:"must be string,null"};
+const err13 = {instancePath:instancePath+"/result/" + i0+"/username",schemaPath:"#/$defs/ClientInfo/properties/username/type",keyword:"type",params:{type: schema101.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -10072,10 +9721,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data7.version !== undefined){
-let data12 = data7.version;
+if(data4.remoteip !== undefined){
+let data12 = data4.remoteip;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err14 = {instancePath:instancePath+"/result/" + i0+"/version",schemaPath:"#/$defs/ClientInfo/properties/version/type",keyword:"type",params:{type: schema101.properties.version.type},message:"must be string,null"};
+const err14 = {instancePath:instancePath+"/result/" + i0+"/remoteip",schemaPath:"#/$defs/ClientInfo/properties/remoteip/type",keyword:"type",params:{type: schema101.properties.remoteip.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -10085,10 +9734,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-if(data7.name !== undefined){
-let data13 = data7.name;
+if(data4.created !== undefined){
+let data13 = data4.created;
 if((typeof data13 !== "string") && (data13 !== null)){
-const err15 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"#/$defs/ClientInfo/properties/name/type",keyword:"type",params:{type: schema101.properties.name.type},message:"must be string,null"};
+const err15 = {instancePath:instancePath+"/result/" + i0+"/created",schemaPath:"#/$defs/ClientInfo/properties/created/type",keyword:"type",params:{type: schema101.properties.created.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -10098,10 +9747,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data7.username !== undefined){
-let data14 = data7.username;
+if(data4.lastheartbeat !== undefined){
+let data14 = data4.lastheartbeat;
 if((typeof data14 !== "string") && (data14 !== null)){
-const err16 = {instancePath:instancePath+"/result/" + i0+"/username",schemaPath:"#/$defs/ClientInfo/properties/username/type",keyword:"type",params:{type: schema101.properties.username.type},message:"must be string,null"};
+const err16 = {instancePath:instancePath+"/result/" + i0+"/lastheartbeat",schemaPath:"#/$defs/ClientInfo/properties/lastheartbeat/type",keyword:"type",params:{type: schema101.properties.lastheartbeat.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -10111,10 +9760,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data7.remoteip !== undefined){
-let data15 = data7.remoteip;
-if((typeof data15 !== "string") && (data15 !== null)){
-const err17 = {instancePath:instancePath+"/result/" + i0+"/remoteip",schemaPath:"#/$defs/ClientInfo/properties/remoteip/type",keyword:"type",params:{type: schema101.properties.remoteip.type},message:"must be string,null"};
+if(data4.user !== undefined){
+let data15 = data4.user;
+if((!(data15 && typeof data15 == "object" && !Array.isArray(data15))) && (data15 !== null)){
+const err17 = {instancePath:instancePath+"/result/" + i0+"/user",schemaPath:"#/$defs/ClientInfo/properties/user/type",keyword:"type",params:{type: schema101.properties.user.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -10124,10 +9773,9 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data7.created !== undefined){
-let data16 = data7.created;
-if((typeof data16 !== "string") && (data16 !== null)){
-const err18 = {instancePath:instancePath+"/result/" + i0+"/created",schemaPath:"#/$defs/ClientInfo/properties/created/type",keyword:"type",params:{type: schema101.properties.created.type},message:"must be string,null"};
+}
+else {
+const err18 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/$defs/ClientInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -10137,10 +9785,11 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data7.lastheartbeat !== undefined){
-let data17 = data7.lastheartbeat;
-if((typeof data17 !== "string") && (data17 !== null)){
-const err19 = {instancePath:instancePath+"/result/" + i0+"/lastheartbeat",schemaPath:"#/$defs/ClientInfo/properties/lastheartbeat/type",keyword:"type",params:{type: schema101.properties.lastheartbeat.type},message:"must be string,null"};
+}
+}
+}
+else {
+const err19 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -10149,46 +9798,7 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-if(data7.user !== undefined){
-let data18 = data7.user;
-if((!(data18 && typeof data18 == "object" && !Array.isArray(data18))) && (data18 !== null)){
-const err20 = {instancePath:instancePath+"/result/" + i0+"/user",schemaPath:"#/$defs/ClientInfo/properties/user/type",keyword:"type",params:{type: schema101.properties.user.type},message:"must be object,null"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-}
-}
-else {
-const err21 = {instancePath:instancePath+"/result/" + i0,schemaPath:"#/$defs/ClientInfo/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-}
-}
-}
-}
-else {
-const err22 = {instancePath,schemaPath:"#/allOf/1/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-var _valid0 = _errs19 === errors;
+var _valid0 = _errs13 === errors;
 valid3 = _valid0;
 if(valid3){
 var props0 = {};
@@ -10197,12 +9807,12 @@ props0.command = true;
 }
 }
 if(!valid3){
-const err23 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err20 = {instancePath,schemaPath:"#/allOf/1/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err23];
+vErrors = [err20];
 }
 else {
-vErrors.push(err23);
+vErrors.push(err20);
 }
 errors++;
 }
@@ -10214,14 +9824,65 @@ props0.traceId = true;
 props0.spanId = true;
 props0.priority = true;
 }
-const _errs49 = errors;
+const _errs43 = errors;
 let valid10 = true;
-const _errs50 = errors;
-if(errors === _errs50){
+const _errs44 = errors;
+if(errors === _errs44){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing1;
 if((data.command === undefined) && (missing1 = "command")){
-const err24 = {};
+const err21 = {};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("getagentlog" !== data.command){
+const err22 = {};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err23 = {};
+if(vErrors === null){
+vErrors = [err23];
+}
+else {
+vErrors.push(err23);
+}
+errors++;
+}
+}
+var _valid1 = _errs44 === errors;
+errors = _errs43;
+if(vErrors !== null){
+if(_errs43){
+vErrors.length = _errs43;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid1){
+const _errs47 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data17 = data.result;
+if((typeof data17 !== "string") && (data17 !== null)){
+const err24 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/2/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[2].then.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -10230,10 +9891,10 @@ vErrors.push(err24);
 }
 errors++;
 }
+}
+}
 else {
-if(data.command !== undefined){
-if("getagentlog" !== data.command){
-const err25 = {};
+const err25 = {instancePath,schemaPath:"#/allOf/2/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -10242,58 +9903,7 @@ vErrors.push(err25);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err26 = {};
-if(vErrors === null){
-vErrors = [err26];
-}
-else {
-vErrors.push(err26);
-}
-errors++;
-}
-}
-var _valid1 = _errs50 === errors;
-errors = _errs49;
-if(vErrors !== null){
-if(_errs49){
-vErrors.length = _errs49;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid1){
-const _errs53 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data20 = data.result;
-if((typeof data20 !== "string") && (data20 !== null)){
-const err27 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/2/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[2].then.properties.result.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err27];
-}
-else {
-vErrors.push(err27);
-}
-errors++;
-}
-}
-}
-else {
-const err28 = {instancePath,schemaPath:"#/allOf/2/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err28];
-}
-else {
-vErrors.push(err28);
-}
-errors++;
-}
-var _valid1 = _errs53 === errors;
+var _valid1 = _errs47 === errors;
 valid10 = _valid1;
 if(valid10){
 var props1 = {};
@@ -10302,12 +9912,12 @@ props1.command = true;
 }
 }
 if(!valid10){
-const err29 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err26 = {instancePath,schemaPath:"#/allOf/2/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err29];
+vErrors = [err26];
 }
 else {
-vErrors.push(err29);
+vErrors.push(err26);
 }
 errors++;
 }
@@ -10320,14 +9930,65 @@ props0 = props0 || {};
 Object.assign(props0, props1);
 }
 }
-const _errs58 = errors;
+const _errs52 = errors;
 let valid13 = true;
-const _errs59 = errors;
-if(errors === _errs59){
+const _errs53 = errors;
+if(errors === _errs53){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing2;
 if((data.command === undefined) && (missing2 = "command")){
-const err30 = {};
+const err27 = {};
+if(vErrors === null){
+vErrors = [err27];
+}
+else {
+vErrors.push(err27);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("getagentpods" !== data.command){
+const err28 = {};
+if(vErrors === null){
+vErrors = [err28];
+}
+else {
+vErrors.push(err28);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err29 = {};
+if(vErrors === null){
+vErrors = [err29];
+}
+else {
+vErrors.push(err29);
+}
+errors++;
+}
+}
+var _valid2 = _errs53 === errors;
+errors = _errs52;
+if(vErrors !== null){
+if(_errs52){
+vErrors.length = _errs52;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid2){
+const _errs56 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data19 = data.result;
+if((!(Array.isArray(data19))) && (data19 !== null)){
+const err30 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/3/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[3].then.properties.result.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -10336,10 +9997,12 @@ vErrors.push(err30);
 }
 errors++;
 }
-else {
-if(data.command !== undefined){
-if("getagentpods" !== data.command){
-const err31 = {};
+if(Array.isArray(data19)){
+const len1 = data19.length;
+for(let i1=0; i1<len1; i1++){
+let data20 = data19[i1];
+if(!(data20 && typeof data20 == "object" && !Array.isArray(data20))){
+const err31 = {instancePath:instancePath+"/result/" + i1,schemaPath:"#/allOf/3/then/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -10351,8 +10014,9 @@ errors++;
 }
 }
 }
+}
 else {
-const err32 = {};
+const err32 = {instancePath,schemaPath:"#/allOf/3/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -10361,61 +10025,7 @@ vErrors.push(err32);
 }
 errors++;
 }
-}
-var _valid2 = _errs59 === errors;
-errors = _errs58;
-if(vErrors !== null){
-if(_errs58){
-vErrors.length = _errs58;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid2){
-const _errs62 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data22 = data.result;
-if((!(Array.isArray(data22))) && (data22 !== null)){
-const err33 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/3/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[3].then.properties.result.type},message:"must be array,null"};
-if(vErrors === null){
-vErrors = [err33];
-}
-else {
-vErrors.push(err33);
-}
-errors++;
-}
-if(Array.isArray(data22)){
-const len1 = data22.length;
-for(let i1=0; i1<len1; i1++){
-let data23 = data22[i1];
-if(!(data23 && typeof data23 == "object" && !Array.isArray(data23))){
-const err34 = {instancePath:instancePath+"/result/" + i1,schemaPath:"#/allOf/3/then/properties/result/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err34];
-}
-else {
-vErrors.push(err34);
-}
-errors++;
-}
-}
-}
-}
-}
-else {
-const err35 = {instancePath,schemaPath:"#/allOf/3/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err35];
-}
-else {
-vErrors.push(err35);
-}
-errors++;
-}
-var _valid2 = _errs62 === errors;
+var _valid2 = _errs56 === errors;
 valid13 = _valid2;
 if(valid13){
 var props2 = {};
@@ -10424,12 +10034,12 @@ props2.command = true;
 }
 }
 if(!valid13){
-const err36 = {instancePath,schemaPath:"#/allOf/3/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err33 = {instancePath,schemaPath:"#/allOf/3/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err36];
+vErrors = [err33];
 }
 else {
-vErrors.push(err36);
+vErrors.push(err33);
 }
 errors++;
 }
@@ -10442,31 +10052,31 @@ props0 = props0 || {};
 Object.assign(props0, props2);
 }
 }
-const _errs69 = errors;
+const _errs63 = errors;
 let valid18 = true;
-const _errs70 = errors;
-if(errors === _errs70){
+const _errs64 = errors;
+if(errors === _errs64){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing3;
 if((data.command === undefined) && (missing3 = "command")){
-const err37 = {};
+const err34 = {};
 if(vErrors === null){
-vErrors = [err37];
+vErrors = [err34];
 }
 else {
-vErrors.push(err37);
+vErrors.push(err34);
 }
 errors++;
 }
 else {
 if(data.command !== undefined){
 if("registeragent" !== data.command){
-const err38 = {};
+const err35 = {};
 if(vErrors === null){
-vErrors = [err38];
+vErrors = [err35];
 }
 else {
-vErrors.push(err38);
+vErrors.push(err35);
 }
 errors++;
 }
@@ -10474,28 +10084,28 @@ errors++;
 }
 }
 else {
-const err39 = {};
+const err36 = {};
 if(vErrors === null){
-vErrors = [err39];
+vErrors = [err36];
 }
 else {
-vErrors.push(err39);
+vErrors.push(err36);
 }
 errors++;
 }
 }
-var _valid3 = _errs70 === errors;
-errors = _errs69;
+var _valid3 = _errs64 === errors;
+errors = _errs63;
 if(vErrors !== null){
-if(_errs69){
-vErrors.length = _errs69;
+if(_errs63){
+vErrors.length = _errs63;
 }
 else {
 vErrors = null;
 }
 }
 if(_valid3){
-const _errs73 = errors;
+const _errs67 = errors;
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.result !== undefined){
 if(!(validate64(data.result, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
@@ -10505,16 +10115,16 @@ errors = vErrors.length;
 }
 }
 else {
-const err40 = {instancePath,schemaPath:"#/allOf/4/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err37 = {instancePath,schemaPath:"#/allOf/4/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err40];
+vErrors = [err37];
 }
 else {
-vErrors.push(err40);
+vErrors.push(err37);
 }
 errors++;
 }
-var _valid3 = _errs73 === errors;
+var _valid3 = _errs67 === errors;
 valid18 = _valid3;
 if(valid18){
 var props3 = {};
@@ -10523,12 +10133,12 @@ props3.command = true;
 }
 }
 if(!valid18){
-const err41 = {instancePath,schemaPath:"#/allOf/4/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err38 = {instancePath,schemaPath:"#/allOf/4/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err41];
+vErrors = [err38];
 }
 else {
-vErrors.push(err41);
+vErrors.push(err38);
 }
 errors++;
 }
@@ -10541,14 +10151,65 @@ props0 = props0 || {};
 Object.assign(props0, props3);
 }
 }
-const _errs77 = errors;
+const _errs71 = errors;
 let valid21 = true;
-const _errs78 = errors;
-if(errors === _errs78){
+const _errs72 = errors;
+if(errors === _errs72){
 if(data && typeof data == "object" && !Array.isArray(data)){
 let missing4;
 if((data.command === undefined) && (missing4 = "command")){
-const err42 = {};
+const err39 = {};
+if(vErrors === null){
+vErrors = [err39];
+}
+else {
+vErrors.push(err39);
+}
+errors++;
+}
+else {
+if(data.command !== undefined){
+if("createindex" !== data.command){
+const err40 = {};
+if(vErrors === null){
+vErrors = [err40];
+}
+else {
+vErrors.push(err40);
+}
+errors++;
+}
+}
+}
+}
+else {
+const err41 = {};
+if(vErrors === null){
+vErrors = [err41];
+}
+else {
+vErrors.push(err41);
+}
+errors++;
+}
+}
+var _valid4 = _errs72 === errors;
+errors = _errs71;
+if(vErrors !== null){
+if(_errs71){
+vErrors.length = _errs71;
+}
+else {
+vErrors = null;
+}
+}
+if(_valid4){
+const _errs75 = errors;
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data24 = data.result;
+if((typeof data24 !== "string") && (data24 !== null)){
+const err42 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/5/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[5].then.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err42];
 }
@@ -10557,10 +10218,10 @@ vErrors.push(err42);
 }
 errors++;
 }
+}
+}
 else {
-if(data.command !== undefined){
-if("createindex" !== data.command){
-const err43 = {};
+const err43 = {instancePath,schemaPath:"#/allOf/5/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err43];
 }
@@ -10569,58 +10230,7 @@ vErrors.push(err43);
 }
 errors++;
 }
-}
-}
-}
-else {
-const err44 = {};
-if(vErrors === null){
-vErrors = [err44];
-}
-else {
-vErrors.push(err44);
-}
-errors++;
-}
-}
-var _valid4 = _errs78 === errors;
-errors = _errs77;
-if(vErrors !== null){
-if(_errs77){
-vErrors.length = _errs77;
-}
-else {
-vErrors = null;
-}
-}
-if(_valid4){
-const _errs81 = errors;
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data27 = data.result;
-if((typeof data27 !== "string") && (data27 !== null)){
-const err45 = {instancePath:instancePath+"/result",schemaPath:"#/allOf/5/then/properties/result/type",keyword:"type",params:{type: schema99.allOf[5].then.properties.result.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err45];
-}
-else {
-vErrors.push(err45);
-}
-errors++;
-}
-}
-}
-else {
-const err46 = {instancePath,schemaPath:"#/allOf/5/then/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err46];
-}
-else {
-vErrors.push(err46);
-}
-errors++;
-}
-var _valid4 = _errs81 === errors;
+var _valid4 = _errs75 === errors;
 valid21 = _valid4;
 if(valid21){
 var props4 = {};
@@ -10629,12 +10239,12 @@ props4.command = true;
 }
 }
 if(!valid21){
-const err47 = {instancePath,schemaPath:"#/allOf/5/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
+const err44 = {instancePath,schemaPath:"#/allOf/5/if",keyword:"if",params:{failingKeyword: "then"},message:"must match \"then\" schema"};
 if(vErrors === null){
-vErrors = [err47];
+vErrors = [err44];
 }
 else {
-vErrors.push(err47);
+vErrors.push(err44);
 }
 errors++;
 }
@@ -10657,9 +10267,48 @@ props0.data = true;
 props0.result = true;
 }
 if(data.command !== undefined){
-let data28 = data.command;
-if((typeof data28 !== "string") && (data28 !== null)){
-const err48 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema99.properties.command.type},message:"must be string,null"};
+let data25 = data.command;
+if((typeof data25 !== "string") && (data25 !== null)){
+const err45 = {instancePath:instancePath+"/command",schemaPath:"#/properties/command/type",keyword:"type",params:{type: schema99.properties.command.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err45];
+}
+else {
+vErrors.push(err45);
+}
+errors++;
+}
+}
+if(data.id !== undefined){
+let data26 = data.id;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err46 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema99.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err46];
+}
+else {
+vErrors.push(err46);
+}
+errors++;
+}
+}
+if(data.name !== undefined){
+let data27 = data.name;
+if((typeof data27 !== "string") && (data27 !== null)){
+const err47 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema99.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err47];
+}
+else {
+vErrors.push(err47);
+}
+errors++;
+}
+}
+if(data.data !== undefined){
+let data28 = data.data;
+if((!(data28 && typeof data28 == "object" && !Array.isArray(data28))) && (typeof data28 !== "string")){
+const err48 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema99.properties.data.type},message:"must be object,string"};
 if(vErrors === null){
 vErrors = [err48];
 }
@@ -10669,10 +10318,10 @@ vErrors.push(err48);
 errors++;
 }
 }
-if(data.id !== undefined){
-let data29 = data.id;
-if((typeof data29 !== "string") && (data29 !== null)){
-const err49 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema99.properties.id.type},message:"must be string,null"};
+if(data.result !== undefined){
+let data29 = data.result;
+if((typeof data29 != "object") && (typeof data29 !== "string")){
+const err49 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema99.properties.result.type},message:"must be array,object,string,null"};
 if(vErrors === null){
 vErrors = [err49];
 }
@@ -10682,53 +10331,14 @@ vErrors.push(err49);
 errors++;
 }
 }
-if(data.name !== undefined){
-let data30 = data.name;
-if((typeof data30 !== "string") && (data30 !== null)){
-const err50 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema99.properties.name.type},message:"must be string,null"};
+}
+else {
+const err50 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err50];
 }
 else {
 vErrors.push(err50);
-}
-errors++;
-}
-}
-if(data.data !== undefined){
-let data31 = data.data;
-if((!(data31 && typeof data31 == "object" && !Array.isArray(data31))) && (typeof data31 !== "string")){
-const err51 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/type",keyword:"type",params:{type: schema99.properties.data.type},message:"must be object,string"};
-if(vErrors === null){
-vErrors = [err51];
-}
-else {
-vErrors.push(err51);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-let data32 = data.result;
-if((typeof data32 != "object") && (typeof data32 !== "string")){
-const err52 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema99.properties.result.type},message:"must be array,object,string,null"};
-if(vErrors === null){
-vErrors = [err52];
-}
-else {
-vErrors.push(err52);
-}
-errors++;
-}
-}
-}
-else {
-const err53 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err53];
-}
-else {
-vErrors.push(err53);
 }
 errors++;
 }
@@ -10900,10 +10510,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -10912,51 +10521,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -11140,10 +10711,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -11152,51 +10722,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -11725,10 +11257,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -11737,11 +11268,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -11751,10 +11281,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.affectedrows !== undefined){
+let data3 = data.affectedrows;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err4 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -11763,10 +11293,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err5 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -11775,52 +11304,16 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.affectedrows !== undefined){
-let data6 = data.affectedrows;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err7 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 0 || isNaN(data6)){
-const err8 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -11991,10 +11484,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -12003,11 +11495,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema130.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -12017,52 +11509,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema130.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -12259,10 +11713,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -12271,11 +11724,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema135.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -12285,10 +11738,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.name !== undefined){
+let data3 = data.name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema135.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -12298,9 +11751,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.instancename !== undefined){
+let data4 = data.instancename;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema135.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -12309,54 +11763,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema135.properties._id.type},message:"must be string,null"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.name !== undefined){
-let data6 = data.name;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema135.properties.name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.instancename !== undefined){
-let data7 = data.instancename;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema135.properties.instancename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -12761,10 +12176,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -12773,11 +12187,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -12787,10 +12200,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data._id !== undefined){
+let data3 = data._id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema140.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -12800,9 +12213,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.affectedrows !== undefined){
+let data4 = data.affectedrows;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err5 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -12811,10 +12225,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err6 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -12824,52 +12237,15 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data._id !== undefined){
-let data6 = data._id;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema140.properties._id.type},message:"must be string,null"};
+}
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.affectedrows !== undefined){
-let data7 = data.affectedrows;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err8 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-const err9 = {instancePath:instancePath+"/affectedrows",schemaPath:"#/properties/affectedrows/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
 }
 errors++;
 }
@@ -13040,10 +12416,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -13052,51 +12427,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -13395,10 +12732,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -13407,11 +12743,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema153.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -13421,52 +12757,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema153.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -13688,10 +12986,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -13700,11 +12997,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema158.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -13714,10 +13011,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.name !== undefined){
+let data3 = data.name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema158.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -13727,9 +13024,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.purge !== undefined){
+if(typeof data.purge !== "boolean"){
+const err5 = {instancePath:instancePath+"/purge",schemaPath:"#/properties/purge/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -13738,53 +13035,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema158.properties._id.type},message:"must be string,null"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.name !== undefined){
-let data6 = data.name;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema158.properties.name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.purge !== undefined){
-if(typeof data.purge !== "boolean"){
-const err8 = {instancePath:instancePath+"/purge",schemaPath:"#/properties/purge/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -14170,10 +13429,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -14182,11 +13440,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -14196,10 +13453,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.field !== undefined){
+if(typeof data.field !== "string"){
+const err4 = {instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -14209,9 +13465,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.results !== undefined){
+if(!(Array.isArray(data.results))){
+const err5 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -14220,51 +13476,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.field !== undefined){
-if(typeof data.field !== "string"){
-const err7 = {instancePath:instancePath+"/field",schemaPath:"#/properties/field/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.results !== undefined){
-if(!(Array.isArray(data.results))){
-const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -14470,10 +13690,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -14482,11 +13701,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -14496,51 +13714,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -14768,10 +13949,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -14780,51 +13960,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -17917,53 +17059,14 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
 else {
 vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
 }
 errors++;
 }
@@ -17975,15 +17078,15 @@ errors = vErrors.length;
 }
 }
 if(data.stripecustomer !== undefined){
-let data6 = data.stripecustomer;
-const _errs16 = errors;
+let data3 = data.stripecustomer;
+const _errs10 = errors;
 let valid4 = false;
-const _errs17 = errors;
-if(!(validate128(data6, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+const _errs11 = errors;
+if(!(validate128(data3, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate128.errors : vErrors.concat(validate128.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs17 === errors;
+var _valid0 = _errs11 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -18000,34 +17103,34 @@ props0.created = true;
 props0.livemode = true;
 props0.metadata = true;
 }
-const _errs18 = errors;
-if(data6 !== null){
-const err6 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs12 = errors;
+if(data3 !== null){
+const err3 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err3];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err3);
 }
 errors++;
 }
-var _valid0 = _errs18 === errors;
+var _valid0 = _errs12 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err7 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err4 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
 else {
-errors = _errs16;
+errors = _errs10;
 if(vErrors !== null){
-if(_errs16){
-vErrors.length = _errs16;
+if(_errs10){
+vErrors.length = _errs10;
 }
 else {
 vErrors = null;
@@ -18036,26 +17139,26 @@ vErrors = null;
 }
 }
 if(data.ensureas !== undefined){
-let data7 = data.ensureas;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: schema210.properties.ensureas.type},message:"must be string,null"};
+let data4 = data.ensureas;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/ensureas",schemaPath:"#/properties/ensureas/type",keyword:"type",params:{type: schema210.properties.ensureas.type},message:"must be string,null"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err6];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -18238,10 +17341,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -18250,11 +17352,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema215.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -18264,10 +17366,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.skipcreate !== undefined){
+if(typeof data.skipcreate !== "boolean"){
+const err4 = {instancePath:instancePath+"/skipcreate",schemaPath:"#/properties/skipcreate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -18279,49 +17380,12 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema215.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.skipcreate !== undefined){
-if(typeof data.skipcreate !== "boolean"){
-const err7 = {instancePath:instancePath+"/skipcreate",schemaPath:"#/properties/skipcreate/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -18813,10 +17877,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -18825,55 +17888,17 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.customer !== undefined){
-let data5 = data.customer;
-const _errs15 = errors;
+let data2 = data.customer;
+const _errs9 = errors;
 let valid4 = false;
-const _errs16 = errors;
-if(!(validate164(data5, {instancePath:instancePath+"/customer",parentData:data,parentDataProperty:"customer",rootData,dynamicAnchors}))){
+const _errs10 = errors;
+if(!(validate164(data2, {instancePath:instancePath+"/customer",parentData:data,parentDataProperty:"customer",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate164.errors : vErrors.concat(validate164.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs16 === errors;
+var _valid0 = _errs10 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -18890,34 +17915,34 @@ props0.created = true;
 props0.livemode = true;
 props0.metadata = true;
 }
-const _errs17 = errors;
-if(data5 !== null){
-const err6 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs11 = errors;
+if(data2 !== null){
+const err3 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err3];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err3);
 }
 errors++;
 }
-var _valid0 = _errs17 === errors;
+var _valid0 = _errs11 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err7 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err4 = {instancePath:instancePath+"/customer",schemaPath:"#/properties/customer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
 else {
-errors = _errs15;
+errors = _errs9;
 if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
+if(_errs9){
+vErrors.length = _errs9;
 }
 else {
 vErrors = null;
@@ -18927,12 +17952,12 @@ vErrors = null;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
@@ -19484,10 +18509,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -19496,11 +18520,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data2 = data.result;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema241.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -19510,52 +18534,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data5 = data.result;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema241.properties.result.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -19751,10 +18737,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -19763,11 +18748,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.results !== undefined){
+let data2 = data.results;
+if((!(Array.isArray(data2))) && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema246.properties.results.type},message:"must be array,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -19776,11 +18761,12 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(Array.isArray(data2)){
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(!(data3 && typeof data3 == "object" && !Array.isArray(data3))){
+const err4 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -19791,54 +18777,15 @@ errors++;
 }
 }
 }
+}
+}
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.results !== undefined){
-let data5 = data.results;
-if((!(Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema246.properties.results.type},message:"must be array,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-if(Array.isArray(data5)){
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
-const err7 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -19849,7 +18796,7 @@ validate180.evaluated = {"props":{"results":true,"jwt":true,"error":true,"traceI
 
 /** @type {Validator} */
 export const getdocumentversion_request = validate182;
-const schema249 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname","version"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"version":{"type":"integer"},"decrypt":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
+const schema249 = {"type":"object","allOf":[{"$ref":"../defs/payload.json#/$defs/RequestCommon"}],"required":["collectionname"],"properties":{"collectionname":{"type":"string","minLength":1},"id":{"type":"string","minLength":1},"_id":{"type":"string","minLength":1},"version":{"type":"integer"},"decrypt":{"type":["boolean","null"]}},"anyOf":[{"type":"object","required":["id"],"properties":{"id":{"type":"string","minLength":1}}},{"type":"object","required":["_id"],"properties":{"_id":{"type":"string","minLength":1}}}]};
 
 function validate182(data, {instancePath="", parentData, parentDataProperty, rootData=data, dynamicAnchors={}}={}){
 let vErrors = null;
@@ -20090,16 +19037,6 @@ vErrors.push(err15);
 }
 errors++;
 }
-if(data.version === undefined){
-const err16 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "version"},message:"must have required property '"+"version"+"'"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
-}
-errors++;
-}
 if(props0 !== true){
 props0 = props0 || {};
 props0.collectionname = true;
@@ -20112,7 +19049,18 @@ if(data.collectionname !== undefined){
 let data7 = data.collectionname;
 if(typeof data7 === "string"){
 if(func1(data7) < 1){
-const err17 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+const err16 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+if(vErrors === null){
+vErrors = [err16];
+}
+else {
+vErrors.push(err16);
+}
+errors++;
+}
+}
+else {
+const err17 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -20122,8 +19070,11 @@ vErrors.push(err17);
 errors++;
 }
 }
-else {
-const err18 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.id !== undefined){
+let data8 = data.id;
+if(typeof data8 === "string"){
+if(func1(data8) < 1){
+const err18 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -20133,11 +19084,8 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.id !== undefined){
-let data8 = data.id;
-if(typeof data8 === "string"){
-if(func1(data8) < 1){
-const err19 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err19 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -20147,8 +19095,11 @@ vErrors.push(err19);
 errors++;
 }
 }
-else {
-const err20 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data._id !== undefined){
+let data9 = data._id;
+if(typeof data9 === "string"){
+if(func1(data9) < 1){
+const err20 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -20158,11 +19109,8 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data._id !== undefined){
-let data9 = data._id;
-if(typeof data9 === "string"){
-if(func1(data9) < 1){
-const err21 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+else {
+const err21 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -20172,8 +19120,10 @@ vErrors.push(err21);
 errors++;
 }
 }
-else {
-const err22 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.version !== undefined){
+let data10 = data.version;
+if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
+const err22 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err22];
 }
@@ -20183,10 +19133,10 @@ vErrors.push(err22);
 errors++;
 }
 }
-if(data.version !== undefined){
-let data10 = data.version;
-if(!(((typeof data10 == "number") && (!(data10 % 1) && !isNaN(data10))) && (isFinite(data10)))){
-const err23 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.decrypt !== undefined){
+let data11 = data.decrypt;
+if((typeof data11 !== "boolean") && (data11 !== null)){
+const err23 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema249.properties.decrypt.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -20196,27 +19146,14 @@ vErrors.push(err23);
 errors++;
 }
 }
-if(data.decrypt !== undefined){
-let data11 = data.decrypt;
-if((typeof data11 !== "boolean") && (data11 !== null)){
-const err24 = {instancePath:instancePath+"/decrypt",schemaPath:"#/properties/decrypt/type",keyword:"type",params:{type: schema249.properties.decrypt.type},message:"must be boolean,null"};
+}
+else {
+const err24 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err24];
 }
 else {
 vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
 }
 errors++;
 }
@@ -20267,10 +19204,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -20279,11 +19215,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -20293,10 +19228,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.id !== undefined){
+let data3 = data.id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema251.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -20306,9 +19241,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data._id !== undefined){
+let data4 = data._id;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema251.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -20317,10 +19253,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.version !== undefined){
+let data5 = data.version;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err6 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -20330,55 +19267,16 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.id !== undefined){
-let data6 = data.id;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema251.properties.id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data._id !== undefined){
-let data7 = data._id;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema251.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.version !== undefined){
-let data8 = data.version;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err9 = {instancePath:instancePath+"/version",schemaPath:"#/properties/version/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
 if(data.result !== undefined){
-let data9 = data.result;
-const _errs23 = errors;
+let data6 = data.result;
+const _errs17 = errors;
 let valid4 = false;
-const _errs24 = errors;
-if(!(validate25(data9, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+const _errs18 = errors;
+if(!(validate25(data6, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs24 === errors;
+var _valid0 = _errs18 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -20397,34 +19295,34 @@ props0._modifiedbyid = true;
 props0._version = true;
 props0._skiphistory = true;
 }
-const _errs25 = errors;
-if(data9 !== null){
-const err10 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs19 = errors;
+if(data6 !== null){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err8];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err8);
 }
 errors++;
 }
 else {
-errors = _errs23;
+errors = _errs17;
 if(vErrors !== null){
-if(_errs23){
-vErrors.length = _errs23;
+if(_errs17){
+vErrors.length = _errs17;
 }
 else {
 vErrors = null;
@@ -20434,12 +19332,12 @@ vErrors = null;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err9];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err9);
 }
 errors++;
 }
@@ -20994,10 +19892,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -21006,11 +19903,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+let data2 = data.id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema257.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -21020,10 +19917,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.filename !== undefined){
+let data3 = data.filename;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema257.properties.filename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -21033,9 +19930,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.file !== undefined){
+if(typeof data.file !== "string"){
+const err5 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -21044,11 +19941,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id !== undefined){
-let data5 = data.id;
+}
+if(data.mimeType !== undefined){
+let data5 = data.mimeType;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: schema257.properties.id.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema257.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -21058,54 +19955,16 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.filename !== undefined){
-let data6 = data.filename;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: schema257.properties.filename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.file !== undefined){
-if(typeof data.file !== "string"){
-const err8 = {instancePath:instancePath+"/file",schemaPath:"#/properties/file/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.mimeType !== undefined){
-let data8 = data.mimeType;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema257.properties.mimeType.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
 if(data.metadata !== undefined){
-let data9 = data.metadata;
-const _errs23 = errors;
+let data6 = data.metadata;
+const _errs17 = errors;
 let valid4 = false;
-const _errs24 = errors;
-if(!(validate187(data9, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
+const _errs18 = errors;
+if(!(validate187(data6, {instancePath:instancePath+"/metadata",parentData:data,parentDataProperty:"metadata",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate187.errors : vErrors.concat(validate187.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs24 === errors;
+var _valid0 = _errs18 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -21130,34 +19989,34 @@ props0._modifiedbyid = true;
 props0._version = true;
 props0._skiphistory = true;
 }
-const _errs25 = errors;
-if(data9 !== null){
-const err10 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs19 = errors;
+if(data6 !== null){
+const err7 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+var _valid0 = _errs19 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err11 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err8 = {instancePath:instancePath+"/metadata",schemaPath:"#/properties/metadata/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err8];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err8);
 }
 errors++;
 }
 else {
-errors = _errs23;
+errors = _errs17;
 if(vErrors !== null){
-if(_errs23){
-vErrors.length = _errs23;
+if(_errs17){
+vErrors.length = _errs17;
 }
 else {
 vErrors = null;
@@ -21166,26 +20025,26 @@ vErrors = null;
 }
 }
 if(data.compress !== undefined){
-let data10 = data.compress;
-if((typeof data10 !== "boolean") && (data10 !== null)){
-const err12 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema257.properties.compress.type},message:"must be boolean,null"};
+let data7 = data.compress;
+if((typeof data7 !== "boolean") && (data7 !== null)){
+const err9 = {instancePath:instancePath+"/compress",schemaPath:"#/properties/compress/type",keyword:"type",params:{type: schema257.properties.compress.type},message:"must be boolean,null"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err9];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err9);
 }
 errors++;
 }
 }
 }
 else {
-const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err13];
+vErrors = [err10];
 }
 else {
-vErrors.push(err13);
+vErrors.push(err10);
 }
 errors++;
 }
@@ -21378,10 +20237,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -21390,11 +20248,15 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.results !== undefined){
+let data2 = data.results;
+if(Array.isArray(data2)){
+const len0 = data2.length;
+for(let i0=0; i0<len0; i0++){
+let data3 = data2[i0];
+if(!(data3 && typeof data3 == "object" && !Array.isArray(data3))){
+const err3 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -21404,10 +20266,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -21419,53 +20280,12 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.results !== undefined){
-let data5 = data.results;
-if(Array.isArray(data5)){
-const len0 = data5.length;
-for(let i0=0; i0<len0; i0++){
-let data6 = data5[i0];
-if(!(data6 && typeof data6 == "object" && !Array.isArray(data6))){
-const err6 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/properties/results/items/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -21621,10 +20441,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -21633,11 +20452,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data2 = data.result;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema267.properties.result.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -21646,11 +20465,14 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+for(const key0 in data2){
+let data3 = data2[key0];
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+if(typeof data3[i0] !== "string"){
+const err4 = {instancePath:instancePath+"/result/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/properties/result/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -21662,7 +20484,7 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/result/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -21671,58 +20493,17 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data5 = data.result;
-if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema267.properties.result.type},message:"must be object,null"};
+}
+}
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-for(const key0 in data5){
-let data6 = data5[key0];
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-if(typeof data6[i0] !== "string"){
-const err7 = {instancePath:instancePath+"/result/" + key0.replace(/~/g, "~0").replace(/\//g, "~1")+"/" + i0,schemaPath:"#/properties/result/additionalProperties/items/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/result/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/properties/result/additionalProperties/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -23214,10 +21995,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -23226,55 +22006,17 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.invoice !== undefined){
-let data5 = data.invoice;
-const _errs15 = errors;
+let data2 = data.invoice;
+const _errs9 = errors;
 let valid4 = false;
-const _errs16 = errors;
-if(!(validate201(data5, {instancePath:instancePath+"/invoice",parentData:data,parentDataProperty:"invoice",rootData,dynamicAnchors}))){
+const _errs10 = errors;
+if(!(validate201(data2, {instancePath:instancePath+"/invoice",parentData:data,parentDataProperty:"invoice",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate201.errors : vErrors.concat(validate201.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs16 === errors;
+var _valid0 = _errs10 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -23302,34 +22044,34 @@ props0.created = true;
 props0.livemode = true;
 props0.metadata = true;
 }
-const _errs17 = errors;
-if(data5 !== null){
-const err6 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs11 = errors;
+if(data2 !== null){
+const err3 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err3];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err3);
 }
 errors++;
 }
-var _valid0 = _errs17 === errors;
+var _valid0 = _errs11 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err7 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err4 = {instancePath:instancePath+"/invoice",schemaPath:"#/properties/invoice/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
 else {
-errors = _errs15;
+errors = _errs9;
 if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
+if(_errs9){
+vErrors.length = _errs9;
 }
 else {
 vErrors = null;
@@ -23339,12 +22081,12 @@ vErrors = null;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
@@ -23529,10 +22271,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -23541,11 +22282,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema286.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -23555,10 +22296,19 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+let data3 = data.result;
+const _errs11 = errors;
+let valid4 = false;
+const _errs12 = errors;
+if(data3 && typeof data3 == "object" && !Array.isArray(data3)){
+if(data3.metadata !== undefined){
+let data4 = data3.metadata;
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.name !== undefined){
+let data5 = data4.name;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err4 = {instancePath:instancePath+"/result/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema288.properties.metadata.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -23568,9 +22318,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.namespace !== undefined){
+let data6 = data4.namespace;
+if((typeof data6 !== "string") && (data6 !== null)){
+const err5 = {instancePath:instancePath+"/result/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema288.properties.metadata.properties.namespace.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -23579,11 +22330,13 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema286.properties._id.type},message:"must be string,null"};
+}
+if(data4.labels !== undefined){
+let data7 = data4.labels;
+if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
+for(const key0 in data7){
+if(typeof data7[key0] !== "string"){
+const err6 = {instancePath:instancePath+"/result/metadata/labels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -23593,19 +22346,9 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.result !== undefined){
-let data6 = data.result;
-const _errs17 = errors;
-let valid4 = false;
-const _errs18 = errors;
-if(data6 && typeof data6 == "object" && !Array.isArray(data6)){
-if(data6.metadata !== undefined){
-let data7 = data6.metadata;
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name !== undefined){
-let data8 = data7.name;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err7 = {instancePath:instancePath+"/result/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema288.properties.metadata.properties.name.type},message:"must be string,null"};
+}
+else {
+const err7 = {instancePath:instancePath+"/result/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -23615,10 +22358,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data7.namespace !== undefined){
-let data9 = data7.namespace;
+if(data4.creationTimestamp !== undefined){
+let data9 = data4.creationTimestamp;
 if((typeof data9 !== "string") && (data9 !== null)){
-const err8 = {instancePath:instancePath+"/result/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema288.properties.metadata.properties.namespace.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/result/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema288.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -23628,12 +22371,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data7.labels !== undefined){
-let data10 = data7.labels;
-if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
-for(const key0 in data10){
-if(typeof data10[key0] !== "string"){
-const err9 = {instancePath:instancePath+"/result/metadata/labels/" + key0.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err9 = {instancePath:instancePath+"/result/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -23643,9 +22383,13 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-else {
-const err10 = {instancePath:instancePath+"/result/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data3.status !== undefined){
+let data10 = data3.status;
+if(data10 && typeof data10 == "object" && !Array.isArray(data10)){
+if(data10.phase !== undefined){
+let data11 = data10.phase;
+if((typeof data11 !== "string") && (data11 !== null)){
+const err10 = {instancePath:instancePath+"/result/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema288.properties.status.properties.phase.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -23655,10 +22399,10 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data7.creationTimestamp !== undefined){
-let data12 = data7.creationTimestamp;
+if(data10.startTime !== undefined){
+let data12 = data10.startTime;
 if((typeof data12 !== "string") && (data12 !== null)){
-const err11 = {instancePath:instancePath+"/result/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema288.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
+const err11 = {instancePath:instancePath+"/result/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema288.properties.status.properties.startTime.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -23670,7 +22414,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/result/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath:instancePath+"/result/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -23680,13 +22424,13 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data6.status !== undefined){
-let data13 = data6.status;
+if(data3.metrics !== undefined){
+let data13 = data3.metrics;
 if(data13 && typeof data13 == "object" && !Array.isArray(data13)){
-if(data13.phase !== undefined){
-let data14 = data13.phase;
-if((typeof data14 !== "string") && (data14 !== null)){
-const err13 = {instancePath:instancePath+"/result/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema288.properties.status.properties.phase.type},message:"must be string,null"};
+if(data13.cpu !== undefined){
+let data14 = data13.cpu;
+if((typeof data14 !== "string") && (!((typeof data14 == "number") && (isFinite(data14))))){
+const err13 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema288.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -23696,10 +22440,10 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data13.startTime !== undefined){
-let data15 = data13.startTime;
-if((typeof data15 !== "string") && (data15 !== null)){
-const err14 = {instancePath:instancePath+"/result/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema288.properties.status.properties.startTime.type},message:"must be string,null"};
+if(data13.memory !== undefined){
+let data15 = data13.memory;
+if((typeof data15 !== "string") && (!((typeof data15 == "number") && (isFinite(data15))))){
+const err14 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -23709,9 +22453,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-}
-else {
-const err15 = {instancePath:instancePath+"/result/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data13.memorylimit !== undefined){
+let data16 = data13.memorylimit;
+if((typeof data16 !== "string") && (!((typeof data16 == "number") && (isFinite(data16))))){
+const err15 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -23721,13 +22466,9 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data6.metrics !== undefined){
-let data16 = data6.metrics;
-if(data16 && typeof data16 == "object" && !Array.isArray(data16)){
-if(data16.cpu !== undefined){
-let data17 = data16.cpu;
-if((typeof data17 !== "string") && (!((typeof data17 == "number") && (isFinite(data17))))){
-const err16 = {instancePath:instancePath+"/result/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema288.properties.metrics.properties.cpu.type},message:"must be string,number"};
+}
+else {
+const err16 = {instancePath:instancePath+"/result/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -23737,10 +22478,9 @@ vErrors.push(err16);
 errors++;
 }
 }
-if(data16.memory !== undefined){
-let data18 = data16.memory;
-if((typeof data18 !== "string") && (!((typeof data18 == "number") && (isFinite(data18))))){
-const err17 = {instancePath:instancePath+"/result/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memory.type},message:"must be string,number"};
+}
+else {
+const err17 = {instancePath:instancePath+"/result",schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -23749,11 +22489,17 @@ vErrors.push(err17);
 }
 errors++;
 }
+var _valid0 = _errs12 === errors;
+valid4 = valid4 || _valid0;
+if(_valid0){
+var props0 = {};
+props0.metadata = true;
+props0.status = true;
+props0.metrics = true;
 }
-if(data16.memorylimit !== undefined){
-let data19 = data16.memorylimit;
-if((typeof data19 !== "string") && (!((typeof data19 == "number") && (isFinite(data19))))){
-const err18 = {instancePath:instancePath+"/result/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+const _errs42 = errors;
+if(data3 !== null){
+const err18 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -23762,10 +22508,10 @@ vErrors.push(err18);
 }
 errors++;
 }
-}
-}
-else {
-const err19 = {instancePath:instancePath+"/result/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
+var _valid0 = _errs42 === errors;
+valid4 = valid4 || _valid0;
+if(!valid4){
+const err19 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -23774,54 +22520,11 @@ vErrors.push(err19);
 }
 errors++;
 }
-}
-}
 else {
-const err20 = {instancePath:instancePath+"/result",schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err20];
-}
-else {
-vErrors.push(err20);
-}
-errors++;
-}
-var _valid0 = _errs18 === errors;
-valid4 = valid4 || _valid0;
-if(_valid0){
-var props0 = {};
-props0.metadata = true;
-props0.status = true;
-props0.metrics = true;
-}
-const _errs48 = errors;
-if(data6 !== null){
-const err21 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err21];
-}
-else {
-vErrors.push(err21);
-}
-errors++;
-}
-var _valid0 = _errs48 === errors;
-valid4 = valid4 || _valid0;
-if(!valid4){
-const err22 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
-if(vErrors === null){
-vErrors = [err22];
-}
-else {
-vErrors.push(err22);
-}
-errors++;
-}
-else {
-errors = _errs17;
+errors = _errs11;
 if(vErrors !== null){
-if(_errs17){
-vErrors.length = _errs17;
+if(_errs11){
+vErrors.length = _errs11;
 }
 else {
 vErrors = null;
@@ -23830,9 +22533,57 @@ vErrors = null;
 }
 }
 if(data.results !== undefined){
-let data20 = data.results;
-if((!(Array.isArray(data20))) && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema286.properties.results.type},message:"must be array,null"};
+let data17 = data.results;
+if((!(Array.isArray(data17))) && (data17 !== null)){
+const err20 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: schema286.properties.results.type},message:"must be array,null"};
+if(vErrors === null){
+vErrors = [err20];
+}
+else {
+vErrors.push(err20);
+}
+errors++;
+}
+if(Array.isArray(data17)){
+const len0 = data17.length;
+for(let i0=0; i0<len0; i0++){
+let data18 = data17[i0];
+if(data18 && typeof data18 == "object" && !Array.isArray(data18)){
+if(data18.metadata !== undefined){
+let data19 = data18.metadata;
+if(data19 && typeof data19 == "object" && !Array.isArray(data19)){
+if(data19.name !== undefined){
+let data20 = data19.name;
+if((typeof data20 !== "string") && (data20 !== null)){
+const err21 = {instancePath:instancePath+"/results/" + i0+"/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema288.properties.metadata.properties.name.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err21];
+}
+else {
+vErrors.push(err21);
+}
+errors++;
+}
+}
+if(data19.namespace !== undefined){
+let data21 = data19.namespace;
+if((typeof data21 !== "string") && (data21 !== null)){
+const err22 = {instancePath:instancePath+"/results/" + i0+"/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema288.properties.metadata.properties.namespace.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err22];
+}
+else {
+vErrors.push(err22);
+}
+errors++;
+}
+}
+if(data19.labels !== undefined){
+let data22 = data19.labels;
+if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
+for(const key1 in data22){
+if(typeof data22[key1] !== "string"){
+const err23 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err23];
 }
@@ -23841,18 +22592,10 @@ vErrors.push(err23);
 }
 errors++;
 }
-if(Array.isArray(data20)){
-const len0 = data20.length;
-for(let i0=0; i0<len0; i0++){
-let data21 = data20[i0];
-if(data21 && typeof data21 == "object" && !Array.isArray(data21)){
-if(data21.metadata !== undefined){
-let data22 = data21.metadata;
-if(data22 && typeof data22 == "object" && !Array.isArray(data22)){
-if(data22.name !== undefined){
-let data23 = data22.name;
-if((typeof data23 !== "string") && (data23 !== null)){
-const err24 = {instancePath:instancePath+"/results/" + i0+"/metadata/name",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/name/type",keyword:"type",params:{type: schema288.properties.metadata.properties.name.type},message:"must be string,null"};
+}
+}
+else {
+const err24 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err24];
 }
@@ -23862,10 +22605,10 @@ vErrors.push(err24);
 errors++;
 }
 }
-if(data22.namespace !== undefined){
-let data24 = data22.namespace;
+if(data19.creationTimestamp !== undefined){
+let data24 = data19.creationTimestamp;
 if((typeof data24 !== "string") && (data24 !== null)){
-const err25 = {instancePath:instancePath+"/results/" + i0+"/metadata/namespace",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/namespace/type",keyword:"type",params:{type: schema288.properties.metadata.properties.namespace.type},message:"must be string,null"};
+const err25 = {instancePath:instancePath+"/results/" + i0+"/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema288.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err25];
 }
@@ -23875,12 +22618,9 @@ vErrors.push(err25);
 errors++;
 }
 }
-if(data22.labels !== undefined){
-let data25 = data22.labels;
-if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
-for(const key1 in data25){
-if(typeof data25[key1] !== "string"){
-const err26 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels/" + key1.replace(/~/g, "~0").replace(/\//g, "~1"),schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/additionalProperties/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err26 = {instancePath:instancePath+"/results/" + i0+"/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err26];
 }
@@ -23890,9 +22630,13 @@ vErrors.push(err26);
 errors++;
 }
 }
-}
-else {
-const err27 = {instancePath:instancePath+"/results/" + i0+"/metadata/labels",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/labels/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data18.status !== undefined){
+let data25 = data18.status;
+if(data25 && typeof data25 == "object" && !Array.isArray(data25)){
+if(data25.phase !== undefined){
+let data26 = data25.phase;
+if((typeof data26 !== "string") && (data26 !== null)){
+const err27 = {instancePath:instancePath+"/results/" + i0+"/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema288.properties.status.properties.phase.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err27];
 }
@@ -23902,10 +22646,10 @@ vErrors.push(err27);
 errors++;
 }
 }
-if(data22.creationTimestamp !== undefined){
-let data27 = data22.creationTimestamp;
+if(data25.startTime !== undefined){
+let data27 = data25.startTime;
 if((typeof data27 !== "string") && (data27 !== null)){
-const err28 = {instancePath:instancePath+"/results/" + i0+"/metadata/creationTimestamp",schemaPath:"#/$defs/NoderedPod/properties/metadata/properties/creationTimestamp/type",keyword:"type",params:{type: schema288.properties.metadata.properties.creationTimestamp.type},message:"must be string,null"};
+const err28 = {instancePath:instancePath+"/results/" + i0+"/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema288.properties.status.properties.startTime.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err28];
 }
@@ -23917,7 +22661,7 @@ errors++;
 }
 }
 else {
-const err29 = {instancePath:instancePath+"/results/" + i0+"/metadata",schemaPath:"#/$defs/NoderedPod/properties/metadata/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err29 = {instancePath:instancePath+"/results/" + i0+"/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err29];
 }
@@ -23927,13 +22671,13 @@ vErrors.push(err29);
 errors++;
 }
 }
-if(data21.status !== undefined){
-let data28 = data21.status;
+if(data18.metrics !== undefined){
+let data28 = data18.metrics;
 if(data28 && typeof data28 == "object" && !Array.isArray(data28)){
-if(data28.phase !== undefined){
-let data29 = data28.phase;
-if((typeof data29 !== "string") && (data29 !== null)){
-const err30 = {instancePath:instancePath+"/results/" + i0+"/status/phase",schemaPath:"#/$defs/NoderedPod/properties/status/properties/phase/type",keyword:"type",params:{type: schema288.properties.status.properties.phase.type},message:"must be string,null"};
+if(data28.cpu !== undefined){
+let data29 = data28.cpu;
+if((typeof data29 !== "string") && (!((typeof data29 == "number") && (isFinite(data29))))){
+const err30 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema288.properties.metrics.properties.cpu.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err30];
 }
@@ -23943,10 +22687,10 @@ vErrors.push(err30);
 errors++;
 }
 }
-if(data28.startTime !== undefined){
-let data30 = data28.startTime;
-if((typeof data30 !== "string") && (data30 !== null)){
-const err31 = {instancePath:instancePath+"/results/" + i0+"/status/startTime",schemaPath:"#/$defs/NoderedPod/properties/status/properties/startTime/type",keyword:"type",params:{type: schema288.properties.status.properties.startTime.type},message:"must be string,null"};
+if(data28.memory !== undefined){
+let data30 = data28.memory;
+if((typeof data30 !== "string") && (!((typeof data30 == "number") && (isFinite(data30))))){
+const err31 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memory.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err31];
 }
@@ -23956,9 +22700,10 @@ vErrors.push(err31);
 errors++;
 }
 }
-}
-else {
-const err32 = {instancePath:instancePath+"/results/" + i0+"/status",schemaPath:"#/$defs/NoderedPod/properties/status/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data28.memorylimit !== undefined){
+let data31 = data28.memorylimit;
+if((typeof data31 !== "string") && (!((typeof data31 == "number") && (isFinite(data31))))){
+const err32 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
 if(vErrors === null){
 vErrors = [err32];
 }
@@ -23968,13 +22713,9 @@ vErrors.push(err32);
 errors++;
 }
 }
-if(data21.metrics !== undefined){
-let data31 = data21.metrics;
-if(data31 && typeof data31 == "object" && !Array.isArray(data31)){
-if(data31.cpu !== undefined){
-let data32 = data31.cpu;
-if((typeof data32 !== "string") && (!((typeof data32 == "number") && (isFinite(data32))))){
-const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics/cpu",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/cpu/type",keyword:"type",params:{type: schema288.properties.metrics.properties.cpu.type},message:"must be string,number"};
+}
+else {
+const err33 = {instancePath:instancePath+"/results/" + i0+"/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err33];
 }
@@ -23984,10 +22725,9 @@ vErrors.push(err33);
 errors++;
 }
 }
-if(data31.memory !== undefined){
-let data33 = data31.memory;
-if((typeof data33 !== "string") && (!((typeof data33 == "number") && (isFinite(data33))))){
-const err34 = {instancePath:instancePath+"/results/" + i0+"/metrics/memory",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memory/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memory.type},message:"must be string,number"};
+}
+else {
+const err34 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err34];
 }
@@ -23997,53 +22737,16 @@ vErrors.push(err34);
 errors++;
 }
 }
-if(data31.memorylimit !== undefined){
-let data34 = data31.memorylimit;
-if((typeof data34 !== "string") && (!((typeof data34 == "number") && (isFinite(data34))))){
-const err35 = {instancePath:instancePath+"/results/" + i0+"/metrics/memorylimit",schemaPath:"#/$defs/NoderedPod/properties/metrics/properties/memorylimit/type",keyword:"type",params:{type: schema288.properties.metrics.properties.memorylimit.type},message:"must be string,number"};
+}
+}
+}
+else {
+const err35 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err35];
 }
 else {
 vErrors.push(err35);
-}
-errors++;
-}
-}
-}
-else {
-const err36 = {instancePath:instancePath+"/results/" + i0+"/metrics",schemaPath:"#/$defs/NoderedPod/properties/metrics/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err36];
-}
-else {
-vErrors.push(err36);
-}
-errors++;
-}
-}
-}
-else {
-const err37 = {instancePath:instancePath+"/results/" + i0,schemaPath:"#/$defs/NoderedPod/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err37];
-}
-else {
-vErrors.push(err37);
-}
-errors++;
-}
-}
-}
-}
-}
-else {
-const err38 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err38];
-}
-else {
-vErrors.push(err38);
 }
 errors++;
 }
@@ -24240,10 +22943,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -24252,11 +22954,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema294.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -24266,10 +22968,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.instancename !== undefined){
+let data3 = data.instancename;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema294.properties.instancename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24279,9 +22981,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.result !== undefined){
+let data4 = data.result;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema294.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -24290,54 +22993,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema294.properties._id.type},message:"must be string,null"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.instancename !== undefined){
-let data6 = data.instancename;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/instancename",schemaPath:"#/properties/instancename/type",keyword:"type",params:{type: schema294.properties.instancename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-let data7 = data.result;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema294.properties.result.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -24666,10 +23330,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -24678,11 +23341,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema302.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -24692,10 +23355,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.name !== undefined){
+let data3 = data.name;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema302.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -24705,54 +23368,16 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema302.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.name !== undefined){
-let data6 = data.name;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema302.properties.name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
 if(data.result !== undefined){
-let data7 = data.result;
-const _errs19 = errors;
+let data4 = data.result;
+const _errs13 = errors;
 let valid4 = false;
-const _errs20 = errors;
-if(!(validate35(data7, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+const _errs14 = errors;
+if(!(validate35(data4, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate35.errors : vErrors.concat(validate35.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs20 === errors;
+var _valid0 = _errs14 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -24784,34 +23409,34 @@ props0._modifiedbyid = true;
 props0._version = true;
 props0._skiphistory = true;
 }
-const _errs21 = errors;
-if(data7 !== null){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs15 = errors;
+if(data4 !== null){
+const err5 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
-var _valid0 = _errs21 === errors;
+var _valid0 = _errs15 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err6];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err6);
 }
 errors++;
 }
 else {
-errors = _errs19;
+errors = _errs13;
 if(vErrors !== null){
-if(_errs19){
-vErrors.length = _errs19;
+if(_errs13){
+vErrors.length = _errs13;
 }
 else {
 vErrors = null;
@@ -24821,12 +23446,12 @@ vErrors = null;
 }
 }
 else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
@@ -25020,10 +23645,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -25032,11 +23656,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.skipnodered !== undefined){
+if(typeof data.skipnodered !== "boolean"){
+const err3 = {instancePath:instancePath+"/skipnodered",schemaPath:"#/properties/skipnodered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -25046,10 +23669,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.skipcalculatesize !== undefined){
+if(typeof data.skipcalculatesize !== "boolean"){
+const err4 = {instancePath:instancePath+"/skipcalculatesize",schemaPath:"#/properties/skipcalculatesize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -25059,9 +23681,9 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.skipupdateusersize !== undefined){
+if(typeof data.skipupdateusersize !== "boolean"){
+const err5 = {instancePath:instancePath+"/skipupdateusersize",schemaPath:"#/properties/skipupdateusersize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -25070,51 +23692,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.skipnodered !== undefined){
-if(typeof data.skipnodered !== "boolean"){
-const err6 = {instancePath:instancePath+"/skipnodered",schemaPath:"#/properties/skipnodered/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.skipcalculatesize !== undefined){
-if(typeof data.skipcalculatesize !== "boolean"){
-const err7 = {instancePath:instancePath+"/skipcalculatesize",schemaPath:"#/properties/skipcalculatesize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.skipupdateusersize !== undefined){
-if(typeof data.skipupdateusersize !== "boolean"){
-const err8 = {instancePath:instancePath+"/skipupdateusersize",schemaPath:"#/properties/skipupdateusersize/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -25617,10 +24203,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -25629,11 +24214,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -25643,10 +24227,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.skipresults !== undefined){
+let data3 = data.skipresults;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema312.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -25656,9 +24240,19 @@ vErrors.push(err4);
 errors++;
 }
 }
+if(data.results !== undefined){
+let data4 = data.results;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate25(data4[i0], {instancePath:instancePath+"/results/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -25667,62 +24261,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.skipresults !== undefined){
-let data6 = data.skipresults;
-if((typeof data6 !== "boolean") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema312.properties.skipresults.type},message:"must be boolean,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.results !== undefined){
-let data7 = data.results;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate25(data7[i0], {instancePath:instancePath+"/results/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -26725,10 +25272,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -26737,53 +25283,15 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -26796,12 +25304,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
@@ -27304,10 +25812,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -27316,11 +25823,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -27330,10 +25836,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.skipresults !== undefined){
+let data3 = data.skipresults;
+if((typeof data3 !== "boolean") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema326.properties.skipresults.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -27343,9 +25849,19 @@ vErrors.push(err4);
 errors++;
 }
 }
+if(data.results !== undefined){
+let data4 = data.results;
+if(Array.isArray(data4)){
+const len0 = data4.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate25(data4[i0], {instancePath:instancePath+"/results/" + i0,parentData:data4,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+}
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -27354,62 +25870,15 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+else {
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err6];
 }
 else {
 vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.skipresults !== undefined){
-let data6 = data.skipresults;
-if((typeof data6 !== "boolean") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/skipresults",schemaPath:"#/properties/skipresults/type",keyword:"type",params:{type: schema326.properties.skipresults.type},message:"must be boolean,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.results !== undefined){
-let data7 = data.results;
-if(Array.isArray(data7)){
-const len0 = data7.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate25(data7[i0], {instancePath:instancePath+"/results/" + i0,parentData:data7,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/results",schemaPath:"#/properties/results/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-}
-else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
 }
 errors++;
 }
@@ -28412,10 +26881,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -28424,11 +26892,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -28438,52 +26905,15 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.uniqeness !== undefined){
+let data3 = data.uniqeness;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema332.properties.uniqeness.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.uniqeness !== undefined){
-let data6 = data.uniqeness;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/uniqeness",schemaPath:"#/properties/uniqeness/type",keyword:"type",params:{type: schema332.properties.uniqeness.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -28496,12 +26926,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
@@ -28710,10 +27140,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -28722,51 +27151,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -29095,10 +27486,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -29107,11 +27497,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result !== undefined){
+let data2 = data.result;
+if((typeof data2 !== "string") && (!(data2 && typeof data2 == "object" && !Array.isArray(data2)))){
+const err3 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema345.properties.result.type},message:"must be string,object"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -29121,52 +27511,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result !== undefined){
-let data5 = data.result;
-if((typeof data5 !== "string") && (!(data5 && typeof data5 == "object" && !Array.isArray(data5)))){
-const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema345.properties.result.type},message:"must be string,object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -29338,10 +27690,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -29350,11 +27701,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.includehist !== undefined){
+let data2 = data.includehist;
+if((typeof data2 !== "boolean") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema351.properties.includehist.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -29364,10 +27715,15 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+let data3 = data.result;
+if(Array.isArray(data3)){
+const len0 = data3.length;
+for(let i0=0; i0<len0; i0++){
+let data4 = data3[i0];
+if(data4 && typeof data4 == "object" && !Array.isArray(data4)){
+if(data4.name === undefined){
+const err4 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -29376,10 +27732,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data4.name !== undefined){
+if(typeof data4.name !== "string"){
+const err5 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"../defs/collectioninfo.json/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -29388,11 +27743,10 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.includehist !== undefined){
-let data5 = data.includehist;
-if((typeof data5 !== "boolean") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/includehist",schemaPath:"#/properties/includehist/type",keyword:"type",params:{type: schema351.properties.includehist.type},message:"must be boolean,null"};
+}
+if(data4.type !== undefined){
+if(typeof data4.type !== "string"){
+const err6 = {instancePath:instancePath+"/result/" + i0+"/type",schemaPath:"../defs/collectioninfo.json/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -29402,15 +27756,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.result !== undefined){
-let data6 = data.result;
-if(Array.isArray(data6)){
-const len0 = data6.length;
-for(let i0=0; i0<len0; i0++){
-let data7 = data6[i0];
-if(data7 && typeof data7 == "object" && !Array.isArray(data7)){
-if(data7.name === undefined){
-const err7 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/required",keyword:"required",params:{missingProperty: "name"},message:"must have required property '"+"name"+"'"};
+if(data4.options !== undefined){
+let data7 = data4.options;
+if(!(data7 && typeof data7 == "object" && !Array.isArray(data7))){
+const err7 = {instancePath:instancePath+"/result/" + i0+"/options",schemaPath:"../defs/collectioninfo.json/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -29419,9 +27768,13 @@ vErrors.push(err7);
 }
 errors++;
 }
-if(data7.name !== undefined){
-if(typeof data7.name !== "string"){
-const err8 = {instancePath:instancePath+"/result/" + i0+"/name",schemaPath:"../defs/collectioninfo.json/properties/name/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data4.info !== undefined){
+let data8 = data4.info;
+if(data8 && typeof data8 == "object" && !Array.isArray(data8)){
+if(data8.readOnly !== undefined){
+if(typeof data8.readOnly !== "boolean"){
+const err8 = {instancePath:instancePath+"/result/" + i0+"/info/readOnly",schemaPath:"../defs/collectioninfo.json/properties/info/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -29431,9 +27784,9 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data7.type !== undefined){
-if(typeof data7.type !== "string"){
-const err9 = {instancePath:instancePath+"/result/" + i0+"/type",schemaPath:"../defs/collectioninfo.json/properties/type/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err9 = {instancePath:instancePath+"/result/" + i0+"/info",schemaPath:"../defs/collectioninfo.json/properties/info/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -29443,10 +27796,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data7.options !== undefined){
-let data10 = data7.options;
+if(data4.idIndex !== undefined){
+let data10 = data4.idIndex;
 if(!(data10 && typeof data10 == "object" && !Array.isArray(data10))){
-const err10 = {instancePath:instancePath+"/result/" + i0+"/options",schemaPath:"../defs/collectioninfo.json/properties/options/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err10 = {instancePath:instancePath+"/result/" + i0+"/idIndex",schemaPath:"../defs/collectioninfo.json/properties/idIndex/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -29456,12 +27809,9 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data7.info !== undefined){
-let data11 = data7.info;
-if(data11 && typeof data11 == "object" && !Array.isArray(data11)){
-if(data11.readOnly !== undefined){
-if(typeof data11.readOnly !== "boolean"){
-const err11 = {instancePath:instancePath+"/result/" + i0+"/info/readOnly",schemaPath:"../defs/collectioninfo.json/properties/info/properties/readOnly/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+}
+else {
+const err11 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -29473,7 +27823,7 @@ errors++;
 }
 }
 else {
-const err12 = {instancePath:instancePath+"/result/" + i0+"/info",schemaPath:"../defs/collectioninfo.json/properties/info/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -29483,51 +27833,14 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data7.idIndex !== undefined){
-let data13 = data7.idIndex;
-if(!(data13 && typeof data13 == "object" && !Array.isArray(data13))){
-const err13 = {instancePath:instancePath+"/result/" + i0+"/idIndex",schemaPath:"../defs/collectioninfo.json/properties/idIndex/type",keyword:"type",params:{type: "object"},message:"must be object"};
+}
+else {
+const err13 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err13];
 }
 else {
 vErrors.push(err13);
-}
-errors++;
-}
-}
-}
-else {
-const err14 = {instancePath:instancePath+"/result/" + i0,schemaPath:"../defs/collectioninfo.json/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
-}
-else {
-const err15 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err15];
-}
-else {
-vErrors.push(err15);
-}
-errors++;
-}
-}
-}
-else {
-const err16 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err16];
-}
-else {
-vErrors.push(err16);
 }
 errors++;
 }
@@ -29818,10 +28131,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -29830,11 +28142,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -29844,10 +28155,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+if(typeof data.result != "object"){
+const err4 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema357.properties.result.type},message:"must be array,object,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -29859,48 +28169,12 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-if(typeof data.result != "object"){
-const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema357.properties.result.type},message:"must be array,object,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -30334,10 +28608,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -30346,11 +28619,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.wiqid !== undefined){
+let data2 = data.wiqid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema367.properties.wiqid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -30360,53 +28633,15 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.wiq !== undefined){
+let data3 = data.wiq;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema367.properties.wiq.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.wiqid !== undefined){
-let data5 = data.wiqid;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/wiqid",schemaPath:"#/properties/wiqid/type",keyword:"type",params:{type: schema367.properties.wiqid.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.wiq !== undefined){
-let data6 = data.wiq;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/wiq",schemaPath:"#/properties/wiq/type",keyword:"type",params:{type: schema367.properties.wiq.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -30419,12 +28654,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
@@ -31131,10 +29366,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -31143,11 +29377,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -31157,10 +29390,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.top !== undefined){
+let data3 = data.top;
+if(!(((typeof data3 == "number") && (!(data3 % 1) && !isNaN(data3))) && (isFinite(data3)))){
+const err4 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -31169,10 +29402,9 @@ vErrors.push(err4);
 }
 errors++;
 }
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if((typeof data3 == "number") && (isFinite(data3))){
+if(data3 < 0 || isNaN(data3)){
+const err5 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -31181,10 +29413,12 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+}
+if(data.skip !== undefined){
+let data4 = data.skip;
+if(!(((typeof data4 == "number") && (!(data4 % 1) && !isNaN(data4))) && (isFinite(data4)))){
+const err6 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -31193,11 +29427,9 @@ vErrors.push(err6);
 }
 errors++;
 }
-}
-if(data.top !== undefined){
-let data6 = data.top;
-if(!(((typeof data6 == "number") && (!(data6 % 1) && !isNaN(data6))) && (isFinite(data6)))){
-const err7 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if((typeof data4 == "number") && (isFinite(data4))){
+if(data4 < 0 || isNaN(data4)){
+const err7 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -31206,9 +29438,21 @@ vErrors.push(err7);
 }
 errors++;
 }
-if((typeof data6 == "number") && (isFinite(data6))){
-if(data6 < 0 || isNaN(data6)){
-const err8 = {instancePath:instancePath+"/top",schemaPath:"#/properties/top/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
+}
+}
+if(data.result !== undefined){
+let data5 = data.result;
+if(Array.isArray(data5)){
+const len0 = data5.length;
+for(let i0=0; i0<len0; i0++){
+if(!(validate25(data5[i0], {instancePath:instancePath+"/result/" + i0,parentData:data5,parentDataProperty:i0,rootData,dynamicAnchors}))){
+vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
+errors = vErrors.length;
+}
+}
+}
+else {
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -31219,61 +29463,13 @@ errors++;
 }
 }
 }
-if(data.skip !== undefined){
-let data7 = data.skip;
-if(!(((typeof data7 == "number") && (!(data7 % 1) && !isNaN(data7))) && (isFinite(data7)))){
-const err9 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+else {
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err9];
 }
 else {
 vErrors.push(err9);
-}
-errors++;
-}
-if((typeof data7 == "number") && (isFinite(data7))){
-if(data7 < 0 || isNaN(data7)){
-const err10 = {instancePath:instancePath+"/skip",schemaPath:"#/properties/skip/minimum",keyword:"minimum",params:{comparison: ">=", limit: 0},message:"must be >= 0"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-}
-if(data.result !== undefined){
-let data8 = data.result;
-if(Array.isArray(data8)){
-const len0 = data8.length;
-for(let i0=0; i0<len0; i0++){
-if(!(validate25(data8[i0], {instancePath:instancePath+"/result/" + i0,parentData:data8,parentDataProperty:i0,rootData,dynamicAnchors}))){
-vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
-errors = vErrors.length;
-}
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "array"},message:"must be array"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-}
-}
-else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
 }
 errors++;
 }
@@ -31453,10 +29649,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -31465,11 +29660,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data2 = data.queuename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema383.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -31479,52 +29674,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.queuename !== undefined){
-let data5 = data.queuename;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema383.properties.queuename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -33019,10 +31176,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -33031,11 +31187,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data2 = data.queuename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema393.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -33045,10 +31201,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.exchange !== undefined){
+let data3 = data.exchange;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema393.properties.exchange.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -33058,9 +31214,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.exchangename !== undefined){
+let data4 = data.exchangename;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema393.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -33069,11 +31226,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.queuename !== undefined){
-let data5 = data.queuename;
+}
+if(data.routingkey !== undefined){
+let data5 = data.routingkey;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema393.properties.queuename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema393.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33083,10 +31240,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.exchange !== undefined){
-let data6 = data.exchange;
+if(data.replyto !== undefined){
+let data6 = data.replyto;
 if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/exchange",schemaPath:"#/properties/exchange/type",keyword:"type",params:{type: schema393.properties.exchange.type},message:"must be string,null"};
+const err7 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema393.properties.replyto.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33096,10 +31253,10 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.exchangename !== undefined){
-let data7 = data.exchangename;
+if(data.correlationId !== undefined){
+let data7 = data.correlationId;
 if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema393.properties.exchangename.type},message:"must be string,null"};
+const err8 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema393.properties.correlationId.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -33109,10 +31266,10 @@ vErrors.push(err8);
 errors++;
 }
 }
-if(data.routingkey !== undefined){
-let data8 = data.routingkey;
+if(data.consumerTag !== undefined){
+let data8 = data.consumerTag;
 if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema393.properties.routingkey.type},message:"must be string,null"};
+const err9 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema393.properties.consumerTag.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -33122,10 +31279,10 @@ vErrors.push(err9);
 errors++;
 }
 }
-if(data.replyto !== undefined){
-let data9 = data.replyto;
-if((typeof data9 !== "string") && (data9 !== null)){
-const err10 = {instancePath:instancePath+"/replyto",schemaPath:"#/properties/replyto/type",keyword:"type",params:{type: schema393.properties.replyto.type},message:"must be string,null"};
+if(data.expiration !== undefined){
+let data9 = data.expiration;
+if(!((typeof data9 == "number") && (isFinite(data9)))){
+const err10 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -33135,10 +31292,9 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.correlationId !== undefined){
-let data10 = data.correlationId;
-if((typeof data10 !== "string") && (data10 !== null)){
-const err11 = {instancePath:instancePath+"/correlationId",schemaPath:"#/properties/correlationId/type",keyword:"type",params:{type: schema393.properties.correlationId.type},message:"must be string,null"};
+if(data.striptoken !== undefined){
+if(typeof data.striptoken !== "boolean"){
+const err11 = {instancePath:instancePath+"/striptoken",schemaPath:"#/properties/striptoken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -33148,54 +31304,16 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.consumerTag !== undefined){
-let data11 = data.consumerTag;
-if((typeof data11 !== "string") && (data11 !== null)){
-const err12 = {instancePath:instancePath+"/consumerTag",schemaPath:"#/properties/consumerTag/type",keyword:"type",params:{type: schema393.properties.consumerTag.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err12];
-}
-else {
-vErrors.push(err12);
-}
-errors++;
-}
-}
-if(data.expiration !== undefined){
-let data12 = data.expiration;
-if(!((typeof data12 == "number") && (isFinite(data12)))){
-const err13 = {instancePath:instancePath+"/expiration",schemaPath:"#/properties/expiration/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err13];
-}
-else {
-vErrors.push(err13);
-}
-errors++;
-}
-}
-if(data.striptoken !== undefined){
-if(typeof data.striptoken !== "boolean"){
-const err14 = {instancePath:instancePath+"/striptoken",schemaPath:"#/properties/striptoken/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err14];
-}
-else {
-vErrors.push(err14);
-}
-errors++;
-}
-}
 if(data.data !== undefined){
-let data14 = data.data;
-const _errs33 = errors;
+let data11 = data.data;
+const _errs27 = errors;
 let valid4 = false;
-const _errs34 = errors;
-if(!(validate289(data14, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
+const _errs28 = errors;
+if(!(validate289(data11, {instancePath:instancePath+"/data",parentData:data,parentDataProperty:"data",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate289.errors : vErrors.concat(validate289.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs34 === errors;
+var _valid0 = _errs28 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -33204,34 +31322,34 @@ props0.__user = true;
 props0.jwt = true;
 props0.command = true;
 }
-const _errs35 = errors;
-if(((((!(Array.isArray(data14))) && (typeof data14 !== "string")) && (!((typeof data14 == "number") && (isFinite(data14))))) && (typeof data14 !== "boolean")) && (data14 !== null)){
-const err15 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema393.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
+const _errs29 = errors;
+if(((((!(Array.isArray(data11))) && (typeof data11 !== "string")) && (!((typeof data11 == "number") && (isFinite(data11))))) && (typeof data11 !== "boolean")) && (data11 !== null)){
+const err12 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf/1/type",keyword:"type",params:{type: schema393.properties.data.anyOf[1].type},message:"must be array,string,number,boolean,null"};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err12];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err12);
 }
 errors++;
 }
-var _valid0 = _errs35 === errors;
+var _valid0 = _errs29 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err16 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err13 = {instancePath:instancePath+"/data",schemaPath:"#/properties/data/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err16];
+vErrors = [err13];
 }
 else {
-vErrors.push(err16);
+vErrors.push(err13);
 }
 errors++;
 }
 else {
-errors = _errs33;
+errors = _errs27;
 if(vErrors !== null){
-if(_errs33){
-vErrors.length = _errs33;
+if(_errs27){
+vErrors.length = _errs27;
 }
 else {
 vErrors = null;
@@ -33247,12 +31365,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err17 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err14 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err17];
+vErrors = [err14];
 }
 else {
-vErrors.push(err17);
+vErrors.push(err14);
 }
 errors++;
 }
@@ -33681,10 +31799,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -33693,11 +31810,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.exchangename !== undefined){
+let data2 = data.exchangename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema406.properties.exchangename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -33707,10 +31824,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.queuename !== undefined){
+let data3 = data.queuename;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema406.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -33720,9 +31837,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.algorithm !== undefined){
+let data4 = data.algorithm;
+if(!(((((data4 === "direct") || (data4 === "fanout")) || (data4 === "topic")) || (data4 === "header")) || (data4 === null))){
+const err5 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema406.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -33731,11 +31849,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.exchangename !== undefined){
-let data5 = data.exchangename;
+}
+if(data.routingkey !== undefined){
+let data5 = data.routingkey;
 if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/exchangename",schemaPath:"#/properties/exchangename/type",keyword:"type",params:{type: schema406.properties.exchangename.type},message:"must be string,null"};
+const err6 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema406.properties.routingkey.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -33745,10 +31863,9 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.queuename !== undefined){
-let data6 = data.queuename;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema406.properties.queuename.type},message:"must be string,null"};
+if(data.addqueue !== undefined){
+if(typeof data.addqueue !== "boolean"){
+const err7 = {instancePath:instancePath+"/addqueue",schemaPath:"#/properties/addqueue/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -33758,52 +31875,14 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.algorithm !== undefined){
-let data7 = data.algorithm;
-if(!(((((data7 === "direct") || (data7 === "fanout")) || (data7 === "topic")) || (data7 === "header")) || (data7 === null))){
-const err8 = {instancePath:instancePath+"/algorithm",schemaPath:"#/properties/algorithm/enum",keyword:"enum",params:{allowedValues: schema406.properties.algorithm.enum},message:"must be equal to one of the allowed values"};
+}
+else {
+const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err8];
 }
 else {
 vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.routingkey !== undefined){
-let data8 = data.routingkey;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/routingkey",schemaPath:"#/properties/routingkey/type",keyword:"type",params:{type: schema406.properties.routingkey.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data.addqueue !== undefined){
-if(typeof data.addqueue !== "boolean"){
-const err10 = {instancePath:instancePath+"/addqueue",schemaPath:"#/properties/addqueue/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-}
-else {
-const err11 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
 }
 errors++;
 }
@@ -33974,10 +32053,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -33986,11 +32064,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.queuename !== undefined){
+let data2 = data.queuename;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema411.properties.queuename.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -34000,52 +32078,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.queuename !== undefined){
-let data5 = data.queuename;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/queuename",schemaPath:"#/properties/queuename/type",keyword:"type",params:{type: schema411.properties.queuename.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -34308,10 +32348,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -34320,11 +32359,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.name !== undefined){
+let data2 = data.name;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema416.properties.name.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -34334,10 +32373,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.username !== undefined){
+let data3 = data.username;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema416.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -34347,53 +32386,15 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.password !== undefined){
+let data4 = data.password;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema416.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.name !== undefined){
-let data5 = data.name;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/name",schemaPath:"#/properties/name/type",keyword:"type",params:{type: schema416.properties.name.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.username !== undefined){
-let data6 = data.username;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema416.properties.username.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.password !== undefined){
-let data7 = data.password;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema416.properties.password.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -34406,12 +32407,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err6];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -34582,10 +32583,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -34594,11 +32594,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema421.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -34608,52 +32608,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema421.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -35304,10 +33266,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -35316,11 +33277,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.filename !== undefined){
+if(typeof data.filename !== "string"){
+const err3 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -35330,10 +33290,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.mimeType !== undefined){
+let data3 = data.mimeType;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema426.properties.mimeType.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -35343,9 +33303,11 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.id !== undefined){
+let data4 = data.id;
+if(typeof data4 === "string"){
+if(func1(data4) < 1){
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -35354,10 +33316,9 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.filename !== undefined){
-if(typeof data.filename !== "string"){
-const err6 = {instancePath:instancePath+"/filename",schemaPath:"#/properties/filename/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+else {
+const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -35367,54 +33328,16 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.mimeType !== undefined){
-let data6 = data.mimeType;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/mimeType",schemaPath:"#/properties/mimeType/type",keyword:"type",params:{type: schema426.properties.mimeType.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.id !== undefined){
-let data7 = data.id;
-if(typeof data7 === "string"){
-if(func1(data7) < 1){
-const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-else {
-const err9 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
 if(data.result !== undefined){
-let data8 = data.result;
-const _errs21 = errors;
+let data5 = data.result;
+const _errs15 = errors;
 let valid4 = false;
-const _errs22 = errors;
-if(!(validate329(data8, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+const _errs16 = errors;
+if(!(validate329(data5, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate329.errors : vErrors.concat(validate329.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs22 === errors;
+var _valid0 = _errs16 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -35427,34 +33350,34 @@ props0.contentType = true;
 props0.md5 = true;
 props0.metadata = true;
 }
-const _errs23 = errors;
-if(data8 !== null){
-const err10 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs17 = errors;
+if(data5 !== null){
+const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
-var _valid0 = _errs23 === errors;
+var _valid0 = _errs17 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err11 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err8];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err8);
 }
 errors++;
 }
 else {
-errors = _errs21;
+errors = _errs15;
 if(vErrors !== null){
-if(_errs21){
-vErrors.length = _errs21;
+if(_errs15){
+vErrors.length = _errs15;
 }
 else {
 vErrors = null;
@@ -35464,12 +33387,12 @@ vErrors = null;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err9];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err9);
 }
 errors++;
 }
@@ -35640,10 +33563,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -35652,11 +33574,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.customerid !== undefined){
+let data2 = data.customerid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema433.properties.customerid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -35666,52 +33588,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.customerid !== undefined){
-let data5 = data.customerid;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/customerid",schemaPath:"#/properties/customerid/type",keyword:"type",params:{type: schema433.properties.customerid.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -36609,10 +34493,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -36621,54 +34504,16 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.jwt !== undefined){
+let data2 = data.jwt;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema438.properties.jwt.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.jwt !== undefined){
-let data5 = data.jwt;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/jwt",schemaPath:"#/properties/jwt/type",keyword:"type",params:{type: schema438.properties.jwt.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -36681,7 +34526,44 @@ errors = vErrors.length;
 }
 if(data.supports_watch !== undefined){
 if(typeof data.supports_watch !== "boolean"){
-const err7 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err4 = {instancePath:instancePath+"/supports_watch",schemaPath:"#/properties/supports_watch/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data.websocket_package_size !== undefined){
+let data5 = data.websocket_package_size;
+if(!(((typeof data5 == "number") && (!(data5 % 1) && !isNaN(data5))) && (isFinite(data5)))){
+const err5 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+if((typeof data5 == "number") && (isFinite(data5))){
+if(data5 < 1 || isNaN(data5)){
+const err6 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+if(vErrors === null){
+vErrors = [err6];
+}
+else {
+vErrors.push(err6);
+}
+errors++;
+}
+}
+}
+if(data.openflow_uniqueid !== undefined){
+if(typeof data.openflow_uniqueid !== "string"){
+const err7 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -36691,10 +34573,9 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data.websocket_package_size !== undefined){
-let data8 = data.websocket_package_size;
-if(!(((typeof data8 == "number") && (!(data8 % 1) && !isNaN(data8))) && (isFinite(data8)))){
-const err8 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/type",keyword:"type",params:{type: "integer"},message:"must be integer"};
+if(data.enable_analytics !== undefined){
+if(typeof data.enable_analytics !== "boolean"){
+const err8 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -36703,9 +34584,10 @@ vErrors.push(err8);
 }
 errors++;
 }
-if((typeof data8 == "number") && (isFinite(data8))){
-if(data8 < 1 || isNaN(data8)){
-const err9 = {instancePath:instancePath+"/websocket_package_size",schemaPath:"#/properties/websocket_package_size/minimum",keyword:"minimum",params:{comparison: ">=", limit: 1},message:"must be >= 1"};
+}
+if(data.otel_trace_url !== undefined){
+if(typeof data.otel_trace_url !== "string"){
+const err9 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err9];
 }
@@ -36715,10 +34597,9 @@ vErrors.push(err9);
 errors++;
 }
 }
-}
-if(data.openflow_uniqueid !== undefined){
-if(typeof data.openflow_uniqueid !== "string"){
-const err10 = {instancePath:instancePath+"/openflow_uniqueid",schemaPath:"#/properties/openflow_uniqueid/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.otel_metric_url !== undefined){
+if(typeof data.otel_metric_url !== "string"){
+const err10 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err10];
 }
@@ -36728,9 +34609,11 @@ vErrors.push(err10);
 errors++;
 }
 }
-if(data.enable_analytics !== undefined){
-if(typeof data.enable_analytics !== "boolean"){
-const err11 = {instancePath:instancePath+"/enable_analytics",schemaPath:"#/properties/enable_analytics/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+if(data.otel_trace_interval !== undefined){
+let data10 = data.otel_trace_interval;
+if((typeof data10 == "number") && (isFinite(data10))){
+if(data10 <= 0 || isNaN(data10)){
+const err11 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err11];
 }
@@ -36740,9 +34623,8 @@ vErrors.push(err11);
 errors++;
 }
 }
-if(data.otel_trace_url !== undefined){
-if(typeof data.otel_trace_url !== "string"){
-const err12 = {instancePath:instancePath+"/otel_trace_url",schemaPath:"#/properties/otel_trace_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+else {
+const err12 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err12];
 }
@@ -36752,9 +34634,11 @@ vErrors.push(err12);
 errors++;
 }
 }
-if(data.otel_metric_url !== undefined){
-if(typeof data.otel_metric_url !== "string"){
-const err13 = {instancePath:instancePath+"/otel_metric_url",schemaPath:"#/properties/otel_metric_url/type",keyword:"type",params:{type: "string"},message:"must be string"};
+if(data.otel_metric_interval !== undefined){
+let data11 = data.otel_metric_interval;
+if((typeof data11 == "number") && (isFinite(data11))){
+if(data11 <= 0 || isNaN(data11)){
+const err13 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
 if(vErrors === null){
 vErrors = [err13];
 }
@@ -36764,11 +34648,8 @@ vErrors.push(err13);
 errors++;
 }
 }
-if(data.otel_trace_interval !== undefined){
-let data13 = data.otel_trace_interval;
-if((typeof data13 == "number") && (isFinite(data13))){
-if(data13 <= 0 || isNaN(data13)){
-const err14 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+else {
+const err14 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err14];
 }
@@ -36778,8 +34659,10 @@ vErrors.push(err14);
 errors++;
 }
 }
-else {
-const err15 = {instancePath:instancePath+"/otel_trace_interval",schemaPath:"#/properties/otel_trace_interval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data.impersonate !== undefined){
+let data12 = data.impersonate;
+if((typeof data12 !== "string") && (data12 !== null)){
+const err15 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema438.properties.impersonate.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err15];
 }
@@ -36789,11 +34672,10 @@ vErrors.push(err15);
 errors++;
 }
 }
-if(data.otel_metric_interval !== undefined){
-let data14 = data.otel_metric_interval;
-if((typeof data14 == "number") && (isFinite(data14))){
-if(data14 <= 0 || isNaN(data14)){
-const err16 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/exclusiveMinimum",keyword:"exclusiveMinimum",params:{comparison: ">", limit: 0},message:"must be > 0"};
+if(data.username !== undefined){
+let data13 = data.username;
+if((typeof data13 !== "string") && (data13 !== null)){
+const err16 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema438.properties.username.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err16];
 }
@@ -36803,8 +34685,10 @@ vErrors.push(err16);
 errors++;
 }
 }
-else {
-const err17 = {instancePath:instancePath+"/otel_metric_interval",schemaPath:"#/properties/otel_metric_interval/type",keyword:"type",params:{type: "number"},message:"must be number"};
+if(data.password !== undefined){
+let data14 = data.password;
+if((typeof data14 !== "string") && (data14 !== null)){
+const err17 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema438.properties.password.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err17];
 }
@@ -36814,10 +34698,10 @@ vErrors.push(err17);
 errors++;
 }
 }
-if(data.impersonate !== undefined){
-let data15 = data.impersonate;
-if((typeof data15 !== "string") && (data15 !== null)){
-const err18 = {instancePath:instancePath+"/impersonate",schemaPath:"#/properties/impersonate/type",keyword:"type",params:{type: schema438.properties.impersonate.type},message:"must be string,null"};
+if(data.validate_only !== undefined){
+let data15 = data.validate_only;
+if((typeof data15 !== "boolean") && (data15 !== null)){
+const err18 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema438.properties.validate_only.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err18];
 }
@@ -36827,10 +34711,10 @@ vErrors.push(err18);
 errors++;
 }
 }
-if(data.username !== undefined){
-let data16 = data.username;
-if((typeof data16 !== "string") && (data16 !== null)){
-const err19 = {instancePath:instancePath+"/username",schemaPath:"#/properties/username/type",keyword:"type",params:{type: schema438.properties.username.type},message:"must be string,null"};
+if(data.longtoken !== undefined){
+let data16 = data.longtoken;
+if((typeof data16 !== "boolean") && (data16 !== null)){
+const err19 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema438.properties.longtoken.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err19];
 }
@@ -36840,10 +34724,10 @@ vErrors.push(err19);
 errors++;
 }
 }
-if(data.password !== undefined){
-let data17 = data.password;
+if(data.clientagent !== undefined){
+let data17 = data.clientagent;
 if((typeof data17 !== "string") && (data17 !== null)){
-const err20 = {instancePath:instancePath+"/password",schemaPath:"#/properties/password/type",keyword:"type",params:{type: schema438.properties.password.type},message:"must be string,null"};
+const err20 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema438.properties.clientagent.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err20];
 }
@@ -36853,10 +34737,10 @@ vErrors.push(err20);
 errors++;
 }
 }
-if(data.validate_only !== undefined){
-let data18 = data.validate_only;
-if((typeof data18 !== "boolean") && (data18 !== null)){
-const err21 = {instancePath:instancePath+"/validate_only",schemaPath:"#/properties/validate_only/type",keyword:"type",params:{type: schema438.properties.validate_only.type},message:"must be boolean,null"};
+if(data.clientversion !== undefined){
+let data18 = data.clientversion;
+if((typeof data18 !== "string") && (data18 !== null)){
+const err21 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema438.properties.clientversion.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err21];
 }
@@ -36866,53 +34750,14 @@ vErrors.push(err21);
 errors++;
 }
 }
-if(data.longtoken !== undefined){
-let data19 = data.longtoken;
-if((typeof data19 !== "boolean") && (data19 !== null)){
-const err22 = {instancePath:instancePath+"/longtoken",schemaPath:"#/properties/longtoken/type",keyword:"type",params:{type: schema438.properties.longtoken.type},message:"must be boolean,null"};
+}
+else {
+const err22 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err22];
 }
 else {
 vErrors.push(err22);
-}
-errors++;
-}
-}
-if(data.clientagent !== undefined){
-let data20 = data.clientagent;
-if((typeof data20 !== "string") && (data20 !== null)){
-const err23 = {instancePath:instancePath+"/clientagent",schemaPath:"#/properties/clientagent/type",keyword:"type",params:{type: schema438.properties.clientagent.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err23];
-}
-else {
-vErrors.push(err23);
-}
-errors++;
-}
-}
-if(data.clientversion !== undefined){
-let data21 = data.clientversion;
-if((typeof data21 !== "string") && (data21 !== null)){
-const err24 = {instancePath:instancePath+"/clientversion",schemaPath:"#/properties/clientversion/type",keyword:"type",params:{type: schema438.properties.clientversion.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err24];
-}
-else {
-vErrors.push(err24);
-}
-errors++;
-}
-}
-}
-else {
-const err25 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err25];
-}
-else {
-vErrors.push(err25);
 }
 errors++;
 }
@@ -37083,10 +34928,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -37095,51 +34939,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -37310,10 +35116,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -37322,11 +35127,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema448.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -37336,52 +35141,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema448.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -37552,10 +35319,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -37564,51 +35330,13 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(!(data && typeof data == "object" && !Array.isArray(data))){
+const err3 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(!(data && typeof data == "object" && !Array.isArray(data))){
-const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -37779,10 +35507,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -37791,11 +35518,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema458.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -37805,52 +35532,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema458.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -38409,10 +36098,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -38421,11 +36109,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.checkout !== undefined){
+let data2 = data.checkout;
+if((!(data2 && typeof data2 == "object" && !Array.isArray(data2))) && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema463.properties.checkout.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -38434,11 +36122,11 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.id !== undefined){
+let data3 = data2.id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err4 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: schema463.properties.checkout.properties.id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -38448,9 +36136,10 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data2.object !== undefined){
+let data4 = data2.object;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err5 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: schema463.properties.checkout.properties.object.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -38459,11 +36148,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.checkout !== undefined){
-let data5 = data.checkout;
-if((!(data5 && typeof data5 == "object" && !Array.isArray(data5))) && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/checkout",schemaPath:"#/properties/checkout/type",keyword:"type",params:{type: schema463.properties.checkout.type},message:"must be object,null"};
+}
+if(data2.url !== undefined){
+let data5 = data2.url;
+if((typeof data5 !== "string") && (data5 !== null)){
+const err6 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema463.properties.checkout.properties.url.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -38472,58 +36161,19 @@ vErrors.push(err6);
 }
 errors++;
 }
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.id !== undefined){
-let data6 = data5.id;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err7 = {instancePath:instancePath+"/checkout/id",schemaPath:"#/properties/checkout/properties/id/type",keyword:"type",params:{type: schema463.properties.checkout.properties.id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data5.object !== undefined){
-let data7 = data5.object;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err8 = {instancePath:instancePath+"/checkout/object",schemaPath:"#/properties/checkout/properties/object/type",keyword:"type",params:{type: schema463.properties.checkout.properties.object.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data5.url !== undefined){
-let data8 = data5.url;
-if((typeof data8 !== "string") && (data8 !== null)){
-const err9 = {instancePath:instancePath+"/checkout/url",schemaPath:"#/properties/checkout/properties/url/type",keyword:"type",params:{type: schema463.properties.checkout.properties.url.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
 }
 }
 }
 if(data.stripecustomer !== undefined){
-let data9 = data.stripecustomer;
-const _errs23 = errors;
+let data6 = data.stripecustomer;
+const _errs17 = errors;
 let valid5 = false;
-const _errs24 = errors;
-if(!(validate355(data9, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
+const _errs18 = errors;
+if(!(validate355(data6, {instancePath:instancePath+"/stripecustomer",parentData:data,parentDataProperty:"stripecustomer",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate355.errors : vErrors.concat(validate355.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs24 === errors;
+var _valid0 = _errs18 === errors;
 valid5 = valid5 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -38540,34 +36190,34 @@ props0.created = true;
 props0.livemode = true;
 props0.metadata = true;
 }
-const _errs25 = errors;
-if(data9 !== null){
-const err10 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs19 = errors;
+if(data6 !== null){
+const err7 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err10];
+vErrors = [err7];
 }
 else {
-vErrors.push(err10);
+vErrors.push(err7);
 }
 errors++;
 }
-var _valid0 = _errs25 === errors;
+var _valid0 = _errs19 === errors;
 valid5 = valid5 || _valid0;
 if(!valid5){
-const err11 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err8 = {instancePath:instancePath+"/stripecustomer",schemaPath:"#/properties/stripecustomer/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err11];
+vErrors = [err8];
 }
 else {
-vErrors.push(err11);
+vErrors.push(err8);
 }
 errors++;
 }
 else {
-errors = _errs23;
+errors = _errs17;
 if(vErrors !== null){
-if(_errs23){
-vErrors.length = _errs23;
+if(_errs17){
+vErrors.length = _errs17;
 }
 else {
 vErrors = null;
@@ -38577,12 +36227,12 @@ vErrors = null;
 }
 }
 else {
-const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err9];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err9);
 }
 errors++;
 }
@@ -38800,10 +36450,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -38812,11 +36461,11 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.resourceusageid !== undefined){
+let data2 = data.resourceusageid;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err3 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: schema471.properties.resourceusageid.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -38826,10 +36475,10 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.quantity !== undefined){
+let data3 = data.quantity;
+if(!((typeof data3 == "number") && (isFinite(data3)))){
+const err4 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -38841,50 +36490,12 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.resourceusageid !== undefined){
-let data5 = data.resourceusageid;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err6 = {instancePath:instancePath+"/resourceusageid",schemaPath:"#/properties/resourceusageid/type",keyword:"type",params:{type: schema471.properties.resourceusageid.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.quantity !== undefined){
-let data6 = data.quantity;
-if(!((typeof data6 == "number") && (isFinite(data6)))){
-const err7 = {instancePath:instancePath+"/quantity",schemaPath:"#/properties/quantity/type",keyword:"type",params:{type: "number"},message:"must be number"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -39317,10 +36928,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -39329,55 +36939,17 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
 if(data && typeof data == "object" && !Array.isArray(data)){
 if(data.payload !== undefined){
-let data5 = data.payload;
-const _errs15 = errors;
+let data2 = data.payload;
+const _errs9 = errors;
 let valid4 = false;
-const _errs16 = errors;
-if(!(validate366(data5, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
+const _errs10 = errors;
+if(!(validate366(data2, {instancePath:instancePath+"/payload",parentData:data,parentDataProperty:"payload",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate366.errors : vErrors.concat(validate366.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs16 === errors;
+var _valid0 = _errs10 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -39387,12 +36959,51 @@ props0.total_count = true;
 props0.url = true;
 props0.data = true;
 }
-const _errs17 = errors;
-if(data5 && typeof data5 == "object" && !Array.isArray(data5)){
-if(data5.id !== undefined){
-let data6 = data5.id;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err6 = {instancePath:instancePath+"/payload/id",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema187.properties.id.type},message:"must be string,null"};
+const _errs11 = errors;
+if(data2 && typeof data2 == "object" && !Array.isArray(data2)){
+if(data2.id !== undefined){
+let data3 = data2.id;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err3 = {instancePath:instancePath+"/payload/id",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/id/type",keyword:"type",params:{type: schema187.properties.id.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err3];
+}
+else {
+vErrors.push(err3);
+}
+errors++;
+}
+}
+if(data2.object !== undefined){
+let data4 = data2.object;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err4 = {instancePath:instancePath+"/payload/object",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema187.properties.object.type},message:"must be string,null"};
+if(vErrors === null){
+vErrors = [err4];
+}
+else {
+vErrors.push(err4);
+}
+errors++;
+}
+}
+if(data2.created !== undefined){
+let data5 = data2.created;
+if((!((typeof data5 == "number") && (isFinite(data5)))) && (data5 !== null)){
+const err5 = {instancePath:instancePath+"/payload/created",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema187.properties.created.type},message:"must be number,null"};
+if(vErrors === null){
+vErrors = [err5];
+}
+else {
+vErrors.push(err5);
+}
+errors++;
+}
+}
+if(data2.livemode !== undefined){
+let data6 = data2.livemode;
+if((typeof data6 !== "boolean") && (data6 !== null)){
+const err6 = {instancePath:instancePath+"/payload/livemode",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema187.properties.livemode.type},message:"must be boolean,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -39402,10 +37013,10 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data5.object !== undefined){
-let data7 = data5.object;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err7 = {instancePath:instancePath+"/payload/object",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/object/type",keyword:"type",params:{type: schema187.properties.object.type},message:"must be string,null"};
+if(data2.metadata !== undefined){
+let data7 = data2.metadata;
+if((!(data7 && typeof data7 == "object" && !Array.isArray(data7))) && (data7 !== null)){
+const err7 = {instancePath:instancePath+"/payload/metadata",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema187.properties.metadata.type},message:"must be object,null"};
 if(vErrors === null){
 vErrors = [err7];
 }
@@ -39415,10 +37026,9 @@ vErrors.push(err7);
 errors++;
 }
 }
-if(data5.created !== undefined){
-let data8 = data5.created;
-if((!((typeof data8 == "number") && (isFinite(data8)))) && (data8 !== null)){
-const err8 = {instancePath:instancePath+"/payload/created",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/created/type",keyword:"type",params:{type: schema187.properties.created.type},message:"must be number,null"};
+}
+else {
+const err8 = {instancePath:instancePath+"/payload",schemaPath:"../defs/stripe.json#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err8];
 }
@@ -39427,45 +37037,7 @@ vErrors.push(err8);
 }
 errors++;
 }
-}
-if(data5.livemode !== undefined){
-let data9 = data5.livemode;
-if((typeof data9 !== "boolean") && (data9 !== null)){
-const err9 = {instancePath:instancePath+"/payload/livemode",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/livemode/type",keyword:"type",params:{type: schema187.properties.livemode.type},message:"must be boolean,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-if(data5.metadata !== undefined){
-let data10 = data5.metadata;
-if((!(data10 && typeof data10 == "object" && !Array.isArray(data10))) && (data10 !== null)){
-const err10 = {instancePath:instancePath+"/payload/metadata",schemaPath:"../defs/stripe.json#/$defs/stripe_base/properties/metadata/type",keyword:"type",params:{type: schema187.properties.metadata.type},message:"must be object,null"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
-}
-errors++;
-}
-}
-}
-else {
-const err11 = {instancePath:instancePath+"/payload",schemaPath:"../defs/stripe.json#/$defs/stripe_base/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err11];
-}
-else {
-vErrors.push(err11);
-}
-errors++;
-}
-var _valid0 = _errs17 === errors;
+var _valid0 = _errs11 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 if(props0 !== true){
@@ -39477,47 +37049,47 @@ props0.livemode = true;
 props0.metadata = true;
 }
 }
-const _errs30 = errors;
-if(!(data5 && typeof data5 == "object" && !Array.isArray(data5))){
-const err12 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const _errs24 = errors;
+if(!(data2 && typeof data2 == "object" && !Array.isArray(data2))){
+const err9 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/2/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err12];
+vErrors = [err9];
 }
 else {
-vErrors.push(err12);
+vErrors.push(err9);
 }
 errors++;
 }
-var _valid0 = _errs30 === errors;
+var _valid0 = _errs24 === errors;
 valid4 = valid4 || _valid0;
-const _errs32 = errors;
-if(data5 !== null){
-const err13 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/3/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs26 = errors;
+if(data2 !== null){
+const err10 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf/3/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err13];
+vErrors = [err10];
 }
 else {
-vErrors.push(err13);
+vErrors.push(err10);
 }
 errors++;
 }
-var _valid0 = _errs32 === errors;
+var _valid0 = _errs26 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err14 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err11 = {instancePath:instancePath+"/payload",schemaPath:"#/properties/payload/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err14];
+vErrors = [err11];
 }
 else {
-vErrors.push(err14);
+vErrors.push(err11);
 }
 errors++;
 }
 else {
-errors = _errs15;
+errors = _errs9;
 if(vErrors !== null){
-if(_errs15){
-vErrors.length = _errs15;
+if(_errs9){
+vErrors.length = _errs9;
 }
 else {
 vErrors = null;
@@ -39527,12 +37099,12 @@ vErrors = null;
 }
 }
 else {
-const err15 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err12 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err15];
+vErrors = [err12];
 }
 else {
-vErrors.push(err15);
+vErrors.push(err12);
 }
 errors++;
 }
@@ -39725,10 +37297,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -39737,11 +37308,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -39751,10 +37321,9 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.result !== undefined){
+if(data.result !== null){
+const err4 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -39766,48 +37335,12 @@ errors++;
 }
 }
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-if(data.result !== null){
-const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: "null"},message:"must be null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-}
-else {
-const err8 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -40061,10 +37594,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -40073,11 +37605,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -40087,51 +37618,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -40716,10 +38210,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -40728,11 +38221,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -40742,51 +38234,14 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+}
+else {
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err4];
 }
 else {
 vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
-}
-else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
 }
 errors++;
 }
@@ -41396,10 +38851,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -41408,11 +38862,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -41422,53 +38875,16 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-}
 if(data.result !== undefined){
-let data6 = data.result;
-const _errs17 = errors;
+let data3 = data.result;
+const _errs11 = errors;
 let valid4 = false;
-const _errs18 = errors;
-if(!(validate25(data6, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
+const _errs12 = errors;
+if(!(validate25(data3, {instancePath:instancePath+"/result",parentData:data,parentDataProperty:"result",rootData,dynamicAnchors}))){
 vErrors = vErrors === null ? validate25.errors : vErrors.concat(validate25.errors);
 errors = vErrors.length;
 }
-var _valid0 = _errs18 === errors;
+var _valid0 = _errs12 === errors;
 valid4 = valid4 || _valid0;
 if(_valid0){
 var props0 = {};
@@ -41487,34 +38903,34 @@ props0._modifiedbyid = true;
 props0._version = true;
 props0._skiphistory = true;
 }
-const _errs19 = errors;
-if(data6 !== null){
-const err7 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
+const _errs13 = errors;
+if(data3 !== null){
+const err4 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf/1/type",keyword:"type",params:{type: "null"},message:"must be null"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
-var _valid0 = _errs19 === errors;
+var _valid0 = _errs13 === errors;
 valid4 = valid4 || _valid0;
 if(!valid4){
-const err8 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
+const err5 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/anyOf",keyword:"anyOf",params:{},message:"must match a schema in anyOf"};
 if(vErrors === null){
-vErrors = [err8];
+vErrors = [err5];
 }
 else {
-vErrors.push(err8);
+vErrors.push(err5);
 }
 errors++;
 }
 else {
-errors = _errs17;
+errors = _errs11;
 if(vErrors !== null){
-if(_errs17){
-vErrors.length = _errs17;
+if(_errs11){
+vErrors.length = _errs11;
 }
 else {
 vErrors = null;
@@ -41524,12 +38940,12 @@ vErrors = null;
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err6];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -42194,10 +39610,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -42206,11 +39621,9 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.result === undefined){
+const err3 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -42219,11 +39632,10 @@ vErrors.push(err3);
 }
 errors++;
 }
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data._id !== undefined){
+let data2 = data._id;
+if((typeof data2 !== "string") && (data2 !== null)){
+const err4 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema510.properties._id.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -42233,50 +39645,15 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+if(data.state !== undefined){
+let data3 = data.state;
+if((typeof data3 !== "string") && (data3 !== null)){
+const err5 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema510.properties.state.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err5];
 }
 else {
 vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.result === undefined){
-const err6 = {instancePath,schemaPath:"#/required",keyword:"required",params:{missingProperty: "result"},message:"must have required property '"+"result"+"'"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
-}
-errors++;
-}
-if(data._id !== undefined){
-let data5 = data._id;
-if((typeof data5 !== "string") && (data5 !== null)){
-const err7 = {instancePath:instancePath+"/_id",schemaPath:"#/properties/_id/type",keyword:"type",params:{type: schema510.properties._id.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err7];
-}
-else {
-vErrors.push(err7);
-}
-errors++;
-}
-}
-if(data.state !== undefined){
-let data6 = data.state;
-if((typeof data6 !== "string") && (data6 !== null)){
-const err8 = {instancePath:instancePath+"/state",schemaPath:"#/properties/state/type",keyword:"type",params:{type: schema510.properties.state.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
 }
 errors++;
 }
@@ -42289,12 +39666,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err9 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err6 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err9];
+vErrors = [err6];
 }
 else {
-vErrors.push(err9);
+vErrors.push(err6);
 }
 errors++;
 }
@@ -42717,53 +40094,14 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
 else {
 vErrors.push(err2);
-}
-errors++;
-}
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err3];
-}
-else {
-vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
 }
 errors++;
 }
@@ -42776,24 +40114,24 @@ errors = vErrors.length;
 }
 if(data.purge !== undefined){
 if(typeof data.purge !== "boolean"){
-const err6 = {instancePath:instancePath+"/purge",schemaPath:"#/properties/purge/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
+const err3 = {instancePath:instancePath+"/purge",schemaPath:"#/properties/purge/type",keyword:"type",params:{type: "boolean"},message:"must be boolean"};
 if(vErrors === null){
-vErrors = [err6];
+vErrors = [err3];
 }
 else {
-vErrors.push(err6);
+vErrors.push(err3);
 }
 errors++;
 }
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }
@@ -43143,10 +40481,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -43155,11 +40492,10 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.collectionname !== undefined){
+if(typeof data.collectionname !== "string"){
+const err3 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
@@ -43169,10 +40505,11 @@ vErrors.push(err3);
 errors++;
 }
 }
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
+if(data.id !== undefined){
+let data3 = data.id;
+if(typeof data3 === "string"){
+if(func1(data3) < 1){
+const err4 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
 if(vErrors === null){
 vErrors = [err4];
 }
@@ -43182,9 +40519,8 @@ vErrors.push(err4);
 errors++;
 }
 }
-}
 else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err5 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err5];
 }
@@ -43193,10 +40529,11 @@ vErrors.push(err5);
 }
 errors++;
 }
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.collectionname !== undefined){
-if(typeof data.collectionname !== "string"){
-const err6 = {instancePath:instancePath+"/collectionname",schemaPath:"#/properties/collectionname/type",keyword:"type",params:{type: "string"},message:"must be string"};
+}
+if(data.result !== undefined){
+let data4 = data.result;
+if((typeof data4 !== "string") && (data4 !== null)){
+const err6 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema521.properties.result.type},message:"must be string,null"};
 if(vErrors === null){
 vErrors = [err6];
 }
@@ -43206,52 +40543,14 @@ vErrors.push(err6);
 errors++;
 }
 }
-if(data.id !== undefined){
-let data6 = data.id;
-if(typeof data6 === "string"){
-if(func1(data6) < 1){
-const err7 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/minLength",keyword:"minLength",params:{limit: 1},message:"must NOT have fewer than 1 characters"};
+}
+else {
+const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err7];
 }
 else {
 vErrors.push(err7);
-}
-errors++;
-}
-}
-else {
-const err8 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err8];
-}
-else {
-vErrors.push(err8);
-}
-errors++;
-}
-}
-if(data.result !== undefined){
-let data7 = data.result;
-if((typeof data7 !== "string") && (data7 !== null)){
-const err9 = {instancePath:instancePath+"/result",schemaPath:"#/properties/result/type",keyword:"type",params:{type: schema521.properties.result.type},message:"must be string,null"};
-if(vErrors === null){
-vErrors = [err9];
-}
-else {
-vErrors.push(err9);
-}
-errors++;
-}
-}
-}
-else {
-const err10 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err10];
-}
-else {
-vErrors.push(err10);
 }
 errors++;
 }
@@ -43814,10 +41113,9 @@ vErrors.push(err1);
 errors++;
 }
 }
-if(data.traceId !== undefined){
-let data2 = data.traceId;
-if((typeof data2 !== "string") && (data2 !== null)){
-const err2 = {instancePath:instancePath+"/traceId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/traceId/type",keyword:"type",params:{type: schema38.properties.traceId.type},message:"must be string,null"};
+}
+else {
+const err2 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
 vErrors = [err2];
 }
@@ -43826,53 +41124,15 @@ vErrors.push(err2);
 }
 errors++;
 }
-}
-if(data.spanId !== undefined){
-let data3 = data.spanId;
-if((typeof data3 !== "string") && (data3 !== null)){
-const err3 = {instancePath:instancePath+"/spanId",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/spanId/type",keyword:"type",params:{type: schema38.properties.spanId.type},message:"must be string,null"};
+if(data && typeof data == "object" && !Array.isArray(data)){
+if(data.id !== undefined){
+if(typeof data.id !== "string"){
+const err3 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
 if(vErrors === null){
 vErrors = [err3];
 }
 else {
 vErrors.push(err3);
-}
-errors++;
-}
-}
-if(data.priority !== undefined){
-let data4 = data.priority;
-if((!((typeof data4 == "number") && (isFinite(data4)))) && (data4 !== null)){
-const err4 = {instancePath:instancePath+"/priority",schemaPath:"../defs/payload.json#/$defs/ReplyCommon/properties/priority/type",keyword:"type",params:{type: schema38.properties.priority.type},message:"must be number,null"};
-if(vErrors === null){
-vErrors = [err4];
-}
-else {
-vErrors.push(err4);
-}
-errors++;
-}
-}
-}
-else {
-const err5 = {instancePath,schemaPath:"../defs/payload.json#/$defs/ReplyCommon/type",keyword:"type",params:{type: "object"},message:"must be object"};
-if(vErrors === null){
-vErrors = [err5];
-}
-else {
-vErrors.push(err5);
-}
-errors++;
-}
-if(data && typeof data == "object" && !Array.isArray(data)){
-if(data.id !== undefined){
-if(typeof data.id !== "string"){
-const err6 = {instancePath:instancePath+"/id",schemaPath:"#/properties/id/type",keyword:"type",params:{type: "string"},message:"must be string"};
-if(vErrors === null){
-vErrors = [err6];
-}
-else {
-vErrors.push(err6);
 }
 errors++;
 }
@@ -43885,12 +41145,12 @@ errors = vErrors.length;
 }
 }
 else {
-const err7 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
+const err4 = {instancePath,schemaPath:"#/type",keyword:"type",params:{type: "object"},message:"must be object"};
 if(vErrors === null){
-vErrors = [err7];
+vErrors = [err4];
 }
 else {
-vErrors.push(err7);
+vErrors.push(err4);
 }
 errors++;
 }

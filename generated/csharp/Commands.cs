@@ -2179,9 +2179,8 @@ namespace OpenFlowSpec.Models
         public string _Id { get; set; }
 
         /// <summary>
-        /// The wanted version (_version value). server-latest treats a negative value as latest.
+        /// The wanted version (_version value). server-latest treats a negative value as latest. Without it, server-latest answers with the current document: its `result._version &gt; version` test is false for an undefined version (DatabaseConnection.GetDocumentVersion, https://github.com/open-rpa/openflow/blob/d9a48a2a2facbee4efa67b87f6573ce1852a0c3b/src/DatabaseConnection.ts#L1408-L1420; found by `openflow-spec fuzz` against the real server).
         /// </summary>
-        /// <remarks>Required by the spec.</remarks>
         [global::Newtonsoft.Json.JsonProperty("version", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public long? Version { get; set; }
 
