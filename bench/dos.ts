@@ -118,6 +118,17 @@ interface Attack {
   run(url: string, port: number, started: () => void, stopped: () => boolean): Promise<string>;
 }
 
+/** The owner (USERS[1]) signing in from 127.0.0.1 every 500 ms while an attack runs: what each attempt got. */
+function ownerSignsIn(url: string, stopped: () => boolean): Promise<string> {
+  return loops(1, stopped, async () => {
+    await sleep(500);
+    const c = await client(url);
+    const r = await c.request("signin", USERS[1]);
+    c.close();
+    return r.command === "signin" ? "owner signed in" : `owner refused: ${outcomeOf(r)}`;
+  });
+}
+
 /** Run `count` attacker loops, each repeating `step` until stopped; counts what the server answered. */
 async function loops(count: number, stopped: () => boolean, step: (i: number) => Promise<string>): Promise<string> {
   const outcomes = new Map<string, number>();
@@ -426,13 +437,7 @@ const attacks: Attack[] = [
       const cs = await Promise.all(Array.from({ length: 4 }, () => client(url)));
       started();
       const guesses = loops(4, stopped, async (i) => outcomeOf(await (cs[i] as Client).request("signin", { username: "good", password: `guess${i}` })));
-      const owner = loops(1, stopped, async () => {
-        await sleep(500);
-        const c = await client(url);
-        const r = await c.request("signin", USERS[1]);
-        c.close();
-        return r.command === "signin" ? "owner signed in" : `owner refused: ${outcomeOf(r)}`;
-      });
+      const owner = ownerSignsIn(url, stopped);
       return `${await owner}; ${(await guesses).slice(0, 80)}`;
     },
   },
@@ -443,13 +448,7 @@ const attacks: Attack[] = [
       const flood = await Promise.all(Array.from({ length: 60 }, (_, i) => clientFrom(url, `127.0.1.${i + 2}`)));
       started();
       const guesses = loops(60, stopped, async (i) => outcomeOf(await (flood[i] as Client).request("signin", { username: `guess${i}`, password: "wrong" })));
-      const owner = loops(1, stopped, async () => {
-        await sleep(500);
-        const c = await client(url);
-        const r = await c.request("signin", USERS[1]);
-        c.close();
-        return r.command === "signin" ? "owner signed in" : `owner refused: ${outcomeOf(r)}`;
-      });
+      const owner = ownerSignsIn(url, stopped);
       return `${await owner}; ${(await guesses).slice(0, 80)}`;
     },
   },

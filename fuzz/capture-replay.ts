@@ -20,6 +20,7 @@ import { encodeMessageText, newFrameId, parseFrame, Reassembler, type WireMessag
 import { REDACTED } from "../validator/redact.js";
 import { secretFieldNames } from "../validator/secrets.js";
 import type { Connector, Link } from "./link.js";
+import { decode } from "./wire.js";
 import { errorInfo } from "./runner.js";
 
 /** Keys whose values the server makes: mapped recorded → live. */
@@ -52,15 +53,6 @@ export interface CaptureReplayResult {
   compared: number;
   connections: string[];
   differences: Difference[];
-}
-
-function decode(data: string | null | undefined): unknown {
-  if (data === undefined || data === null || data === "") return null;
-  try {
-    return JSON.parse(data) as unknown;
-  } catch {
-    return data;
-  }
 }
 
 /** Read a capture's text: the requests of each connection, in order, with their recorded replies. */

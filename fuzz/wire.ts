@@ -47,7 +47,8 @@ class FramePacer {
 
 const buckets = new WeakMap<Link, FramePacer>();
 
-function decode(data: string | null | undefined): unknown {
+/** A message's `data` as JSON, or the text itself when it is not JSON (null for none). */
+export function decode(data: string | null | undefined): unknown {
   if (data === undefined || data === null || data === "") return null;
   try {
     return JSON.parse(data) as unknown;

@@ -13,6 +13,7 @@ import { silentLogger } from "../runtime/logger.js";
 import { ROBOT_BUSY_TEXT } from "../runtime/robots.js";
 import type { QueueDelivery } from "../runtime/subscriptions.js";
 import type { DotNetException, RobotCommandMap } from "../generated/types.js";
+import { bodyOf } from "../validator/robot.js";
 import { parseWorkflows, type ScriptedWorkflow, type WorkflowsFile } from "./workflows.js";
 
 /** What happened on the robot, in order (for logs and tests). */
@@ -80,17 +81,6 @@ function exception(message: string, className = "System.Exception"): DotNetExcep
   return { ClassName: className, Message: message, Data: null, InnerException: null, HelpURL: null, StackTraceString: null, RemoteStackTraceString: null, RemoteStackIndex: 0, ExceptionMethod: null, HResult: -2146233088, Source: "openflow-spec fake robot", WatsonBuckets: null };
 }
 
-function bodyOf(data: unknown): Record<string, unknown> | undefined {
-  let value = data;
-  if (typeof value === "string") {
-    try {
-      value = JSON.parse(value);
-    } catch {
-      return undefined;
-    }
-  }
-  return typeof value === "object" && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
-}
 
 /** The workflow's arguments from an invoke's data: the `payload` key when there is one (as OpenRPA reads it). */
 function parametersOf(data: unknown): Record<string, unknown> {
