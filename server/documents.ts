@@ -103,8 +103,10 @@ export function historyOf(server: ServerContext, collection: string, id: string)
 export function saveHistory(server: ServerContext, collection: string, before: AnyDoc, user: TokenUser, deleted = false, after?: AnyDoc): void {
   if (collection.endsWith("_hist")) return;
   const { historyMaxDocumentBytes, historyFullEvery } = server.options.limits;
+  // Sized as stored (frozen documents cache their size, so a large document is not serialized again on every
+  // change); the public copy kept in history is never larger.
+  if (storedSize(before) > historyMaxDocumentBytes || (after && storedSize(after) > historyMaxDocumentBytes)) return;
   const old = publicDoc(collection, before);
-  if (storedSize(old) > historyMaxDocumentBytes || (after && storedSize(after) > historyMaxDocumentBytes)) return;
   const stamp = server.stamp();
   const store = server.store;
   const name = historyName(collection);
