@@ -4,9 +4,9 @@
  * `INPUT_NAME` variable of the test, the names GitHub uses for action inputs), `working-directory`, the `if:`
  * conditions the action uses, `GITHUB_ACTION_PATH` (this repository) and the `GITHUB_ENV` / `GITHUB_PATH` files
  * carried to the next steps. The install step builds and installs the tools from this checkout (the default, as
- * long as the packages are not on npm); then `validate` and `diff` run from them with their exit codes.
+ * long as the packages are not on npm); then `validate`, `diff` and `fuzz` run from them with their exit codes.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
@@ -126,6 +126,30 @@ describe("action.yml run locally with INPUT_* variables", () => {
     expect(breaking.out).toContain("FIELD_BECAME_REQUIRED");
     expect(breaking.out).toMatch(/^::error /m);
     expect(runAction({ command: "diff", args: "old old", "working-directory": "project" }).code).toBe(0);
+  }, 300_000);
+
+  it("fuzz: the installed tools fuzz a server (serve in its own process) and pass with exit 0", async () => {
+    writeFileSync(join(runner, "users.json"), JSON.stringify([{ username: "fuzz1", password: "fuzz1-pw" }, { username: "fuzz2", password: "fuzz2-pw" }]));
+    const serve = spawn(process.execPath, [join(ROOT, "dist", "cli", "main.js"), "serve", "--port", "0", "--users", join(runner, "users.json")], { stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((resolveUrl, reject) => {
+        let out = "";
+        const timer = setTimeout(() => reject(new Error(`serve did not start: ${out}`)), 30_000);
+        serve.stdout.on("data", (chunk: Buffer) => {
+          out += chunk.toString();
+          const m = /listening on (ws:\/\/\S+)/.exec(out);
+          if (m) {
+            clearTimeout(timer);
+            resolveUrl(m[1] as string);
+          }
+        });
+      });
+      const r = runAction({ command: "fuzz", args: `${url} --user fuzz1:fuzz1-pw --user fuzz2:fuzz2-pw --seed 7 --requests 150 --duration 60 --format github`, "working-directory": "project" });
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(r.out).toMatch(/seed 7/);
+    } finally {
+      serve.kill();
+    }
   }, 300_000);
 
   it("refuses another verb with exit 2, and with no command only installs the tools", () => {
