@@ -5547,19 +5547,19 @@ export interface ReplyCommon {
       }
     | null;
   /**
-   * Echoed OpenTelemetry trace id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+   * Echoed OpenTelemetry trace id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
    */
   traceId?: {
     [k: string]: unknown;
   };
   /**
-   * Echoed OpenTelemetry span id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+   * Echoed OpenTelemetry span id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
    */
   spanId?: {
     [k: string]: unknown;
   };
   /**
-   * Echoed request priority. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+   * Echoed request priority. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
    */
   priority?: {
     [k: string]: unknown;

@@ -1102,19 +1102,19 @@ namespace OpenFlowSpec.Models
         public global::Newtonsoft.Json.Linq.JToken Error { get; set; }
 
         /// <summary>
-        /// Echoed OpenTelemetry trace id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+        /// Echoed OpenTelemetry trace id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("traceId", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public global::Newtonsoft.Json.Linq.JToken TraceId { get; set; }
 
         /// <summary>
-        /// Echoed OpenTelemetry span id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+        /// Echoed OpenTelemetry span id. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("spanId", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public global::Newtonsoft.Json.Linq.JToken SpanId { get; set; }
 
         /// <summary>
-        /// Echoed request priority. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-25000.ndjson), so the reply does not constrain its type.
+        /// Echoed request priority. Echoed as the request sent it: a request with a value of another type gets that value back (seen against server-latest: test/fixtures/real-server-latest/fuzz-4096.ndjson), so the reply does not constrain its type.
         /// </summary>
         [global::Newtonsoft.Json.JsonProperty("priority", NullValueHandling = global::Newtonsoft.Json.NullValueHandling.Ignore)]
         public global::Newtonsoft.Json.Linq.JToken Priority { get; set; }
