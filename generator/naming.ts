@@ -21,7 +21,7 @@ const CASED: Readonly<Record<string, string>> = { openrpa: "OpenRpa", rabbitmq: 
 
 /**
  * Member names the generated client class cannot use: they belong to the class itself, to Object, or to its runtime
- * subclass `OpenFlowClient` (runtime/client.ts, list from /work/notes/runtime.md). A command that would map to one
+ * subclass `OpenFlowClient` (runtime/client.ts). A command that would map to one
  * gets a `Command` suffix instead (`request` -> `requestCommand`).
  */
 export const RESERVED_MEMBERS: ReadonlySet<string> = new Set([

@@ -2,7 +2,7 @@
  * Validation on top of the generated ajv standalone validators (`generated/validators.js`). Nothing is compiled at
  * run time, so this works under a strict Content-Security-Policy and in browsers.
  *
- * API (stable; changes are announced in /work/notes/generator.md):
+ * API (stable; changes are listed in https://github.com/openflow-spec/openflow-spec/blob/main/docs/changelog.md):
  * - `validateFrame(frame)`: the wire frame (https://github.com/openflow-spec/openflow-spec/blob/main/schemas/frame.json) plus the `index < count` rule.
  * - `validatePayload(command, kind, payload)`: a command's request or reply payload, including JSON-in-string fields
  *   (`contentMediaType: application/json` + `contentSchema`), which are decoded and checked too.
