@@ -7,7 +7,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer as createHttpServer, type Server as HttpServer } from "node:http";
 import { createServer as createHttpsServer, type Server as HttpsServer } from "node:https";
-import { createServer as createNetServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -20,6 +19,7 @@ import { PROBE_COMMANDS, PROBE_STAGES } from "../cli/probe-walk.js";
 import { requestProblems } from "../cli/request-check.js";
 import { startServer, type RunningServer } from "../server/index.js";
 import { hasOpenssl, selfSignedCertificate } from "./tls-helpers.js";
+import { freePort } from "./ports.js";
 
 const quiet = { info() {}, warn() {}, error() {} };
 const users = [{ username: "alice", password: "pw-alice" }];
@@ -34,14 +34,6 @@ async function probe(argv: string[], deps: VerbDeps = {}): Promise<{ code: numbe
   return { code, out, err, json };
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createNetServer().listen(0, "127.0.0.1", () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => resolve(p));
-    });
-  });
-}
 
 function listen(server: HttpServer | HttpsServer): Promise<number> {
   return new Promise((resolve) => server.listen(0, "127.0.0.1", () => resolve((server.address() as { port: number }).port)));

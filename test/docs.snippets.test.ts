@@ -11,7 +11,6 @@
  */
 import { spawn } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -20,6 +19,7 @@ import { load } from "js-yaml";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ensureBuilt } from "../packages/build.js";
 import { ROOT } from "./fixtures/generator/helpers.js";
+import { freePort } from "./ports.js";
 
 export interface Snippet {
   file: string;
@@ -98,16 +98,6 @@ const runnable = snippets.filter((s) => s.skip === undefined);
 
 let sandboxRoot = "";
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 function git(cwd: string, ...args: string[]): void {
   execFileSync("git", ["-c", "user.name=docs", "-c", "user.email=docs@example.invalid", "-c", "init.defaultBranch=main", ...args], { cwd, stdio: "ignore" });

@@ -7,11 +7,11 @@
  */
 import { execFile, spawn, type ChildProcess } from "node:child_process";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { ROOT } from "./fixtures/generator/helpers.js";
+import { freePort } from "./ports.js";
 
 const run = promisify(execFile);
 
@@ -26,16 +26,6 @@ export interface LoopbackRegistry {
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
-    probe.once("error", reject);
-    probe.listen(0, "127.0.0.1", () => {
-      const address = probe.address();
-      probe.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
-    });
-  });
-}
 
 export async function startLoopbackRegistry(): Promise<LoopbackRegistry> {
   const dir = await mkdtemp(join(tmpdir(), "openflow-spec-registry-"));
